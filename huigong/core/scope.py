@@ -1,0 +1,37 @@
+"""Who may see what. Every read and write goes through these: a staff user acts for one node and
+sees its subtree (materialised-path prefix) and nothing else."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
+
+def staff_of(user):
+    """The StaffProfile of an authenticated, active staff user, or PermissionDenied."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise PermissionDenied(_("请先登录 / please sign in"))
+    try:
+        return user.staff
+    except Exception:  # RelatedObjectDoesNotExist
+        raise PermissionDenied(_("该账号不是工会工作人员账号 / this account is not a staff account")) from None
+
+
+def require(user, cap: str):
+    staff = staff_of(user)
+    if not staff.can(cap):
+        raise PermissionDenied(_("当前角色无此权限 / your role does not allow this"))
+    return staff
+
+
+def root_path(user) -> str:
+    return staff_of(user).node.path
+
+
+def path_in_scope(user, path: str) -> bool:
+    return path.startswith(root_path(user))
+
+
+def ensure_path_in_scope(user, path: str) -> None:
+    if not path_in_scope(user, path):
+        raise PermissionDenied(_("不在您的管辖范围内 / outside your part of the union tree"))

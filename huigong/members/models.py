@@ -1,0 +1,182 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from encrypted_fields.fields import EncryptedCharField
+
+from huigong.orgs.models import Enterprise, UnionNode
+
+
+class Gender(models.TextChoices):
+    MALE = "M", _("男")
+    FEMALE = "F", _("女")
+
+
+class EmploymentForm(models.TextChoices):
+    CONTRACT = "contract", _("劳动合同")
+    DISPATCH = "dispatch", _("劳务派遣")
+    FLEXIBLE = "flexible", _("灵活就业")
+    RIDER = "rider", _("网约配送员/外卖骑手")
+    COURIER = "courier", _("快递员")
+    RIDE_HAILING = "ride_hailing", _("网约车司机")
+    TRUCK_DRIVER = "truck_driver", _("货车司机")
+    OTHER = "other", _("其他")
+
+
+NEW_EMPLOYMENT_FORMS = {EmploymentForm.RIDER, EmploymentForm.COURIER, EmploymentForm.RIDE_HAILING,
+                        EmploymentForm.TRUCK_DRIVER}
+
+
+class Education(models.TextChoices):
+    PRIMARY = "primary", _("小学及以下")
+    JUNIOR = "junior", _("初中")
+    SENIOR = "senior", _("高中/中专")
+    COLLEGE = "college", _("大专")
+    BACHELOR = "bachelor", _("本科")
+    POSTGRAD = "postgrad", _("研究生")
+
+
+class Person(models.Model):
+    """A real-name person. ID number, phone and bank account are Fernet-encrypted at rest; the
+    *_hash columns are HMAC blind indexes (own key) for exact lookup and uniqueness; *_mask
+    columns hold the display form so that lists never decrypt."""
+
+    name = models.CharField(_("姓名"), max_length=50)
+    name_pinyin = models.CharField(max_length=120, db_index=True, blank=True)
+    name_initials = models.CharField(max_length=20, db_index=True, blank=True)
+    id_number = EncryptedCharField(_("身份证号"), max_length=18)
+    id_number_hash = models.CharField(max_length=64, unique=True)
+    id_number_mask = models.CharField(_("身份证号"), max_length=18)
+    gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
+    birth_date = models.DateField(_("出生日期"))
+    phone = EncryptedCharField(_("手机号"), max_length=20, blank=True, null=True)
+    phone_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    phone_mask = models.CharField(_("手机号"), max_length=20, blank=True)
+    ethnicity = models.CharField(_("民族"), max_length=20, blank=True)
+    education = models.CharField(_("学历"), max_length=16, choices=Education.choices, blank=True)
+    employment_form = models.CharField(_("用工形式"), max_length=16, choices=EmploymentForm.choices,
+                                       default=EmploymentForm.CONTRACT)
+    employer = models.ForeignKey(Enterprise, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="employees", verbose_name=_("用人单位"))
+    platform = models.ForeignKey(Enterprise, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="platform_workers", verbose_name=_("平台企业"))
+    job_title = models.CharField(_("岗位"), max_length=50, blank=True)
+    bank_name = models.CharField(_("开户行"), max_length=100, blank=True)
+    bank_account = EncryptedCharField(_("银行账号"), max_length=40, blank=True, null=True)
+    bank_account_hash = models.CharField(max_length=64, blank=True)
+    bank_account_mask = models.CharField(_("银行账号"), max_length=24, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("职工")
+        verbose_name_plural = _("职工")
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipStatus(models.TextChoices):
+    ACTIVE = "active", _("在会")
+    TRANSFERRED = "transferred", _("转出")
+    WITHDRAWN = "withdrawn", _("退会")
+
+
+class Membership(models.Model):
+    """A person's membership of one union. At most one is active per person; a transfer ends
+    one and opens another, so the history is the list of a person's memberships."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships")
+    union = models.ForeignKey(UnionNode, on_delete=models.PROTECT, related_name="memberships",
+                              verbose_name=_("所在工会"))
+    status = models.CharField(_("会籍状态"), max_length=16, choices=MembershipStatus.choices,
+                              default=MembershipStatus.ACTIVE)
+    joined_on = models.DateField(_("入会日期"))
+    ended_on = models.DateField(_("离会日期"), null=True, blank=True)
+    card_no = models.CharField(_("会员卡号"), max_length=32, blank=True)
+    source = models.CharField(_("来源"), max_length=16, blank=True)  # manual / import / online / transfer
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("会籍")
+        verbose_name_plural = _("会籍")
+        constraints = [
+            models.UniqueConstraint(fields=["person"], condition=Q(status="active"),
+                                    name="one_active_membership_per_person"),
+        ]
+        indexes = [models.Index(fields=["union", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}@{self.union_id} {self.status}"
+
+
+class MembershipTransfer(models.Model):
+    """会员关系转接: a record of one move between unions."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="transfers")
+    from_membership = models.OneToOneField(Membership, on_delete=models.PROTECT, related_name="transfer_out")
+    to_membership = models.OneToOneField(Membership, on_delete=models.PROTECT, related_name="transfer_in")
+    reason = models.CharField(_("转接原因"), max_length=255, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("会员关系转接")
+        verbose_name_plural = _("会员关系转接")
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("排队中")
+    VALIDATING = "validating", _("校验中")
+    WRITING = "writing", _("写入中")
+    DONE = "done", _("已完成")
+    REJECTED = "rejected", _("校验未通过")
+    FAILED = "failed", _("失败")
+
+
+class RosterImport(models.Model):
+    """One uploaded roster. All rows load or none do; errors go to a downloadable report."""
+
+    union = models.ForeignKey(UnionNode, on_delete=models.PROTECT, related_name="roster_imports",
+                              verbose_name=_("导入到工会"))
+    enterprise = models.ForeignKey(Enterprise, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="roster_imports", verbose_name=_("单位"))
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("文件名"), max_length=255)
+    file_size = models.PositiveBigIntegerField(default=0)
+    status = models.CharField(_("状态"), max_length=16, choices=ImportStatus.choices,
+                              default=ImportStatus.PENDING)
+    total_rows = models.PositiveIntegerField(_("总行数"), default=0)
+    processed_rows = models.PositiveIntegerField(_("已处理"), default=0)
+    error_count = models.PositiveIntegerField(_("错误数"), default=0)
+    created_count = models.PositiveIntegerField(_("新增"), default=0)
+    updated_count = models.PositiveIntegerField(_("更新"), default=0)
+    message = models.TextField(_("说明"), blank=True)
+    error_report = models.FileField(upload_to="import-errors/%Y/%m/", blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("名册导入")
+        verbose_name_plural = _("名册导入")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status in (ImportStatus.DONE,):
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, int(self.processed_rows * 100 / self.total_rows))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.REJECTED, ImportStatus.FAILED)

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import re
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from huigong.accounts.models import Cap
+from huigong.core import idnumber, phone as phone_rules
+from huigong.core.audit import log_access
+from huigong.core.crypto import blind_index
+from huigong.core.scope import ensure_path_in_scope, require, root_path, staff_of
+from huigong.orgs.models import UnionNode
+
+from .models import Membership, MembershipStatus, Person
+
+PII_FIELDS = ("id_number", "phone", "bank_account")
+_LATIN = re.compile(r"^[a-zA-Z]+$")
+
+
+def search_filter(q: str) -> Q:
+    """Name, pinyin ("zhangsan"), initials ("zs"), full ID number or phone: exact ones by blind index."""
+    q = q.strip()
+    if not q:
+        return Q()
+    norm_id = idnumber.normalize(q)
+    if len(norm_id) == 18 and norm_id[:17].isdigit():
+        return Q(person__id_number_hash=blind_index(norm_id, "id"))
+    norm_phone = phone_rules.normalize(q)
+    if phone_rules.is_valid(norm_phone):
+        return Q(person__phone_hash=blind_index(norm_phone, "phone"))
+    if _LATIN.match(q):
+        low = q.lower()
+        return Q(person__name_initials__startswith=low) | Q(person__name_pinyin__startswith=low)
+    return Q(person__name__contains=q)
+
+
+def member_list_for_actor(actor, *, q: str = "", node: UnionNode | None = None, employment_form: str = "",
+                          enterprise_id: int | None = None, status: str = MembershipStatus.ACTIVE
+                          ) -> QuerySet[Membership]:
+    """Memberships (one row per member) in the actor's subtree, or in `node`'s if it is inside it."""
+    prefix = root_path(actor)
+    if node is not None:
+        ensure_path_in_scope(actor, node.path)
+        prefix = node.path
+    qs = (
+        Membership.objects.filter(union__path__startswith=prefix)
+        .select_related("person", "union", "person__employer", "person__platform")
+        .defer("person__id_number", "person__phone", "person__bank_account")
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if employment_form:
+        qs = qs.filter(person__employment_form=employment_form)
+    if enterprise_id:
+        qs = qs.filter(Q(person__employer_id=enterprise_id) | Q(person__platform_id=enterprise_id))
+    if q:
+        qs = qs.filter(search_filter(q))
+    return qs.order_by("-joined_on", "-id")
+
+
+def current_membership(person: Person) -> Membership | None:
+    """The active membership, or the most recent one for a person who left."""
+    ms = sorted(person.memberships.select_related("union").all(),
+                key=lambda m: (m.status == MembershipStatus.ACTIVE, m.joined_on, m.id))
+    return ms[-1] if ms else None
+
+
+def person_get_for_actor(actor, person_id: int) -> tuple[Person, Membership | None]:
+    staff_of(actor)
+    try:
+        person = (Person.objects.select_related("employer", "platform")
+                  .defer("id_number", "phone", "bank_account").get(pk=person_id))
+    except (Person.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    membership = current_membership(person)
+    if membership is None:
+        raise Http404
+    ensure_path_in_scope(actor, membership.union.path)
+    return person, membership
+
+
+def person_find_by_id_number(number: str) -> Person | None:
+    return Person.objects.filter(id_number_hash=blind_index(idnumber.normalize(number), "id")).first()
+
+
+def person_reveal(actor, person: Person, fields: list[str], *, purpose: str) -> dict[str, str]:
+    """Full values of personal data; needs the PII capability and leaves an access row."""
+    require(actor, Cap.PII_FULL)
+    bad = [f for f in fields if f not in PII_FIELDS]
+    if bad or not fields:
+        raise ValueError(f"unknown personal fields: {bad}")
+    membership = current_membership(person)
+    if membership is None:
+        raise Http404
+    ensure_path_in_scope(actor, membership.union.path)
+    full = Person.objects.only(*fields).get(pk=person.pk)
+    log_access(actor=actor, object_type="members.person", object_id=str(person.pk), fields=fields,
+               purpose=purpose, node_path=membership.union.path)
+    return {f: getattr(full, f) or "" for f in fields}
+
+
+def membership_history(person: Person) -> list[Membership]:
+    return list(person.memberships.select_related("union").order_by("joined_on", "id"))

@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from huigong.accounts.models import Cap
+from huigong.core import idnumber, phone as phone_rules, pinyin
+from huigong.core.audit import audit, diff, snapshot
+from huigong.core.crypto import blind_index, mask_bank, mask_phone
+from huigong.core.scope import ensure_path_in_scope, require
+from huigong.orgs.models import Enterprise, EnterpriseKind, UnionNode
+
+from .models import EmploymentForm, Membership, MembershipStatus, MembershipTransfer, Person
+from .selectors import current_membership, person_find_by_id_number
+
+PERSON_FIELDS = ["name", "id_number_mask", "gender", "birth_date", "phone_mask", "ethnicity", "education",
+                 "employment_form", "employer", "platform", "job_title", "bank_name", "bank_account_mask"]
+
+
+def derived_person_fields(*, name: str, id_number: str, phone: str = "", bank_account: str = "") -> dict:
+    """Everything a Person row stores that follows from its raw values (hashes, masks, pinyin, the
+    gender and birth date carried by the ID number). Shared by forms, the API and the bulk import."""
+    info = idnumber.parse(id_number)
+    py, initials = pinyin.keys(name)
+    out = {
+        "name": name,
+        "name_pinyin": py,
+        "name_initials": initials,
+        "id_number": info.number,
+        "id_number_hash": blind_index(info.number, "id"),
+        "id_number_mask": idnumber.mask(info.number),
+        "gender": info.gender,
+        "birth_date": info.birth_date,
+        "phone": phone,
+        "phone_hash": blind_index(phone, "phone") if phone else "",
+        "phone_mask": mask_phone(phone),
+    }
+    if bank_account:
+        out.update(bank_account=bank_account, bank_account_hash=blind_index(bank_account, "bank"),
+                   bank_account_mask=mask_bank(bank_account))
+    return out
+
+
+def _clean_person(*, name: str, id_number: str, phone: str, employment_form: str,
+                  employer: Enterprise | None, platform: Enterprise | None, bank_account: str = "") -> dict:
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = ["姓名不能为空 / name is required"]
+    elif len(name) > 50:
+        errors["name"] = ["姓名过长 / name is too long"]
+    try:
+        idnumber.parse(id_number or "")
+    except idnumber.IdNumberError as e:
+        errors["id_number"] = [str(e)]
+    phone = phone_rules.normalize(phone or "")
+    if phone and not phone_rules.is_valid(phone):
+        errors["phone"] = ["手机号格式不正确 / phone must be an 11-digit mainland mobile number"]
+    if employment_form not in EmploymentForm.values:
+        errors["employment_form"] = ["用工形式无效 / invalid employment form"]
+    if platform is not None and platform.kind != EnterpriseKind.PLATFORM:
+        errors["platform"] = ["所选单位不是平台企业 / the selected unit is not a platform"]
+    bank_account = (bank_account or "").replace(" ", "")
+    if bank_account and not (bank_account.isdigit() and 12 <= len(bank_account) <= 30):
+        errors["bank_account"] = ["银行账号应为12到30位数字 / bank account must be 12-30 digits"]
+    if errors:
+        raise ValidationError(errors)
+    return derived_person_fields(name=name, id_number=id_number, phone=phone, bank_account=bank_account)
+
+
+def _ensure_member_union(union: UnionNode) -> None:
+    if not union.can_hold_members:
+        raise ValidationError({"union": ["该层级工会不能直接发展会员 / this level of union cannot hold members"]})
+
+
+@transaction.atomic
+def member_register(*, actor, union: UnionNode, name: str, id_number: str, phone: str = "",
+                    employment_form: str = EmploymentForm.CONTRACT, employer: Enterprise | None = None,
+                    platform: Enterprise | None = None, joined_on: dt.date | None = None, ethnicity: str = "",
+                    education: str = "", job_title: str = "", bank_name: str = "", bank_account: str = "",
+                    source: str = "manual") -> Membership:
+    """Registers a person (or finds them by ID number) and opens a membership in `union`."""
+    require(actor, Cap.MEMBER_WRITE)
+    ensure_path_in_scope(actor, union.path)
+    _ensure_member_union(union)
+    data = _clean_person(name=name, id_number=id_number, phone=phone, employment_form=employment_form,
+                         employer=employer, platform=platform, bank_account=bank_account)
+    existing = person_find_by_id_number(data["id_number"])
+    if existing is not None:
+        active = existing.memberships.filter(status=MembershipStatus.ACTIVE).select_related("union").first()
+        if active is not None:
+            where = active.union.name if active.union.path.startswith(union.path[:4]) else "其他工会"
+            raise ValidationError({"id_number": [
+                f"该身份证号已是{where}的会员，请办理会员关系转接 / this person is already a member; "
+                f"use a membership transfer"]})
+        person = existing
+        before = snapshot(person, PERSON_FIELDS)
+        for k, v in data.items():
+            setattr(person, k, v)
+        person.employment_form, person.employer, person.platform = employment_form, employer, platform
+        person.save()
+        old, new = diff(before, snapshot(person, PERSON_FIELDS))
+        if new:
+            audit(actor=actor, verb="person.update", obj=person, node_path=union.path, old=old, new=new)
+    else:
+        person = Person.objects.create(**data, employment_form=employment_form, employer=employer,
+                                       platform=platform, ethnicity=ethnicity, education=education,
+                                       job_title=job_title, bank_name=bank_name)
+        audit(actor=actor, verb="person.create", obj=person, node_path=union.path,
+              new=snapshot(person, PERSON_FIELDS))
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(person=person, union=union, status=MembershipStatus.ACTIVE,
+                                                   joined_on=joined_on or timezone.localdate(), source=source,
+                                                   card_no=_card_no(union, person))
+    except IntegrityError:
+        raise ValidationError({"id_number": ["该职工已有在会会籍 / this person already has an active membership"]}) \
+            from None
+    audit(actor=actor, verb="membership.create", obj=membership, node_path=union.path,
+          new={"person": person.pk, "union": union.pk, "joined_on": membership.joined_on})
+    return membership
+
+
+def _card_no(union: UnionNode, person: Person) -> str:
+    return f"{union.region_code or '000000'}{person.pk:010d}"
+
+
+@transaction.atomic
+def person_update(*, actor, person: Person, **changes) -> Person:
+    require(actor, Cap.MEMBER_WRITE)
+    membership = current_membership(person)
+    if membership is None:
+        raise PermissionDenied
+    ensure_path_in_scope(actor, membership.union.path)
+    allowed = {"name", "phone", "employment_form", "employer", "platform", "ethnicity", "education", "job_title",
+               "bank_name", "bank_account"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError({f: ["不可修改 / not editable"] for f in unknown})
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    before = snapshot(person, PERSON_FIELDS)
+    data = _clean_person(
+        name=changes.get("name", person.name), id_number=person.id_number,
+        phone=changes.get("phone", person.phone), employment_form=changes.get("employment_form",
+                                                                             person.employment_form),
+        employer=changes.get("employer", person.employer), platform=changes.get("platform", person.platform),
+        bank_account=changes.get("bank_account", person.bank_account),
+    )
+    for k, v in data.items():
+        setattr(person, k, v)
+    for k in ("employment_form", "employer", "platform", "ethnicity", "education", "job_title", "bank_name"):
+        if k in changes:
+            setattr(person, k, changes[k])
+    person.save()
+    old, new = diff(before, snapshot(person, PERSON_FIELDS))
+    if new:
+        audit(actor=actor, verb="person.update", obj=person, node_path=membership.union.path, old=old, new=new)
+    return person
+
+
+@transaction.atomic
+def membership_transfer(*, actor, person: Person, to_union: UnionNode, reason: str = "",
+                        on: dt.date | None = None) -> MembershipTransfer:
+    """会员关系转接: ends the active membership and opens one in `to_union`, keeping both. The
+    releasing union's staff (or anyone above it) carries it out."""
+    require(actor, Cap.MEMBER_WRITE)
+    current = (Membership.objects.select_for_update().select_related("union")
+               .filter(person=person, status=MembershipStatus.ACTIVE).first())
+    if current is None:
+        raise ValidationError({"person": ["该职工没有在会会籍，无法转接 / no active membership to transfer"]})
+    ensure_path_in_scope(actor, current.union.path)
+    _ensure_member_union(to_union)
+    if to_union.pk == current.union_id:
+        raise ValidationError({"to_union": ["转入工会与当前工会相同 / target union is the current union"]})
+    on = on or timezone.localdate()
+    current.status, current.ended_on = MembershipStatus.TRANSFERRED, on
+    current.save(update_fields=["status", "ended_on"])
+    new = Membership.objects.create(person=person, union=to_union, status=MembershipStatus.ACTIVE, joined_on=on,
+                                    source="transfer", card_no=current.card_no)
+    transfer = MembershipTransfer.objects.create(person=person, from_membership=current, to_membership=new,
+                                                 reason=reason, actor=actor)
+    audit(actor=actor, verb="membership.transfer", obj=person, node_path=current.union.path,
+          old={"union": current.union_id}, new={"union": to_union.pk, "reason": reason})
+    audit(actor=actor, verb="membership.transfer_in", obj=person, node_path=to_union.path,
+          old={"union": current.union_id}, new={"union": to_union.pk, "reason": reason})
+    return transfer
+
+
+@transaction.atomic
+def membership_withdraw(*, actor, person: Person, reason: str, on: dt.date | None = None) -> Membership:
+    require(actor, Cap.MEMBER_WRITE)
+    current = (Membership.objects.select_for_update().select_related("union")
+               .filter(person=person, status=MembershipStatus.ACTIVE).first())
+    if current is None:
+        raise ValidationError({"person": ["该职工没有在会会籍 / no active membership"]})
+    ensure_path_in_scope(actor, current.union.path)
+    if not reason.strip():
+        raise ValidationError({"reason": ["请填写退会原因 / a reason is required"]})
+    current.status, current.ended_on = MembershipStatus.WITHDRAWN, on or timezone.localdate()
+    current.save(update_fields=["status", "ended_on"])
+    audit(actor=actor, verb="membership.withdraw", obj=current, node_path=current.union.path,
+          old={"status": MembershipStatus.ACTIVE}, new={"status": current.status, "reason": reason})
+    return current

@@ -1,0 +1,18 @@
+"""Test shape: PostgreSQL when DATABASE_URL is set, SQLite otherwise; background work inline."""
+
+import tempfile
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+HUIGONG_TASK_MODE = "sync"
+# Argon2 is asserted in a dedicated test; the suite itself hashes fast.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="huigong-media-"))  # noqa: F405
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+AXES_FAILURE_LIMIT = 3
+ROSTER_SYNC_MAX_ROWS = 50
+LANGUAGE_CODE = "zh-hans"
