@@ -1,0 +1,2 @@
+# Roster import/export routes (members:import_*, members:export); included by members/urls.py.
+urlpatterns: list = []
