@@ -10,7 +10,7 @@ from huigong.accounts.models import Cap
 from huigong.core import idnumber, phone as phone_rules, pinyin
 from huigong.core.audit import audit, diff, snapshot
 from huigong.core.crypto import blind_index, mask_bank, mask_phone
-from huigong.core.scope import ensure_path_in_scope, require
+from huigong.core.scope import ensure_path_in_scope, path_in_scope, require
 from huigong.orgs.models import Enterprise, EnterpriseKind, UnionNode
 
 from .models import EmploymentForm, Membership, MembershipStatus, MembershipTransfer, Person
@@ -92,7 +92,7 @@ def member_register(*, actor, union: UnionNode, name: str, id_number: str, phone
     if existing is not None:
         active = existing.memberships.filter(status=MembershipStatus.ACTIVE).select_related("union").first()
         if active is not None:
-            where = active.union.name if active.union.path.startswith(union.path[:4]) else "其他工会"
+            where = active.union.name if path_in_scope(actor, active.union.path) else "其他工会"
             raise ValidationError({"id_number": [
                 f"该身份证号已是{where}的会员，请办理会员关系转接 / this person is already a member; "
                 f"use a membership transfer"]})
