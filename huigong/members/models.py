@@ -36,6 +36,15 @@ class Education(models.TextChoices):
     POSTGRAD = "postgrad", _("研究生")
 
 
+class PoliticalStatus(models.TextChoices):
+    PARTY_MEMBER = "party_member", _("中共党员")
+    PROBATIONARY = "probationary", _("中共预备党员")
+    LEAGUE = "league", _("共青团员")
+    DEMOCRATIC = "democratic", _("民主党派成员")
+    INDEPENDENT = "independent", _("无党派人士")
+    MASSES = "masses", _("群众")
+
+
 class Person(models.Model):
     """A real-name person. ID number, phone and bank account are Fernet-encrypted at rest; the
     *_hash columns are HMAC blind indexes (own key) for exact lookup and uniqueness; *_mask
@@ -65,6 +74,13 @@ class Person(models.Model):
     bank_account = EncryptedCharField(_("银行账号"), max_length=40, blank=True, null=True)
     bank_account_hash = models.CharField(max_length=64, blank=True)
     bank_account_mask = models.CharField(_("银行账号"), max_length=24, blank=True)
+    # Optional columns enterprises' rosters commonly carry.
+    political_status = models.CharField(_("政治面貌"), max_length=16, choices=PoliticalStatus.choices,
+                                        blank=True)
+    employee_no = models.CharField(_("工号"), max_length=32, blank=True)
+    address = models.CharField(_("现住址"), max_length=255, blank=True)
+    contract_start = models.DateField(_("劳动合同起始日期"), null=True, blank=True)
+    contract_end = models.DateField(_("劳动合同终止日期"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -155,6 +171,8 @@ class RosterImport(models.Model):
     updated_count = models.PositiveIntegerField(_("更新"), default=0)
     message = models.TextField(_("说明"), blank=True)
     error_report = models.FileField(upload_to="import-errors/%Y/%m/", blank=True)
+    # The first errors, so the detail page shows them without opening the report file.
+    errors_preview = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
