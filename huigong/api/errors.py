@@ -1,0 +1,115 @@
+"""One error shape for the whole API:
+   401/403/404/409 → {"detail": "<bilingual text>"}
+   422            → {"detail": [{"field": "...", "message": "<bilingual text>"}, ...]}
+whether the fault was found by the schema (pydantic) or by a service (Django ValidationError)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError as NinjaValidationError
+
+# Services name model fields ("union"); the API takes references as "<name>_id". Every reference
+# in the API follows that rule, so the mapping is global rather than per route.
+FIELD_ALIASES = {
+    "union": "union_id",
+    "parent": "parent_id",
+    "new_parent": "new_parent_id",
+    "to_union": "to_union_id",
+    "employer": "employer_id",
+    "platform": "platform_id",
+    "enterprise": "enterprise_id",
+}
+
+_SOURCES = {"body", "query", "path", "form", "file", "header", "cookie"}
+# Body parameters are all called "payload" in the route functions; it is not a field the client sees.
+_PARAM_NAMES = {"payload", "filters", "page"}
+
+_PYDANTIC_ZH = {
+    "missing": "必填",
+    "string_too_short": "不能为空或过短",
+    "string_too_long": "过长",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_type": "日期格式应为 YYYY-MM-DD",
+    "enum": "取值无效",
+    "literal_error": "取值无效",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+    "too_short": "至少需要一项",
+    "decimal_parsing": "应为数字",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "json_invalid": "JSON 格式错误",
+    "model_attributes_type": "应为对象",
+    "dict_type": "应为对象",
+    "list_type": "应为列表",
+    "extra_forbidden": "不允许的字段",
+}
+
+
+def _field_from_loc(loc) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in _SOURCES:
+        parts = parts[1:]
+    if parts and parts[0] in _PARAM_NAMES:
+        parts = parts[1:]
+    return ".".join(parts) or "__all__"
+
+
+def schema_errors(errors: list[dict]) -> list[dict]:
+    out = []
+    for err in errors:
+        field = _field_from_loc(err.get("loc", ()))
+        zh = _PYDANTIC_ZH.get(err.get("type", ""), "格式不正确")
+        out.append({"field": field, "message": f"{zh} / {field}: {err.get('msg', 'invalid')}"})
+    return out
+
+
+def service_errors(exc: DjangoValidationError) -> list[dict]:
+    out = []
+    if hasattr(exc, "error_dict"):
+        for field, errs in exc.message_dict.items():
+            for message in errs:
+                out.append({"field": FIELD_ALIASES.get(field, field), "message": str(message)})
+    else:
+        for message in exc.messages:
+            out.append({"field": "__all__", "message": str(message)})
+    return out
+
+
+def install(api: NinjaAPI) -> None:
+    def on_schema_error(request, exc: NinjaValidationError):
+        return api.create_response(request, {"detail": schema_errors(exc.errors)}, status=422)
+
+    def on_service_error(request, exc: DjangoValidationError):
+        return api.create_response(request, {"detail": service_errors(exc)}, status=422)
+
+    def on_denied(request, exc: PermissionDenied):
+        message = str(exc) or "无权访问 / permission denied"
+        return api.create_response(request, {"detail": message}, status=403)
+
+    def on_not_found(request, exc: Http404):
+        return api.create_response(request, {"detail": "未找到 / not found"}, status=404)
+
+    def on_unauthenticated(request, exc: AuthenticationError):
+        message = exc.message if exc.message != "Unauthorized" else "请先登录或提供令牌 / sign in or send a token"
+        response = api.create_response(request, {"detail": message}, status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="huigong"'
+        return response
+
+    def on_conflict(request, exc: IntegrityError):
+        # A uniqueness race the service's own checks could not see (two requests at once).
+        return api.create_response(
+            request, {"detail": "数据冲突，请刷新后重试 / conflicting change, reload and retry"}, status=409)
+
+    api.add_exception_handler(NinjaValidationError, on_schema_error)
+    api.add_exception_handler(DjangoValidationError, on_service_error)
+    api.add_exception_handler(PermissionDenied, on_denied)
+    api.add_exception_handler(Http404, on_not_found)
+    api.add_exception_handler(AuthenticationError, on_unauthenticated)
+    api.add_exception_handler(IntegrityError, on_conflict)

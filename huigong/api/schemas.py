@@ -1,0 +1,81 @@
+"""Schemas and helpers shared by every API module: pagination, references, error bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from ninja import Field, Schema
+from pydantic import create_model
+
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 50
+
+
+class PageQuery(Schema):
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"每页条数 / page size (1–{MAX_LIMIT})")
+    offset: int = Field(0, ge=0, description="跳过条数 / rows to skip")
+
+
+def page_of(item: type[Schema], name: str) -> type[Schema]:
+    """A named page schema (`UnionPage`…) so that the OpenAPI document reads cleanly."""
+    return create_model(
+        name,
+        __base__=Schema,
+        count=(int, Field(..., description="符合条件的总数 / total matching rows")),
+        limit=(int, ...),
+        offset=(int, ...),
+        items=(list[item], ...),
+    )
+
+
+def paginate(qs: QuerySet | list, page: PageQuery) -> dict[str, Any]:
+    """Slice a queryset; `count` is the total before slicing. Lists are scoped querysets, so the
+    slice is one LIMIT/OFFSET query and the count one COUNT query."""
+    count = qs.count() if isinstance(qs, QuerySet) else len(qs)
+    items = list(qs[page.offset: page.offset + page.limit])
+    return {"count": count, "limit": page.limit, "offset": page.offset, "items": items}
+
+
+class Ref(Schema):
+    """A reference to another object: its id and a readable name."""
+
+    id: int
+    name: str
+
+
+def ref(obj) -> dict | None:
+    return None if obj is None else {"id": obj.pk, "name": str(obj.name)}
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class FieldError(Schema):
+    field: str = Field(..., description="出错的字段 / the input field at fault")
+    message: str = Field(..., description="中英文说明 / bilingual reason")
+
+
+class ValidationErrorOut(Schema):
+    detail: list[FieldError]
+
+
+# Responses every authenticated route can give besides its success status.
+COMMON_ERRORS: dict[int, type[Schema]] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut}
+
+
+def responses(ok: dict[int, Any]) -> dict[int, Any]:
+    return {**ok, **COMMON_ERRORS}
+
+
+def changes_of(payload: Schema, *, nullable: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The fields a PATCH body actually sent. Sending null is refused except where null means
+    something (clearing an optional value); text is cleared with "" instead."""
+    from django.core.exceptions import ValidationError
+
+    changes = payload.dict(exclude_unset=True)
+    bad = [f for f, v in changes.items() if v is None and f not in nullable]
+    if bad:
+        raise ValidationError({f: [f"不能为 null / {f} must not be null"] for f in bad})
+    return changes

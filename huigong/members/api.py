@@ -1,0 +1,370 @@
+"""API routes for members, memberships and roster imports (mounted by huigong/api/api.py).
+
+Personal data leaves only masked (the *_mask columns; lists never decrypt). The full value of an ID
+number, phone or bank account comes from POST /members/{id}/reveal alone, which goes through
+selectors.person_reveal and so needs the PII capability and writes an AccessLog row.
+Birth dates are deliberately absent: with the masked ID (region + last four) a birth date would
+give back the whole number."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from ninja import Field, Query, Router, Schema
+
+from huigong.api.auth import actor_of
+from huigong.api.schemas import PageQuery, Ref, changes_of, page_of, paginate, ref, responses
+from huigong.orgs import selectors as org_selectors
+from huigong.orgs.api import enterprise_ref_for_actor, node_ref_for_actor
+from huigong.orgs.models import UnionNode
+
+from . import selectors, services
+from .models import Education, EmploymentForm, Gender, Membership, MembershipStatus, Person
+
+members_router = Router()
+memberships_router = Router()
+imports_router = Router()
+
+
+# --- Output schemas ----------------------------------------------------------------------------------
+
+
+class MembershipOut(Schema):
+    id: int
+    person_id: int
+    person_name: str
+    union: Ref
+    status: MembershipStatus
+    status_label: str
+    joined_on: dt.date
+    ended_on: dt.date | None
+    card_no: str
+    source: str
+
+    @staticmethod
+    def resolve_person_name(obj: Membership) -> str:
+        return obj.person.name
+
+    @staticmethod
+    def resolve_union(obj: Membership) -> dict:
+        return ref(obj.union)
+
+    @staticmethod
+    def resolve_status_label(obj: Membership) -> str:
+        return str(obj.get_status_display())
+
+
+MembershipPage = page_of(MembershipOut, "MembershipPage")
+
+
+class MemberFields(Schema):
+    person_id: int
+    membership_id: int
+    name: str
+    gender: Gender
+    id_number_mask: str = Field(..., description="身份证号（脱敏）/ masked ID number, e.g. 330102********1234")
+    phone_mask: str
+    employment_form: EmploymentForm
+    employment_form_label: str
+    employer: Ref | None
+    platform: Ref | None
+    union: Ref
+    status: MembershipStatus
+    joined_on: dt.date
+    ended_on: dt.date | None
+
+
+class MemberOut(MemberFields):
+    """One member as lists show them: a membership row with its person, masked."""
+
+    @staticmethod
+    def resolve_person_id(obj: Membership) -> int:
+        return obj.person_id
+
+    @staticmethod
+    def resolve_membership_id(obj: Membership) -> int:
+        return obj.pk
+
+    @staticmethod
+    def resolve_name(obj: Membership) -> str:
+        return obj.person.name
+
+    @staticmethod
+    def resolve_gender(obj: Membership) -> str:
+        return obj.person.gender
+
+    @staticmethod
+    def resolve_id_number_mask(obj: Membership) -> str:
+        return obj.person.id_number_mask
+
+    @staticmethod
+    def resolve_phone_mask(obj: Membership) -> str:
+        return obj.person.phone_mask
+
+    @staticmethod
+    def resolve_employment_form(obj: Membership) -> str:
+        return obj.person.employment_form
+
+    @staticmethod
+    def resolve_employment_form_label(obj: Membership) -> str:
+        return str(obj.person.get_employment_form_display())
+
+    @staticmethod
+    def resolve_employer(obj: Membership) -> dict | None:
+        return ref(obj.person.employer)
+
+    @staticmethod
+    def resolve_platform(obj: Membership) -> dict | None:
+        return ref(obj.person.platform)
+
+    @staticmethod
+    def resolve_union(obj: Membership) -> dict:
+        return ref(obj.union)
+
+
+MemberPage = page_of(MemberOut, "MemberPage")
+
+
+class MemberDetailOut(MemberFields):
+    ethnicity: str
+    education: Education | None
+    job_title: str
+    bank_name: str
+    bank_account_mask: str
+    history: list[MembershipOut] = Field(..., description="会籍历史（含转接、退会）/ membership history, oldest first")
+
+
+def _member_detail(person: Person, membership: Membership) -> dict:
+    history = selectors.membership_history(person)
+    for m in history:
+        m.person = person  # MembershipOut reads the name; the person is already loaded
+    return {
+        "person_id": person.pk,
+        "membership_id": membership.pk,
+        "name": person.name,
+        "gender": person.gender,
+        "id_number_mask": person.id_number_mask,
+        "phone_mask": person.phone_mask,
+        "employment_form": person.employment_form,
+        "employment_form_label": str(person.get_employment_form_display()),
+        "employer": ref(person.employer),
+        "platform": ref(person.platform),
+        "union": ref(membership.union),
+        "status": membership.status,
+        "joined_on": membership.joined_on,
+        "ended_on": membership.ended_on,
+        "ethnicity": person.ethnicity,
+        "education": person.education or None,
+        "job_title": person.job_title,
+        "bank_name": person.bank_name,
+        "bank_account_mask": person.bank_account_mask,
+        "history": history,
+    }
+
+
+def _detail_for_actor(actor, person_id: int) -> dict:
+    person, membership = selectors.person_get_for_actor(actor, person_id)
+    return _member_detail(person, membership)
+
+
+# --- Input schemas -----------------------------------------------------------------------------------
+
+
+class MemberFilters(PageQuery):
+    q: str = Field("", max_length=50, description="姓名、拼音、首字母、完整身份证号或手机号 / name, pinyin, "
+                                                  "initials, full ID number or phone")
+    union: int | None = Field(None, description="此工会及下级 / in this union's subtree")
+    employment_form: EmploymentForm | None = None
+    enterprise: int | None = Field(None, description="用人单位或平台 / employer or platform id")
+    status: MembershipStatus | Literal["all"] = Field(
+        MembershipStatus.ACTIVE, description="会籍状态，all 为全部 / membership status, or all")
+
+
+class MemberCreateIn(Schema):
+    union_id: int
+    name: str = Field(..., max_length=50)
+    id_number: str = Field(..., max_length=32)
+    phone: str = Field("", max_length=20)
+    employment_form: EmploymentForm = EmploymentForm.CONTRACT
+    employer_id: int | None = None
+    platform_id: int | None = None
+    joined_on: dt.date | None = None
+    ethnicity: str = Field("", max_length=20)
+    education: Education | None = None
+    job_title: str = Field("", max_length=50)
+    bank_name: str = Field("", max_length=100)
+    bank_account: str = Field("", max_length=40)
+
+
+class MemberPatchIn(Schema):
+    name: str | None = Field(None, max_length=50)
+    phone: str | None = Field(None, max_length=20)
+    employment_form: EmploymentForm | None = None
+    employer_id: int | None = None
+    platform_id: int | None = None
+    ethnicity: str | None = Field(None, max_length=20)
+    education: Education | None = None
+    job_title: str | None = Field(None, max_length=50)
+    bank_name: str | None = Field(None, max_length=100)
+    bank_account: str | None = Field(None, max_length=40)
+
+
+PiiField = Literal["id_number", "phone", "bank_account"]
+
+
+class RevealIn(Schema):
+    fields: list[PiiField] = Field(..., min_length=1, max_length=3)
+    purpose: str = Field(..., max_length=255, description="查看用途（记入查看记录）/ why, kept in the access log")
+
+
+class RevealOut(Schema):
+    person_id: int
+    values: dict[str, str]
+
+
+class TransferIn(Schema):
+    to_union_id: int = Field(..., description="转入工会（可在本辖区外）/ receiving union (may be outside your subtree)")
+    reason: str = Field("", max_length=255)
+    on: dt.date | None = None
+
+
+class TransferOut(Schema):
+    id: int
+    person_id: int
+    from_membership: MembershipOut
+    to_membership: MembershipOut
+    reason: str
+    at: dt.datetime
+
+
+class WithdrawIn(Schema):
+    reason: str = Field(..., max_length=255)
+    on: dt.date | None = None
+
+
+class MembershipFilters(PageQuery):
+    person: int | None = None
+    union: int | None = Field(None, description="此工会及下级 / in this union's subtree")
+    status: MembershipStatus | None = None
+    joined_from: dt.date | None = None
+    joined_to: dt.date | None = None
+
+
+def _references(actor, data: dict) -> dict:
+    """Replaces *_id keys of a body by the objects the services take, each checked against scope."""
+    if "employer_id" in data:
+        eid = data.pop("employer_id")
+        data["employer"] = None if eid is None else enterprise_ref_for_actor(actor, eid, "employer_id")
+    if "platform_id" in data:
+        pid = data.pop("platform_id")
+        data["platform"] = None if pid is None else enterprise_ref_for_actor(actor, pid, "platform_id")
+    if "education" in data:
+        data["education"] = data["education"] or ""
+    return data
+
+
+def _transfer_target(union_id: int) -> UnionNode:
+    # A membership may move to any union in the country (the releasing side carries it out, see
+    # services.membership_transfer), so this lookup is deliberately not scoped to the actor.
+    node = UnionNode.objects.filter(pk=union_id).first()
+    if node is None:
+        raise ValidationError({"to_union_id": [f"工会 {union_id} 不存在 / union {union_id} does not exist"]})
+    return node
+
+
+# --- Members -----------------------------------------------------------------------------------------
+
+
+@members_router.get("", response=responses({200: MemberPage}),
+                    summary="会员列表（脱敏）/ list members, masked")
+def member_list(request, filters: Query[MemberFilters]):
+    actor = actor_of(request)
+    node = org_selectors.node_get_for_actor(actor, filters.union) if filters.union is not None else None
+    qs = selectors.member_list_for_actor(
+        actor, q=filters.q, node=node, employment_form=filters.employment_form or "",
+        enterprise_id=filters.enterprise, status="" if filters.status == "all" else filters.status,
+    )
+    return paginate(qs, filters)
+
+
+@members_router.get("/{int:person_id}", response=responses({200: MemberDetailOut}),
+                    summary="会员详情（脱敏，含会籍历史）/ one member, masked, with membership history")
+def member_get(request, person_id: int):
+    return _detail_for_actor(actor_of(request), person_id)
+
+
+@members_router.post("", response=responses({201: MemberDetailOut}), summary="会员登记 / register a member")
+def member_create(request, payload: MemberCreateIn):
+    actor = actor_of(request)
+    data = _references(actor, payload.dict())
+    union = node_ref_for_actor(actor, data.pop("union_id"), "union_id")
+    membership = services.member_register(actor=actor, union=union, **data)
+    return 201, _detail_for_actor(actor, membership.person_id)
+
+
+@members_router.patch("/{int:person_id}", response=responses({200: MemberDetailOut}),
+                      summary="修改会员信息 / update a member")
+def member_update(request, person_id: int, payload: MemberPatchIn):
+    actor = actor_of(request)
+    person, _ = selectors.person_get_for_actor(actor, person_id)
+    changes = _references(actor, changes_of(payload, nullable=("employer_id", "platform_id", "education")))
+    services.person_update(actor=actor, person=person, **changes)
+    return _detail_for_actor(actor, person_id)
+
+
+@members_router.post("/{int:person_id}/reveal", response=responses({200: RevealOut}),
+                     summary="查看完整敏感信息（留痕）/ reveal full personal data (logged)")
+def member_reveal(request, person_id: int, payload: RevealIn, response: HttpResponse):
+    actor = actor_of(request)
+    person, _ = selectors.person_get_for_actor(actor, person_id)
+    if not payload.purpose.strip():
+        raise ValidationError({"purpose": ["请填写查看用途 / purpose is required"]})
+    fields = list(dict.fromkeys(payload.fields))
+    values = selectors.person_reveal(actor, person, fields, purpose=payload.purpose.strip())
+    # Full personal data must not linger in shared or browser caches.
+    response["Cache-Control"] = "no-store"
+    return {"person_id": person.pk, "values": values}
+
+
+@members_router.post("/{int:person_id}/transfer", response=responses({200: TransferOut}),
+                     summary="会员关系转接 / transfer the membership to another union")
+def member_transfer(request, person_id: int, payload: TransferIn):
+    actor = actor_of(request)
+    person, _ = selectors.person_get_for_actor(actor, person_id)
+    transfer = services.membership_transfer(actor=actor, person=person, to_union=_transfer_target(payload.to_union_id),
+                                            reason=payload.reason, on=payload.on)
+    for m in (transfer.from_membership, transfer.to_membership):
+        m.person = person
+    return {"id": transfer.pk, "person_id": person.pk, "from_membership": transfer.from_membership,
+            "to_membership": transfer.to_membership, "reason": transfer.reason, "at": transfer.at}
+
+
+@members_router.post("/{int:person_id}/withdraw", response=responses({200: MembershipOut}),
+                     summary="退会 / end the membership")
+def member_withdraw(request, person_id: int, payload: WithdrawIn):
+    actor = actor_of(request)
+    person, _ = selectors.person_get_for_actor(actor, person_id)
+    membership = services.membership_withdraw(actor=actor, person=person, reason=payload.reason, on=payload.on)
+    membership.person = person
+    return membership
+
+
+# --- Memberships -------------------------------------------------------------------------------------
+
+
+@memberships_router.get("", response=responses({200: MembershipPage}),
+                        summary="会籍列表（含历史）/ list memberships, past ones included")
+def membership_list(request, filters: Query[MembershipFilters]):
+    actor = actor_of(request)
+    node = org_selectors.node_get_for_actor(actor, filters.union) if filters.union is not None else None
+    qs = selectors.member_list_for_actor(actor, node=node, status=filters.status or "")
+    if filters.person is not None:
+        qs = qs.filter(person_id=filters.person)
+    if filters.joined_from:
+        qs = qs.filter(joined_on__gte=filters.joined_from)
+    if filters.joined_to:
+        qs = qs.filter(joined_on__lte=filters.joined_to)
+    return paginate(qs, filters)

@@ -1,0 +1,360 @@
+"""API routes for the union tree, enterprises and service sites (mounted by huigong/api/api.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Length, Substr
+from django.http import Http404
+from ninja import Field, Query, Router, Schema
+
+from huigong.api.auth import actor_of
+from huigong.api.schemas import PageQuery, Ref, changes_of, page_of, paginate, ref, responses
+
+from . import selectors, services
+from .models import EnterpriseKind, EnterpriseSize, NodeLevel, SiteKind, UnionNode
+
+unions_router = Router()
+enterprises_router = Router()
+sites_router = Router()
+
+
+def node_ref_for_actor(actor, node_id: int, field: str) -> UnionNode:
+    """A union named in a request body. A missing one is the client's input error (422, naming the
+    field); one outside the actor's subtree stays a 403 from the selector."""
+    try:
+        return selectors.node_get_for_actor(actor, node_id)
+    except Http404:
+        raise ValidationError({field: [f"工会 {node_id} 不存在 / union {node_id} does not exist"]}) from None
+
+
+def enterprise_ref_for_actor(actor, enterprise_id: int, field: str):
+    try:
+        return selectors.enterprise_get_for_actor(actor, enterprise_id)
+    except Http404:
+        raise ValidationError(
+            {field: [f"单位 {enterprise_id} 不存在 / enterprise {enterprise_id} does not exist"]}) from None
+
+
+# --- Unions ------------------------------------------------------------------------------------------
+
+
+class UnionOut(Schema):
+    id: int
+    code: str
+    name: str
+    level: NodeLevel
+    level_label: str
+    region_code: str
+    address: str
+    contact_name: str
+    contact_phone: str
+    parent_id: int | None = Field(None, description="上级工会 / parent union (null for the root)")
+    depth: int
+    child_count: int
+
+    @staticmethod
+    def resolve_level_label(obj) -> str:
+        return str(obj.get_level_display())
+
+    @staticmethod
+    def resolve_child_count(obj) -> int:
+        return obj.numchild
+
+
+class UnionDetailOut(UnionOut):
+    member_count: int = Field(..., description="本级及下级在会会员数 / active members in this subtree")
+    created_at: dt.datetime
+
+
+UnionPage = page_of(UnionOut, "UnionPage")
+
+
+class UnionFilters(PageQuery):
+    level: NodeLevel | None = None
+    parent: int | None = Field(None, description="只列此工会的直接下级 / only direct children of this union")
+    q: str = Field("", max_length=100, description="名称或编码 / name or code fragment")
+
+
+class UnionCreateIn(Schema):
+    parent_id: int
+    code: str = Field(..., max_length=32)
+    name: str = Field(..., max_length=120)
+    level: NodeLevel
+    region_code: str = Field("", max_length=6)
+    address: str = Field("", max_length=255)
+    contact_name: str = Field("", max_length=50)
+    contact_phone: str = Field("", max_length=30)
+
+
+class UnionPatchIn(Schema):
+    code: str | None = Field(None, max_length=32)
+    name: str | None = Field(None, max_length=120)
+    level: NodeLevel | None = None
+    region_code: str | None = Field(None, max_length=6)
+    address: str | None = Field(None, max_length=255)
+    contact_name: str | None = Field(None, max_length=50)
+    contact_phone: str | None = Field(None, max_length=30)
+
+
+class UnionMoveIn(Schema):
+    new_parent_id: int
+
+
+def _with_parent_id(qs):
+    """parent_id from the materialised path in the same query (the parent's path is the node's path
+    minus one step), so a page of nodes costs no extra query per row."""
+    parent = UnionNode.objects.filter(
+        path=Substr(OuterRef("path"), 1, Length(OuterRef("path")) - UnionNode.steplen)
+    ).values("id")[:1]
+    return qs.annotate(parent_id=Subquery(parent, output_field=IntegerField()))
+
+
+def _union_detail(node: UnionNode) -> dict:
+    node = _with_parent_id(UnionNode.objects.filter(pk=node.pk)).get()
+    node.member_count = selectors.member_counts_by_path(node).get(node.path, 0)
+    return node
+
+
+@unions_router.get("", response=responses({200: UnionPage}), summary="工会列表 / list unions in your subtree")
+def union_list(request, filters: Query[UnionFilters]):
+    actor = actor_of(request)
+    qs = selectors.node_list_for_actor(actor)
+    if filters.parent is not None:
+        parent = selectors.node_get_for_actor(actor, filters.parent)
+        qs = qs.filter(path__startswith=parent.path, depth=parent.depth + 1)
+    if filters.level:
+        qs = qs.filter(level=filters.level)
+    if filters.q.strip():
+        q = filters.q.strip()
+        qs = qs.filter(Q(name__icontains=q) | Q(code__istartswith=q))
+    return paginate(_with_parent_id(qs).order_by("path"), filters)
+
+
+@unions_router.get("/{int:union_id}", response=responses({200: UnionDetailOut}),
+                   summary="工会详情 / one union with rolled-up counts")
+def union_get(request, union_id: int):
+    return _union_detail(selectors.node_get_for_actor(actor_of(request), union_id))
+
+
+@unions_router.post("", response=responses({201: UnionDetailOut}), summary="新建下级工会 / create a child union")
+def union_create(request, payload: UnionCreateIn):
+    actor = actor_of(request)
+    parent = node_ref_for_actor(actor, payload.parent_id, "parent_id")
+    data = payload.dict(exclude={"parent_id"})
+    node = services.node_create(actor=actor, parent=parent, **data)
+    return 201, _union_detail(node)
+
+
+@unions_router.patch("/{int:union_id}", response=responses({200: UnionDetailOut}),
+                     summary="修改工会 / update a union")
+def union_update(request, union_id: int, payload: UnionPatchIn):
+    actor = actor_of(request)
+    node = selectors.node_get_for_actor(actor, union_id)
+    node = services.node_update(actor=actor, node=node, **changes_of(payload))
+    return _union_detail(node)
+
+
+@unions_router.post("/{int:union_id}/move", response=responses({200: UnionDetailOut}),
+                    summary="移动工会（含下级）/ move a union and its subtree")
+def union_move(request, union_id: int, payload: UnionMoveIn):
+    actor = actor_of(request)
+    node = selectors.node_get_for_actor(actor, union_id)
+    new_parent = node_ref_for_actor(actor, payload.new_parent_id, "new_parent_id")
+    node = services.node_move(actor=actor, node=node, new_parent=new_parent)
+    return _union_detail(node)
+
+
+# --- Enterprises -------------------------------------------------------------------------------------
+
+
+class EnterpriseOut(Schema):
+    id: int
+    name: str
+    uscc: str = Field(..., description="统一社会信用代码 / unified social credit code")
+    kind: EnterpriseKind
+    kind_label: str
+    industry: str
+    size: EnterpriseSize | None
+    employee_count: int
+    union: Ref
+    region_code: str
+    address: str
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_kind_label(obj) -> str:
+        return str(obj.get_kind_display())
+
+    @staticmethod
+    def resolve_size(obj):
+        return obj.size or None
+
+    @staticmethod
+    def resolve_union(obj) -> dict:
+        return ref(obj.union)
+
+
+EnterprisePage = page_of(EnterpriseOut, "EnterprisePage")
+
+
+class EnterpriseFilters(PageQuery):
+    q: str = Field("", max_length=100, description="名称或完整信用代码 / name fragment or full credit code")
+    kind: EnterpriseKind | None = None
+    union: int | None = Field(None, description="此工会及下级 / in this union's subtree")
+    industry: str = Field("", max_length=64)
+
+
+class EnterpriseCreateIn(Schema):
+    union_id: int
+    name: str = Field(..., max_length=200)
+    uscc: str = Field(..., max_length=32)
+    kind: EnterpriseKind = EnterpriseKind.ENTERPRISE
+    industry: str = Field("", max_length=64)
+    size: EnterpriseSize | None = None
+    employee_count: int = Field(0, ge=0)
+    region_code: str = Field("", max_length=6)
+    address: str = Field("", max_length=255)
+
+
+class EnterprisePatchIn(Schema):
+    union_id: int | None = None
+    name: str | None = Field(None, max_length=200)
+    uscc: str | None = Field(None, max_length=32)
+    kind: EnterpriseKind | None = None
+    industry: str | None = Field(None, max_length=64)
+    size: EnterpriseSize | None = None
+    employee_count: int | None = Field(None, ge=0)
+    region_code: str | None = Field(None, max_length=6)
+    address: str | None = Field(None, max_length=255)
+
+
+@enterprises_router.get("", response=responses({200: EnterprisePage}),
+                        summary="单位列表 / list enterprises and platforms")
+def enterprise_list(request, filters: Query[EnterpriseFilters]):
+    actor = actor_of(request)
+    node = selectors.node_get_for_actor(actor, filters.union) if filters.union is not None else None
+    qs = selectors.enterprise_list_for_actor(actor, q=filters.q, kind=filters.kind or "", node=node,
+                                             industry=filters.industry)
+    return paginate(qs.order_by("name", "id"), filters)
+
+
+@enterprises_router.get("/{int:enterprise_id}", response=responses({200: EnterpriseOut}),
+                        summary="单位详情 / one enterprise")
+def enterprise_get(request, enterprise_id: int):
+    return selectors.enterprise_get_for_actor(actor_of(request), enterprise_id)
+
+
+@enterprises_router.post("", response=responses({201: EnterpriseOut}), summary="登记单位 / register an enterprise")
+def enterprise_create(request, payload: EnterpriseCreateIn):
+    actor = actor_of(request)
+    union = node_ref_for_actor(actor, payload.union_id, "union_id")
+    data = payload.dict(exclude={"union_id"})
+    data["size"] = data["size"] or ""
+    return 201, services.enterprise_create(actor=actor, union=union, **data)
+
+
+@enterprises_router.patch("/{int:enterprise_id}", response=responses({200: EnterpriseOut}),
+                          summary="修改单位 / update an enterprise")
+def enterprise_update(request, enterprise_id: int, payload: EnterprisePatchIn):
+    actor = actor_of(request)
+    ent = selectors.enterprise_get_for_actor(actor, enterprise_id)
+    changes = changes_of(payload, nullable=("size",))
+    if "union_id" in changes:
+        changes["union"] = node_ref_for_actor(actor, changes.pop("union_id"), "union_id")
+    if "size" in changes:
+        changes["size"] = changes["size"] or ""
+    return services.enterprise_update(actor=actor, enterprise=ent, **changes)
+
+
+# --- Service sites -----------------------------------------------------------------------------------
+
+
+class SiteOut(Schema):
+    id: int
+    name: str
+    kind: SiteKind
+    kind_label: str
+    union: Ref
+    address: str
+    latitude: Decimal | None
+    longitude: Decimal | None
+    opening_hours: str
+    services: str
+    phone: str
+    is_active: bool
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_kind_label(obj) -> str:
+        return str(obj.get_kind_display())
+
+    @staticmethod
+    def resolve_union(obj) -> dict:
+        return ref(obj.union)
+
+
+SitePage = page_of(SiteOut, "SitePage")
+
+
+class SiteFilters(PageQuery):
+    kind: SiteKind | None = None
+    union: int | None = Field(None, description="此工会及下级 / in this union's subtree")
+
+
+class SiteCreateIn(Schema):
+    union_id: int
+    name: str = Field(..., max_length=200)
+    kind: SiteKind
+    address: str = Field(..., max_length=255)
+    latitude: Decimal | None = Field(None, max_digits=9, decimal_places=6)
+    longitude: Decimal | None = Field(None, max_digits=9, decimal_places=6)
+    opening_hours: str = Field("", max_length=120)
+    services: str = Field("", max_length=255)
+    phone: str = Field("", max_length=30)
+
+
+class SitePatchIn(Schema):
+    union_id: int | None = None
+    name: str | None = Field(None, max_length=200)
+    kind: SiteKind | None = None
+    address: str | None = Field(None, max_length=255)
+    latitude: Decimal | None = Field(None, max_digits=9, decimal_places=6)
+    longitude: Decimal | None = Field(None, max_digits=9, decimal_places=6)
+    opening_hours: str | None = Field(None, max_length=120)
+    services: str | None = Field(None, max_length=255)
+    phone: str | None = Field(None, max_length=30)
+    is_active: bool | None = None
+
+
+@sites_router.get("", response=responses({200: SitePage}), summary="服务阵地列表 / list service sites")
+def site_list(request, filters: Query[SiteFilters]):
+    actor = actor_of(request)
+    node = selectors.node_get_for_actor(actor, filters.union) if filters.union is not None else None
+    qs = selectors.site_list_for_actor(actor, kind=filters.kind or "", node=node)
+    return paginate(qs.order_by("name", "id"), filters)
+
+
+@sites_router.get("/{int:site_id}", response=responses({200: SiteOut}), summary="服务阵地详情 / one service site")
+def site_get(request, site_id: int):
+    return selectors.site_get_for_actor(actor_of(request), site_id)
+
+
+@sites_router.post("", response=responses({201: SiteOut}), summary="新建服务阵地 / create a service site")
+def site_create(request, payload: SiteCreateIn):
+    actor = actor_of(request)
+    union = node_ref_for_actor(actor, payload.union_id, "union_id")
+    return 201, services.site_create(actor=actor, union=union, **payload.dict(exclude={"union_id"}))
+
+
+@sites_router.patch("/{int:site_id}", response=responses({200: SiteOut}), summary="修改服务阵地 / update a site")
+def site_update(request, site_id: int, payload: SitePatchIn):
+    actor = actor_of(request)
+    site = selectors.site_get_for_actor(actor, site_id)
+    changes = changes_of(payload, nullable=("latitude", "longitude"))
+    if "union_id" in changes:
+        changes["union"] = node_ref_for_actor(actor, changes.pop("union_id"), "union_id")
+    return services.site_update(actor=actor, site=site, **changes)
