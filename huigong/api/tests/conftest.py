@@ -42,3 +42,33 @@ def api_as(db):
         return ApiClient(make_token(user) if user is not None else None)
 
     return make
+
+
+ROLES = ("admin", "staff", "viewer", "finance", "leader", "outsider", "anonymous")
+
+
+def role_users(cast) -> dict:
+    """The matrix roles, each a member of the standard cast (staff = 西湖区 district staff, whose
+    subtree holds the test members; outsider = Qingdao's admin)."""
+    return {
+        "admin": cast.city_admin,
+        "staff": cast.district_staff,
+        "viewer": cast.viewer,
+        "finance": cast.finance,
+        "leader": cast.leader,
+        "outsider": cast.outsider,
+        "anonymous": None,
+    }
+
+
+@pytest.fixture
+def world(cast):
+    """The cast plus a service site in 西湖 and a Qingdao site, for routes the cast has no object for."""
+    from huigong.orgs.models import SiteKind
+    from huigong.orgs.services import site_create
+
+    cast.site = site_create(actor=cast.city_admin, union=cast.tech, name="西湖职工之家", kind=SiteKind.WORKERS_HOME,
+                            address="杭州市西湖区文三路1号", latitude="30.275000", longitude="120.130000")
+    cast.qd_site = site_create(actor=cast.outsider, union=cast.qd_ent, name="高新爱心妈妈小屋",
+                               kind=SiteKind.MOTHERS_ROOM, address="青岛市高新区1号")
+    return cast

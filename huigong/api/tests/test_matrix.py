@@ -1,0 +1,150 @@
+"""Route × role matrix, generated from the OpenAPI document.
+
+Every operation the API publishes must have a row in MATRIX (a new route without one fails
+test_matrix_covers_every_route). Each row says how to call the route against the standard cast and
+what status each role gets; list routes also name a Hangzhou marker and a Qingdao marker, and each
+role must see its own subtree's marker and never the other's. Every role's call runs in a savepoint
+that is rolled back, so the roles all meet the same world."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.db import transaction
+
+from huigong.api.api import api
+from huigong.testing import new_id_number, new_uscc
+
+from .conftest import ROLES, ApiClient, make_token, role_users
+
+ALL_OK = dict.fromkeys(("admin", "staff", "viewer", "finance", "leader"), 200)
+
+
+def _expect(ok: dict[str, int], *, outsider: int = 403) -> dict[str, int]:
+    out = {role: 403 for role in ROLES}
+    out.update(ok)
+    out["outsider"] = outsider
+    out["anonymous"] = 401
+    return out
+
+
+READ = _expect(ALL_OK)
+LIST = _expect(ALL_OK, outsider=200)
+ORG_WRITE = _expect({"admin": 200})
+ORG_CREATE = _expect({"admin": 201})
+MEMBER_WRITE = _expect({"admin": 200, "staff": 200})
+MEMBER_CREATE = _expect({"admin": 201, "staff": 201})
+PII = _expect({"admin": 200, "staff": 200, "finance": 200})
+AUDIT = _expect({"admin": 200, "leader": 200}, outsider=200)
+IMPORT_CREATE = _expect({"admin": 201, "staff": 201})
+
+
+@dataclass
+class Row:
+    expect: dict[str, int]
+    params: Callable = lambda w: {}
+    body: Callable | None = None
+    markers: tuple[str, str] | None = None  # (Hangzhou's, Qingdao's) for list routes
+    upload: Callable | None = None  # multipart routes: w -> (data dict incl. files)
+    extra: dict = field(default_factory=dict)
+
+
+MATRIX: dict[tuple[str, str], Row] = {
+    # Unions
+    ("GET", "/api/v1/unions"): Row(LIST, markers=("西湖区总工会", "青岛高新区总工会")),
+    ("POST", "/api/v1/unions"): Row(ORG_CREATE, body=lambda w: {
+        "parent_id": w.xihu.pk, "code": "MX-NEW", "name": "某街道工会", "level": "township"}),
+    ("GET", "/api/v1/unions/{union_id}"): Row(READ, params=lambda w: {"union_id": w.tech.pk}),
+    ("PATCH", "/api/v1/unions/{union_id}"): Row(ORG_WRITE, params=lambda w: {"union_id": w.tech.pk},
+                                                body=lambda w: {"contact_name": "周联络"}),
+    ("POST", "/api/v1/unions/{union_id}/move"): Row(ORG_WRITE, params=lambda w: {"union_id": w.tech.pk},
+                                                    body=lambda w: {"new_parent_id": w.riders.pk}),
+    # Enterprises
+    ("GET", "/api/v1/enterprises"): Row(LIST, markers=("杭州某科技有限公司", "青岛某制造有限公司")),
+    ("POST", "/api/v1/enterprises"): Row(ORG_CREATE, body=lambda w: {
+        "union_id": w.tech.pk, "name": "西湖新设有限公司", "uscc": new_uscc(), "kind": "enterprise"}),
+    ("GET", "/api/v1/enterprises/{enterprise_id}"): Row(READ, params=lambda w: {"enterprise_id": w.enterprise.pk}),
+    ("PATCH", "/api/v1/enterprises/{enterprise_id}"): Row(
+        ORG_WRITE, params=lambda w: {"enterprise_id": w.enterprise.pk}, body=lambda w: {"employee_count": 321}),
+    # Sites
+    ("GET", "/api/v1/sites"): Row(LIST, markers=("西湖职工之家", "高新爱心妈妈小屋")),
+    ("POST", "/api/v1/sites"): Row(ORG_CREATE, body=lambda w: {
+        "union_id": w.tech.pk, "name": "骑手驿站", "kind": "outdoor_station", "address": "文一路2号"}),
+    ("GET", "/api/v1/sites/{site_id}"): Row(READ, params=lambda w: {"site_id": w.site.pk}),
+    ("PATCH", "/api/v1/sites/{site_id}"): Row(ORG_WRITE, params=lambda w: {"site_id": w.site.pk},
+                                              body=lambda w: {"opening_hours": "9:00-21:00"}),
+    # Members
+    ("GET", "/api/v1/members"): Row(LIST, markers=("李小红", "赵青岛")),
+    ("POST", "/api/v1/members"): Row(MEMBER_CREATE, body=lambda w: {
+        "union_id": w.tech.pk, "name": "陈新人", "id_number": new_id_number(), "phone": "13900001111"}),
+    ("GET", "/api/v1/members/{person_id}"): Row(READ, params=lambda w: {"person_id": w.member.person_id}),
+    ("PATCH", "/api/v1/members/{person_id}"): Row(MEMBER_WRITE, params=lambda w: {"person_id": w.member.person_id},
+                                                  body=lambda w: {"job_title": "工程师"}),
+    ("POST", "/api/v1/members/{person_id}/reveal"): Row(
+        PII, params=lambda w: {"person_id": w.member.person_id},
+        body=lambda w: {"fields": ["id_number"], "purpose": "核对身份"}),
+    ("POST", "/api/v1/members/{person_id}/transfer"): Row(
+        MEMBER_WRITE, params=lambda w: {"person_id": w.member.person_id},
+        body=lambda w: {"to_union_id": w.riders.pk, "reason": "换工作"}),
+    ("POST", "/api/v1/members/{person_id}/withdraw"): Row(
+        MEMBER_WRITE, params=lambda w: {"person_id": w.member.person_id},
+        body=lambda w: {"reason": "本人申请", "on": str(dt.date(2025, 1, 2))}),
+    # Memberships
+    ("GET", "/api/v1/memberships"): Row(LIST, markers=("李小红", "赵青岛")),
+    # Audit
+    ("GET", "/api/v1/audit"): Row(AUDIT, markers=("李小红", "赵青岛")),
+}
+
+
+def _openapi_operations() -> set[tuple[str, str]]:
+    doc = api.get_openapi_schema()
+    return {(method.upper(), path) for path, item in doc["paths"].items() for method in item}
+
+
+def test_matrix_covers_every_route(db):
+    published = _openapi_operations()
+    missing = sorted(published - set(MATRIX))
+    stale = sorted(set(MATRIX) - published)
+    assert not missing, f"routes without a row in the role matrix: {missing}"
+    assert not stale, f"matrix rows for routes the API no longer has: {stale}"
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _call(client: ApiClient, method: str, url: str, row: Row, world):
+    if row.upload is not None:
+        return client.client.post(url, row.upload(world), headers=client.headers)
+    body = row.body(world) if row.body else None
+    return getattr(client, method.lower())(url, body)
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
+def test_route_role_matrix(world, route):
+    method, template = route
+    row = MATRIX[route]
+    clients = {role: ApiClient(make_token(user) if user else None) for role, user in role_users(world).items()}
+    got: dict[str, int] = {}
+    problems: list[str] = []
+    for role in ROLES:
+        try:
+            with transaction.atomic():
+                url = template.format(**row.params(world))
+                r = _call(clients[role], method, url, row, world)
+                got[role] = r.status_code
+                if row.markers and r.status_code == 200:
+                    own, other = row.markers if role != "outsider" else row.markers[::-1]
+                    text = r.content.decode()
+                    if own not in text:
+                        problems.append(f"{role} does not see {own!r}")
+                    if other in text:
+                        problems.append(f"{role} sees {other!r} from another subtree")
+                raise _Rollback
+        except _Rollback:
+            pass
+    assert got == row.expect
+    assert not problems, problems
