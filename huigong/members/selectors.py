@@ -12,7 +12,7 @@ from huigong.core.crypto import blind_index
 from huigong.core.scope import ensure_path_in_scope, require, root_path, staff_of
 from huigong.orgs.models import UnionNode
 
-from .models import Membership, MembershipStatus, Person
+from .models import NEW_EMPLOYMENT_FORMS, Membership, MembershipStatus, Person
 
 PII_FIELDS = ("id_number", "phone", "bank_account")
 _LATIN = re.compile(r"^[a-zA-Z]+$")
@@ -50,7 +50,9 @@ def member_list_for_actor(actor, *, q: str = "", node: UnionNode | None = None, 
     )
     if status:
         qs = qs.filter(status=status)
-    if employment_form:
+    if employment_form == "new":  # every 新就业形态 kind at once
+        qs = qs.filter(person__employment_form__in=list(NEW_EMPLOYMENT_FORMS))
+    elif employment_form:
         qs = qs.filter(person__employment_form=employment_form)
     if enterprise_id:
         qs = qs.filter(Q(person__employer_id=enterprise_id) | Q(person__platform_id=enterprise_id))
@@ -102,3 +104,12 @@ def person_reveal(actor, person: Person, fields: list[str], *, purpose: str) -> 
 
 def membership_history(person: Person) -> list[Membership]:
     return list(person.memberships.select_related("union").order_by("joined_on", "id"))
+
+
+def person_transfers(person: Person) -> list:
+    """会员关系转接 records of a person, with both unions, oldest first (for the history table)."""
+    from .models import MembershipTransfer
+
+    return list(MembershipTransfer.objects.filter(person=person)
+                .select_related("from_membership__union", "to_membership__union", "actor")
+                .order_by("at", "id"))

@@ -54,14 +54,19 @@ def member_counts_by_path(root: UnionNode) -> dict[str, int]:
     return rolled
 
 
-def enterprise_list_for_actor(actor, *, q: str = "", kind: str = "", node: UnionNode | None = None
-                              ) -> QuerySet[Enterprise]:
-    prefix = node.path if node is not None else root_path(actor)
+def enterprise_list_for_actor(actor, *, q: str = "", kind: str = "", node: UnionNode | None = None,
+                              industry: str = "") -> QuerySet[Enterprise]:
+    prefix = root_path(actor)
+    if node is not None:
+        ensure_path_in_scope(actor, node.path)
+        prefix = node.path
     qs = Enterprise.objects.filter(union__path__startswith=prefix).select_related("union")
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(uscc__iexact=q.strip()))
     if kind:
         qs = qs.filter(kind=kind)
+    if industry:
+        qs = qs.filter(industry=industry)
     return qs
 
 
@@ -78,8 +83,12 @@ def enterprise_get_for_actor(actor, enterprise_id: int, *, for_write: bool = Fal
     return ent
 
 
-def site_list_for_actor(actor, *, kind: str = "") -> QuerySet[ServiceSite]:
-    qs = ServiceSite.objects.filter(union__path__startswith=root_path(actor)).select_related("union")
+def site_list_for_actor(actor, *, kind: str = "", node: UnionNode | None = None) -> QuerySet[ServiceSite]:
+    prefix = root_path(actor)
+    if node is not None:
+        ensure_path_in_scope(actor, node.path)
+        prefix = node.path
+    qs = ServiceSite.objects.filter(union__path__startswith=prefix).select_related("union")
     if kind:
         qs = qs.filter(kind=kind)
     return qs
@@ -93,3 +102,96 @@ def site_get_for_actor(actor, site_id: int) -> ServiceSite:
         raise Http404 from None
     ensure_path_in_scope(actor, site.union.path)
     return site
+
+
+# --- Console page selectors -------------------------------------------------------------------------
+
+PICKER_LIMIT = 100
+
+
+def node_search_for_actor(actor, q: str = "", *, members_only: bool = False, anywhere: bool = False,
+                          limit: int = 20) -> list[UnionNode]:
+    """Nodes matching a name or code fragment, for pickers. `anywhere` searches the whole tree (a
+    membership transfer may go to any union) and so needs the member-write capability."""
+    from huigong.accounts.models import Cap
+    from huigong.core.scope import require
+
+    from .models import MEMBERSHIP_LEVELS
+
+    if anywhere:
+        require(actor, Cap.MEMBER_WRITE)
+        qs = UnionNode.objects.all()
+    else:
+        qs = node_list_for_actor(actor)
+    if members_only:
+        qs = qs.filter(level__in=list(MEMBERSHIP_LEVELS))
+    q = q.strip()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(code__istartswith=q))
+    return list(qs.order_by("path")[:limit])
+
+
+def node_picker_choices(actor, *, members_only: bool = False, selected: UnionNode | None = None,
+                        limit: int = PICKER_LIMIT) -> list[UnionNode]:
+    """The first nodes of the actor's subtree in tree order (plus the selected one): what a picker shows
+    before anyone types a search, so that small trees need no search at all."""
+    nodes = node_search_for_actor(actor, members_only=members_only, limit=limit)
+    if selected is not None and all(n.pk != selected.pk for n in nodes):
+        nodes.insert(0, selected)
+    return nodes
+
+
+def node_subtree_size(node: UnionNode) -> int:
+    return UnionNode.objects.filter(path__startswith=node.path).count()
+
+
+def node_facts(node: UnionNode) -> dict[str, int]:
+    """Counts shown on a node's page: its own staff, and enterprises, platforms and sites of its subtree."""
+    from huigong.accounts.models import StaffProfile
+
+    ents = Enterprise.objects.filter(union__path__startswith=node.path).aggregate(
+        enterprises=Count("id"), platforms=Count("id", filter=Q(kind="platform")))
+    return {
+        "staff": StaffProfile.objects.filter(node=node).count(),
+        "enterprises": ents["enterprises"],
+        "platforms": ents["platforms"],
+        "sites": ServiceSite.objects.filter(union__path__startswith=node.path).count(),
+        "nodes": node_subtree_size(node) - 1,
+    }
+
+
+def enterprise_industries_for_actor(actor) -> list[str]:
+    return list(
+        Enterprise.objects.filter(union__path__startswith=root_path(actor)).exclude(industry="")
+        .order_by("industry").values_list("industry", flat=True).distinct()
+    )
+
+
+def enterprise_picker_choices(actor, *, kind: str = "", q: str = "", selected: Enterprise | None = None,
+                              limit: int = PICKER_LIMIT) -> list[Enterprise]:
+    qs = Enterprise.objects.filter(union__path__startswith=root_path(actor))
+    if kind:
+        qs = qs.filter(kind=kind)
+    q = q.strip()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(uscc__istartswith=q))
+    items = list(qs.order_by("name")[:limit])
+    if selected is not None and all(e.pk != selected.pk for e in items):
+        items.insert(0, selected)
+    return items
+
+
+def enterprise_member_counts(enterprise: Enterprise) -> dict[str, int]:
+    """Active members employed by the enterprise, and those working through it as a platform."""
+    from huigong.members.models import Membership, MembershipStatus
+
+    return Membership.objects.filter(
+        Q(person__employer=enterprise) | Q(person__platform=enterprise), status=MembershipStatus.ACTIVE
+    ).aggregate(
+        employees=Count("id", filter=Q(person__employer=enterprise)),
+        platform_workers=Count("id", filter=Q(person__platform=enterprise)),
+    )
+
+
+def node_names_by_path(paths: set[str]) -> dict[str, str]:
+    return dict(UnionNode.objects.filter(path__in=paths).values_list("path", "name"))

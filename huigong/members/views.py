@@ -1,0 +1,159 @@
+"""Console pages for people and memberships. Personal data is shown masked; a full value only comes
+from the reveal endpoint, through person_reveal, which writes the access row."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from huigong.accounts.models import Cap
+from huigong.core.scope import path_in_scope, require
+from huigong.orgs.forms import apply_service_errors
+
+from . import selectors, services
+from .forms import STATUS_ALL, MemberCreateForm, MemberEditForm, MemberFilterForm, TransferForm, WithdrawForm
+from .models import NEW_EMPLOYMENT_FORMS, MembershipStatus
+
+MEMBERS_PER_PAGE = 50
+REVEAL_PURPOSE = "会员详情页查看 / member detail page"
+
+
+@login_required
+@require_GET
+def member_list(request):
+    staff = require(request.user, Cap.VIEW)
+    form = MemberFilterForm(request.GET or None, actor=request.user)
+    filters = form.cleaned_data if form.is_valid() else {}
+    status = filters.get("status") or MembershipStatus.ACTIVE
+    enterprise = filters.get("enterprise")
+    qs = selectors.member_list_for_actor(
+        request.user, q=filters.get("q", ""), node=filters.get("node"),
+        employment_form=filters.get("employment_form", ""), enterprise_id=enterprise.pk if enterprise else None,
+        status="" if status == STATUS_ALL else status)
+    page = Paginator(qs, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    for m in page.object_list:
+        m.is_new_form = m.person.employment_form in NEW_EMPLOYMENT_FORMS
+    filtered = any(v for k, v in filters.items() if k != "status") or status != MembershipStatus.ACTIVE
+    return render(request, "members/list.html", {
+        "form": form, "page_obj": page, "filtered": filtered, "status": status,
+        "can_write": staff.can(Cap.MEMBER_WRITE), "can_export": staff.can(Cap.EXPORT),
+    })
+
+
+@login_required
+@require_GET
+def member_detail(request, pk: int):
+    staff = require(request.user, Cap.VIEW)
+    person, membership = selectors.person_get_for_actor(request.user, pk)
+    history = selectors.membership_history(person)
+    transfers = selectors.person_transfers(person)
+    out_of = {t.from_membership_id: t for t in transfers}
+    into = {t.to_membership_id: t for t in transfers}
+    for m in history:
+        m.transfer_out = out_of.get(m.pk)
+        m.transfer_in = into.get(m.pk)
+        m.in_scope = path_in_scope(request.user, m.union.path)
+    can_write = staff.can(Cap.MEMBER_WRITE)
+    return render(request, "members/detail.html", {
+        "person": person, "membership": membership, "history": history,
+        "is_active": membership.status == MembershipStatus.ACTIVE,
+        "can_write": can_write, "can_reveal": staff.can(Cap.PII_FULL),
+        "pii": [("id_number", _("身份证号"), person.id_number_mask),
+                ("phone", _("手机号"), person.phone_mask),
+                ("bank_account", _("银行账号"), person.bank_account_mask)],
+    })
+
+
+@login_required
+@require_POST
+def member_reveal(request, pk: int, field: str):
+    """One full value for an htmx swap. The access row is written by person_reveal."""
+    if field not in selectors.PII_FIELDS:
+        raise Http404
+    person, _membership = selectors.person_get_for_actor(request.user, pk)
+    values = selectors.person_reveal(request.user, person, [field], purpose=REVEAL_PURPOSE)
+    return render(request, "members/_revealed.html", {"value": values[field], "field": field})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_create(request):
+    staff = require(request.user, Cap.MEMBER_WRITE)
+    initial = {"union": staff.node.pk} if staff.node.can_hold_members else {}
+    if request.GET.get("union"):
+        initial["union"] = request.GET["union"]
+    form = MemberCreateForm(request.POST or None, actor=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.member_register(actor=request.user, **form.cleaned_data)
+        except ValidationError as e:
+            apply_service_errors(form, e)
+        else:
+            messages.success(request, _("已登记会员：%(name)s") % {"name": membership.person.name})
+            return redirect("members:detail", pk=membership.person_id)
+    return render(request, "members/form.html", {"form": form, "person": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_edit(request, pk: int):
+    require(request.user, Cap.MEMBER_WRITE)
+    person, membership = selectors.person_get_for_actor(request.user, pk)
+    initial = {f: getattr(person, f) for f in ("name", "employment_form", "employer", "platform", "ethnicity",
+                                               "education", "job_title", "bank_name")}
+    form = MemberEditForm(request.POST or None, actor=request.user, person=person, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.person_update(actor=request.user, person=person, **form.changes())
+        except ValidationError as e:
+            apply_service_errors(form, e)
+        else:
+            messages.success(request, _("已保存"))
+            return redirect("members:detail", pk=person.pk)
+    return render(request, "members/form.html", {"form": form, "person": person, "membership": membership})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_transfer(request, pk: int):
+    require(request.user, Cap.MEMBER_WRITE)
+    person, membership = selectors.person_get_for_actor(request.user, pk)
+    form = TransferForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        to_union = form.cleaned_data["to_union"]
+        try:
+            services.membership_transfer(actor=request.user, person=person, to_union=to_union,
+                                         reason=form.cleaned_data["reason"], on=form.cleaned_data["on"])
+        except ValidationError as e:
+            apply_service_errors(form, e)
+        else:
+            messages.success(request, _("已将 %(name)s 的会员关系转接至 %(union)s") % {
+                "name": person.name, "union": to_union.name})
+            if path_in_scope(request.user, to_union.path):
+                return redirect("members:detail", pk=person.pk)
+            return redirect("members:list")  # the member now belongs to another part of the tree
+    return render(request, "members/transfer.html", {"form": form, "person": person, "membership": membership})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_withdraw(request, pk: int):
+    require(request.user, Cap.MEMBER_WRITE)
+    person, membership = selectors.person_get_for_actor(request.user, pk)
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.membership_withdraw(actor=request.user, person=person, reason=form.cleaned_data["reason"],
+                                         on=form.cleaned_data["on"])
+        except ValidationError as e:
+            apply_service_errors(form, e)
+        else:
+            messages.success(request, _("已办理退会：%(name)s") % {"name": person.name})
+            return redirect("members:detail", pk=person.pk)
+    return render(request, "members/withdraw.html", {"form": form, "person": person, "membership": membership})

@@ -1,0 +1,263 @@
+"""Forms of the organisation pages, and the search pickers every page uses to choose a union or an
+enterprise. A subtree can hold thousands of nodes, so a picker renders only the first ones (and the
+selected one) and finds the rest through a small htmx search; validation still covers the whole scope."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django import forms
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from huigong.core import uscc
+from huigong.core.scope import root_path
+
+from . import selectors
+from .models import MEMBERSHIP_LEVELS, Enterprise, EnterpriseKind, EnterpriseSize, NodeLevel, SiteKind, UnionNode
+
+
+def bilingual(zh: str, en: str) -> dict[str, str]:
+    """Field error messages naming the field in Chinese and English, like the services' messages."""
+    return {
+        "required": f"{zh}不能为空 / {en} is required",
+        "invalid": f"{zh}格式不正确 / {en} is not valid",
+        "invalid_choice": f"{zh}的选项无效 / {en}: invalid choice",
+        "max_length": f"{zh}过长（最多 %(limit_value)d 个字符） / {en} is too long (at most %(limit_value)d)",
+        "min_value": f"{zh}不能小于 %(limit_value)s / {en} must be at least %(limit_value)s",
+        "max_value": f"{zh}不能大于 %(limit_value)s / {en} must be at most %(limit_value)s",
+        "max_digits": f"{zh}位数过多 / {en} has too many digits",
+        "max_decimal_places": f"{zh}小数位过多 / {en} has too many decimal places",
+        "max_whole_digits": f"{zh}整数位过多 / {en} has too many digits",
+    }
+
+
+def node_label(node: UnionNode, indent_from: int | None = None) -> str:
+    pad = "\u3000" * max(0, node.depth - indent_from) if indent_from else ""
+    return f"{pad}{node.name}（{node.code}）"
+
+
+class PickerWidget(forms.Select):
+    """A <select> whose options come from `options(value)` at render time, preceded by a search box that
+    swaps the options through htmx. The search box belongs to no form, so it is never submitted."""
+
+    template_name = "orgs/widgets/picker.html"
+
+    def __init__(self, *, search_url_name: str, search_params: dict | None = None,
+                 options: Callable[[str | None], list[tuple[str, str]]] | None = None, attrs=None):
+        super().__init__(attrs=attrs)
+        self.search_url_name = search_url_name
+        self.search_params = search_params or {}
+        self.options = options
+
+    def optgroups(self, name, value, attrs=None):
+        if self.options is None:
+            return super().optgroups(name, value, attrs)
+        selected_value = str(value[0]) if value and value[0] not in (None, "") else None
+        groups = []
+        for index, (opt_value, label) in enumerate(self.options(selected_value)):
+            selected = opt_value == (selected_value or "")
+            groups.append((None, [self.create_option(name, opt_value, label, selected, index, attrs=attrs)],
+                           index))
+        return groups
+
+    def get_context(self, name, value, attrs):
+        ctx = super().get_context(name, value, attrs)
+        params = {**self.search_params, "field": f"{name}__search"}
+        ctx["widget"]["search_url"] = f"{reverse(self.search_url_name)}?{urlencode(params)}"
+        ctx["widget"]["search_name"] = f"{name}__search"
+        return ctx
+
+
+class NodeField(forms.ModelChoiceField):
+    """A union of the actor's subtree (or, with anywhere=True, of the whole tree: transfers)."""
+
+    def __init__(self, *, actor, members_only: bool = False, anywhere: bool = False, **kwargs):
+        required = kwargs.get("required", True)
+        qs = UnionNode.objects.all() if anywhere else selectors.node_list_for_actor(actor)
+        if members_only:
+            qs = qs.filter(level__in=list(MEMBERSHIP_LEVELS))
+        self.actor, self.members_only, self.anywhere = actor, members_only, anywhere
+        params = {}
+        if members_only:
+            params["members"] = "1"
+        if anywhere:
+            params["anywhere"] = "1"
+        if not required:
+            params["blank"] = "all"
+        kwargs.setdefault("empty_label", _("— 请选择 —") if required else _("— 全部 —"))
+        super().__init__(queryset=qs, widget=PickerWidget(search_url_name="orgs:node_picker",
+                                                          search_params=params, options=self._options),
+                         **kwargs)
+
+    def label_from_instance(self, obj: UnionNode) -> str:
+        return node_label(obj)
+
+    def _options(self, selected: str | None) -> list[tuple[str, str]]:
+        chosen = self.queryset.filter(pk=selected).first() if selected and selected.isdigit() else None
+        nodes = selectors.node_picker_choices(self.actor, members_only=self.members_only, selected=chosen)
+        top = len(root_path(self.actor)) // UnionNode.steplen
+        opts = [("", str(self.empty_label))] if self.empty_label is not None else []
+        opts += [(str(n.pk), node_label(n, top)) for n in nodes]
+        return opts
+
+
+class EnterpriseField(forms.ModelChoiceField):
+    """An enterprise (or, with kind="platform", a platform) covered by a union of the actor's subtree."""
+
+    def __init__(self, *, actor, kind: str = "", blank: str = "none", **kwargs):
+        """blank: how the empty choice reads — "none" (no employer) or "all" (a filter)."""
+        qs = Enterprise.objects.filter(union__path__startswith=root_path(actor))
+        if kind:
+            qs = qs.filter(kind=kind)
+        self.actor, self.kind = actor, kind
+        params = {"kind": kind} if kind else {}
+        if not kwargs.get("required", True):
+            params["blank"] = blank
+        kwargs.setdefault("empty_label", _("— 全部 —") if blank == "all" else _("— 无 —"))
+        super().__init__(queryset=qs, widget=PickerWidget(search_url_name="orgs:enterprise_picker",
+                                                          search_params=params, options=self._options),
+                         **kwargs)
+
+    def label_from_instance(self, obj: Enterprise) -> str:
+        return obj.name
+
+    def _options(self, selected: str | None) -> list[tuple[str, str]]:
+        chosen = self.queryset.filter(pk=selected).first() if selected and selected.isdigit() else None
+        items = selectors.enterprise_picker_choices(self.actor, kind=self.kind, selected=chosen)
+        opts = [("", str(self.empty_label))] if self.empty_label is not None else []
+        return opts + [(str(e.pk), e.name) for e in items]
+
+
+def _with_blank(choices, label=_("— 全部 —")):
+    return [("", label), *choices]
+
+
+# --- Nodes -------------------------------------------------------------------------------------------
+
+class NodeForm(forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=120, error_messages=bilingual("名称", "name"))
+    code = forms.CharField(label=_("编码"), max_length=32, error_messages=bilingual("编码", "code"),
+                           help_text=_("全国唯一，例如 HZ-XH-001"))
+    level = forms.ChoiceField(label=_("层级"), choices=NodeLevel.choices, error_messages=bilingual("层级", "level"))
+    region_code = forms.CharField(label=_("行政区划代码"), max_length=6, required=False,
+                                  error_messages=bilingual("行政区划代码", "region code"),
+                                  help_text=_("6位数字，例如 330106"))
+    address = forms.CharField(label=_("地址"), max_length=255, required=False,
+                              error_messages=bilingual("地址", "address"))
+    contact_name = forms.CharField(label=_("联系人"), max_length=50, required=False,
+                                   error_messages=bilingual("联系人", "contact name"))
+    contact_phone = forms.CharField(label=_("联系电话"), max_length=30, required=False,
+                                    error_messages=bilingual("联系电话", "contact phone"))
+
+
+class NodeMoveForm(forms.Form):
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_parent"] = NodeField(actor=actor, label=_("新的上级工会"),
+                                              error_messages=bilingual("新的上级工会", "new parent"))
+
+
+class TreeSearchForm(forms.Form):
+    q = forms.CharField(label=_("查找组织"), required=False, max_length=60)
+
+
+# --- Enterprises -------------------------------------------------------------------------------------
+
+class EnterpriseForm(forms.Form):
+    name = forms.CharField(label=_("单位名称"), max_length=200, error_messages=bilingual("单位名称", "name"))
+    uscc = forms.CharField(label=_("统一社会信用代码"), max_length=20,
+                           error_messages=bilingual("统一社会信用代码", "credit code"),
+                           help_text=_("18位，末位为校验码"))
+    kind = forms.ChoiceField(label=_("类型"), choices=EnterpriseKind.choices, error_messages=bilingual("类型", "kind"))
+    industry = forms.CharField(label=_("行业"), max_length=64, required=False,
+                               error_messages=bilingual("行业", "industry"))
+    size = forms.ChoiceField(label=_("规模"), choices=_with_blank(EnterpriseSize.choices, _("— 未填 —")),
+                             required=False, error_messages=bilingual("规模", "size"))
+    employee_count = forms.IntegerField(label=_("职工人数"), min_value=0, max_value=10_000_000, initial=0,
+                                        error_messages=bilingual("职工人数", "employee count"))
+    region_code = forms.CharField(label=_("行政区划代码"), max_length=6, required=False,
+                                  error_messages=bilingual("行政区划代码", "region code"))
+    address = forms.CharField(label=_("地址"), max_length=255, required=False,
+                              error_messages=bilingual("地址", "address"))
+
+    field_order = ["name", "uscc", "kind", "union", "industry", "size", "employee_count", "region_code", "address"]
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["union"] = NodeField(actor=actor, label=_("覆盖工会"),
+                                         error_messages=bilingual("覆盖工会", "covering union"))
+        self.order_fields(self.field_order)
+
+    def clean_uscc(self):
+        # The same rule the service applies, checked here too so that every field error shows at once.
+        try:
+            return uscc.validate(self.cleaned_data["uscc"])
+        except uscc.UsccError as e:
+            raise forms.ValidationError(str(e)) from None
+
+    def clean_region_code(self):
+        value = self.cleaned_data["region_code"].strip()
+        if value and (len(value) != 6 or not value.isdigit()):
+            raise forms.ValidationError("行政区划代码应为6位数字 / region code must be 6 digits")
+        return value
+
+
+class EnterpriseFilterForm(forms.Form):
+    q = forms.CharField(label=_("名称或信用代码"), required=False, max_length=100)
+    kind = forms.ChoiceField(label=_("类型"), required=False, choices=_with_blank(EnterpriseKind.choices))
+    industry = forms.ChoiceField(label=_("行业"), required=False)
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["industry"].choices = _with_blank(
+            [(i, i) for i in selectors.enterprise_industries_for_actor(actor)])
+        self.fields["node"] = NodeField(actor=actor, label=_("所属工会（含下级）"), required=False)
+
+
+# --- Service sites -----------------------------------------------------------------------------------
+
+class SiteForm(forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=200, error_messages=bilingual("名称", "name"))
+    kind = forms.ChoiceField(label=_("类型"), choices=SiteKind.choices, error_messages=bilingual("类型", "kind"))
+    address = forms.CharField(label=_("地址"), max_length=255, error_messages=bilingual("地址", "address"))
+    latitude = forms.DecimalField(label=_("纬度"), max_digits=9, decimal_places=6, required=False,
+                                  error_messages=bilingual("纬度", "latitude"), help_text=_("例如 30.259244"))
+    longitude = forms.DecimalField(label=_("经度"), max_digits=9, decimal_places=6, required=False,
+                                   error_messages=bilingual("经度", "longitude"), help_text=_("例如 120.130211"))
+    opening_hours = forms.CharField(label=_("开放时间"), max_length=120, required=False,
+                                    error_messages=bilingual("开放时间", "opening hours"),
+                                    help_text=_("例如 周一至周五 9:00-17:00"))
+    services = forms.CharField(label=_("服务内容"), max_length=255, required=False,
+                               error_messages=bilingual("服务内容", "services"))
+    phone = forms.CharField(label=_("电话"), max_length=30, required=False, error_messages=bilingual("电话", "phone"))
+    is_active = forms.BooleanField(label=_("开放中"), required=False, initial=True)
+
+    field_order = ["name", "kind", "union", "address", "latitude", "longitude", "opening_hours", "services",
+                   "phone", "is_active"]
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["union"] = NodeField(actor=actor, label=_("所属工会"),
+                                         error_messages=bilingual("所属工会", "union"))
+        self.order_fields(self.field_order)
+
+
+class SiteFilterForm(forms.Form):
+    kind = forms.ChoiceField(label=_("类型"), required=False, choices=_with_blank(SiteKind.choices))
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["node"] = NodeField(actor=actor, label=_("所属工会（含下级）"), required=False)
+
+
+def apply_service_errors(form: forms.Form, exc, field_map: dict[str, str] | None = None) -> None:
+    """Put a service's ValidationError on the form: dict keys become field errors, the rest go on top."""
+    field_map = field_map or {}
+    if hasattr(exc, "error_dict"):
+        for key, errors in exc.message_dict.items():
+            name = field_map.get(key, key)
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
