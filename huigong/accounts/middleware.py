@@ -1,26 +1,43 @@
 from django.conf import settings
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
-# Paths a signed-in staff member may reach before completing TOTP verification.
-_OPEN_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/api/")
+# Set at sign-in for a user who has a confirmed authenticator, so the check below needs no query.
+OTP_PENDING_SESSION_KEY = "hg_otp_pending"
 
 
 class StaffSecurityMiddleware:
-    """When HUIGONG_REQUIRE_TOTP is on, a staff session must be OTP-verified (enrolling a device
-    first if it has none) before it reaches any console page."""
+    """A signed-in session must pass TOTP verification before it reaches any console page or the
+    session-authenticated API when either HUIGONG_REQUIRE_TOTP is on (enrolling a device first if the
+    user has none) or the user has enrolled a device. Only sign-in, sign-out, the TOTP page itself,
+    the language switch and static files stay open before that."""
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self._open_paths: tuple[str, ...] | None = None
+
+    def open_paths(self) -> tuple[str, ...]:
+        if self._open_paths is None:
+            self._open_paths = (
+                reverse("accounts:login"), reverse("accounts:logout"), reverse("accounts:totp"),
+                reverse("set_language"), settings.STATIC_URL,
+            )
+        return self._open_paths
 
     def __call__(self, request):
         user = getattr(request, "user", None)
         if (
-            settings.HUIGONG_REQUIRE_TOTP
-            and user is not None
+            user is not None
             and user.is_authenticated
-            and not request.path.startswith(_OPEN_PREFIXES)
+            and (settings.HUIGONG_REQUIRE_TOTP or request.session.get(OTP_PENDING_SESSION_KEY))
             and not user.is_verified()
+            and not request.path.startswith(self.open_paths())
         ):
-            return redirect(f"{reverse('accounts:totp')}?next={request.get_full_path()}")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": _("请先完成动态验证码验证 / verify your one-time code first")},
+                                    status=403)
+            return redirect(f"{reverse('accounts:totp')}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "console"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("audit/", views.audit, name="audit"),
+    path("audit/access/", views.access_log, name="audit_access"),
+]

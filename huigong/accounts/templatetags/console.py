@@ -92,3 +92,12 @@ def page_window(page_obj, on_each_side: int = 2, on_ends: int = 1) -> list:
     """Page numbers around the current one, with "…" gaps, so a 1,000-page list renders a short pager."""
     return list(page_obj.paginator.get_elided_page_range(page_obj.number, on_each_side=on_each_side,
                                                           on_ends=on_ends))
+
+
+@register.filter
+def td_minutes(value) -> int:
+    """A timedelta as whole minutes (rounded up), e.g. for the lockout cool-off."""
+    try:
+        return max(1, -(-int(value.total_seconds()) // 60))
+    except AttributeError:
+        return 0

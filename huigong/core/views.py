@@ -1,0 +1,125 @@
+"""Console pages of the core app: the node's home and the read-only audit browser."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from django.utils.translation import gettext, gettext_lazy as _
+
+from huigong.accounts.models import Cap
+from huigong.core.scope import require
+from huigong.orgs.selectors import member_counts_by_path, node_children
+
+from . import selectors
+
+PAGE_SIZE = 50
+CHILDREN_LIMIT = 200
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    staff = require(request.user, Cap.VIEW)
+    node = staff.node
+    counts = member_counts_by_path(node)
+    # Bounded: a node with thousands of children (a city's grassroots unions) shows the largest first.
+    children = list(node_children(node)[:CHILDREN_LIMIT])
+    for child in children:
+        child.member_count = counts.get(child.path, 0)
+    children.sort(key=lambda c: (-c.member_count, c.path))
+    can_audit = staff.can(Cap.AUDIT_VIEW)
+    return render(request, "core/home.html", {
+        "node": node,
+        "figures": selectors.home_figures(request.user),
+        "children": children,
+        "children_truncated": node.numchild > len(children),
+        "imports": selectors.recent_imports_for_actor(request.user),
+        "events": list(selectors.audit_list_for_actor(request.user)[:8]) if can_audit else None,
+    })
+
+
+class AuditFilterForm(forms.Form):
+    verb = forms.CharField(label=_("动作"), required=False, max_length=64,
+                           widget=forms.TextInput(attrs={"placeholder": _("如 person 或 person.update")}))
+    object_type = forms.ChoiceField(label=_("对象类型"), required=False)
+    actor = forms.CharField(label=_("操作人"), required=False, max_length=150,
+                            widget=forms.TextInput(attrs={"placeholder": _("用户名")}))
+    since = forms.DateField(label=_("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    q = forms.CharField(label=_("对象"), required=False, max_length=100,
+                        widget=forms.TextInput(attrs={"placeholder": _("对象名称或ID")}))
+
+    def __init__(self, *args, object_types: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["object_type"].choices = [("", _("全部"))] + [(t, t) for t in object_types]
+
+
+class AccessFilterForm(forms.Form):
+    actor = forms.CharField(label=_("查看人"), required=False, max_length=150,
+                            widget=forms.TextInput(attrs={"placeholder": _("用户名")}))
+    object_id = forms.CharField(label=_("对象ID"), required=False, max_length=64)
+    since = forms.DateField(label=_("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def _show(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return gettext("是") if value else gettext("否")
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def diff_rows(old: dict | None, new: dict | None) -> list[dict]:
+    """old/new as rows a person can read: one per field, with the before and after values."""
+    old = old if isinstance(old, dict) else ({} if old is None else {"value": old})
+    new = new if isinstance(new, dict) else ({} if new is None else {"value": new})
+    rows = []
+    for key in list(dict.fromkeys([*old.keys(), *new.keys()])):
+        rows.append({
+            "key": key,
+            "old": _show(old[key]) if key in old else None,
+            "new": _show(new[key]) if key in new else None,
+        })
+    return rows
+
+
+@require_GET
+@login_required
+def audit(request: HttpRequest) -> HttpResponse:
+    require(request.user, Cap.AUDIT_VIEW)
+    form = AuditFilterForm(request.GET or None, object_types=selectors.audit_object_types_for_actor(request.user))
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.audit_list_for_actor(
+        request.user, verb=filters.get("verb", ""), object_type=filters.get("object_type", ""),
+        actor_name=filters.get("actor", ""), since=filters.get("since"), until=filters.get("until"),
+        q=filters.get("q", ""),
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    for event in page.object_list:
+        event.rows = diff_rows(event.old, event.new)
+    return render(request, "core/audit.html", {"form": form, "page_obj": page, "tab": "events",
+                                               "filtered": bool(filters and any(filters.values()))})
+
+
+@require_GET
+@login_required
+def access_log(request: HttpRequest) -> HttpResponse:
+    require(request.user, Cap.AUDIT_VIEW)
+    form = AccessFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.access_log_list_for_actor(
+        request.user, actor_name=filters.get("actor", ""), object_id=filters.get("object_id", ""),
+        since=filters.get("since"), until=filters.get("until"),
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "core/access_log.html", {"form": form, "page_obj": page, "tab": "access",
+                                                    "filtered": bool(filters and any(filters.values()))})
