@@ -5,6 +5,8 @@ whether the fault was found by the schema (pydantic) or by a service (Django Val
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
@@ -113,3 +115,16 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(Http404, on_not_found)
     api.add_exception_handler(AuthenticationError, on_unauthenticated)
     api.add_exception_handler(IntegrityError, on_conflict)
+
+
+@contextmanager
+def fields_renamed(mapping: dict[str, str]):
+    """For a route whose input names a field differently from what the service reports (a transfer's
+    `to_union_id` is the service's generic `union` check), rename it in the 422."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            raise
+        raise DjangoValidationError(
+            {mapping.get(f, f): errs for f, errs in exc.error_dict.items()}) from None

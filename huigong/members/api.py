@@ -16,6 +16,7 @@ from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from huigong.api.auth import actor_of
+from huigong.api.errors import fields_renamed
 from huigong.api.schemas import PageQuery, Ref, changes_of, page_of, paginate, ref, responses
 from huigong.orgs import selectors as org_selectors
 from huigong.orgs.api import enterprise_ref_for_actor, node_ref_for_actor
@@ -334,8 +335,10 @@ def member_reveal(request, person_id: int, payload: RevealIn, response: HttpResp
 def member_transfer(request, person_id: int, payload: TransferIn):
     actor = actor_of(request)
     person, _ = selectors.person_get_for_actor(actor, person_id)
-    transfer = services.membership_transfer(actor=actor, person=person, to_union=_transfer_target(payload.to_union_id),
-                                            reason=payload.reason, on=payload.on)
+    with fields_renamed({"union": "to_union_id"}):
+        transfer = services.membership_transfer(actor=actor, person=person,
+                                                to_union=_transfer_target(payload.to_union_id),
+                                                reason=payload.reason, on=payload.on)
     for m in (transfer.from_membership, transfer.to_membership):
         m.person = person
     return {"id": transfer.pk, "person_id": person.pk, "from_membership": transfer.from_membership,
