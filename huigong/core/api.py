@@ -1,4 +1,4 @@
-"""API route for reading the audit trail (mounted by huigong/api/api.py). Read-only by design: the
+"""API routes for reading the audit trail and the access log (mounted by huigong/api/api.py). Read-only by design: the
 audit table refuses UPDATE and DELETE, and the API offers nothing but GET."""
 
 from __future__ import annotations
@@ -6,40 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Q, QuerySet
 from ninja import Field, Query, Router, Schema
 
-from huigong.accounts.models import Cap
 from huigong.api.auth import actor_of
 from huigong.api.schemas import PageQuery, page_of, paginate, responses
 
-from .models import AuditEvent
-from .scope import require
+from .selectors import access_log_list_for_actor, audit_list_for_actor
 
 router = Router()
-
-
-def audit_list_for_actor(actor, *, verb: str = "", object_type: str = "", object_id: str = "", actor_name: str = "",
-                         since: dt.date | None = None, until: dt.date | None = None, q: str = ""
-                         ) -> QuerySet[AuditEvent]:
-    """Audit events recorded against the actor's subtree (node_path prefix), newest first."""
-    staff = require(actor, Cap.AUDIT_VIEW)
-    qs = AuditEvent.objects.filter(node_path__startswith=staff.node.path)
-    if verb:
-        qs = qs.filter(verb=verb) if "." in verb else qs.filter(verb__startswith=f"{verb}.")
-    if object_type:
-        qs = qs.filter(object_type=object_type)
-    if object_id:
-        qs = qs.filter(object_id=object_id)
-    if actor_name:
-        qs = qs.filter(actor_label=actor_name)
-    if since:
-        qs = qs.filter(at__date__gte=since)
-    if until:
-        qs = qs.filter(at__date__lte=until)
-    if q:
-        qs = qs.filter(Q(object_repr__icontains=q) | Q(object_id=q))
-    return qs.order_by("-at", "-id")
 
 
 class AuditEventOut(Schema):
@@ -74,5 +48,42 @@ def audit_list(request, filters: Query[AuditFilters]):
         actor_of(request), verb=filters.verb.strip(), object_type=filters.object_type.strip(),
         object_id=filters.object_id.strip(), actor_name=filters.actor.strip(), since=filters.since,
         until=filters.until, q=filters.q.strip(),
+    )
+    return paginate(qs, filters)
+
+
+class AccessLogOut(Schema):
+    id: int
+    at: dt.datetime
+    actor_label: str = Field(..., description="查看人 / who")
+    object_type: str
+    object_id: str
+    fields: list[str] = Field(..., description="查看的字段 / fields shown in full")
+    purpose: str
+    row_count: int
+    ip: str | None
+
+    @staticmethod
+    def resolve_fields(obj) -> list[str]:
+        return [f for f in obj.fields.split(",") if f]
+
+
+AccessLogPage = page_of(AccessLogOut, "AccessLogPage")
+
+
+class AccessLogFilters(PageQuery):
+    actor: str = Field("", max_length=150, description="查看人用户名 / username")
+    object_type: str = Field("", max_length=64)
+    object_id: str = Field("", max_length=64)
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
+@router.get("/access-log", response=responses({200: AccessLogPage}),
+            summary="敏感信息查看记录 / unmasked reads of personal data in your subtree")
+def access_log_list(request, filters: Query[AccessLogFilters]):
+    qs = access_log_list_for_actor(
+        actor_of(request), actor_name=filters.actor, object_type=filters.object_type,
+        object_id=filters.object_id, since=filters.since, until=filters.until,
     )
     return paginate(qs, filters)

@@ -96,6 +96,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/memberships"): Row(LIST, markers=("李小红", "赵青岛")),
     # Audit
     ("GET", "/api/v1/audit"): Row(AUDIT, markers=("李小红", "赵青岛")),
+    ("GET", "/api/v1/audit/access-log"): Row(AUDIT, markers=("杭州核对", "青岛核对")),
 }
 
 
