@@ -1,6 +1,8 @@
 """The JSON API at /api/v1/: the same selectors and services as the console pages, the same
 scoping, typed schemas in and out, an OpenAPI document and interactive docs served locally."""
 
+from typing import ClassVar
+
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
@@ -35,7 +37,7 @@ messages in Chinese and English.
 
 class Utf8JSONRenderer(JSONRenderer):
     # Names and messages are Chinese: send them as UTF-8 text rather than \u escapes.
-    json_dumps_params = {"ensure_ascii": False}
+    json_dumps_params: ClassVar[dict] = {"ensure_ascii": False}
 
 
 api = NinjaAPI(

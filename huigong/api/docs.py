@@ -7,7 +7,7 @@ union networks are often closed, so the page here references only files under ST
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -16,7 +16,7 @@ from ninja.openapi.docs import DocsBase
 
 class LocalSwagger(DocsBase):
     template = "api/docs.html"
-    default_settings: dict[str, Any] = {
+    default_settings: ClassVar[dict[str, Any]] = {
         "layout": "BaseLayout",
         "deepLinking": True,
         "persistAuthorization": False,

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError as NinjaValidationError
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
 
 # Services name model fields ("union"); the API takes references as "<name>_id". Every reference
 # in the API follows that rule, so the mapping is global rather than per route.

@@ -130,3 +130,23 @@ def test_session_needs_totp_when_required(cast, settings):
     assert "items" not in r.json()
     # Integrations authenticate with their token; the TOTP rule is about interactive sign-in.
     assert ApiClient(make_token(cast.city_admin)).get("unions").status_code == 200
+
+
+def test_session_auth_itself_refuses_an_unverified_session_when_totp_is_required(cast, settings, rf):
+    """Defence in depth: the console middleware also stops such sessions, but the API must not rely
+    on middleware order to keep a password-only session away from personal data."""
+    from django.core.exceptions import PermissionDenied
+
+    from huigong.api.auth import StaffSessionAuth
+
+    request = rf.get("/api/v1/unions")
+    user = cast.city_admin
+    user.is_verified = lambda: False
+    request.user = user
+    auth = StaffSessionAuth()
+    assert auth(request) == user
+    settings.HUIGONG_REQUIRE_TOTP = True
+    with pytest.raises(PermissionDenied):
+        auth(request)
+    user.is_verified = lambda: True
+    assert auth(request) == user

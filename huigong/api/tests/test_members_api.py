@@ -62,7 +62,7 @@ def test_member_search_by_full_id_and_phone_uses_the_blind_index(cast, api_as):
 
 def test_member_list_filters(cast, api_as):
     c = api_as(cast.city_admin)
-    ids = lambda r: [i["person_id"] for i in r.json()["items"]]  # noqa: E731
+    ids = lambda r: [i["person_id"] for i in r.json()["items"]]
     assert ids(c.get("members", {"employment_form": "rider"})) == [cast.rider.person_id]
     assert ids(c.get("members", {"enterprise": cast.platform.pk})) == [cast.rider.person_id]
     assert ids(c.get("members", {"union": cast.tech.pk})) == [cast.member.person_id]
@@ -247,7 +247,7 @@ def test_withdraw(cast, api_as):
 def test_membership_list_filters(cast, api_as):
     extra = make_member(cast.city_admin, cast.tech, "孙早入", joined_on=__import__("datetime").date(2020, 1, 1))
     c = api_as(cast.city_admin)
-    ids = lambda r: {i["id"] for i in r.json()["items"]}  # noqa: E731
+    ids = lambda r: {i["id"] for i in r.json()["items"]}
     assert ids(c.get("memberships")) == {cast.member.pk, cast.rider.pk, extra.pk}
     assert ids(c.get("memberships", {"joined_to": "2021-01-01"})) == {extra.pk}
     assert ids(c.get("memberships", {"joined_from": "2021-01-01"})) == {cast.member.pk, cast.rider.pk}
