@@ -3,10 +3,13 @@ use) so that every error shows at once; the services check again and have the la
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from huigong.core import idnumber, phone as phone_rules
+from huigong.core import idnumber
+from huigong.core import phone as phone_rules
 from huigong.orgs.forms import EnterpriseField, NodeField, bilingual
 from huigong.orgs.models import EnterpriseKind
 
@@ -22,7 +25,10 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
-def _blank(choices, label=_("— 全部 —")):
+ALL_LABEL = _("— 全部 —")
+
+
+def _blank(choices, label=ALL_LABEL):
     return [("", label), *choices]
 
 
@@ -80,7 +86,7 @@ class MemberCreateForm(_PersonFields):
     joined_on = forms.DateField(label=_("入会日期"), required=False, widget=DateInput(),
                                 error_messages=bilingual("入会日期", "join date"), help_text=_("不填则为今天"))
 
-    field_order = ["union", "name", "id_number", "phone", "employment_form", "employer", "platform", "joined_on",
+    field_order: ClassVar[list[str]] = ["union", "name", "id_number", "phone", "employment_form", "employer", "platform", "joined_on",
                    "ethnicity", "education", "job_title", "bank_name", "bank_account"]
 
     def __init__(self, *args, actor, **kwargs):
@@ -100,7 +106,7 @@ class MemberCreateForm(_PersonFields):
 class MemberEditForm(_PersonFields):
     """Phone and bank account are never pre-filled: showing them would be an unlogged full read."""
 
-    field_order = ["name", "phone", "employment_form", "employer", "platform", "ethnicity", "education",
+    field_order: ClassVar[list[str]] = ["name", "phone", "employment_form", "employer", "platform", "ethnicity", "education",
                    "job_title", "bank_name", "bank_account"]
 
     def __init__(self, *args, actor, person, **kwargs):

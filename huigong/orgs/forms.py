@@ -5,6 +5,7 @@ selected one) and finds the rest through a small htmx search; validation still c
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 from urllib.parse import urlencode
 
 from django import forms
@@ -15,7 +16,15 @@ from huigong.core import uscc
 from huigong.core.scope import root_path
 
 from . import selectors
-from .models import MEMBERSHIP_LEVELS, Enterprise, EnterpriseKind, EnterpriseSize, NodeLevel, SiteKind, UnionNode
+from .models import (
+    MEMBERSHIP_LEVELS,
+    Enterprise,
+    EnterpriseKind,
+    EnterpriseSize,
+    NodeLevel,
+    SiteKind,
+    UnionNode,
+)
 
 
 def bilingual(zh: str, en: str) -> dict[str, str]:
@@ -130,7 +139,10 @@ class EnterpriseField(forms.ModelChoiceField):
         return opts + [(str(e.pk), e.name) for e in items]
 
 
-def _with_blank(choices, label=_("— 全部 —")):
+ALL_LABEL = _("— 全部 —")
+
+
+def _with_blank(choices, label=ALL_LABEL):
     return [("", label), *choices]
 
 
@@ -182,7 +194,7 @@ class EnterpriseForm(forms.Form):
     address = forms.CharField(label=_("地址"), max_length=255, required=False,
                               error_messages=bilingual("地址", "address"))
 
-    field_order = ["name", "uscc", "kind", "union", "industry", "size", "employee_count", "region_code", "address"]
+    field_order: ClassVar[list[str]] = ["name", "uscc", "kind", "union", "industry", "size", "employee_count", "region_code", "address"]
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
@@ -234,7 +246,7 @@ class SiteForm(forms.Form):
     phone = forms.CharField(label=_("电话"), max_length=30, required=False, error_messages=bilingual("电话", "phone"))
     is_active = forms.BooleanField(label=_("开放中"), required=False, initial=True)
 
-    field_order = ["name", "kind", "union", "address", "latitude", "longitude", "opening_hours", "services",
+    field_order: ClassVar[list[str]] = ["name", "kind", "union", "address", "latitude", "longitude", "opening_hours", "services",
                    "phone", "is_active"]
 
     def __init__(self, *args, actor, **kwargs):

@@ -16,8 +16,15 @@ from huigong.core.scope import path_in_scope, require
 
 from . import selectors, services
 from .forms import (
-    EnterpriseFilterForm, EnterpriseForm, NodeForm, NodeMoveForm, SiteFilterForm, SiteForm, TreeSearchForm,
-    apply_service_errors, node_label,
+    EnterpriseFilterForm,
+    EnterpriseForm,
+    NodeForm,
+    NodeMoveForm,
+    SiteFilterForm,
+    SiteForm,
+    TreeSearchForm,
+    apply_service_errors,
+    node_label,
 )
 from .models import UnionNode
 

@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from huigong.core.models import AccessLog
 from huigong.members.services import membership_transfer, person_update
-from huigong.testing import make_node
 from huigong.orgs.models import NodeLevel
+from huigong.testing import make_node
 
 
 def get(client, user, pk):
