@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
@@ -19,7 +21,7 @@ class LoginForm(AuthenticationForm):
     password = forms.CharField(label=_("密码"), strip=False,
                                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
 
-    error_messages = {
+    error_messages: ClassVar[dict] = {
         "invalid_login": _("用户名或密码不正确 / wrong username or password"),
         "inactive": _("该账号已停用 / this account is deactivated"),
     }

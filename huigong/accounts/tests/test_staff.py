@@ -75,7 +75,7 @@ def test_update_role_is_scoped_audited_and_not_for_oneself(cast):
 
 
 def test_deactivate_revokes_tokens_and_blocks_sign_in(client, cast):
-    token, raw = services.api_token_create(actor=cast.tech_staff, name="对接")
+    token, _raw = services.api_token_create(actor=cast.tech_staff, name="对接")
     services.staff_deactivate(actor=cast.city_admin, staff=cast.tech_staff.staff)
     cast.tech_staff.refresh_from_db()
     token.refresh_from_db()

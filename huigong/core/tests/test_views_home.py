@@ -15,7 +15,7 @@ from huigong.testing import make_member, make_node, make_staff
 def _stat(html: str, testid: str) -> str:
     import re
 
-    m = re.search(rf'data-testid="{testid}">.*?class="stat-value">([^<]*)<', html, re.S)
+    m = re.search(rf'data-testid="{testid}">.*?class="stat-value">([^<]*)<', html, re.DOTALL)
     return m.group(1).strip()
 
 
@@ -42,7 +42,7 @@ def test_children_table_rolls_up_and_links_to_node_pages(client, cast):
     make_member(cast.city_admin, cast.riders, "孙骑手", employment_form=EmploymentForm.RIDER)
     client.force_login(cast.city_admin)
     html = client.get(reverse("console:home")).content.decode()
-    row = re.search(r"<tr>\s*<td><a href=\"([^\"]+)\">西湖区总工会</a>.*?</tr>", html, re.S)
+    row = re.search(r"<tr>\s*<td><a href=\"([^\"]+)\">西湖区总工会</a>.*?</tr>", html, re.DOTALL)
     assert row.group(1) == reverse("orgs:node_detail", args=[cast.xihu.pk])
     # 1 member in the tech union + 2 in the riders' union, all below 西湖区总工会.
     assert re.findall(r'<td class="num">([^<]+)</td>', row.group(0))[-1] == "3"
