@@ -59,6 +59,8 @@ class PickerWidget(forms.Select):
         self.search_url_name = search_url_name
         self.search_params = search_params or {}
         self.options = options
+        # Set by `options` while rendering: the search box only shows when the list is not complete.
+        self.searchable = True
 
     def optgroups(self, name, value, attrs=None):
         if self.options is None:
@@ -76,6 +78,7 @@ class PickerWidget(forms.Select):
         params = {**self.search_params, "field": f"{name}__search"}
         ctx["widget"]["search_url"] = f"{reverse(self.search_url_name)}?{urlencode(params)}"
         ctx["widget"]["search_name"] = f"{name}__search"
+        ctx["widget"]["searchable"] = self.searchable
         return ctx
 
 
@@ -105,7 +108,8 @@ class NodeField(forms.ModelChoiceField):
 
     def _options(self, selected: str | None) -> list[tuple[str, str]]:
         chosen = self.queryset.filter(pk=selected).first() if selected and selected.isdigit() else None
-        nodes = selectors.node_picker_choices(self.actor, members_only=self.members_only, selected=chosen)
+        nodes, more = selectors.node_picker_choices(self.actor, members_only=self.members_only, selected=chosen)
+        self.widget.searchable = more or self.anywhere
         top = len(root_path(self.actor)) // UnionNode.steplen
         opts = [("", str(self.empty_label))] if self.empty_label is not None else []
         opts += [(str(n.pk), node_label(n, top)) for n in nodes]
@@ -134,7 +138,8 @@ class EnterpriseField(forms.ModelChoiceField):
 
     def _options(self, selected: str | None) -> list[tuple[str, str]]:
         chosen = self.queryset.filter(pk=selected).first() if selected and selected.isdigit() else None
-        items = selectors.enterprise_picker_choices(self.actor, kind=self.kind, selected=chosen)
+        items, more = selectors.enterprise_picker_choices(self.actor, kind=self.kind, selected=chosen)
+        self.widget.searchable = more
         opts = [("", str(self.empty_label))] if self.empty_label is not None else []
         return opts + [(str(e.pk), e.name) for e in items]
 

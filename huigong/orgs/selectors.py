@@ -132,13 +132,15 @@ def node_search_for_actor(actor, q: str = "", *, members_only: bool = False, any
 
 
 def node_picker_choices(actor, *, members_only: bool = False, selected: UnionNode | None = None,
-                        limit: int = PICKER_LIMIT) -> list[UnionNode]:
+                        limit: int = PICKER_LIMIT) -> tuple[list[UnionNode], bool]:
     """The first nodes of the actor's subtree in tree order (plus the selected one): what a picker shows
-    before anyone types a search, so that small trees need no search at all."""
-    nodes = node_search_for_actor(actor, members_only=members_only, limit=limit)
+    before anyone types a search, and whether there are more (then the picker offers a search box)."""
+    nodes = node_search_for_actor(actor, members_only=members_only, limit=limit + 1)
+    more = len(nodes) > limit
+    nodes = nodes[:limit]
     if selected is not None and all(n.pk != selected.pk for n in nodes):
         nodes.insert(0, selected)
-    return nodes
+    return nodes, more
 
 
 def node_subtree_size(node: UnionNode) -> int:
@@ -168,17 +170,20 @@ def enterprise_industries_for_actor(actor) -> list[str]:
 
 
 def enterprise_picker_choices(actor, *, kind: str = "", q: str = "", selected: Enterprise | None = None,
-                              limit: int = PICKER_LIMIT) -> list[Enterprise]:
+                              limit: int = PICKER_LIMIT) -> tuple[list[Enterprise], bool]:
+    """Enterprises of the actor's subtree by name (plus the selected one), and whether there are more."""
     qs = Enterprise.objects.filter(union__path__startswith=root_path(actor))
     if kind:
         qs = qs.filter(kind=kind)
     q = q.strip()
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(uscc__istartswith=q))
-    items = list(qs.order_by("name")[:limit])
+    items = list(qs.order_by("name")[: limit + 1])
+    more = len(items) > limit
+    items = items[:limit]
     if selected is not None and all(e.pk != selected.pk for e in items):
         items.insert(0, selected)
-    return items
+    return items, more
 
 
 def enterprise_member_counts(enterprise: Enterprise) -> dict[str, int]:

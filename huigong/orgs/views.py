@@ -193,7 +193,7 @@ def enterprise_picker(request):
     field = request.GET.get("field", "q")
     q = request.GET.get(field, "")[:60]
     kind = request.GET.get("kind", "")
-    items = selectors.enterprise_picker_choices(request.user, kind=kind, q=q, limit=30)
+    items, _more = selectors.enterprise_picker_choices(request.user, kind=kind, q=q, limit=30)
     return render(request, "orgs/_picker_options.html", {
         "options": [(str(e.pk), e.name) for e in items], "blank": request.GET.get("blank")})
 

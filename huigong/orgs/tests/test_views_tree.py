@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from huigong.core.models import AuditEvent
 from huigong.orgs import selectors
-from huigong.orgs.models import NodeLevel, UnionNode
-from huigong.testing import make_member, make_node
+from huigong.orgs.models import Enterprise, NodeLevel, UnionNode
+from huigong.testing import make_member, make_node, new_uscc
 
 
 def get(client, user, name, *args, data=None):
@@ -227,3 +227,25 @@ def test_enterprise_picker_is_scoped(client, cast):
 def test_member_counts_selector_agrees_with_page(client, cast):
     r = get(client, cast.city_admin, "orgs:node_detail", cast.hangzhou.pk)
     assert r.context["member_count"] == selectors.member_counts_by_path(cast.hangzhou)[cast.hangzhou.path]
+
+
+def test_pickers_offer_a_search_box_only_when_the_list_is_incomplete(client, cast):
+    from huigong.orgs.selectors import PICKER_LIMIT
+
+    r = get(client, cast.city_admin, "orgs:enterprise_create")
+    assert 'name="union__search"' not in r.content.decode()  # the whole subtree fits in the list
+    for i in range(PICKER_LIMIT):
+        make_node(cast.xihu, f"社区工会{i:03d}", NodeLevel.GROUP)
+    r = get(client, cast.city_admin, "orgs:enterprise_create")
+    html = r.content.decode()
+    assert 'name="union__search"' in html and reverse("orgs:node_picker") in html
+    # The first PICKER_LIMIT nodes are listed; a node beyond them is still a valid choice.
+    last = UnionNode.objects.filter(name="社区工会099").get()
+    assert f'value="{last.pk}"' not in html
+    r = post(client, cast.city_admin, "orgs:enterprise_create", data={
+        "name": "末位工会覆盖的公司", "uscc": new_uscc(), "kind": "enterprise", "union": last.pk,
+        "employee_count": "3"})
+    assert r.status_code == 302 and Enterprise.objects.get(name="末位工会覆盖的公司").union_id == last.pk
+    # Transfers search the whole tree, so their picker always has the box.
+    r = get(client, cast.city_admin, "members:transfer", cast.member.person_id)
+    assert 'name="to_union__search"' in r.content.decode()
