@@ -77,7 +77,7 @@ def ensure_python() -> None:
 def ensure_venv() -> None:
     if VENV_PY.exists():
         out = subprocess.run([str(VENV_PY), "-c", "import sys; print(sys.version_info[:2])"],
-                             capture_output=True, text=True)
+                             check=False, capture_output=True, text=True)
         if out.returncode == 0 and out.stdout.strip() == str(PYTHON):
             return
         say(f"{VENV} is broken or not Python {PYTHON[0]}.{PYTHON[1]}: recreating it")
@@ -129,7 +129,7 @@ def ensure_static_vendor() -> None:
 def _dpkg_installed(pkg: str) -> bool:
     if shutil.which("dpkg-query") is None:
         return False
-    out = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True, text=True)
+    out = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg], check=False, capture_output=True, text=True)
     return out.returncode == 0 and "install ok installed" in out.stdout
 
 

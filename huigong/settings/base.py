@@ -38,6 +38,8 @@ def _key(name: str) -> str:
 
 
 SECRET_KEY = _key("SECRET_KEY")
+# During a key rotation the old keys (comma-separated) still decrypt and verify; SECRET_KEY encrypts.
+SECRET_KEY_FALLBACKS = [k for k in os.environ.get("HUIGONG_SECRET_KEY_FALLBACKS", "").split(",") if k]
 # django-fernet-encrypted-fields derives the Fernet key from SECRET_KEY and SALT_KEY.
 SALT_KEY = _key("SALT_KEY")
 # The blind index has its own key so that a leaked SECRET_KEY does not make the index guessable.
