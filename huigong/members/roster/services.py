@@ -1,0 +1,455 @@
+"""Roster import: start (upload, checks, dispatch) and run (validate every row, then load all
+rows or none). See writers.py for the two database paths and validate.py for the row rules."""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import shutil
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.db import connection, transaction
+from django.utils import timezone
+
+from huigong.accounts.models import Cap
+from huigong.core.audit import audit
+from huigong.core.scope import ensure_path_in_scope, path_in_scope, require
+from huigong.members.models import ImportStatus, RosterImport
+from huigong.orgs.models import Enterprise, UnionNode
+
+from .files import (
+    BodyScan,
+    FileInfo,
+    RosterFileError,
+    check_magic,
+    check_size,
+    kind_from_name,
+    open_rows,
+    read_head,
+    sniff,
+)
+from .report import error_report_file, template_xlsx
+from .validate import Lookups, R, RowError, RowValidator, display_value
+from .writers import Conflict, OrmWriter, PostgresWriter
+
+log = logging.getLogger(__name__)
+
+CHUNK_ROWS = 5000
+PREVIEW_ERRORS = 100
+HEADER_SEARCH_ROWS = 30
+PROGRESS_INTERVAL = 0.5  # seconds between progress writes
+
+
+def roster_template_xlsx() -> bytes:
+    """The downloadable template: header row, an example row (skipped on import), a notes sheet."""
+    return template_xlsx()
+
+
+# ------------------------------------------------------------------ start
+
+
+@contextmanager
+def _upload_path(upload):
+    """A filesystem path for an UploadedFile (big ones already live in a temporary file)."""
+    if hasattr(upload, "temporary_file_path"):
+        yield upload.temporary_file_path()
+        return
+    fd, name = tempfile.mkstemp(prefix="roster-", suffix=Path(upload.name or "").suffix)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            upload.seek(0)
+            for chunk in upload.chunks():
+                out.write(chunk)
+        upload.seek(0)
+        yield name
+    finally:
+        os.unlink(name)
+
+
+def roster_import_start(*, actor, union: UnionNode, enterprise: Enterprise | None = None, upload) -> RosterImport:
+    """Checks the upload (capability, scope, file kind, size, zip structure, sheet size), stores it,
+    audits "roster_import.create", then runs the import inline when it is small or hands it to
+    a background task. Hostile or malformed files raise ValidationError and nothing is stored."""
+    require(actor, Cap.IMPORT)
+    ensure_path_in_scope(actor, union.path)
+    if not union.can_hold_members:
+        raise ValidationError({"union": [("该层级工会不能直接发展会员，请选择基层工会或联合工会 / this level of union "
+                                          "cannot hold members; choose a grassroots or joint union")]})
+    if enterprise is not None:
+        ensure_path_in_scope(actor, enterprise.union.path)
+    if upload is None:
+        raise ValidationError({"file": ["请选择要上传的文件 / choose a file to upload"]})
+    name = os.path.basename(upload.name or "roster")[:200]
+    try:
+        kind = kind_from_name(name)
+        check_size(upload.size)
+        check_magic(kind, read_head(upload))
+        with _upload_path(upload) as path:
+            info = sniff(path, kind)
+    except RosterFileError as e:
+        raise ValidationError({"file": [str(e)]}) from None
+    estimated = max(info.estimated_rows - 1, 0)
+    with transaction.atomic():
+        imp = RosterImport(union=union, enterprise=enterprise, original_name=name, file_size=upload.size,
+                           created_by=actor, total_rows=estimated)
+        upload.seek(0)
+        imp.file.save(f"roster.{kind}", upload, save=False)
+        imp.save()
+        audit(actor=actor, verb="roster_import.create", obj=imp, node_path=union.path,
+              new={"file": name, "size": upload.size, "union": union.pk,
+                   "enterprise": enterprise.pk if enterprise else None, "estimated_rows": estimated})
+    if estimated <= settings.ROSTER_SYNC_MAX_ROWS:
+        roster_import_run(imp.pk)
+    else:
+        from huigong.core.tasks import enqueue
+        from huigong.members.tasks import roster_import_run_task
+
+        enqueue(roster_import_run_task, imp.pk)
+    imp.refresh_from_db()
+    return imp
+
+
+# ------------------------------------------------------------------ run
+
+
+class _Rejected(Exception):
+    def __init__(self, errors: list[RowError], message: str = ""):
+        super().__init__(message)
+        self.errors = errors
+        self.message = message
+
+
+class _Progress:
+    """processed_rows / status for the page that polls. On PostgreSQL it writes through its own
+    autocommit connection, because the import's rows are written in one long transaction on the
+    main one; on SQLite there is no open transaction while validating."""
+
+    def __init__(self, import_id: int):
+        self.import_id = import_id
+        self.last = 0.0
+        self._conn = None
+        if connection.vendor == "postgresql":
+            import psycopg
+
+            params = connection.get_connection_params()
+            self._conn = psycopg.connect(**params, autocommit=True)
+
+    def update(self, *, force: bool = False, **fields) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < PROGRESS_INTERVAL:
+            return
+        self.last = now
+        self._write(fields)
+
+    def _write(self, fields: dict) -> None:
+        if self._conn is None:
+            RosterImport.objects.filter(pk=self.import_id).update(**fields)
+            return
+        sets = ", ".join(f"{k} = %s" for k in fields)
+        with self._conn.cursor() as cur:
+            cur.execute(f"UPDATE members_rosterimport SET {sets} WHERE id = %s", [*fields.values(), self.import_id])
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def roster_import_run(import_id: int) -> None:
+    """The task body: pending → validating → writing → done, or rejected (row errors: nothing
+    written, an error report) or failed (an unexpected error: nothing written, the reason kept)."""
+    claimed = RosterImport.objects.filter(pk=import_id, status=ImportStatus.PENDING).update(
+        status=ImportStatus.VALIDATING, started_at=timezone.now(), processed_rows=0)
+    if not claimed:
+        log.warning("roster import %s is not pending; not running it again", import_id)
+        return
+    imp = RosterImport.objects.select_related("union", "enterprise", "created_by").get(pk=import_id)
+    progress = _Progress(imp.pk)
+    try:
+        _execute(imp, progress)
+    except RosterFileError as e:
+        _finish_rejected(imp, [], message=str(e))
+    except _Rejected as r:
+        _finish_rejected(imp, r.errors, message=r.message)
+    except PermissionDenied as e:
+        _finish_failed(imp, f"{e} ")
+    except Exception as e:
+        log.exception("roster import %s failed", import_id)
+        _finish_failed(imp, f"{type(e).__name__}: {str(e)[:300]}")
+    finally:
+        progress.close()
+
+
+def _local_path(field_file):
+    try:
+        return field_file.path, None
+    except NotImplementedError:
+        fd, name = tempfile.mkstemp(prefix="roster-", suffix=Path(field_file.name).suffix)
+        with os.fdopen(fd, "wb") as out, field_file.open("rb") as src:
+            shutil.copyfileobj(src, out)
+        return name, name
+
+
+def _find_header(rows_iter, validator_factory):
+    """The first of the top rows that names both 姓名 and 身份证号 (title rows above it are skipped)."""
+    for index, cells in rows_iter:
+        validator = validator_factory(cells)
+        if "name" in validator.index and "id_number" in validator.index:
+            return index, validator
+        if index >= HEADER_SEARCH_ROWS:
+            break
+    raise RosterFileError("找不到表头：前30行中没有同时包含“姓名”和“身份证号”的行，请使用导入模板 / no header row with "
+                          "姓名 and 身份证号 in the first 30 rows; use the template")
+
+
+def _execute(imp: RosterImport, progress: _Progress) -> None:
+    actor = imp.created_by
+    require(actor, Cap.IMPORT)
+    ensure_path_in_scope(actor, imp.union.path)
+    path, cleanup = _local_path(imp.file)
+    try:
+        kind = kind_from_name(imp.original_name)
+        info = sniff(path, kind)
+        scan = BodyScan(path, info) if kind == "xlsx" else None
+        try:
+            sheet = open_rows(path, info)
+        finally:
+            if scan is not None:
+                scan.result()
+        lookups = Lookups.load(actor, imp.enterprise)
+        today = timezone.localdate()
+        rows = enumerate(sheet.rows, start=1)
+
+        def factory(cells):
+            return RowValidator(list(cells), lookups=lookups, today=today, col_offset=sheet.col_offset)
+
+        header_row, validator = _find_header(rows, factory)
+        if validator.problems:
+            raise RosterFileError("；".join(validator.problems))
+        total = max(_row_estimate(sheet, info) - header_row, 0)
+        progress.update(force=True, total_rows=total)
+        runner = _run_postgres if connection.vendor == "postgresql" else _run_orm
+        runner(imp, validator, rows, progress, total)
+    finally:
+        if cleanup:
+            os.unlink(cleanup)
+
+
+def _row_estimate(sheet, info: FileInfo) -> int:
+    return max(sheet.height or 0, info.estimated_rows or 0) if info.kind == "xlsx" else info.estimated_rows
+
+
+def _chunks(rows_iter, size: int = CHUNK_ROWS):
+    chunk = []
+    for item in rows_iter:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class _Dedup:
+    """Same ID number twice in one file: both rows are named."""
+
+    def __init__(self, label: str):
+        self.seen: dict[str, int] = {}
+        self.reported: set[int] = set()
+        self.label = label
+
+    def filter(self, records: list[tuple], errors: list[RowError]) -> list[tuple]:
+        seen = self.seen
+        keep = []
+        hpos = R["id_number_hash"]
+        for r in records:
+            h = r[hpos]
+            first = seen.get(h)
+            if first is None:
+                seen[h] = r[0]
+                keep.append(r)
+                continue
+            value = display_value("id_number", r[R["id_number"]])
+            if first not in self.reported:
+                self.reported.add(first)
+                errors.append(RowError(first, self.label, value,
+                                       f"身份证号在文件中重复（另见第{r[0]}行） / the same ID number appears again in row {r[0]}"))
+            errors.append(RowError(r[0], self.label, value,
+                                   f"身份证号在文件中重复（与第{first}行相同） / same ID number as row {first}"))
+        return keep
+
+
+def _conflict_errors(conflicts: list[Conflict], actor, label: str) -> list[RowError]:
+    out = []
+    for c in conflicts:
+        where = f"“{c.union_name}”" if path_in_scope(actor, c.union_path) else "其他工会"
+        out.append(RowError(c.row, label, c.id_number,
+                            f"该职工已是{where}的会员，不能通过导入转会，请办理会员关系转接 / this person is already a "
+                            f"member of another union; use 会员关系转接 (membership transfer) instead"))
+    return out
+
+
+class _WriterThread:
+    """Feeds validated chunks to the PostgreSQL writer on a thread, so the database works on one
+    chunk while Python validates the next. psycopg releases the GIL while it waits."""
+
+    def __init__(self, writer: PostgresWriter):
+        self.writer = writer
+        self.queue: queue.Queue = queue.Queue(maxsize=2)
+        self.conflicts: list[Conflict] = []
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="roster-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.writer.open()
+        except BaseException as e:  # noqa: BLE001 - re-raised by finish()
+            self.error = e
+        while True:
+            item = self.queue.get()
+            if item is None:
+                break
+            if self.error is not None:
+                continue
+            records, write = item
+            try:
+                self.writer.stage(records)
+                found = self.writer.conflicts()
+                self.conflicts.extend(found)
+                if write and not self.conflicts:
+                    self.writer.upsert()
+            except BaseException as e:  # noqa: BLE001
+                self.error = e
+        if self.error is None:
+            try:
+                self.writer.close()
+            except BaseException as e:  # noqa: BLE001
+                self.error = e
+
+    def put(self, records: list[tuple], *, write: bool) -> None:
+        self.queue.put((records, write))
+
+    def finish(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+def _validate_all(validator: RowValidator, rows, progress: _Progress, total: int, sink
+                  ) -> tuple[list[RowError], int]:
+    """Validates chunk by chunk, handing each chunk's good records to `sink(records, clean)`."""
+    errors: list[RowError] = []
+    dedup = _Dedup(validator._label("id_number"))
+    processed = 0
+    for chunk in _chunks(rows):
+        records, errs = validator.validate(chunk)
+        records = dedup.filter(records, errs)
+        errors.extend(errs)
+        processed += len(chunk)
+        sink(records, not errors)
+        progress.update(processed_rows=min(processed, max(total, processed)), total_rows=max(total, processed))
+    progress.update(force=True, processed_rows=processed, total_rows=processed)
+    return errors, processed
+
+
+def _run_postgres(imp: RosterImport, validator: RowValidator, rows, progress: _Progress, total: int) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        connection.ensure_connection()
+        writer = PostgresWriter(connection.connection, import_id=imp.pk, union=imp.union, now=now)
+        pipe = _WriterThread(writer)
+        try:
+            errors, processed = _validate_all(validator, rows, progress, total,
+                                              lambda records, clean: pipe.put(records, write=clean))
+        finally:
+            pipe.finish()
+        errors += _conflict_errors(pipe.conflicts, imp.created_by, validator._label("id_number"))
+        if errors:
+            raise _Rejected(errors)
+        progress.update(force=True, status=ImportStatus.WRITING)
+        _finish_done(imp, processed, writer.counts)
+
+
+def _run_orm(imp: RosterImport, validator: RowValidator, rows, progress: _Progress, total: int) -> None:
+    staged: list[list[tuple]] = []
+    errors, processed = _validate_all(validator, rows, progress, total,
+                                      lambda records, clean: staged.append(records))
+    if errors:
+        # Registry conflicts are worth reporting alongside row errors.
+        writer = OrmWriter(union=imp.union, now=timezone.now())
+        for records in staged:
+            writer.stage(records)
+            errors += _conflict_errors(writer.conflicts(), imp.created_by, validator._label("id_number"))
+        raise _Rejected(errors)
+    progress.update(force=True, status=ImportStatus.WRITING)
+    with transaction.atomic():
+        writer = OrmWriter(union=imp.union, now=timezone.now())
+        conflicts: list[Conflict] = []
+        for records in staged:
+            writer.stage(records)
+            conflicts += writer.conflicts()
+        if conflicts:
+            raise _Rejected(_conflict_errors(conflicts, imp.created_by, validator._label("id_number")))
+        for records in staged:
+            writer.stage(records)
+            writer.upsert()
+        _finish_done(imp, processed, writer.counts)
+
+
+def _finish_done(imp: RosterImport, processed: int, counts) -> None:
+    """Inside the write transaction. One audit event for the whole load: the per-row record of
+    a bulk load is the import itself plus the stored file, not 100,000 audit rows."""
+    rows = counts.created + counts.updated
+    imp.status = ImportStatus.DONE
+    imp.total_rows = imp.processed_rows = processed
+    imp.created_count, imp.updated_count, imp.error_count = counts.created, counts.updated, 0
+    imp.finished_at = timezone.now()
+    imp.message = (f"已导入 {rows} 名职工：新增 {counts.created} 人，更新 {counts.updated} 人，新建会籍 {counts.memberships} 个 / "
+                   f"{rows} people loaded: {counts.created} new, {counts.updated} updated, "
+                   f"{counts.memberships} memberships opened")
+    imp.save(update_fields=["status", "total_rows", "processed_rows", "created_count", "updated_count",
+                            "error_count", "finished_at", "message"])
+    audit(actor=imp.created_by, verb="roster_import.apply", obj=imp, node_path=imp.union.path,
+          new={"rows": rows, "created": counts.created, "updated": counts.updated,
+               "memberships": counts.memberships, "union": imp.union_id, "file": imp.original_name})
+
+
+def _finish_rejected(imp: RosterImport, errors: list[RowError], *, message: str = "") -> None:
+    errors.sort(key=lambda e: e.row)
+    total = len(errors)
+    if not message:
+        message = (f"发现 {total} 处错误，名册未导入（全部正确后才会导入）。请下载错误报告修改后重新上传 / "
+                   f"{total} errors found; nothing was imported. Download the error report, fix and upload again")
+    report = error_report_file(errors, total_errors=total, file_name=imp.original_name) if errors else None
+    with transaction.atomic():
+        if report is not None:
+            with report:
+                imp.error_report.save(f"import-{imp.pk}-errors.xlsx", File(report), save=False)
+        imp.status = ImportStatus.REJECTED
+        imp.error_count = total
+        imp.errors_preview = [[e.row, e.column, e.value, e.reason] for e in errors[:PREVIEW_ERRORS]]
+        imp.message = message
+        imp.finished_at = timezone.now()
+        imp.save(update_fields=["status", "error_count", "errors_preview", "message", "finished_at", "error_report"])
+        audit(actor=imp.created_by, verb="roster_import.reject", obj=imp, node_path=imp.union.path,
+              new={"errors": total, "message": message[:200]})
+
+
+def _finish_failed(imp: RosterImport, reason: str) -> None:
+    with transaction.atomic():
+        imp.status = ImportStatus.FAILED
+        imp.message = (f"导入失败，未写入任何数据：{reason.strip()} / the import failed and nothing was written")
+        imp.finished_at = timezone.now()
+        imp.save(update_fields=["status", "message", "finished_at"])
+        audit(actor=imp.created_by, verb="roster_import.fail", obj=imp, node_path=imp.union.path,
+              new={"reason": reason[:200]})

@@ -1,0 +1,240 @@
+"""The write path of a roster import, one implementation per database. Both are called chunk
+by chunk inside the import's single transaction, check the registry for the chunk (a person
+whose active membership is in another union is an error: that is 会员关系转接), and upsert
+people by ID-number blind index: required columns are overwritten, optional ones only when the
+roster has a value (a blank cell never wipes what the registry knows)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from huigong.members.models import Membership, MembershipStatus, Person
+from huigong.orgs.models import UnionNode
+
+from .bulkcrypt import BulkFernet
+from .validate import R
+
+PERSON_COLUMNS = (
+    "name", "name_pinyin", "name_initials", "id_number", "id_number_hash", "id_number_mask", "gender", "birth_date",
+    "phone", "phone_hash", "phone_mask", "ethnicity", "education", "political_status", "employment_form",
+    "employer_id", "platform_id", "job_title", "employee_no", "contract_start", "contract_end", "address",
+    "bank_name", "bank_account", "bank_account_hash", "bank_account_mask",
+)
+_ALWAYS = ("name", "name_pinyin", "name_initials", "id_number_mask", "gender", "birth_date", "employment_form")
+_KEEP_IF_BLANK = ("ethnicity", "education", "political_status", "job_title", "employee_no", "address", "bank_name")
+_KEEP_IF_NULL = ("employer_id", "platform_id", "contract_start", "contract_end")
+# Encrypted values travel with their blind index: replaced only when the roster has one.
+_KEEP_WITH_HASH = {"phone": "phone_hash", "phone_mask": "phone_hash", "phone_hash": "phone_hash",
+                   "bank_account": "bank_account_hash", "bank_account_mask": "bank_account_hash",
+                   "bank_account_hash": "bank_account_hash"}
+_DATE_COLUMNS = {"birth_date", "contract_start", "contract_end", "joined_on"}
+_INT_COLUMNS = {"employer_id", "platform_id", "row_no"}
+
+_RECORD_POS = [R[c] for c in PERSON_COLUMNS]
+_ENCRYPTED = ("id_number", "phone", "bank_account")
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    row: int
+    id_number: str
+    union_id: int
+    union_name: str
+    union_path: str
+
+
+class WriteCounts:
+    def __init__(self) -> None:
+        self.created = 0
+        self.updated = 0
+        self.memberships = 0
+
+
+def card_no_prefix(union: UnionNode) -> str:
+    # Same numbering as members.services._card_no: region code then the person's id.
+    return union.region_code or "000000"
+
+
+class PostgresWriter:
+    """COPY into a temporary staging table, then one statement per chunk: INSERT … ON CONFLICT
+    (id_number_hash) DO UPDATE for people and, in the same statement, one INSERT of the
+    memberships they lack. Runs on the raw psycopg connection so it can be driven from the
+    import's writer thread while the main thread validates the next chunk."""
+
+    def __init__(self, raw_connection, *, import_id: int, union: UnionNode, now: dt.datetime):
+        self.conn = raw_connection
+        self.union = union
+        self.now = now
+        self.table = f"roster_stage_{int(import_id)}"
+        self.counts = WriteCounts()
+        self.crypt = BulkFernet.for_model_field(Person._meta.get_field("id_number"))
+
+    def open(self) -> None:
+        cols = ", ".join(f"{c} {self._type(c)}" for c in ("row_no", *PERSON_COLUMNS, "joined_on"))
+        with self.conn.cursor() as cur:
+            # FK checks (Django makes them DEFERRABLE INITIALLY DEFERRED) run per statement, so they
+            # overlap with the validation of the next chunk instead of piling up at COMMIT.
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cur.execute(f"DROP TABLE IF EXISTS {self.table}")
+            cur.execute(f"CREATE TEMPORARY TABLE {self.table} ({cols}) ON COMMIT DROP")
+
+    @staticmethod
+    def _type(col: str) -> str:
+        if col in _DATE_COLUMNS:
+            return "date"
+        if col in _INT_COLUMNS:
+            return "bigint"
+        return "text"
+
+    def close(self) -> None:
+        with self.conn.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {self.table}")
+            cur.execute("SET CONSTRAINTS ALL DEFERRED")
+
+    def stage(self, records: list[tuple]) -> None:
+        ids = self.crypt.encrypt_many([r[R["id_number"]] for r in records])
+        phones = self.crypt.encrypt_many([r[R["phone"]] for r in records])
+        banks = self.crypt.encrypt_many([r[R["bank_account"]] for r in records])
+        pos_id, pos_phone, pos_bank = PERSON_COLUMNS.index("id_number"), PERSON_COLUMNS.index("phone"), \
+            PERSON_COLUMNS.index("bank_account")
+        with self.conn.cursor() as cur:
+            cur.execute(f"TRUNCATE {self.table}")
+            cols = ", ".join(("row_no", *PERSON_COLUMNS, "joined_on"))
+            with cur.copy(f"COPY {self.table} ({cols}) FROM STDIN") as copy:
+                write = copy.write_row
+                jpos = R["joined_on"]
+                for i, r in enumerate(records):
+                    row = [r[p] for p in _RECORD_POS]
+                    row[pos_id], row[pos_phone], row[pos_bank] = ids[i], phones[i], banks[i]
+                    write((r[0], *row, r[jpos]))
+
+    def conflicts(self) -> list[Conflict]:
+        sql = (f"SELECT s.row_no, s.id_number_mask, u.id, u.name, u.path FROM {self.table} s "
+               "JOIN members_person p ON p.id_number_hash = s.id_number_hash "
+               "JOIN members_membership m ON m.person_id = p.id AND m.status = %s "
+               "JOIN orgs_unionnode u ON u.id = m.union_id WHERE m.union_id <> %s")
+        with self.conn.cursor() as cur:
+            cur.execute(sql, [MembershipStatus.ACTIVE, self.union.pk])
+            return [Conflict(*row) for row in cur.fetchall()]
+
+    def upsert(self) -> None:
+        cols = ", ".join(PERSON_COLUMNS)
+        sets = [f"{c} = EXCLUDED.{c}" for c in _ALWAYS]
+        sets += [f"{c} = CASE WHEN EXCLUDED.{h} <> '' THEN EXCLUDED.{c} ELSE p.{c} END"
+                 for c, h in _KEEP_WITH_HASH.items()]
+        sets += [f"{c} = COALESCE(NULLIF(EXCLUDED.{c}, ''), p.{c})" for c in _KEEP_IF_BLANK]
+        sets += [f"{c} = COALESCE(EXCLUDED.{c}, p.{c})" for c in _KEEP_IF_NULL]
+        sets.append("updated_at = EXCLUDED.updated_at")
+        sql = f"""
+            WITH up AS (
+                INSERT INTO members_person AS p ({cols}, created_at, updated_at)
+                SELECT {cols}, %(now)s, %(now)s FROM {self.table}
+                ON CONFLICT (id_number_hash) DO UPDATE SET {", ".join(sets)}
+                RETURNING p.id, p.id_number_hash, (p.xmax = 0) AS inserted
+            ), mem AS (
+                INSERT INTO members_membership
+                    (person_id, union_id, status, joined_on, ended_on, card_no, source, created_at)
+                SELECT up.id, %(union)s, %(active)s, s.joined_on, NULL,
+                       %(prefix)s || lpad(up.id::text, 10, '0'), 'import', %(now)s
+                FROM up JOIN {self.table} s ON s.id_number_hash = up.id_number_hash
+                WHERE NOT EXISTS (SELECT 1 FROM members_membership m
+                                  WHERE m.person_id = up.id AND m.status = %(active)s)
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM up WHERE inserted), (SELECT count(*) FROM up),
+                   (SELECT count(*) FROM mem)
+        """
+        params = {"now": self.now, "union": self.union.pk, "active": MembershipStatus.ACTIVE,
+                  "prefix": card_no_prefix(self.union)}
+        with self.conn.cursor() as cur:
+            cur.execute(sql, params)
+            created, total, memberships = cur.fetchone()
+        self.counts.created += created
+        self.counts.updated += total - created
+        self.counts.memberships += memberships
+
+
+class OrmWriter:
+    """SQLite (the embedded shape): batched bulk_create(update_conflicts=True) through the ORM,
+    which encrypts with the model fields. Blank optional cells are merged with the stored person
+    first, because bulk_create overwrites every listed column."""
+
+    batch_size = 500
+
+    def __init__(self, *, union: UnionNode, now: dt.datetime):
+        self.union = union
+        self.now = now
+        self.counts = WriteCounts()
+        self._staged: list[tuple] = []
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def stage(self, records: list[tuple]) -> None:
+        self._staged = records
+
+    def conflicts(self) -> list[Conflict]:
+        by_hash = {r[R["id_number_hash"]]: r for r in self._staged}
+        out = []
+        for i in range(0, len(by_hash), self.batch_size):
+            hashes = list(by_hash)[i:i + self.batch_size]
+            rows = (Membership.objects.filter(status=MembershipStatus.ACTIVE, person__id_number_hash__in=hashes)
+                    .exclude(union_id=self.union.pk)
+                    .values_list("person__id_number_hash", "union_id", "union__name", "union__path"))
+            for h, union_id, name, path in rows:
+                r = by_hash[h]
+                out.append(Conflict(r[0], r[R["id_number_mask"]], union_id, name, path))
+        return out
+
+    def upsert(self) -> None:
+        records = self._staged
+        hashes = [r[R["id_number_hash"]] for r in records]
+        existing: dict[str, Person] = {}
+        for i in range(0, len(hashes), self.batch_size):
+            for p in Person.objects.filter(id_number_hash__in=hashes[i:i + self.batch_size]):
+                existing[p.id_number_hash] = p
+        people = []
+        for r in records:
+            values = {c: r[R[c]] for c in PERSON_COLUMNS}
+            old = existing.get(values["id_number_hash"])
+            if old is not None:
+                for c in _KEEP_IF_BLANK:
+                    if not values[c]:
+                        values[c] = getattr(old, c)
+                for c in _KEEP_IF_NULL:
+                    if values[c] is None:
+                        values[c] = getattr(old, c)
+                for c, h in _KEEP_WITH_HASH.items():
+                    if not values[h]:
+                        values[c] = getattr(old, c)
+            values["phone"] = values["phone"] or None
+            values["bank_account"] = values["bank_account"] or None
+            people.append(Person(**values, created_at=self.now, updated_at=self.now))
+        update_fields = [c for c in PERSON_COLUMNS if c not in ("id_number", "id_number_hash")] + ["updated_at"]
+        Person.objects.bulk_create(people, batch_size=self.batch_size, update_conflicts=True,
+                                   unique_fields=["id_number_hash"], update_fields=update_fields)
+        self.counts.updated += len(existing)
+        self.counts.created += len(records) - len(existing)
+        ids: dict[str, int] = {}
+        for i in range(0, len(hashes), self.batch_size):
+            ids.update(Person.objects.filter(id_number_hash__in=hashes[i:i + self.batch_size])
+                       .values_list("id_number_hash", "id"))
+        active: set[int] = set()
+        person_ids = list(ids.values())
+        for i in range(0, len(person_ids), self.batch_size):
+            active.update(Membership.objects.filter(person_id__in=person_ids[i:i + self.batch_size],
+                                                    status=MembershipStatus.ACTIVE)
+                          .values_list("person_id", flat=True))
+        prefix = card_no_prefix(self.union)
+        memberships = [
+            Membership(person_id=ids[r[R["id_number_hash"]]], union=self.union, status=MembershipStatus.ACTIVE,
+                       joined_on=r[R["joined_on"]], card_no=f"{prefix}{ids[r[R['id_number_hash']]]:010d}",
+                       source="import", created_at=self.now)
+            for r in records if ids[r[R["id_number_hash"]]] not in active
+        ]
+        Membership.objects.bulk_create(memberships, batch_size=self.batch_size)
+        self.counts.memberships += len(memberships)
