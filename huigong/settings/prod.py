@@ -2,12 +2,25 @@
 
 import os
 
+from django.core.exceptions import ImproperlyConfigured
+
+# Keys must come from the environment here: the generated var/keys.json of the embedded shape would
+# silently differ between hosts and vanish with a rebuilt machine, taking the personal data with it.
+_missing = [n for n in ("SECRET_KEY", "SALT_KEY", "BLIND_INDEX_KEY")
+            if not (os.environ.get(f"HUIGONG_{n}") or os.environ.get(n))]
+if _missing:
+    raise ImproperlyConfigured(f"set {', '.join('HUIGONG_' + n for n in _missing)} (see docs/operations.md)")
+
 from .base import *  # noqa: F403
 
 DEBUG = False
 SESSION_COOKIE_SECURE = os.environ.get("HTTPS", "1") == "1"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
+if SESSION_COOKIE_SECURE:
+    # TLS ends at the reverse proxy, which must set X-Forwarded-Proto (and strip it from clients).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -1,0 +1,35 @@
+"""The production settings refuse to start without keys from the environment (a generated key file
+would differ between hosts) and trust the proxy's X-Forwarded-Proto only when serving HTTPS."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+KEYS = {"HUIGONG_SECRET_KEY": "s" * 50, "HUIGONG_SALT_KEY": "salt-salt-salt", "HUIGONG_BLIND_INDEX_KEY": "cd" * 32}
+PROBE = ("import django; django.setup(); from django.conf import settings as s; "
+         "print(s.DEBUG, s.SECURE_PROXY_SSL_HEADER, s.CSRF_TRUSTED_ORIGINS, s.SECRET_KEY == 's' * 50)")
+
+
+def settings_probe(tmp_path, **env):
+    base = {k: v for k, v in os.environ.items() if not k.startswith("HUIGONG_") and k not in (
+        "SECRET_KEY", "SALT_KEY", "BLIND_INDEX_KEY", "DATABASE_URL")}
+    base.update(DJANGO_SETTINGS_MODULE="huigong.settings.prod", HUIGONG_VAR_DIR=str(tmp_path), **env)
+    return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=base, capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+def test_refuses_to_start_without_keys(tmp_path):
+    out = settings_probe(tmp_path, HUIGONG_SECRET_KEY="only-this-one-" * 4)
+    assert out.returncode != 0
+    assert "HUIGONG_SALT_KEY" in out.stderr and "HUIGONG_BLIND_INDEX_KEY" in out.stderr
+    assert not (tmp_path / "keys.json").exists()
+
+
+def test_starts_with_keys_behind_a_tls_proxy(tmp_path):
+    out = settings_probe(tmp_path, CSRF_TRUSTED_ORIGINS="https://huigong.example.org", **KEYS)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[-2] == (
+        "False ('HTTP_X_FORWARDED_PROTO', 'https') ['https://huigong.example.org'] True")
+    assert not (tmp_path / "keys.json").exists()
