@@ -57,9 +57,9 @@ class LoginView(auth_views.LoginView):
         response = super().form_valid(form)
         user = form.get_user()
         services.login_record(actor=user)
-        if services.totp_confirmed_device(user) is not None:
-            self.request.session[OTP_PENDING_SESSION_KEY] = True
-        if self.request.session.get(OTP_PENDING_SESSION_KEY) or settings.HUIGONG_REQUIRE_TOTP:
+        has_device = services.totp_confirmed_device(user) is not None
+        self.request.session[OTP_PENDING_SESSION_KEY] = has_device
+        if has_device or settings.HUIGONG_REQUIRE_TOTP:
             return redirect(f"{reverse('accounts:totp')}?{urlencode({'next': self.get_success_url()})}")
         return response
 

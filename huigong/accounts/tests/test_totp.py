@@ -105,3 +105,20 @@ def test_open_paths_stay_reachable_before_verification(client, cast, settings, p
     client.force_login(cast.tech_staff)
     resp = client.get(path)
     assert resp.status_code != 302 or not resp["Location"].startswith(reverse("accounts:totp"))
+
+
+def test_signing_in_through_the_django_admin_does_not_skip_the_code(client, cast):
+    cast.city_admin.is_staff = True
+    cast.city_admin.save(update_fields=["is_staff"])
+    TOTPDevice.objects.create(user=cast.city_admin, name="default", confirmed=True)
+    resp = client.post("/admin/login/?next=/admin/", {"username": "city_admin", "password": PASSWORD})
+    assert resp.status_code == 302
+    for path in ("/admin/", reverse("console:home"), reverse("accounts:tokens")):
+        r = client.get(path)
+        assert r.status_code == 302 and r["Location"].startswith(reverse("accounts:totp")), path
+
+
+def test_a_session_without_device_is_checked_once(client, cast):
+    client.force_login(cast.tech_staff)
+    client.get(reverse("accounts:profile"))
+    assert client.session["hg_otp_pending"] is False
