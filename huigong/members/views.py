@@ -39,9 +39,11 @@ def member_list(request):
     page = Paginator(qs, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
     for m in page.object_list:
         m.is_new_form = m.person.employment_form in NEW_EMPLOYMENT_FORMS
-    filtered = any(v for k, v in filters.items() if k != "status") or status != MembershipStatus.ACTIVE
+    extra_filtered = any(filters.get(k) for k in ("node", "enterprise", "employment_form")) or \
+        status != MembershipStatus.ACTIVE
+    filtered = extra_filtered or bool(filters.get("q"))
     return render(request, "members/list.html", {
-        "form": form, "page_obj": page, "filtered": filtered, "status": status,
+        "form": form, "page_obj": page, "filtered": filtered, "extra_filtered": extra_filtered, "status": status,
         "can_write": staff.can(Cap.MEMBER_WRITE), "can_export": staff.can(Cap.EXPORT),
     })
 

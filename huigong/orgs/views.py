@@ -212,6 +212,7 @@ def enterprise_list(request):
     return render(request, "orgs/enterprise_list.html", {
         "form": form, "page_obj": _page(request, qs, ENTERPRISES_PER_PAGE),
         "filtered": any(filters.values()), "can_write": staff.can(Cap.ORG_WRITE),
+        "extra_filtered": any(filters.get(k) for k in ("kind", "industry", "node")),
     })
 
 
