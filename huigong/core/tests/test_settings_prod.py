@@ -33,3 +33,13 @@ def test_starts_with_keys_behind_a_tls_proxy(tmp_path):
     assert out.stdout.split("\n")[-2] == (
         "False ('HTTP_X_FORWARDED_PROTO', 'https') ['https://huigong.example.org'] True")
     assert not (tmp_path / "keys.json").exists()
+
+
+def test_web_process_sends_tasks_to_the_projects_celery_app(settings):
+    from celery import current_app
+
+    from huigong.members.tasks import roster_import_run_task
+
+    for app in (current_app, roster_import_run_task.app):
+        assert app.main == "huigong"
+        assert app.conf.broker_url == settings.REDIS_URL
