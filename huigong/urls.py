@@ -1,10 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from huigong.api.api import api
 
 urlpatterns = [
+    # One sign-in door (lockout, TOTP): the admin's own login page would skip the TOTP step.
+    path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("huigong.accounts.urls")),

@@ -5,8 +5,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-# Whether this session's user has a confirmed authenticator: set at sign-in by our login view, or
-# looked up once per session here (a session begun elsewhere, e.g. the Django admin's login page).
+# Set at sign-in for a user who has a confirmed authenticator, so the check below needs no query.
+# Every sign-in goes through accounts:login (the Django admin's login page redirects there).
 OTP_PENDING_SESSION_KEY = "hg_otp_pending"
 
 
@@ -28,16 +28,6 @@ class StaffSecurityMiddleware:
             )
         return self._open_paths
 
-    @staticmethod
-    def has_device(request, user) -> bool:
-        pending = request.session.get(OTP_PENDING_SESSION_KEY)
-        if pending is None:
-            from django_otp.plugins.otp_totp.models import TOTPDevice
-
-            pending = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
-            request.session[OTP_PENDING_SESSION_KEY] = pending
-        return bool(pending)
-
     def __call__(self, request):
         user = getattr(request, "user", None)
         if (
@@ -45,7 +35,7 @@ class StaffSecurityMiddleware:
             and user.is_authenticated
             and not user.is_verified()
             and not request.path.startswith(self.open_paths())
-            and (settings.HUIGONG_REQUIRE_TOTP or self.has_device(request, user))
+            and (settings.HUIGONG_REQUIRE_TOTP or request.session.get(OTP_PENDING_SESSION_KEY))
         ):
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": _("请先完成动态验证码验证 / verify your one-time code first")},
