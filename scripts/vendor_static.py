@@ -29,6 +29,8 @@ FILES: list[tuple[str, str, str]] = [
     # Swagger UI for the API docs page at /api/v1/docs (huigong/api/docs.py).
     ("swagger-ui-dist", "swagger-ui-bundle.js", "swagger-ui/swagger-ui-bundle.js"),
     ("swagger-ui-dist", "swagger-ui.css", "swagger-ui/swagger-ui.css"),
+    # The stylesheet names its source map; production's manifest storage refuses a dangling reference.
+    ("swagger-ui-dist", "swagger-ui.css.map", "swagger-ui/swagger-ui.css.map"),
     ("swagger-ui-dist", "LICENSE", "licenses/swagger-ui.LICENSE"),
 ]
 

@@ -43,3 +43,17 @@ def test_web_process_sends_tasks_to_the_projects_celery_app(settings):
     for app in (current_app, roster_import_run_task.app):
         assert app.main == "huigong"
         assert app.conf.broker_url == settings.REDIS_URL
+
+
+def test_collectstatic_with_the_production_manifest_storage(tmp_path, settings):
+    """Production hashes and compresses static files; a vendored file referring to a file that is not
+    there (a source map, a font) fails that step, so it is run here."""
+    from django.core.management import call_command
+
+    # Django's setting_changed handler swaps the storage in and out with these settings.
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
+    call_command("collectstatic", interactive=False, verbosity=0)
+    assert (tmp_path / "staticfiles.json").exists()
+    assert list(tmp_path.glob("css/*.*.css"))  # hashed names
