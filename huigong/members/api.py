@@ -9,11 +9,14 @@ give back the whole number."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
+from python_calamine import CalamineWorkbook
 
 from huigong.api.auth import actor_of
 from huigong.api.errors import fields_renamed
@@ -22,8 +25,17 @@ from huigong.orgs import selectors as org_selectors
 from huigong.orgs.api import enterprise_ref_for_actor, node_ref_for_actor
 from huigong.orgs.models import UnionNode
 
-from . import selectors, services
-from .models import Education, EmploymentForm, Gender, Membership, MembershipStatus, Person
+from . import roster, selectors, services
+from .models import (
+    Education,
+    EmploymentForm,
+    Gender,
+    ImportStatus,
+    Membership,
+    MembershipStatus,
+    Person,
+    RosterImport,
+)
 
 members_router = Router()
 memberships_router = Router()
@@ -371,3 +383,129 @@ def membership_list(request, filters: Query[MembershipFilters]):
     if filters.joined_to:
         qs = qs.filter(joined_on__lte=filters.joined_to)
     return paginate(qs, filters)
+
+
+# --- Roster imports ----------------------------------------------------------------------------------
+
+
+class ImportOut(Schema):
+    id: int
+    union: Ref
+    enterprise: Ref | None
+    original_name: str
+    file_size: int
+    status: ImportStatus
+    status_label: str
+    is_finished: bool
+    total_rows: int = Field(..., description="总行数（运行中为估计值）/ rows (an estimate while running)")
+    processed_rows: int
+    progress_percent: int
+    error_count: int
+    created_count: int
+    updated_count: int
+    message: str
+    created_by: str | None
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_union(obj: RosterImport) -> dict:
+        return ref(obj.union)
+
+    @staticmethod
+    def resolve_enterprise(obj: RosterImport) -> dict | None:
+        return ref(obj.enterprise)
+
+    @staticmethod
+    def resolve_status_label(obj: RosterImport) -> str:
+        return str(obj.get_status_display())
+
+    @staticmethod
+    def resolve_created_by(obj: RosterImport) -> str | None:
+        return obj.created_by.username if obj.created_by_id else None
+
+
+ImportPage = page_of(ImportOut, "ImportPage")
+
+
+class ImportRowError(Schema):
+    row: int = Field(..., description="Excel 行号（含表头）/ spreadsheet row number, header included")
+    column: str
+    value: str = Field(..., description="单元格内容（身份证号、手机号已打码）/ the cell, ID and phone masked")
+    reason: str
+
+
+class ImportErrorPage(Schema):
+    count: int = Field(..., description="可列出的错误数 / errors listed")
+    total_errors: int = Field(..., description="错误总数 / errors found")
+    limit: int
+    offset: int
+    items: list[ImportRowError]
+
+
+class ImportFilters(PageQuery):
+    status: ImportStatus | None = None
+    union: int | None = Field(None, description="此工会及下级 / in this union's subtree")
+
+
+def _report_value(text) -> str:
+    # The report neutralises formula-like text with a leading apostrophe for spreadsheets; JSON
+    # clients get the value as it was.
+    text = "" if text is None else str(text)
+    return text[1:] if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _import_errors(imp: RosterImport, offset: int, limit: int) -> tuple[int, list[dict]]:
+    """Row errors of a rejected import: the stored preview when the page falls inside it, otherwise
+    read from the error report file (which lists them all, up to its own cap)."""
+    preview = [{"row": int(r), "column": str(c), "value": str(v or ""), "reason": str(why)}
+               for r, c, v, why in (imp.errors_preview or [])]
+    if not imp.error_report or imp.error_count <= len(preview):
+        return len(preview), preview[offset: offset + limit]
+    with imp.error_report.open("rb") as fh:
+        book = CalamineWorkbook.from_filelike(fh)
+        sheet = book.get_sheet_by_index(0)
+        count = max(sheet.height - 1, 0)  # the report always starts with its header row
+        rows = itertools.islice(sheet.iter_rows(), 1 + offset, 1 + offset + limit)
+        items = [{"row": int(float(r[0])), "column": _report_value(r[1]), "value": _report_value(r[2]),
+                  "reason": _report_value(r[3])} for r in rows]
+    return count, items
+
+
+@imports_router.post("", response=responses({201: ImportOut}),
+                     summary="上传名册导入 / upload a roster (.xlsx or .csv)")
+def import_create(request, union_id: Form[int], file: File[UploadedFile], enterprise_id: Form[int | None] = None):
+    """Small files are validated and loaded before the response (status done or rejected); big ones
+    run in the background: poll GET /imports/{id} until is_finished."""
+    actor = actor_of(request)
+    union = node_ref_for_actor(actor, union_id, "union_id")
+    enterprise = enterprise_ref_for_actor(actor, enterprise_id, "enterprise_id") if enterprise_id else None
+    return 201, roster.roster_import_start(actor=actor, union=union, enterprise=enterprise, upload=file)
+
+
+@imports_router.get("", response=responses({200: ImportPage}), summary="名册导入记录 / roster imports")
+def import_list(request, filters: Query[ImportFilters]):
+    actor = actor_of(request)
+    qs = roster.roster_import_list_for_actor(actor)
+    if filters.union is not None:
+        node = org_selectors.node_get_for_actor(actor, filters.union)
+        qs = qs.filter(union__path__startswith=node.path)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    return paginate(qs, filters)
+
+
+@imports_router.get("/{int:import_id}", response=responses({200: ImportOut}),
+                    summary="导入状态与进度 / one import: status, progress, counts")
+def import_get(request, import_id: int):
+    return roster.roster_import_get_for_actor(actor_of(request), import_id)
+
+
+@imports_router.get("/{int:import_id}/errors", response=responses({200: ImportErrorPage}),
+                    summary="导入错误明细 / row errors of a rejected import")
+def import_errors(request, import_id: int, page: Query[PageQuery]):
+    imp = roster.roster_import_get_for_actor(actor_of(request), import_id)
+    count, items = _import_errors(imp, page.offset, page.limit)
+    return {"count": count, "total_errors": imp.error_count, "limit": page.limit, "offset": page.offset,
+            "items": items}

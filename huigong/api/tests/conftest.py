@@ -2,6 +2,7 @@ import pytest
 from django.test import Client
 
 from huigong.accounts.models import ApiToken
+from huigong.testing import new_id_number
 
 
 def make_token(user, name: str = "test") -> str:
@@ -76,4 +77,13 @@ def world(cast):
 
     person_reveal(cast.city_admin, cast.member.person, ["phone"], purpose="杭州核对")
     person_reveal(cast.outsider, cast.qd_member.person, ["phone"], purpose="青岛核对")
+    # One small roster import on each side, for the imports routes.
+    from huigong.members.roster import roster_import_start
+    from huigong.members.roster.testing import person_row, roster_csv, upload
+
+    cast.hz_import = roster_import_start(actor=cast.city_admin, union=cast.tech,
+                                         upload=upload("杭州名册.csv", roster_csv([person_row()])))
+    qd_row = person_row(身份证号=new_id_number("370213"))
+    cast.qd_import = roster_import_start(actor=cast.outsider, union=cast.qd_ent,
+                                         upload=upload("青岛名册.csv", roster_csv([qd_row])))
     return cast

@@ -16,6 +16,7 @@ import pytest
 from django.db import transaction
 
 from huigong.api.api import api
+from huigong.members.roster.testing import person_row, roster_csv, upload
 from huigong.testing import new_id_number, new_uscc
 
 from .conftest import ROLES, ApiClient, make_token, role_users
@@ -40,6 +41,8 @@ MEMBER_CREATE = _expect({"admin": 201, "staff": 201})
 PII = _expect({"admin": 200, "staff": 200, "finance": 200})
 AUDIT = _expect({"admin": 200, "leader": 200}, outsider=200)
 IMPORT_CREATE = _expect({"admin": 201, "staff": 201})
+IMPORT_READ = _expect({"admin": 200, "staff": 200})
+IMPORT_READ_LIST = _expect({"admin": 200, "staff": 200}, outsider=200)
 
 
 @dataclass
@@ -97,6 +100,12 @@ MATRIX: dict[tuple[str, str], Row] = {
     # Audit
     ("GET", "/api/v1/audit"): Row(AUDIT, markers=("李小红", "赵青岛")),
     ("GET", "/api/v1/audit/access-log"): Row(AUDIT, markers=("杭州核对", "青岛核对")),
+    # Roster imports
+    ("POST", "/api/v1/imports"): Row(IMPORT_CREATE, upload=lambda w: {
+        "union_id": w.tech.pk, "file": upload("新名册.csv", roster_csv([person_row()]))}),
+    ("GET", "/api/v1/imports"): Row(IMPORT_READ_LIST, markers=("杭州名册.csv", "青岛名册.csv")),
+    ("GET", "/api/v1/imports/{import_id}"): Row(IMPORT_READ, params=lambda w: {"import_id": w.hz_import.pk}),
+    ("GET", "/api/v1/imports/{import_id}/errors"): Row(IMPORT_READ, params=lambda w: {"import_id": w.hz_import.pk}),
 }
 
 
