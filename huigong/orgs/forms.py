@@ -157,7 +157,8 @@ class NodeForm(forms.Form):
     name = forms.CharField(label=_("名称"), max_length=120, error_messages=bilingual("名称", "name"))
     code = forms.CharField(label=_("编码"), max_length=32, error_messages=bilingual("编码", "code"),
                            help_text=_("全国唯一，例如 HZ-XH-001"))
-    level = forms.ChoiceField(label=_("层级"), choices=NodeLevel.choices, error_messages=bilingual("层级", "level"))
+    level = forms.ChoiceField(label=_("层级"), choices=NodeLevel.choices, initial=NodeLevel.GRASSROOTS,
+                              error_messages=bilingual("层级", "level"))
     region_code = forms.CharField(label=_("行政区划代码"), max_length=6, required=False,
                                   error_messages=bilingual("行政区划代码", "region code"),
                                   help_text=_("6位数字，例如 330106"))

@@ -111,6 +111,7 @@ def node_detail(request, pk: int):
         "enterprises": list(selectors.enterprise_list_for_actor(request.user, node=node)[:10]),
         "sites": list(selectors.site_list_for_actor(request.user, node=node)[:10]),
         "can_write": staff.can(Cap.ORG_WRITE),
+        "can_register": staff.can(Cap.MEMBER_WRITE),
         "is_own_node": node.pk == staff.node_id,
     })
 

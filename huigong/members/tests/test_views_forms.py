@@ -42,6 +42,13 @@ def test_register_a_rider(client, cast):
     assert AuditEvent.objects.filter(verb="person.create", object_id=str(person.pk)).exists()
 
 
+def test_register_form_preselects_the_union_from_the_link(client, cast):
+    client.force_login(cast.district_staff)
+    r = client.get(reverse("members:create"), {"union": cast.riders.pk})
+    assert r.context["form"]["union"].value() == str(cast.riders.pk)
+    assert f'<option value="{cast.riders.pk}" selected>' in r.content.decode()
+
+
 def test_register_form_offers_only_unions_that_hold_members(client, cast):
     r = get(client, cast.city_admin, "members:create")
     assert r.status_code == 200

@@ -90,8 +90,11 @@ def test_node_detail_shows_facts_children_and_scoped_breadcrumbs(client, cast):
     assert r.context["ancestors"] == []
     assert "西湖区骑手联合工会" in html and "某外卖平台" in html
     assert f'{reverse("members:list")}?node={cast.xihu.pk}' in html
-    # Staff role has no ORG_WRITE: no edit buttons.
+    # Staff role has no ORG_WRITE: no edit buttons; a district cannot hold members: no register button.
     assert reverse("orgs:node_edit", args=[cast.xihu.pk]) not in html
+    assert f'{reverse("members:create")}?union=' not in html
+    html = get(client, cast.district_staff, "orgs:node_detail", cast.riders.pk).content.decode()
+    assert f'{reverse("members:create")}?union={cast.riders.pk}' in html
 
     r = get(client, cast.city_admin, "orgs:node_detail", cast.tech.pk)
     assert [a.pk for a in r.context["ancestors"]] == [cast.hangzhou.pk, cast.xihu.pk]
