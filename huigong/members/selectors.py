@@ -113,3 +113,16 @@ def person_transfers(person: Person) -> list:
     return list(MembershipTransfer.objects.filter(person=person)
                 .select_related("from_membership__union", "to_membership__union", "actor")
                 .order_by("at", "id"))
+
+
+def withdraw_reasons(memberships: list[Membership]) -> dict[int, str]:
+    """Reasons given when memberships ended by withdrawal. Membership has no column for it, so they are
+    read from the withdrawal's audit event (written in the same transaction, never edited)."""
+    from huigong.core.models import AuditEvent
+
+    ids = [str(m.pk) for m in memberships if m.status == MembershipStatus.WITHDRAWN]
+    if not ids:
+        return {}
+    events = AuditEvent.objects.filter(verb="membership.withdraw", object_type="members.membership",
+                                       object_id__in=ids).order_by("at", "id")
+    return {int(e.object_id): (e.new or {}).get("reason", "") for e in events}

@@ -57,7 +57,9 @@ def member_detail(request, pk: int):
     transfers = selectors.person_transfers(person)
     out_of = {t.from_membership_id: t for t in transfers}
     into = {t.to_membership_id: t for t in transfers}
+    withdrawn = selectors.withdraw_reasons(history)
     for m in history:
+        m.withdraw_reason = withdrawn.get(m.pk, "")
         m.transfer_out = out_of.get(m.pk)
         m.transfer_in = into.get(m.pk)
         m.in_scope = path_in_scope(request.user, m.union.path)

@@ -149,5 +149,6 @@ def test_withdrawn_member_detail_shows_status_and_no_actions(client, cast):
     r = get(client, cast.city_admin, person.pk)
     html = r.content.decode()
     assert r.status_code == 200 and "退会" in html
+    assert r.context["history"][0].withdraw_reason == "退休" and "原因：退休" in html
     assert reverse("members:transfer", args=[person.pk]) not in html
     assert reverse("members:withdraw", args=[person.pk]) not in html
