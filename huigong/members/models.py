@@ -51,15 +51,15 @@ class Person(models.Model):
     columns hold the display form so that lists never decrypt."""
 
     name = models.CharField(_("姓名"), max_length=50)
-    name_pinyin = models.CharField(max_length=120, db_index=True, blank=True)
-    name_initials = models.CharField(max_length=20, db_index=True, blank=True)
+    name_pinyin = models.CharField(max_length=120, blank=True)
+    name_initials = models.CharField(max_length=20, blank=True)
     id_number = EncryptedCharField(_("身份证号"), max_length=18)
-    id_number_hash = models.CharField(max_length=64, unique=True)
+    id_number_hash = models.CharField(max_length=64)
     id_number_mask = models.CharField(_("身份证号"), max_length=18)
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("出生日期"))
     phone = EncryptedCharField(_("手机号"), max_length=20, blank=True, null=True)
-    phone_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    phone_hash = models.CharField(max_length=64, blank=True)
     phone_mask = models.CharField(_("手机号"), max_length=20, blank=True)
     ethnicity = models.CharField(_("民族"), max_length=20, blank=True)
     education = models.CharField(_("学历"), max_length=16, choices=Education.choices, blank=True)
@@ -87,7 +87,17 @@ class Person(models.Model):
     class Meta:
         verbose_name = _("职工")
         verbose_name_plural = _("职工")
-        indexes = [models.Index(fields=["name"])]
+        # Only the indexes reads use: every index is paid on each write, and a roster import writes
+        # a hundred thousand people at a time. Hashes are matched exactly (no LIKE index); pinyin
+        # and initials are matched by prefix (pattern ops, whatever the database collation).
+        constraints = [models.UniqueConstraint(fields=["id_number_hash"], name="person_id_number_hash_unique")]
+        indexes = [
+            models.Index(fields=["name"]),
+            models.Index(fields=["phone_hash"], name="person_phone_hash_idx"),
+            models.Index(fields=["name_pinyin"], name="person_pinyin_prefix_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["name_initials"], name="person_initials_prefix_idx",
+                         opclasses=["varchar_pattern_ops"]),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -104,7 +114,8 @@ class Membership(models.Model):
     one and opens another, so the history is the list of a person's memberships."""
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships")
-    union = models.ForeignKey(UnionNode, on_delete=models.PROTECT, related_name="memberships",
+    # No index of its own: the (union, status) index below serves lookups by union.
+    union = models.ForeignKey(UnionNode, on_delete=models.PROTECT, related_name="memberships", db_index=False,
                               verbose_name=_("所在工会"))
     status = models.CharField(_("会籍状态"), max_length=16, choices=MembershipStatus.choices,
                               default=MembershipStatus.ACTIVE)
