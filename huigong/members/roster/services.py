@@ -215,21 +215,25 @@ def _execute(imp: RosterImport, progress: _Progress) -> None:
     require(actor, Cap.IMPORT)
     ensure_path_in_scope(actor, imp.union.path)
     path, cleanup = _local_path(imp.file)
+    timings = _Timings()
     try:
         kind = kind_from_name(imp.original_name)
         info = sniff(path, kind)
         scan = BodyScan(path, info) if kind == "xlsx" else None
         try:
             sheet = open_rows(path, info)
+            timings.lap("read")
         finally:
             if scan is not None:
                 scan.result()
+                timings.lap("scan_wait")
         lookups = Lookups.load(actor, imp.enterprise)
         today = timezone.localdate()
         rows = enumerate(sheet.rows, start=1)
 
         def factory(cells):
-            return RowValidator(list(cells), lookups=lookups, today=today, col_offset=sheet.col_offset)
+            return RowValidator(list(cells), lookups=lookups, today=today, col_offset=sheet.col_offset,
+                                formula_text=kind == "csv")
 
         header_row, validator = _find_header(rows, factory)
         if validator.problems:
@@ -237,10 +241,32 @@ def _execute(imp: RosterImport, progress: _Progress) -> None:
         total = max(_row_estimate(sheet, info) - header_row, 0)
         progress.update(force=True, total_rows=total)
         runner = _run_postgres if connection.vendor == "postgresql" else _run_orm
-        runner(imp, validator, rows, progress, total)
+        timings.lap("prepare")
+        runner(imp, validator, rows, progress, total, timings)
+        timings.lap("finish")
     finally:
         if cleanup:
             os.unlink(cleanup)
+        log.info("roster import %s timings: %s", imp.pk, timings)
+
+
+class _Timings(dict):
+    """Seconds per phase, logged with every run: where a slow import spends its time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._t = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.add(name, now - self._t)
+        self._t = now
+
+    def add(self, name: str, seconds: float) -> None:
+        self[name] = self.get(name, 0.0) + seconds
+
+    def __str__(self) -> str:
+        return ", ".join(f"{k} {v:.2f}s" for k, v in self.items())
 
 
 def _row_estimate(sheet, info: FileInfo) -> int:
@@ -306,10 +332,13 @@ class _WriterThread:
         self.queue: queue.Queue = queue.Queue(maxsize=2)
         self.conflicts: list[Conflict] = []
         self.error: BaseException | None = None
+        self.busy = {"stage": 0.0, "conflicts": 0.0, "upsert": 0.0}
         self.thread = threading.Thread(target=self._run, name="roster-writer", daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
+        clock = time.perf_counter
+        busy = self.busy
         try:
             self.writer.open()
         except BaseException as e:  # noqa: BLE001 - re-raised by finish()
@@ -322,11 +351,17 @@ class _WriterThread:
                 continue
             records, write = item
             try:
+                t0 = clock()
                 self.writer.stage(records)
+                t1 = clock()
                 found = self.writer.conflicts()
                 self.conflicts.extend(found)
+                t2 = clock()
                 if write and not self.conflicts:
                     self.writer.upsert()
+                busy["stage"] += t1 - t0
+                busy["conflicts"] += t2 - t1
+                busy["upsert"] += clock() - t2
             except BaseException as e:  # noqa: BLE001
                 self.error = e
         if self.error is None:
@@ -345,24 +380,30 @@ class _WriterThread:
             raise self.error
 
 
-def _validate_all(validator: RowValidator, rows, progress: _Progress, total: int, sink
+def _validate_all(validator: RowValidator, rows, progress: _Progress, total: int, sink, timings: _Timings
                   ) -> tuple[list[RowError], int]:
     """Validates chunk by chunk, handing each chunk's good records to `sink(records, clean)`."""
     errors: list[RowError] = []
     dedup = _Dedup(validator._label("id_number"))
     processed = 0
+    clock = time.perf_counter
     for chunk in _chunks(rows):
+        t0 = clock()
         records, errs = validator.validate(chunk)
         records = dedup.filter(records, errs)
         errors.extend(errs)
         processed += len(chunk)
+        t1 = clock()
         sink(records, not errors)
+        timings.add("validate", t1 - t0)
+        timings.add("handoff", clock() - t1)
         progress.update(processed_rows=min(processed, max(total, processed)), total_rows=max(total, processed))
     progress.update(force=True, processed_rows=processed, total_rows=processed)
     return errors, processed
 
 
-def _run_postgres(imp: RosterImport, validator: RowValidator, rows, progress: _Progress, total: int) -> None:
+def _run_postgres(imp: RosterImport, validator: RowValidator, rows, progress: _Progress, total: int,
+                  timings: _Timings) -> None:
     now = timezone.now()
     with transaction.atomic():
         connection.ensure_connection()
@@ -370,9 +411,10 @@ def _run_postgres(imp: RosterImport, validator: RowValidator, rows, progress: _P
         pipe = _WriterThread(writer)
         try:
             errors, processed = _validate_all(validator, rows, progress, total,
-                                              lambda records, clean: pipe.put(records, write=clean))
+                                              lambda records, clean: pipe.put(records, write=clean), timings)
         finally:
             pipe.finish()
+            timings.update({f"writer_{k}": v for k, v in pipe.busy.items()})
         errors += _conflict_errors(pipe.conflicts, imp.created_by, validator._label("id_number"))
         if errors:
             raise _Rejected(errors)
@@ -380,10 +422,11 @@ def _run_postgres(imp: RosterImport, validator: RowValidator, rows, progress: _P
         _finish_done(imp, processed, writer.counts)
 
 
-def _run_orm(imp: RosterImport, validator: RowValidator, rows, progress: _Progress, total: int) -> None:
+def _run_orm(imp: RosterImport, validator: RowValidator, rows, progress: _Progress, total: int,
+             timings: _Timings) -> None:
     staged: list[list[tuple]] = []
     errors, processed = _validate_all(validator, rows, progress, total,
-                                      lambda records, clean: staged.append(records))
+                                      lambda records, clean: staged.append(records), timings)
     if errors:
         # Registry conflicts are worth reporting alongside row errors.
         writer = OrmWriter(union=imp.union, now=timezone.now())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from operator import mul
 from dataclasses import dataclass, field
 
 from huigong.core import idnumber, pinyin, uscc
@@ -47,6 +48,39 @@ class CellError(ValueError):
     pass
 
 
+_WEIGHT_OFFSET = 48 * sum(idnumber.WEIGHTS)
+
+
+class _IdParser:
+    """idnumber.parse with a fast path for valid numbers (the check digit over bytes, birth dates
+    cached); anything else goes through idnumber.parse itself, so errors and edge cases are
+    exactly the shared rule's."""
+
+    def __init__(self, today: dt.date):
+        self.today = today
+        self.births: dict[str, dt.date | None] = {}
+
+    def __call__(self, raw: str) -> idnumber.IdInfo:
+        number = raw.strip().replace(" ", "").upper()
+        if len(number) == 18 and number.isascii() and number[:17].isdigit():
+            total = sum(map(mul, idnumber.WEIGHTS, number[:17].encode())) - _WEIGHT_OFFSET
+            if idnumber.CHECK_CHARS[total % 11] == number[17]:
+                key = number[6:14]
+                birth = self.births.get(key, False)
+                if birth is False:
+                    try:
+                        birth = dt.date(int(key[:4]), int(key[4:6]), int(key[6:]))
+                    except ValueError:
+                        birth = None
+                    if birth is not None and (birth.year < 1900 or birth > self.today):
+                        birth = None
+                    self.births[key] = birth
+                if birth is not None:
+                    return idnumber.IdInfo(number=number, region_code=number[:6], birth_date=birth,
+                                           gender="M" if (ord(number[16]) - 48) % 2 == 1 else "F")
+        return idnumber.parse(raw)
+
+
 @dataclass(frozen=True, slots=True)
 class RowError:
     row: int
@@ -63,6 +97,8 @@ class Lookups:
     by_name: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     default_employer_id: int | None = None
     default_platform_id: int | None = None
+    # Rosters name the same few units on every row: a code seen valid once is not re-validated.
+    resolved: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, actor, enterprise=None) -> Lookups:
@@ -105,7 +141,11 @@ class RowValidator:
     """Built once per import from the header row; `validate(rows)` turns (row number, cells)
     pairs into records (tuples in RECORD_FIELDS order) and RowErrors."""
 
-    def __init__(self, header: list, *, lookups: Lookups, today: dt.date, col_offset: int = 0):
+    def __init__(self, header: list, *, lookups: Lookups, today: dt.date, col_offset: int = 0,
+                 formula_text: bool = False):
+        # formula_text: refuse text cells that start with "=" (CSV; an .xlsx with real formula
+        # cells is refused as a whole before its rows are read).
+        self.formula_text = formula_text
         self.lookups = lookups
         self.today = today
         self.index: dict[str, int] = {}
@@ -198,7 +238,8 @@ class RowValidator:
         today = self.today
         id_hash, phone_hash, bank_hash = self._id_hash, self._phone_hash, self._bank_hash
         pinyin_keys = pinyin.keys
-        id_parse = idnumber.parse
+        id_parse = _IdParser(today)
+        formula_text = self.formula_text
         id_mask = idnumber.mask
         lookups = self.lookups
         label = self._label
@@ -218,15 +259,15 @@ class RowValidator:
             def err(key: str, raw, reason: str, _row=row_no, _errs=errs) -> None:
                 _errs.append(RowError(_row, label(key), display_value(key, raw), reason))
 
-            # Formula-looking text anywhere in the row.
-            for pos, v in enumerate(cells):
-                if type(v) is str and v[:1] == "=":
-                    key = next((k for k, p in ix.items() if p == pos), None)
-                    errs.append(RowError(row_no, label(key) if key else _col_letter(pos), display_value(key or "", v)
-                                         if key else v[:100], _FORMULA_REASON))
-            if errs:
-                errors.extend(errs)
-                continue
+            if formula_text:
+                for pos, v in enumerate(cells):
+                    if type(v) is str and v[:1] == "=":
+                        key = next((k for k, p in ix.items() if p == pos), None)
+                        errs.append(RowError(row_no, label(key) if key else _col_letter(pos),
+                                             display_value(key, v) if key else v[:100], _FORMULA_REASON))
+                if errs:
+                    errors.extend(errs)
+                    continue
 
             name = _text(name_raw)
             if not name:
@@ -420,6 +461,10 @@ def _enum(cells, pos, choices, key, err, reason):
 
 
 def _resolve_code(code: str, lookups: Lookups, key: str, raw, err):
+    hit = lookups.resolved.get(code)
+    if hit is not None:
+        return hit
+    as_written = code
     try:
         code = uscc.validate(code)
     except uscc.UsccError as e:
@@ -429,6 +474,8 @@ def _resolve_code(code: str, lookups: Lookups, key: str, raw, err):
     if hit is None:
         err(key, raw, "在您管辖的单位中找不到该统一社会信用代码，请先登记单位 / no unit with this credit code in "
                       "your part of the tree; register the unit first")
+    else:
+        lookups.resolved[as_written] = hit
     return hit
 
 

@@ -1,0 +1,427 @@
+#!/usr/bin/env python
+"""Roster import benchmark (acceptance for issue 2, point 4).
+
+Builds an N-row, 20-column roster .xlsx (the import template's columns, valid synthetic data),
+then on a throw-away PostgreSQL database times, each in its own process:
+
+  floor   python-calamine read + COPY of the 20 cells as text into a bare table (no validation)
+  ours    huigong's roster_import_run end to end: read, validate every row, encrypt, upsert
+          people, open memberships, commit (one transaction), audit
+  iie     django-import-export 4 with a ModelResource over Person (+ memberships after import)
+          doing the same validation through the ORM in bulk mode. It is far too slow for the
+          full file, so it runs on the first --iie-rows rows of the same data and its rows/s
+          is extrapolated (the output says so).
+
+Usage:
+  python bench/import_roster.py                       # 100,000 rows, 1 run of each
+  python bench/import_roster.py --runs 3              # medians of 3
+  python bench/import_roster.py --rows 1000000 --skip-baselines
+Needs PostgreSQL (BENCH_PG, default postgres://postgres@127.0.0.1:5432); the database
+hg_bench_roster is dropped and recreated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (  # noqa: E402
+    Timer, child_env, database_url, django_setup, drop_database, emit, machine, median, peak_rss_mb,
+    recreate_database, run_child,
+)
+
+HEADERS = ["姓名", "身份证号", "性别", "出生日期", "民族", "手机号", "学历", "政治面貌", "用工形式", "用人单位",
+           "统一社会信用代码", "平台企业", "岗位", "工号", "入会日期", "劳动合同起始日期", "劳动合同终止日期", "现住址",
+           "开户行", "银行账号"]
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+            "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国玉文辉鑫宇浩然涵欣怡梓轩思远雨萱晨阳佳琪子博俊凯"
+REGIONS = ("330102", "330105", "330106", "330108", "330109", "330110", "330111", "330122", "330127", "330182")
+JOBS = ("操作工", "技术员", "工程师", "销售", "仓管员", "司机", "会计", "质检员", "电工", "焊工", "文员", "厨师")
+BANKS = ("中国工商银行杭州分行", "中国建设银行杭州分行", "中国农业银行杭州分行", "杭州银行", "浙商银行")
+STREETS = ("文三路", "天目山路", "古墩路", "莫干山路", "教工路", "学院路", "留和路", "西溪路")
+ETHNIC = ["汉族"] * 95 + ["回族", "满族", "土家族", "畲族", "苗族"]
+EDU = ["初中"] * 15 + ["高中"] * 25 + ["中专"] * 10 + ["大专"] * 25 + ["本科"] * 22 + ["研究生"] * 3
+POLITICAL = ["群众"] * 80 + ["中共党员"] * 10 + ["共青团员"] * 9 + ["民主党派成员"]
+N_ENTERPRISES, N_PLATFORMS = 50, 3
+DB = "hg_bench_roster"
+SCRIPT = str(Path(__file__).resolve())
+
+
+# ----------------------------------------------------------------- data
+
+
+def _world_codes() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    from huigong.core import uscc
+
+    rng = random.Random(7)
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+    def code() -> str:
+        return uscc.make("91330106" + "".join(rng.choice(alphabet) for _ in range(9)))
+
+    enterprises = [(f"杭州{name}{i:02d}有限公司", code()) for i, name in
+                   enumerate(["精密制造", "数字科技", "物流", "食品", "纺织", "建设", "电子", "医药", "商贸", "软件"] * 5)]
+    platforms = [(name, code()) for name in ("某外卖平台", "某即时配送平台", "某网约车平台")]
+    return enterprises[:N_ENTERPRISES], platforms[:N_PLATFORMS]
+
+
+def write_roster(path: str, rows: int, seed: int = 2026) -> None:
+    """XlsxWriter constant_memory (inline strings, flat memory): the same file for every contender."""
+    import xlsxwriter
+
+    from huigong.core import idnumber
+
+    enterprises, platforms = _world_codes()
+    rng = random.Random(seed)
+    wb = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_numbers": False})
+    ws = wb.add_worksheet("会员名册")
+    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+    ws.write_row(0, 0, HEADERS)
+    base = dt.date(1966, 1, 1)
+    days = 14600  # birth dates 1966-2005
+    space = days * 1000
+    step = 7_919_993  # coprime with `space`: i -> distinct (birth date, sequence) pairs
+    joined_formats = ("{:%Y-%m-%d}", "{d.year}/{d.month}/{d.day}", "{d.year}年{d.month}月{d.day}日")
+    choice, randint = rng.choice, rng.randint
+    for i in range(1, rows + 1):
+        k = (i * step + 12345) % space
+        birth = base + dt.timedelta(days=k // 1000)
+        number = idnumber.make(REGIONS[i % len(REGIONS)], birth, k % 1000)
+        gender = "男" if (ord(number[16]) - 48) % 2 else "女"
+        roll = randint(1, 100)
+        if roll <= 70:
+            form, (emp, code), plat = "劳动合同", choice(enterprises), ""
+        elif roll <= 80:
+            form, (emp, code), plat = "劳务派遣", choice(enterprises), ""
+        elif roll <= 85:
+            form, emp, code, plat = "灵活就业", "", "", ""
+        elif roll <= 95:
+            form, emp, code, plat = "网约配送员", "", "", choice(platforms[:2])[0]
+        else:
+            form, emp, code, plat = "快递员", "", "", choice(platforms[:2])[1]
+        joined = dt.date(2015, 1, 1) + dt.timedelta(days=randint(0, 3600))
+        if joined < birth + dt.timedelta(days=6570):
+            joined = birth + dt.timedelta(days=6570)
+        fmt = joined_formats[i % 3]
+        start = dt.datetime(2018, 1, 1) + dt.timedelta(days=randint(0, 2000))
+        ws.write_row(i, 0, [
+            choice(SURNAMES) + choice(GIVEN) + (choice(GIVEN) if randint(0, 2) else ""), number, gender])
+        ws.write_datetime(i, 3, dt.datetime(birth.year, birth.month, birth.day), date_fmt)
+        ws.write_row(i, 4, [choice(ETHNIC), f"1{choice('3578')}{i % 10}{randint(0, 99_999_999):08d}", choice(EDU),
+                            choice(POLITICAL), form, emp, code, plat, choice(JOBS), f"E{i:07d}",
+                            fmt.format(joined, d=joined)])
+        ws.write_datetime(i, 15, start, date_fmt)
+        ws.write_datetime(i, 16, start + dt.timedelta(days=1095), date_fmt)
+        ws.write_row(i, 17, [f"浙江省杭州市西湖区{choice(STREETS)}{randint(1, 999)}号", choice(BANKS),
+                             f"6222{i:011d}{randint(0, 9999):04d}"])
+    wb.close()
+
+
+# ----------------------------------------------------------------- children
+
+
+def child_setup(args) -> None:
+    """Migrates, builds a small union tree with enterprises, writes the roster files."""
+    django_setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from huigong.accounts.models import Role
+    from huigong.orgs.models import Enterprise, EnterpriseKind, NodeLevel
+    from huigong.testing import make_node, make_staff
+
+    root = make_node(None, "中华全国总工会", NodeLevel.NATIONAL, "100000")
+    zj = make_node(root, "浙江省总工会", NodeLevel.PROVINCE, "330000")
+    hz = make_node(zj, "杭州市总工会", NodeLevel.CITY, "330100")
+    xihu = make_node(hz, "西湖区总工会", NodeLevel.DISTRICT, "330106")
+    union = make_node(xihu, "西湖区新业态联合工会", NodeLevel.JOINT, "330106")
+    actor = make_staff(hz, Role.ADMIN, "bench_admin")
+    enterprises, platforms = _world_codes()
+    Enterprise.objects.bulk_create(
+        [Enterprise(name=n, uscc=c, union=xihu, kind=EnterpriseKind.ENTERPRISE) for n, c in enterprises]
+        + [Enterprise(name=n, uscc=c, union=xihu, kind=EnterpriseKind.PLATFORM) for n, c in platforms])
+    with Timer() as t:
+        write_roster(args.file, args.rows)
+    if args.iie_rows:
+        write_roster(args.iie_file, args.iie_rows)
+    emit({"union": union.pk, "actor": actor.pk, "generate_seconds": round(t.seconds, 2),
+          "file_mb": round(os.path.getsize(args.file) / 1024**2, 1)})
+
+
+def _truncate() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("TRUNCATE members_membershiptransfer, members_membership, members_person RESTART IDENTITY")
+
+
+def child_ours(args) -> None:
+    django_setup()
+    from django.core.files import File
+
+    from huigong.members.models import ImportStatus, Membership, Person, RosterImport
+    from huigong.members.roster import roster_import_run
+    from huigong.orgs.models import UnionNode
+
+    _truncate()
+    union = UnionNode.objects.get(pk=args.union)
+    imp = RosterImport(union=union, original_name=os.path.basename(args.file), created_by_id=args.actor,
+                       file_size=os.path.getsize(args.file))
+    with open(args.file, "rb") as fh:
+        imp.file.save("bench-roster.xlsx", File(fh), save=False)
+    imp.save()
+    with Timer() as t:
+        if os.environ.get("BENCH_PROFILE"):
+            import cProfile
+
+            cProfile.runctx("roster_import_run(imp.pk)", globals(), locals(), os.environ["BENCH_PROFILE"])
+        else:
+            roster_import_run(imp.pk)
+    imp.refresh_from_db()
+    if imp.status != ImportStatus.DONE:
+        raise SystemExit(f"import ended {imp.status}: {imp.message} {imp.errors_preview[:5]}")
+    people, members = Person.objects.count(), Membership.objects.count()
+    if people != args.rows or members != args.rows:
+        raise SystemExit(f"expected {args.rows} people and memberships, got {people} / {members}")
+    os.unlink(imp.file.path)
+    emit({"seconds": t.seconds, "rows": imp.created_count, "peak_rss_mb": peak_rss_mb()})
+
+
+def child_floor(args) -> None:
+    import psycopg
+    from python_calamine import CalamineWorkbook
+
+    url = database_url(DB)
+    cols = ", ".join(f"c{i} text" for i in range(20))
+    with psycopg.connect(url) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_floor")
+        conn.execute(f"CREATE TABLE bench_floor ({cols})")
+        conn.commit()
+        with Timer() as t:
+            rows = CalamineWorkbook.from_path(args.file).get_sheet_by_index(0).iter_rows()
+            next(rows)  # header
+            n = 0
+            with conn.cursor() as cur, cur.copy("COPY bench_floor FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    n += 1
+            conn.commit()
+        conn.execute("DROP TABLE bench_floor")
+        conn.commit()
+    emit({"seconds": t.seconds, "rows": n, "peak_rss_mb": peak_rss_mb()})
+
+
+def child_iie(args) -> None:
+    django_setup()
+    import tablib
+    from django.core.exceptions import ValidationError
+    from import_export import fields, resources, widgets
+
+    from huigong.core import idnumber
+    from huigong.members.models import Membership, MembershipStatus, Person
+    from huigong.members.roster.columns import EDUCATIONS, EMPLOYMENT_FORMS, ETHNICITIES, POLITICAL_STATUSES
+    from huigong.members.services import derived_person_fields
+    from huigong.orgs.models import Enterprise, UnionNode
+
+    _truncate()
+    union = UnionNode.objects.get(pk=args.union)
+    today = dt.date.today()
+
+    def parse_date(v):
+        if isinstance(v, dt.datetime):
+            return v.date()
+        if isinstance(v, dt.date):
+            return v
+        s = str(v).strip().replace("年", "-").replace("月", "-").replace("日", "").replace("/", "-")
+        y, m, d = (int(x) for x in s.split("-"))
+        return dt.date(y, m, d)
+
+    class NameOrCodeWidget(widgets.ForeignKeyWidget):
+        def clean(self, value, row=None, **kwargs):
+            if value and len(str(value)) == 18 and str(value).isalnum():
+                return Enterprise.objects.get(uscc=value)
+            return super().clean(value, row, **kwargs)
+
+    class PersonResource(resources.ModelResource):
+        name = fields.Field(attribute="name", column_name="姓名")
+        id_number = fields.Field(attribute="id_number", column_name="身份证号")
+        id_number_hash = fields.Field(attribute="id_number_hash", column_name="id_number_hash")
+        ethnicity = fields.Field(attribute="ethnicity", column_name="民族")
+        phone = fields.Field(attribute="phone", column_name="手机号")
+        education = fields.Field(attribute="education", column_name="学历")
+        political_status = fields.Field(attribute="political_status", column_name="政治面貌")
+        employment_form = fields.Field(attribute="employment_form", column_name="用工形式")
+        employer = fields.Field(attribute="employer", column_name="统一社会信用代码",
+                                widget=widgets.ForeignKeyWidget(Enterprise, field="uscc"))
+        platform = fields.Field(attribute="platform", column_name="平台企业",
+                                 widget=NameOrCodeWidget(Enterprise, field="name"))
+        job_title = fields.Field(attribute="job_title", column_name="岗位")
+        employee_no = fields.Field(attribute="employee_no", column_name="工号")
+        contract_start = fields.Field(attribute="contract_start", column_name="劳动合同起始日期",
+                                      widget=widgets.DateWidget())
+        contract_end = fields.Field(attribute="contract_end", column_name="劳动合同终止日期",
+                                    widget=widgets.DateWidget())
+        address = fields.Field(attribute="address", column_name="现住址")
+        bank_name = fields.Field(attribute="bank_name", column_name="开户行")
+        bank_account = fields.Field(attribute="bank_account", column_name="银行账号")
+
+        class Meta:
+            model = Person
+            import_id_fields = ("id_number_hash",)
+            fields = ("name", "id_number", "id_number_hash", "ethnicity", "phone", "education", "political_status",
+                      "employment_form", "employer", "platform", "job_title", "employee_no", "contract_start",
+                      "contract_end", "address", "bank_name", "bank_account")
+            use_bulk = True
+            batch_size = 1000
+            skip_diff = True
+            clean_model_instances = True
+
+        def before_import(self, dataset, **kwargs):
+            from huigong.core.crypto import blind_index
+
+            # The instance loader looks people up by blind index, so the dataset needs that column.
+            dataset.append_col([blind_index(idnumber.normalize(v), "id") for v in dataset["身份证号"]],
+                               header="id_number_hash")
+
+        def before_import_row(self, row, **kwargs):
+            # The same rules as huigong's validator, row by row through the ORM.
+            info = idnumber.parse(row["身份证号"])
+            if ("男" if info.gender == "M" else "女") != row["性别"]:
+                raise ValidationError("性别与身份证号不一致")
+            if parse_date(row["出生日期"]) != info.birth_date:
+                raise ValidationError("出生日期与身份证号不一致")
+            derived = derived_person_fields(name=str(row["姓名"]).strip(), id_number=info.number,
+                                            phone=str(row["手机号"]), bank_account=str(row["银行账号"]))
+            row.update({"id_number_hash": derived["id_number_hash"], "民族": ETHNICITIES[row["民族"]],
+                        "学历": EDUCATIONS[row["学历"]], "政治面貌": POLITICAL_STATUSES[row["政治面貌"]],
+                        "用工形式": EMPLOYMENT_FORMS[row["用工形式"]]})
+            row["_derived"] = derived
+            row["_joined"] = parse_date(row["入会日期"])
+            if row["_joined"] > today:
+                raise ValidationError("入会日期不能晚于今天")
+            active = (Membership.objects.filter(person__id_number_hash=derived["id_number_hash"],
+                                                status=MembershipStatus.ACTIVE).exclude(union=union).exists())
+            if active:
+                raise ValidationError("已是其他工会会员")
+
+        def after_init_instance(self, instance, new, row, **kwargs):
+            for k, v in row["_derived"].items():
+                setattr(instance, k, v)
+
+        def after_import(self, dataset, result, **kwargs):
+            hashes = list(dataset["id_number_hash"])
+            joined = {h: parse_date(v) for h, v in zip(hashes, dataset["入会日期"])}
+            people = Person.objects.filter(id_number_hash__in=hashes).values_list("id", "id_number_hash")
+            Membership.objects.bulk_create(
+                [Membership(person_id=pk, union=union, status=MembershipStatus.ACTIVE, joined_on=joined[h],
+                            source="import", card_no=f"{union.region_code}{pk:010d}") for pk, h in people],
+                batch_size=1000)
+
+    with Timer() as t:
+        with open(args.iie_file, "rb") as fh:
+            data = tablib.Dataset().load(fh.read(), format="xlsx")
+        result = PersonResource().import_data(data, dry_run=False, use_transactions=True)
+    if result.has_errors() or result.has_validation_errors():
+        first = [(r.number, r.error_dict) for r in result.invalid_rows[:2]] or result.row_errors()[:1] or \
+            [e.error for e in result.base_errors[:2]]
+        raise SystemExit(f"django-import-export reported errors: {first}")
+    n = Person.objects.count()
+    if n != args.iie_rows or Membership.objects.count() != n:
+        raise SystemExit(f"django-import-export loaded {n} of {args.iie_rows} rows")
+    emit({"seconds": t.seconds, "rows": n, "peak_rss_mb": peak_rss_mb()})
+
+
+# ----------------------------------------------------------------- parent
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rows", type=int, default=100_000)
+    p.add_argument("--runs", type=int, default=1, help="runs of each contender; medians are reported")
+    p.add_argument("--skip-baselines", action="store_true", help="only huigong's import (the 1M-row run)")
+    p.add_argument("--iie-rows", type=int, default=5_000, help="rows for django-import-export (subset)")
+    p.add_argument("--keep", action="store_true", help="keep the database and files afterwards")
+    p.add_argument("--child", choices=["setup", "ours", "floor", "iie"], help=argparse.SUPPRESS)
+    p.add_argument("--file", help=argparse.SUPPRESS)
+    p.add_argument("--iie-file", help=argparse.SUPPRESS)
+    p.add_argument("--union", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--actor", type=int, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        {"setup": child_setup, "ours": child_ours, "floor": child_floor, "iie": child_iie}[args.child](args)
+        return
+
+    work = Path(tempfile.mkdtemp(prefix="hg-bench-roster-"))
+    file, iie_file = str(work / f"roster-{args.rows}.xlsx"), str(work / f"roster-{args.iie_rows}.xlsx")
+    iie_rows = 0 if args.skip_baselines else min(args.iie_rows, args.rows)
+    env = child_env(DB, str(work / "var"))
+    common = ["--rows", str(args.rows), "--file", file, "--iie-file", iie_file, "--iie-rows", str(iie_rows)]
+    print(f"machine: {machine()}")
+    print(f"roster: {args.rows:,} rows x {len(HEADERS)} columns; database {DB} (recreated)")
+    recreate_database(DB)
+    try:
+        setup = run_child(SCRIPT, ["--child", "setup", *common], env)
+        print(f"generated {setup['file_mb']} MB .xlsx in {setup['generate_seconds']} s")
+        ids = ["--union", str(setup["union"]), "--actor", str(setup["actor"])]
+        results: dict[str, list[dict]] = {"floor": [], "ours": [], "iie": []}
+        for run in range(1, args.runs + 1):
+            order = ["ours"] if args.skip_baselines else ["floor", "ours", "iie"]
+            for name in order:
+                r = run_child(SCRIPT, ["--child", name, *common, *ids], env)
+                results[name].append(r)
+                print(f"  run {run} {name:5s} {r['rows']:>9,} rows {r['seconds']:8.2f} s "
+                      f"{r['rows'] / r['seconds']:>10,.0f} rows/s  peak RSS {r['peak_rss_mb']:,.0f} MB", flush=True)
+        report(args, results, iie_rows)
+    finally:
+        if not args.keep:
+            drop_database(DB)
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def report(args, results: dict[str, list[dict]], iie_rows: int) -> None:
+    def summary(name: str) -> dict | None:
+        rs = results[name]
+        if not rs:
+            return None
+        secs = median([r["seconds"] for r in rs])
+        rows = rs[0]["rows"]
+        return {"seconds": secs, "rows": rows, "rows_per_s": rows / secs,
+                "peak_rss_mb": median([r["peak_rss_mb"] for r in rs]), "runs": len(rs),
+                "all_seconds": [round(r["seconds"], 3) for r in rs]}
+
+    ours, floor, iie = summary("ours"), summary("floor"), summary("iie")
+    print(f"\nresults ({'median of ' + str(args.runs) if args.runs > 1 else 'one run'}):")
+    print(f"{'contender':<44}{'rows':>10}{'seconds':>10}{'rows/s':>12}{'peak RSS MB':>13}")
+    lines = [("floor: calamine read + COPY, bare table", floor), ("huigong roster_import_run (end to end)", ours),
+             (f"django-import-export (first {iie_rows:,} rows)", iie)]
+    for label, s in lines:
+        if s:
+            print(f"{label:<44}{s['rows']:>10,}{s['seconds']:>10.2f}{s['rows_per_s']:>12,.0f}{s['peak_rss_mb']:>13,.0f}")
+    out = {"rows": args.rows, "ours": ours, "floor": floor, "iie": iie}
+    if floor and ours:
+        ratio = ours["seconds"] / floor["seconds"]
+        out["ours_vs_floor"] = ratio
+        print(f"\nend to end / floor: {ratio:.2f}x  (target <= 2x: {'met' if ratio <= 2 else 'NOT met'})")
+    if iie and ours:
+        speedup = ours["rows_per_s"] / iie["rows_per_s"]
+        extrapolated = args.rows / iie["rows_per_s"]
+        out["speedup_vs_iie"] = speedup
+        print(f"huigong vs django-import-export: {speedup:.1f}x rows/s (target >= 20x: "
+              f"{'met' if speedup >= 20 else 'NOT met'}); django-import-export measured on {iie_rows:,} rows, "
+              f"extrapolated to {args.rows:,} rows: {extrapolated:,.0f} s")
+    print("json: " + json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
