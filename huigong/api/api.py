@@ -35,6 +35,7 @@ messages in Chinese and English.
 `POST /members/{person_id}/reveal` (role with the full-PII capability; every call is logged).
 """
 
+
 class Utf8JSONRenderer(JSONRenderer):
     # Names and messages are Chinese: send them as UTF-8 text rather than \u escapes.
     json_dumps_params: ClassVar[dict] = {"ensure_ascii": False}

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 # Services name model fields ("union"); the API takes references as "<name>_id". Every reference
@@ -69,8 +69,13 @@ def schema_errors(errors: list[dict]) -> list[dict]:
     out = []
     for err in errors:
         field = _field_from_loc(err.get("loc", ()))
-        zh = _PYDANTIC_ZH.get(err.get("type", ""), "格式不正确")
-        out.append({"field": field, "message": f"{zh} / {field}: {err.get('msg', 'invalid')}"})
+        msg = err.get("msg", "invalid")
+        if err.get("type") == "value_error":
+            # Our own validators already write "中文 / English".
+            message = msg.removeprefix("Value error, ")
+        else:
+            message = f"{_PYDANTIC_ZH.get(err.get('type', ''), '格式不正确')} / {field}: {msg}"
+        out.append({"field": field, "message": message})
     return out
 
 
@@ -101,20 +106,33 @@ def install(api: NinjaAPI) -> None:
         return api.create_response(request, {"detail": "未找到 / not found"}, status=404)
 
     def on_unauthenticated(request, exc: AuthenticationError):
-        message = exc.message if exc.message != "Unauthorized" else "请先登录或提供令牌 / sign in or send a token"
+        message = (
+            exc.message if exc.message != "Unauthorized" else "请先登录或提供令牌 / sign in or send a token"
+        )
         response = api.create_response(request, {"detail": message}, status=401)
         response["WWW-Authenticate"] = 'Bearer realm="huigong"'
         return response
 
+    def on_http_error(request, exc: HttpError):
+        # ninja's own refusals, in English only; give them the API's bilingual voice.
+        message = str(exc)
+        if exc.status_code == 400 and message.startswith("Cannot parse request body"):
+            message = "请求体无法解析，应为 JSON / cannot parse the request body (JSON expected)"
+        elif exc.status_code == 403 and "CSRF" in message:
+            message = "CSRF 校验失败：会话写操作需带 X-CSRFToken 头 / CSRF check failed: send X-CSRFToken"
+        return api.create_response(request, {"detail": message}, status=exc.status_code)
+
     def on_conflict(request, exc: IntegrityError):
         # A uniqueness race the service's own checks could not see (two requests at once).
         return api.create_response(
-            request, {"detail": "数据冲突，请刷新后重试 / conflicting change, reload and retry"}, status=409)
+            request, {"detail": "数据冲突，请刷新后重试 / conflicting change, reload and retry"}, status=409
+        )
 
     api.add_exception_handler(NinjaValidationError, on_schema_error)
     api.add_exception_handler(DjangoValidationError, on_service_error)
     api.add_exception_handler(PermissionDenied, on_denied)
     api.add_exception_handler(Http404, on_not_found)
+    api.add_exception_handler(HttpError, on_http_error)
     api.add_exception_handler(AuthenticationError, on_unauthenticated)
     api.add_exception_handler(IntegrityError, on_conflict)
 
@@ -128,5 +146,4 @@ def fields_renamed(mapping: dict[str, str]):
     except DjangoValidationError as exc:
         if not hasattr(exc, "error_dict"):
             raise
-        raise DjangoValidationError(
-            {mapping.get(f, f): errs for f, errs in exc.error_dict.items()}) from None
+        raise DjangoValidationError({mapping.get(f, f): errs for f, errs in exc.error_dict.items()}) from None

@@ -2,19 +2,47 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import QuerySet
 from ninja import Field, Schema
-from pydantic import create_model
+from pydantic import create_model, field_validator
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
+MAX_OFFSET = 10**12
+# Primary keys are 64-bit; a bigger number would overflow in the database driver (a 500) rather
+# than simply match nothing.
+MAX_ID = 2**63 - 1
+# PositiveIntegerField is a 32-bit column on PostgreSQL.
+MAX_INT32 = 2**31 - 1
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
-class PageQuery(Schema):
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class Input(Schema):
+    """Base of every input schema. PostgreSQL cannot store a NUL character in text; refuse it as a
+    422 naming the field instead of failing in the database."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_nul(cls, value):
+        if _has_nul(value):
+            raise ValueError("不能包含空字符 / must not contain NUL characters")
+        return value
+
+
+class PageQuery(Input):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"每页条数 / page size (1–{MAX_LIMIT})")
-    offset: int = Field(0, ge=0, description="跳过条数 / rows to skip")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="跳过条数 / rows to skip")
 
 
 def page_of(item: type[Schema], name: str) -> type[Schema]:
@@ -33,7 +61,7 @@ def paginate(qs: QuerySet | list, page: PageQuery) -> dict[str, Any]:
     """Slice a queryset; `count` is the total before slicing. Lists are scoped querysets, so the
     slice is one LIMIT/OFFSET query and the count one COUNT query."""
     count = qs.count() if isinstance(qs, QuerySet) else len(qs)
-    items = list(qs[page.offset: page.offset + page.limit])
+    items = list(qs[page.offset : page.offset + page.limit])
     return {"count": count, "limit": page.limit, "offset": page.offset, "items": items}
 
 
@@ -62,11 +90,18 @@ class ValidationErrorOut(Schema):
 
 
 # Responses every authenticated route can give besides its success status.
-COMMON_ERRORS: dict[int, type[Schema]] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut}
+COMMON_ERRORS: dict[int, type[Schema]] = {
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    422: ValidationErrorOut,
+}
+# Routes with a body can also meet one that is not JSON at all (400) or a uniqueness race (409).
+BODY_ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 409: ErrorOut}
 
 
-def responses(ok: dict[int, Any]) -> dict[int, Any]:
-    return {**ok, **COMMON_ERRORS}
+def responses(ok: dict[int, Any], *, body: bool = False) -> dict[int, Any]:
+    return {**ok, **COMMON_ERRORS, **(BODY_ERRORS if body else {})}
 
 
 def changes_of(payload: Schema, *, nullable: tuple[str, ...] = ()) -> dict[str, Any]:

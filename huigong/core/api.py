@@ -1,5 +1,5 @@
-"""API routes for reading the audit trail and the access log (mounted by huigong/api/api.py). Read-only by design: the
-audit table refuses UPDATE and DELETE, and the API offers nothing but GET."""
+"""API routes for reading the audit trail and the access log (mounted by huigong/api/api.py).
+Read-only by design: the audit table refuses UPDATE and DELETE, and the API offers nothing but GET."""
 
 from __future__ import annotations
 
@@ -45,9 +45,14 @@ class AuditFilters(PageQuery):
 @router.get("", response=responses({200: AuditPage}), summary="审计日志 / audit events of your subtree")
 def audit_list(request, filters: Query[AuditFilters]):
     qs = audit_list_for_actor(
-        actor_of(request), verb=filters.verb.strip(), object_type=filters.object_type.strip(),
-        object_id=filters.object_id.strip(), actor_name=filters.actor.strip(), since=filters.since,
-        until=filters.until, q=filters.q.strip(),
+        actor_of(request),
+        verb=filters.verb.strip(),
+        object_type=filters.object_type.strip(),
+        object_id=filters.object_id.strip(),
+        actor_name=filters.actor.strip(),
+        since=filters.since,
+        until=filters.until,
+        q=filters.q.strip(),
     )
     return paginate(qs, filters)
 
@@ -79,11 +84,18 @@ class AccessLogFilters(PageQuery):
     until: dt.date | None = None
 
 
-@router.get("/access-log", response=responses({200: AccessLogPage}),
-            summary="敏感信息查看记录 / unmasked reads of personal data in your subtree")
+@router.get(
+    "/access-log",
+    response=responses({200: AccessLogPage}),
+    summary="敏感信息查看记录 / unmasked reads of personal data in your subtree",
+)
 def access_log_list(request, filters: Query[AccessLogFilters]):
     qs = access_log_list_for_actor(
-        actor_of(request), actor_name=filters.actor, object_type=filters.object_type,
-        object_id=filters.object_id, since=filters.since, until=filters.until,
+        actor_of(request),
+        actor_name=filters.actor,
+        object_type=filters.object_type,
+        object_id=filters.object_id,
+        since=filters.since,
+        until=filters.until,
     )
     return paginate(qs, filters)

@@ -20,7 +20,7 @@ from python_calamine import CalamineWorkbook
 
 from huigong.api.auth import actor_of
 from huigong.api.errors import fields_renamed
-from huigong.api.schemas import PageQuery, Ref, changes_of, page_of, paginate, ref, responses
+from huigong.api.schemas import Id, Input, PageQuery, Ref, changes_of, page_of, paginate, ref, responses
 from huigong.orgs import selectors as org_selectors
 from huigong.orgs.api import enterprise_ref_for_actor, node_ref_for_actor
 from huigong.orgs.models import UnionNode
@@ -78,7 +78,9 @@ class MemberFields(Schema):
     membership_id: int
     name: str
     gender: Gender
-    id_number_mask: str = Field(..., description="身份证号（脱敏）/ masked ID number, e.g. 330102********1234")
+    id_number_mask: str = Field(
+        ..., description="身份证号（脱敏）/ masked ID number, e.g. 330102********1234"
+    )
     phone_mask: str
     employment_form: EmploymentForm
     employment_form_label: str
@@ -147,7 +149,9 @@ class MemberDetailOut(MemberFields):
     job_title: str
     bank_name: str
     bank_account_mask: str
-    history: list[MembershipOut] = Field(..., description="会籍历史（含转接、退会）/ membership history, oldest first")
+    history: list[MembershipOut] = Field(
+        ..., description="会籍历史（含转接、退会）/ membership history, oldest first"
+    )
 
 
 def _member_detail(person: Person, membership: Membership) -> dict:
@@ -187,23 +191,28 @@ def _detail_for_actor(actor, person_id: int) -> dict:
 
 
 class MemberFilters(PageQuery):
-    q: str = Field("", max_length=50, description="姓名、拼音、首字母、完整身份证号或手机号 / name, pinyin, "
-                                                  "initials, full ID number or phone")
-    union: int | None = Field(None, description="此工会及下级 / in this union's subtree")
+    q: str = Field(
+        "",
+        max_length=50,
+        description="姓名、拼音、首字母、完整身份证号或手机号 / name, pinyin, "
+        "initials, full ID number or phone",
+    )
+    union: Id | None = Field(None, description="此工会及下级 / in this union's subtree")
     employment_form: EmploymentForm | None = None
-    enterprise: int | None = Field(None, description="用人单位或平台 / employer or platform id")
+    enterprise: Id | None = Field(None, description="用人单位或平台 / employer or platform id")
     status: MembershipStatus | Literal["all"] = Field(
-        MembershipStatus.ACTIVE, description="会籍状态，all 为全部 / membership status, or all")
+        MembershipStatus.ACTIVE, description="会籍状态，all 为全部 / membership status, or all"
+    )
 
 
-class MemberCreateIn(Schema):
-    union_id: int
+class MemberCreateIn(Input):
+    union_id: Id
     name: str = Field(..., max_length=50)
     id_number: str = Field(..., max_length=32)
     phone: str = Field("", max_length=20)
     employment_form: EmploymentForm = EmploymentForm.CONTRACT
-    employer_id: int | None = None
-    platform_id: int | None = None
+    employer_id: Id | None = None
+    platform_id: Id | None = None
     joined_on: dt.date | None = None
     ethnicity: str = Field("", max_length=20)
     education: Education | None = None
@@ -212,12 +221,12 @@ class MemberCreateIn(Schema):
     bank_account: str = Field("", max_length=40)
 
 
-class MemberPatchIn(Schema):
+class MemberPatchIn(Input):
     name: str | None = Field(None, max_length=50)
     phone: str | None = Field(None, max_length=20)
     employment_form: EmploymentForm | None = None
-    employer_id: int | None = None
-    platform_id: int | None = None
+    employer_id: Id | None = None
+    platform_id: Id | None = None
     ethnicity: str | None = Field(None, max_length=20)
     education: Education | None = None
     job_title: str | None = Field(None, max_length=50)
@@ -228,9 +237,11 @@ class MemberPatchIn(Schema):
 PiiField = Literal["id_number", "phone", "bank_account"]
 
 
-class RevealIn(Schema):
+class RevealIn(Input):
     fields: list[PiiField] = Field(..., min_length=1, max_length=3)
-    purpose: str = Field(..., max_length=255, description="查看用途（记入查看记录）/ why, kept in the access log")
+    purpose: str = Field(
+        ..., max_length=255, description="查看用途（记入查看记录）/ why, kept in the access log"
+    )
 
 
 class RevealOut(Schema):
@@ -238,8 +249,10 @@ class RevealOut(Schema):
     values: dict[str, str]
 
 
-class TransferIn(Schema):
-    to_union_id: int = Field(..., description="转入工会（可在本辖区外）/ receiving union (may be outside your subtree)")
+class TransferIn(Input):
+    to_union_id: Id = Field(
+        ..., description="转入工会（可在本辖区外）/ receiving union (may be outside your subtree)"
+    )
     reason: str = Field("", max_length=255)
     on: dt.date | None = None
 
@@ -253,14 +266,14 @@ class TransferOut(Schema):
     at: dt.datetime
 
 
-class WithdrawIn(Schema):
+class WithdrawIn(Input):
     reason: str = Field(..., max_length=255)
     on: dt.date | None = None
 
 
 class MembershipFilters(PageQuery):
-    person: int | None = None
-    union: int | None = Field(None, description="此工会及下级 / in this union's subtree")
+    person: Id | None = None
+    union: Id | None = Field(None, description="此工会及下级 / in this union's subtree")
     status: MembershipStatus | None = None
     joined_from: dt.date | None = None
     joined_to: dt.date | None = None
@@ -279,7 +292,7 @@ def _references(actor, data: dict) -> dict:
     return data
 
 
-def _transfer_target(union_id: int) -> UnionNode:
+def _transfer_target(union_id: Id) -> UnionNode:
     # A membership may move to any union in the country (the releasing side carries it out, see
     # services.membership_transfer), so this lookup is deliberately not scoped to the actor.
     node = UnionNode.objects.filter(pk=union_id).first()
@@ -291,25 +304,35 @@ def _transfer_target(union_id: int) -> UnionNode:
 # --- Members -----------------------------------------------------------------------------------------
 
 
-@members_router.get("", response=responses({200: MemberPage}),
-                    summary="会员列表（脱敏）/ list members, masked")
+@members_router.get(
+    "", response=responses({200: MemberPage}), summary="会员列表（脱敏）/ list members, masked"
+)
 def member_list(request, filters: Query[MemberFilters]):
     actor = actor_of(request)
     node = org_selectors.node_get_for_actor(actor, filters.union) if filters.union is not None else None
     qs = selectors.member_list_for_actor(
-        actor, q=filters.q, node=node, employment_form=filters.employment_form or "",
-        enterprise_id=filters.enterprise, status="" if filters.status == "all" else filters.status,
+        actor,
+        q=filters.q,
+        node=node,
+        employment_form=filters.employment_form or "",
+        enterprise_id=filters.enterprise,
+        status="" if filters.status == "all" else filters.status,
     )
     return paginate(qs, filters)
 
 
-@members_router.get("/{int:person_id}", response=responses({200: MemberDetailOut}),
-                    summary="会员详情（脱敏，含会籍历史）/ one member, masked, with membership history")
-def member_get(request, person_id: int):
+@members_router.get(
+    "/{int:person_id}",
+    response=responses({200: MemberDetailOut}),
+    summary="会员详情（脱敏，含会籍历史）/ one member, masked, with membership history",
+)
+def member_get(request, person_id: Id):
     return _detail_for_actor(actor_of(request), person_id)
 
 
-@members_router.post("", response=responses({201: MemberDetailOut}), summary="会员登记 / register a member")
+@members_router.post(
+    "", response=responses({201: MemberDetailOut}, body=True), summary="会员登记 / register a member"
+)
 def member_create(request, payload: MemberCreateIn):
     actor = actor_of(request)
     data = _references(actor, payload.dict())
@@ -318,9 +341,12 @@ def member_create(request, payload: MemberCreateIn):
     return 201, _detail_for_actor(actor, membership.person_id)
 
 
-@members_router.patch("/{int:person_id}", response=responses({200: MemberDetailOut}),
-                      summary="修改会员信息 / update a member")
-def member_update(request, person_id: int, payload: MemberPatchIn):
+@members_router.patch(
+    "/{int:person_id}",
+    response=responses({200: MemberDetailOut}, body=True),
+    summary="修改会员信息 / update a member",
+)
+def member_update(request, person_id: Id, payload: MemberPatchIn):
     actor = actor_of(request)
     person, _ = selectors.person_get_for_actor(actor, person_id)
     changes = _references(actor, changes_of(payload, nullable=("employer_id", "platform_id", "education")))
@@ -328,9 +354,12 @@ def member_update(request, person_id: int, payload: MemberPatchIn):
     return _detail_for_actor(actor, person_id)
 
 
-@members_router.post("/{int:person_id}/reveal", response=responses({200: RevealOut}),
-                     summary="查看完整敏感信息（留痕）/ reveal full personal data (logged)")
-def member_reveal(request, person_id: int, payload: RevealIn, response: HttpResponse):
+@members_router.post(
+    "/{int:person_id}/reveal",
+    response=responses({200: RevealOut}, body=True),
+    summary="查看完整敏感信息（留痕）/ reveal full personal data (logged)",
+)
+def member_reveal(request, person_id: Id, payload: RevealIn, response: HttpResponse):
     actor = actor_of(request)
     person, _ = selectors.person_get_for_actor(actor, person_id)
     if not payload.purpose.strip():
@@ -342,27 +371,45 @@ def member_reveal(request, person_id: int, payload: RevealIn, response: HttpResp
     return {"person_id": person.pk, "values": values}
 
 
-@members_router.post("/{int:person_id}/transfer", response=responses({200: TransferOut}),
-                     summary="会员关系转接 / transfer the membership to another union")
-def member_transfer(request, person_id: int, payload: TransferIn):
+@members_router.post(
+    "/{int:person_id}/transfer",
+    response=responses({200: TransferOut}, body=True),
+    summary="会员关系转接 / transfer the membership to another union",
+)
+def member_transfer(request, person_id: Id, payload: TransferIn):
     actor = actor_of(request)
     person, _ = selectors.person_get_for_actor(actor, person_id)
     with fields_renamed({"union": "to_union_id"}):
-        transfer = services.membership_transfer(actor=actor, person=person,
-                                                to_union=_transfer_target(payload.to_union_id),
-                                                reason=payload.reason, on=payload.on)
+        transfer = services.membership_transfer(
+            actor=actor,
+            person=person,
+            to_union=_transfer_target(payload.to_union_id),
+            reason=payload.reason,
+            on=payload.on,
+        )
     for m in (transfer.from_membership, transfer.to_membership):
         m.person = person
-    return {"id": transfer.pk, "person_id": person.pk, "from_membership": transfer.from_membership,
-            "to_membership": transfer.to_membership, "reason": transfer.reason, "at": transfer.at}
+    return {
+        "id": transfer.pk,
+        "person_id": person.pk,
+        "from_membership": transfer.from_membership,
+        "to_membership": transfer.to_membership,
+        "reason": transfer.reason,
+        "at": transfer.at,
+    }
 
 
-@members_router.post("/{int:person_id}/withdraw", response=responses({200: MembershipOut}),
-                     summary="退会 / end the membership")
-def member_withdraw(request, person_id: int, payload: WithdrawIn):
+@members_router.post(
+    "/{int:person_id}/withdraw",
+    response=responses({200: MembershipOut}, body=True),
+    summary="退会 / end the membership",
+)
+def member_withdraw(request, person_id: Id, payload: WithdrawIn):
     actor = actor_of(request)
     person, _ = selectors.person_get_for_actor(actor, person_id)
-    membership = services.membership_withdraw(actor=actor, person=person, reason=payload.reason, on=payload.on)
+    membership = services.membership_withdraw(
+        actor=actor, person=person, reason=payload.reason, on=payload.on
+    )
     membership.person = person
     return membership
 
@@ -370,8 +417,11 @@ def member_withdraw(request, person_id: int, payload: WithdrawIn):
 # --- Memberships -------------------------------------------------------------------------------------
 
 
-@memberships_router.get("", response=responses({200: MembershipPage}),
-                        summary="会籍列表（含历史）/ list memberships, past ones included")
+@memberships_router.get(
+    "",
+    response=responses({200: MembershipPage}),
+    summary="会籍列表（含历史）/ list memberships, past ones included",
+)
 def membership_list(request, filters: Query[MembershipFilters]):
     actor = actor_of(request)
     node = org_selectors.node_get_for_actor(actor, filters.union) if filters.union is not None else None
@@ -446,7 +496,7 @@ class ImportErrorPage(Schema):
 
 class ImportFilters(PageQuery):
     status: ImportStatus | None = None
-    union: int | None = Field(None, description="此工会及下级 / in this union's subtree")
+    union: Id | None = Field(None, description="此工会及下级 / in this union's subtree")
 
 
 def _report_value(text) -> str:
@@ -459,23 +509,37 @@ def _report_value(text) -> str:
 def _import_errors(imp: RosterImport, offset: int, limit: int) -> tuple[int, list[dict]]:
     """Row errors of a rejected import: the stored preview when the page falls inside it, otherwise
     read from the error report file (which lists them all, up to its own cap)."""
-    preview = [{"row": int(r), "column": str(c), "value": str(v or ""), "reason": str(why)}
-               for r, c, v, why in (imp.errors_preview or [])]
+    preview = [
+        {"row": int(r), "column": str(c), "value": str(v or ""), "reason": str(why)}
+        for r, c, v, why in (imp.errors_preview or [])
+    ]
     if not imp.error_report or imp.error_count <= len(preview):
-        return len(preview), preview[offset: offset + limit]
+        return len(preview), preview[offset : offset + limit]
     with imp.error_report.open("rb") as fh:
         book = CalamineWorkbook.from_filelike(fh)
         sheet = book.get_sheet_by_index(0)
         count = max(sheet.height - 1, 0)  # the report always starts with its header row
         rows = itertools.islice(sheet.iter_rows(), 1 + offset, 1 + offset + limit)
-        items = [{"row": int(float(r[0])), "column": _report_value(r[1]), "value": _report_value(r[2]),
-                  "reason": _report_value(r[3])} for r in rows]
+        items = [
+            {
+                "row": int(float(r[0])),
+                "column": _report_value(r[1]),
+                "value": _report_value(r[2]),
+                "reason": _report_value(r[3]),
+            }
+            for r in rows
+        ]
     return count, items
 
 
-@imports_router.post("", response=responses({201: ImportOut}),
-                     summary="上传名册导入 / upload a roster (.xlsx or .csv)")
-def import_create(request, union_id: Form[int], file: File[UploadedFile], enterprise_id: Form[int | None] = None):
+@imports_router.post(
+    "",
+    response=responses({201: ImportOut}, body=True),
+    summary="上传名册导入 / upload a roster (.xlsx or .csv)",
+)
+def import_create(
+    request, union_id: Form[Id], file: File[UploadedFile], enterprise_id: Form[Id | None] = None
+):
     """Small files are validated and loaded before the response (status done or rejected); big ones
     run in the background: poll GET /imports/{id} until is_finished."""
     actor = actor_of(request)
@@ -496,16 +560,27 @@ def import_list(request, filters: Query[ImportFilters]):
     return paginate(qs, filters)
 
 
-@imports_router.get("/{int:import_id}", response=responses({200: ImportOut}),
-                    summary="导入状态与进度 / one import: status, progress, counts")
-def import_get(request, import_id: int):
+@imports_router.get(
+    "/{int:import_id}",
+    response=responses({200: ImportOut}),
+    summary="导入状态与进度 / one import: status, progress, counts",
+)
+def import_get(request, import_id: Id):
     return roster.roster_import_get_for_actor(actor_of(request), import_id)
 
 
-@imports_router.get("/{int:import_id}/errors", response=responses({200: ImportErrorPage}),
-                    summary="导入错误明细 / row errors of a rejected import")
-def import_errors(request, import_id: int, page: Query[PageQuery]):
+@imports_router.get(
+    "/{int:import_id}/errors",
+    response=responses({200: ImportErrorPage}),
+    summary="导入错误明细 / row errors of a rejected import",
+)
+def import_errors(request, import_id: Id, page: Query[PageQuery]):
     imp = roster.roster_import_get_for_actor(actor_of(request), import_id)
     count, items = _import_errors(imp, page.offset, page.limit)
-    return {"count": count, "total_errors": imp.error_count, "limit": page.limit, "offset": page.offset,
-            "items": items}
+    return {
+        "count": count,
+        "total_errors": imp.error_count,
+        "limit": page.limit,
+        "offset": page.offset,
+        "items": items,
+    }

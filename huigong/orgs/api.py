@@ -12,7 +12,18 @@ from django.http import Http404
 from ninja import Field, Query, Router, Schema
 
 from huigong.api.auth import actor_of
-from huigong.api.schemas import PageQuery, Ref, changes_of, page_of, paginate, ref, responses
+from huigong.api.schemas import (
+    MAX_INT32,
+    Id,
+    Input,
+    PageQuery,
+    Ref,
+    changes_of,
+    page_of,
+    paginate,
+    ref,
+    responses,
+)
 
 from . import selectors, services
 from .models import EnterpriseKind, EnterpriseSize, NodeLevel, SiteKind, UnionNode
@@ -36,7 +47,8 @@ def enterprise_ref_for_actor(actor, enterprise_id: int, field: str):
         return selectors.enterprise_get_for_actor(actor, enterprise_id)
     except Http404:
         raise ValidationError(
-            {field: [f"单位 {enterprise_id} 不存在 / enterprise {enterprise_id} does not exist"]}) from None
+            {field: [f"单位 {enterprise_id} 不存在 / enterprise {enterprise_id} does not exist"]}
+        ) from None
 
 
 # --- Unions ------------------------------------------------------------------------------------------
@@ -75,12 +87,12 @@ UnionPage = page_of(UnionOut, "UnionPage")
 
 class UnionFilters(PageQuery):
     level: NodeLevel | None = None
-    parent: int | None = Field(None, description="只列此工会的直接下级 / only direct children of this union")
+    parent: Id | None = Field(None, description="只列此工会的直接下级 / only direct children of this union")
     q: str = Field("", max_length=100, description="名称或编码 / name or code fragment")
 
 
-class UnionCreateIn(Schema):
-    parent_id: int
+class UnionCreateIn(Input):
+    parent_id: Id
     code: str = Field(..., max_length=32)
     name: str = Field(..., max_length=120)
     level: NodeLevel
@@ -90,7 +102,7 @@ class UnionCreateIn(Schema):
     contact_phone: str = Field("", max_length=30)
 
 
-class UnionPatchIn(Schema):
+class UnionPatchIn(Input):
     code: str | None = Field(None, max_length=32)
     name: str | None = Field(None, max_length=120)
     level: NodeLevel | None = None
@@ -100,8 +112,8 @@ class UnionPatchIn(Schema):
     contact_phone: str | None = Field(None, max_length=30)
 
 
-class UnionMoveIn(Schema):
-    new_parent_id: int
+class UnionMoveIn(Input):
+    new_parent_id: Id
 
 
 def _with_parent_id(qs):
@@ -134,13 +146,18 @@ def union_list(request, filters: Query[UnionFilters]):
     return paginate(_with_parent_id(qs).order_by("path"), filters)
 
 
-@unions_router.get("/{int:union_id}", response=responses({200: UnionDetailOut}),
-                   summary="工会详情 / one union with rolled-up counts")
-def union_get(request, union_id: int):
+@unions_router.get(
+    "/{int:union_id}",
+    response=responses({200: UnionDetailOut}),
+    summary="工会详情 / one union with rolled-up counts",
+)
+def union_get(request, union_id: Id):
     return _union_detail(selectors.node_get_for_actor(actor_of(request), union_id))
 
 
-@unions_router.post("", response=responses({201: UnionDetailOut}), summary="新建下级工会 / create a child union")
+@unions_router.post(
+    "", response=responses({201: UnionDetailOut}, body=True), summary="新建下级工会 / create a child union"
+)
 def union_create(request, payload: UnionCreateIn):
     actor = actor_of(request)
     parent = node_ref_for_actor(actor, payload.parent_id, "parent_id")
@@ -149,18 +166,24 @@ def union_create(request, payload: UnionCreateIn):
     return 201, _union_detail(node)
 
 
-@unions_router.patch("/{int:union_id}", response=responses({200: UnionDetailOut}),
-                     summary="修改工会 / update a union")
-def union_update(request, union_id: int, payload: UnionPatchIn):
+@unions_router.patch(
+    "/{int:union_id}",
+    response=responses({200: UnionDetailOut}, body=True),
+    summary="修改工会 / update a union",
+)
+def union_update(request, union_id: Id, payload: UnionPatchIn):
     actor = actor_of(request)
     node = selectors.node_get_for_actor(actor, union_id)
     node = services.node_update(actor=actor, node=node, **changes_of(payload))
     return _union_detail(node)
 
 
-@unions_router.post("/{int:union_id}/move", response=responses({200: UnionDetailOut}),
-                    summary="移动工会（含下级）/ move a union and its subtree")
-def union_move(request, union_id: int, payload: UnionMoveIn):
+@unions_router.post(
+    "/{int:union_id}/move",
+    response=responses({200: UnionDetailOut}, body=True),
+    summary="移动工会（含下级）/ move a union and its subtree",
+)
+def union_move(request, union_id: Id, payload: UnionMoveIn):
     actor = actor_of(request)
     node = selectors.node_get_for_actor(actor, union_id)
     new_parent = node_ref_for_actor(actor, payload.new_parent_id, "new_parent_id")
@@ -204,51 +227,56 @@ EnterprisePage = page_of(EnterpriseOut, "EnterprisePage")
 class EnterpriseFilters(PageQuery):
     q: str = Field("", max_length=100, description="名称或完整信用代码 / name fragment or full credit code")
     kind: EnterpriseKind | None = None
-    union: int | None = Field(None, description="此工会及下级 / in this union's subtree")
+    union: Id | None = Field(None, description="此工会及下级 / in this union's subtree")
     industry: str = Field("", max_length=64)
 
 
-class EnterpriseCreateIn(Schema):
-    union_id: int
+class EnterpriseCreateIn(Input):
+    union_id: Id
     name: str = Field(..., max_length=200)
     uscc: str = Field(..., max_length=32)
     kind: EnterpriseKind = EnterpriseKind.ENTERPRISE
     industry: str = Field("", max_length=64)
     size: EnterpriseSize | None = None
-    employee_count: int = Field(0, ge=0)
+    employee_count: int = Field(0, ge=0, le=MAX_INT32)
     region_code: str = Field("", max_length=6)
     address: str = Field("", max_length=255)
 
 
-class EnterprisePatchIn(Schema):
-    union_id: int | None = None
+class EnterprisePatchIn(Input):
+    union_id: Id | None = None
     name: str | None = Field(None, max_length=200)
     uscc: str | None = Field(None, max_length=32)
     kind: EnterpriseKind | None = None
     industry: str | None = Field(None, max_length=64)
     size: EnterpriseSize | None = None
-    employee_count: int | None = Field(None, ge=0)
+    employee_count: int | None = Field(None, ge=0, le=MAX_INT32)
     region_code: str | None = Field(None, max_length=6)
     address: str | None = Field(None, max_length=255)
 
 
-@enterprises_router.get("", response=responses({200: EnterprisePage}),
-                        summary="单位列表 / list enterprises and platforms")
+@enterprises_router.get(
+    "", response=responses({200: EnterprisePage}), summary="单位列表 / list enterprises and platforms"
+)
 def enterprise_list(request, filters: Query[EnterpriseFilters]):
     actor = actor_of(request)
     node = selectors.node_get_for_actor(actor, filters.union) if filters.union is not None else None
-    qs = selectors.enterprise_list_for_actor(actor, q=filters.q, kind=filters.kind or "", node=node,
-                                             industry=filters.industry)
+    qs = selectors.enterprise_list_for_actor(
+        actor, q=filters.q, kind=filters.kind or "", node=node, industry=filters.industry
+    )
     return paginate(qs.order_by("name", "id"), filters)
 
 
-@enterprises_router.get("/{int:enterprise_id}", response=responses({200: EnterpriseOut}),
-                        summary="单位详情 / one enterprise")
-def enterprise_get(request, enterprise_id: int):
+@enterprises_router.get(
+    "/{int:enterprise_id}", response=responses({200: EnterpriseOut}), summary="单位详情 / one enterprise"
+)
+def enterprise_get(request, enterprise_id: Id):
     return selectors.enterprise_get_for_actor(actor_of(request), enterprise_id)
 
 
-@enterprises_router.post("", response=responses({201: EnterpriseOut}), summary="登记单位 / register an enterprise")
+@enterprises_router.post(
+    "", response=responses({201: EnterpriseOut}, body=True), summary="登记单位 / register an enterprise"
+)
 def enterprise_create(request, payload: EnterpriseCreateIn):
     actor = actor_of(request)
     union = node_ref_for_actor(actor, payload.union_id, "union_id")
@@ -257,9 +285,12 @@ def enterprise_create(request, payload: EnterpriseCreateIn):
     return 201, services.enterprise_create(actor=actor, union=union, **data)
 
 
-@enterprises_router.patch("/{int:enterprise_id}", response=responses({200: EnterpriseOut}),
-                          summary="修改单位 / update an enterprise")
-def enterprise_update(request, enterprise_id: int, payload: EnterprisePatchIn):
+@enterprises_router.patch(
+    "/{int:enterprise_id}",
+    response=responses({200: EnterpriseOut}, body=True),
+    summary="修改单位 / update an enterprise",
+)
+def enterprise_update(request, enterprise_id: Id, payload: EnterprisePatchIn):
     actor = actor_of(request)
     ent = selectors.enterprise_get_for_actor(actor, enterprise_id)
     changes = changes_of(payload, nullable=("size",))
@@ -302,11 +333,11 @@ SitePage = page_of(SiteOut, "SitePage")
 
 class SiteFilters(PageQuery):
     kind: SiteKind | None = None
-    union: int | None = Field(None, description="此工会及下级 / in this union's subtree")
+    union: Id | None = Field(None, description="此工会及下级 / in this union's subtree")
 
 
-class SiteCreateIn(Schema):
-    union_id: int
+class SiteCreateIn(Input):
+    union_id: Id
     name: str = Field(..., max_length=200)
     kind: SiteKind
     address: str = Field(..., max_length=255)
@@ -317,8 +348,8 @@ class SiteCreateIn(Schema):
     phone: str = Field("", max_length=30)
 
 
-class SitePatchIn(Schema):
-    union_id: int | None = None
+class SitePatchIn(Input):
+    union_id: Id | None = None
     name: str | None = Field(None, max_length=200)
     kind: SiteKind | None = None
     address: str | None = Field(None, max_length=255)
@@ -338,20 +369,26 @@ def site_list(request, filters: Query[SiteFilters]):
     return paginate(qs.order_by("name", "id"), filters)
 
 
-@sites_router.get("/{int:site_id}", response=responses({200: SiteOut}), summary="服务阵地详情 / one service site")
-def site_get(request, site_id: int):
+@sites_router.get(
+    "/{int:site_id}", response=responses({200: SiteOut}), summary="服务阵地详情 / one service site"
+)
+def site_get(request, site_id: Id):
     return selectors.site_get_for_actor(actor_of(request), site_id)
 
 
-@sites_router.post("", response=responses({201: SiteOut}), summary="新建服务阵地 / create a service site")
+@sites_router.post(
+    "", response=responses({201: SiteOut}, body=True), summary="新建服务阵地 / create a service site"
+)
 def site_create(request, payload: SiteCreateIn):
     actor = actor_of(request)
     union = node_ref_for_actor(actor, payload.union_id, "union_id")
     return 201, services.site_create(actor=actor, union=union, **payload.dict(exclude={"union_id"}))
 
 
-@sites_router.patch("/{int:site_id}", response=responses({200: SiteOut}), summary="修改服务阵地 / update a site")
-def site_update(request, site_id: int, payload: SitePatchIn):
+@sites_router.patch(
+    "/{int:site_id}", response=responses({200: SiteOut}, body=True), summary="修改服务阵地 / update a site"
+)
+def site_update(request, site_id: Id, payload: SitePatchIn):
     actor = actor_of(request)
     site = selectors.site_get_for_actor(actor, site_id)
     changes = changes_of(payload, nullable=("latitude", "longitude"))

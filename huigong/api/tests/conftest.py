@@ -23,7 +23,9 @@ class ApiClient:
         fn = getattr(self.client, method)
         if method in ("get", "delete"):
             return fn(url, data or {}, headers=self.headers, **kw)
-        return fn(url, data if data is not None else {}, content_type="application/json", headers=self.headers, **kw)
+        return fn(
+            url, data if data is not None else {}, content_type="application/json", headers=self.headers, **kw
+        )
 
     def get(self, path, params=None, **kw):
         return self._call("get", path, params, **kw)
@@ -68,10 +70,22 @@ def world(cast):
     from huigong.orgs.models import SiteKind
     from huigong.orgs.services import site_create
 
-    cast.site = site_create(actor=cast.city_admin, union=cast.tech, name="西湖职工之家", kind=SiteKind.WORKERS_HOME,
-                            address="杭州市西湖区文三路1号", latitude="30.275000", longitude="120.130000")
-    cast.qd_site = site_create(actor=cast.outsider, union=cast.qd_ent, name="高新爱心妈妈小屋",
-                               kind=SiteKind.MOTHERS_ROOM, address="青岛市高新区1号")
+    cast.site = site_create(
+        actor=cast.city_admin,
+        union=cast.tech,
+        name="西湖职工之家",
+        kind=SiteKind.WORKERS_HOME,
+        address="杭州市西湖区文三路1号",
+        latitude="30.275000",
+        longitude="120.130000",
+    )
+    cast.qd_site = site_create(
+        actor=cast.outsider,
+        union=cast.qd_ent,
+        name="高新爱心妈妈小屋",
+        kind=SiteKind.MOTHERS_ROOM,
+        address="青岛市高新区1号",
+    )
     # One unmasked read on each side, for the access-log route.
     from huigong.members.selectors import person_reveal
 
@@ -81,9 +95,11 @@ def world(cast):
     from huigong.members.roster import roster_import_start
     from huigong.members.roster.testing import person_row, roster_csv, upload
 
-    cast.hz_import = roster_import_start(actor=cast.city_admin, union=cast.tech,
-                                         upload=upload("杭州名册.csv", roster_csv([person_row()])))
+    cast.hz_import = roster_import_start(
+        actor=cast.city_admin, union=cast.tech, upload=upload("杭州名册.csv", roster_csv([person_row()]))
+    )
     qd_row = person_row(身份证号=new_id_number("370213"))
-    cast.qd_import = roster_import_start(actor=cast.outsider, union=cast.qd_ent,
-                                         upload=upload("青岛名册.csv", roster_csv([qd_row])))
+    cast.qd_import = roster_import_start(
+        actor=cast.outsider, union=cast.qd_ent, upload=upload("青岛名册.csv", roster_csv([qd_row]))
+    )
     return cast

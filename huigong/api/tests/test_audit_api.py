@@ -25,8 +25,11 @@ def test_audit_shows_the_subtree_only(cast, api_as):
     assert all("青岛" not in rep for _, rep in seen)
     assert ("person.create", "赵青岛") not in seen
     item = next(i for i in r.json()["items"] if i["verb"] == "node.update")
-    assert (item["actor_label"], item["old"], item["new"]) == ("city_admin", {"contact_name": ""},
-                                                               {"contact_name": "周联络"})
+    assert (item["actor_label"], item["old"], item["new"]) == (
+        "city_admin",
+        {"contact_name": ""},
+        {"contact_name": "周联络"},
+    )
     outsider = _verbs_reprs(api_as(cast.outsider).get("audit", {"limit": 500}))
     assert ("person.create", "赵青岛") in outsider and ("person.create", "李小红") not in outsider
 
@@ -65,15 +68,20 @@ def test_audit_is_read_only_over_the_api(cast, api_as):
 
 
 def test_access_log_lists_reveals_of_the_subtree(cast, api_as):
-    api_as(cast.finance).post(f"members/{cast.member.person_id}/reveal",
-                              {"fields": ["id_number", "phone"], "purpose": "补助核对"})
-    api_as(cast.outsider).post(f"members/{cast.qd_member.person_id}/reveal",
-                               {"fields": ["phone"], "purpose": "青岛的查看"})
+    api_as(cast.finance).post(
+        f"members/{cast.member.person_id}/reveal", {"fields": ["id_number", "phone"], "purpose": "补助核对"}
+    )
+    api_as(cast.outsider).post(
+        f"members/{cast.qd_member.person_id}/reveal", {"fields": ["phone"], "purpose": "青岛的查看"}
+    )
     r = api_as(cast.leader).get("audit/access-log")
     assert r.status_code == 200
     items = r.json()["items"]
     assert [(i["actor_label"], i["fields"], i["purpose"], i["object_id"]) for i in items] == [
-        ("city_finance", ["id_number", "phone"], "补助核对", str(cast.member.person_id))]
+        ("city_finance", ["id_number", "phone"], "补助核对", str(cast.member.person_id))
+    ]
     assert api_as(cast.leader).get("audit/access-log", {"actor": "qd_admin"}).json()["count"] == 0
     assert api_as(cast.finance).get("audit/access-log").status_code == 403
-    assert [i["purpose"] for i in api_as(cast.outsider).get("audit/access-log").json()["items"]] == ["青岛的查看"]
+    assert [i["purpose"] for i in api_as(cast.outsider).get("audit/access-log").json()["items"]] == [
+        "青岛的查看"
+    ]

@@ -12,8 +12,15 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture
@@ -38,8 +45,11 @@ def _session_cookie(live_server, user):
 
     client = Client()
     client.force_login(user)
-    return {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-            "url": live_server.url}
+    return {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": live_server.url,
+    }
 
 
 def test_docs_render_locally_and_calls_work_from_the_page(live_server, browser):
@@ -64,7 +74,10 @@ def test_docs_render_locally_and_calls_work_from_the_page(live_server, browser):
     get_unions.locator("button.try-out__btn").click()
     get_unions.locator("button.execute").click()
     get_unions.locator(".live-responses-table tbody .response-col_status").first.wait_for(timeout=10_000)
-    assert get_unions.locator(".live-responses-table tbody .response-col_status").first.inner_text().strip() == "200"
+    assert (
+        get_unions.locator(".live-responses-table tbody .response-col_status").first.inner_text().strip()
+        == "200"
+    )
 
     # A write with the session: Swagger UI must send X-CSRFToken, or the API answers 403.
     post_unions = page.locator("#operations-unions-huigong_orgs_api_union_create")

@@ -31,16 +31,29 @@ def test_upload_small_roster_loads_everything(cast, api_as):
     r = _post(c, cast.tech, roster_xlsx(rows), enterprise_id=cast.enterprise.pk)
     assert r.status_code == 201, r.content
     body = r.json()
-    assert (body["status"], body["is_finished"], body["created_count"], body["error_count"]) == ("done", True, 5, 0)
+    assert (body["status"], body["is_finished"], body["created_count"], body["error_count"]) == (
+        "done",
+        True,
+        5,
+        0,
+    )
     assert (body["union"]["id"], body["enterprise"]["id"], body["created_by"]) == (
-        cast.tech.pk, cast.enterprise.pk, "district_staff")
+        cast.tech.pk,
+        cast.enterprise.pk,
+        "district_staff",
+    )
     assert body["progress_percent"] == 100
     got = c.get(f"imports/{body['id']}").json()
     assert got["status"] == "done" and got["original_name"] == "名册.xlsx"
     names = {i["name"] for i in c.get("members", {"union": cast.tech.pk, "limit": 500}).json()["items"]}
     assert {row["姓名"] for row in rows} <= names
     assert c.get(f"imports/{body['id']}/errors").json() == {
-        "count": 0, "total_errors": 0, "limit": 50, "offset": 0, "items": []}
+        "count": 0,
+        "total_errors": 0,
+        "limit": 50,
+        "offset": 0,
+        "items": [],
+    }
 
 
 def test_rejected_roster_writes_nothing_and_lists_row_errors(cast, api_as):

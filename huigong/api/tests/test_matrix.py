@@ -58,54 +58,96 @@ class Row:
 MATRIX: dict[tuple[str, str], Row] = {
     # Unions
     ("GET", "/api/v1/unions"): Row(LIST, markers=("西湖区总工会", "青岛高新区总工会")),
-    ("POST", "/api/v1/unions"): Row(ORG_CREATE, body=lambda w: {
-        "parent_id": w.xihu.pk, "code": "MX-NEW", "name": "某街道工会", "level": "township"}),
+    ("POST", "/api/v1/unions"): Row(
+        ORG_CREATE,
+        body=lambda w: {"parent_id": w.xihu.pk, "code": "MX-NEW", "name": "某街道工会", "level": "township"},
+    ),
     ("GET", "/api/v1/unions/{union_id}"): Row(READ, params=lambda w: {"union_id": w.tech.pk}),
-    ("PATCH", "/api/v1/unions/{union_id}"): Row(ORG_WRITE, params=lambda w: {"union_id": w.tech.pk},
-                                                body=lambda w: {"contact_name": "周联络"}),
-    ("POST", "/api/v1/unions/{union_id}/move"): Row(ORG_WRITE, params=lambda w: {"union_id": w.tech.pk},
-                                                    body=lambda w: {"new_parent_id": w.riders.pk}),
+    ("PATCH", "/api/v1/unions/{union_id}"): Row(
+        ORG_WRITE, params=lambda w: {"union_id": w.tech.pk}, body=lambda w: {"contact_name": "周联络"}
+    ),
+    ("POST", "/api/v1/unions/{union_id}/move"): Row(
+        ORG_WRITE, params=lambda w: {"union_id": w.tech.pk}, body=lambda w: {"new_parent_id": w.riders.pk}
+    ),
     # Enterprises
     ("GET", "/api/v1/enterprises"): Row(LIST, markers=("杭州某科技有限公司", "青岛某制造有限公司")),
-    ("POST", "/api/v1/enterprises"): Row(ORG_CREATE, body=lambda w: {
-        "union_id": w.tech.pk, "name": "西湖新设有限公司", "uscc": new_uscc(), "kind": "enterprise"}),
-    ("GET", "/api/v1/enterprises/{enterprise_id}"): Row(READ, params=lambda w: {"enterprise_id": w.enterprise.pk}),
+    ("POST", "/api/v1/enterprises"): Row(
+        ORG_CREATE,
+        body=lambda w: {
+            "union_id": w.tech.pk,
+            "name": "西湖新设有限公司",
+            "uscc": new_uscc(),
+            "kind": "enterprise",
+        },
+    ),
+    ("GET", "/api/v1/enterprises/{enterprise_id}"): Row(
+        READ, params=lambda w: {"enterprise_id": w.enterprise.pk}
+    ),
     ("PATCH", "/api/v1/enterprises/{enterprise_id}"): Row(
-        ORG_WRITE, params=lambda w: {"enterprise_id": w.enterprise.pk}, body=lambda w: {"employee_count": 321}),
+        ORG_WRITE, params=lambda w: {"enterprise_id": w.enterprise.pk}, body=lambda w: {"employee_count": 321}
+    ),
     # Sites
     ("GET", "/api/v1/sites"): Row(LIST, markers=("西湖职工之家", "高新爱心妈妈小屋")),
-    ("POST", "/api/v1/sites"): Row(ORG_CREATE, body=lambda w: {
-        "union_id": w.tech.pk, "name": "骑手驿站", "kind": "outdoor_station", "address": "文一路2号"}),
+    ("POST", "/api/v1/sites"): Row(
+        ORG_CREATE,
+        body=lambda w: {
+            "union_id": w.tech.pk,
+            "name": "骑手驿站",
+            "kind": "outdoor_station",
+            "address": "文一路2号",
+        },
+    ),
     ("GET", "/api/v1/sites/{site_id}"): Row(READ, params=lambda w: {"site_id": w.site.pk}),
-    ("PATCH", "/api/v1/sites/{site_id}"): Row(ORG_WRITE, params=lambda w: {"site_id": w.site.pk},
-                                              body=lambda w: {"opening_hours": "9:00-21:00"}),
+    ("PATCH", "/api/v1/sites/{site_id}"): Row(
+        ORG_WRITE, params=lambda w: {"site_id": w.site.pk}, body=lambda w: {"opening_hours": "9:00-21:00"}
+    ),
     # Members
     ("GET", "/api/v1/members"): Row(LIST, markers=("李小红", "赵青岛")),
-    ("POST", "/api/v1/members"): Row(MEMBER_CREATE, body=lambda w: {
-        "union_id": w.tech.pk, "name": "陈新人", "id_number": new_id_number(), "phone": "13900001111"}),
+    ("POST", "/api/v1/members"): Row(
+        MEMBER_CREATE,
+        body=lambda w: {
+            "union_id": w.tech.pk,
+            "name": "陈新人",
+            "id_number": new_id_number(),
+            "phone": "13900001111",
+        },
+    ),
     ("GET", "/api/v1/members/{person_id}"): Row(READ, params=lambda w: {"person_id": w.member.person_id}),
-    ("PATCH", "/api/v1/members/{person_id}"): Row(MEMBER_WRITE, params=lambda w: {"person_id": w.member.person_id},
-                                                  body=lambda w: {"job_title": "工程师"}),
+    ("PATCH", "/api/v1/members/{person_id}"): Row(
+        MEMBER_WRITE,
+        params=lambda w: {"person_id": w.member.person_id},
+        body=lambda w: {"job_title": "工程师"},
+    ),
     ("POST", "/api/v1/members/{person_id}/reveal"): Row(
-        PII, params=lambda w: {"person_id": w.member.person_id},
-        body=lambda w: {"fields": ["id_number"], "purpose": "核对身份"}),
+        PII,
+        params=lambda w: {"person_id": w.member.person_id},
+        body=lambda w: {"fields": ["id_number"], "purpose": "核对身份"},
+    ),
     ("POST", "/api/v1/members/{person_id}/transfer"): Row(
-        MEMBER_WRITE, params=lambda w: {"person_id": w.member.person_id},
-        body=lambda w: {"to_union_id": w.riders.pk, "reason": "换工作"}),
+        MEMBER_WRITE,
+        params=lambda w: {"person_id": w.member.person_id},
+        body=lambda w: {"to_union_id": w.riders.pk, "reason": "换工作"},
+    ),
     ("POST", "/api/v1/members/{person_id}/withdraw"): Row(
-        MEMBER_WRITE, params=lambda w: {"person_id": w.member.person_id},
-        body=lambda w: {"reason": "本人申请", "on": str(dt.date(2025, 1, 2))}),
+        MEMBER_WRITE,
+        params=lambda w: {"person_id": w.member.person_id},
+        body=lambda w: {"reason": "本人申请", "on": str(dt.date(2025, 1, 2))},
+    ),
     # Memberships
     ("GET", "/api/v1/memberships"): Row(LIST, markers=("李小红", "赵青岛")),
     # Audit
     ("GET", "/api/v1/audit"): Row(AUDIT, markers=("李小红", "赵青岛")),
     ("GET", "/api/v1/audit/access-log"): Row(AUDIT, markers=("杭州核对", "青岛核对")),
     # Roster imports
-    ("POST", "/api/v1/imports"): Row(IMPORT_CREATE, upload=lambda w: {
-        "union_id": w.tech.pk, "file": upload("新名册.csv", roster_csv([person_row()]))}),
+    ("POST", "/api/v1/imports"): Row(
+        IMPORT_CREATE,
+        upload=lambda w: {"union_id": w.tech.pk, "file": upload("新名册.csv", roster_csv([person_row()]))},
+    ),
     ("GET", "/api/v1/imports"): Row(IMPORT_READ_LIST, markers=("杭州名册.csv", "青岛名册.csv")),
     ("GET", "/api/v1/imports/{import_id}"): Row(IMPORT_READ, params=lambda w: {"import_id": w.hz_import.pk}),
-    ("GET", "/api/v1/imports/{import_id}/errors"): Row(IMPORT_READ, params=lambda w: {"import_id": w.hz_import.pk}),
+    ("GET", "/api/v1/imports/{import_id}/errors"): Row(
+        IMPORT_READ, params=lambda w: {"import_id": w.hz_import.pk}
+    ),
 }
 
 
@@ -137,7 +179,9 @@ def _call(client: ApiClient, method: str, url: str, row: Row, world):
 def test_route_role_matrix(world, route):
     method, template = route
     row = MATRIX[route]
-    clients = {role: ApiClient(make_token(user) if user else None) for role, user in role_users(world).items()}
+    clients = {
+        role: ApiClient(make_token(user) if user else None) for role, user in role_users(world).items()
+    }
     got: dict[str, int] = {}
     problems: list[str] = []
     for role in ROLES:

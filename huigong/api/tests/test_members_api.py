@@ -41,8 +41,12 @@ def test_member_list_is_masked_and_scoped(cast, api_as):
     assert row["union"]["id"] == cast.tech.pk
     assert "birth_date" not in row
     _assert_no_full_pii(r, cast.member, cast.rider)
-    assert {i["person_id"] for i in api_as(cast.tech_staff).get("members").json()["items"]} == {cast.member.person_id}
-    assert {i["person_id"] for i in api_as(cast.outsider).get("members").json()["items"]} == {cast.qd_member.person_id}
+    assert {i["person_id"] for i in api_as(cast.tech_staff).get("members").json()["items"]} == {
+        cast.member.person_id
+    }
+    assert {i["person_id"] for i in api_as(cast.outsider).get("members").json()["items"]} == {
+        cast.qd_member.person_id
+    }
 
 
 @pytest.mark.parametrize("query", ["李小", "lixiaohong", "lxh", "LXH"])
@@ -54,7 +58,9 @@ def test_member_search_by_name_pinyin_initials(cast, api_as, query):
 def test_member_search_by_full_id_and_phone_uses_the_blind_index(cast, api_as):
     id_number, phone = _raw(cast.rider)
     c = api_as(cast.viewer)
-    assert [i["person_id"] for i in c.get("members", {"q": id_number}).json()["items"]] == [cast.rider.person_id]
+    assert [i["person_id"] for i in c.get("members", {"q": id_number}).json()["items"]] == [
+        cast.rider.person_id
+    ]
     assert [i["person_id"] for i in c.get("members", {"q": phone}).json()["items"]] == [cast.rider.person_id]
     qd_id, _ = _raw(cast.qd_member)
     assert c.get("members", {"q": qd_id}).json()["count"] == 0
@@ -62,7 +68,10 @@ def test_member_search_by_full_id_and_phone_uses_the_blind_index(cast, api_as):
 
 def test_member_list_filters(cast, api_as):
     c = api_as(cast.city_admin)
-    ids = lambda r: [i["person_id"] for i in r.json()["items"]]
+
+    def ids(r):
+        return [i["person_id"] for i in r.json()["items"]]
+
     assert ids(c.get("members", {"employment_form": "rider"})) == [cast.rider.person_id]
     assert ids(c.get("members", {"enterprise": cast.platform.pk})) == [cast.rider.person_id]
     assert ids(c.get("members", {"union": cast.tech.pk})) == [cast.member.person_id]
@@ -88,20 +97,40 @@ def test_member_detail_with_history(cast, api_as):
 
 def test_member_register(cast, api_as):
     number = new_id_number(gender="F")
-    r = api_as(cast.district_staff).post("members", {
-        "union_id": cast.riders.pk, "name": "陈新人", "id_number": number, "phone": "139 0000 1111",
-        "employment_form": "rider", "platform_id": cast.platform.pk, "joined_on": "2025-06-01",
-        "education": "college", "bank_account": "6222020202020202"})
+    r = api_as(cast.district_staff).post(
+        "members",
+        {
+            "union_id": cast.riders.pk,
+            "name": "陈新人",
+            "id_number": number,
+            "phone": "139 0000 1111",
+            "employment_form": "rider",
+            "platform_id": cast.platform.pk,
+            "joined_on": "2025-06-01",
+            "education": "college",
+            "bank_account": "6222020202020202",
+        },
+    )
     assert r.status_code == 201, r.content
     body = r.json()
-    assert (body["gender"], body["union"]["id"], body["platform"]["id"]) == ("F", cast.riders.pk, cast.platform.pk)
-    assert (body["phone_mask"], body["bank_account_mask"], body["education"]) == ("139****1111", "**** **** 0202",
-                                                                                  "college")
+    assert (body["gender"], body["union"]["id"], body["platform"]["id"]) == (
+        "F",
+        cast.riders.pk,
+        cast.platform.pk,
+    )
+    assert (body["phone_mask"], body["bank_account_mask"], body["education"]) == (
+        "139****1111",
+        "**** **** 0202",
+        "college",
+    )
     assert number not in r.content.decode()
     person = Person.objects.get(pk=body["person_id"])
     assert person.id_number == number and person.phone == "13900001111"
-    verbs = set(AuditEvent.objects.filter(object_id__in=[str(person.pk), str(body["membership_id"])])
-                .values_list("verb", flat=True))
+    verbs = set(
+        AuditEvent.objects.filter(object_id__in=[str(person.pk), str(body["membership_id"])]).values_list(
+            "verb", flat=True
+        )
+    )
     assert verbs == {"person.create", "membership.create"}
 
 
@@ -115,11 +144,20 @@ def test_member_register_validation_is_bilingual_and_writes_nothing(cast, api_as
     assert set(errors) == {"name", "id_number", "phone"}
     assert errors["phone"] == "手机号格式不正确 / phone must be an 11-digit mainland mobile number"
     assert "校验位" in errors["id_number"] and "check digit" in errors["id_number"]
-    r = c.post("members", {"union_id": cast.tech.pk, "name": "某", "id_number": new_id_number(),
-                           "employer_id": 999999})
+    r = c.post(
+        "members",
+        {"union_id": cast.tech.pk, "name": "某", "id_number": new_id_number(), "employer_id": 999999},
+    )
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "employer_id"
-    r = c.post("members", {"union_id": cast.tech.pk, "name": "某", "id_number": new_id_number(),
-                           "platform_id": cast.enterprise.pk})
+    r = c.post(
+        "members",
+        {
+            "union_id": cast.tech.pk,
+            "name": "某",
+            "id_number": new_id_number(),
+            "platform_id": cast.enterprise.pk,
+        },
+    )
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "platform_id"
     r = c.post("members", {"union_id": cast.xihu.pk, "name": "某", "id_number": new_id_number()})
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "union_id"
@@ -128,52 +166,79 @@ def test_member_register_validation_is_bilingual_and_writes_nothing(cast, api_as
 
 def test_member_register_twice_points_to_transfer(cast, api_as):
     id_number, _ = _raw(cast.member)
-    r = api_as(cast.city_admin).post("members", {"union_id": cast.riders.pk, "name": "李小红", "id_number": id_number})
+    r = api_as(cast.city_admin).post(
+        "members", {"union_id": cast.riders.pk, "name": "李小红", "id_number": id_number}
+    )
     assert r.status_code == 422
     err = r.json()["detail"][0]
     assert err["field"] == "id_number" and "transfer" in err["message"]
 
 
 def test_member_register_into_another_subtree_is_denied(cast, api_as):
-    r = api_as(cast.city_admin).post("members", {"union_id": cast.qd_ent.pk, "name": "某", "id_number": new_id_number()})
+    r = api_as(cast.city_admin).post(
+        "members", {"union_id": cast.qd_ent.pk, "name": "某", "id_number": new_id_number()}
+    )
     assert r.status_code == 403
-    r = api_as(cast.tech_staff).post("members", {"union_id": cast.riders.pk, "name": "某", "id_number": new_id_number()})
+    r = api_as(cast.tech_staff).post(
+        "members", {"union_id": cast.riders.pk, "name": "某", "id_number": new_id_number()}
+    )
     assert r.status_code == 403
     assert Person.objects.count() == 3
 
 
 def test_member_patch(cast, api_as):
     c = api_as(cast.district_staff)
-    r = c.patch(f"members/{cast.member.person_id}", {"phone": "13811112222", "employer_id": None, "job_title": "工程师"})
+    r = c.patch(
+        f"members/{cast.member.person_id}",
+        {"phone": "13811112222", "employer_id": None, "job_title": "工程师"},
+    )
     assert r.status_code == 200, r.content
-    assert (r.json()["phone_mask"], r.json()["employer"], r.json()["job_title"]) == ("138****2222", None, "工程师")
+    assert (r.json()["phone_mask"], r.json()["employer"], r.json()["job_title"]) == (
+        "138****2222",
+        None,
+        "工程师",
+    )
     ev = AuditEvent.objects.get(verb="person.update", object_id=str(cast.member.person_id))
     assert ev.new["phone_mask"] == "138****2222" and "13811112222" not in str(ev.new)
     r = c.patch(f"members/{cast.member.person_id}", {"phone": "999"})
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "phone"
     r = c.patch(f"members/{cast.member.person_id}", {"name": None})
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "name"
-    assert api_as(cast.viewer).patch(f"members/{cast.member.person_id}", {"job_title": "x"}).status_code == 403
-    assert api_as(cast.outsider).patch(f"members/{cast.member.person_id}", {"job_title": "x"}).status_code == 403
+    assert (
+        api_as(cast.viewer).patch(f"members/{cast.member.person_id}", {"job_title": "x"}).status_code == 403
+    )
+    assert (
+        api_as(cast.outsider).patch(f"members/{cast.member.person_id}", {"job_title": "x"}).status_code == 403
+    )
 
 
 def test_reveal_returns_full_values_and_writes_an_access_row(cast, api_as):
     id_number, phone = _raw(cast.member)
-    r = api_as(cast.finance).post(f"members/{cast.member.person_id}/reveal",
-                                  {"fields": ["id_number", "phone"], "purpose": "发放补助核对身份"})
+    r = api_as(cast.finance).post(
+        f"members/{cast.member.person_id}/reveal",
+        {"fields": ["id_number", "phone"], "purpose": "发放补助核对身份"},
+    )
     assert r.status_code == 200
-    assert r.json() == {"person_id": cast.member.person_id, "values": {"id_number": id_number, "phone": phone}}
+    assert r.json() == {
+        "person_id": cast.member.person_id,
+        "values": {"id_number": id_number, "phone": phone},
+    }
     assert r["Cache-Control"] == "no-store"
     log = AccessLog.objects.get()
     assert (log.actor_id, log.object_id, log.fields, log.purpose) == (
-        cast.finance.pk, str(cast.member.person_id), "id_number,phone", "发放补助核对身份")
+        cast.finance.pk,
+        str(cast.member.person_id),
+        "id_number,phone",
+        "发放补助核对身份",
+    )
     assert log.node_path == cast.tech.path
 
 
 @pytest.mark.parametrize("who", ["viewer", "leader", "outsider"])
 def test_reveal_denied_writes_no_access_row(cast, api_as, who):
-    r = api_as(getattr(cast, who)).post(f"members/{cast.member.person_id}/reveal",
-                                        {"fields": ["id_number"], "purpose": "看看"})
+    r = api_as(getattr(cast, who)).post(
+        f"members/{cast.member.person_id}/reveal", {"fields": ["id_number"], "purpose": "看看"}
+    )
     assert r.status_code == 403
     assert AccessLog.objects.count() == 0
     assert not FULL_ID.search(r.content.decode())
@@ -193,8 +258,10 @@ def test_reveal_validation(cast, api_as):
 
 def test_transfer_keeps_history(cast, api_as):
     c = api_as(cast.city_admin)
-    r = c.post(f"members/{cast.member.person_id}/transfer", {"to_union_id": cast.riders.pk, "reason": "转岗骑手",
-                                                            "on": "2025-05-01"})
+    r = c.post(
+        f"members/{cast.member.person_id}/transfer",
+        {"to_union_id": cast.riders.pk, "reason": "转岗骑手", "on": "2025-05-01"},
+    )
     assert r.status_code == 200, r.content
     body = r.json()
     assert (body["from_membership"]["status"], body["to_membership"]["status"]) == ("transferred", "active")
@@ -209,7 +276,9 @@ def test_transfer_keeps_history(cast, api_as):
 
 def test_transfer_out_of_the_subtree_hands_the_member_over(cast, api_as):
     c = api_as(cast.city_admin)
-    r = c.post(f"members/{cast.rider.person_id}/transfer", {"to_union_id": cast.qd_ent.pk, "reason": "迁居青岛"})
+    r = c.post(
+        f"members/{cast.rider.person_id}/transfer", {"to_union_id": cast.qd_ent.pk, "reason": "迁居青岛"}
+    )
     assert r.status_code == 200
     assert c.get(f"members/{cast.rider.person_id}").status_code == 403
     assert api_as(cast.outsider).get(f"members/{cast.rider.person_id}").status_code == 200
@@ -219,13 +288,23 @@ def test_transfer_out_of_the_subtree_hands_the_member_over(cast, api_as):
 
 
 def test_transfer_rules(cast, api_as):
-    assert api_as(cast.outsider).post(f"members/{cast.member.person_id}/transfer",
-                                      {"to_union_id": cast.qd_ent.pk}).status_code == 403
-    assert api_as(cast.viewer).post(f"members/{cast.member.person_id}/transfer",
-                                    {"to_union_id": cast.riders.pk}).status_code == 403
+    assert (
+        api_as(cast.outsider)
+        .post(f"members/{cast.member.person_id}/transfer", {"to_union_id": cast.qd_ent.pk})
+        .status_code
+        == 403
+    )
+    assert (
+        api_as(cast.viewer)
+        .post(f"members/{cast.member.person_id}/transfer", {"to_union_id": cast.riders.pk})
+        .status_code
+        == 403
+    )
     r = api_as(cast.city_admin).post(f"members/{cast.member.person_id}/transfer", {"to_union_id": 999999})
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "to_union_id"
-    r = api_as(cast.city_admin).post(f"members/{cast.member.person_id}/transfer", {"to_union_id": cast.xihu.pk})
+    r = api_as(cast.city_admin).post(
+        f"members/{cast.member.person_id}/transfer", {"to_union_id": cast.xihu.pk}
+    )
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "to_union_id"
     assert Membership.objects.get(pk=cast.member.pk).status == MembershipStatus.ACTIVE
 
@@ -245,9 +324,14 @@ def test_withdraw(cast, api_as):
 
 
 def test_membership_list_filters(cast, api_as):
-    extra = make_member(cast.city_admin, cast.tech, "孙早入", joined_on=__import__("datetime").date(2020, 1, 1))
+    extra = make_member(
+        cast.city_admin, cast.tech, "孙早入", joined_on=__import__("datetime").date(2020, 1, 1)
+    )
     c = api_as(cast.city_admin)
-    ids = lambda r: {i["id"] for i in r.json()["items"]}
+
+    def ids(r):
+        return {i["id"] for i in r.json()["items"]}
+
     assert ids(c.get("memberships")) == {cast.member.pk, cast.rider.pk, extra.pk}
     assert ids(c.get("memberships", {"joined_to": "2021-01-01"})) == {extra.pk}
     assert ids(c.get("memberships", {"joined_from": "2021-01-01"})) == {cast.member.pk, cast.rider.pk}
@@ -261,8 +345,16 @@ def test_membership_list_filters(cast, api_as):
 
 def test_audit_trail_of_api_writes_holds_no_full_pii(cast, api_as):
     c = api_as(cast.city_admin)
-    c.post("members", {"union_id": cast.tech.pk, "name": "周审计", "id_number": new_id_number(),
-                       "phone": "13700001234", "bank_account": "6222000011112222"})
+    c.post(
+        "members",
+        {
+            "union_id": cast.tech.pk,
+            "name": "周审计",
+            "id_number": new_id_number(),
+            "phone": "13700001234",
+            "bank_account": "6222000011112222",
+        },
+    )
     r = c.get("audit", {"limit": 500})
     assert r.status_code == 200
     text = r.content.decode()

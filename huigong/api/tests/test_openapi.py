@@ -25,8 +25,15 @@ def test_openapi_document_is_served(db):
     assert doc["info"]["title"] == "Huigong 惠工 API"
     assert doc["info"]["version"] == "1"
     paths = set(doc["paths"])
-    for expected in ("/api/v1/unions", "/api/v1/unions/{union_id}/move", "/api/v1/members/{person_id}/reveal",
-                     "/api/v1/memberships", "/api/v1/enterprises", "/api/v1/sites", "/api/v1/audit"):
+    for expected in (
+        "/api/v1/unions",
+        "/api/v1/unions/{union_id}/move",
+        "/api/v1/members/{person_id}/reveal",
+        "/api/v1/memberships",
+        "/api/v1/enterprises",
+        "/api/v1/sites",
+        "/api/v1/audit",
+    ):
         assert expected in paths
 
 
@@ -40,7 +47,9 @@ def test_every_operation_declares_token_and_session_auth(db):
     assert len(ops) >= 20
     for method, path, op in ops:
         declared = {name for requirement in op.get("security", []) for name in requirement}
-        assert declared == {bearer[0], cookie[0]}, f"{method} {path} does not require auth: {op.get('security')}"
+        assert declared == {bearer[0], cookie[0]}, (
+            f"{method} {path} does not require auth: {op.get('security')}"
+        )
 
 
 def test_every_operation_refuses_anonymous_calls(db):
@@ -49,8 +58,11 @@ def test_every_operation_refuses_anonymous_calls(db):
     client = Client()
     for method, path, _ in _operations(doc):
         url = re.sub(r"\{[^}]+\}", "1", path)
-        r = getattr(client, method.lower())(url, {}, content_type="application/json") if method != "GET" \
+        r = (
+            getattr(client, method.lower())(url, {}, content_type="application/json")
+            if method != "GET"
             else client.get(url)
+        )
         assert r.status_code == 401, f"{method} {path} answered {r.status_code} to an anonymous call"
 
 
@@ -92,7 +104,9 @@ def test_docs_page_loads_only_local_files(db):
     assert r.status_code == 200
     html = r.content.decode()
     # No external host anywhere in the page, not only in src/href.
-    assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", html, re.IGNORECASE), re.findall(r"https?://\S+", html)
+    assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", html, re.IGNORECASE), re.findall(
+        r"https?://\S+", html
+    )
     parser = _Refs()
     parser.feed(html)
     assert parser.inline_scripts == 0
@@ -100,9 +114,11 @@ def test_docs_page_loads_only_local_files(db):
     for ref in parser.refs:
         assert not urlsplit(ref).netloc, ref
         assert ref.startswith(settings.STATIC_URL), ref
-        found = finders.find(ref[len(settings.STATIC_URL):])
-        assert found, (f"{ref} is not a static file the app can serve: run `npm ci` and "
-                       "`python scripts/vendor_static.py`")
+        found = finders.find(ref[len(settings.STATIC_URL) :])
+        assert found, (
+            f"{ref} is not a static file the app can serve: run `npm ci` and "
+            "`python scripts/vendor_static.py`"
+        )
     csp = r["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "connect-src 'self'" in csp
     # The settings block tells Swagger UI where the document is and to skip the online validator.

@@ -63,8 +63,13 @@ def test_union_outside_the_subtree_is_denied(cast, api_as):
 
 
 def test_union_create_writes_node_and_audit(cast, api_as):
-    body = {"parent_id": cast.xihu.pk, "code": "XH-ST-01", "name": "文新街道工会", "level": "township",
-            "region_code": "330106"}
+    body = {
+        "parent_id": cast.xihu.pk,
+        "code": "XH-ST-01",
+        "name": "文新街道工会",
+        "level": "township",
+        "region_code": "330106",
+    }
     r = api_as(cast.city_admin).post("unions", body)
     assert r.status_code == 201, r.content
     out = r.json()
@@ -77,8 +82,16 @@ def test_union_create_writes_node_and_audit(cast, api_as):
 
 def test_union_create_validation_names_fields(cast, api_as):
     c = api_as(cast.city_admin)
-    r = c.post("unions", {"parent_id": cast.xihu.pk, "code": cast.tech.code, "name": " ", "level": "township",
-                          "region_code": "33"})
+    r = c.post(
+        "unions",
+        {
+            "parent_id": cast.xihu.pk,
+            "code": cast.tech.code,
+            "name": " ",
+            "level": "township",
+            "region_code": "33",
+        },
+    )
     assert r.status_code == 422
     fields = {e["field"]: e["message"] for e in r.json()["detail"]}
     assert set(fields) == {"code", "name", "region_code"}
@@ -147,7 +160,11 @@ def test_enterprise_list_filters_and_scope(cast, api_as):
 def test_enterprise_get(cast, api_as):
     r = api_as(cast.viewer).get(f"enterprises/{cast.platform.pk}")
     assert r.status_code == 200
-    assert (r.json()["kind"], r.json()["kind_label"], r.json()["union"]["id"]) == ("platform", "平台企业", cast.riders.pk)
+    assert (r.json()["kind"], r.json()["kind_label"], r.json()["union"]["id"]) == (
+        "platform",
+        "平台企业",
+        cast.riders.pk,
+    )
     assert api_as(cast.outsider).get(f"enterprises/{cast.enterprise.pk}").status_code == 403
     assert api_as(cast.city_admin).get(f"enterprises/{cast.qd_enterprise.pk}").status_code == 403
 
@@ -155,8 +172,17 @@ def test_enterprise_get(cast, api_as):
 def test_enterprise_create_and_uscc_check(cast, api_as):
     c = api_as(cast.city_admin)
     code = new_uscc()
-    r = c.post("enterprises", {"union_id": cast.tech.pk, "name": "西湖新设有限公司", "uscc": code.lower(),
-                               "kind": "enterprise", "size": "small", "employee_count": 12})
+    r = c.post(
+        "enterprises",
+        {
+            "union_id": cast.tech.pk,
+            "name": "西湖新设有限公司",
+            "uscc": code.lower(),
+            "kind": "enterprise",
+            "size": "small",
+            "employee_count": 12,
+        },
+    )
     assert r.status_code == 201, r.content
     assert r.json()["uscc"] == code
     assert AuditEvent.objects.filter(verb="enterprise.create", object_id=str(r.json()["id"])).exists()
@@ -172,15 +198,24 @@ def test_enterprise_create_and_uscc_check(cast, api_as):
 
 def test_enterprise_patch(cast, api_as):
     c = api_as(cast.city_admin)
-    r = c.patch(f"enterprises/{cast.enterprise.pk}", {"employee_count": 88, "union_id": cast.xihu.pk, "size": None})
+    r = c.patch(
+        f"enterprises/{cast.enterprise.pk}", {"employee_count": 88, "union_id": cast.xihu.pk, "size": None}
+    )
     assert r.status_code == 200, r.content
     cast.enterprise.refresh_from_db()
-    assert (cast.enterprise.employee_count, cast.enterprise.union_id, cast.enterprise.size) == (88, cast.xihu.pk, "")
+    assert (cast.enterprise.employee_count, cast.enterprise.union_id, cast.enterprise.size) == (
+        88,
+        cast.xihu.pk,
+        "",
+    )
     r = c.patch(f"enterprises/{cast.enterprise.pk}", {"union_id": cast.qd_ent.pk})
     assert r.status_code == 403
     r = c.patch(f"enterprises/{cast.enterprise.pk}", {"union_id": None})
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "union_id"
-    assert api_as(cast.district_staff).patch(f"enterprises/{cast.enterprise.pk}", {"industry": "x"}).status_code == 403
+    assert (
+        api_as(cast.district_staff).patch(f"enterprises/{cast.enterprise.pk}", {"industry": "x"}).status_code
+        == 403
+    )
 
 
 # --- Sites -------------------------------------------------------------------------------------------
@@ -188,8 +223,17 @@ def test_enterprise_patch(cast, api_as):
 
 def test_site_create_get_patch(cast, api_as):
     c = api_as(cast.city_admin)
-    r = c.post("sites", {"union_id": cast.riders.pk, "name": "骑手驿站", "kind": "outdoor_station",
-                         "address": "文一路2号", "latitude": "30.28", "longitude": "120.12"})
+    r = c.post(
+        "sites",
+        {
+            "union_id": cast.riders.pk,
+            "name": "骑手驿站",
+            "kind": "outdoor_station",
+            "address": "文一路2号",
+            "latitude": "30.28",
+            "longitude": "120.12",
+        },
+    )
     assert r.status_code == 201, r.content
     site_id = r.json()["id"]
     assert r.json()["kind_label"] == "户外劳动者服务站"
@@ -205,8 +249,10 @@ def test_site_create_get_patch(cast, api_as):
 
 def test_site_validation(cast, api_as):
     c = api_as(cast.city_admin)
-    r = c.post("sites", {"union_id": cast.tech.pk, "name": "", "kind": "workers_home", "address": "某路",
-                         "latitude": "95"})
+    r = c.post(
+        "sites",
+        {"union_id": cast.tech.pk, "name": "", "kind": "workers_home", "address": "某路", "latitude": "95"},
+    )
     assert r.status_code == 422
     assert {e["field"] for e in r.json()["detail"]} == {"name", "latitude"}
     r = c.post("sites", {"union_id": cast.tech.pk, "name": "某", "kind": "spa", "address": "某路"})
@@ -218,7 +264,9 @@ def test_site_list_filters(cast, api_as):
     from huigong.orgs.services import site_create
 
     a = site_create(actor=cast.city_admin, union=cast.tech, name="职工之家", kind="workers_home", address="1")
-    b = site_create(actor=cast.city_admin, union=cast.riders, name="妈妈小屋", kind="mothers_room", address="2")
+    b = site_create(
+        actor=cast.city_admin, union=cast.riders, name="妈妈小屋", kind="mothers_room", address="2"
+    )
     c = api_as(cast.viewer)
     assert _ids(c.get("sites")) == {a.pk, b.pk}
     assert _ids(c.get("sites", {"kind": "mothers_room"})) == {b.pk}
@@ -246,3 +294,34 @@ def test_lists_do_not_grow_queries_with_rows(cast, api_as):
         make_member(cast.city_admin, cast.tech, f"成员{i}")
     after = {p: count(p) for p in before}
     assert after == before
+
+
+# --- Hostile input ------------------------------------------------------------------------------------
+
+
+def test_out_of_range_ids_are_422_not_a_database_error(cast, api_as):
+    c = api_as(cast.city_admin)
+    huge = 2**70
+    assert c.get(f"unions/{huge}").status_code == 422
+    assert c.get("members", {"union": huge}).status_code == 422
+    r = c.post("unions", {"parent_id": huge, "code": "X", "name": "某", "level": "township"})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "parent_id"
+    r = c.post("enterprises", {"union_id": cast.tech.pk, "name": "某", "uscc": new_uscc(), "employee_count": 2**40})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "employee_count"
+    assert c.get("unions", {"offset": 10**15}).status_code == 422
+
+
+def test_nul_characters_are_refused_with_the_field_named(cast, api_as):
+    c = api_as(cast.city_admin)
+    r = c.post("unions", {"parent_id": cast.xihu.pk, "code": "NUL-1", "name": "某\x00工会", "level": "township"})
+    assert r.status_code == 422
+    assert r.json()["detail"] == [{"field": "name", "message": "不能包含空字符 / must not contain NUL characters"}]
+    assert c.get("members", {"q": "李\x00"}).json()["detail"][0]["field"] == "q"
+    assert not UnionNode.objects.filter(code="NUL-1").exists()
+
+
+def test_a_body_that_is_not_json_is_a_bilingual_400(cast, api_as):
+    c = api_as(cast.city_admin)
+    r = c.client.post("/api/v1/unions", b"\xff{not json", content_type="application/json", headers=c.headers)
+    assert r.status_code == 400
+    assert r.json()["detail"] == "请求体无法解析，应为 JSON / cannot parse the request body (JSON expected)"
