@@ -181,6 +181,11 @@ def child_ours(args) -> None:
     with open(args.file, "rb") as fh:
         imp.file.save("bench-roster.xlsx", File(fh), save=False)
     imp.save()
+    from django.db import connection
+
+    connection.ensure_connection()
+    backend = connection.connection.info.backend_pid
+    cpu0, db0 = time.process_time(), _backend_cpu(backend)
     with Timer() as t:
         if os.environ.get("BENCH_PROFILE"):
             import cProfile
@@ -194,8 +199,19 @@ def child_ours(args) -> None:
     people, members = Person.objects.count(), Membership.objects.count()
     if people != args.rows or members != args.rows:
         raise SystemExit(f"expected {args.rows} people and memberships, got {people} / {members}")
+    cpu, db_cpu = time.process_time() - cpu0, _backend_cpu(backend) - db0
     os.unlink(imp.file.path)
-    emit({"seconds": t.seconds, "rows": imp.created_count, "peak_rss_mb": peak_rss_mb()})
+    emit({"seconds": t.seconds, "rows": imp.created_count, "peak_rss_mb": peak_rss_mb(),
+          "python_cpu_s": round(cpu, 2), "db_cpu_s": round(db_cpu, 2)})
+
+
+def _backend_cpu(pid: int) -> float:
+    """CPU seconds of a PostgreSQL backend on this machine (0 when the server is remote)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def child_floor(args) -> None:
@@ -380,8 +396,11 @@ def main() -> None:
             for name in order:
                 r = run_child(SCRIPT, ["--child", name, *common, *ids], env)
                 results[name].append(r)
+                cpu = (f"  (CPU: python {r['python_cpu_s']:.2f} s, database {r['db_cpu_s']:.2f} s)"
+                       if "db_cpu_s" in r else "")
                 print(f"  run {run} {name:5s} {r['rows']:>9,} rows {r['seconds']:8.2f} s "
-                      f"{r['rows'] / r['seconds']:>10,.0f} rows/s  peak RSS {r['peak_rss_mb']:,.0f} MB", flush=True)
+                      f"{r['rows'] / r['seconds']:>10,.0f} rows/s  peak RSS {r['peak_rss_mb']:,.0f} MB{cpu}",
+                      flush=True)
         report(args, results, iie_rows)
     finally:
         if not args.keep:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import shutil
 import tempfile
-import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -323,67 +321,11 @@ def _conflict_errors(conflicts: list[Conflict], actor, label: str) -> list[RowEr
     return out
 
 
-class _WriterThread:
-    """Feeds validated chunks to the PostgreSQL writer on a thread, so the database works on one
-    chunk while Python validates the next. psycopg releases the GIL while it waits."""
-
-    def __init__(self, writer: PostgresWriter):
-        self.writer = writer
-        self.queue: queue.Queue = queue.Queue(maxsize=2)
-        self.conflicts: list[Conflict] = []
-        self.error: BaseException | None = None
-        self.busy = {"stage": 0.0, "conflicts": 0.0, "upsert": 0.0}
-        self.thread = threading.Thread(target=self._run, name="roster-writer", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        clock = time.perf_counter
-        busy = self.busy
-        try:
-            self.writer.open()
-        except BaseException as e:  # noqa: BLE001 - re-raised by finish()
-            self.error = e
-        while True:
-            item = self.queue.get()
-            if item is None:
-                break
-            if self.error is not None:
-                continue
-            records, write = item
-            try:
-                t0 = clock()
-                self.writer.stage(records)
-                t1 = clock()
-                found = self.writer.conflicts()
-                self.conflicts.extend(found)
-                t2 = clock()
-                if write and not self.conflicts:
-                    self.writer.upsert()
-                busy["stage"] += t1 - t0
-                busy["conflicts"] += t2 - t1
-                busy["upsert"] += clock() - t2
-            except BaseException as e:  # noqa: BLE001
-                self.error = e
-        if self.error is None:
-            try:
-                self.writer.close()
-            except BaseException as e:  # noqa: BLE001
-                self.error = e
-
-    def put(self, records: list[tuple], *, write: bool) -> None:
-        self.queue.put((records, write))
-
-    def finish(self) -> None:
-        self.queue.put(None)
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-
-
-def _validate_all(validator: RowValidator, rows, progress: _Progress, total: int, sink, timings: _Timings
-                  ) -> tuple[list[RowError], int]:
-    """Validates chunk by chunk, handing each chunk's good records to `sink(records, clean)`."""
-    errors: list[RowError] = []
+def _validated_chunks(validator: RowValidator, rows, progress: _Progress, total: int, errors: list[RowError],
+                      timings: _Timings):
+    """Yields (records, clean) per chunk: the chunk's valid records (in-file duplicates removed)
+    and whether the file is still free of errors. Errors accumulate in `errors`; progress is
+    written as it goes."""
     dedup = _Dedup(validator._label("id_number"))
     processed = 0
     clock = time.perf_counter
@@ -393,50 +335,70 @@ def _validate_all(validator: RowValidator, rows, progress: _Progress, total: int
         records = dedup.filter(records, errs)
         errors.extend(errs)
         processed += len(chunk)
-        t1 = clock()
-        sink(records, not errors)
-        timings.add("validate", t1 - t0)
-        timings.add("handoff", clock() - t1)
-        progress.update(processed_rows=min(processed, max(total, processed)), total_rows=max(total, processed))
+        timings.add("validate", clock() - t0)
+        progress.update(processed_rows=processed, total_rows=max(total, processed))
+        yield records, not errors
     progress.update(force=True, processed_rows=processed, total_rows=processed)
-    return errors, processed
+    validator.processed = processed
 
 
 def _run_postgres(imp: RosterImport, validator: RowValidator, rows, progress: _Progress, total: int,
                   timings: _Timings) -> None:
-    now = timezone.now()
+    """One transaction. Each chunk is staged and upserted as soon as it is valid: the upsert is
+    sent without waiting (psycopg pipeline mode) and the database works on it while Python
+    validates the next chunk. Any error anywhere rolls the whole transaction back."""
+    errors: list[RowError] = []
+    conflicts: list[Conflict] = []
+    clock = time.perf_counter
     with transaction.atomic():
         connection.ensure_connection()
-        writer = PostgresWriter(connection.connection, import_id=imp.pk, union=imp.union, now=now)
-        pipe = _WriterThread(writer)
+        writer = PostgresWriter(connection.connection, import_id=imp.pk, union=imp.union, now=timezone.now())
+        writer.open()
         try:
-            errors, processed = _validate_all(validator, rows, progress, total,
-                                              lambda records, clean: pipe.put(records, write=clean), timings)
+            for records, clean in _validated_chunks(validator, rows, progress, total, errors, timings):
+                t0 = clock()
+                write = clean and not conflicts
+                prepared = writer.prepare(records, encrypt=write)
+                t1 = clock()
+                conflicts += writer.collect()
+                write = write and not conflicts
+                t2 = clock()
+                writer.stage(prepared if write else writer.prepare(records, encrypt=False))
+                if write:
+                    # The upsert reports registry conflicts itself (collected with the next chunk).
+                    writer.send_upsert()
+                else:
+                    conflicts += writer.conflicts()
+                timings.add("encrypt", t1 - t0)
+                timings.add("db_wait", t2 - t1)
+                timings.add("stage", clock() - t2)
+            t0 = clock()
+            conflicts += writer.collect()
+            timings.add("db_wait", clock() - t0)
         finally:
-            pipe.finish()
-            timings.update({f"writer_{k}": v for k, v in pipe.busy.items()})
-        errors += _conflict_errors(pipe.conflicts, imp.created_by, validator._label("id_number"))
+            writer.abandon()
+        errors += _conflict_errors(conflicts, imp.created_by, validator._label("id_number"))
         if errors:
             raise _Rejected(errors)
         progress.update(force=True, status=ImportStatus.WRITING)
-        _finish_done(imp, processed, writer.counts)
+        writer.close()
+        _finish_done(imp, validator.processed, writer.counts)
 
 
 def _run_orm(imp: RosterImport, validator: RowValidator, rows, progress: _Progress, total: int,
              timings: _Timings) -> None:
-    staged: list[list[tuple]] = []
-    errors, processed = _validate_all(validator, rows, progress, total,
-                                      lambda records, clean: staged.append(records), timings)
+    """SQLite: validate everything first (nothing to overlap with), then one transaction."""
+    errors: list[RowError] = []
+    staged = [records for records, _ in _validated_chunks(validator, rows, progress, total, errors, timings)]
+    writer = OrmWriter(union=imp.union, now=timezone.now())
     if errors:
-        # Registry conflicts are worth reporting alongside row errors.
-        writer = OrmWriter(union=imp.union, now=timezone.now())
+        # Registry conflicts are worth reporting alongside the row errors.
         for records in staged:
             writer.stage(records)
             errors += _conflict_errors(writer.conflicts(), imp.created_by, validator._label("id_number"))
         raise _Rejected(errors)
     progress.update(force=True, status=ImportStatus.WRITING)
     with transaction.atomic():
-        writer = OrmWriter(union=imp.union, now=timezone.now())
         conflicts: list[Conflict] = []
         for records in staged:
             writer.stage(records)
@@ -446,7 +408,7 @@ def _run_orm(imp: RosterImport, validator: RowValidator, rows, progress: _Progre
         for records in staged:
             writer.stage(records)
             writer.upsert()
-        _finish_done(imp, processed, writer.counts)
+        _finish_done(imp, validator.processed, writer.counts)
 
 
 def _finish_done(imp: RosterImport, processed: int, counts) -> None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from operator import mul
 from dataclasses import dataclass, field
+from operator import mul
 
 from huigong.core import idnumber, pinyin, uscc
 from huigong.core import phone as phone_rules
@@ -146,6 +146,7 @@ class RowValidator:
         # formula_text: refuse text cells that start with "=" (CSV; an .xlsx with real formula
         # cells is refused as a whole before its rows are read).
         self.formula_text = formula_text
+        self.processed = 0  # data rows seen, set by the import as it goes
         self.lookups = lookups
         self.today = today
         self.index: dict[str, int] = {}

@@ -7,13 +7,14 @@ roster has a value (a blank cell never wipes what the registry knows)."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from huigong.members.models import Membership, MembershipStatus, Person
 from huigong.orgs.models import UnionNode
 
 from .bulkcrypt import BulkFernet
-from .validate import R
+from .validate import RECORD_FIELDS, R
 
 PERSON_COLUMNS = (
     "name", "name_pinyin", "name_initials", "id_number", "id_number_hash", "id_number_mask", "gender", "birth_date",
@@ -28,11 +29,11 @@ _KEEP_IF_NULL = ("employer_id", "platform_id", "contract_start", "contract_end")
 _KEEP_WITH_HASH = {"phone": "phone_hash", "phone_mask": "phone_hash", "phone_hash": "phone_hash",
                    "bank_account": "bank_account_hash", "bank_account_mask": "bank_account_hash",
                    "bank_account_hash": "bank_account_hash"}
+log = logging.getLogger(__name__)
 _DATE_COLUMNS = {"birth_date", "contract_start", "contract_end", "joined_on"}
 _INT_COLUMNS = {"employer_id", "platform_id", "row_no"}
 
-_RECORD_POS = [R[c] for c in PERSON_COLUMNS]
-_ENCRYPTED = ("id_number", "phone", "bank_account")
+_ID, _PHONE, _BANK = R["id_number"], R["phone"], R["bank_account"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +60,9 @@ def card_no_prefix(union: UnionNode) -> str:
 class PostgresWriter:
     """COPY into a temporary staging table, then one statement per chunk: INSERT … ON CONFLICT
     (id_number_hash) DO UPDATE for people and, in the same statement, one INSERT of the
-    memberships they lack. Runs on the raw psycopg connection so it can be driven from the
-    import's writer thread while the main thread validates the next chunk."""
+    memberships they lack. Works on the raw psycopg connection inside the import's transaction;
+    the upsert can be sent without waiting (send_upsert/collect) so that the database runs it
+    while Python validates the next chunk."""
 
     def __init__(self, raw_connection, *, import_id: int, union: UnionNode, now: dt.datetime):
         self.conn = raw_connection
@@ -69,9 +71,13 @@ class PostgresWriter:
         self.table = f"roster_stage_{int(import_id)}"
         self.counts = WriteCounts()
         self.crypt = BulkFernet.for_model_field(Person._meta.get_field("id_number"))
+        self._pipeline = None
+        self._cursor = None
+        self._upsert_sql, self._upsert_params = self._build_upsert()
 
     def open(self) -> None:
-        cols = ", ".join(f"{c} {self._type(c)}" for c in ("row_no", *PERSON_COLUMNS, "joined_on"))
+        # The staging table's columns are the validated record's, in the same order.
+        cols = ", ".join(f"{c} {self._type(c)}" for c in RECORD_FIELDS)
         with self.conn.cursor() as cur:
             # FK checks (Django makes them DEFERRABLE INITIALLY DEFERRED) run per statement, so they
             # overlap with the validation of the next chunk instead of piling up at COMMIT.
@@ -92,22 +98,33 @@ class PostgresWriter:
             cur.execute(f"DROP TABLE IF EXISTS {self.table}")
             cur.execute("SET CONSTRAINTS ALL DEFERRED")
 
-    def stage(self, records: list[tuple]) -> None:
+    def prepare(self, records: list[tuple], *, encrypt: bool = True) -> list[tuple]:
+        """Staging rows with the personal numbers encrypted (or left out when the rows are only
+        staged to be checked against the registry: plaintext never reaches the database)."""
+        if not encrypt:
+            out = []
+            for r in records:
+                row = list(r)
+                row[_ID] = row[_PHONE] = row[_BANK] = None
+                out.append(row)
+            return out
         ids = self.crypt.encrypt_many([r[R["id_number"]] for r in records])
         phones = self.crypt.encrypt_many([r[R["phone"]] for r in records])
         banks = self.crypt.encrypt_many([r[R["bank_account"]] for r in records])
-        pos_id, pos_phone, pos_bank = PERSON_COLUMNS.index("id_number"), PERSON_COLUMNS.index("phone"), \
-            PERSON_COLUMNS.index("bank_account")
+        out = []
+        for i, r in enumerate(records):
+            row = list(r)
+            row[_ID], row[_PHONE], row[_BANK] = ids[i], phones[i], banks[i]
+            out.append(row)
+        return out
+
+    def stage(self, rows: list[tuple]) -> None:
         with self.conn.cursor() as cur:
             cur.execute(f"TRUNCATE {self.table}")
-            cols = ", ".join(("row_no", *PERSON_COLUMNS, "joined_on"))
-            with cur.copy(f"COPY {self.table} ({cols}) FROM STDIN") as copy:
+            with cur.copy(f"COPY {self.table} ({', '.join(RECORD_FIELDS)}) FROM STDIN") as copy:
                 write = copy.write_row
-                jpos = R["joined_on"]
-                for i, r in enumerate(records):
-                    row = [r[p] for p in _RECORD_POS]
-                    row[pos_id], row[pos_phone], row[pos_bank] = ids[i], phones[i], banks[i]
-                    write((r[0], *row, r[jpos]))
+                for row in rows:
+                    write(row)
 
     def conflicts(self) -> list[Conflict]:
         sql = (f"SELECT s.row_no, s.id_number_mask, u.id, u.name, u.path FROM {self.table} s "
@@ -118,7 +135,42 @@ class PostgresWriter:
             cur.execute(sql, [MembershipStatus.ACTIVE, self.union.pk])
             return [Conflict(*row) for row in cur.fetchall()]
 
-    def upsert(self) -> None:
+    def send_upsert(self) -> None:
+        """Sends the chunk's upsert and returns at once; collect() waits for it."""
+        if self._pipeline is not None:
+            raise RuntimeError("the previous upsert was not collected")
+        self._pipeline = self.conn.pipeline()
+        self._pipeline.__enter__()
+        self._cursor = self.conn.cursor()
+        self._cursor.execute(self._upsert_sql, self._upsert_params)
+
+    def collect(self) -> list[Conflict]:
+        """Waits for the upsert in flight (if any); returns the registry conflicts it found."""
+        if self._pipeline is None:
+            return []
+        pipeline, cursor, self._pipeline = self._pipeline, self._cursor, None
+        pipeline.__exit__(None, None, None)
+        created, total, memberships, conflicts = cursor.fetchone()
+        cursor.close()
+        self.counts.created += created
+        self.counts.updated += total - created
+        self.counts.memberships += memberships
+        return [Conflict(*c) for c in conflicts]
+
+    def abandon(self) -> None:
+        """Leaves pipeline mode after an error so the transaction can be rolled back."""
+        if self._pipeline is not None:
+            pipeline, self._pipeline = self._pipeline, None
+            try:
+                pipeline.__exit__(None, None, None)
+            except Exception:  # the caller is already handling the error that brought us here
+                log.debug("pipeline exit after an error", exc_info=True)
+
+    def upsert(self) -> list[Conflict]:
+        self.send_upsert()
+        return self.collect()
+
+    def _build_upsert(self) -> tuple[str, dict]:
         cols = ", ".join(PERSON_COLUMNS)
         sets = [f"{c} = EXCLUDED.{c}" for c in _ALWAYS]
         sets += [f"{c} = CASE WHEN EXCLUDED.{h} <> '' THEN EXCLUDED.{c} ELSE p.{c} END"
@@ -138,21 +190,27 @@ class PostgresWriter:
                 SELECT up.id, %(union)s, %(active)s, s.joined_on, NULL,
                        %(prefix)s || lpad(up.id::text, 10, '0'), 'import', %(now)s
                 FROM up JOIN {self.table} s ON s.id_number_hash = up.id_number_hash
-                WHERE NOT EXISTS (SELECT 1 FROM members_membership m
-                                  WHERE m.person_id = up.id AND m.status = %(active)s)
+                WHERE up.inserted OR NOT EXISTS (SELECT 1 FROM members_membership m
+                                                 WHERE m.person_id = up.id AND m.status = %(active)s)
                 RETURNING 1
+            ), conflict AS (
+                -- People already active in another union: the import will be rolled back and
+                -- these rows reported (会员关系转接 is the way to move them).
+                SELECT s.row_no, s.id_number_mask, u.id AS union_id, u.name, u.path
+                FROM up JOIN {self.table} s ON s.id_number_hash = up.id_number_hash
+                JOIN members_membership m ON m.person_id = up.id AND m.status = %(active)s
+                                         AND m.union_id <> %(union)s
+                JOIN orgs_unionnode u ON u.id = m.union_id
+                WHERE NOT up.inserted
             )
             SELECT (SELECT count(*) FROM up WHERE inserted), (SELECT count(*) FROM up),
-                   (SELECT count(*) FROM mem)
+                   (SELECT count(*) FROM mem),
+                   (SELECT coalesce(json_agg(json_build_array(row_no, id_number_mask, union_id, name, path)),
+                                    '[]'::json) FROM conflict)
         """
         params = {"now": self.now, "union": self.union.pk, "active": MembershipStatus.ACTIVE,
                   "prefix": card_no_prefix(self.union)}
-        with self.conn.cursor() as cur:
-            cur.execute(sql, params)
-            created, total, memberships = cur.fetchone()
-        self.counts.created += created
-        self.counts.updated += total - created
-        self.counts.memberships += memberships
+        return sql, params
 
 
 class OrmWriter:
@@ -173,6 +231,9 @@ class OrmWriter:
 
     def close(self) -> None:
         pass
+
+    def prepare(self, records: list[tuple]) -> list[tuple]:
+        return records  # the ORM encrypts on save
 
     def stage(self, records: list[tuple]) -> None:
         self._staged = records
