@@ -196,6 +196,25 @@ def test_other_console_pages_have_no_chinese_ui_text_in_english(client, cast, pa
     assert _untranslated(resp.content.decode(), _cast_data(cast)) == []
 
 
+def test_words_with_two_meanings_in_english_get_the_right_one(client, cast):
+    from django.core.paginator import Paginator
+    from django.template import RequestContext, Template
+    from django.test import RequestFactory
+    from django.utils import translation
+
+    client.force_login(cast.city_admin)
+    _switch_to_english(client)
+    html = client.get(reverse("members:detail", args=[cast.member.person_id])).content.decode()
+    # 退会 is the action on the button and the status in the history.
+    assert f'href="{reverse("members:withdraw", args=[cast.member.person_id])}">Withdraw</a>' in html
+    with translation.override("en"):
+        request = RequestFactory().get("/members/", {"page": 3})
+        pager = Template('{% include "partials/pagination.html" %}').render(
+            RequestContext(request, {"page_obj": Paginator(list(range(500)), 50).get_page(3)}))
+    # 首页 is "Home" in the nav and "First" (page) in the pager.
+    assert ">First</a>" in pager and "Home" not in pager and "page 3 of 10" in pager
+
+
 def test_membership_statuses_and_union_levels_in_english(client, cast):
     from django.utils import translation
 
