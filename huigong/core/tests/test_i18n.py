@@ -27,6 +27,7 @@ PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%%")
 
 # --- a tiny .po reader (no polib in the project) ---------------------------------------------------
 
+
 def parse_po(path: Path) -> list[dict]:
     """Entries as dicts: ctxt, id, plural, strs ({-1: msgstr} or {0: .., 1: ..}), flags; header dropped,
     obsolete (#~) entries ignored."""
@@ -74,6 +75,7 @@ def _key(e: dict) -> tuple[str | None, str]:
 
 # --- visible text of a page ------------------------------------------------------------------------
 
+
 class _Text(HTMLParser):
     """Text a person sees or hears (screen readers): character data outside script/style, plus the
     title, placeholder, aria-label and alt attributes."""
@@ -107,7 +109,7 @@ def visible_text(html: str) -> list[str]:
 
 def _section(html: str, start: str, end: str) -> str:
     i = html.index(start)
-    return html[i:html.index(end, i)]
+    return html[i : html.index(end, i)]
 
 
 def _untranslated(html: str, data: set[str]) -> list[str]:
@@ -126,7 +128,8 @@ def _cast_data(cast) -> set[str]:
     from huigong.orgs.models import Enterprise, UnionNode
 
     data = set(UnionNode.objects.values_list("name", flat=True))
-    data |= {f"（{code}）" for code in UnionNode.objects.values_list("code", flat=True)}  # pickers: name（code）
+    # Union pickers label each option "name（code）".
+    data |= {f"（{code}）" for code in UnionNode.objects.values_list("code", flat=True)}
     data |= set(Enterprise.objects.values_list("name", flat=True))
     data |= set(Enterprise.objects.values_list("industry", flat=True))
     data |= set(Person.objects.values_list("name", flat=True))
@@ -142,6 +145,7 @@ def _switch_to_english(client) -> None:
 
 
 # --- pages -----------------------------------------------------------------------------------------
+
 
 def test_default_language_renders_chinese(client, cast):
     client.force_login(cast.city_admin)
@@ -161,19 +165,30 @@ def test_login_page_in_english(client, db):
     assert _untranslated(html, {"简体中文"}) == []
 
 
-@pytest.mark.parametrize("url_name,labels", [
-    ("console:home", ["Active members", "Joined this month", "Unions below", "Recent changes"]),
-    ("members:list", ["Name, pinyin, initials, ID number or phone", "More filters", "Employment form"]),
-    ("orgs:tree", ["Find a union (name or code)", "Level", "Code"]),
-])
+@pytest.mark.parametrize(
+    "url_name,labels",
+    [
+        ("console:home", ["Active members", "Joined this month", "Unions below", "Recent changes"]),
+        ("members:list", ["Name, pinyin, initials, ID number or phone", "More filters", "Employment form"]),
+        ("orgs:tree", ["Find a union (name or code)", "Level", "Code"]),
+    ],
+)
 def test_console_pages_in_english(client, cast, url_name, labels):
     client.force_login(cast.city_admin)
     _switch_to_english(client)
     html = client.get(reverse(url_name)).content.decode()
     assert '<html lang="en">' in html
     nav = _section(html, '<nav class="nav"', "</nav>")
-    for label in ("Home", "Union tree", "Members", "Employers", "Service sites", "Audit log", "Accounts",
-                  "API tokens"):
+    for label in (
+        "Home",
+        "Union tree",
+        "Members",
+        "Employers",
+        "Service sites",
+        "Audit log",
+        "Accounts",
+        "API tokens",
+    ):
         assert f"<span>{label}</span>" in nav
     assert not CJK.search("".join(visible_text(nav)))
     assert "Sign out" in html and "Admin" in html  # top bar: sign-out button, role badge
@@ -182,13 +197,28 @@ def test_console_pages_in_english(client, cast, url_name, labels):
     assert _untranslated(html, _cast_data(cast)) == []
 
 
-@pytest.mark.parametrize("page", ["orgs:enterprise_list", "orgs:site_list", "console:audit", "console:audit_access",
-                                  "accounts:staff_list", "accounts:tokens", "accounts:profile",
-                                  "accounts:password_change", "member_detail", "node_detail", "enterprise_detail"])
+@pytest.mark.parametrize(
+    "page",
+    [
+        "orgs:enterprise_list",
+        "orgs:site_list",
+        "console:audit",
+        "console:audit_access",
+        "accounts:staff_list",
+        "accounts:tokens",
+        "accounts:profile",
+        "accounts:password_change",
+        "member_detail",
+        "node_detail",
+        "enterprise_detail",
+    ],
+)
 def test_other_console_pages_have_no_chinese_ui_text_in_english(client, cast, page):
-    args = {"member_detail": ("members:detail", [cast.member.person_id]),
-            "node_detail": ("orgs:node_detail", [cast.xihu.pk]),
-            "enterprise_detail": ("orgs:enterprise_detail", [cast.platform.pk])}.get(page, (page, []))
+    args = {
+        "member_detail": ("members:detail", [cast.member.person_id]),
+        "node_detail": ("orgs:node_detail", [cast.xihu.pk]),
+        "enterprise_detail": ("orgs:enterprise_detail", [cast.platform.pk]),
+    }.get(page, (page, []))
     client.force_login(cast.city_admin)
     _switch_to_english(client)
     resp = client.get(reverse(args[0], args=args[1]))
@@ -210,7 +240,8 @@ def test_words_with_two_meanings_in_english_get_the_right_one(client, cast):
     with translation.override("en"):
         request = RequestFactory().get("/members/", {"page": 3})
         pager = Template('{% include "partials/pagination.html" %}').render(
-            RequestContext(request, {"page_obj": Paginator(list(range(500)), 50).get_page(3)}))
+            RequestContext(request, {"page_obj": Paginator(list(range(500)), 50).get_page(3)})
+        )
     # 首页 is "Home" in the nav and "First" (page) in the pager.
     assert ">First</a>" in pager and "Home" not in pager and "page 3 of 10" in pager
 
@@ -231,6 +262,7 @@ def test_membership_statuses_and_union_levels_in_english(client, cast):
 
 # --- the catalogue ---------------------------------------------------------------------------------
 
+
 def test_catalogue_is_fully_translated_with_the_same_placeholders():
     entries = parse_po(PO)
     assert len(entries) > 300
@@ -246,8 +278,8 @@ def test_catalogue_is_fully_translated_with_the_same_placeholders():
         for s in e["strs"].values():
             if sorted(PLACEHOLDER.findall(s)) != want:
                 problems.append(("placeholders", e["id"], s))
-        if any(CJK.search(s) for s in e["strs"].values()) and not any(
-                x in e["id"] for x in ("张三", "骑手")):  # search hints keep their Chinese example
+        keeps_example = any(x in e["id"] for x in ("张三", "骑手"))  # search hints show a Chinese example
+        if any(CJK.search(s) for s in e["strs"].values()) and not keeps_example:
             problems.append(("Chinese in the English text", e["id"]))
     assert problems == []
 
