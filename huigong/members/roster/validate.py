@@ -250,8 +250,8 @@ class RowValidator:
                 cells = list(cells) + [""] * (width - len(cells))
             # Blank rows are skipped; so is the template's example row.
             name_raw = cells[c_name]
-            if (name_raw == "" or name_raw is None) and \
-                    all(c == "" or c is None or (type(c) is str and not c.strip()) for c in cells):
+            if (name_raw is None or (type(name_raw) is str and not name_raw.strip())) and \
+                    all(c is None or (type(c) is str and not c.strip()) for c in cells):
                 continue
             if type(name_raw) is str and name_raw.strip().startswith(EXAMPLE_PREFIX):
                 continue
