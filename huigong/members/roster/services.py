@@ -271,7 +271,8 @@ def _row_estimate(sheet, info: FileInfo) -> int:
     return max(sheet.height or 0, info.estimated_rows or 0) if info.kind == "xlsx" else info.estimated_rows
 
 
-def _chunks(rows_iter, size: int = CHUNK_ROWS):
+def _chunks(rows_iter, size: int | None = None):
+    size = size or CHUNK_ROWS
     chunk = []
     for item in rows_iter:
         chunk.append(item)
