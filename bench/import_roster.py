@@ -35,9 +35,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (  # noqa: E402
-    Timer, child_env, database_url, django_setup, drop_database, emit, machine, median, peak_rss_mb,
-    recreate_database, run_child,
+from bench.common import (
+    Timer,
+    child_env,
+    database_url,
+    django_setup,
+    drop_database,
+    emit,
+    machine,
+    median,
+    peak_rss_mb,
+    recreate_database,
+    run_child,
 )
 
 HEADERS = ["姓名", "身份证号", "性别", "出生日期", "民族", "手机号", "学历", "政治面貌", "用工形式", "用人单位",
@@ -111,8 +120,7 @@ def write_roster(path: str, rows: int, seed: int = 2026) -> None:
         else:
             form, emp, code, plat = "快递员", "", "", choice(platforms[:2])[1]
         joined = dt.date(2015, 1, 1) + dt.timedelta(days=randint(0, 3600))
-        if joined < birth + dt.timedelta(days=6570):
-            joined = birth + dt.timedelta(days=6570)
+        joined = max(joined, birth + dt.timedelta(days=6570))
         fmt = joined_formats[i % 3]
         start = dt.datetime(2018, 1, 1) + dt.timedelta(days=randint(0, 2000))
         ws.write_row(i, 0, [

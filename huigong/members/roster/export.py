@@ -39,15 +39,17 @@ def _labels(enum) -> dict[str, str]:
 
 
 def members_export_xlsx(*, actor, node: UnionNode | None = None, q: str = "", employment_form: str = "",
-                        full_pii: bool = False) -> ExportFile:
-    """Active members in the actor's subtree (or node's, inside it) with the member list's filters.
+                        full_pii: bool = False, enterprise_id: int | None = None,
+                        status: str = MembershipStatus.ACTIVE) -> ExportFile:
+    """Members in the actor's subtree (or node's, inside it) with the member list's filters.
     Masked ID/phone/bank values unless full_pii, which needs the PII capability and leaves one
     access-log row for the whole file."""
     require(actor, Cap.EXPORT)
     if full_pii:
         require(actor, Cap.PII_FULL)
     scope_node = node or staff_of(actor).node
-    qs = member_list_for_actor(actor, q=q, node=node, employment_form=employment_form)
+    qs = member_list_for_actor(actor, q=q, node=node, employment_form=employment_form, enterprise_id=enterprise_id,
+                               status=status)
     pii = ("person__id_number", "person__phone", "person__bank_account") if full_pii else \
         ("person__id_number_mask", "person__phone_mask", "person__bank_account_mask")
     fields = ("union__name", "person__name", pii[0], "person__gender", "person__birth_date", "person__ethnicity",
@@ -89,7 +91,9 @@ def members_export_xlsx(*, actor, node: UnionNode | None = None, q: str = "", em
     with transaction.atomic():
         audit(actor=actor, verb="members.export", object_type="orgs.unionnode", object_id=str(scope_node.pk),
               object_repr=scope_node.name, node_path=scope_node.path,
-              new={"rows": n, "full_pii": full_pii, "q": q, "employment_form": employment_form})
+              new={"rows": n, "full_pii": full_pii, "q": q, "employment_form": employment_form,
+                   **({"enterprise": enterprise_id} if enterprise_id else {}),
+                   **({"status": status} if status != MembershipStatus.ACTIVE else {})})
         if full_pii:
             log_access(actor=actor, object_type="members.person", object_id=f"export:{scope_node.pk}",
                        fields=["id_number", "phone", "bank_account"], purpose="名册导出 / roster export",

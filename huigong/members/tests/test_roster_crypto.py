@@ -4,7 +4,8 @@ rules produce: tokens the field decrypts, the same blind index, the same ID-numb
 import datetime as dt
 import random
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from huigong.core import idnumber
 from huigong.core.crypto import blind_index

@@ -11,7 +11,7 @@ from huigong.core.crypto import blind_index
 from huigong.members.models import ImportStatus, Person
 from huigong.members.roster import roster_import_start
 from huigong.members.roster.testing import LABELS, person_row, roster_csv, roster_xlsx, upload
-from huigong.members.roster.validate import R, Lookups, RowValidator
+from huigong.members.roster.validate import Lookups, R, RowValidator
 from huigong.orgs.models import EnterpriseKind
 from huigong.testing import make_enterprise
 
