@@ -208,6 +208,7 @@ def test_console_pages_in_english(client, cast, url_name, labels):
         "accounts:tokens",
         "accounts:profile",
         "accounts:password_change",
+        "members:import_list",
         "member_detail",
         "node_detail",
         "enterprise_detail",
@@ -320,3 +321,18 @@ def test_catalogue_matches_the_strings_in_the_code(tmp_path, monkeypatch, settin
     fresh = parse_po(copy)
     assert {_key(e) for e in fresh} - committed == set(), "new strings: run makemessages and translate them"
     assert committed - {_key(e) for e in fresh} == set(), "stale strings: run makemessages"
+
+
+def test_import_template_stays_chinese_on_an_english_page(client, cast):
+    """The roster importer reads Chinese labels, so the template an English page hands out must offer
+    the Chinese ones or its own rows would be refused."""
+    import io
+    import zipfile
+
+    client.force_login(cast.city_admin)
+    _switch_to_english(client)
+    resp = client.get(reverse("members:import_template"))
+    assert resp.status_code == 200
+    sheet = zipfile.ZipFile(io.BytesIO(b"".join(resp))).read("xl/worksheets/sheet1.xml").decode()
+    assert "劳动合同" in sheet and "网约配送员/外卖骑手" in sheet
+    assert "Employment contract" not in sheet

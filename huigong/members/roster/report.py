@@ -7,6 +7,7 @@ import io
 import tempfile
 
 import xlsxwriter
+from django.utils import translation
 
 from huigong.members.models import EmploymentForm
 
@@ -75,10 +76,12 @@ def template_xlsx() -> bytes:
     head_opt = wb.add_format({"bold": True, "bg_color": "#F2F4F7", "border": 1, "num_format": "@"})
     example = wb.add_format({"font_color": "#8A8F98", "italic": True, "num_format": "@"})
     date_keys = {"birth_date", "joined_on", "contract_start", "contract_end"}
-    lists = {
-        "gender": [k for k in GENDERS if len(k) == 1 and not k.isascii()],
-        "employment_form": [str(label) for label in EmploymentForm.labels],
-    }
+    # Chinese labels whatever the page language: the importer reads Chinese, so the file imports back.
+    with translation.override("zh-hans"):
+        lists = {
+            "gender": [k for k in GENDERS if len(k) == 1 and not k.isascii()],
+            "employment_form": [str(label) for label in EmploymentForm.labels],
+        }
     for pos, col in enumerate(COLUMNS):
         ws.set_column(pos, pos, col.width, date if col.key in date_keys else text)
         ws.write_string(0, pos, ("*" if col.required else "") + col.label, head_req if col.required else head_opt)
