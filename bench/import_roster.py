@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import os
 import random
 import shutil
@@ -194,6 +195,16 @@ def child_ours(args) -> None:
     connection.ensure_connection()
     backend = connection.connection.info.backend_pid
     cpu0, db0 = time.process_time(), _backend_cpu(backend)
+    phases: list[str] = []
+
+    class _Phases(logging.Handler):
+        def emit(self, record):
+            if "timings" in record.getMessage():
+                phases.append(record.getMessage().split("timings: ", 1)[1])
+
+    services_log = logging.getLogger("huigong.members.roster.services")
+    services_log.addHandler(_Phases())
+    services_log.setLevel(logging.INFO)
     with Timer() as t:
         if os.environ.get("BENCH_PROFILE"):
             import cProfile
@@ -210,7 +221,7 @@ def child_ours(args) -> None:
     cpu, db_cpu = time.process_time() - cpu0, _backend_cpu(backend) - db0
     os.unlink(imp.file.path)
     emit({"seconds": t.seconds, "rows": imp.created_count, "peak_rss_mb": peak_rss_mb(),
-          "python_cpu_s": round(cpu, 2), "db_cpu_s": round(db_cpu, 2)})
+          "python_cpu_s": round(cpu, 2), "db_cpu_s": round(db_cpu, 2), "phases": phases[-1] if phases else ""})
 
 
 def _backend_cpu(pid: int) -> float:
@@ -409,6 +420,8 @@ def main() -> None:
                 print(f"  run {run} {name:5s} {r['rows']:>9,} rows {r['seconds']:8.2f} s "
                       f"{r['rows'] / r['seconds']:>10,.0f} rows/s  peak RSS {r['peak_rss_mb']:,.0f} MB{cpu}",
                       flush=True)
+                if r.get("phases"):
+                    print(f"        phases: {r['phases']}", flush=True)
         report(args, results, iie_rows)
     finally:
         if not args.keep:

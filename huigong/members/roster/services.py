@@ -241,7 +241,7 @@ def _execute(imp: RosterImport, progress: _Progress) -> None:
         runner = _run_postgres if connection.vendor == "postgresql" else _run_orm
         timings.lap("prepare")
         runner(imp, validator, rows, progress, total, timings)
-        timings.lap("finish")
+        timings.lap("pipeline")
     finally:
         if cleanup:
             os.unlink(cleanup)
