@@ -6,7 +6,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.utils import translation
+
 from huigong.members.models import Education, EmploymentForm, PoliticalStatus
+
+
+def _zh_labels(enum) -> list[str]:
+    """The choices' labels in Chinese whatever language is active when this module is first imported
+    (possibly inside an English request): rosters are written in Chinese."""
+    with translation.override("zh-hans"):
+        return [str(label) for label in enum.labels]
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +40,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("ethnicity", "民族", False, "选填，如 汉族、回族", "汉族", width=8),
     Column("phone", "手机号", False, "选填，11位手机号码", "13800138000", ("手机号码", "手机", "联系电话", "联系方式"),
            width=13),
-    Column("education", "学历", False, "选填：" + "、".join(str(label) for label in Education.labels), "本科",
+    Column("education", "学历", False, "选填：" + "、".join(_zh_labels(Education)), "本科",
            ("文化程度", "最高学历"), width=10),
-    Column("political_status", "政治面貌", False, "选填：" + "、".join(str(lb) for lb in PoliticalStatus.labels),
+    Column("political_status", "政治面貌", False, "选填：" + "、".join(_zh_labels(PoliticalStatus)),
            "群众", width=10),
-    Column("employment_form", "用工形式", True, "必填：" + "、".join(str(lb) for lb in EmploymentForm.labels),
+    Column("employment_form", "用工形式", True, "必填：" + "、".join(_zh_labels(EmploymentForm)),
            "劳动合同", ("用工方式", "就业形态", "就业形式"), width=12),
     Column("employer", "用人单位", False, "选填，单位全称；须是本级及下级工会已登记的单位。已填统一社会信用代码时以代码为准",
            "杭州某科技有限公司", ("工作单位", "单位名称", "所在单位"), width=20),
@@ -79,9 +89,9 @@ def match_header(raw) -> str | None:
 
 def _choices(enum, extra: dict[str, str]) -> dict[str, str]:
     out = {}
-    for value, label in zip(enum.values, enum.labels):
+    for value, label in zip(enum.values, _zh_labels(enum)):
         out[value] = value
-        out[str(label)] = value
+        out[label] = value
     out.update(extra)
     return out
 

@@ -232,3 +232,16 @@ def test_a_column_given_twice_rejects_the_file(cast):
 def test_no_header_row_rejects_the_file(cast):
     imp = _start(cast, roster_csv([{"a": "1"}], ["a", "b"]), name="r.csv")
     assert imp.status == ImportStatus.REJECTED and "找不到表头" in imp.message
+
+
+def test_labels_are_chinese_even_if_first_loaded_in_an_english_request():
+    import importlib
+
+    from django.utils import translation
+
+    from huigong.members.roster import columns
+
+    with translation.override("en"):
+        fresh = importlib.reload(columns)
+    assert fresh.EMPLOYMENT_FORMS["劳动合同"] == "contract" and fresh.EDUCATIONS["本科"] == "bachelor"
+    assert "Employment contract" not in fresh.EMPLOYMENT_FORMS and "劳动合同" in fresh.BY_KEY["employment_form"].note
