@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -16,8 +15,5 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("huigong.core.urls")),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# MEDIA_ROOT is never served: uploaded rosters and error reports hold personal data and are
+# only handed out by views that check the actor's scope.

@@ -50,3 +50,16 @@ def mask_name(name: str) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_query(q: str) -> str:
+    """A search string as it may be kept in an audit row: full ID numbers and phones masked."""
+    from huigong.core import idnumber, phone as phone_rules
+
+    q = (q or "").strip()
+    norm = idnumber.normalize(q)
+    if len(norm) == 18 and norm[:17].isdigit():
+        return idnumber.mask(norm)
+    if phone_rules.is_valid(phone_rules.normalize(q)):
+        return mask_phone(phone_rules.normalize(q))
+    return q

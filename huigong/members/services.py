@@ -16,7 +16,8 @@ from huigong.orgs.models import Enterprise, EnterpriseKind, UnionNode
 from .models import EmploymentForm, Membership, MembershipStatus, MembershipTransfer, Person
 from .selectors import current_membership, person_find_by_id_number
 
-PERSON_FIELDS = ["name", "id_number_mask", "gender", "birth_date", "phone_mask", "ethnicity", "education",
+# No birth_date: beside id_number_mask in an audit row it would rebuild the full ID number.
+PERSON_FIELDS = ["name", "id_number_mask", "gender", "phone_mask", "ethnicity", "education",
                  "employment_form", "employer", "platform", "job_title", "bank_name", "bank_account_mask"]
 
 

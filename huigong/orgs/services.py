@@ -3,7 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 
 from huigong.accounts.models import Cap
 from huigong.core import uscc
@@ -35,10 +35,24 @@ def _clean_node(code: str, name: str, level: str, region_code: str, *, exclude_p
         raise ValidationError(errors)
 
 
+def _lock_tree() -> None:
+    """Serialises structural tree writes. Materialised paths of siblings are computed from what a
+    transaction reads, so two concurrent moves/creates could otherwise interleave and corrupt the
+    tree; a transaction-level advisory lock on PostgreSQL (SQLite already writes one at a time)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [TREE_LOCK_KEY])
+
+
+TREE_LOCK_KEY = 0x48554947  # "HUIG"
+
+
 @transaction.atomic
 def node_create(*, actor, parent: UnionNode, code: str, name: str, level: str, region_code: str = "",
                 address: str = "", contact_name: str = "", contact_phone: str = "") -> UnionNode:
     require(actor, Cap.ORG_WRITE)
+    _lock_tree()
+    parent = UnionNode.objects.get(pk=parent.pk)
     ensure_path_in_scope(actor, parent.path)
     _clean_node(code, name, level, region_code)
     parent = UnionNode.objects.get(pk=parent.pk)  # treebeard needs a fresh numchild
@@ -79,6 +93,10 @@ def node_move(*, actor, node: UnionNode, new_parent: UnionNode) -> UnionNode:
     """Moves node and its whole subtree under new_parent. Both ends must be inside the actor's
     subtree, and the actor cannot move the node it acts for."""
     staff = require(actor, Cap.ORG_WRITE)
+    _lock_tree()
+    # Re-read under the lock: a concurrent move may have changed both paths since the caller read them.
+    node = UnionNode.objects.get(pk=node.pk)
+    new_parent = UnionNode.objects.get(pk=new_parent.pk)
     ensure_path_in_scope(actor, node.path)
     ensure_path_in_scope(actor, new_parent.path)
     if node.pk == staff.node_id or node.depth == 1:

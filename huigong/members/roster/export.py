@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 
 from huigong.accounts.models import Cap
 from huigong.core.audit import audit, log_access
+from huigong.core.crypto import mask_query
 from huigong.core.scope import require, staff_of
 from huigong.members.models import Education, EmploymentForm, Gender, MembershipStatus, PoliticalStatus
 from huigong.members.selectors import member_list_for_actor
@@ -61,7 +62,10 @@ def members_export_xlsx(*, actor, node: UnionNode | None = None, q: str = "", em
     with translation.override("zh-hans"):
         maps = {3: _labels(Gender), 7: _labels(Education), 8: _labels(PoliticalStatus),
                 9: _labels(EmploymentForm), 21: _labels(MembershipStatus)}
-    dates = {4, 15, 16, 17}
+    # The masked ID keeps region and last four; with the birth date beside it the whole number
+    # could be rebuilt, so a masked export leaves the birth date out.
+    dates = {4, 15, 16, 17} if full_pii else {15, 16, 17}
+    skip_cols = frozenset() if full_pii else frozenset({4})
     out = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who closes it
     wb = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                    "strings_to_numbers": False, "tmpdir": tempfile.gettempdir()})
@@ -78,7 +82,7 @@ def members_export_xlsx(*, actor, node: UnionNode | None = None, q: str = "", em
     for values in qs.values_list(*fields).iterator(chunk_size=CHUNK):
         n += 1
         for col, v in enumerate(values):
-            if v is None or v == "":
+            if v is None or v == "" or col in skip_cols:
                 continue
             if col in dates:
                 write_datetime(n, col, v, date_fmt)
@@ -91,7 +95,7 @@ def members_export_xlsx(*, actor, node: UnionNode | None = None, q: str = "", em
     with transaction.atomic():
         audit(actor=actor, verb="members.export", object_type="orgs.unionnode", object_id=str(scope_node.pk),
               object_repr=scope_node.name, node_path=scope_node.path,
-              new={"rows": n, "full_pii": full_pii, "q": q, "employment_form": employment_form,
+              new={"rows": n, "full_pii": full_pii, "q": mask_query(q), "employment_form": employment_form,
                    **({"enterprise": enterprise_id} if enterprise_id else {}),
                    **({"status": status} if status != MembershipStatus.ACTIVE else {})})
         if full_pii:

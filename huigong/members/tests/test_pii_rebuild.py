@@ -1,0 +1,68 @@
+"""The masked ID number keeps region and last four; the eight hidden digits are the birth date.
+No masked surface may put the full birth date beside it, or the full number is rebuilt without an
+access-log row."""
+
+import io
+import threading
+
+import pytest
+from django.db import close_old_connections
+from django.test import Client
+from python_calamine import CalamineWorkbook
+
+from huigong.core.models import AuditEvent
+from huigong.members.roster import members_export_xlsx
+from huigong.members.services import person_update
+from huigong.orgs.models import UnionNode
+from huigong.orgs.services import node_create, node_move
+
+
+def test_masked_export_has_no_birth_date(cast):
+    export = members_export_xlsx(actor=cast.leader)
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(export.file.read())).get_sheet_by_index(0).to_python()
+    col = rows[0].index("出生日期")
+    assert len(rows) > 1 and all(r[col] in ("", None) for r in rows[1:])
+    full = members_export_xlsx(actor=cast.district_staff, full_pii=True)
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(full.file.read())).get_sheet_by_index(0).to_python()
+    assert all(r[col] not in ("", None) for r in rows[1:])
+
+
+def test_audit_rows_never_carry_birth_date_or_full_search(cast):
+    person_update(actor=cast.city_admin, person=cast.member.person, job_title="组长")
+    members_export_xlsx(actor=cast.city_admin, q=cast.member.person.id_number)
+    for ev in AuditEvent.objects.all():
+        text = f"{ev.old} {ev.new}"
+        assert "birth_date" not in text
+        assert cast.member.person.id_number not in text
+
+
+def test_uploaded_files_are_not_served_from_media(cast, settings):
+    settings.DEBUG = True
+    assert Client().get("/media/imports/2026/11/roster.csv").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_crossed_concurrent_moves_keep_the_tree_sound(on_postgres):
+    from huigong.testing import Cast
+
+    cast = Cast().build()
+    a = node_create(actor=cast.city_admin, parent=cast.xihu, code="RACE-A", name="甲", level="grassroots")
+    b = node_create(actor=cast.city_admin, parent=cast.xihu, code="RACE-B", name="乙", level="grassroots")
+    results = []
+
+    def move(node, target):
+        try:
+            node_move(actor=cast.city_admin, node=node, new_parent=target)
+            results.append("ok")
+        except Exception as e:  # the loser is refused (moving under its own descendant)
+            results.append(type(e).__name__)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=move, args=(a, b)), threading.Thread(target=move, args=(b, a))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["ValidationError", "ok"]
+    assert UnionNode.find_problems() == ([], [], [], [], [])
