@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
@@ -228,6 +229,7 @@ def staff_reset_password(request: HttpRequest, staff_id: int) -> HttpResponse:
 
 # --- API tokens (own) -----------------------------------------------------------------------------
 
+@never_cache
 @login_required
 def tokens(request: HttpRequest) -> HttpResponse:
     staff_of(request.user)

@@ -98,18 +98,27 @@ def member_register(*, actor, union: UnionNode, name: str, id_number: str, phone
                 f"该身份证号已是{where}的会员，请办理会员关系转接 / this person is already a member; "
                 f"use a membership transfer"]})
         person = existing
-        before = snapshot(person, PERSON_FIELDS)
-        for k, v in data.items():
-            setattr(person, k, v)
-        person.employment_form, person.employer, person.platform = employment_form, employer, platform
-        person.save()
-        old, new = diff(before, snapshot(person, PERSON_FIELDS))
-        if new:
-            audit(actor=actor, verb="person.update", obj=person, node_path=union.path, old=old, new=new)
+        last = current_membership(person)
+        # A person who left a union in another subtree keeps the record that union kept: someone
+        # re-registering them here must not rewrite their name, phone or bank account.
+        if last is None or path_in_scope(actor, last.union.path):
+            before = snapshot(person, PERSON_FIELDS)
+            for k, v in data.items():
+                setattr(person, k, v)
+            person.employment_form, person.employer, person.platform = employment_form, employer, platform
+            person.save()
+            old, new = diff(before, snapshot(person, PERSON_FIELDS))
+            if new:
+                audit(actor=actor, verb="person.update", obj=person, node_path=union.path, old=old, new=new)
     else:
-        person = Person.objects.create(**data, employment_form=employment_form, employer=employer,
-                                       platform=platform, ethnicity=ethnicity, education=education,
-                                       job_title=job_title, bank_name=bank_name)
+        try:
+            with transaction.atomic():
+                person = Person.objects.create(**data, employment_form=employment_form, employer=employer,
+                                               platform=platform, ethnicity=ethnicity, education=education,
+                                               job_title=job_title, bank_name=bank_name)
+        except IntegrityError:  # registered by a concurrent request between the lookup and the insert
+            raise ValidationError({"id_number": [
+                "该身份证号刚刚已被登记，请刷新后重试 / this ID number was just registered; reload and retry"]}) from None
         audit(actor=actor, verb="person.create", obj=person, node_path=union.path,
               new=snapshot(person, PERSON_FIELDS))
     try:

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from huigong.accounts.models import Cap
@@ -76,6 +77,7 @@ def member_detail(request, pk: int):
 
 @login_required
 @require_POST
+@never_cache
 def member_reveal(request, pk: int, field: str):
     """One full value for an htmx swap. The access row is written by person_reveal."""
     if field not in selectors.PII_FIELDS:

@@ -66,3 +66,27 @@ def test_crossed_concurrent_moves_keep_the_tree_sound(on_postgres):
         t.join()
     assert sorted(results) == ["ValidationError", "ok"]
     assert UnionNode.find_problems() == ([], [], [], [], [])
+
+
+def test_rejoin_from_another_subtree_does_not_rewrite_the_person(cast):
+    from huigong.members.models import Person
+    from huigong.members.services import member_register, membership_withdraw
+
+    person = cast.qd_member.person
+    membership_withdraw(actor=cast.outsider, person=person, reason="本人申请")
+    m = member_register(actor=cast.city_admin, union=cast.tech, name="冒名", id_number=person.id_number,
+                        phone="13900002222", bank_account="6222020200112233445")
+    kept = Person.objects.get(pk=person.pk)
+    assert m.person_id == person.pk
+    assert (kept.name, kept.phone, kept.bank_account) == ("赵青岛", person.phone, None)
+
+
+def test_lockout_counts_failures_per_username_across_addresses(cast, settings):
+    from django.test import Client
+
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        Client(REMOTE_ADDR=f"10.0.0.{i + 1}").post("/accounts/login/", {"username": "city_admin",
+                                                                        "password": "wrong-password"})
+    resp = Client(REMOTE_ADDR="10.0.0.99").post("/accounts/login/", {"username": "city_admin",
+                                                                     "password": "pw-Test-12345"})
+    assert resp.status_code in (403, 429) or "锁定" in resp.content.decode()
