@@ -46,6 +46,14 @@ def actor_label(actor) -> str:
     return getattr(actor, "username", str(actor))
 
 
+def _node_id(node_path: str) -> int | None:
+    if not node_path:
+        return None
+    from huigong.orgs.models import UnionNode
+
+    return UnionNode.objects.filter(path=node_path).values_list("pk", flat=True).first()
+
+
 def audit(*, actor, verb: str, obj: models.Model | None = None, object_type: str = "",
           object_id: str = "", object_repr: str = "", node_path: str = "",
           old: dict | None = None, new: dict | None = None) -> AuditEvent:
@@ -61,6 +69,7 @@ def audit(*, actor, verb: str, obj: models.Model | None = None, object_type: str
         object_id=object_id,
         object_repr=object_repr[:255],
         node_path=node_path,
+        node_id=_node_id(node_path),
         old=_jsonable(old) if old else None,
         new=_jsonable(new) if new else None,
         ip=current_ip(),
@@ -77,6 +86,7 @@ def log_access(*, actor, object_type: str, object_id: str, fields: list[str], pu
         fields=",".join(fields),
         purpose=purpose[:255],
         node_path=node_path,
+        node_id=_node_id(node_path),
         row_count=row_count,
         ip=current_ip(),
     )

@@ -17,6 +17,10 @@ class AuditEvent(models.Model):
     object_repr = models.CharField(_("对象"), max_length=255, blank=True)
     # Path of the union-tree node the object belongs to: staff see events of their subtree only.
     node_path = models.CharField(max_length=255, blank=True, db_index=True)
+    # The node itself: scoping follows it through subtree moves (a path string goes stale on a move
+    # and treebeard hands the old path to the next new sibling). No DB constraint: audit outlives nodes.
+    node = models.ForeignKey("orgs.UnionNode", null=True, blank=True, on_delete=models.DO_NOTHING,
+                             db_constraint=False, related_name="+")
     old = models.JSONField(_("修改前"), null=True, blank=True)
     new = models.JSONField(_("修改后"), null=True, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
@@ -42,6 +46,8 @@ class AccessLog(models.Model):
     fields = models.CharField(_("字段"), max_length=255)
     purpose = models.CharField(_("用途"), max_length=255, blank=True)
     node_path = models.CharField(max_length=255, blank=True, db_index=True)
+    node = models.ForeignKey("orgs.UnionNode", null=True, blank=True, on_delete=models.DO_NOTHING,
+                             db_constraint=False, related_name="+")
     row_count = models.PositiveIntegerField(default=1)
     ip = models.GenericIPAddressField(null=True, blank=True)
 

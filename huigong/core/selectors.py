@@ -14,6 +14,12 @@ from .models import AccessLog, AuditEvent
 from .scope import require, staff_of
 
 
+def in_subtree(prefix: str) -> Q:
+    """Rows recorded against a node now inside the subtree; the stored path only for rows with no node
+    (events before nodes were recorded, or of a node since deleted)."""
+    return Q(node__path__startswith=prefix) | Q(node__isnull=True, node_path__startswith=prefix)
+
+
 def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
@@ -33,7 +39,7 @@ def audit_list_for_actor(actor, *, verb: str = "", object_type: str = "", object
     """Audit events recorded against the actor's subtree (node_path prefix), newest first. `verb` is a
     full verb ("person.update") or its prefix ("person")."""
     staff = require(actor, Cap.AUDIT_VIEW)
-    qs = AuditEvent.objects.filter(node_path__startswith=staff.node.path)
+    qs = AuditEvent.objects.filter(in_subtree(staff.node.path))
     verb = verb.strip()
     if verb:
         qs = qs.filter(verb=verb) if "." in verb else qs.filter(verb__startswith=f"{verb}.")
@@ -55,7 +61,7 @@ def access_log_list_for_actor(actor, *, actor_name: str = "", object_type: str =
                               ) -> QuerySet[AccessLog]:
     """Unmasked reads of personal data in the actor's subtree, newest first."""
     staff = require(actor, Cap.AUDIT_VIEW)
-    qs = AccessLog.objects.filter(node_path__startswith=staff.node.path)
+    qs = AccessLog.objects.filter(in_subtree(staff.node.path))
     if actor_name.strip():
         qs = qs.filter(actor_label=actor_name.strip())
     if object_type.strip():
@@ -68,7 +74,7 @@ def access_log_list_for_actor(actor, *, actor_name: str = "", object_type: str =
 def audit_object_types_for_actor(actor) -> list[str]:
     """Object types that occur in the subtree's trail, for the filter's choices."""
     staff = require(actor, Cap.AUDIT_VIEW)
-    return list(AuditEvent.objects.filter(node_path__startswith=staff.node.path)
+    return list(AuditEvent.objects.filter(in_subtree(staff.node.path))
                 .order_by("object_type").values_list("object_type", flat=True).distinct())
 
 

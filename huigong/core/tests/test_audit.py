@@ -60,3 +60,21 @@ def test_encrypted_columns_hold_no_plaintext(cast):
     full = type(person).objects.get(pk=person.pk)
     assert full.id_number not in raw_id and full.phone not in raw_phone
     assert raw_id.startswith("gAAAA")  # Fernet token
+
+
+def test_audit_scope_follows_a_moved_node_and_not_its_old_path(cast):
+    from huigong.core.selectors import audit_list_for_actor
+    from huigong.orgs.services import node_create, node_move
+    from huigong.testing import make_staff
+
+    binjiang = node_create(actor=cast.city_admin, parent=cast.hangzhou, code="BJ", name="滨江区总工会",
+                           level="district", region_code="330108")
+    old_tech_path = cast.tech.path
+    node_move(actor=cast.city_admin, node=cast.tech, new_parent=binjiang)
+    newcomer = node_create(actor=cast.city_admin, parent=cast.xihu, code="NEW", name="新工会", level="grassroots")
+    assert newcomer.path == old_tech_path  # treebeard reuses the freed path
+    newcomer_admin = make_staff(newcomer, "admin", "newcomer_admin")
+    binjiang_admin = make_staff(binjiang, "admin", "binjiang_admin")
+    tech_event = AuditEvent.objects.filter(verb="person.create", object_id=str(cast.member.person_id)).get()
+    assert tech_event not in audit_list_for_actor(newcomer_admin)
+    assert tech_event in audit_list_for_actor(binjiang_admin)
