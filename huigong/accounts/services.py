@@ -50,6 +50,10 @@ def generate_password() -> str:
 def _ensure_manageable(actor, staff: StaffProfile) -> StaffProfile:
     manager = require(actor, Cap.STAFF_MANAGE)
     ensure_path_in_scope(actor, staff.node.path)
+    # A peer admin at the same node is not theirs to reset or demote (account takeover); that is
+    # for an admin above.
+    if staff.node_id == manager.node_id and staff.role == "admin" and staff.user_id != getattr(actor, "pk", None):
+        raise PermissionDenied("同级管理员账号须由上级管理员管理 / a peer admin is managed by an admin above")
     return manager
 
 

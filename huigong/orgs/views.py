@@ -181,9 +181,12 @@ def node_picker(request):
     """<option>s for a union picker: the actor's subtree, or the whole tree for transfers."""
     field = request.GET.get("field", "q")
     q = request.GET.get(field, "")[:60]
+    # Outside the subtree only unions that can hold members are offered (transfer targets), so the
+    # picker is no way to browse the whole federation's structure.
+    anywhere = request.GET.get("anywhere") == "1"
     nodes = selectors.node_search_for_actor(
-        request.user, q, members_only=request.GET.get("members") == "1",
-        anywhere=request.GET.get("anywhere") == "1", limit=30)
+        request.user, q, members_only=request.GET.get("members") == "1" or anywhere,
+        anywhere=anywhere, limit=30)
     options = [(str(n.pk), node_label(n)) for n in nodes]
     return render(request, "orgs/_picker_options.html", {"options": options, "blank": request.GET.get("blank")})
 
