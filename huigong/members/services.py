@@ -28,8 +28,9 @@ def derived_person_fields(*, name: str, id_number: str, phone: str = "", bank_ac
     py, initials = pinyin.keys(name)
     out = {
         "name": name,
-        "name_pinyin": py,
-        "name_initials": initials,
+        # Column widths; only prefixes are searched, so a very long (non-Chinese) name is cut.
+        "name_pinyin": py[:120],
+        "name_initials": initials[:20],
         "id_number": info.number,
         "id_number_hash": blind_index(info.number, "id"),
         "id_number_mask": idnumber.mask(info.number),
@@ -72,6 +73,13 @@ def _clean_person(*, name: str, id_number: str, phone: str, employment_form: str
     return derived_person_fields(name=name, id_number=id_number, phone=phone, bank_account=bank_account)
 
 
+def _ensure_units_in_scope(actor, *, employer: Enterprise | None) -> None:
+    """An employer must be a unit of the actor's subtree. Platforms are not checked: a platform's
+    union is often a city-level joint union above the district that registers its riders."""
+    if employer is not None and not path_in_scope(actor, employer.union.path):
+        raise ValidationError({"employer": ["用人单位不在您的管辖范围内 / the employer is outside your part of the tree"]})
+
+
 def _ensure_member_union(union: UnionNode) -> None:
     if not union.can_hold_members:
         raise ValidationError({"union": ["该层级工会不能直接发展会员 / this level of union cannot hold members"]})
@@ -87,6 +95,7 @@ def member_register(*, actor, union: UnionNode, name: str, id_number: str, phone
     require(actor, Cap.MEMBER_WRITE)
     ensure_path_in_scope(actor, union.path)
     _ensure_member_union(union)
+    _ensure_units_in_scope(actor, employer=employer)
     data = _clean_person(name=name, id_number=id_number, phone=phone, employment_form=employment_form,
                          employer=employer, platform=platform, bank_account=bank_account)
     existing = person_find_by_id_number(data["id_number"])
@@ -151,6 +160,8 @@ def person_update(*, actor, person: Person, **changes) -> Person:
     if unknown:
         raise ValidationError({f: ["不可修改 / not editable"] for f in unknown})
     person = Person.objects.select_for_update().get(pk=person.pk)
+    if "employer" in changes and getattr(changes["employer"], "pk", None) != person.employer_id:
+        _ensure_units_in_scope(actor, employer=changes["employer"])
     before = snapshot(person, PERSON_FIELDS)
     data = _clean_person(
         name=changes.get("name", person.name), id_number=person.id_number,

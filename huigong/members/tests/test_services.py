@@ -149,3 +149,17 @@ def test_new_id_number_helper_makes_valid_numbers():
     from huigong.core import idnumber
 
     assert all(idnumber.is_valid(new_id_number()) for _ in range(50))
+
+
+def test_employer_must_be_a_unit_of_the_actors_subtree(cast):
+    with pytest.raises(ValidationError) as e:
+        make_member(cast.city_admin, cast.tech, "钱某", employer=cast.qd_enterprise)
+    assert "employer" in e.value.message_dict
+    with pytest.raises(ValidationError):
+        services.person_update(actor=cast.city_admin, person=cast.member.person, employer=cast.qd_enterprise)
+
+
+def test_a_very_long_latin_name_fits_the_search_columns(cast):
+    m = make_member(cast.city_admin, cast.tech, "Maximilian Alexander Christopher Fitzgerald")
+    p = Person.objects.get(pk=m.person_id)
+    assert len(p.name_initials) <= 20 and p.name_pinyin.startswith("maximilian")
