@@ -14,6 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
+from django.core.files.storage import FileSystemStorage
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -187,13 +188,14 @@ def roster_import_run(import_id: int) -> None:
 
 
 def _local_path(field_file):
-    try:
+    """A filesystem path calamine can open, and a temp file to delete afterwards if one was made
+    (storages without local files, e.g. object storage, are copied out first)."""
+    if isinstance(field_file.storage, FileSystemStorage):
         return field_file.path, None
-    except NotImplementedError:
-        fd, name = tempfile.mkstemp(prefix="roster-", suffix=Path(field_file.name).suffix)
-        with os.fdopen(fd, "wb") as out, field_file.open("rb") as src:
-            shutil.copyfileobj(src, out)
-        return name, name
+    fd, name = tempfile.mkstemp(prefix="roster-", suffix=Path(field_file.name).suffix)
+    with os.fdopen(fd, "wb") as out, field_file.open("rb") as src:
+        shutil.copyfileobj(src, out)
+    return name, name
 
 
 def _find_header(rows_iter, validator_factory):
