@@ -12,6 +12,13 @@ urlpatterns = [
     path("accounts/", include("huigong.accounts.urls")),
     path("org/", include("huigong.orgs.urls")),
     path("members/", include("huigong.members.urls")),
+    path("assistance/", include("huigong.assistance.urls")),
+    path("benefits/", include("huigong.benefits.urls")),
+    path("insights/", include("huigong.insights.urls")),
+    # Worker-facing pages of other apps live under /portal/ too, each app owning its own file.
+    path("portal/benefits/", include("huigong.benefits.urls_portal")),
+    path("portal/assistance/", include("huigong.assistance.urls_portal")),
+    path("portal/", include("huigong.portal.urls")),
     path("api/v1/", api.urls),
     path("", include("huigong.core.urls")),
 ]

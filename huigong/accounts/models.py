@@ -28,15 +28,19 @@ class Cap(models.TextChoices):
     AUDIT_VIEW = "audit_view", _("查看审计")
     STAFF_MANAGE = "staff_manage", _("管理账号")
     MONEY = "money", _("资金发放")
+    ASSIST = "assist", _("帮扶业务")
+    APPROVE = "approve", _("审批")
+    BENEFIT = "benefit", _("惠工服务")
 
 
 ROLE_CAPS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset({Cap.VIEW, Cap.MEMBER_WRITE, Cap.PII_FULL, Cap.IMPORT, Cap.EXPORT, Cap.ORG_WRITE,
-                           Cap.AUDIT_VIEW, Cap.STAFF_MANAGE}),
-    Role.STAFF: frozenset({Cap.VIEW, Cap.MEMBER_WRITE, Cap.PII_FULL, Cap.IMPORT, Cap.EXPORT}),
+                           Cap.AUDIT_VIEW, Cap.STAFF_MANAGE, Cap.ASSIST, Cap.APPROVE, Cap.BENEFIT}),
+    Role.STAFF: frozenset({Cap.VIEW, Cap.MEMBER_WRITE, Cap.PII_FULL, Cap.IMPORT, Cap.EXPORT, Cap.ASSIST,
+                           Cap.BENEFIT}),
     Role.VIEWER: frozenset({Cap.VIEW}),
     Role.FINANCE: frozenset({Cap.VIEW, Cap.PII_FULL, Cap.MONEY, Cap.EXPORT}),
-    Role.LEADER: frozenset({Cap.VIEW, Cap.AUDIT_VIEW, Cap.EXPORT}),
+    Role.LEADER: frozenset({Cap.VIEW, Cap.AUDIT_VIEW, Cap.EXPORT, Cap.APPROVE}),
 }
 
 

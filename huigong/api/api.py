@@ -6,9 +6,13 @@ from typing import ClassVar
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
+from huigong.assistance.api import ROUTERS as assistance_routers
+from huigong.benefits.api import ROUTERS as benefits_routers
 from huigong.core.api import router as audit_router
+from huigong.insights.api import ROUTERS as insights_routers
 from huigong.members.api import imports_router, members_router, memberships_router
 from huigong.orgs.api import enterprises_router, sites_router, unions_router
+from huigong.portal.api import ROUTERS as portal_routers
 
 from . import errors
 from .auth import StaffSessionAuth, TokenAuth
@@ -59,3 +63,7 @@ api.add_router("/members", members_router, tags=["members"])
 api.add_router("/memberships", memberships_router, tags=["memberships"])
 api.add_router("/imports", imports_router, tags=["imports"])
 api.add_router("/audit", audit_router, tags=["audit"])
+
+# Each later app lists its own routers, so adding one never edits this file.
+for _prefix, _router, _tags in [*assistance_routers, *benefits_routers, *portal_routers, *insights_routers]:
+    api.add_router(_prefix, _router, tags=_tags)

@@ -4,6 +4,7 @@ records the seeding (the rows are bulk-written, not one service call each)."""
 
 from __future__ import annotations
 
+import importlib
 import random
 import time
 from dataclasses import dataclass, field
@@ -46,10 +47,35 @@ class Report:
     transfers: int = 0
     withdrawn: int = 0
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # username, role label, node name
+    extras: list[str] = field(default_factory=list)  # one line per demo extension (see DEMO_EXTENSIONS)
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k not in ("logins", "seconds")}
+
+
+# Apps that add their scenarios to the demo world, in this order (a later one may use an earlier
+# one's data). Each module has `build(builder: Builder) -> str`, returning a one-line summary; it
+# runs inside the demo's transaction, after the tree, units, sites, people and logins exist.
+DEMO_EXTENSIONS = [
+    "huigong.portal.demo",
+    "huigong.benefits.demo",
+    "huigong.assistance.demo",
+    "huigong.insights.demo",
+]
+
+
+def run_extensions(builder) -> list[str]:
+    lines = []
+    for module_name in DEMO_EXTENSIONS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:  # a real import error inside the module
+                raise
+            continue
+        lines.append(module.build(builder))
+    return lines
 
 
 def demo_present() -> bool:
@@ -240,6 +266,8 @@ class Builder:
             self.build_sites(tree)
             self.build_people(tree, counts, platforms, employers)
             self.build_logins(tree)
+            self.tree = tree
+            self.report.extras = run_extensions(self)
             root = tree[0][1]
             audit(actor=None, verb="demo.seed", object_type="demo", object_id=root.code,
                   object_repr="演示数据 / demo world", node_path=root.path,

@@ -66,6 +66,10 @@ INSTALLED_APPS = [
     "huigong.accounts",
     "huigong.members",
     "huigong.api",
+    "huigong.assistance",
+    "huigong.benefits",
+    "huigong.portal",
+    "huigong.insights",
 ]
 
 MIDDLEWARE = [

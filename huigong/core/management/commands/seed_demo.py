@@ -46,6 +46,8 @@ class Command(BaseCommand):
             f"完成 / done in {report.seconds:.1f}s: {report.nodes} unions, {report.enterprises} units "
             f"({report.platforms} platforms), {report.sites} service sites, {report.persons:,} people, "
             f"{report.active:,} active memberships, {report.transfers} transfers, {report.withdrawn} withdrawals"))
+        for line in report.extras:
+            self.stdout.write(f"  {line}")
         self._print_logins(password, url, existing=False)
 
     def _print_logins(self, password: str, url: str, *, existing: bool) -> None:
