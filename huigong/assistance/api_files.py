@@ -1,0 +1,3 @@
+"""Routers of the files side; huigong/assistance/api.py collects them."""
+
+ROUTERS: list = []
