@@ -60,6 +60,8 @@ class BenefitProgramme(models.Model):
     quota_total = models.PositiveIntegerField(_("总名额"), null=True, blank=True)
     remaining = models.IntegerField(_("剩余名额"), null=True, blank=True)
     waitlist = models.BooleanField(_("满额后可候补"), default=False)
+    # Kept by the services so that a claim knows without a query whether to take a sub-quota slot.
+    uses_sub_quotas = models.BooleanField(default=False, editable=False)
     reimbursement_cap_fen = models.BigIntegerField(_("补贴上限（分）"), null=True, blank=True)
     status = models.CharField(_("状态"), max_length=8, choices=ProgrammeStatus.choices,
                               default=ProgrammeStatus.DRAFT)

@@ -1,0 +1,788 @@
+"""Writes of the benefits app. Every transition is one service, audited in its own transaction.
+
+Quota claims are the hot path: the claim row and its audit event are written first and the shared
+counters (the enterprise's sub-quota, then the programme's `remaining`) are decremented last with a
+conditional UPDATE, so the row lock on the one programme row is held only from that UPDATE to COMMIT.
+CHECK (remaining >= 0) and the partial UNIQUE on live claims are the backstop."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from huigong.accounts.models import Cap
+from huigong.core.audit import audit, diff, snapshot
+from huigong.core.crypto import mask_bank
+from huigong.core.money import format_yuan
+from huigong.core.scope import ensure_path_in_scope, path_in_scope, require, staff_of
+from huigong.core.uploads import check_upload
+from huigong.members.models import EmploymentForm, Membership, MembershipStatus, Person
+from huigong.orgs.models import Enterprise, ServiceSite, UnionNode
+
+from .models import (
+    BenefitClaim,
+    BenefitProgramme,
+    ClaimStatus,
+    PaymentBatch,
+    PaymentStatus,
+    ProgrammeKind,
+    ProgrammeQuota,
+    ProgrammeStatus,
+    Reimbursement,
+    ReimbursementPayment,
+    ReimbursementStatus,
+    ServiceBoard,
+    SiteProfile,
+    SiteUsage,
+    Visit,
+)
+
+log = logging.getLogger(__name__)
+
+FULL_MESSAGE = "名额已满 / all places are taken"
+RECEIPT_MAX_BYTES = 10 * 1024 * 1024
+PROGRAMME_FIELDS = ["node", "board", "kind", "title", "description", "year", "opens_at", "closes_at",
+                    "membership_status", "employment_forms", "joined_from", "joined_to", "quota_total",
+                    "waitlist", "reimbursement_cap_fen", "status"]
+
+
+class QuotaFull(ValidationError):
+    """No slot left (programme or the claimant's enterprise). A ValidationError so pages and the API
+    show it like any refusal, with the clean 名额已满 text."""
+
+    def __init__(self, message: str = FULL_MESSAGE):
+        super().__init__({"programme": [message]})
+
+
+# --- who is acting ---------------------------------------------------------------------------------
+
+
+def worker_person_id(user) -> int | None:
+    """The Person a signed-in worker account stands for (portal.WorkerAccount), or None."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        account = user.worker_account
+    except Exception:  # RelatedObjectDoesNotExist, or the portal app has no account for this user
+        return None
+    return account.person_id
+
+
+def programme_visible(actor, programme: BenefitProgramme) -> bool:
+    """Staff see a programme their subtree owns, and one owned above them whose members include theirs
+    (they then see only their subtree's claims)."""
+    root = staff_of(actor).node.path
+    return programme.node.path.startswith(root) or root.startswith(programme.node.path)
+
+
+def _ensure_acts_for(actor, person: Person, union_path: str, *, cap: str = Cap.BENEFIT) -> None:
+    """The worker themself, or staff with `cap` whose subtree holds the record."""
+    if worker_person_id(actor) == person.pk:
+        return
+    require(actor, cap)
+    ensure_path_in_scope(actor, union_path)
+
+
+def _notify(person: Person, title: str, body: str, link: str = "") -> None:
+    """A portal message to the worker, sent after commit; the portal owns delivery."""
+    def send() -> None:
+        try:
+            from huigong.portal.services import message_send
+        except ImportError:  # the portal app is not installed in this shape
+            return
+        try:
+            message_send(person=person, title=title, body=body, link=link)
+        except Exception:  # a message must never undo the benefit it reports
+            log.exception("portal message to person %s failed", person.pk)
+
+    transaction.on_commit(send)
+
+
+# --- programmes ------------------------------------------------------------------------------------
+
+
+def _clean_programme(data: dict) -> None:
+    errors: dict[str, list[str]] = {}
+    if not (data.get("title") or "").strip():
+        errors["title"] = ["名称不能为空 / title is required"]
+    if data.get("board") not in ServiceBoard.values:
+        errors["board"] = ["服务板块无效 / invalid service board"]
+    kind = data.get("kind")
+    if kind not in ProgrammeKind.values:
+        errors["kind"] = ["项目类型无效 / invalid programme kind"]
+    year = data.get("year")
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
+        errors["year"] = ["年度应在 2000–2100 之间 / year must be between 2000 and 2100"]
+    forms = data.get("employment_forms") or []
+    if not isinstance(forms, list) or any(f not in EmploymentForm.values for f in forms):
+        errors["employment_forms"] = ["用工形式无效 / invalid employment form"]
+    if data.get("membership_status") not in MembershipStatus.values:
+        errors["membership_status"] = ["会籍要求无效 / invalid membership status"]
+    opens, closes = data.get("opens_at"), data.get("closes_at")
+    if opens and closes and closes <= opens:
+        errors["closes_at"] = ["截止时间应晚于开始时间 / closing time must be after the opening time"]
+    jf, jt = data.get("joined_from"), data.get("joined_to")
+    if jf and jt and jt < jf:
+        errors["joined_to"] = ["入会日期范围无效 / join date range is inverted"]
+    total = data.get("quota_total")
+    if total is not None and (not isinstance(total, int) or total < 1 or total > 10_000_000):
+        errors["quota_total"] = ["总名额应为 1 到 10,000,000 的整数 / quota must be 1 to 10,000,000"]
+    if kind == ProgrammeKind.QUOTA and total is None:
+        errors["quota_total"] = ["名额类项目必须设置总名额 / a quota programme needs a quota"]
+    cap = data.get("reimbursement_cap_fen")
+    if kind == ProgrammeKind.REIMBURSEMENT:
+        if cap is None:
+            errors["reimbursement_cap_fen"] = ["先办后补项目必须设置补贴上限 / a reimbursement programme needs a cap"]
+        elif not isinstance(cap, int) or cap <= 0 or cap > 10**10:
+            errors["reimbursement_cap_fen"] = ["补贴上限应为正数 / the cap must be a positive amount"]
+    elif cap is not None:
+        errors["reimbursement_cap_fen"] = ["只有先办后补项目设置补贴上限 / only reimbursement programmes have a cap"]
+    if data.get("waitlist") and kind != ProgrammeKind.QUOTA:
+        errors["waitlist"] = ["只有名额类项目可以候补 / only quota programmes have a waitlist"]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def programme_create(*, actor, node: UnionNode, board: str, kind: str, title: str, year: int,
+                     description: str = "", opens_at: dt.datetime | None = None,
+                     closes_at: dt.datetime | None = None, membership_status: str = MembershipStatus.ACTIVE,
+                     employment_forms: list[str] | None = None, joined_from: dt.date | None = None,
+                     joined_to: dt.date | None = None, quota_total: int | None = None, waitlist: bool = False,
+                     reimbursement_cap_fen: int | None = None,
+                     sub_quotas: list[tuple[Enterprise, int]] | None = None) -> BenefitProgramme:
+    require(actor, Cap.BENEFIT)
+    ensure_path_in_scope(actor, node.path)
+    data = {"node": node, "board": board, "kind": kind, "title": (title or "").strip(), "year": year,
+                "description": description or "", "opens_at": opens_at, "closes_at": closes_at,
+                "membership_status": membership_status, "employment_forms": list(employment_forms or []),
+                "joined_from": joined_from, "joined_to": joined_to, "quota_total": quota_total, "waitlist": waitlist,
+                "reimbursement_cap_fen": reimbursement_cap_fen}
+    _clean_programme(data)
+    programme = BenefitProgramme.objects.create(**data, remaining=quota_total, created_by=actor)
+    audit(actor=actor, verb="benefit_programme.create", obj=programme, node_path=node.path,
+          new=snapshot(programme, PROGRAMME_FIELDS))
+    for enterprise, slots in sub_quotas or []:
+        programme_set_sub_quota(actor=actor, programme=programme, enterprise=enterprise, slots=slots)
+    return programme
+
+
+@transaction.atomic
+def programme_update(*, actor, programme: BenefitProgramme, **changes) -> BenefitProgramme:
+    """Edits a programme. A new quota moves `remaining` by the same difference and may not go below the
+    places already taken."""
+    require(actor, Cap.BENEFIT)
+    programme = BenefitProgramme.objects.select_for_update().get(pk=programme.pk)
+    ensure_path_in_scope(actor, programme.node.path)
+    allowed = {"title", "description", "board", "opens_at", "closes_at", "membership_status", "employment_forms",
+               "joined_from", "joined_to", "quota_total", "waitlist", "reimbursement_cap_fen", "year"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError({f: ["不可修改 / not editable"] for f in sorted(unknown)})
+    if programme.status == ProgrammeStatus.CLOSED:
+        raise ValidationError({"status": ["项目已结束，不能修改 / the programme is closed"]})
+    before = snapshot(programme, PROGRAMME_FIELDS)
+    data = {f: getattr(programme, f) for f in PROGRAMME_FIELDS}
+    data.update(changes)
+    _clean_programme(data)
+    if "quota_total" in changes and changes["quota_total"] != programme.quota_total:
+        new_total = changes["quota_total"]
+        taken = programme.claimed
+        if new_total is None or new_total < taken:
+            raise ValidationError({"quota_total": [
+                f"已有 {taken} 个名额被领取，总名额不能少于此数 / {taken} places are already taken"]})
+        if programme.uses_sub_quotas:
+            allotted = sum(programme.sub_quotas.values_list("slots", flat=True))
+            if new_total < allotted:
+                raise ValidationError({"quota_total": [
+                    f"各单位名额合计 {allotted}，总名额不能少于此数 / sub-quotas add up to {allotted}"]})
+        programme.remaining = new_total - taken
+    for k, v in changes.items():
+        setattr(programme, k, v)
+    programme.save()
+    old, new = diff(before, snapshot(programme, PROGRAMME_FIELDS))
+    if new:
+        audit(actor=actor, verb="benefit_programme.update", obj=programme, node_path=programme.node.path,
+              old=old, new=new)
+    return programme
+
+
+@transaction.atomic
+def programme_set_sub_quota(*, actor, programme: BenefitProgramme, enterprise: Enterprise,
+                            slots: int) -> ProgrammeQuota:
+    require(actor, Cap.BENEFIT)
+    programme = BenefitProgramme.objects.select_for_update().get(pk=programme.pk)
+    ensure_path_in_scope(actor, programme.node.path)
+    if programme.kind != ProgrammeKind.QUOTA:
+        raise ValidationError({"enterprise": ["只有名额类项目可以分配单位名额 / only quota programmes have sub-quotas"]})
+    if not enterprise.union.path.startswith(programme.node.path):
+        raise ValidationError({"enterprise": [
+            f"{enterprise.name} 不在本项目的工会范围内 / the enterprise is outside the programme's subtree"]})
+    if not isinstance(slots, int) or slots < 0:
+        raise ValidationError({"slots": [f"{enterprise.name}：名额应为非负整数 / slots must be 0 or more"]})
+    row = ProgrammeQuota.objects.select_for_update().filter(programme=programme, enterprise=enterprise).first()
+    used = (row.slots - row.remaining) if row else 0
+    if slots < used:
+        raise ValidationError({"slots": [
+            f"{enterprise.name} 已领取 {used} 个名额，不能少于此数 / {used} places are already taken"]})
+    others = sum(ProgrammeQuota.objects.filter(programme=programme).exclude(enterprise=enterprise)
+                 .values_list("slots", flat=True))
+    if others + slots > (programme.quota_total or 0):
+        raise ValidationError({"slots": [
+            f"{enterprise.name}：各单位名额合计不能超过总名额 {programme.quota_total} / sub-quotas exceed the quota"]})
+    old = {"slots": row.slots} if row else None
+    if row is None:
+        row = ProgrammeQuota.objects.create(programme=programme, enterprise=enterprise, slots=slots, remaining=slots)
+    else:
+        row.remaining, row.slots = slots - used, slots
+        row.save(update_fields=["slots", "remaining"])
+    if not programme.uses_sub_quotas:
+        programme.uses_sub_quotas = True
+        programme.save(update_fields=["uses_sub_quotas"])
+    audit(actor=actor, verb="benefit_programme.sub_quota", obj=programme, node_path=programme.node.path,
+          old=old, new={"enterprise": enterprise.pk, "slots": slots})
+    return row
+
+
+def _transition(actor, programme: BenefitProgramme, frm: tuple[str, ...], to: str, verb: str) -> BenefitProgramme:
+    require(actor, Cap.BENEFIT)
+    programme = BenefitProgramme.objects.select_for_update().select_related("node").get(pk=programme.pk)
+    ensure_path_in_scope(actor, programme.node.path)
+    if programme.status not in frm:
+        raise ValidationError({"status": [
+            f"项目当前状态为「{programme.get_status_display()}」，不能执行此操作 / not allowed in this status"]})
+    old = programme.status
+    programme.status = to
+    programme.save(update_fields=["status", "updated_at"])
+    audit(actor=actor, verb=verb, obj=programme, node_path=programme.node.path, old={"status": old},
+          new={"status": to})
+    return programme
+
+
+@transaction.atomic
+def programme_open(*, actor, programme: BenefitProgramme) -> BenefitProgramme:
+    return _transition(actor, programme, (ProgrammeStatus.DRAFT,), ProgrammeStatus.OPEN, "benefit_programme.open")
+
+
+@transaction.atomic
+def programme_close(*, actor, programme: BenefitProgramme) -> BenefitProgramme:
+    return _transition(actor, programme, (ProgrammeStatus.OPEN,), ProgrammeStatus.CLOSED, "benefit_programme.close")
+
+
+# --- eligibility ----------------------------------------------------------------------------------
+
+
+def active_membership(person: Person) -> Membership | None:
+    return (Membership.objects.select_related("union").filter(person=person, status=MembershipStatus.ACTIVE)
+            .first())
+
+
+def ineligible_reason(programme: BenefitProgramme, person: Person, membership: Membership | None,
+                      *, now: dt.datetime | None = None) -> str | None:
+    """Why `person` may not take part, in Chinese and English; None when they may."""
+    now = now or timezone.now()
+    if programme.status != ProgrammeStatus.OPEN:
+        return "项目未开放申领 / the programme is not open"
+    if programme.opens_at and now < programme.opens_at:
+        return (f"项目将于 {timezone.localtime(programme.opens_at):%Y-%m-%d %H:%M} 开放 / "
+                f"the programme has not opened yet")
+    if programme.closes_at and now >= programme.closes_at:
+        return "项目已截止 / the programme has closed"
+    if membership is None or membership.status != programme.membership_status:
+        return "需为在会会员 / only active union members may take part"
+    if not membership.union.path.startswith(programme.node.path):
+        return f"仅限{programme.node.name}所属会员 / only members under {programme.node.name}"
+    if programme.employment_forms and person.employment_form not in programme.employment_forms:
+        labels = "、".join(str(EmploymentForm(f).label) for f in programme.employment_forms)
+        return f"仅限用工形式为{labels}的会员 / only members of these employment forms: {labels}"
+    if programme.joined_from and membership.joined_on < programme.joined_from:
+        return f"仅限 {programme.joined_from} 及以后入会的会员 / only members who joined on or after {programme.joined_from}"
+    if programme.joined_to and membership.joined_on > programme.joined_to:
+        return f"仅限 {programme.joined_to} 及以前入会的会员 / only members who joined on or before {programme.joined_to}"
+    return None
+
+
+def _claim_enterprise_id(person: Person) -> int | None:
+    return person.employer_id or person.platform_id
+
+
+# --- quota claims ---------------------------------------------------------------------------------
+
+
+def claim_create(*, actor, programme: BenefitProgramme | int, person: Person) -> BenefitClaim:
+    """First come, first served. Returns the granted (or, when full and the programme keeps one,
+    waitlisted) claim; raises QuotaFull with 名额已满 when no place is left.
+
+    Not wrapped in one outer atomic block on purpose: the checks are plain reads, and the write is
+    its own transaction below, so a refusal costs no transaction at all."""
+    programme_id = programme if isinstance(programme, int) else programme.pk
+    programme = (BenefitProgramme.objects.select_related("node").filter(pk=programme_id).first())
+    if programme is None:
+        raise ValidationError({"programme": ["项目不存在 / no such programme"]})
+    membership = active_membership(person)
+    _ensure_acts_for(actor, person, membership.union.path if membership else programme.node.path)
+    if programme.kind != ProgrammeKind.QUOTA:
+        raise ValidationError({"programme": ["该项目不是名额类项目 / this programme takes no claims"]})
+    reason = ineligible_reason(programme, person, membership)
+    if reason:
+        raise ValidationError({"programme": [reason]})
+    if BenefitClaim.objects.filter(programme=programme, person=person).exclude(status=ClaimStatus.CANCELLED).exists():
+        raise ValidationError({"programme": ["您已申领过该项目 / you have already claimed this programme"]})
+    enterprise_id = _claim_enterprise_id(person)
+    if programme.uses_sub_quotas and (
+            enterprise_id is None
+            or not ProgrammeQuota.objects.filter(programme=programme, enterprise_id=enterprise_id).exists()):
+        raise ValidationError({"programme": [
+            "您所在单位未分配该项目名额 / your employer has no places in this programme"]})
+    try:
+        return _claim_take_slot(actor, programme, person, membership, enterprise_id)
+    except QuotaFull:
+        if not programme.waitlist:
+            raise
+    return _claim_waitlist(actor, programme, person, membership, enterprise_id)
+
+
+def _duplicate(exc: IntegrityError) -> bool:
+    return "one_live_claim_per_member" in str(exc) or "UNIQUE constraint failed: benefits_benefitclaim" in str(exc)
+
+
+def _claim_take_slot(actor, programme, person, membership, enterprise_id) -> BenefitClaim:
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            claim = BenefitClaim.objects.create(
+                programme=programme, person=person, membership=membership, union_id=membership.union_id,
+                enterprise_id=enterprise_id if programme.uses_sub_quotas else None, status=ClaimStatus.GRANTED,
+                granted_at=now)
+            audit(actor=actor, verb="benefit_claim.grant", obj=claim, object_repr=f"{programme.title} · {person.name}",
+                  node_path=membership.union.path, new={"programme": programme.pk, "person": person.pk})
+            if programme.uses_sub_quotas and not ProgrammeQuota.objects.filter(
+                    programme=programme, enterprise_id=enterprise_id, remaining__gt=0).update(
+                    remaining=F("remaining") - 1):
+                raise QuotaFull("您所在单位的名额已满 / all places for your employer are taken")
+            # Last statement before COMMIT: the programme row stays locked as briefly as possible.
+            if programme.quota_total is not None and not BenefitProgramme.objects.filter(
+                    pk=programme.pk, status=ProgrammeStatus.OPEN, remaining__gt=0).update(
+                    remaining=F("remaining") - 1):
+                raise QuotaFull()
+    except IntegrityError as exc:
+        if _duplicate(exc):
+            raise ValidationError({"programme": ["您已申领过该项目 / you have already claimed this programme"]}) \
+                from None
+        raise
+    _notify(person, f"名额申领成功：{programme.title}", f"您已获得「{programme.title}」的名额。")
+    return claim
+
+
+def _claim_waitlist(actor, programme, person, membership, enterprise_id) -> BenefitClaim:
+    try:
+        with transaction.atomic():
+            claim = BenefitClaim.objects.create(
+                programme=programme, person=person, membership=membership, union_id=membership.union_id,
+                enterprise_id=enterprise_id if programme.uses_sub_quotas else None, status=ClaimStatus.WAITLISTED)
+            audit(actor=actor, verb="benefit_claim.waitlist", obj=claim,
+                  object_repr=f"{programme.title} · {person.name}", node_path=membership.union.path,
+                  new={"programme": programme.pk, "person": person.pk})
+    except IntegrityError as exc:
+        if _duplicate(exc):
+            raise ValidationError({"programme": ["您已申领过该项目 / you have already claimed this programme"]}) \
+                from None
+        raise
+    return claim
+
+
+@transaction.atomic
+def claim_cancel(*, actor, claim: BenefitClaim, reason: str = "") -> BenefitClaim:
+    """Cancels a claim; a granted one gives its place back, and the first waitlisted claim that can use
+    it is promoted in the same transaction."""
+    claim = (BenefitClaim.objects.select_for_update().select_related("programme", "person", "union")
+             .get(pk=claim.pk))
+    _ensure_acts_for(actor, claim.person, claim.union.path)
+    if claim.status == ClaimStatus.CANCELLED:
+        raise ValidationError({"claim": ["该申领已取消 / this claim is already cancelled"]})
+    programme = claim.programme
+    if programme.status != ProgrammeStatus.OPEN:
+        raise ValidationError({"claim": ["项目已结束，不能取消 / the programme has closed"]})
+    was = claim.status
+    claim.status, claim.cancelled_at, claim.cancel_reason = ClaimStatus.CANCELLED, timezone.now(), reason[:255]
+    claim.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+    audit(actor=actor, verb="benefit_claim.cancel", obj=claim, object_repr=f"{programme.title} · {claim.person.name}",
+          node_path=claim.union.path, old={"status": was}, new={"status": claim.status, "reason": reason})
+    if was == ClaimStatus.GRANTED:
+        if claim.enterprise_id:
+            ProgrammeQuota.objects.filter(programme=programme, enterprise_id=claim.enterprise_id).update(
+                remaining=F("remaining") + 1)
+        if programme.quota_total is not None:
+            BenefitProgramme.objects.filter(pk=programme.pk).update(remaining=F("remaining") + 1)
+        waitlist_promote(programme=programme)
+    return claim
+
+
+def waitlist_promote(*, programme: BenefitProgramme, limit: int = 50) -> BenefitClaim | None:
+    """Gives a free place to the earliest waitlisted claim that can use it (its enterprise still has
+    a sub-quota place). Runs inside the caller's transaction; skips rows another promotion holds."""
+    if not programme.waitlist:
+        return None
+    waiting = (BenefitClaim.objects.select_for_update(skip_locked=True).select_related("person", "union")
+               .filter(programme=programme, status=ClaimStatus.WAITLISTED).order_by("created_at", "id")[:limit])
+    for claim in waiting:
+        with transaction.atomic():
+            if claim.enterprise_id and not ProgrammeQuota.objects.filter(
+                    programme=programme, enterprise_id=claim.enterprise_id, remaining__gt=0).update(
+                    remaining=F("remaining") - 1):
+                continue
+            if programme.quota_total is not None and not BenefitProgramme.objects.filter(
+                    pk=programme.pk, remaining__gt=0).update(remaining=F("remaining") - 1):
+                transaction.set_rollback(True)
+                return None
+            claim.status, claim.granted_at = ClaimStatus.GRANTED, timezone.now()
+            claim.save(update_fields=["status", "granted_at"])
+            audit(actor=None, verb="benefit_claim.promote", obj=claim,
+                  object_repr=f"{programme.title} · {claim.person.name}", node_path=claim.union.path,
+                  old={"status": ClaimStatus.WAITLISTED}, new={"status": ClaimStatus.GRANTED})
+            _notify(claim.person, f"候补成功：{programme.title}", f"您已由候补转为获得「{programme.title}」的名额。")
+            return claim
+    return None
+
+
+# --- reimbursements (先办后补) ---------------------------------------------------------------------
+
+
+def reimbursement_submit(*, actor, programme: BenefitProgramme | int, person: Person, amount_fen: int,
+                         receipt, note: str = "") -> Reimbursement:
+    """The worker's claim with a receipt. Takes a place of the programme's quota when it has one; a
+    rejection gives it back."""
+    programme_id = programme if isinstance(programme, int) else programme.pk
+    programme = BenefitProgramme.objects.select_related("node").filter(pk=programme_id).first()
+    if programme is None:
+        raise ValidationError({"programme": ["项目不存在 / no such programme"]})
+    membership = active_membership(person)
+    _ensure_acts_for(actor, person, membership.union.path if membership else programme.node.path)
+    if programme.kind != ProgrammeKind.REIMBURSEMENT:
+        raise ValidationError({"programme": ["该项目不是先办后补项目 / this programme takes no reimbursements"]})
+    reason = ineligible_reason(programme, person, membership)
+    if reason:
+        raise ValidationError({"programme": [reason]})
+    if not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise ValidationError({"amount": ["金额应大于 0 / the amount must be more than 0"]})
+    if amount_fen > 10**9:
+        raise ValidationError({"amount": ["金额过大 / the amount is too large"]})
+    if receipt is None:
+        raise ValidationError({"receipt": ["请上传票据照片或PDF / a receipt photo or PDF is required"]})
+    checked = check_upload(receipt, field_label="票据 / receipt", allow_pdf=True, max_bytes=RECEIPT_MAX_BYTES)
+    if Reimbursement.objects.filter(programme=programme, person=person).exclude(
+            status=ReimbursementStatus.REJECTED).exists():
+        raise ValidationError({"programme": ["您已提交过该项目的申请 / you have already applied to this programme"]})
+    receipt.name = f"receipt.{checked.extension}"  # never the phone's own file name
+    try:
+        with transaction.atomic():
+            item = Reimbursement.objects.create(
+                programme=programme, person=person, membership=membership, union_id=membership.union_id,
+                amount_fen=amount_fen, receipt=receipt, receipt_type=checked.content_type, note=(note or "")[:255])
+            audit(actor=actor, verb="reimbursement.submit", obj=item, object_repr=f"{programme.title} · {person.name}",
+                  node_path=membership.union.path, new={"programme": programme.pk, "amount_fen": amount_fen})
+            if programme.quota_total is not None and not BenefitProgramme.objects.filter(
+                    pk=programme.pk, status=ProgrammeStatus.OPEN, remaining__gt=0).update(
+                    remaining=F("remaining") - 1):
+                raise QuotaFull()
+    except IntegrityError as exc:
+        if "one_live_reimbursement_per_member" in str(exc) or "benefits_reimbursement" in str(exc):
+            raise ValidationError({"programme": [
+                "您已提交过该项目的申请 / you have already applied to this programme"]}) from None
+        raise
+    except QuotaFull:
+        # The file was saved before the transaction failed; do not leave a receipt behind.
+        Reimbursement._meta.get_field("receipt").storage.delete(receipt.name) if receipt.name else None
+        raise
+    return item
+
+
+def _reimbursement_for_review(actor, reimbursement: Reimbursement) -> Reimbursement:
+    require(actor, Cap.BENEFIT)
+    item = (Reimbursement.objects.select_for_update().select_related("programme", "person", "union")
+            .get(pk=reimbursement.pk))
+    ensure_path_in_scope(actor, item.union.path)
+    if item.status != ReimbursementStatus.SUBMITTED:
+        raise ValidationError({"status": [
+            f"该申请当前为「{item.get_status_display()}」，不能再审核 / this application was already reviewed"]})
+    return item
+
+
+@transaction.atomic
+def reimbursement_approve(*, actor, reimbursement: Reimbursement, approved_fen: int | None = None,
+                          reason: str = "") -> Reimbursement:
+    item = _reimbursement_for_review(actor, reimbursement)
+    cap = item.programme.reimbursement_cap_fen or item.amount_fen
+    if approved_fen is None:
+        approved_fen = min(item.amount_fen, cap)
+    if not isinstance(approved_fen, int) or approved_fen <= 0:
+        raise ValidationError({"approved_fen": ["核定金额应大于 0 / the approved amount must be more than 0"]})
+    if approved_fen > item.amount_fen:
+        raise ValidationError({"approved_fen": ["核定金额不能超过申请金额 / cannot approve more than was claimed"]})
+    if approved_fen > cap:
+        raise ValidationError({"approved_fen": [
+            f"核定金额不能超过补贴上限 {format_yuan(cap)} 元 / cannot exceed the cap of {format_yuan(cap)} yuan"]})
+    item.status, item.approved_fen, item.reason = ReimbursementStatus.APPROVED, approved_fen, (reason or "")[:255]
+    item.reviewer, item.reviewed_at = actor, timezone.now()
+    item.save(update_fields=["status", "approved_fen", "reason", "reviewer", "reviewed_at"])
+    audit(actor=actor, verb="reimbursement.approve", obj=item, object_repr=f"{item.programme.title} · {item.person.name}",
+          node_path=item.union.path, old={"status": ReimbursementStatus.SUBMITTED},
+          new={"status": item.status, "approved_fen": approved_fen})
+    _notify(item.person, f"先办后补申请已批准：{item.programme.title}",
+            f"核定金额 {format_yuan(approved_fen)} 元，将发放至您登记的银行账户。")
+    return item
+
+
+@transaction.atomic
+def reimbursement_reject(*, actor, reimbursement: Reimbursement, reason: str) -> Reimbursement:
+    item = _reimbursement_for_review(actor, reimbursement)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["请填写不通过的原因 / a reason is required"]})
+    item.status, item.reason, item.reviewer, item.reviewed_at = (ReimbursementStatus.REJECTED, reason[:255], actor,
+                                                                 timezone.now())
+    item.save(update_fields=["status", "reason", "reviewer", "reviewed_at"])
+    if item.programme.quota_total is not None:
+        BenefitProgramme.objects.filter(pk=item.programme_id).update(remaining=F("remaining") + 1)
+    audit(actor=actor, verb="reimbursement.reject", obj=item, object_repr=f"{item.programme.title} · {item.person.name}",
+          node_path=item.union.path, old={"status": ReimbursementStatus.SUBMITTED},
+          new={"status": item.status, "reason": reason})
+    _notify(item.person, f"先办后补申请未通过：{item.programme.title}", f"原因：{reason}")
+    return item
+
+
+# --- payments (exactly once) ----------------------------------------------------------------------
+
+
+def _bank_consent_ok(person: Person) -> bool:
+    """The worker's separate consent for their bank account (PIPL art. 29), when the portal keeps
+    consents. Without the portal app there is no worker channel and staff-entered data stands."""
+    try:
+        from huigong.portal.services import consent_active
+    except ImportError:
+        return True
+    return bool(consent_active(person=person, purpose="bank_account"))
+
+
+def _new_payment(item: Reimbursement, batch: PaymentBatch, attempt: int) -> ReimbursementPayment:
+    person = Person.objects.only("name", "bank_name", "bank_account", "bank_account_mask").get(pk=item.person_id)
+    return ReimbursementPayment.objects.create(
+        reimbursement=item, batch=batch, attempt=attempt, idempotency_key=f"hg-rb-{item.pk}-{attempt}",
+        amount_fen=item.approved_fen, payee_name=person.name, bank_name=person.bank_name,
+        bank_account=person.bank_account, bank_account_mask=person.bank_account_mask or mask_bank(person.bank_account))
+
+
+@transaction.atomic
+def payment_batch_create(*, actor, programme: BenefitProgramme, title: str = "",
+                         reimbursement_ids: list[int] | None = None) -> tuple[PaymentBatch, list[str]]:
+    """A batch of payments for approved reimbursements in the actor's subtree that have no live payment.
+    Returns the batch and the reasons some were left out (no bank account or no consent). Concurrent
+    calls cannot pay one reimbursement twice: the rows are locked, and the partial UNIQUE on live
+    payments backs that up."""
+    require(actor, Cap.MONEY)
+    prefix = staff_of(actor).node.path
+    if not programme_visible(actor, programme):
+        raise PermissionDenied("不在您的管辖范围内 / outside your part of the union tree")
+    qs = (Reimbursement.objects.select_for_update(of=("self",)).select_related("person", "union")
+          .filter(programme=programme, status=ReimbursementStatus.APPROVED, union__path__startswith=prefix)
+          .exclude(payments__status__in=[PaymentStatus.PENDING, PaymentStatus.PAID]).order_by("id"))
+    if reimbursement_ids is not None:
+        qs = qs.filter(pk__in=reimbursement_ids)
+    items = list(qs)
+    skipped: list[str] = []
+    batch = PaymentBatch.objects.create(programme=programme, created_by=actor,
+                                        title=(title or f"{programme.title} 发放批次 {timezone.localdate()}")[:120])
+    made = 0
+    for item in items:
+        if not item.person.bank_account_mask:
+            skipped.append(f"{item.person.name}：未登记银行账户 / no bank account on file")
+            continue
+        if not _bank_consent_ok(item.person):
+            skipped.append(f"{item.person.name}：未授权使用银行账户 / no consent for the bank account")
+            continue
+        attempt = (item.payments.order_by("-attempt").values_list("attempt", flat=True).first() or 0) + 1
+        _new_payment(item, batch, attempt)
+        made += 1
+    audit(actor=actor, verb="payment_batch.create", obj=batch, node_path=prefix,
+          new={"programme": programme.pk, "payments": made, "skipped": len(skipped)})
+    return batch, skipped
+
+
+def _payment_for_settle(actor, payment: ReimbursementPayment) -> ReimbursementPayment:
+    require(actor, Cap.MONEY)
+    payment = (ReimbursementPayment.objects.select_for_update(of=("self",))
+               .select_related("reimbursement", "reimbursement__union", "reimbursement__person",
+                               "reimbursement__programme").get(pk=payment.pk))
+    ensure_path_in_scope(actor, payment.reimbursement.union.path)
+    return payment
+
+
+@transaction.atomic
+def payment_mark_paid(*, actor, payment: ReimbursementPayment, bank_reference: str) -> ReimbursementPayment:
+    """The bank's receipt for a payment. Repeating it with the same reference changes nothing."""
+    bank_reference = (bank_reference or "").strip()[:64]
+    if not bank_reference:
+        raise ValidationError({"bank_reference": ["请填写银行流水号 / the bank reference is required"]})
+    payment = _payment_for_settle(actor, payment)
+    if payment.status == PaymentStatus.PAID:
+        if payment.bank_reference == bank_reference:
+            return payment
+        raise ValidationError({"bank_reference": ["该笔已到账，流水号不同 / already paid under another reference"]})
+    if payment.status != PaymentStatus.PENDING:
+        raise ValidationError({"status": ["该笔已标记失败，请重新发起 / this payment failed; retry it instead"]})
+    payment.status, payment.bank_reference = PaymentStatus.PAID, bank_reference
+    payment.settled_at, payment.settled_by = timezone.now(), actor
+    payment.save(update_fields=["status", "bank_reference", "settled_at", "settled_by"])
+    item = payment.reimbursement
+    Reimbursement.objects.filter(pk=item.pk).update(status=ReimbursementStatus.PAID)
+    audit(actor=actor, verb="reimbursement_payment.paid", obj=payment, object_repr=payment.idempotency_key,
+          node_path=item.union.path, old={"status": PaymentStatus.PENDING},
+          new={"status": PaymentStatus.PAID, "bank_reference": bank_reference, "amount_fen": payment.amount_fen})
+    _notify(item.person, f"补贴已发放：{item.programme.title}",
+            f"{format_yuan(payment.amount_fen)} 元已转入您尾号 {payment.bank_account_mask[-4:]} 的账户。")
+    return payment
+
+
+@transaction.atomic
+def payment_mark_failed(*, actor, payment: ReimbursementPayment, reason: str) -> ReimbursementPayment:
+    reason = (reason or "").strip()[:255]
+    if not reason:
+        raise ValidationError({"reason": ["请填写失败原因 / a reason is required"]})
+    payment = _payment_for_settle(actor, payment)
+    if payment.status != PaymentStatus.PENDING:
+        raise ValidationError({"status": [
+            f"该笔当前为「{payment.get_status_display()}」，不能标记失败 / only a pending payment can fail"]})
+    payment.status, payment.failure_reason = PaymentStatus.FAILED, reason
+    payment.settled_at, payment.settled_by = timezone.now(), actor
+    payment.save(update_fields=["status", "failure_reason", "settled_at", "settled_by"])
+    item = payment.reimbursement
+    Reimbursement.objects.filter(pk=item.pk).update(status=ReimbursementStatus.FAILED)
+    audit(actor=actor, verb="reimbursement_payment.failed", obj=payment, object_repr=payment.idempotency_key,
+          node_path=item.union.path, old={"status": PaymentStatus.PENDING},
+          new={"status": PaymentStatus.FAILED, "reason": reason})
+    _notify(item.person, f"补贴发放失败：{item.programme.title}",
+            "银行退回了这笔转账，请核对您登记的银行账户，工作人员会重新发放。")
+    return payment
+
+
+@transaction.atomic
+def payment_retry(*, actor, payment: ReimbursementPayment, batch: PaymentBatch | None = None
+                  ) -> ReimbursementPayment:
+    """A new attempt (new idempotency key) for a failed payment, to the person's current bank account.
+    Only one attempt can be live: a second retry of the same failure is refused."""
+    payment = _payment_for_settle(actor, payment)
+    item = Reimbursement.objects.select_for_update().get(pk=payment.reimbursement_id)
+    if payment.status != PaymentStatus.FAILED:
+        raise ValidationError({"status": ["只有失败的发放可以重新发起 / only a failed payment can be retried"]})
+    if item.payments.exclude(status=PaymentStatus.FAILED).exists():
+        raise ValidationError({"status": ["该申请已有进行中或已到账的发放 / this application already has a live payment"]})
+    person = item.person
+    if not person.bank_account_mask:
+        raise ValidationError({"bank_account": [f"{person.name}：未登记银行账户 / no bank account on file"]})
+    latest = item.payments.order_by("-attempt").values_list("attempt", flat=True).first() or 0
+    retry = _new_payment(item, batch or payment.batch, latest + 1)
+    Reimbursement.objects.filter(pk=item.pk).update(status=ReimbursementStatus.APPROVED)
+    audit(actor=actor, verb="reimbursement_payment.retry", obj=retry, object_repr=retry.idempotency_key,
+          node_path=payment.reimbursement.union.path, old={"payment": payment.pk},
+          new={"payment": retry.pk, "attempt": retry.attempt})
+    return retry
+
+
+# --- visits, sites --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def visit_record(*, actor, node: UnionNode, visited_on: dt.date, headcount: int, goods: str, value_fen: int,
+                 enterprise: Enterprise | None = None, site: ServiceSite | None = None,
+                 programme: BenefitProgramme | None = None, note: str = "") -> Visit:
+    require(actor, Cap.BENEFIT)
+    ensure_path_in_scope(actor, node.path)
+    errors: dict[str, list[str]] = {}
+    if enterprise is None and site is None:
+        errors["enterprise"] = ["请选择走访的单位或服务阵地 / choose the enterprise or site visited"]
+    if enterprise is not None and not path_in_scope(actor, enterprise.union.path):
+        errors["enterprise"] = ["该单位不在您的管辖范围内 / the enterprise is outside your part of the tree"]
+    if site is not None and not path_in_scope(actor, site.union.path):
+        errors["site"] = ["该阵地不在您的管辖范围内 / the site is outside your part of the tree"]
+    if programme is not None and not path_in_scope(actor, programme.node.path) \
+            and not node.path.startswith(programme.node.path):
+        errors["programme"] = ["该项目不在您的管辖范围内 / the programme is outside your part of the tree"]
+    if not isinstance(headcount, int) or headcount < 1 or headcount > 1_000_000:
+        errors["headcount"] = ["慰问人数应为 1 到 1,000,000 / headcount must be 1 to 1,000,000"]
+    if not (goods or "").strip():
+        errors["goods"] = ["请填写物资 / describe the goods handed out"]
+    if not isinstance(value_fen, int) or value_fen < 0 or value_fen > 10**11:
+        errors["value_fen"] = ["价值应为非负金额 / the value must be 0 or more"]
+    if visited_on is None or visited_on > timezone.localdate():
+        errors["visited_on"] = ["走访日期不能晚于今天 / the visit date cannot be in the future"]
+    if errors:
+        raise ValidationError(errors)
+    visit = Visit.objects.create(programme=programme, node=node, enterprise=enterprise, site=site,
+                                 visited_on=visited_on, headcount=headcount, goods=goods.strip()[:255],
+                                 value_fen=value_fen, note=(note or "")[:255], staff=actor)
+    audit(actor=actor, verb="visit.record", obj=visit, object_repr=f"{visited_on} {goods[:60]}", node_path=node.path,
+          new={"enterprise": enterprise, "site": site, "headcount": headcount, "value_fen": value_fen})
+    return visit
+
+
+@transaction.atomic
+def site_usage_record(*, actor, site: ServiceSite, day: dt.date, visitors: int) -> SiteUsage:
+    """One count per site per day; recording the day again replaces the count (audited with the old)."""
+    require(actor, Cap.BENEFIT)
+    ensure_path_in_scope(actor, site.union.path)
+    if not isinstance(visitors, int) or visitors < 0 or visitors > 1_000_000:
+        raise ValidationError({"visitors": ["服务人次应为 0 到 1,000,000 / visitors must be 0 to 1,000,000"]})
+    if day is None or day > timezone.localdate():
+        raise ValidationError({"day": ["日期不能晚于今天 / the day cannot be in the future"]})
+    row = SiteUsage.objects.select_for_update().filter(site=site, day=day).first()
+    old = {"visitors": row.visitors} if row else None
+    if row is None:
+        try:
+            with transaction.atomic():
+                row = SiteUsage.objects.create(site=site, day=day, visitors=visitors, recorded_by=actor)
+        except IntegrityError:  # the same day recorded at the same moment by someone else
+            row = SiteUsage.objects.select_for_update().get(site=site, day=day)
+            old = {"visitors": row.visitors}
+    if old is not None:
+        row.visitors, row.recorded_by = visitors, actor
+        row.save(update_fields=["visitors", "recorded_by", "updated_at"])
+    audit(actor=actor, verb="site_usage.record", obj=site, node_path=site.union.path, old=old,
+          new={"day": day, "visitors": visitors})
+    return row
+
+
+@transaction.atomic
+def site_profile_save(*, actor, site: ServiceSite, district: str, offerings: list[str], boards: list[str],
+                      opening_hours: str = "", capacity: int | None = None, intro: str = "") -> SiteProfile:
+    require(actor, Cap.BENEFIT)
+    ensure_path_in_scope(actor, site.union.path)
+    errors: dict[str, list[str]] = {}
+    district = (district or "").strip()
+    if not district:
+        errors["district"] = ["请填写所在区 / the district is required"]
+    offerings = [o.strip()[:30] for o in offerings if o and o.strip()][:20]
+    if any(b not in ServiceBoard.values for b in boards):
+        errors["boards"] = ["服务板块无效 / invalid service board"]
+    if capacity is not None and (capacity < 0 or capacity > 100_000):
+        errors["capacity"] = ["可容纳人数无效 / capacity is out of range"]
+    if errors:
+        raise ValidationError(errors)
+    profile = SiteProfile.objects.select_for_update().filter(site=site).first()
+    before = snapshot(profile, ["district", "offerings", "boards", "capacity", "intro"]) if profile else {}
+    if profile is None:
+        profile = SiteProfile(site=site)
+    profile.district, profile.offerings, profile.boards = district[:40], offerings, list(boards)
+    profile.capacity, profile.intro = capacity, intro or ""
+    profile.save()
+    if opening_hours != site.opening_hours:
+        ServiceSite.objects.filter(pk=site.pk).update(opening_hours=opening_hours[:120])
+        site.opening_hours = opening_hours[:120]
+    old, new = diff(before, snapshot(profile, ["district", "offerings", "boards", "capacity", "intro"]))
+    audit(actor=actor, verb="site_profile.save", obj=site, node_path=site.union.path, old=old,
+          new={**new, "opening_hours": site.opening_hours})
+    return profile
