@@ -32,5 +32,6 @@ from .files import (  # noqa: F401
     HardshipFile,
     ReviewOutcome,
 )
+from .help import FileNumberCounter, HelpRequest, HelpRequestStatus  # noqa: F401
 from .money import LedgerEntry, Payout, PayoutAttempt, PayoutBatch, PayoutStatus, BatchStatus  # noqa: F401
 from .screening import ScreeningRule, Sweep, SweepAssignment, SweepStatus, SweepVisit  # noqa: F401

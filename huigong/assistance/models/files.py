@@ -31,6 +31,8 @@ class HardshipFile(models.Model):
     status = models.CharField(_("状态"), max_length=16, choices=FileStatus.choices, default=FileStatus.DRAFT)
     proposed_level = models.CharField(_("系统初判"), max_length=16, choices=HardshipLevel.choices, blank=True)
     level = models.CharField(_("困难等级"), max_length=16, choices=HardshipLevel.choices)
+    # Why staff confirmed a level other than the one the figures give (empty when they agree).
+    level_reason = models.CharField(_("等级调整理由"), max_length=255, blank=True)
     household_size = models.PositiveSmallIntegerField(_("家庭人口"))
     monthly_income_fen = models.BigIntegerField(_("家庭月收入"))
     rigid_expense_fen = models.BigIntegerField(_("刚性支出（月）"), default=0)
