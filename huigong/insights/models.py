@@ -1,1 +1,73 @@
-from django.db import models  # noqa: F401
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from huigong.orgs.models import UnionNode
+
+
+class KpiRollup(models.Model):
+    """One KPI's value for one node's OWN rows (not its subtree), one month and one dimension value
+    ('' = all values). A subtree figure is the SUM over nodes whose path starts with the subtree's.
+    Flow KPIs hold the month's sum; stock KPIs hold the value as of the month's last day."""
+
+    node = models.ForeignKey(UnionNode, on_delete=models.CASCADE, related_name="+", db_index=False)
+    kpi = models.CharField(max_length=48)
+    month = models.DateField()
+    dim = models.CharField(max_length=32, blank=True, default="")
+    value = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("指标汇总")
+        verbose_name_plural = _("指标汇总")
+        # Reads filter kpi, dim and a month range, then join the node: this unique index serves them.
+        constraints = [models.UniqueConstraint(fields=["kpi", "dim", "month", "node"], name="kpirollup_key")]
+        indexes = [models.Index(fields=["node"], name="kpirollup_node_idx")]
+
+
+class RollupState(models.Model):
+    """When each KPI's rollup rows were last rebuilt: what the pages call "data as of"."""
+
+    kpi = models.CharField(max_length=48, primary_key=True)
+    refreshed_at = models.DateTimeField()
+    seconds = models.FloatField(default=0)
+    rows = models.PositiveIntegerField(default=0)
+    first_month = models.DateField()
+    last_month = models.DateField()
+
+    class Meta:
+        verbose_name = _("指标汇总状态")
+        verbose_name_plural = _("指标汇总状态")
+
+
+class ReportStatus(models.TextChoices):
+    PENDING = "pending", _("排队中")
+    RUNNING = "running", _("生成中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class Report(models.Model):
+    """A monthly, quarterly or yearly PDF report of one node's subtree, generated in the background."""
+
+    node = models.ForeignKey(UnionNode, on_delete=models.PROTECT, related_name="+", verbose_name=_("工会"))
+    period_key = models.CharField(_("期间"), max_length=32)
+    period_label = models.CharField(_("期间"), max_length=64)
+    status = models.CharField(_("状态"), max_length=16, choices=ReportStatus.choices, default=ReportStatus.PENDING)
+    file = models.FileField(upload_to="reports/%Y/%m/", blank=True)
+    message = models.TextField(_("说明"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("分析报告")
+        verbose_name_plural = _("分析报告")
+
+    def __str__(self) -> str:
+        return f"{self.node.name} {self.period_label}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ReportStatus.DONE, ReportStatus.FAILED)

@@ -1,0 +1,130 @@
+"""Reporting periods: a month, a quarter, a year or a custom range of whole months, and the period
+before each. Rollups are kept per month, so every period is a run of whole months."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_QUARTER = re.compile(r"^(\d{4})-?[Qq]([1-4])$")
+_YEAR = re.compile(r"^(\d{4})$")
+_RANGE = re.compile(r"^(\d{4}-\d{1,2})(?::|\.\.|~)(\d{4}-\d{1,2})$")
+MAX_RANGE_MONTHS = 120
+
+
+def month_add(month: dt.date, n: int) -> dt.date:
+    i = month.year * 12 + month.month - 1 + n
+    return dt.date(i // 12, i % 12 + 1, 1)
+
+
+def month_end(month: dt.date) -> dt.date:
+    return month_add(month, 1) - dt.timedelta(days=1)
+
+
+def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
+    out, m = [], first
+    while m <= last:
+        out.append(m)
+        m = month_add(m, 1)
+    return out
+
+
+def this_month() -> dt.date:
+    return timezone.localdate().replace(day=1)
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str  # month / quarter / year / range
+    first: dt.date  # first day of the first month
+    last: dt.date  # first day of the last month
+
+    @property
+    def start(self) -> dt.date:
+        return self.first
+
+    @property
+    def end(self) -> dt.date:
+        return month_end(self.last)
+
+    @property
+    def months(self) -> list[dt.date]:
+        return months_between(self.first, self.last)
+
+    @property
+    def key(self) -> str:
+        if self.kind == "month":
+            return f"{self.first:%Y-%m}"
+        if self.kind == "quarter":
+            return f"{self.first.year}-Q{(self.first.month - 1) // 3 + 1}"
+        if self.kind == "year":
+            return f"{self.first.year}"
+        return f"{self.first:%Y-%m}:{self.last:%Y-%m}"
+
+    @property
+    def label(self) -> str:
+        if self.kind == "month":
+            return _("%(y)d年%(m)d月") % {"y": self.first.year, "m": self.first.month}
+        if self.kind == "quarter":
+            return _("%(y)d年第%(q)d季度") % {"y": self.first.year, "q": (self.first.month - 1) // 3 + 1}
+        if self.kind == "year":
+            return _("%(y)d年") % {"y": self.first.year}
+        return _("%(a)s 至 %(b)s") % {"a": f"{self.first:%Y-%m}", "b": f"{self.last:%Y-%m}"}
+
+    def previous(self) -> Period:
+        n = len(self.months)
+        return Period(self.kind, month_add(self.first, -n), month_add(self.last, -n))
+
+    def is_current(self) -> bool:
+        return self.first <= this_month() <= self.last
+
+
+def default_period() -> Period:
+    """The last complete month: its flows are final, so the comparison with the month before is fair."""
+    m = month_add(this_month(), -1)
+    return Period("month", m, m)
+
+
+def parse_period(value: str | None, *, field: str = "period") -> Period:
+    """`2025-03`, `2025-Q1`, `2025`, or a range `2025-01:2025-06`. Empty → the last complete month."""
+    value = (value or "").strip()
+    if not value:
+        return default_period()
+
+    def bad() -> ValidationError:
+        return ValidationError({field: [_("期间格式应为 2025-03、2025-Q1、2025 或 2025-01:2025-06 / period must look "
+                                          "like 2025-03, 2025-Q1, 2025 or 2025-01:2025-06")]})
+
+    def month(text: str) -> dt.date:
+        m = _MONTH.match(text)
+        if not m or not 1 <= int(m.group(2)) <= 12 or not 1900 <= int(m.group(1)) <= 2999:
+            raise bad()
+        return dt.date(int(m.group(1)), int(m.group(2)), 1)
+
+    if m := _RANGE.match(value):
+        first, last = month(m.group(1)), month(m.group(2))
+        if last < first:
+            raise ValidationError({field: [_("期间的结束月份早于开始月份 / the period ends before it starts")]})
+        if len(months_between(first, last)) > MAX_RANGE_MONTHS:
+            raise ValidationError({field: [_("期间最长 120 个月 / a period spans at most 120 months")]})
+        return Period("range", first, last)
+    if _MONTH.match(value):
+        first = month(value)
+        return Period("month", first, first)
+    if m := _QUARTER.match(value):
+        first = dt.date(int(m.group(1)), (int(m.group(2)) - 1) * 3 + 1, 1)
+        if not 1900 <= first.year <= 2999:
+            raise bad()
+        return Period("quarter", first, month_add(first, 2))
+    if m := _YEAR.match(value):
+        year = int(m.group(1))
+        if not 1900 <= year <= 2999:
+            raise bad()
+        return Period("year", dt.date(year, 1, 1), dt.date(year, 12, 1))
+    raise bad()

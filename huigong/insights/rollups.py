@@ -1,0 +1,133 @@
+"""Rebuilding the rollup rows from the KPI event sources: one set-based INSERT … SELECT … GROUP BY per
+KPI, inside a transaction that first deletes the KPI's rows, so a node whose figure fell to zero
+loses its row too. On PostgreSQL a transaction-level advisory lock per KPI serialises concurrent
+refreshes of the same KPI (the unique key and ON CONFLICT are the backstop)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from . import kpis as catalogue
+from .kpis import FLOW, Dialect, Kpi
+from .models import RollupState
+from .periods import month_add, month_end, months_between, this_month
+
+TABLE = "insights_kpirollup"
+
+
+def window() -> tuple[dt.date, dt.date]:
+    """The months rollups cover: from January HUIGONG_INSIGHTS_YEARS-1 years back to this month.
+    Older periods are answered from the base tables."""
+    years = int(getattr(settings, "HUIGONG_INSIGHTS_YEARS", 6))
+    last = this_month()
+    return dt.date(last.year - years + 1, 1, 1), last
+
+
+@dataclass
+class Refreshed:
+    kpi: str
+    rows: int
+    seconds: float
+
+
+def _flow_sql(k: Kpi, d: Dialect, first: dt.date, last: dt.date) -> str:
+    return (
+        f"INSERT INTO {TABLE} (kpi, dim, month, node_id, value) "
+        f"SELECT '{k.name}', COALESCE(e.dim, ''), {d.month_of('e.day')}, e.node_id, SUM(e.amount) "
+        f"FROM ({k.events(d)}) e WHERE e.day >= {d.date(first)} AND e.day <= {d.date(month_end(last))} "
+        f"GROUP BY COALESCE(e.dim, ''), {d.month_of('e.day')}, e.node_id HAVING SUM(e.amount) <> 0"
+        + _on_conflict(d)
+    )
+
+
+def _stock_sql(k: Kpi, d: Dialect, first: dt.date, last: dt.date) -> str:
+    # Events before the window count in its first month; a running sum per (node, dim) over the
+    # window's months then gives each month-end's value, months without events included.
+    months = ", ".join(f"({d.date(m)})" for m in months_between(first, last))
+    month_expr = f"CASE WHEN e.day < {d.date(first)} THEN {d.date(first)} ELSE {d.month_of('e.day')} END"
+    return (
+        f"WITH months(month) AS (VALUES {months}), "
+        f"ev AS (SELECT e.node_id, COALESCE(e.dim, '') AS dim, {month_expr} AS month, SUM(e.amount) AS amount "
+        f"  FROM ({k.events(d)}) e WHERE e.day <= {d.date(month_end(last))} "
+        f"  GROUP BY e.node_id, COALESCE(e.dim, ''), {month_expr}), "
+        f"pairs AS (SELECT DISTINCT node_id, dim FROM ev), "
+        f"cum AS (SELECT g.node_id, g.dim, mo.month, "
+        f"  SUM(COALESCE(ev.amount, 0)) OVER (PARTITION BY g.node_id, g.dim ORDER BY mo.month) AS value "
+        f"  FROM pairs g CROSS JOIN months mo "
+        f"  LEFT JOIN ev ON ev.node_id = g.node_id AND ev.dim = g.dim AND ev.month = mo.month) "
+        f"INSERT INTO {TABLE} (kpi, dim, month, node_id, value) "
+        f"SELECT '{k.name}', dim, month, node_id, value FROM cum WHERE value <> 0"
+        + _on_conflict(d)
+    )
+
+
+def _on_conflict(d: Dialect) -> str:
+    return " ON CONFLICT (kpi, dim, month, node_id) DO UPDATE SET value = EXCLUDED.value" if d.pg else ""
+
+
+def _totals_sql(k: Kpi) -> str:
+    return (f"INSERT INTO {TABLE} (kpi, dim, month, node_id, value) "
+            f"SELECT kpi, '', month, node_id, SUM(value) FROM {TABLE} WHERE kpi = %s AND dim <> '' "
+            f"GROUP BY kpi, month, node_id HAVING SUM(value) <> 0")
+
+
+def refresh_kpi(k: Kpi, *, first: dt.date | None = None, last: dt.date | None = None) -> Refreshed:
+    if not k.stored or k.events is None:
+        raise ValueError(f"{k.name} is not a rolled-up KPI")
+    w_first, w_last = window()
+    first, last = first or w_first, last or w_last
+    d = Dialect()
+    started, t0 = timezone.now(), time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cur:
+        if d.pg:
+            cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [4711, zlib.crc32(k.name.encode()) & 0x7FFFFFFF])
+        cur.execute(f"DELETE FROM {TABLE} WHERE kpi = %s", [k.name])
+        cur.execute(_flow_sql(k, d, first, last) if k.kind == FLOW else _stock_sql(k, d, first, last))
+        rows = max(cur.rowcount, 0)
+        if k.dimension is not None:
+            cur.execute(_totals_sql(k), [k.name])
+            rows += max(cur.rowcount, 0)
+        seconds = time.perf_counter() - t0
+        RollupState.objects.update_or_create(kpi=k.name, defaults={
+            "refreshed_at": started, "seconds": seconds, "rows": rows, "first_month": first, "last_month": last})
+    return Refreshed(k.name, rows, seconds)
+
+
+def rollups_refresh(*, kpis: Iterable[str] | None = None, groups: Iterable[str] | None = None) -> list[Refreshed]:
+    """Rebuilds the rollups of the named KPIs (or of the KPI groups, or all). Each KPI commits on its own."""
+    chosen = catalogue.stored_kpis()
+    if kpis is not None:
+        names = set(kpis)
+        chosen = [k for k in chosen if k.name in names]
+    if groups is not None:
+        gs = set(groups)
+        chosen = [k for k in chosen if k.group in gs]
+    return [refresh_kpi(k) for k in chosen if k.available]
+
+
+def rollups_as_of(names: Iterable[str] | None = None) -> dt.datetime | None:
+    """The oldest refresh among the named KPIs (None when one was never rolled up)."""
+    names = list(names) if names is not None else [k.name for k in catalogue.stored_kpis() if k.available]
+    states = dict(RollupState.objects.filter(kpi__in=names).values_list("kpi", "refreshed_at"))
+    if not names or any(n not in states for n in names):
+        return None
+    return min(states.values())
+
+
+def rollups_generation() -> str:
+    """Changes whenever any rollup is rebuilt: part of every cache key of rollup answers."""
+    latest = RollupState.objects.order_by("-refreshed_at").values_list("refreshed_at", flat=True).first()
+    return latest.isoformat() if latest else "none"
+
+
+def covered(first: dt.date, last: dt.date) -> bool:
+    w_first, w_last = window()
+    return w_first <= first and last <= month_add(w_last, 0)

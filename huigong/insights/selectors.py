@@ -1,0 +1,305 @@
+"""Reads of KPI figures for a node's subtree and a period, from the rollups or straight from the base
+tables (the same sums either way), and the dashboard built from them. Every entry point that takes
+an actor checks the view capability and that the node is inside the actor's subtree."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db import connection
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from huigong.accounts.models import Cap
+from huigong.core.scope import require
+from huigong.orgs.models import UnionNode
+from huigong.orgs.selectors import node_get_for_actor
+
+from . import kpis as catalogue
+from .kpis import FLOW, RATIO, STOCK, Dialect, Kpi
+from .models import RollupState
+from .periods import Period, month_add, month_end, this_month
+from .rollups import rollups_generation
+
+ROLLUP, RAW, AUTO = "rollup", "raw", "auto"
+STEP = UnionNode.steplen
+
+
+def insight_node_for_actor(actor, node_id: int | None) -> UnionNode:
+    """The node a KPI page or call is about: the actor's own node by default; 404/403 outside."""
+    staff = require(actor, Cap.VIEW)
+    if node_id is None:
+        return staff.node
+    return node_get_for_actor(actor, node_id)
+
+
+@dataclass
+class KpiValue:
+    kpi: Kpi
+    value: float | int | None
+    dims: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def dims_labelled(self) -> list[tuple[str, str, int]]:
+        if self.kpi.dimension is None:
+            return []
+        return [(k, self.kpi.dimension.label_of(k), v)
+                for k, v in sorted(self.dims.items(), key=lambda kv: -kv[1])]
+
+
+# --- Low-level sums -----------------------------------------------------------------------------------
+
+def _snapshot_month(period_last: dt.date) -> dt.date:
+    return min(period_last, this_month())
+
+
+def _rollup_ready(k: Kpi, first: dt.date, last: dt.date) -> bool:
+    state = _states().get(k.name)
+    return state is not None and state[0] <= first and last <= state[1]
+
+
+def _states() -> dict[str, tuple[dt.date, dt.date]]:
+    return {kpi: (a, b) for kpi, a, b in RollupState.objects.values_list("kpi", "first_month", "last_month")}
+
+
+def _group_exprs(group: str, node: UnionNode, d: Dialect, *, raw: bool) -> str:
+    if group == "total":
+        return "'all'"
+    if group == "dim":
+        return "COALESCE(e.dim, '')" if raw else "r.dim"
+    if group == "child":
+        return f"substr(n.path, 1, {len(node.path) + STEP})"
+    if group == "grandchild":
+        return f"substr(n.path, 1, {len(node.path) + 2 * STEP})"
+    if group == "month":
+        return d.month_of("e.day") if raw else "r.month"
+    raise ValueError(group)
+
+
+def _rollup_sum(names: list[str], node: UnionNode, *, first: dt.date, last: dt.date, group: str,
+                by_dim: bool = False) -> dict[tuple[str, str], int]:
+    d = Dialect()
+    g = _group_exprs(group, node, d, raw=False)
+    dim_cond = "r.dim <> ''" if by_dim else "r.dim = ''"
+    marks = ", ".join(["%s"] * len(names))
+    sql = (f"SELECT r.kpi, {g}, SUM(r.value) FROM insights_kpirollup r JOIN orgs_unionnode n ON n.id = r.node_id "
+           f"WHERE r.kpi IN ({marks}) AND {dim_cond} AND r.month >= %s AND r.month <= %s AND n.path LIKE %s "
+           f"GROUP BY r.kpi" + ("" if group == "total" else f", {g}"))
+    with connection.cursor() as cur:
+        cur.execute(sql, [*names, first, last, node.path + "%"])
+        return {(kpi, str(key)): int(v or 0) for kpi, key, v in cur.fetchall()}
+
+
+def _raw_sum(k: Kpi, node: UnionNode, *, first: dt.date | None, last_day: dt.date, group: str
+             ) -> dict[str, int]:
+    d = Dialect()
+    g = _group_exprs(group, node, d, raw=True)
+    cond = f"e.day <= {d.date(last_day)}" + (f" AND e.day >= {d.date(first)}" if first else "")
+    sql = (f"SELECT {g}, SUM(e.amount) FROM ({k.events(d)}) e JOIN orgs_unionnode n ON n.id = e.node_id "
+           f"WHERE n.path LIKE %s AND e.day IS NOT NULL AND {cond}" + ("" if group == "total" else f" GROUP BY {g}"))
+    with connection.cursor() as cur:
+        cur.execute(sql, [node.path + "%"])
+        return {str(key): int(v or 0) for key, v in cur.fetchall()}
+
+
+def kpi_sums(k: Kpi, node: UnionNode, period: Period, *, group: str = "total", source: str = AUTO
+             ) -> dict[str, int]:
+    """A stored KPI summed over node's subtree for the period (flows) or as of its end (stocks),
+    grouped by 'total', 'dim', 'child' (child path prefix) or 'grandchild'."""
+    if k.kind == FLOW:
+        first, last = period.first, period.last
+    else:
+        first = last = _snapshot_month(period.last)
+    if source == AUTO:
+        source = ROLLUP if _rollup_ready(k, first, last) else RAW
+    if source == ROLLUP:
+        by_dim = group == "dim"
+        rows = _rollup_sum([k.name], node, first=first, last=last, group=group, by_dim=by_dim)
+        return {key: v for (_kpi, key), v in rows.items()}
+    raw_first = period.first if k.kind == FLOW else None
+    return _raw_sum(k, node, first=raw_first, last_day=month_end(last) if k.kind == STOCK else period.end,
+                    group=group)
+
+
+def kpi_value(k: Kpi, node: UnionNode, period: Period, *, source: str = AUTO, with_dims: bool = True) -> KpiValue:
+    if k.kind == RATIO:
+        base = catalogue.CATALOGUE[k.ratio_of[0]]
+        dims = kpi_sums(base, node, period, group="dim", source=source)
+        total = sum(dims.values())
+        part = sum(v for key, v in dims.items() if key in k.ratio_of[1])
+        return KpiValue(k, round(part * 100 / total, 1) if total else None, {})
+    if with_dims and k.dimension is not None:
+        dims = kpi_sums(k, node, period, group="dim", source=source)
+        return KpiValue(k, sum(dims.values()), {key: v for key, v in dims.items() if v})
+    return KpiValue(k, kpi_sums(k, node, period, source=source).get("all", 0), {})
+
+
+def kpi_values(names: list[str], node: UnionNode, period: Period, *, source: str = AUTO) -> dict[str, KpiValue]:
+    return {n: kpi_value(catalogue.CATALOGUE[n], node, period, source=source) for n in names}
+
+
+def node_children_list(node: UnionNode) -> list[UnionNode]:
+    return list(UnionNode.objects.filter(path__startswith=node.path, depth=node.depth + 1).order_by("path"))
+
+
+def kpi_by_child(k: Kpi, node: UnionNode, period: Period, *, source: str = AUTO) -> list[dict]:
+    """The KPI for each child's subtree, and for the node's own rows (本级) when it has any."""
+    children = node_children_list(node)
+    if k.kind == RATIO:
+        out = []
+        for child in children:
+            v = kpi_value(k, child, period, source=source).value
+            out.append({"node": child, "value": v})
+        return out
+    sums = kpi_sums(k, node, period, group="child", source=source)
+    out = [{"node": c, "value": sums.get(c.path, 0)} for c in children]
+    own = sums.get(node.path, 0)
+    if own:
+        out.insert(0, {"node": None, "value": own})
+    return out
+
+
+def kpi_trend(names: list[str], node: UnionNode, last_month: dt.date, months: int = 12, *, source: str = AUTO
+              ) -> dict[str, list[tuple[dt.date, int]]]:
+    """Month by month values for the `months` months ending with last_month (flows: the month's sum;
+    stocks: the month-end value). One query per kind from the rollups."""
+    last_month = min(last_month, this_month())
+    first = month_add(last_month, -(months - 1))
+    series = [month_add(first, i) for i in range(months)]
+    out: dict[str, list[tuple[dt.date, int]]] = {}
+    stored = [catalogue.CATALOGUE[n] for n in names]
+    use_rollup = source == ROLLUP or (source == AUTO and all(_rollup_ready(k, first, last_month) for k in stored))
+    if use_rollup:
+        rows = _rollup_sum([k.name for k in stored], node, first=first, last=last_month, group="month")
+        for k in stored:
+            out[k.name] = [(m, rows.get((k.name, str(m)), 0)) for m in series]
+        return out
+    for k in stored:
+        if k.kind == FLOW:
+            sums = _raw_sum(k, node, first=first, last_day=month_end(last_month), group="month")
+            out[k.name] = [(m, sums.get(str(m), 0)) for m in series]
+        else:
+            base = _raw_sum(k, node, first=None, last_day=first - dt.timedelta(days=1), group="total").get("all", 0)
+            sums = _raw_sum(k, node, first=first, last_day=month_end(last_month), group="month")
+            running, vals = base, []
+            for m in series:
+                running += sums.get(str(m), 0)
+                vals.append((m, running))
+            out[k.name] = vals
+    return out
+
+
+def kpi_tree(k: Kpi, node: UnionNode, period: Period, *, source: str = AUTO) -> list[dict]:
+    """Two levels of the subtree under node with the KPI's value each (for a treemap)."""
+    sums = kpi_sums(k, node, period, group="grandchild", source=source)
+    paths = {p for p in sums if len(p) > len(node.path)}
+    names = dict(UnionNode.objects.filter(path__in={p[: len(node.path) + STEP] for p in paths} | paths)
+                 .values_list("path", "name"))
+    kids: dict[str, dict] = {}
+    for path, v in sums.items():
+        if len(path) <= len(node.path) or v <= 0:
+            continue
+        cpath = path[: len(node.path) + STEP]
+        child = kids.setdefault(cpath, {"name": names.get(cpath, cpath), "value": 0, "children": []})
+        child["value"] += v
+        if len(path) > len(cpath):
+            child["children"].append({"name": names.get(path, path), "value": v})
+    for child in kids.values():
+        own = child["value"] - sum(c["value"] for c in child["children"])
+        if child["children"] and own > 0:
+            child["children"].append({"name": str(_("本级")), "value": own})
+        child["children"].sort(key=lambda c: -c["value"])
+        if not child["children"]:
+            del child["children"]
+    return sorted(kids.values(), key=lambda c: -c["value"])
+
+
+def as_of(names: list[str]) -> dt.datetime | None:
+    states = dict(RollupState.objects.filter(kpi__in=names).values_list("kpi", "refreshed_at"))
+    if not names or any(n not in states for n in names):
+        return None
+    return min(states.values())
+
+
+# --- The dashboard --------------------------------------------------------------------------------------
+
+def headline_kpis() -> list[Kpi]:
+    return [k for k in catalogue.CATALOGUE.values() if k.headline and k.available]
+
+
+def _change(cur, prev) -> dict:
+    if cur is None or prev is None:
+        return {"delta": None, "pct": None}
+    delta = round(cur - prev, 1) if isinstance(cur, float) or isinstance(prev, float) else cur - prev
+    pct = round((cur - prev) * 100 / prev, 1) if prev else None
+    return {"delta": delta, "pct": pct}
+
+
+def dashboard_data(node: UnionNode, period: Period, *, source: str = AUTO) -> dict:
+    """Everything the dashboard shows for node's subtree and the period. Cached per rollup generation:
+    the answer only changes when a rollup is rebuilt."""
+    key = f"insights:dash:{node.pk}:{node.path}:{period.key}:{source}:{get_language()}:{rollups_generation()}"
+    data = cache.get(key)
+    if data is None:
+        data = _dashboard_data(node, period, source=source)
+        cache.set(key, data, 600)
+    return data
+
+
+def _dashboard_data(node: UnionNode, period: Period, *, source: str) -> dict:
+    prev = period.previous()
+    heads = headline_kpis()
+    cards = []
+    for k in heads:
+        cur = kpi_value(k, node, period, source=source, with_dims=False)
+        before = kpi_value(k, node, prev, source=source, with_dims=False)
+        cards.append({"name": k.name, "label": str(k.label), "unit": k.unit, "unit_label": k.unit_label(),
+                      "kind": k.kind, "value": cur.value, "previous": before.value, **_change(cur.value, before.value)})
+    trend_names = [k.name for k in heads if k.stored][:4]
+    trend = kpi_trend(trend_names, node, period.last, 12, source=source)
+    active = catalogue.CATALOGUE["members.active"]
+    new = catalogue.CATALOGUE["members.new"]
+    children = []
+    for row_a, row_n in zip(kpi_by_child(active, node, period, source=source),
+                            kpi_by_child(new, node, period, source=source), strict=True):
+        c = row_a["node"]
+        children.append({"id": c.pk if c else None, "name": c.name if c else str(_("本级")),
+                         "has_children": bool(c and c.numchild), "active": row_a["value"], "new": row_n["value"]})
+    mix = kpi_value(active, node, period, source=source)
+    data = {
+        "node": {"id": node.pk, "name": node.name},
+        "period": {"key": period.key, "label": period.label, "start": period.start.isoformat(),
+                   "end": period.end.isoformat(), "previous_label": prev.label},
+        "cards": cards,
+        "trend": {"months": [f"{m:%Y-%m}" for m, _v in next(iter(trend.values()), [])],
+                  "series": [{"name": n, "label": str(catalogue.CATALOGUE[n].label),
+                              "values": [v for _m, v in vals]} for n, vals in trend.items()]},
+        "children": children,
+        "treemap": kpi_tree(active, node, period, source=source),
+        "mix": [{"key": key, "name": label, "value": v} for key, label, v in mix.dims_labelled],
+        "sections": _service_sections(node, period, source=source),
+        "as_of": None,
+    }
+    stamp = as_of([k.name for k in catalogue.stored_kpis() if k.available])
+    data["as_of"] = stamp.isoformat() if stamp else None
+    return data
+
+
+def _service_sections(node: UnionNode, period: Period, *, source: str) -> list[dict]:
+    """KPI tables of the other groups (orgs, assistance, benefits, joining) with their dimension mix."""
+    out = []
+    for group, label in catalogue.GROUP_LABELS.items():
+        if group == "members":
+            continue
+        ks = [k for k in catalogue.kpis_of_group(group) if k.available]
+        if not ks:
+            continue
+        rows = []
+        for k in ks:
+            v = kpi_value(k, node, period, source=source)
+            rows.append({"name": k.name, "label": str(k.label), "unit": k.unit, "unit_label": k.unit_label(),
+                         "value": v.value, "dims": [{"key": a, "name": b, "value": c} for a, b, c in v.dims_labelled]})
+        out.append({"group": group, "label": str(label), "rows": rows})
+    return out
