@@ -38,9 +38,9 @@ def new_uscc() -> str:
 def make_node(parent: UnionNode | None, name: str, level: str, region: str = "330106") -> UnionNode:
     code = f"T{next(_seq):05d}"
     if parent is None:
-        return UnionNode.add_root(code=code, name=name, level=level, region_code=region)
+        return UnionNode.objects.add_root(dict(code=code, name=name, level=level, region_code=region))
     parent = UnionNode.objects.get(pk=parent.pk)
-    return parent.add_child(code=code, name=name, level=level, region_code=region)
+    return UnionNode.objects.add_child(parent, dict(code=code, name=name, level=level, region_code=region))
 
 
 def make_staff(node: UnionNode, role: str = Role.ADMIN, username: str | None = None, password: str = "pw-Test-12345"):

@@ -56,8 +56,9 @@ def node_create(*, actor, parent: UnionNode, code: str, name: str, level: str, r
     ensure_path_in_scope(actor, parent.path)
     _clean_node(code, name, level, region_code)
     parent = UnionNode.objects.get(pk=parent.pk)  # treebeard needs a fresh numchild
-    node = parent.add_child(code=code.strip(), name=name.strip(), level=level, region_code=region_code,
-                            address=address, contact_name=contact_name, contact_phone=contact_phone)
+    node = UnionNode.objects.add_child(parent, dict(code=code.strip(), name=name.strip(), level=level,
+                                                    region_code=region_code, address=address,
+                                                    contact_name=contact_name, contact_phone=contact_phone))
     audit(actor=actor, verb="node.create", obj=node, node_path=node.path, new=snapshot(node, NODE_FIELDS))
     return node
 
@@ -65,7 +66,7 @@ def node_create(*, actor, parent: UnionNode, code: str, name: str, level: str, r
 def node_add_root(*, code: str, name: str, level: str = NodeLevel.NATIONAL, region_code: str = "") -> UnionNode:
     """Creates the tree's root; only for set-up commands (there is no staff above the root)."""
     with transaction.atomic():
-        node = UnionNode.add_root(code=code, name=name, level=level, region_code=region_code)
+        node = UnionNode.objects.add_root(dict(code=code, name=name, level=level, region_code=region_code))
         audit(actor=None, verb="node.create", obj=node, node_path=node.path, new=snapshot(node, NODE_FIELDS))
     return node
 
@@ -103,11 +104,11 @@ def node_move(*, actor, node: UnionNode, new_parent: UnionNode) -> UnionNode:
         raise PermissionDenied("不能移动本级或根节点 / you cannot move your own node or the root")
     if new_parent.path.startswith(node.path):
         raise ValidationError({"new_parent": ["不能移动到自己的下级 / cannot move a node under itself"]})
-    old_parent = node.get_parent()
+    old_parent = UnionNode.objects.get_parent(node)
     old_path = node.path
     node = UnionNode.objects.get(pk=node.pk)
     new_parent = UnionNode.objects.get(pk=new_parent.pk)
-    node.move(new_parent, pos="last-child")
+    UnionNode.objects.move(node, new_parent, pos="last-child")
     node.refresh_from_db()
     audit(actor=actor, verb="node.move", obj=node, node_path=node.path,
           old={"parent": old_parent.pk if old_parent else None, "path": old_path},

@@ -168,7 +168,7 @@ def node_move(request, pk: int):
             messages.success(request, _("已将“%(name)s”及其下级移动到“%(parent)s”之下") % {
                 "name": node.name, "parent": form.cleaned_data["new_parent"].name})
             return redirect("orgs:node_detail", pk=node.pk)
-    parent = node.get_parent()
+    parent = UnionNode.objects.get_parent(node)
     return render(request, "orgs/node_move.html", {
         "form": form, "node": node, "parent": parent if parent and path_in_scope(request.user, parent.path) else None,
         "subtree_size": selectors.node_subtree_size(node) - 1,

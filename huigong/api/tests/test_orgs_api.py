@@ -74,7 +74,7 @@ def test_union_create_writes_node_and_audit(cast, api_as):
     assert r.status_code == 201, r.content
     out = r.json()
     node = UnionNode.objects.get(pk=out["id"])
-    assert node.get_parent().pk == cast.xihu.pk
+    assert UnionNode.objects.get_parent(node).pk == cast.xihu.pk
     assert (out["parent_id"], out["member_count"], out["level_label"]) == (cast.xihu.pk, 0, "乡镇/街道工会")
     ev = AuditEvent.objects.get(verb="node.create", object_id=str(node.pk))
     assert ev.actor_id == cast.city_admin.pk and ev.new["code"] == "XH-ST-01"
@@ -141,7 +141,7 @@ def test_union_move_rules(cast, api_as):
     assert c.post(f"unions/{cast.hangzhou.pk}/move", {"new_parent_id": cast.xihu.pk}).status_code == 403
     assert c.post(f"unions/{cast.tech.pk}/move", {"new_parent_id": cast.qingdao.pk}).status_code == 403
     cast.tech.refresh_from_db()
-    assert cast.tech.get_parent().pk == cast.xihu.pk
+    assert UnionNode.objects.get_parent(cast.tech).pk == cast.xihu.pk
 
 
 # --- Enterprises -------------------------------------------------------------------------------------
@@ -289,7 +289,7 @@ def test_lists_do_not_grow_queries_with_rows(cast, api_as):
     c.get("unions")  # the first call also stamps the token's last use
     before = {p: count(p) for p in ("unions", "enterprises", "members", "memberships", "audit")}
     for i in range(6):
-        UnionNode.objects.get(pk=cast.xihu.pk).add_child(code=f"QC{i}", name=f"街道{i}", level="township")
+        UnionNode.objects.add_child(UnionNode.objects.get(pk=cast.xihu.pk), dict(code=f"QC{i}", name=f"街道{i}", level="township"))
         Enterprise.objects.create(name=f"公司{i}", uscc=new_uscc(), union=cast.tech)
         make_member(cast.city_admin, cast.tech, f"成员{i}")
     after = {p: count(p) for p in before}

@@ -65,7 +65,7 @@ def test_crossed_concurrent_moves_keep_the_tree_sound(on_postgres):
     for t in threads:
         t.join()
     assert sorted(results) == ["ValidationError", "ok"]
-    assert UnionNode.find_problems() == ([], [], [], [], [])
+    assert UnionNode.objects.find_problems() == ([], [], [], [], [])
 
 
 def test_rejoin_from_another_subtree_does_not_rewrite_the_person(cast):

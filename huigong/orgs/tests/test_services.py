@@ -10,7 +10,7 @@ from huigong.testing import make_member, new_uscc
 def test_node_create_under_own_subtree_is_audited(cast):
     node = services.node_create(actor=cast.city_admin, parent=cast.xihu, code="HZ-XH-NEW", name="新工会",
                                 level=NodeLevel.GRASSROOTS, region_code="330106")
-    assert node.get_parent().pk == cast.xihu.pk
+    assert UnionNode.objects.get_parent(node).pk == cast.xihu.pk
     ev = AuditEvent.objects.get(verb="node.create", object_id=str(node.pk))
     assert ev.actor_label == "city_admin" and ev.node_path == node.path
 
