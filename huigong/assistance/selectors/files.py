@@ -1,0 +1,130 @@
+"""Reads of hardship files, scoped to the actor's subtree. Lists never decrypt; full ID numbers and
+bank accounts only through `file_reveal` (PII capability, one access row per read)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from huigong.accounts.models import Cap
+from huigong.core.audit import log_access
+from huigong.core.models import AuditEvent
+from huigong.core.scope import ensure_path_in_scope, path_in_scope, require, root_path
+from huigong.orgs.models import UnionNode
+
+from ..models import FileEvidence, FileMember, FileStatus, HardshipFile
+
+REVIEW_WINDOW = dt.timedelta(days=30)
+
+
+def file_list_for_actor(actor, *, status: str = "", level: str = "", cause: str = "",
+                        node: UnionNode | None = None, q: str = "") -> QuerySet[HardshipFile]:
+    require(actor, Cap.VIEW)
+    prefix = root_path(actor)
+    if node is not None:
+        ensure_path_in_scope(actor, node.path)
+        prefix = node.path
+    qs = (HardshipFile.objects.filter(node_path__startswith=prefix).select_related("head", "node")
+          .defer("situation", "bank_account", "head__id_number", "head__phone", "head__bank_account"))
+    if status:
+        qs = qs.filter(status=status)
+    if level:
+        qs = qs.filter(level=level)
+    if cause:
+        qs = qs.filter(causes__cause=cause)
+    if q:
+        q = q.strip()
+        qs = qs.filter(Q(file_no__icontains=q) | Q(head__name__contains=q))
+    return qs.order_by("-created_at", "-id")
+
+
+def file_get_for_actor(actor, pk, *, for_write: bool = False) -> HardshipFile:
+    require(actor, Cap.ASSIST if for_write else Cap.VIEW)
+    try:
+        file = (HardshipFile.objects.select_related("head", "node", "source_visit", "verified_by", "created_by")
+                .defer("bank_account", "head__id_number", "head__phone", "head__bank_account").get(pk=int(pk)))
+    except (HardshipFile.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not path_in_scope(actor, file.node_path):
+        raise PermissionDenied("不在您的管辖范围内 / outside your part of the union tree")
+    return file
+
+
+def files_due_for_review(actor, *, within: dt.timedelta = REVIEW_WINDOW) -> QuerySet[HardshipFile]:
+    require(actor, Cap.VIEW)
+    return (HardshipFile.objects.filter(node_path__startswith=root_path(actor), status=FileStatus.OPEN,
+                                        next_review_due__lte=timezone.localdate() + within)
+            .select_related("head", "node").defer("situation", "bank_account").order_by("next_review_due", "id"))
+
+
+def file_members(file: HardshipFile) -> list[FileMember]:
+    return list(file.members.defer("id_number", "monthly_income_fen", "health_note").order_by("id"))
+
+
+def file_reveal(actor, file: HardshipFile, what: str, *, member_id: int | None = None, purpose: str) -> str:
+    """One full value: a member's ID number (`id_number`) or the file's bank account (`bank_account`)."""
+    require(actor, Cap.PII_FULL)
+    ensure_path_in_scope(actor, file.node_path)
+    if what == "bank_account":
+        value = HardshipFile.objects.only("bank_account").get(pk=file.pk).bank_account or ""
+        log_access(actor=actor, object_type="assistance.hardshipfile", object_id=str(file.pk),
+                   fields=["bank_account"], purpose=purpose, node_path=file.node_path)
+        return value
+    if what in ("id_number", "monthly_income_fen", "health_note"):
+        try:
+            member = FileMember.objects.only(what, "file_id").get(pk=int(member_id), file=file)
+        except (FileMember.DoesNotExist, ValueError, TypeError):
+            raise Http404 from None
+        log_access(actor=actor, object_type="assistance.filemember", object_id=str(member.pk), fields=[what],
+                   purpose=purpose, node_path=file.node_path)
+        return str(getattr(member, what) or "")
+    raise Http404
+
+
+def situation_read(actor, file: HardshipFile, *, purpose: str) -> str:
+    """The household's situation text (health and income details): staff with ASSIST or PII_FULL, logged."""
+    staff = require(actor, Cap.VIEW)
+    if not (staff.can(Cap.PII_FULL) or staff.can(Cap.ASSIST)):
+        raise PermissionDenied
+    ensure_path_in_scope(actor, file.node_path)
+    text = HardshipFile.objects.only("situation").get(pk=file.pk).situation or ""
+    if text:
+        log_access(actor=actor, object_type="assistance.hardshipfile", object_id=str(file.pk), fields=["situation"],
+                   purpose=purpose, node_path=file.node_path)
+    return text
+
+
+def evidence_get_for_actor(actor, file: HardshipFile, pk, *, purpose: str) -> FileEvidence:
+    """An evidence attachment for download: staff who may see the file's personal data; logged."""
+    staff = require(actor, Cap.VIEW)
+    if not (staff.can(Cap.PII_FULL) or staff.can(Cap.ASSIST)):
+        raise PermissionDenied("当前角色无此权限 / your role does not allow this")
+    ensure_path_in_scope(actor, file.node_path)
+    try:
+        ev = FileEvidence.objects.get(pk=int(pk), file=file)
+    except (FileEvidence.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    log_access(actor=actor, object_type="assistance.fileevidence", object_id=str(ev.pk), fields=["upload"],
+               purpose=purpose, node_path=file.node_path)
+    return ev
+
+
+def file_history(file: HardshipFile) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(object_type="assistance.hardshipfile", object_id=str(file.pk))
+                .order_by("at", "id"))
+
+
+def file_counts(actor) -> dict:
+    """Numbers for the overview page, one grouped query."""
+    rows = (HardshipFile.objects.filter(node_path__startswith=root_path(actor)).values("status", "level")
+            .annotate(n=Count("id")).order_by())
+    out = {"draft": 0, "open": 0, "closed": 0, "by_level": {}}
+    for r in rows:
+        out[r["status"]] = out.get(r["status"], 0) + r["n"]
+        if r["status"] == FileStatus.OPEN:
+            out["by_level"][r["level"]] = out["by_level"].get(r["level"], 0) + r["n"]
+    return out
