@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 # Set at sign-in for a user who has a confirmed authenticator, so the check below needs no query.
 # Every sign-in goes through accounts:login (the Django admin's login page redirects there).
 OTP_PENDING_SESSION_KEY = "hg_otp_pending"
+# Set by the workers' portal sign-in: workers (no StaffProfile) have no TOTP and no console to reach.
+WORKER_SESSION_KEY = "hg_worker"
 
 
 class StaffSecurityMiddleware:
@@ -35,6 +37,7 @@ class StaffSecurityMiddleware:
             and user.is_authenticated
             and not user.is_verified()
             and not request.path.startswith(self.open_paths())
+            and not request.session.get(WORKER_SESSION_KEY)
             and (settings.HUIGONG_REQUIRE_TOTP or request.session.get(OTP_PENDING_SESSION_KEY))
         ):
             if request.path.startswith("/api/"):

@@ -190,6 +190,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # "celery": send to workers; "thread": run in an in-process thread (embedded shape, so that
 # the page can show progress while a big import runs); "sync": run inline (tests).
 HUIGONG_TASK_MODE = os.environ.get("HUIGONG_TASK_MODE", "celery")
+# Workers' one-time codes (portal): a dotted path to a class with send(phone, text); the console
+# sender only logs the code. Production points this at its SMS gateway's adapter.
+HUIGONG_SMS_SENDER = os.environ.get("HUIGONG_SMS_SENDER", "huigong.portal.sms.ConsoleSmsSender")
 
 LOGGING = {
     "version": 1,

@@ -16,3 +16,4 @@ STORAGES = {
 AXES_FAILURE_LIMIT = 3
 ROSTER_SYNC_MAX_ROWS = 50
 LANGUAGE_CODE = "zh-hans"
+HUIGONG_SMS_SENDER = "huigong.portal.sms.MemorySmsSender"

@@ -1,0 +1,41 @@
+import pytest
+
+from huigong.portal.sms import MemorySmsSender
+
+
+@pytest.fixture(autouse=True)
+def sms_outbox():
+    MemorySmsSender.clear()
+    yield MemorySmsSender
+    MemorySmsSender.clear()
+
+
+@pytest.fixture
+def make_worker(db):
+    """make_worker(phone, person=None) -> (account, password): a signed-up worker account."""
+    from huigong.portal import services
+    from huigong.portal.models import SmsPurpose
+
+    def make(phone: str = "13900000001", person=None, password: str = "Hg-worker-2026"):
+        services.sms_code_send(phone=phone, purpose=SmsPurpose.SIGNUP)
+        code = MemorySmsSender.last_code(phone)
+        account = services.account_signup(phone=phone, password=password, code=code)
+        if person is not None:
+            account.person = person
+            account.save(update_fields=["person"])
+        return account, password
+
+    return make
+
+
+@pytest.fixture
+def worker_client(client, make_worker):
+    """worker_client(account) -> a Django test client signed in as that worker through the portal's form."""
+
+    def sign_in(account, password="Hg-worker-2026", c=None):
+        c = c or client
+        r = c.post("/portal/login/", {"mode": "password", "phone": account.phone, "password": password})
+        assert r.status_code == 302, r.content.decode()[:2000]
+        return c
+
+    return sign_in
