@@ -1,0 +1,183 @@
+"""Approval up the tree (审批).
+
+Rules (decided here, tested in tests/test_approval.py):
+- Steps are created on each submission, one round at a time, from programme.approval_levels: step i is
+  decided at the nearest ancestor-or-self of the file's union whose level is approval_levels[i]; for
+  "grassroots" the applying union itself counts when it holds memberships (a 联合工会 is the grassroots
+  of its riders).
+- A level with no such node on the file's branch (e.g. a city with no district in between) is SKIPPED,
+  not refused: the branch simply has fewer steps. A level that resolves to a node already in the round
+  is skipped too. If no level resolves at all, submission is refused.
+- Only a holder of APPROVE whose own node IS the step's node decides it. An ancestor admin does not
+  jump the queue: the district's decision is the district's.
+- `current_step` is the seq of the pending step within the current round.
+- approved at the last step: the budget of the nearest ancestor-or-self node of the file that has a
+  budget for the programme is reserved by one conditional UPDATE (committed + amount <= total); the
+  household year cap (nearest cap of that year, across programmes: approved + in notice + notice ended
+  + paid) is checked with the file row locked, so two approvals for one household serialise.
+  Either refusal writes nothing.
+- returned: the round ends, the applicant corrects and resubmits (round + 1, new steps; history kept).
+  rejected: the application ends. Both need a comment.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from huigong.accounts.models import Cap
+from huigong.core.audit import audit, snapshot
+from huigong.core.money import format_yuan
+from huigong.core.scope import require
+from huigong.orgs.models import MEMBERSHIP_LEVELS, NodeLevel, UnionNode
+
+from ..models import (
+    AidApplication,
+    AmountMode,
+    ApplicationStatus,
+    ApprovalDecision,
+    ApprovalStep,
+    HardshipFile,
+    ProgrammeBudget,
+)
+from .aid import APPLICATION_FIELDS, ancestor_paths, household_cap_for, nearest
+
+# Statuses whose approved amount counts against the household's year cap.
+CAP_STATUSES = (ApplicationStatus.APPROVED, ApplicationStatus.NOTICE, ApplicationStatus.NOTICE_ENDED,
+                ApplicationStatus.PAID)
+
+
+def approval_nodes(file_node: UnionNode, levels: list[str]) -> list[tuple[str, UnionNode]]:
+    """(level, node) for each approval level that resolves on the file's branch (see module doc)."""
+    chain = {n.path: n for n in UnionNode.objects.filter(path__in=ancestor_paths(file_node.path))}
+    branch = [chain[p] for p in sorted(chain, key=len, reverse=True)]  # self first, then up
+    out, seen = [], set()
+    for level in levels:
+        node = None
+        if level == NodeLevel.GRASSROOTS and file_node.level in MEMBERSHIP_LEVELS:
+            node = file_node
+        else:
+            node = next((n for n in branch if n.level == level), None)
+        if node is None or node.pk in seen:
+            continue
+        seen.add(node.pk)
+        out.append((level, node))
+    return out
+
+
+def build_steps(app: AidApplication) -> list[ApprovalStep]:
+    pairs = approval_nodes(UnionNode.objects.get(pk=app.file.node_id), app.programme.approval_levels)
+    if not pairs:
+        raise ValidationError(_("档案所在工会的上级中没有项目要求的任何审批层级 / none of the programme's approval "
+                                "levels exists above the file's union"))
+    return ApprovalStep.objects.bulk_create([
+        ApprovalStep(application=app, round=app.round, seq=i, node=node, node_path=node.path, level=level)
+        for i, (level, node) in enumerate(pairs)])
+
+
+def current_step(app: AidApplication) -> ApprovalStep | None:
+    return app.steps.filter(round=app.round, seq=app.current_step).select_related("node").first()
+
+
+def reserve_budget(app: AidApplication, amount: int) -> ProgrammeBudget:
+    budget = nearest(ProgrammeBudget.objects.filter(programme_id=app.programme_id), app.file.node_path)
+    if budget is None:
+        raise ValidationError(_("项目“%(p)s”在本档案所在范围内没有预算 / programme %(p)s has no budget for this "
+                                "file's union") % {"p": app.programme.name})
+    n = (ProgrammeBudget.objects.filter(pk=budget.pk, committed_fen__lte=F("total_fen") - amount)
+         .update(committed_fen=F("committed_fen") + amount))
+    if not n:
+        budget.refresh_from_db()
+        raise ValidationError(_("预算不足：%(node)s 的预算余额 %(left)s 元，不足 %(amt)s 元 / over budget: %(node)s has "
+                                "%(left)s yuan left, %(amt)s needed") % {
+            "node": budget.node.name, "left": format_yuan(budget.total_fen - budget.committed_fen),
+            "amt": format_yuan(amount)})
+    return budget
+
+
+def release_budget(app: AidApplication) -> None:
+    """Give an approved-but-unpaid application's reservation back to its budget."""
+    if app.budget_id and app.amount_approved_fen:
+        n = (ProgrammeBudget.objects.filter(pk=app.budget_id, committed_fen__gte=F("paid_fen") + app.amount_approved_fen)
+             .update(committed_fen=F("committed_fen") - app.amount_approved_fen))
+        if not n:  # the CHECKs would refuse anyway; say why
+            raise ValidationError(_("预算占用数据不一致，无法释放 / the budget reservation cannot be released"))
+
+
+def check_household_cap(app: AidApplication, amount: int) -> None:
+    """Called with the file row locked."""
+    year = app.programme.year
+    cap = household_cap_for(app.file, year)
+    if cap is None:
+        return
+    used = (AidApplication.objects.filter(file_id=app.file_id, programme__year=year, status__in=CAP_STATUSES)
+            .exclude(pk=app.pk).aggregate(s=Sum("amount_approved_fen"))["s"] or 0)
+    if used + amount > cap.cap_fen:
+        raise ValidationError(_("超过每户年度上限：%(node)s 规定 %(year)s 年每户不超过 %(cap)s 元，本户已获 %(used)s 元，"
+                                "本次 %(amt)s 元 / over the household cap: %(cap)s yuan a year (set by %(node)s), "
+                                "%(used)s already granted, %(amt)s more asked") % {
+            "node": cap.node.name, "year": year, "cap": format_yuan(cap.cap_fen), "used": format_yuan(used),
+            "amt": format_yuan(amount)})
+
+
+@transaction.atomic
+def approval_decide(*, actor, application: AidApplication, decision: str, comment: str = "",
+                    amount_fen: int | None = None) -> AidApplication:
+    staff = require(actor, Cap.APPROVE)
+    if decision not in (ApprovalDecision.APPROVED, ApprovalDecision.RETURNED, ApprovalDecision.REJECTED):
+        raise ValidationError({"decision": _("无效的审批意见 / invalid decision")})
+    # Lock order everywhere: file, then application, then budget.
+    HardshipFile.objects.select_for_update().filter(pk=application.file_id).first()
+    app = (AidApplication.objects.select_for_update(of=("self",)).select_related("programme", "file")
+           .get(pk=application.pk))
+    if app.status != ApplicationStatus.SUBMITTED:
+        raise ValidationError(_("申请当前状态为“%(s)s”，不在审批中 / the application is %(s)s, not awaiting approval")
+                              % {"s": app.get_status_display()})
+    step = current_step(app)
+    if step is None or step.decision != ApprovalDecision.PENDING:
+        raise ValidationError(_("没有待审批的环节 / no approval step is pending"))
+    if staff.node_id != step.node_id:
+        raise PermissionDenied(_("本环节应由“%(n)s”审批 / this step is for %(n)s to decide") % {"n": step.node.name})
+    comment = (comment or "").strip()
+    if decision != ApprovalDecision.APPROVED and not comment:
+        raise ValidationError({"comment": _("退回或不同意时请填写审批意见 / a comment is required to return or reject")})
+    old = snapshot(app, APPLICATION_FIELDS)
+    last = not app.steps.filter(round=app.round, seq__gt=step.seq).exists()
+    amount = None
+    if decision == ApprovalDecision.APPROVED:
+        base = app.amount_approved_fen or app.amount_requested_fen
+        amount = base if amount_fen in (None, "") else int(amount_fen)
+        if amount <= 0 or amount > base:
+            raise ValidationError({"amount_fen": _("核定金额须大于 0 且不超过 %(a)s 元 / the approved amount must be "
+                                                   "between 0 and %(a)s yuan") % {"a": format_yuan(base)}})
+        if app.programme.amount_mode == AmountMode.FIXED and amount != app.programme.amount_fen:
+            raise ValidationError({"amount_fen": _("本项目为定额 %(a)s 元 / this programme pays exactly %(a)s yuan")
+                                   % {"a": format_yuan(app.programme.amount_fen)}})
+        if last:
+            check_household_cap(app, amount)
+            app.budget = reserve_budget(app, amount)
+            app.status = ApplicationStatus.APPROVED
+            app.approved_at = timezone.now()
+        else:
+            app.current_step = step.seq + 1
+        app.amount_approved_fen = amount
+    elif decision == ApprovalDecision.RETURNED:
+        app.status = ApplicationStatus.RETURNED
+        app.amount_approved_fen = None
+    else:
+        app.status = ApplicationStatus.REJECTED
+        app.amount_approved_fen = None
+    step.decision = decision
+    step.comment = comment
+    step.amount_fen = amount
+    step.decided_by = actor
+    step.decided_at = timezone.now()
+    step.save()
+    app.save()
+    audit(actor=actor, verb=f"aid_application.{decision}", obj=app, node_path=app.node_path, old=old,
+          new={**snapshot(app, APPLICATION_FIELDS), "step": step.seq, "step_node": step.node.name,
+               "comment": comment})
+    return app

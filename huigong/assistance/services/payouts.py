@@ -1,0 +1,314 @@
+"""Disbursement (发放): batches, payouts, bank sheets.
+
+Exactly-once payment:
+- A payout is created for an application at most once: idempotency_key "aid-<application id>" and the
+  application are UNIQUE, rows are inserted with INSERT … ON CONFLICT DO NOTHING, so two finance officers
+  building batches at the same time split the applications between them instead of doubling them.
+- Marking paid is one conditional UPDATE (status pending/sent → paid). Whoever gets 0 rows did not pay:
+  if the payout is already paid it is an idempotent no-op that returns the existing state; the ledger
+  row, the budget's paid_fen and the application's PAID are written only by the winner, in the same
+  transaction (and the ledger's UNIQUE payout would refuse a second row anyway).
+- A failed payout is retried on the same row (failed → pending, attempts + 1, optionally moved to a new
+  batch); every outcome leaves a PayoutAttempt row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from huigong.accounts.models import Cap
+from huigong.core.audit import audit
+from huigong.core.money import format_yuan
+from huigong.core.scope import ensure_path_in_scope, require
+from huigong.orgs.models import UnionNode
+
+from ..models import (
+    AidApplication,
+    ApplicationStatus,
+    BatchStatus,
+    LedgerEntry,
+    Payout,
+    PayoutAttempt,
+    PayoutBatch,
+    PayoutStatus,
+    ProgrammeBudget,
+)
+
+
+def idempotency_key(application_id: int) -> str:
+    return f"aid-{application_id}"
+
+
+def _money_actor(actor, path: str):
+    staff = require(actor, Cap.MONEY)
+    ensure_path_in_scope(actor, path)
+    return staff
+
+
+@transaction.atomic
+def payout_batch_create(*, actor, node: UnionNode, title: str, applications=None) -> PayoutBatch:
+    """A batch of every NOTICE_ENDED application of the node's subtree not yet in a payout (or of the
+    given ones, each of which must qualify)."""
+    _money_actor(actor, node.path)
+    if not (title or "").strip():
+        raise ValidationError({"title": _("请填写批次名称 / the batch title is required")})
+    qs = (AidApplication.objects.filter(node_path__startswith=node.path, status=ApplicationStatus.NOTICE_ENDED,
+                                        payout__isnull=True)
+          .select_related("file", "programme"))
+    if applications is not None:
+        ids = sorted({a.pk if hasattr(a, "pk") else int(a) for a in applications})
+        found = {a.pk: a for a in qs.filter(pk__in=ids)}
+        for i in ids:
+            if i not in found:
+                a = AidApplication.objects.filter(pk=i).first()
+                why = a.get_status_display() if a else _("不存在 / does not exist")
+                raise ValidationError({"applications": _("申请 #%(id)s 不能发放（%(why)s）：须公示期满、在本单位范围内且未发放 / "
+                                                         "application #%(id)s cannot be paid (%(why)s): it must be "
+                                                         "past its notice, in scope and not yet in a payout")
+                                       % {"id": i, "why": why}})
+        apps = [found[i] for i in ids]
+    else:
+        apps = list(qs.order_by("pk"))
+    if not apps:
+        raise ValidationError(_("没有公示期满、待发放的申请 / no application is past its notice and awaiting payment"))
+    for a in apps:
+        if not a.file.bank_account:
+            raise ValidationError({"applications": _("档案 %(f)s 没有收款银行账号 / file %(f)s has no bank account")
+                                   % {"f": a.file.file_no}})
+    batch = PayoutBatch.objects.create(node=node, node_path=node.path, title=title.strip(), created_by=actor)
+    Payout.objects.bulk_create([
+        Payout(batch=batch, application=a, idempotency_key=idempotency_key(a.pk), amount_fen=a.amount_approved_fen,
+               payee_name=a.file.payee_name, bank_name=a.file.bank_name, bank_account=a.file.bank_account,
+               bank_account_mask=a.file.bank_account_mask) for a in apps], ignore_conflicts=True)
+    mine = list(batch.payouts.values_list("application_id", flat=True))
+    if not mine:  # every one was taken by a concurrent batch
+        raise ValidationError(_("这些申请已在其他批次中 / these applications are already in another batch"))
+    audit(actor=actor, verb="aid_batch.create", obj=batch, node_path=node.path,
+          new={"title": batch.title, "applications": mine,
+               "total_fen": sum(a.amount_approved_fen for a in apps if a.pk in set(mine))})
+    return batch
+
+
+def _payout_locked(actor, payout: Payout) -> Payout:
+    p = Payout.objects.select_related("batch").get(pk=payout.pk)
+    _money_actor(actor, p.batch.node_path)
+    return p
+
+
+def _attempt(p: Payout, status: str, actor, *, reference: str = "", reason: str = "") -> None:
+    PayoutAttempt.objects.get_or_create(payout=p, number=p.attempts, status=status, defaults={
+        "batch_id": p.batch_id, "bank_reference": reference, "failure_reason": reason[:255],
+        "by": actor if getattr(actor, "pk", None) else None})
+
+
+def _close_batch_if_done(batch_id: int) -> None:
+    if not Payout.objects.filter(batch_id=batch_id).exclude(status=PayoutStatus.PAID).exists():
+        PayoutBatch.objects.filter(pk=batch_id).exclude(status=BatchStatus.DONE).update(
+            status=BatchStatus.DONE, done_at=timezone.now())
+
+
+@transaction.atomic
+def payout_mark_paid(*, actor, payout: Payout, bank_reference: str, paid_on: dt.date | None = None) -> Payout:
+    p = _payout_locked(actor, payout)
+    bank_reference = (bank_reference or "").strip()
+    if not bank_reference:
+        raise ValidationError({"bank_reference": _("请填写银行流水号 / the bank reference is required")})
+    now = timezone.now()
+    n = (Payout.objects.filter(pk=p.pk, status__in=(PayoutStatus.PENDING, PayoutStatus.SENT))
+         .update(status=PayoutStatus.PAID, bank_reference=bank_reference[:64], paid_at=now, failure_reason=""))
+    p.refresh_from_db()
+    if not n:
+        if p.status == PayoutStatus.PAID:
+            return p  # already paid: nothing more happens, whoever asks and however often
+        raise ValidationError(_("发放记录 %(k)s 已标记失败，请先重新发放 / payout %(k)s has failed: retry it first")
+                              % {"k": p.idempotency_key})
+    app = AidApplication.objects.select_related("programme").get(pk=p.application_id)
+    paid_on = paid_on or timezone.localdate()
+    LedgerEntry.objects.create(file_id=app.file_id, programme_id=app.programme_id, application=app, payout=p,
+                               node_id=app.node_id, node_path=app.node_path, year=app.programme.year,
+                               amount_fen=p.amount_fen, paid_on=paid_on)
+    ProgrammeBudget.objects.filter(pk=app.budget_id).update(paid_fen=F("paid_fen") + p.amount_fen)
+    moved = AidApplication.objects.filter(pk=app.pk, status=ApplicationStatus.NOTICE_ENDED).update(
+        status=ApplicationStatus.PAID, updated_at=now)
+    if not moved:
+        raise ValidationError(_("申请 #%(id)s 状态为“%(s)s”，不能发放 / application #%(id)s is %(s)s and cannot be paid")
+                              % {"id": app.pk, "s": app.get_status_display()})
+    _attempt(p, PayoutStatus.PAID, actor, reference=bank_reference)
+    _close_batch_if_done(p.batch_id)
+    audit(actor=actor, verb="aid_payout.paid", obj=p, object_repr=p.idempotency_key, node_path=app.node_path,
+          old={"status": "pending"}, new={"status": "paid", "bank_reference": bank_reference,
+                                          "amount_fen": p.amount_fen})
+    return p
+
+
+@transaction.atomic
+def payout_mark_failed(*, actor, payout: Payout, reason: str) -> Payout:
+    p = _payout_locked(actor, payout)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写失败原因 / the failure reason is required")})
+    n = (Payout.objects.filter(pk=p.pk, status__in=(PayoutStatus.PENDING, PayoutStatus.SENT))
+         .update(status=PayoutStatus.FAILED, failure_reason=reason[:255]))
+    p.refresh_from_db()
+    if not n:
+        if p.status == PayoutStatus.FAILED:
+            return p
+        raise ValidationError(_("发放记录 %(k)s 已到账，不能标记失败 / payout %(k)s is already paid")
+                              % {"k": p.idempotency_key})
+    _attempt(p, PayoutStatus.FAILED, actor, reason=reason)
+    audit(actor=actor, verb="aid_payout.failed", obj=p, object_repr=p.idempotency_key,
+          node_path=p.batch.node_path, old={"status": "pending"}, new={"status": "failed", "reason": reason})
+    return p
+
+
+@transaction.atomic
+def payout_retry(*, actor, payout: Payout, batch: PayoutBatch | None = None) -> Payout:
+    """failed → pending on the same row (attempts + 1), optionally into another batch of the same scope."""
+    p = _payout_locked(actor, payout)
+    if batch is not None:
+        _money_actor(actor, batch.node_path)
+        if not p.application.node_path.startswith(batch.node_path):
+            raise ValidationError({"batch": _("申请不在该批次单位的范围内 / the application is outside the batch's union")})
+    fields = {"status": PayoutStatus.PENDING, "attempts": F("attempts") + 1, "failure_reason": ""}
+    if batch is not None:
+        fields["batch"] = batch
+    n = Payout.objects.filter(pk=p.pk, status=PayoutStatus.FAILED).update(**fields)
+    p.refresh_from_db()
+    if not n:
+        if p.status in (PayoutStatus.PENDING, PayoutStatus.SENT):
+            return p
+        raise ValidationError(_("发放记录 %(k)s 已到账，无需重发 / payout %(k)s is already paid") % {"k": p.idempotency_key})
+    PayoutBatch.objects.filter(pk=p.batch_id, status=BatchStatus.DONE).update(status=BatchStatus.SENT, done_at=None)
+    audit(actor=actor, verb="aid_payout.retry", obj=p, object_repr=p.idempotency_key, node_path=p.batch.node_path,
+          old={"status": "failed"}, new={"status": "pending", "attempts": p.attempts, "batch": p.batch_id})
+    return p
+
+
+@transaction.atomic
+def payout_batch_mark_sent(*, actor, batch: PayoutBatch) -> PayoutBatch:
+    """The sheet went to the bank: pending payouts become sent."""
+    _money_actor(actor, batch.node_path)
+    b = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
+    n = b.payouts.filter(status=PayoutStatus.PENDING).update(status=PayoutStatus.SENT)
+    if b.status == BatchStatus.DRAFT:
+        b.status = BatchStatus.SENT
+        b.sent_at = timezone.now()
+        b.save(update_fields=["status", "sent_at"])
+    audit(actor=actor, verb="aid_batch.sent", obj=b, node_path=b.node_path, new={"payouts": n})
+    return b
+
+
+# --- Bank result sheet ---------------------------------------------------------------------------------
+
+RESULT_OK = ("成功", "已成功", "success", "ok")
+RESULT_FAIL = ("失败", "fail", "failed")
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def parse_result_sheet(batch: PayoutBatch, data: bytes) -> list[dict]:
+    """Read and validate a bank result sheet (the export's layout + 状态, 银行流水号, 失败原因).
+    Every problem is collected, naming its row; any problem → ValidationError and nothing applied."""
+    from decimal import Decimal, InvalidOperation
+
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except Exception:
+        raise ValidationError({"upload": _("无法读取该 Excel 文件 / the file is not a readable .xlsx sheet")}) from None
+    header_at = next((i for i, r in enumerate(rows[:10]) if any(_cell(c) == "备注" for c in r)), None)
+    if header_at is None:
+        raise ValidationError({"upload": _("找不到表头（须含“备注”“金额（元）”“状态”列）/ header row not found")})
+    header = [_cell(c) for c in rows[header_at]]
+    need = {"备注": "key", "金额（元）": "amount", "状态": "status", "银行流水号": "reference", "失败原因": "reason"}
+    col = {}
+    for label, key in need.items():
+        if label not in header:
+            raise ValidationError({"upload": _("缺少“%(c)s”列 / column %(c)s is missing") % {"c": label}})
+        col[key] = header.index(label)
+    payouts = {p.idempotency_key: p for p in batch.payouts.all()}
+    out, errors, seen = [], [], set()
+    for i, r in enumerate(rows[header_at + 1:], start=header_at + 2):
+        r = list(r) + [""] * (len(header) - len(r))
+        key = _cell(r[col["key"]])
+        if not key and not any(_cell(c) for c in r):
+            continue
+        where = _("第 %(n)d 行 / row %(n)d") % {"n": i}
+        p = payouts.get(key)
+        if p is None:
+            errors.append(_("%(w)s：备注 %(k)s 不是本批次的发放记录 / %(w)s: %(k)s is not a payout of this batch")
+                          % {"w": where, "k": key or "—"})
+            continue
+        if key in seen:
+            errors.append(_("%(w)s：%(k)s 重复 / %(w)s: %(k)s appears twice") % {"w": where, "k": key})
+            continue
+        seen.add(key)
+        try:
+            amount = int((Decimal(_cell(r[col["amount"]]).replace(",", "")) * 100).to_integral_exact())
+        except (InvalidOperation, ValueError):
+            amount = None
+        if amount != p.amount_fen:
+            errors.append(_("%(w)s：金额 %(a)s 与发放金额 %(b)s 元不符 / %(w)s: amount %(a)s does not match %(b)s yuan")
+                          % {"w": where, "a": _cell(r[col["amount"]]) or "—", "b": format_yuan(p.amount_fen)})
+            continue
+        status = _cell(r[col["status"]]).lower()
+        ref = _cell(r[col["reference"]])
+        reason = _cell(r[col["reason"]])
+        if status in RESULT_OK:
+            if not ref:
+                errors.append(_("%(w)s：成功的记录须有银行流水号 / %(w)s: a successful row needs the bank reference")
+                              % {"w": where})
+                continue
+            out.append({"payout": p, "ok": True, "reference": ref})
+        elif status in RESULT_FAIL:
+            out.append({"payout": p, "ok": False, "reason": reason or _("银行退回 / returned by the bank")})
+        else:
+            errors.append(_("%(w)s：状态“%(s)s”无效，应为 成功 或 失败 / %(w)s: status %(s)s must be 成功 or 失败")
+                          % {"w": where, "s": _cell(r[col["status"]]) or "—"})
+    if errors:
+        raise ValidationError(errors)
+    if not out:
+        raise ValidationError({"upload": _("表中没有结果行 / the sheet has no result rows")})
+    return out
+
+
+@transaction.atomic
+def payout_batch_import_results(*, actor, batch: PayoutBatch, data: bytes) -> dict:
+    """Apply a bank result sheet: all rows validated first, then mark_paid / mark_failed per row, each
+    idempotent (a sheet imported twice changes nothing the second time)."""
+    _money_actor(actor, batch.node_path)
+    rows = parse_result_sheet(batch, data)
+    counts = {"paid": 0, "failed": 0, "unchanged": 0}
+    for row in rows:
+        p = row["payout"]
+        before = Payout.objects.get(pk=p.pk).status
+        if row["ok"]:
+            if before == PayoutStatus.FAILED:
+                raise ValidationError(_("%(k)s 已标记失败，银行却回报成功：请先重新发放 / %(k)s was marked failed but "
+                                        "the bank reports success: retry it first") % {"k": p.idempotency_key})
+            payout_mark_paid(actor=actor, payout=p, bank_reference=row["reference"])
+            counts["paid" if before != PayoutStatus.PAID else "unchanged"] += 1
+        else:
+            if before == PayoutStatus.PAID:
+                raise ValidationError(_("%(k)s 已到账，银行却回报失败 / %(k)s is already paid but the bank reports a "
+                                        "failure") % {"k": p.idempotency_key})
+            payout_mark_failed(actor=actor, payout=p, reason=row["reason"])
+            counts["failed" if before != PayoutStatus.FAILED else "unchanged"] += 1
+    audit(actor=actor, verb="aid_batch.import_results", obj=batch, node_path=batch.node_path, new=counts)
+    return counts
+
