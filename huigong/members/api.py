@@ -14,7 +14,7 @@ from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from ninja import Field, File, Form, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from python_calamine import CalamineWorkbook
 
@@ -338,7 +338,7 @@ def member_create(request, payload: MemberCreateIn):
     data = _references(actor, payload.dict())
     union = node_ref_for_actor(actor, data.pop("union_id"), "union_id")
     membership = services.member_register(actor=actor, union=union, **data)
-    return 201, _detail_for_actor(actor, membership.person_id)
+    return Status(201, _detail_for_actor(actor, membership.person_id))
 
 
 @members_router.patch(
@@ -545,7 +545,7 @@ def import_create(
     actor = actor_of(request)
     union = node_ref_for_actor(actor, union_id, "union_id")
     enterprise = enterprise_ref_for_actor(actor, enterprise_id, "enterprise_id") if enterprise_id else None
-    return 201, roster.roster_import_start(actor=actor, union=union, enterprise=enterprise, upload=file)
+    return Status(201, roster.roster_import_start(actor=actor, union=union, enterprise=enterprise, upload=file))
 
 
 @imports_router.get("", response=responses({200: ImportPage}), summary="名册导入记录 / roster imports")

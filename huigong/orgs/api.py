@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Length, Substr
 from django.http import Http404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from huigong.api.auth import actor_of
 from huigong.api.schemas import (
@@ -163,7 +163,7 @@ def union_create(request, payload: UnionCreateIn):
     parent = node_ref_for_actor(actor, payload.parent_id, "parent_id")
     data = payload.dict(exclude={"parent_id"})
     node = services.node_create(actor=actor, parent=parent, **data)
-    return 201, _union_detail(node)
+    return Status(201, _union_detail(node))
 
 
 @unions_router.patch(
@@ -282,7 +282,7 @@ def enterprise_create(request, payload: EnterpriseCreateIn):
     union = node_ref_for_actor(actor, payload.union_id, "union_id")
     data = payload.dict(exclude={"union_id"})
     data["size"] = data["size"] or ""
-    return 201, services.enterprise_create(actor=actor, union=union, **data)
+    return Status(201, services.enterprise_create(actor=actor, union=union, **data))
 
 
 @enterprises_router.patch(
@@ -382,7 +382,7 @@ def site_get(request, site_id: Id):
 def site_create(request, payload: SiteCreateIn):
     actor = actor_of(request)
     union = node_ref_for_actor(actor, payload.union_id, "union_id")
-    return 201, services.site_create(actor=actor, union=union, **payload.dict(exclude={"union_id"}))
+    return Status(201, services.site_create(actor=actor, union=union, **payload.dict(exclude={"union_id"})))
 
 
 @sites_router.patch(
