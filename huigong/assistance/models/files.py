@@ -36,11 +36,11 @@ class HardshipFile(models.Model):
     household_size = models.PositiveSmallIntegerField(_("家庭人口"))
     monthly_income_fen = models.BigIntegerField(_("家庭月收入"))
     rigid_expense_fen = models.BigIntegerField(_("刚性支出（月）"), default=0)
-    situation = EncryptedTextField(_("家庭困难情况"), blank=True)
+    situation = EncryptedTextField(_("家庭困难情况"), blank=True, null=True)  # the field stores "" as NULL
     # Where the money goes: the household's account (usually the head's).
     payee_name = models.CharField(_("收款人"), max_length=50)
     bank_name = models.CharField(_("开户行"), max_length=100, blank=True)
-    bank_account = EncryptedCharField(_("银行账号"), max_length=32, blank=True)
+    bank_account = EncryptedCharField(_("银行账号"), max_length=32, blank=True, null=True)
     bank_account_mask = models.CharField(_("银行账号"), max_length=24, blank=True)
     # Verification visit before the file opens (核实).
     verified_on = models.DateField(_("核实日期"), null=True, blank=True)
@@ -83,7 +83,7 @@ class FileMember(models.Model):
     id_number_hash = models.CharField(max_length=64)
     id_number_mask = models.CharField(_("身份证号"), max_length=18)
     monthly_income_fen = EncryptedIntegerField(_("月收入"), default=0)
-    health_note = EncryptedTextField(_("健康状况"), blank=True)
+    health_note = EncryptedTextField(_("健康状况"), blank=True, null=True)
     is_student = models.BooleanField(_("在学"), default=False)
     is_live = models.BooleanField(default=True)
 
