@@ -303,3 +303,31 @@ def _service_sections(node: UnionNode, period: Period, *, source: str) -> list[d
                          "value": v.value, "dims": [{"key": a, "name": b, "value": c} for a, b, c in v.dims_labelled]})
         out.append({"group": group, "label": str(label), "rows": rows})
     return out
+
+
+# --- Reports ---------------------------------------------------------------------------------------------
+
+def report_list_for_actor(actor, *, node: UnionNode | None = None):
+    from huigong.core.scope import root_path
+
+    from .models import Report
+
+    require(actor, Cap.VIEW)
+    prefix = node.path if node is not None else root_path(actor)
+    return Report.objects.filter(node__path__startswith=prefix).select_related("node", "created_by")
+
+
+def report_get_for_actor(actor, report_id: int):
+    from django.http import Http404
+
+    from huigong.core.scope import ensure_path_in_scope
+
+    from .models import Report
+
+    require(actor, Cap.VIEW)
+    try:
+        report = Report.objects.select_related("node").get(pk=report_id)
+    except (Report.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    ensure_path_in_scope(actor, report.node.path)
+    return report

@@ -1,0 +1,94 @@
+/* Charts of the insights dashboard (ECharts, served locally). Data comes from the page's json_script. */
+(function () {
+  "use strict";
+  function init() {
+    var el = document.getElementById("dash-data");
+    if (!el || !window.echarts) return;
+    var data = JSON.parse(el.textContent);
+    var cfg = window.HG_DASH || {labels: {}};
+    var charts = [];
+    var narrow = window.matchMedia("(max-width: 800px)").matches;
+    var palette = ["#2457a6", "#b3262e", "#1e7a46", "#9a5b00", "#7b5bb6", "#0a7ea4", "#c2410c", "#52606d"];
+    function make(id) {
+      var node = document.getElementById(id);
+      if (!node) return null;
+      var c = echarts.init(node, null, {renderer: "svg"});
+      charts.push(c);
+      return c;
+    }
+    function fmt(v) {
+      if (v === null || v === undefined) return "—";
+      return Math.abs(v) >= 10000 ? (v / 10000).toFixed(1) + "万" : String(v);
+    }
+
+    var trend = make("chart-trend");
+    if (trend) {
+      var series = data.trend.series;
+      trend.setOption({
+        color: palette,
+        tooltip: {trigger: "axis"},
+        legend: {top: 0, data: series.map(function (s) { return s.label; })},
+        grid: {left: 8, right: 8, top: 36, bottom: 8, containLabel: true},
+        xAxis: {type: "category", data: data.trend.months, axisLabel: {formatter: function (m) { return m.slice(2); }}},
+        yAxis: series.map(function (s, i) {
+          return {type: "value", show: i < 2, position: i === 0 ? "left" : "right", splitLine: {show: i === 0},
+                  axisLabel: {formatter: fmt}, scale: true};
+        }),
+        series: series.map(function (s, i) {
+          return {name: s.label, type: i === 1 ? "bar" : "line", yAxisIndex: i, data: s.values, smooth: true,
+                  symbolSize: 5, barMaxWidth: 18};
+        })
+      });
+    }
+
+    var mix = make("chart-mix");
+    if (mix) {
+      mix.setOption({
+        color: palette,
+        tooltip: {trigger: "item", formatter: "{b}: {c} ({d}%)"},
+        legend: narrow ? {bottom: 0, type: "scroll"} : {orient: "vertical", right: 0, top: "middle", type: "scroll"},
+        series: [{type: "pie", radius: ["38%", "66%"], center: narrow ? ["50%", "44%"] : ["38%", "50%"],
+                  label: {show: !narrow, formatter: "{d}%"}, data: data.mix}]
+      });
+    }
+
+    var kids = make("chart-children");
+    if (kids) {
+      var rows = data.children.slice().reverse();
+      kids.setOption({
+        color: palette,
+        tooltip: {trigger: "axis", axisPointer: {type: "shadow"}},
+        legend: {top: 0},
+        grid: {left: 8, right: 24, top: 30, bottom: 8, containLabel: true},
+        xAxis: {type: "value", axisLabel: {formatter: fmt}},
+        yAxis: {type: "category", data: rows.map(function (r) { return r.name; }),
+                axisLabel: {width: narrow ? 90 : 180, overflow: "truncate"}},
+        series: [
+          {name: cfg.labels.active, type: "bar", data: rows.map(function (r) { return r.active; }), barMaxWidth: 16},
+          {name: cfg.labels.new, type: "bar", data: rows.map(function (r) { return r.new; }), barMaxWidth: 16}
+        ]
+      });
+      document.getElementById("chart-children").style.height = Math.max(240, rows.length * 34 + 60) + "px";
+      kids.resize();
+      kids.on("click", function (p) {
+        var row = rows[p.dataIndex];
+        if (row && row.id) window.location.href = cfg.nodeUrl + row.id;
+      });
+    }
+
+    var tree = make("chart-tree");
+    if (tree) {
+      tree.setOption({
+        color: palette,
+        tooltip: {formatter: function (p) { return p.name + ": " + fmt(p.value); }},
+        series: [{type: "treemap", data: data.treemap, roam: false, nodeClick: false, breadcrumb: {show: false},
+                  width: "100%", height: "100%", top: 0, left: 0,
+                  label: {show: true, formatter: "{b}\n{c}"}, upperLabel: {show: true, height: 22},
+                  levels: [{itemStyle: {borderColor: "#fff", borderWidth: 3, gapWidth: 3}},
+                           {colorSaturation: [0.35, 0.6], itemStyle: {borderColorSaturation: 0.6, gapWidth: 1, borderWidth: 1}}]}]
+      });
+    }
+    window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
+})();

@@ -1,0 +1,135 @@
+"""Dashboard, export and report pages: roles, scope (the outsider is refused), contents."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from huigong.insights.models import Report, ReportStatus
+from huigong.insights.rollups import rollups_refresh
+
+
+def client_for(user) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+@pytest.fixture
+def rolled(kpi_world):
+    rollups_refresh()
+    return kpi_world
+
+
+@pytest.mark.parametrize("role", ["city_admin", "viewer", "finance", "leader", "district_staff"])
+def test_dashboard_for_each_role(rolled, role):
+    w = rolled
+    r = client_for(getattr(w, role)).get("/insights/", {"period": "2025-Q1"})
+    assert r.status_code == 200
+    text = r.content.decode()
+    assert "在会会员" in text and "2025年第1季度" in text
+    assert "青岛" not in text  # nothing from the other subtree, not even in the node picker
+
+
+def test_dashboard_figures_and_drilldown(rolled):
+    w = rolled
+    r = client_for(w.leader).get("/insights/", {"node": w.xihu.pk, "period": "2025-03"})
+    assert r.status_code == 200
+    data = r.context["data"]
+    names = [c["name"] for c in data["children"]]
+    assert names == ["西湖区骑手联合工会", "杭州某科技公司工会"]
+    cards = {c["name"]: c for c in data["cards"]}
+    # 西湖 at the end of March 2025: cast's two (joined 2024-03) + 科技 dispatch + riders ×3; 成员0 withdrew,
+    # 成员2 moved to 拱墅.
+    assert cards["members.active"]["value"] == 6
+    assert cards["members.active"]["previous"] == 6
+    assert cards["members.new"]["value"] == 1 and cards["members.new"]["previous"] == 2
+    assert data["as_of"]
+
+
+def test_outsider_cannot_open_a_hangzhou_dashboard(rolled):
+    w = rolled
+    c = client_for(w.outsider)
+    assert c.get("/insights/", {"node": w.xihu.pk}).status_code == 403
+    assert c.get("/insights/export.xlsx", {"node": w.xihu.pk}).status_code == 403
+    assert c.post(f"/insights/reports/new/?node={w.xihu.pk}").status_code == 403
+    # Their own subtree works and shows only Qingdao.
+    r = c.get("/insights/")
+    assert r.status_code == 200 and "西湖" not in r.content.decode()
+
+
+def test_lower_staff_cannot_look_up_the_tree(rolled):
+    w = rolled
+    assert client_for(w.tech_staff).get("/insights/", {"node": w.hangzhou.pk}).status_code == 403
+
+
+def test_bad_period_and_node_are_explained(rolled):
+    w = rolled
+    r = client_for(w.leader).get("/insights/", {"period": "2025-13"})
+    assert r.status_code == 200
+    assert "期间格式" in r.content.decode()
+    assert client_for(w.leader).get("/insights/", {"node": "x1"}).status_code == 200
+    assert client_for(w.leader).get("/insights/", {"node": "999999"}).status_code == 404
+    r = client_for(w.leader).get("/insights/", {"from": "2025-06", "to": "2025-01"})
+    assert "早于开始月份" in r.content.decode()
+
+
+def test_xlsx_export(rolled):
+    from python_calamine import CalamineWorkbook
+
+    w = rolled
+    assert client_for(w.viewer).get("/insights/export.xlsx").status_code == 403  # viewer has no export
+    r = client_for(w.leader).get("/insights/export.xlsx", {"node": w.hangzhou.pk, "period": "2025-Q1"})
+    assert r.status_code == 200
+    book = CalamineWorkbook.from_filelike(io.BytesIO(r.content))
+    rows = book.get_sheet_by_index(0).to_python()
+    by_code = {row[2]: row for row in rows[3:]}
+    assert by_code["members.new"][4] == 7  # Q1 2025 joins in 杭州 (not counting the transfer)
+    kids = book.get_sheet_by_index(1).to_python()
+    assert [k[0] for k in kids[1:]] == ["西湖区总工会", "拱墅区总工会"]
+
+
+def test_pdf_report_in_the_background(rolled, settings, django_capture_on_commit_callbacks):
+    import pypdfium2 as pdfium
+
+    from huigong.core.pdf import cjk_font_installed
+
+    if not cjk_font_installed():
+        pytest.skip("no CJK font (apt-get install fonts-noto-cjk)")
+    w = rolled
+    settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="hg-insights-media-")
+    c = client_for(w.leader)
+    with django_capture_on_commit_callbacks(execute=True):
+        r = c.post(f"/insights/reports/new/?node={w.hangzhou.pk}&period=2025-Q1")
+    assert r.status_code == 302
+    report = Report.objects.get()
+    assert report.status == ReportStatus.DONE, report.message
+    page = c.get(f"/insights/reports/{report.pk}/")
+    assert "下载 PDF" in page.content.decode()
+    pdf = c.get(f"/insights/reports/{report.pk}/download/")
+    assert pdf.status_code == 200
+    body = b"".join(pdf.streaming_content)
+    doc = pdfium.PdfDocument(body)
+    text = doc[0].get_textpage().get_text_range()
+    for words in ("杭州市总工会", "工作数据报告", "主要指标", "在会会员", "新入会会员"):
+        assert words in text
+    out = Path(os.environ.get("HG_REVIEW_DIR", tempfile.gettempdir())) / "insights-report-page1.png"
+    doc[0].render(scale=1.5).to_pil().save(out)
+    print(f"report page 1 rendered for review: {out}")
+    # Scope: the outsider cannot see or download it.
+    o = client_for(w.outsider)
+    assert o.get(f"/insights/reports/{report.pk}/").status_code == 403
+    assert o.get(f"/insights/reports/{report.pk}/download/").status_code == 403
+    assert "杭州" not in o.get("/insights/reports/").content.decode()
+
+
+def test_refresh_needs_admin(rolled):
+    w = rolled
+    assert client_for(w.leader).post("/insights/refresh/").status_code == 403
+    r = client_for(w.city_admin).post("/insights/refresh/", {"next": "/insights/?period=2025-01"})
+    assert r.status_code == 302 and r["Location"] == "/insights/?period=2025-01"

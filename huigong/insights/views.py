@@ -1,0 +1,138 @@
+"""Console pages: the leader's dashboard, the KPI workbook export and the PDF reports."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from huigong.accounts.models import Cap
+from huigong.core.audit import audit
+from huigong.core.scope import path_in_scope, require
+from huigong.orgs.selectors import node_ancestors, node_picker_choices
+
+from . import selectors, services
+from .forms import node_id_from_query, period_from_query
+from .models import ReportStatus
+from .periods import Period, default_period, month_add, this_month
+
+
+def _node_and_period(request):
+    errors = []
+    try:
+        node_id = node_id_from_query(request.GET)
+    except ValidationError as e:
+        errors += e.messages
+        node_id = None
+    node = selectors.insight_node_for_actor(request.user, node_id)
+    try:
+        period = period_from_query(request.GET)
+    except ValidationError as e:
+        errors += e.messages
+        period = default_period()
+    return node, period, errors
+
+
+def quick_periods() -> list[tuple[str, Period]]:
+    m = this_month()
+    last = month_add(m, -1)
+    q_first = m.replace(month=(m.month - 1) // 3 * 3 + 1)
+    return [
+        (_("本月"), Period("month", m, m)),
+        (_("上月"), Period("month", last, last)),
+        (_("本季度"), Period("quarter", q_first, month_add(q_first, 2))),
+        (_("上季度"), Period("quarter", month_add(q_first, -3), month_add(q_first, -1))),
+        (_("本年"), Period("year", m.replace(month=1), m.replace(month=12))),
+        (_("上年"), Period("year", m.replace(year=m.year - 1, month=1), m.replace(year=m.year - 1, month=12))),
+    ]
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    staff = require(request.user, Cap.VIEW)
+    node, period, errors = _node_and_period(request)
+    data = selectors.dashboard_data(node, period)
+    trail = [a for a in node_ancestors(node) if path_in_scope(request.user, a.path)]
+    picker, _more = node_picker_choices(request.user, selected=node, limit=200)
+    return render(request, "insights/dashboard.html", {
+        "node": node, "period": period, "data": data, "errors": errors, "trail": trail, "picker": picker,
+        "quick": quick_periods(), "can_export": staff.can(Cap.EXPORT), "can_refresh": staff.can(Cap.ORG_WRITE),
+        "reports": list(selectors.report_list_for_actor(request.user, node=node)[:5]),
+        "units": {c["name"]: c["unit"] for c in data["cards"]},
+    })
+
+
+@login_required
+@require_GET
+def export_xlsx(request):
+    from .reports import kpi_table_xlsx
+
+    require(request.user, Cap.EXPORT)
+    node, period, errors = _node_and_period(request)
+    if errors:
+        return HttpResponse("; ".join(errors), status=400, content_type="text/plain; charset=utf-8")
+    body = kpi_table_xlsx(node, period)
+    audit(actor=request.user, verb="insights.export", object_type="orgs.unionnode", object_id=str(node.pk),
+          object_repr=node.name, node_path=node.path, new={"period": period.key})
+    resp = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    name = f"kpis-{node.code}-{period.key.replace(':', '_')}.xlsx"
+    resp["Content-Disposition"] = f'attachment; filename="{name}"'
+    return resp
+
+
+@login_required
+@require_POST
+def report_create(request):
+    node, period, errors = _node_and_period(request)
+    if errors:
+        for e in errors:
+            messages.error(request, e)
+    else:
+        report = services.report_request(actor=request.user, node=node, period=period)
+        messages.success(request, _("已开始生成报告：%(n)s %(p)s") % {"n": node.name, "p": period.label})
+        return redirect("insights:report_detail", pk=report.pk)
+    return redirect(f"{reverse('insights:dashboard')}?{urlencode({'node': node.pk, 'period': period.key})}")
+
+
+@login_required
+@require_GET
+def report_list(request):
+    require(request.user, Cap.VIEW)
+    reports = list(selectors.report_list_for_actor(request.user)[:100])
+    return render(request, "insights/report_list.html", {"reports": reports})
+
+
+@login_required
+@require_GET
+def report_detail(request, pk: int):
+    report = selectors.report_get_for_actor(request.user, pk)
+    template = "insights/_report_status.html" if request.headers.get("HX-Request") else "insights/report_detail.html"
+    return render(request, template, {"report": report})
+
+
+@login_required
+@require_GET
+def report_download(request, pk: int):
+    report = selectors.report_get_for_actor(request.user, pk)
+    if report.status != ReportStatus.DONE or not report.file:
+        raise Http404
+    return FileResponse(report.file.open("rb"), as_attachment=True, filename=report.file.name.rsplit("/", 1)[-1],
+                        content_type="application/pdf")
+
+
+@login_required
+@require_POST
+def refresh(request):
+    """Rebuilds every rollup in the background (admins): after a bulk change, when the schedule is not soon enough."""
+    require(request.user, Cap.ORG_WRITE)
+    services.rollups_refresh_soon()
+    messages.success(request, _("已开始刷新汇总数据，完成后看板即显示最新数字 / refresh started"))
+    nxt = str(request.POST.get("next", ""))
+    return redirect(nxt if nxt.startswith("/insights/") else reverse("insights:dashboard"))
