@@ -1,3 +1,6 @@
+import os
+import sys
+
 from django.apps import AppConfig
 
 
@@ -5,3 +8,14 @@ class CoreConfig(AppConfig):
     name = "huigong.core"
     label = "core"
     verbose_name = "核心"
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        # The embedded shape has no Celery beat: the serving process keeps the clock (see core/periodic.py).
+        # Under the autoreloader only the child (RUN_MAIN) serves; the watcher process must not tick too.
+        serving = "runserver" in sys.argv and (os.environ.get("RUN_MAIN") == "true" or "--noreload" in sys.argv)
+        if settings.HUIGONG_TASK_MODE == "thread" and serving:
+            from huigong.core import periodic
+
+            periodic.start_thread()

@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from celery import shared_task
 from django.conf import settings
 from django.db import close_old_connections, transaction
 
@@ -37,3 +38,11 @@ def enqueue(task, *args) -> None:
     else:
         dispatch = lambda: task.delay(*args)  # noqa: E731
     transaction.on_commit(dispatch)
+
+
+@shared_task(name="huigong.core.tick", ignore_result=True)
+def tick() -> None:
+    """Celery beat sends this every minute (CELERY_BEAT_SCHEDULE); see core/periodic.py."""
+    from huigong.core import periodic
+
+    periodic.tick()

@@ -188,6 +188,7 @@ class RosterImport(models.Model):
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # the worker's last progress write
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -187,6 +187,8 @@ CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# One beat entry drives every periodic job (core/periodic.py decides which are due).
+CELERY_BEAT_SCHEDULE = {"huigong-tick": {"task": "huigong.core.tick", "schedule": 60.0}}
 # "celery": send to workers; "thread": run in an in-process thread (embedded shape, so that
 # the page can show progress while a big import runs); "sync": run inline (tests).
 HUIGONG_TASK_MODE = os.environ.get("HUIGONG_TASK_MODE", "celery")

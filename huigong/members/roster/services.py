@@ -9,6 +9,7 @@ import shutil
 import tempfile
 import time
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from huigong.accounts.models import Cap
@@ -149,6 +151,7 @@ class _Progress:
         self._write(fields)
 
     def _write(self, fields: dict) -> None:
+        fields = {**fields, "heartbeat_at": timezone.now()}
         if self._conn is None:
             RosterImport.objects.filter(pk=self.import_id).update(**fields)
             return
@@ -185,6 +188,35 @@ def roster_import_run(import_id: int) -> None:
         _finish_failed(imp, f"{type(e).__name__}: {str(e)[:300]}")
     finally:
         progress.close()
+
+
+# A worker that has not written progress for this long has died (a crash, a redeploy, a killed
+# container); its transaction rolled back, so nothing of the import was written.
+STALE_AFTER = timedelta(minutes=15)
+
+
+def roster_imports_fail_stale(*, now=None) -> int:
+    """Marks imports whose worker stopped reporting as failed, so the page stops spinning and the
+    user can upload again. Returns how many were marked. Run by the periodic tick."""
+    now = now or timezone.now()
+    cutoff = now - STALE_AFTER
+    stale = (RosterImport.objects
+             .filter(status__in=[ImportStatus.VALIDATING, ImportStatus.WRITING])
+             .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)))
+    count = 0
+    for imp in stale.select_related("union", "created_by"):
+        # Conditional: a worker that wakes up and finishes in between keeps its result.
+        with transaction.atomic():
+            claimed = RosterImport.objects.filter(
+                pk=imp.pk, status__in=[ImportStatus.VALIDATING, ImportStatus.WRITING]).update(
+                status=ImportStatus.FAILED, finished_at=now,
+                message=("导入中断（后台任务停止响应），未写入任何数据，请重新上传 / "
+                         "the import stopped (its worker stopped responding); nothing was written, please upload again"))
+            if claimed:
+                audit(actor=imp.created_by, verb="roster_import.fail", obj=imp, node_path=imp.union.path,
+                      new={"reason": "stale worker"})
+                count += 1
+    return count
 
 
 def _local_path(field_file):
