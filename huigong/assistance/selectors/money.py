@@ -6,6 +6,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 
 from huigong.accounts.models import Cap
+from huigong.core.money import format_yuan
 from huigong.core.scope import ensure_path_in_scope, require, root_path, staff_of
 
 from ..models import LedgerEntry, Payout, PayoutBatch, PayoutStatus, ProgrammeBudget
@@ -67,6 +68,8 @@ def ledger_summary(actor, *, node_path: str = "", year: int | None = None) -> di
     rows = list(entries.values("programme__name", "programme__year", "node__name", "node_path")
                 .annotate(households=Count("file", distinct=True), n=Count("pk"), total=Sum("amount_fen"))
                 .order_by("programme__year", "programme__name", "node_path"))
+    for r in rows:
+        r["total_yuan"] = format_yuan(r["total"] or 0)
     ledger_total = entries.aggregate(s=Sum("amount_fen"))["s"] or 0
     payouts = Payout.objects.filter(application__node_path__startswith=prefix, status=PayoutStatus.PAID)
     budgets = ProgrammeBudget.objects.filter(node_path__startswith=prefix)
