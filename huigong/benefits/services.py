@@ -73,6 +73,15 @@ def worker_person_id(user) -> int | None:
     return account.person_id
 
 
+def _portal_link(name: str) -> str:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
+
+
 def programme_visible(actor, programme: BenefitProgramme) -> bool:
     """Staff see a programme their subtree owns, and one owned above them whose members include theirs
     (they then see only their subtree's claims)."""
@@ -89,18 +98,13 @@ def _ensure_acts_for(actor, person: Person, union_path: str, *, cap: str = Cap.B
 
 
 def _notify(person: Person, title: str, body: str, link: str = "") -> None:
-    """A portal message to the worker, sent after commit; the portal owns delivery."""
-    def send() -> None:
-        try:
-            from huigong.portal.services import message_send
-        except ImportError:  # the portal app is not installed in this shape
-            return
-        try:
-            message_send(person=person, title=title, body=body, link=link)
-        except Exception:  # a message must never undo the benefit it reports
-            log.exception("portal message to person %s failed", person.pk)
-
-    transaction.on_commit(send)
+    """A portal message to the worker, written in the caller's transaction so that it commits or rolls
+    back with the change it announces."""
+    try:
+        from huigong.portal.services import message_send
+    except ImportError:  # no portal in this shape: nothing to tell
+        return
+    message_send(person=person, title=title, body=body, link=link)
 
 
 # --- programmes ------------------------------------------------------------------------------------
@@ -361,6 +365,8 @@ def _claim_take_slot(actor, programme, person, membership, enterprise_id) -> Ben
                 granted_at=now)
             audit(actor=actor, verb="benefit_claim.grant", obj=claim, object_repr=f"{programme.title} · {person.name}",
                   node_path=membership.union.path, new={"programme": programme.pk, "person": person.pk})
+            _notify(person, f"名额申领成功：{programme.title}", f"您已获得「{programme.title}」的名额。",
+                    link=_portal_link("benefits_portal:claims"))
             if programme.uses_sub_quotas and not ProgrammeQuota.objects.filter(
                     programme=programme, enterprise_id=enterprise_id, remaining__gt=0).update(
                     remaining=F("remaining") - 1):
@@ -375,7 +381,6 @@ def _claim_take_slot(actor, programme, person, membership, enterprise_id) -> Ben
             raise ValidationError({"programme": ["您已申领过该项目 / you have already claimed this programme"]}) \
                 from None
         raise
-    _notify(person, f"名额申领成功：{programme.title}", f"您已获得「{programme.title}」的名额。")
     return claim
 
 
@@ -560,13 +565,17 @@ def reimbursement_reject(*, actor, reimbursement: Reimbursement, reason: str) ->
 
 
 def _bank_consent_ok(person: Person) -> bool:
-    """The worker's separate consent for their bank account (PIPL art. 29), when the portal keeps
-    consents. Without the portal app there is no worker channel and staff-entered data stands."""
+    """The worker's separate consent for their bank account (PIPL art. 29). A member with no portal
+    account gave the account to staff on paper, where the union's own form records the consent."""
     try:
-        from huigong.portal.services import consent_active
+        from huigong.portal.models import WorkerAccount
+        from huigong.portal.selectors import consent_active
     except ImportError:
         return True
-    return bool(consent_active(person=person, purpose="bank_account"))
+    accounts = list(WorkerAccount.objects.filter(person=person))
+    if not accounts:
+        return True
+    return any(consent_active(a, "bank_account") for a in accounts)
 
 
 def _new_payment(item: Reimbursement, batch: PaymentBatch, attempt: int) -> ReimbursementPayment:
