@@ -82,7 +82,7 @@ class FileMember(models.Model):
     id_number = EncryptedCharField(_("身份证号"), max_length=18)
     id_number_hash = models.CharField(max_length=64)
     id_number_mask = models.CharField(_("身份证号"), max_length=18)
-    monthly_income_fen = EncryptedIntegerField(_("月收入"), default=0)
+    monthly_income_fen = EncryptedIntegerField(_("月收入"), default=0, null=True)  # 0 is stored as NULL
     health_note = EncryptedTextField(_("健康状况"), blank=True, null=True)
     is_student = models.BooleanField(_("在学"), default=False)
     is_live = models.BooleanField(default=True)

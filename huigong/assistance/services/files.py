@@ -138,7 +138,9 @@ def _insert_members(file: HardshipFile, members: list[dict]) -> list[FileMember]
     try:
         with transaction.atomic():
             return FileMember.objects.bulk_create([FileMember(file=file, **m) for m in members])
-    except IntegrityError:  # a concurrent file took one of them between the check and the insert
+    except IntegrityError as exc:  # a concurrent file took one of them between the check and the insert
+        if "one_live_file" not in str(exc) and "id_number_hash" not in str(exc):
+            raise
         _refuse_duplicates([m["id_number_hash"] for m in members], exclude_file=file.pk)
         raise ValidationError({"members": [("该家庭成员刚刚已被建档，请刷新 / a household member was just filed; "
                                            "reload")]}) from None
