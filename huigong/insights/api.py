@@ -1,3 +1,124 @@
-"""Routers this app adds to /api/v1/ (huigong/api/api.py mounts every (prefix, router, tags) in ROUTERS)."""
+"""Routers this app adds to /api/v1/ (huigong/api/api.py mounts every (prefix, router, tags) in ROUTERS).
 
-ROUTERS: list = []
+GET /api/v1/kpis            the catalogue
+GET /api/v1/kpis/{name}     one KPI for a node's subtree and a period: value, previous period, change,
+                            dimension values and the breakdown by child union
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from ninja import Field, Query, Router, Schema
+
+from huigong.api.auth import actor_of
+from huigong.api.schemas import MAX_ID, Input, responses
+
+from . import kpis as catalogue
+from .periods import parse_period
+from .selectors import as_of, insight_node_for_actor, kpi_by_child, kpi_value
+
+router = Router()
+
+
+class DimensionOut(Schema):
+    name: str
+    label: str
+    values: dict[str, str]
+
+
+class KpiOut(Schema):
+    name: str
+    label: str
+    unit: str = Field(..., description="person / fen (integer 分) / count / percent / household / visit / slot")
+    unit_label: str
+    kind: str = Field(..., description="flow: sum over the period; stock: value at its end; ratio: percentage")
+    group: str
+    description: str
+    dimension: DimensionOut | None
+    sources: list[str]
+
+
+def _kpi_out(k) -> dict:
+    return {"name": k.name, "label": str(k.label), "unit": k.unit, "unit_label": k.unit_label(), "kind": k.kind,
+            "group": k.group, "description": str(k.description), "sources": list(k.sources),
+            "dimension": None if k.dimension is None else {
+                "name": k.dimension.name, "label": str(k.dimension.label), "values": k.dimension.choices()}}
+
+
+class PeriodOut(Schema):
+    key: str
+    label: str
+    start: str
+    end: str
+
+
+class DimValueOut(Schema):
+    key: str
+    label: str
+    value: float
+
+
+class ChildValueOut(Schema):
+    node_id: int | None = Field(None, description="下级工会；null 表示本级直属 / null: the node's own rows")
+    name: str
+    value: float | None
+
+
+class KpiValueOut(Schema):
+    kpi: KpiOut
+    node_id: int
+    node_name: str
+    period: PeriodOut
+    previous_period: PeriodOut
+    value: float | None
+    previous: float | None
+    change: float | None
+    dimensions: list[DimValueOut]
+    children: list[ChildValueOut]
+    as_of: str | None = Field(None, description="汇总数据更新时间；null 表示直接取自业务表 / rollup freshness")
+
+
+class KpiQuery(Input):
+    node: int | None = Field(None, ge=1, le=MAX_ID, description="工会 id，默认为调用者所在工会 / union id")
+    period: str = Field("", max_length=32, description="2025-03、2025-Q1、2025 或 2025-01:2025-06；默认上月")
+
+
+def _period_out(p) -> dict:
+    return {"key": p.key, "label": str(p.label), "start": p.start.isoformat(), "end": p.end.isoformat()}
+
+
+@router.get("", response=responses({200: list[KpiOut]}), summary="指标目录 / the KPI catalogue")
+def kpi_catalogue(request):
+    insight_node_for_actor(actor_of(request), None)  # any staff role with the view capability
+    return [_kpi_out(k) for k in catalogue.CATALOGUE.values() if k.available]
+
+
+@router.get("/{name}", response=responses({200: KpiValueOut}),
+            summary="某工会及其下级在某期间的指标值 / one KPI for a subtree and a period")
+def kpi_get(request, name: str, filters: Query[KpiQuery]):
+    actor = actor_of(request)
+    node = insight_node_for_actor(actor, filters.node)
+    k = catalogue.get(name)
+    if k is None or not k.available:
+        raise Http404
+    period = parse_period(filters.period)
+    prev = period.previous()
+    cur = kpi_value(k, node, period)
+    before = kpi_value(k, node, prev, with_dims=False)
+    change = None
+    if cur.value is not None and before.value is not None:
+        change = round(cur.value - before.value, 1)
+    stamp = as_of([k.ratio_of[0]] if k.ratio_of else [k.name])
+    return {
+        "kpi": _kpi_out(k), "node_id": node.pk, "node_name": node.name,
+        "period": _period_out(period), "previous_period": _period_out(prev),
+        "value": cur.value, "previous": before.value, "change": change,
+        "dimensions": [{"key": a, "label": b, "value": c} for a, b, c in cur.dims_labelled],
+        "children": [{"node_id": r["node"].pk if r["node"] else None,
+                      "name": r["node"].name if r["node"] else "本级", "value": r["value"]}
+                     for r in kpi_by_child(k, node, period)],
+        "as_of": stamp.isoformat() if stamp else None,
+    }
+
+
+ROUTERS: list = [("/kpis", router, ["kpis"])]

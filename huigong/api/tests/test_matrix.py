@@ -148,6 +148,11 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/imports/{import_id}/errors"): Row(
         IMPORT_READ, params=lambda w: {"import_id": w.hz_import.pk}
     ),
+    # KPIs (insights): the catalogue for every staff role; a Hangzhou node's figures are refused to Qingdao.
+    ("GET", "/api/v1/kpis"): Row(LIST),
+    ("GET", "/api/v1/kpis/{name}"): Row(
+        READ, params=lambda w: {"name": f"members.active?node={w.xihu.pk}&period=2025-Q1"}
+    ),
 }
 
 
