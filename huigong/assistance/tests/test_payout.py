@@ -1,0 +1,148 @@
+import io
+
+import pytest
+import xlsxwriter
+from django.core.exceptions import PermissionDenied, ValidationError
+from python_calamine import CalamineWorkbook
+
+from huigong.core.models import AccessLog
+
+from ..models import AidApplication, LedgerEntry, Payout, PayoutAttempt, ProgrammeBudget
+from ..services import payouts
+from ..services.ledger import RESULT_HEADERS, batch_bank_sheet
+from .flowkit import Flow
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def flow(cast):
+    return Flow(cast)
+
+
+def test_batch_takes_notice_ended_only_once(flow):
+    apps = flow.ready_to_pay(2)
+    flow.apply()  # submitted, not payable
+    b = flow.batch()
+    ps = list(b.payouts.order_by("pk"))
+    assert [p.idempotency_key for p in ps] == [f"aid-{a.pk}" for a in apps]
+    assert ps[0].bank_account == apps[0].file.bank_account and ps[0].bank_account_mask.endswith("3445")
+    with pytest.raises(ValidationError, match="no application"):
+        flow.batch("第二批")
+    with pytest.raises(ValidationError, match="cannot be paid"):
+        flow.batch("第三批", applications=apps)
+
+
+def test_payment_before_notice_ended_refused(flow):
+    app = flow.approve_all(flow.apply())
+    with pytest.raises(ValidationError, match="cannot be paid"):
+        flow.batch(applications=[app])
+    with pytest.raises(ValidationError):
+        flow.batch()
+
+
+def test_mark_paid_writes_ledger_once(flow):
+    [app] = flow.ready_to_pay(1, amount_fen=88_800)
+    b = flow.batch()
+    p = b.payouts.get()
+    payouts.payout_mark_paid(actor=flow.finance, payout=p, bank_reference="B20260310001")
+    again = payouts.payout_mark_paid(actor=flow.finance, payout=p, bank_reference="B-OTHER")
+    assert again.status == "paid" and again.bank_reference == "B20260310001"
+    assert LedgerEntry.objects.filter(payout=p).count() == 1
+    assert ProgrammeBudget.objects.get(pk=flow.budget.pk).paid_fen == 88_800
+    assert AidApplication.objects.get(pk=app.pk).status == "paid"
+    b.refresh_from_db()
+    assert b.status == "done"
+    with pytest.raises(ValidationError, match="already paid"):
+        payouts.payout_mark_failed(actor=flow.finance, payout=p, reason="x")
+
+
+def test_fail_then_retry_same_row(flow):
+    flow.ready_to_pay(1)
+    b = flow.batch()
+    p = b.payouts.get()
+    payouts.payout_mark_failed(actor=flow.finance, payout=p, reason="户名不符")
+    with pytest.raises(ValidationError, match="retry it first"):
+        payouts.payout_mark_paid(actor=flow.finance, payout=p, bank_reference="R1")
+    b2 = payouts.PayoutBatch.objects.create(node=flow.cast.hangzhou, node_path=flow.cast.hangzhou.path, title="补发")
+    p = payouts.payout_retry(actor=flow.finance, payout=p, batch=b2)
+    assert p.status == "pending" and p.attempts == 2 and p.batch_id == b2.pk
+    assert payouts.payout_retry(actor=flow.finance, payout=p).attempts == 2  # no-op when not failed
+    payouts.payout_mark_paid(actor=flow.finance, payout=p, bank_reference="R2")
+    assert Payout.objects.count() == 1
+    assert list(PayoutAttempt.objects.filter(payout=p).order_by("number", "status")
+                .values_list("number", "status")) == [(1, "failed"), (2, "paid")]
+
+
+def test_roles_and_outsider(flow, cast):
+    flow.ready_to_pay(1)
+    with pytest.raises(PermissionDenied):  # admin has no MONEY
+        payouts.payout_batch_create(actor=cast.city_admin, node=cast.hangzhou, title="x")
+    with pytest.raises(PermissionDenied):
+        payouts.payout_batch_create(actor=cast.outsider, node=cast.hangzhou, title="x")
+    b = flow.batch()
+    p = b.payouts.get()
+    from huigong.accounts.models import Role
+    from huigong.testing import make_staff
+    qd_fin = make_staff(cast.qingdao, Role.FINANCE)
+    with pytest.raises(PermissionDenied):
+        payouts.payout_mark_paid(actor=qd_fin, payout=p, bank_reference="X")
+    with pytest.raises(PermissionDenied):
+        batch_bank_sheet(actor=qd_fin, batch=b)
+
+
+def _sheet_rows(content: bytes):
+    return CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0).to_python()
+
+
+def test_bank_sheet_masked_and_full(flow):
+    flow.ready_to_pay(2, amount_fen=123_456)
+    b = flow.batch()
+    masked = _sheet_rows(batch_bank_sheet(actor=flow.finance, batch=b).content)
+    assert masked[0][:7] == ["序号", "收款人姓名", "收款账号", "开户行", "金额（元）", "用途", "备注"]
+    assert masked[1][2].startswith("****") and masked[1][4] == 1234.56 and masked[1][6].startswith("aid-")
+    assert not AccessLog.objects.filter(object_type="assistance.payout").exists()
+    full = _sheet_rows(batch_bank_sheet(actor=flow.finance, batch=b, full=True).content)
+    assert full[1][2] == "6222020200112233445"
+    assert AccessLog.objects.filter(object_type="assistance.payout", row_count=2).count() == 1
+
+
+def _result_sheet(rows) -> bytes:
+    out = io.BytesIO()
+    wb = xlsxwriter.Workbook(out, {"in_memory": True})
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, RESULT_HEADERS)
+    for i, r in enumerate(rows, start=1):
+        ws.write_row(i, 0, r)
+    wb.close()
+    return out.getvalue()
+
+
+def test_import_results_validates_then_applies_idempotently(flow):
+    a1, a2 = flow.ready_to_pay(2, amount_fen=100_000)
+    b = flow.batch()
+    k1, k2 = f"aid-{a1.pk}", f"aid-{a2.pk}"
+    bad = _result_sheet([[1, "x", "", "", 1000, "", k1, "成功", "B1", ""],
+                         [2, "x", "", "", 999, "", k2, "成功", "B2", ""],
+                         [3, "x", "", "", 1000, "", "aid-999999", "成功", "B3", ""],
+                         [4, "x", "", "", 1000, "", k2, "处理中", "", ""]])
+    with pytest.raises(ValidationError) as e:
+        payouts.payout_batch_import_results(actor=flow.finance, batch=b, data=bad)
+    msg = " ".join(e.value.messages)
+    assert "row 3" in msg and "row 4" in msg and "aid-999999" in msg
+    assert not LedgerEntry.objects.exists()
+    good = _result_sheet([[1, "x", "", "", 1000, "", k1, "成功", "B1", ""],
+                          [2, "x", "", "", 1000, "", k2, "失败", "", "账户已销户"]])
+    assert payouts.payout_batch_import_results(actor=flow.finance, batch=b, data=good) == \
+        {"paid": 1, "failed": 1, "unchanged": 0}
+    assert payouts.payout_batch_import_results(actor=flow.finance, batch=b, data=good) == \
+        {"paid": 0, "failed": 0, "unchanged": 2}
+    assert LedgerEntry.objects.count() == 1
+    assert Payout.objects.get(idempotency_key=k2).failure_reason == "账户已销户"
+
+
+def test_import_garbage_refused(flow):
+    flow.ready_to_pay(1)
+    b = flow.batch()
+    with pytest.raises(ValidationError, match="readable"):
+        payouts.payout_batch_import_results(actor=flow.finance, batch=b, data=b"not a sheet")
