@@ -33,6 +33,9 @@ class RollupState(models.Model):
     rows = models.PositiveIntegerField(default=0)
     first_month = models.DateField()
     last_month = models.DateField()
+    # The newest audit event id when the refresh started: every write leaves one, so a newer one
+    # means the base tables may have changed since (see rollups_refresh_if_changed).
+    audit_mark = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("指标汇总状态")

@@ -86,6 +86,7 @@ def refresh_kpi(k: Kpi, *, first: dt.date | None = None, last: dt.date | None = 
     first, last = first or w_first, last or w_last
     d = Dialect()
     started, t0 = timezone.now(), time.perf_counter()
+    mark = _audit_mark()
     with transaction.atomic(), connection.cursor() as cur:
         if d.pg:
             cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [4711, zlib.crc32(k.name.encode()) & 0x7FFFFFFF])
@@ -97,7 +98,8 @@ def refresh_kpi(k: Kpi, *, first: dt.date | None = None, last: dt.date | None = 
             rows += max(cur.rowcount, 0)
         seconds = time.perf_counter() - t0
         RollupState.objects.update_or_create(kpi=k.name, defaults={
-            "refreshed_at": started, "seconds": seconds, "rows": rows, "first_month": first, "last_month": last})
+            "refreshed_at": started, "seconds": seconds, "rows": rows, "first_month": first, "last_month": last,
+            "audit_mark": mark})
     return Refreshed(k.name, rows, seconds)
 
 
@@ -131,3 +133,20 @@ def rollups_generation() -> str:
 def covered(first: dt.date, last: dt.date) -> bool:
     w_first, w_last = window()
     return w_first <= first and last <= month_add(w_last, 0)
+
+
+def _audit_mark() -> int:
+    from huigong.core.models import AuditEvent
+
+    return AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def rollups_refresh_if_changed() -> list[Refreshed]:
+    """The periodic job: rebuilds the KPIs whose rollups are older than the newest audit event (every
+    write in the product leaves one: an import, a payout, a claim) or than the current month, and
+    those never rolled up. Cheap when nothing changed: two small queries."""
+    mark, month = _audit_mark(), this_month()
+    states = {s.kpi: s for s in RollupState.objects.all()}
+    stale = [k.name for k in catalogue.stored_kpis() if k.available and (
+        k.name not in states or states[k.name].audit_mark < mark or states[k.name].last_month < month)]
+    return rollups_refresh(kpis=stale) if stale else []

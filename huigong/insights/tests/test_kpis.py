@@ -145,3 +145,32 @@ def test_periods_before_the_rollup_window_come_from_the_base_tables(kpi_world, s
     period = parse_period("2023-06")  # outside the window: AUTO must fall back to the base tables
     got = kpi_value(catalogue.CATALOGUE["members.active"], w.gongshu, period).value
     assert got == sum(expected_members(w.gongshu, period)["members.active"].values()) == 1
+
+
+def test_roster_import_then_the_periodic_job_refreshes(kpi_world, settings, tmp_path):
+    """An import writes an audit event; the periodic job sees it and rebuilds the rollups."""
+    import random
+
+    from huigong.core import periodic
+    from huigong.insights.rollups import rollups_refresh_if_changed
+    from huigong.members.roster import roster_import_start
+    from huigong.members.roster.testing import person_row, roster_csv, upload
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    w = kpi_world
+    rollups_refresh()
+    assert rollups_refresh_if_changed() == []  # nothing changed since
+    period = parse_period("2025-04")
+    new = catalogue.CATALOGUE["members.new"]
+    before = kpi_value(new, w.tech, period, source=ROLLUP).value
+    rng = random.Random(5)
+    rows = [person_row(rng, 入会日期="2025-04-0%d" % (i + 1)) for i in range(3)]
+    imp = roster_import_start(actor=w.city_admin, union=w.tech, upload=upload("四月名册.csv", roster_csv(rows)))
+    imp.refresh_from_db()
+    assert imp.status == "done", imp.message
+    assert kpi_value(new, w.tech, period, source=ROLLUP).value == before  # stale until the job runs
+    assert "insights.rollups_refresh" in periodic.JOBS
+    done = rollups_refresh_if_changed()
+    assert {r.kpi for r in done} >= {"members.new", "members.active"}
+    assert kpi_value(new, w.tech, period, source=ROLLUP).value == before + 3
+    check_all(w, [w.tech, w.xihu, w.gongshu], ROLLUP)
