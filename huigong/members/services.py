@@ -184,15 +184,16 @@ def person_update(*, actor, person: Person, **changes) -> Person:
 
 @transaction.atomic
 def membership_transfer(*, actor, person: Person, to_union: UnionNode, reason: str = "",
-                        on: dt.date | None = None) -> MembershipTransfer:
+                        on: dt.date | None = None, requested_by_member: bool = False) -> MembershipTransfer:
     """会员关系转接: ends the active membership and opens one in `to_union`, keeping both. The
-    releasing union's staff (or anyone above it) carries it out."""
+    releasing union's staff (or anyone above it) carries it out; when the member asked for it
+    themself (an online join application, `requested_by_member`), the receiving union's staff do."""
     require(actor, Cap.MEMBER_WRITE)
     current = (Membership.objects.select_for_update().select_related("union")
                .filter(person=person, status=MembershipStatus.ACTIVE).first())
     if current is None:
         raise ValidationError({"person": ["该职工没有在会会籍，无法转接 / no active membership to transfer"]})
-    ensure_path_in_scope(actor, current.union.path)
+    ensure_path_in_scope(actor, to_union.path if requested_by_member else current.union.path)
     _ensure_member_union(to_union)
     if to_union.pk == current.union_id:
         raise ValidationError({"to_union": ["转入工会与当前工会相同 / target union is the current union"]})

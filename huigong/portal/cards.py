@@ -12,7 +12,6 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from huigong.accounts.templatetags.console import safe_reverse
-
 from huigong.members.models import Membership, MembershipStatus
 
 from .models import JoinApplication, JoinStatus

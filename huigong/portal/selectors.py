@@ -6,7 +6,11 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from .models import Consent, ConsentText, Message, WorkerAccount
+from huigong.accounts.models import Cap
+from huigong.core.scope import ensure_path_in_scope, require, root_path
+from huigong.orgs.models import Enterprise, EnterpriseKind, NodeLevel, UnionNode
+
+from .models import Consent, ConsentText, JoinApplication, Message, WorkerAccount
 
 
 def messages_for_account(account: WorkerAccount) -> QuerySet[Message]:
@@ -45,3 +49,69 @@ def consent_active(account: WorkerAccount | None, purpose: str) -> bool:
 
 def consents_for_account(account: WorkerAccount) -> list[Consent]:
     return list(Consent.objects.select_related("text").filter(account=account).order_by("-given_at", "-id"))
+
+
+# --- Join applications --------------------------------------------------------------------------------
+
+def join_get_for_account(account: WorkerAccount, app_id) -> JoinApplication:
+    """A worker's own application; anybody else's is a 404 (not even its existence is told)."""
+    try:
+        return (JoinApplication.objects.select_related("routed_to", "employer", "platform", "area")
+                .get(pk=int(app_id), account=account))
+    except (JoinApplication.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def join_list_for_actor(actor, *, status: str = "", q: str = "") -> QuerySet[JoinApplication]:
+    """Applications routed to the actor's subtree."""
+    require(actor, Cap.VIEW)
+    qs = (JoinApplication.objects.filter(routed_to__path__startswith=root_path(actor))
+          .select_related("routed_to", "employer", "platform", "area").defer("id_number"))
+    if status:
+        qs = qs.filter(status=status)
+    if q:
+        qs = qs.filter(name__contains=q.strip())
+    return qs.order_by("-submitted_at", "-id")
+
+
+def join_get_for_actor(actor, app_id) -> JoinApplication:
+    require(actor, Cap.VIEW)
+    try:
+        app = (JoinApplication.objects.select_related("routed_to", "employer", "platform", "area", "account",
+                                                      "transfer_from__union", "membership", "decided_by")
+               .defer("id_number").get(pk=int(app_id)))
+    except (JoinApplication.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    ensure_path_in_scope(actor, app.routed_to.path)
+    return app
+
+
+def join_status_counts_for_actor(actor) -> dict[str, int]:
+    from django.db.models import Count
+
+    rows = (JoinApplication.objects.filter(routed_to__path__startswith=root_path(actor))
+            .values("status").annotate(n=Count("id")))
+    return {r["status"]: r["n"] for r in rows}
+
+
+def enterprise_search(q: str, *, platforms_first: bool = False, limit: int = 20) -> list[Enterprise]:
+    """Employers and platforms a worker can pick, by name or exact 统一社会信用代码 (public registry data)."""
+    q = (q or "").strip()
+    if len(q) < 2:
+        return []
+    qs = Enterprise.objects.select_related("union")
+    if len(q) == 18 and q.isalnum():
+        qs = qs.filter(uscc=q.upper())
+    else:
+        qs = qs.filter(name__contains=q)
+    items = list(qs.order_by("name")[:limit])
+    if platforms_first:
+        items.sort(key=lambda e: e.kind != EnterpriseKind.PLATFORM)
+    return items
+
+
+def districts_for_join(q: str = "") -> list[UnionNode]:
+    qs = UnionNode.objects.filter(level=NodeLevel.DISTRICT)
+    if q:
+        qs = qs.filter(name__contains=q.strip())
+    return list(qs.order_by("path")[:200])

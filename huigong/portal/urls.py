@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_join, views_staff
 
 app_name = "portal"
 urlpatterns = [
@@ -15,4 +15,17 @@ urlpatterns = [
     path("me/", views.me, name="me"),
     path("consent/<str:purpose>/", views.consent, name="consent"),
     path("consent/<str:purpose>/withdraw/", views.consent_withdraw, name="consent_withdraw"),
+    # 网上入会
+    path("join/", views_join.join_start, name="join_start"),
+    path("join/identity/", views_join.join_identity, name="join_identity"),
+    path("join/work/", views_join.join_work, name="join_work"),
+    path("join/where/", views_join.join_where, name="join_where"),
+    path("join/confirm/", views_join.join_confirm, name="join_confirm"),
+    path("join/<int:pk>/", views_join.join_detail, name="join_detail"),
+    path("join/<int:pk>/withdraw/", views_join.join_withdraw, name="join_withdraw"),
+    # Staff (console) pages
+    path("staff/joins/", views_staff.join_list, name="staff_join_list"),
+    path("staff/joins/<int:pk>/", views_staff.join_detail, name="staff_join_detail"),
+    path("staff/joins/<int:pk>/accept/", views_staff.join_accept, name="staff_join_accept"),
+    path("staff/joins/<int:pk>/reject/", views_staff.join_reject, name="staff_join_reject"),
 ]

@@ -20,7 +20,7 @@ from huigong.orgs.forms import apply_service_errors
 from . import cards, selectors, services, tiles
 from .auth import current_account, worker_required
 from .forms import CodeLoginForm, PasswordLoginForm, SignupForm
-from .models import ConsentPurpose, SmsPurpose
+from .models import ConsentPurpose, ConsentText, SmsPurpose
 
 
 def safe_next(request, default: str = "") -> str:
@@ -197,13 +197,14 @@ def me(request):
 
 
 @worker_required
+@require_http_methods(["GET", "POST"])
 def consent(request, purpose: str):
     if purpose not in ConsentPurpose.values:
         raise Http404
     account = current_account(request)
     try:
         text = services.consent_text_current(purpose)
-    except Exception:
+    except ConsentText.DoesNotExist:
         raise Http404 from None
     nxt = safe_next(request, reverse("portal:me"))
     if request.method == "POST":

@@ -153,7 +153,25 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/kpis/{name}"): Row(
         READ, params=lambda w: {"name": f"members.active?node={w.xihu.pk}&period=2025-Q1"}
     ),
+    # Online join applications (portal): a Hangzhou rider's (riders' union) and a Qingdao worker's.
+    ("GET", "/api/v1/join-applications"): Row(LIST, params=lambda w: _join_apps(w) and {},
+                                              markers=("陈杭骑", "赵青申")),
+    ("GET", "/api/v1/join-applications/{app_id}"): Row(READ, params=lambda w: {"app_id": _join_apps(w)[0].pk}),
+    ("POST", "/api/v1/join-applications/{app_id}/accept"): Row(
+        MEMBER_WRITE, params=lambda w: {"app_id": _join_apps(w)[0].pk}, body=lambda w: {}
+    ),
+    ("POST", "/api/v1/join-applications/{app_id}/reject"): Row(
+        MEMBER_WRITE, params=lambda w: {"app_id": _join_apps(w)[0].pk}, body=lambda w: {"reason": "材料不全"}
+    ),
 }
+
+
+def _join_apps(w):
+    """Made inside each role's rolled-back savepoint."""
+    from huigong.portal.testing import submit_join
+
+    return [submit_join(name="陈杭骑", platform=w.platform),
+            submit_join(name="赵青申", area=w.gaoxin, id_number=new_id_number("370213"))]
 
 
 def _openapi_operations() -> set[tuple[str, str]]:

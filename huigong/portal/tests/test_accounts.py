@@ -76,7 +76,7 @@ def test_bad_phone_and_duplicate_signup_are_clear_errors(make_worker, client):
 
 
 def test_password_sign_in_and_lockout(make_worker, client):
-    account, pw = make_worker(PHONE)
+    _account, pw = make_worker(PHONE)
     for _ in range(2):
         r = client.post("/portal/login/", {"mode": "password", "phone": PHONE, "password": "wrong-one"})
         assert "手机号或密码不正确" in r.content.decode()
@@ -99,7 +99,7 @@ def test_sign_in_by_sms_code(make_worker, client):
 
 
 def test_next_never_leaves_the_portal(make_worker, client):
-    account, pw = make_worker(PHONE)
+    _account, pw = make_worker(PHONE)
     r = client.post("/portal/login/", {"mode": "password", "phone": PHONE, "password": pw,
                                        "next": "https://evil.example/"})
     assert r["Location"] == "/portal/"

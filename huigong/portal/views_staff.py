@@ -1,0 +1,94 @@
+"""Console pages for the unions that decide online join applications (Cap MEMBER_WRITE to decide,
+VIEW to read), scoped to the actor's subtree."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from huigong.accounts.models import Cap
+from huigong.core.scope import path_in_scope, require
+from huigong.orgs.models import MEMBERSHIP_LEVELS, UnionNode
+
+from . import join, selectors
+from .forms import JoinFilterForm, RejectForm
+from .models import JoinStatus
+
+PER_PAGE = 50
+
+
+@login_required
+@require_GET
+def join_list(request):
+    staff = require(request.user, Cap.VIEW)
+    form = JoinFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    status = filters.get("status", "") if request.GET else JoinStatus.SUBMITTED
+    qs = selectors.join_list_for_actor(request.user, status=status, q=filters.get("q", ""))
+    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    counts = selectors.join_status_counts_for_actor(request.user)
+    return render(request, "portal/staff/join_list.html", {
+        "form": form, "page_obj": page, "status": status, "can_write": staff.can(Cap.MEMBER_WRITE),
+        "status_options": [("", _("全部状态"), None)] + [(v, label, counts.get(v, 0)) for v, label in JoinStatus.choices],
+    })
+
+
+def _placement_unions(actor, app):
+    """Where a member may be placed when the routed union cannot hold members itself (a district union)."""
+    if app.routed_to.can_hold_members:
+        return []
+    return [u for u in UnionNode.objects.filter(path__startswith=app.routed_to.path, level__in=MEMBERSHIP_LEVELS)
+            .order_by("path")[:200] if path_in_scope(actor, u.path)]
+
+
+@login_required
+@require_GET
+def join_detail(request, pk: int):
+    staff = require(request.user, Cap.VIEW)
+    app = selectors.join_get_for_actor(request.user, pk)
+    return render(request, "portal/staff/join_detail.html", {
+        "app": app, "can_write": staff.can(Cap.MEMBER_WRITE) and app.is_pending,
+        "reject_form": RejectForm(), "placements": _placement_unions(request.user, app),
+    })
+
+
+@login_required
+@require_POST
+def join_accept(request, pk: int):
+    require(request.user, Cap.MEMBER_WRITE)
+    app = selectors.join_get_for_actor(request.user, pk)
+    union = None
+    if request.POST.get("union"):
+        union = UnionNode.objects.filter(pk=request.POST["union"]).first()
+    try:
+        join.join_accept(actor=request.user, application=app, union=union)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        messages.success(request, _("已通过入会申请，并已通知申请人"))
+    return redirect("portal:staff_join_detail", app.pk)
+
+
+@login_required
+@require_POST
+def join_reject(request, pk: int):
+    staff = require(request.user, Cap.MEMBER_WRITE)
+    app = selectors.join_get_for_actor(request.user, pk)
+    form = RejectForm(request.POST)
+    if form.is_valid():
+        try:
+            join.join_reject(actor=request.user, application=app, reason=form.cleaned_data["reason"])
+        except ValidationError as e:
+            messages.error(request, " ".join(e.messages))
+        else:
+            messages.success(request, _("已退回入会申请，并已通知申请人"))
+            return redirect("portal:staff_join_detail", app.pk)
+    return render(request, "portal/staff/join_detail.html", {
+        "app": app, "can_write": staff.can(Cap.MEMBER_WRITE) and app.is_pending, "reject_form": form,
+        "placements": _placement_unions(request.user, app),
+    }, status=400 if not form.is_valid() else 200)
