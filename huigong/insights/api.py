@@ -108,7 +108,7 @@ def kpi_get(request, name: str, filters: Query[KpiQuery]):
     change = None
     if cur.value is not None and before.value is not None:
         change = round(cur.value - before.value, 1)
-    stamp = as_of([k.ratio_of[0]] if k.ratio_of else [k.name])
+    stamp = as_of(catalogue.base_names(k))
     return {
         "kpi": _kpi_out(k), "node_id": node.pk, "node_name": node.name,
         "period": _period_out(period), "previous_period": _period_out(prev),

@@ -53,8 +53,8 @@ class Dialect:
         assert isinstance(value, dt.date)
         return f"DATE '{value.isoformat()}'" if self.pg else f"'{value.isoformat()}'"
 
-    def greatest(self, a: str, b: str) -> str:
-        return f"GREATEST({a}, {b})" if self.pg else f"MAX({a}, {b})"
+    def year_start(self, year_expr: str) -> str:
+        return f"make_date({year_expr}, 1, 1)" if self.pg else f"printf('%04d-01-01', {year_expr})"
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,11 @@ class Kpi:
     sources: tuple[str, ...] = ()
     dimension: Dimension | None = None
     events: Callable[[Dialect], str] | None = None
-    # RATIO: (base KPI, the dimension values counted in the numerator); the denominator is the total.
-    ratio_of: tuple[str, frozenset[str]] | None = None
+    # RATIO: (numerator KPI, its dimension values counted or None for all, denominator KPI, its values
+    # or None) → numerator / denominator × 100, each evaluated for the period by its own kind.
+    ratio_of: tuple[str, frozenset[str] | None, str, frozenset[str] | None] | None = None
+    # RATIO alternative: a function (node, period, source) -> float | None, for what a plain ratio cannot say.
+    compute: Callable | None = None
     requires: tuple[str, ...] = ()  # app labels whose models the source reads
     headline: bool = False
     extra: dict = field(default_factory=dict)
@@ -188,8 +191,8 @@ BASE_KPIS: list[Kpi] = [
         FLOW, "members", ("members_membership", "members_person"), EMPLOYMENT_FORM, _members_transfers_in),
     Kpi("members.new_form_share", _("新就业形态会员占比"), "percent",
         _("期末在会会员中网约配送员、快递员、网约车司机、货车司机所占百分比。"),
-        RATIO, "members", ("members_membership", "members_person"), EMPLOYMENT_FORM,
-        ratio_of=("members.active", _new_forms()), headline=True),
+        RATIO, "members", ("members_membership", "members_person"),
+        ratio_of=("members.active", _new_forms(), "members.active", None), headline=True),
     Kpi("units.enterprises", _("建会单位"), "count", _("期末已登记的单位与平台企业数（按登记时间），按单位类型分。"),
         STOCK, "orgs", ("orgs_enterprise",), ENTERPRISE_KIND, _enterprises),
     Kpi("sites.count", _("服务阵地"), "count", _("期末开放中的服务阵地数（职工之家、爱心妈妈小屋等），按类型分。"),
@@ -211,12 +214,22 @@ def _build() -> dict[str, Kpi]:
             raise ValueError(f"KPI {k.name} defined twice")
         out[k.name] = k
     for k in out.values():
-        if k.kind == RATIO and (k.ratio_of is None or k.ratio_of[0] not in out):
-            raise ValueError(f"ratio KPI {k.name} needs a base KPI")
+        if k.kind == RATIO and k.compute is None and (
+                k.ratio_of is None or k.ratio_of[0] not in out or k.ratio_of[2] not in out):
+            raise ValueError(f"ratio KPI {k.name} needs its base KPIs")
     return out
 
 
 CATALOGUE: dict[str, Kpi] = _build()
+
+
+def base_names(k: Kpi) -> list[str]:
+    """The stored KPIs a KPI's value comes from (for freshness)."""
+    if k.stored:
+        return [k.name]
+    if k.ratio_of is not None:
+        return sorted({k.ratio_of[0], k.ratio_of[2]})
+    return list(k.extra.get("bases", []))
 
 
 def get(name: str) -> Kpi | None:

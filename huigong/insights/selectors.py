@@ -125,15 +125,22 @@ def kpi_sums(k: Kpi, node: UnionNode, period: Period, *, group: str = "total", s
 
 def kpi_value(k: Kpi, node: UnionNode, period: Period, *, source: str = AUTO, with_dims: bool = True) -> KpiValue:
     if k.kind == RATIO:
-        base = catalogue.CATALOGUE[k.ratio_of[0]]
-        dims = kpi_sums(base, node, period, group="dim", source=source)
-        total = sum(dims.values())
-        part = sum(v for key, v in dims.items() if key in k.ratio_of[1])
-        return KpiValue(k, round(part * 100 / total, 1) if total else None, {})
+        if k.compute is not None:
+            return KpiValue(k, k.compute(node, period, source), {})
+        num_name, num_dims, den_name, den_dims = k.ratio_of
+        num = _part(catalogue.CATALOGUE[num_name], num_dims, node, period, source)
+        den = _part(catalogue.CATALOGUE[den_name], den_dims, node, period, source)
+        return KpiValue(k, round(num * 100 / den, 1) if den else None, {})
     if with_dims and k.dimension is not None:
         dims = kpi_sums(k, node, period, group="dim", source=source)
         return KpiValue(k, sum(dims.values()), {key: v for key, v in dims.items() if v})
     return KpiValue(k, kpi_sums(k, node, period, source=source).get("all", 0), {})
+
+
+def _part(k: Kpi, dims: frozenset[str] | None, node: UnionNode, period: Period, source: str) -> int:
+    if dims is None:
+        return kpi_sums(k, node, period, source=source).get("all", 0)
+    return sum(v for key, v in kpi_sums(k, node, period, group="dim", source=source).items() if key in dims)
 
 
 def kpi_values(names: list[str], node: UnionNode, period: Period, *, source: str = AUTO) -> dict[str, KpiValue]:

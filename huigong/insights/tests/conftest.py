@@ -3,8 +3,8 @@ import datetime as dt
 import pytest
 
 from huigong.members.models import EmploymentForm
-from huigong.testing import make_enterprise, make_member, make_node
 from huigong.orgs.models import NodeLevel
+from huigong.testing import make_enterprise, make_member, make_node
 
 
 @pytest.fixture
