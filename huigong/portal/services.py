@@ -19,7 +19,8 @@ from huigong.core.crypto import blind_index, mask_phone
 from huigong.core.request_context import current_ip
 from huigong.members.models import Person
 
-from .models import Consent, ConsentText, Message, SmsCode, SmsPurpose, WorkerAccount
+from .consent_texts import ensure_consent_texts
+from .models import Consent, ConsentPurpose, ConsentText, Message, SmsCode, SmsPurpose, WorkerAccount
 from .sms import get_sender
 
 CODE_TTL = dt.timedelta(minutes=5)
@@ -168,6 +169,10 @@ def messages_mark_all_read(*, account: WorkerAccount) -> int:
 
 def consent_text_current(purpose: str) -> ConsentText:
     text = ConsentText.objects.filter(purpose=purpose).order_by("-version").first()
+    if text is None and purpose in ConsentPurpose.values:
+        # A database emptied after migrating (flush, a reset demo) gets the shipped texts back.
+        ensure_consent_texts()
+        text = ConsentText.objects.filter(purpose=purpose).order_by("-version").first()
     if text is None:
         raise ConsentText.DoesNotExist(f"no consent text for purpose {purpose!r}")
     return text

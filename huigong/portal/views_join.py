@@ -22,8 +22,8 @@ from .models import ConsentPurpose
 
 DRAFT_KEY = "hg_join_draft"
 STEPS = [("identity", _("身份")), ("work", _("工作")), ("where", _("单位")), ("confirm", _("确认"))]
-FORM_ICONS = {EmploymentForm.RIDER: "bike", EmploymentForm.COURIER: "bike", EmploymentForm.RIDE_HAILING: "bike",
-              EmploymentForm.TRUCK_DRIVER: "bike"}
+FORM_ICONS = {EmploymentForm.RIDER: "bike", EmploymentForm.COURIER: "box", EmploymentForm.RIDE_HAILING: "car",
+              EmploymentForm.TRUCK_DRIVER: "truck"}
 
 
 def _steps(current: str) -> list[dict]:
