@@ -80,7 +80,7 @@ class KpiValueOut(Schema):
 
 class KpiQuery(Input):
     node: int | None = Field(None, ge=1, le=MAX_ID, description="工会 id，默认为调用者所在工会 / union id")
-    period: str = Field("", max_length=32, description="2025-03、2025-Q1、2025 或 2025-01:2025-06；默认上月")
+    period: str = Field("", max_length=32, description="2025-03、2025-Q1、2025 或 2025-01:2025-06；默认本年")
 
 
 def _period_out(p) -> dict:

@@ -78,21 +78,28 @@ class Period:
         return _("%(a)s 至 %(b)s") % {"a": f"{self.first:%Y-%m}", "b": f"{self.last:%Y-%m}"}
 
     def previous(self) -> Period:
+        """The period before, of the same length. While a quarter, year or range is still running, the
+        same elapsed months of the one before (this year so far against last year to the same month)."""
         n = len(self.months)
-        return Period(self.kind, month_add(self.first, -n), month_add(self.last, -n))
+        first = month_add(self.first, -n)
+        now = this_month()
+        if self.kind != "month" and self.first <= now < self.last:
+            elapsed = len(months_between(self.first, now))
+            return Period("range", first, month_add(first, elapsed - 1))
+        return Period(self.kind, first, month_add(self.last, -n))
 
     def is_current(self) -> bool:
         return self.first <= this_month() <= self.last
 
 
 def default_period() -> Period:
-    """The last complete month: its flows are final, so the comparison with the month before is fair."""
-    m = month_add(this_month(), -1)
-    return Period("month", m, m)
+    """This year so far: stocks as of now, flows since 1 January, against last year to the same month."""
+    m = this_month()
+    return Period("year", m.replace(month=1), m.replace(month=12))
 
 
 def parse_period(value: str | None, *, field: str = "period") -> Period:
-    """`2025-03`, `2025-Q1`, `2025`, or a range `2025-01:2025-06`. Empty → the last complete month."""
+    """`2025-03`, `2025-Q1`, `2025`, or a range `2025-01:2025-06`. Empty → this year."""
     value = (value or "").strip()
     if not value:
         return default_period()

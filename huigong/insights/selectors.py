@@ -264,7 +264,7 @@ def _dashboard_data(node: UnionNode, period: Period, *, source: str) -> dict:
         before = kpi_value(k, node, prev, source=source, with_dims=False)
         cards.append({"name": k.name, "label": str(k.label), "unit": k.unit, "unit_label": k.unit_label(),
                       "kind": k.kind, "value": cur.value, "previous": before.value, **_change(cur.value, before.value)})
-    trend_names = [k.name for k in heads if k.stored][:4]
+    trend_names = ["members.active", "members.new"]
     trend = kpi_trend(trend_names, node, period.last, 12, source=source)
     active = catalogue.CATALOGUE["members.active"]
     new = catalogue.CATALOGUE["members.new"]
@@ -287,11 +287,22 @@ def _dashboard_data(node: UnionNode, period: Period, *, source: str) -> dict:
         "treemap": kpi_tree(active, node, period, source=source),
         "mix": [{"key": key, "name": label, "value": v} for key, label, v in mix.dims_labelled],
         "sections": _service_sections(node, period, source=source),
+        "assist_mix": _assist_mix(node, period, source=source),
         "as_of": None,
     }
     stamp = as_of([k.name for k in catalogue.stored_kpis() if k.available])
     data["as_of"] = stamp.isoformat() if stamp else None
     return data
+
+
+def _assist_mix(node: UnionNode, period: Period, *, source: str) -> dict | None:
+    """Open hardship files by level and by cause at the period's end (None without the assistance app)."""
+    files, causes = catalogue.get("assist.open_files"), catalogue.get("assist.open_causes")
+    if files is None or causes is None or not files.available:
+        return None
+    lv, cs = kpi_value(files, node, period, source=source), kpi_value(causes, node, period, source=source)
+    return {"level": [{"key": a, "name": b, "value": c} for a, b, c in lv.dims_labelled],
+            "cause": [{"key": a, "name": b, "value": c} for a, b, c in cs.dims_labelled]}
 
 
 def _service_sections(node: UnionNode, period: Period, *, source: str) -> list[dict]:

@@ -52,6 +52,30 @@
       });
     }
 
+    var level = make("chart-level");
+    if (level) {
+      level.setOption({
+        color: ["#b3262e", "#9a5b00", "#2457a6"],
+        tooltip: {trigger: "item", formatter: "{b}: {c} ({d}%)"},
+        legend: {bottom: 0},
+        series: [{type: "pie", radius: ["35%", "62%"], center: ["50%", "45%"], label: {formatter: "{b}\n{c}"},
+                  data: data.assist_mix.level}]
+      });
+    }
+    var cause = make("chart-cause");
+    if (cause) {
+      var cs = data.assist_mix.cause.slice().reverse();
+      cause.setOption({
+        color: ["#9a5b00"],
+        tooltip: {trigger: "axis", axisPointer: {type: "shadow"}},
+        grid: {left: 8, right: 30, top: 8, bottom: 8, containLabel: true},
+        xAxis: {type: "value", minInterval: 1},
+        yAxis: {type: "category", data: cs.map(function (r) { return r.name; })},
+        series: [{type: "bar", data: cs.map(function (r) { return r.value; }), barMaxWidth: 18,
+                  label: {show: true, position: "right"}}]
+      });
+    }
+
     var kids = make("chart-children");
     if (kids) {
       var rows = data.children.slice().reverse();
