@@ -10,6 +10,7 @@ import segno
 from django.core import signing
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from huigong.accounts.templatetags.console import safe_reverse
 from huigong.members.models import Membership, MembershipStatus
@@ -50,42 +51,49 @@ def card_qr_svg(membership: Membership) -> str:
     return mark_safe(qr.svg_inline(scale=5, border=2, omitsize=True, dark="#1f2937"))
 
 
-# Other apps expose small selectors named `*_for_person(person)` in <app>.selectors; each item is either a
-# dict with title, status (a label), date, url and optional tone ("ok", "warn", "bad", "muted"), or a
-# model instance with get_status_display(), a date-like attribute and optionally get_portal_url().
-FOREIGN_SELECTOR_MODULES = ("huigong.benefits.selectors", "huigong.assistance.selectors")
+# Other apps' small selectors of a worker's own records, shown on 我的 under 我的申请:
+# (module, function(person) -> iterable of model instances, kind label, portal URL name of their list page).
+# An app not installed yet, or a function not there yet, is skipped.
+FOREIGN_SELECTORS = (
+    ("huigong.benefits.selectors", "claims_for_person", _lazy("福利申领"), "benefits_portal:claims"),
+    ("huigong.benefits.selectors", "reimbursements_for_person", _lazy("先办后补"), "benefits_portal:reimbursements"),
+    ("huigong.assistance.selectors", "applications_for_person", _lazy("困难帮扶"), "assistance_portal:home"),
+)
 
 _TONES = {JoinStatus.SUBMITTED: "warn", JoinStatus.TRANSFER_OFFERED: "warn", JoinStatus.ACCEPTED: "ok",
           JoinStatus.REJECTED: "bad", JoinStatus.WITHDRAWN: "muted"}
+_OK = {"granted", "approved", "paid", "accepted", "done", "used", "checked_in", "completed", "disbursed"}
+_BAD = {"rejected", "failed", "refused"}
+_MUTED = {"cancelled", "withdrawn", "expired", "closed", "draft"}
 
 
-def _item_from(obj, kind: str) -> dict:
-    if isinstance(obj, dict):
-        return {"kind": obj.get("kind", kind), "title": obj.get("title", ""), "status": obj.get("status", ""),
-                "tone": obj.get("tone", "muted"), "date": obj.get("date"), "url": obj.get("url", "")}
-    status = obj.get_status_display() if hasattr(obj, "get_status_display") else ""
-    date = next((getattr(obj, a) for a in ("submitted_at", "created_at", "claimed_at", "applied_at")
-                 if getattr(obj, a, None)), None)
-    url = obj.get_portal_url() if hasattr(obj, "get_portal_url") else ""
-    return {"kind": kind, "title": str(obj), "status": status, "tone": "muted", "date": date, "url": url}
+def _tone(status: str) -> str:
+    return "ok" if status in _OK else "bad" if status in _BAD else "muted" if status in _MUTED else "warn"
+
+
+def _item_from(obj, kind: str, url: str) -> dict:
+    status = getattr(obj, "status", "")
+    programme = getattr(obj, "programme", None)
+    title = getattr(programme, "title", None) or getattr(programme, "name", None) or str(obj)
+    date = next((getattr(obj, a) for a in ("submitted_at", "created_at") if getattr(obj, a, None)), None)
+    if hasattr(obj, "get_portal_url"):
+        url = obj.get_portal_url()
+    label = obj.get_status_display() if hasattr(obj, "get_status_display") else status
+    return {"kind": kind, "title": title, "status": label, "tone": _tone(status), "date": date, "url": url}
 
 
 def foreign_items(person) -> list[dict]:
     items: list[dict] = []
-    for module_name in FOREIGN_SELECTOR_MODULES:
+    for module_name, fn_name, kind, url_name in FOREIGN_SELECTORS:
         try:
-            module = importlib.import_module(module_name)
-        except ImportError:
+            fn = getattr(importlib.import_module(module_name), fn_name)
+        except (ImportError, AttributeError):
             continue
-        for name in sorted(dir(module)):
-            fn = getattr(module, name)
-            if not (name.endswith("_for_person") and callable(fn)):
-                continue
-            try:
-                for obj in fn(person):
-                    items.append(_item_from(obj, getattr(fn, "portal_kind", "")))
-            except Exception:  # one app's broken selector must not take the worker's page down
-                log.exception("portal: %s.%s failed", module_name, name)
+        url = safe_reverse(url_name)
+        try:
+            items += [_item_from(obj, str(kind), url) for obj in list(fn(person))[:20]]
+        except Exception:  # one app's failing selector must not take the worker's page down
+            log.exception("portal: %s.%s failed", module_name, fn_name)
     return items
 
 

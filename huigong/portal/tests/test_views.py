@@ -180,3 +180,25 @@ def test_roles_on_staff_pages(client, cast):
 def test_console_nav_links_the_join_list(client, cast):
     client.force_login(cast.city_admin)
     assert "/portal/staff/joins/" in client.get("/members/").content.decode()
+
+
+def test_my_page_lists_benefit_claims_and_reimbursements(client, worker, cast):
+    pytest.importorskip("huigong.benefits.testing")
+    from huigong.benefits import services as benefit_services
+    from huigong.benefits.models import ProgrammeKind
+    from huigong.benefits.testing import make_programme, receipt_png
+
+    worker.person = cast.rider.person
+    worker.save(update_fields=["person"])
+    checkup = make_programme(cast.city_admin, cast.xihu, title="骑手免费体检")
+    subsidy = make_programme(cast.city_admin, cast.xihu, kind=ProgrammeKind.REIMBURSEMENT, title="健康证补贴")
+    benefit_services.claim_create(actor=worker.user, programme=checkup, person=worker.person)
+    benefit_services.reimbursement_submit(actor=worker.user, programme=subsidy, person=worker.person,
+                                          amount_fen=4000, receipt=receipt_png())
+    body = client.get("/portal/me/").content.decode()
+    assert "骑手免费体检" in body and "健康证补贴" in body and "福利申领" in body and "先办后补" in body
+    # Another worker's page shows none of it.
+    other = make_worker_account("13900000013")
+    c = Client()
+    sign_in(c, other)
+    assert "骑手免费体检" not in c.get("/portal/me/").content.decode()
