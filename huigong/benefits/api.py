@@ -49,6 +49,7 @@ from .models import (
 programmes_router = Router()
 claims_router = Router()
 reimbursements_router = Router()
+payments_router = Router()
 visits_router = Router()
 usage_router = Router()
 
@@ -491,7 +492,7 @@ def reimbursement_reject(request, reimbursement_id: Id, payload: RejectIn):
     return services.reimbursement_reject(actor=actor, reimbursement=item, reason=payload.reason)
 
 
-@reimbursements_router.post("/payment-batches", response=responses({201: BatchOut}, body=True))
+@payments_router.post("/batches", response=responses({201: BatchOut}, body=True))
 def payment_batch_create(request, payload: BatchIn):
     actor = actor_of(request)
     programme = selectors.programme_get_for_actor(actor, payload.programme_id)
@@ -500,21 +501,21 @@ def payment_batch_create(request, payload: BatchIn):
                  "payments": list(batch.payments.defer("bank_account").order_by("id"))}
 
 
-@reimbursements_router.post("/payments/{payment_id}/paid", response=responses({200: PaymentOut}, body=True))
+@payments_router.post("/{payment_id}/paid", response=responses({200: PaymentOut}, body=True))
 def payment_paid(request, payment_id: Id, payload: PaidIn):
     actor = actor_of(request)
     payment = selectors.payment_get_for_actor(actor, payment_id)
     return services.payment_mark_paid(actor=actor, payment=payment, bank_reference=payload.bank_reference)
 
 
-@reimbursements_router.post("/payments/{payment_id}/failed", response=responses({200: PaymentOut}, body=True))
+@payments_router.post("/{payment_id}/failed", response=responses({200: PaymentOut}, body=True))
 def payment_failed(request, payment_id: Id, payload: FailedIn):
     actor = actor_of(request)
     payment = selectors.payment_get_for_actor(actor, payment_id)
     return services.payment_mark_failed(actor=actor, payment=payment, reason=payload.reason)
 
 
-@reimbursements_router.post("/payments/{payment_id}/retry", response=responses({201: PaymentOut}))
+@payments_router.post("/{payment_id}/retry", response=responses({201: PaymentOut}))
 def payment_retry(request, payment_id: Id):
     actor = actor_of(request)
     payment = selectors.payment_get_for_actor(actor, payment_id)
@@ -563,6 +564,7 @@ ROUTERS: list = [
     ("/benefit-programmes", programmes_router, ["benefit-programmes"]),
     ("/benefit-claims", claims_router, ["benefit-claims"]),
     ("/reimbursements", reimbursements_router, ["reimbursements"]),
+    ("/reimbursement-payments", payments_router, ["reimbursement-payments"]),
     ("/visits", visits_router, ["visits"]),
     ("/site-usage", usage_router, ["site-usage"]),
 ]

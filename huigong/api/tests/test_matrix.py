@@ -173,6 +173,11 @@ def _join_apps(w):
     return [submit_join(name="陈杭骑", platform=w.platform),
             submit_join(name="赵青申", area=w.gaoxin, id_number=new_id_number("370213"))]
 
+# Later apps keep their rows in their own test package.
+from huigong.benefits.tests.api_matrix import matrix_rows as _benefits_rows  # noqa: E402
+
+MATRIX.update(_benefits_rows(Row, _expect))
+
 
 def _openapi_operations() -> set[tuple[str, str]]:
     doc = api.get_openapi_schema()

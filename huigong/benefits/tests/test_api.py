@@ -1,0 +1,91 @@
+"""The claim endpoint as a signed-in worker drives it (portal session + CSRF header), and the
+refusals the API gives."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from huigong.benefits.models import BenefitClaim, ClaimStatus
+from huigong.members.models import Person
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def worker_api(cast):
+    from huigong.portal.testing import make_worker_account, sign_in
+
+    c = Client(enforce_csrf_checks=True)
+    sign_in(c, make_worker_account(person=cast.rider.person))
+    token = "a" * 32  # a CSRF secret as the browser would hold it in its cookie
+    c.cookies["csrftoken"] = token
+
+    def post(url, body):
+        return c.post(url, json.dumps(body), content_type="application/json", headers={"X-CSRFToken": token})
+
+    c.post_json = post
+    return c
+
+
+def test_worker_session_claims_for_themself(worker_api, cast, hz_programme):
+    r = worker_api.post_json("/api/v1/benefit-claims", {"programme_id": hz_programme.pk})
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert body["status"] == "granted" and body["person_id"] == cast.rider.person_id
+    r = worker_api.get("/api/v1/benefit-claims")
+    assert [c["id"] for c in r.json()["items"]] == [body["id"]]
+
+
+def test_worker_needs_the_csrf_header(cast, hz_programme):
+    from huigong.portal.testing import make_worker_account, sign_in
+
+    c = Client(enforce_csrf_checks=True)
+    sign_in(c, make_worker_account(person=cast.rider.person))
+    r = c.post("/api/v1/benefit-claims", json.dumps({"programme_id": hz_programme.pk}), content_type="application/json")
+    assert r.status_code == 403 and not BenefitClaim.objects.exists()
+
+
+def test_worker_cannot_claim_for_someone_else(worker_api, cast, hz_programme):
+    r = worker_api.post_json("/api/v1/benefit-claims", {"programme_id": hz_programme.pk,
+                                                        "person_id": cast.member.person_id})
+    assert r.status_code == 403 and not BenefitClaim.objects.exists()
+
+
+def test_full_is_a_422_naming_the_programme(worker_api, cast, hz_programme):
+    from huigong.benefits import services
+
+    services.programme_update(actor=cast.city_admin, programme=hz_programme, quota_total=1)
+    services.claim_create(actor=cast.city_admin, programme=hz_programme, person=Person.objects.get(pk=cast.member.person_id))
+    r = worker_api.post_json("/api/v1/benefit-claims", {"programme_id": hz_programme.pk})
+    assert r.status_code == 422
+    assert r.json()["detail"] == [{"field": "programme", "message": "名额已满 / all places are taken"}]
+
+
+def test_worker_cannot_reach_staff_routes_or_other_subtrees(worker_api, cast, hz_programme, qd_programme):
+    assert worker_api.get("/api/v1/benefit-programmes").status_code in (401, 403)
+    assert worker_api.get("/api/v1/reimbursements").status_code in (401, 403)
+    r = worker_api.post_json("/api/v1/benefit-claims", {"programme_id": qd_programme.pk})
+    assert r.status_code == 422 and "仅限" in r.json()["detail"][0]["message"]
+
+
+def test_worker_cancels_own_claim_only(worker_api, cast, hz_programme):
+    from huigong.benefits import services
+
+    other = services.claim_create(actor=cast.city_admin, programme=hz_programme,
+                                  person=Person.objects.get(pk=cast.member.person_id))
+    r = worker_api.post_json(f"/api/v1/benefit-claims/{other.pk}/cancel", {})
+    assert r.status_code == 404
+    mine = worker_api.post_json("/api/v1/benefit-claims", {"programme_id": hz_programme.pk}).json()
+    r = worker_api.post_json(f"/api/v1/benefit-claims/{mine['id']}/cancel", {"reason": "没空"})
+    assert r.status_code == 200 and r.json()["status"] == ClaimStatus.CANCELLED
+
+
+def test_outsider_token_cannot_read_hangzhou_claims(cast, hz_programme):
+    from huigong.api.tests.conftest import ApiClient, make_token
+
+    api = ApiClient(make_token(cast.outsider))
+    assert api.get("/api/v1/benefit-claims", {"programme_id": hz_programme.pk}).status_code == 403
+    assert api.get(f"/api/v1/benefit-programmes/{hz_programme.pk}").status_code == 403
+    r = api.post("/api/v1/benefit-claims", {"programme_id": hz_programme.pk, "person_id": cast.member.person_id})
+    assert r.status_code == 403
