@@ -67,6 +67,12 @@ class WorkerSessionAuth(SessionAuth):
     def authenticate(self, request: HttpRequest, key):
         return request.user
 
+    def __init__(self):
+        super().__init__()
+        # The same session cookie as StaffSessionAuth's scheme, which the document already lists:
+        # not a second scheme of its own.
+        del self.openapi_security_schema
+
 
 WORKER_OR_STAFF = [TokenAuth(), WorkerSessionAuth(), StaffSessionAuth()]
 
