@@ -8,6 +8,7 @@ import datetime as dt
 from ninja import Field, Query, Router, Schema
 
 from huigong.api.auth import actor_of
+from huigong.api.errors import fields_renamed
 from huigong.api.schemas import Id, Input, PageQuery, Ref, page_of, paginate, ref, responses
 from huigong.members.models import EmploymentForm
 from huigong.orgs.api import node_ref_for_actor
@@ -115,7 +116,8 @@ def join_accept(request, app_id: Id, payload: AcceptIn):
     actor = actor_of(request)
     app = _out(actor, app_id)
     union = node_ref_for_actor(actor, payload.union_id, "union_id") if payload.union_id else None
-    join.join_accept(actor=actor, application=app, union=union)
+    with fields_renamed({"union": "union_id"}):
+        join.join_accept(actor=actor, application=app, union=union)
     return _out(actor, app_id)
 
 

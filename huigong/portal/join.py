@@ -186,8 +186,8 @@ def join_withdraw(*, account: WorkerAccount, application: JoinApplication) -> Jo
 
 def _lock_pending(actor, application: JoinApplication) -> JoinApplication:
     require(actor, Cap.MEMBER_WRITE)
-    app = (JoinApplication.objects.select_for_update().select_related("routed_to", "account", "employer", "platform")
-           .get(pk=application.pk))
+    app = (JoinApplication.objects.select_for_update(of=("self",))
+           .select_related("routed_to", "account", "employer", "platform").get(pk=application.pk))
     ensure_path_in_scope(actor, app.routed_to.path)
     if app.status not in PENDING_JOIN_STATUSES:
         raise ValidationError({"status": [
