@@ -38,18 +38,16 @@ class Refreshed:
     seconds: float
 
 
-def _flow_sql(k: Kpi, d: Dialect, first: dt.date, last: dt.date) -> str:
-    return (
-        f"INSERT INTO {TABLE} (kpi, dim, month, node_id, value) "
-        f"SELECT '{k.name}', COALESCE(e.dim, ''), {d.month_of('e.day')}, e.node_id, SUM(e.amount) "
-        f"FROM ({k.events(d)}) e WHERE e.day >= {d.date(first)} AND e.day <= {d.date(month_end(last))} "
-        f"GROUP BY COALESCE(e.dim, ''), {d.month_of('e.day')}, e.node_id HAVING SUM(e.amount) <> 0"
-        + _on_conflict(d)
-    )
-
-
-def _stock_sql(k: Kpi, d: Dialect, first: dt.date, last: dt.date) -> str:
-    # Events before the window count in its first month; a running sum per (node, dim) over the
+def aggregate_sql(k: Kpi, d: Dialect, first: dt.date, last: dt.date) -> tuple[str, str]:
+    """(WITH-prefix, SELECT) producing the KPI's rollup rows (kpi, dim, month, node_id, value) from its
+    event source. The refresh inserts them; the benchmark runs the bare SELECT as the floor."""
+    if k.kind == FLOW:
+        return "", (
+            f"SELECT '{k.name}' AS kpi, COALESCE(e.dim, '') AS dim, {d.month_of('e.day')} AS month, "
+            f"e.node_id AS node_id, SUM(e.amount) AS value "
+            f"FROM ({k.events(d)}) e WHERE e.day >= {d.date(first)} AND e.day <= {d.date(month_end(last))} "
+            f"GROUP BY COALESCE(e.dim, ''), {d.month_of('e.day')}, e.node_id HAVING SUM(e.amount) <> 0")
+    # Stock: events before the window count in its first month; a running sum per (node, dim) over the
     # window's months then gives each month-end's value, months without events included.
     months = ", ".join(f"({d.date(m)})" for m in months_between(first, last))
     month_expr = f"CASE WHEN e.day < {d.date(first)} THEN {d.date(first)} ELSE {d.month_of('e.day')} END"
@@ -62,11 +60,13 @@ def _stock_sql(k: Kpi, d: Dialect, first: dt.date, last: dt.date) -> str:
         f"cum AS (SELECT g.node_id, g.dim, mo.month, "
         f"  SUM(COALESCE(ev.amount, 0)) OVER (PARTITION BY g.node_id, g.dim ORDER BY mo.month) AS value "
         f"  FROM pairs g CROSS JOIN months mo "
-        f"  LEFT JOIN ev ON ev.node_id = g.node_id AND ev.dim = g.dim AND ev.month = mo.month) "
-        f"INSERT INTO {TABLE} (kpi, dim, month, node_id, value) "
-        f"SELECT '{k.name}', dim, month, node_id, value FROM cum WHERE value <> 0"
-        + _on_conflict(d)
-    )
+        f"  LEFT JOIN ev ON ev.node_id = g.node_id AND ev.dim = g.dim AND ev.month = mo.month) ",
+        f"SELECT '{k.name}' AS kpi, dim, month, node_id, value FROM cum WHERE value <> 0")
+
+
+def _insert_sql(k: Kpi, d: Dialect, first: dt.date, last: dt.date) -> str:
+    with_, select = aggregate_sql(k, d, first, last)
+    return f"{with_}INSERT INTO {TABLE} (kpi, dim, month, node_id, value) {select}" + _on_conflict(d)
 
 
 def _on_conflict(d: Dialect) -> str:
@@ -91,7 +91,7 @@ def refresh_kpi(k: Kpi, *, first: dt.date | None = None, last: dt.date | None = 
         if d.pg:
             cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [4711, zlib.crc32(k.name.encode()) & 0x7FFFFFFF])
         cur.execute(f"DELETE FROM {TABLE} WHERE kpi = %s", [k.name])
-        cur.execute(_flow_sql(k, d, first, last) if k.kind == FLOW else _stock_sql(k, d, first, last))
+        cur.execute(_insert_sql(k, d, first, last))
         rows = max(cur.rowcount, 0)
         if k.dimension is not None:
             cur.execute(_totals_sql(k), [k.name])

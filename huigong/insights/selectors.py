@@ -5,6 +5,7 @@ an actor checks the view capability and that the node is inside the actor's subt
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -247,6 +248,8 @@ def _change(cur, prev) -> dict:
 def dashboard_data(node: UnionNode, period: Period, *, source: str = AUTO) -> dict:
     """Everything the dashboard shows for node's subtree and the period. Cached per rollup generation:
     the answer only changes when a rollup is rebuilt."""
+    if os.environ.get("HUIGONG_INSIGHTS_CACHE", "1") == "0":  # benchmarks measure the rollup queries themselves
+        return _dashboard_data(node, period, source=source)
     key = f"insights:dash:{node.pk}:{node.path}:{period.key}:{source}:{get_language()}:{rollups_generation()}"
     data = cache.get(key)
     if data is None:
