@@ -39,3 +39,14 @@ def worker_client(client, make_worker):
         return c
 
     return sign_in
+
+
+@pytest.fixture
+def api_as(db):
+    """api_as(user) -> a JSON client of /api/v1/ with a fresh bearer token for that user."""
+    from huigong.api.tests.conftest import ApiClient, make_token
+
+    def make(user=None):
+        return ApiClient(make_token(user) if user is not None else None)
+
+    return make

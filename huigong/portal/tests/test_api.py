@@ -2,7 +2,6 @@
 
 import pytest
 
-from huigong.api.tests.conftest import api_as  # noqa: F401  (the API tests' fixture)
 from huigong.members.models import Membership, MembershipStatus
 from huigong.portal.models import JoinApplication, JoinStatus
 from huigong.portal.testing import submit_join
@@ -18,7 +17,7 @@ def apps(cast):
 
 
 def test_list_is_scoped_and_masked(cast, api_as, apps):
-    hz, qd = apps
+    hz, _qd = apps
     r = api_as(cast.district_staff).get("join-applications", {"status": "submitted"})
     assert r.status_code == 200
     body = r.json()
