@@ -1,0 +1,171 @@
+"""Every flow page: renders for the right role, is refused (403/404) to the outsider (a Qingdao admin)
+for Hangzhou objects, and the actions go through the services."""
+
+import io
+
+import pytest
+from django.urls import reverse
+
+from huigong.core.models import AccessLog
+
+from ..models import AidApplication, Payout
+from ..services import notices
+from .flowkit import Flow
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(cast):
+    flow = Flow(cast)
+    a_paid = flow.ready_to_pay(1)[0]
+    batch = flow.batch()
+    pending = flow.apply()
+    notice = a_paid.notice_entry.notice
+    return flow, {"app": a_paid, "pending": pending, "batch": batch, "notice": notice}
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def pages(w):
+    flow, o = w
+    return [
+        reverse("assistance:programme_list"), reverse("assistance:programme_detail", args=[flow.prog.pk]),
+        reverse("assistance:application_list"), reverse("assistance:application_detail", args=[o["app"].pk]),
+        reverse("assistance:notice_list"), reverse("assistance:notice_detail", args=[o["notice"].pk]),
+        reverse("assistance:batch_list"), reverse("assistance:batch_detail", args=[o["batch"].pk]),
+        reverse("assistance:ledger"),
+    ]
+
+
+def test_pages_render_for_city_staff(client, world, cast):
+    login(client, cast.city_admin)
+    for url in pages(world):
+        r = client.get(url)
+        assert r.status_code == 200, url
+
+
+def test_outsider_refused_on_objects(client, world, cast):
+    flow, o = world
+    login(client, cast.outsider)
+    for url in [reverse("assistance:programme_detail", args=[flow.prog.pk]),
+                reverse("assistance:application_detail", args=[o["app"].pk]),
+                reverse("assistance:notice_detail", args=[o["notice"].pk]),
+                reverse("assistance:notice_pdf", args=[o["notice"].pk]),
+                reverse("assistance:batch_detail", args=[o["batch"].pk]),
+                reverse("assistance:batch_export", args=[o["batch"].pk])]:
+        assert client.get(url).status_code in (403, 404), url
+    r = client.post(reverse("assistance:application_action", args=[o["pending"].pk, "withdraw"]))
+    assert r.status_code in (403, 404)
+    assert AidApplication.objects.get(pk=o["pending"].pk).status == "submitted"
+    # their own lists are empty of Hangzhou data
+    body = client.get(reverse("assistance:application_list")).content.decode()
+    assert o["app"].file.file_no not in body
+    r = client.get(reverse("assistance:ledger_export_xlsx") + f"?node={cast.hangzhou.pk}")
+    assert r.status_code == 200  # the filter falls back to their own node
+    assert o["app"].file.file_no.encode() not in r.content
+
+
+def test_anonymous_redirected(client, world):
+    for url in pages(world):
+        assert client.get(url).status_code == 302
+
+
+def test_queue_and_decide_through_the_page(client, world, cast):
+    flow, o = world
+    login(client, flow.tech_admin)
+    r = client.get(reverse("assistance:approval_queue"))
+    assert r.status_code == 200 and o["pending"].file.file_no in r.content.decode()
+    url = reverse("assistance:application_action", args=[o["pending"].pk, "decide"])
+    r = client.post(url, {"decision": "returned", "comment": ""}, follow=True)
+    assert "comment" in r.content.decode() or "请填写" in r.content.decode()
+    client.post(url, {"decision": "approved", "comment": "同意", "amount": "800.00"})
+    app = AidApplication.objects.get(pk=o["pending"].pk)
+    assert app.current_step == 1 and app.amount_approved_fen == 80_000
+    login(client, cast.viewer)
+    assert client.get(reverse("assistance:approval_queue")).status_code == 403
+
+
+def test_wrong_node_approver_cannot_decide_via_page(client, world, cast):
+    flow, o = world
+    login(client, cast.leader)  # city leader, but the step is the grassroots union's
+    r = client.post(reverse("assistance:application_action", args=[o["pending"].pk, "decide"]),
+                    {"decision": "approved", "comment": "x"})
+    assert r.status_code == 403
+    assert AidApplication.objects.get(pk=o["pending"].pk).current_step == 0
+
+
+def test_create_programme_and_application_pages(client, world, cast):
+    flow, o = world
+    login(client, cast.city_admin)
+    r = client.post(reverse("assistance:programme_create"), {
+        "node": cast.hangzhou.pk, "kind": "education", "name": "金秋助学", "year": 2026, "amount_mode": "fixed",
+        "amount": "3000", "approval_levels": ["city", "grassroots"], "required_causes": ["schooling"],
+        "notice_days": 5})
+    assert r.status_code == 302
+    from ..models import AidProgramme
+    p = AidProgramme.objects.get(name="金秋助学")
+    assert p.approval_levels == ["grassroots", "city"] and p.amount_fen == 300_000
+    client.post(reverse("assistance:programme_status", args=[p.pk]), {"action": "open"})
+    client.post(reverse("assistance:programme_budget", args=[p.pk]), {"node": cast.hangzhou.pk, "total": "10000"})
+    f = flow.new_file(causes=("schooling",))
+    login(client, cast.tech_staff)
+    r = client.post(reverse("assistance:application_create"), {
+        "programme": p.pk, "file_no": f.file_no, "amount": "2000", "reason": "孩子考上大学"})
+    assert r.status_code == 200 and "3,000.00" in r.content.decode()  # fixed amount refusal on the form
+    r = client.post(reverse("assistance:application_create"), {
+        "programme": p.pk, "file_no": f.file_no, "amount": "3000", "reason": "孩子考上大学", "submit_now": "1"})
+    assert r.status_code == 302
+    assert AidApplication.objects.get(programme=p).status == "submitted"
+
+
+def test_public_notice_shows_only_masked(client, world):
+    flow, o = world
+    token = notices.share_token(o["notice"])
+    r = client.get(reverse("assistance:notice_public", args=[token]))
+    body = r.content.decode()
+    head = o["app"].file.head
+    assert r.status_code == 200 and o["notice"].entries.get().masked_name in body
+    assert head.name not in body and o["app"].file.file_no not in body
+    assert client.get(reverse("assistance:notice_public", args=[token + "x"])).status_code == 404
+    assert client.get(reverse("assistance:notice_public", args=[token]) + "?format=pdf")["Content-Type"] == \
+        "application/pdf"
+
+
+def test_batch_page_actions_and_export(client, world, cast):
+    flow, o = world
+    login(client, cast.finance)
+    p = o["batch"].payouts.get()
+    r = client.get(reverse("assistance:batch_export", args=[o["batch"].pk]) + "?full=1&results=1")
+    assert r.status_code == 200 and AccessLog.objects.filter(object_type="assistance.payout").count() == 1
+    client.post(reverse("assistance:payout_action", args=[p.pk, "failed"]), {"reason": "户名不符"})
+    assert Payout.objects.get(pk=p.pk).status == "failed"
+    client.post(reverse("assistance:payout_action", args=[p.pk, "retry"]))
+    client.post(reverse("assistance:payout_action", args=[p.pk, "paid"]), {"bank_reference": "B-1"})
+    client.post(reverse("assistance:payout_action", args=[p.pk, "paid"]), {"bank_reference": "B-2"})
+    p.refresh_from_db()
+    assert p.status == "paid" and p.bank_reference == "B-1" and p.attempts == 2
+    r = client.post(reverse("assistance:batch_import", args=[o["batch"].pk]),
+                    {"upload": io.BytesIO(b"junk")}, follow=True)
+    assert "xlsx" in r.content.decode()
+    login(client, cast.city_admin)  # admin: VIEW but no MONEY
+    assert client.get(reverse("assistance:batch_export", args=[o["batch"].pk])).status_code == 403
+    assert client.get(reverse("assistance:batch_create")).status_code == 403
+
+
+def test_ledger_exports(client, world, cast):
+    flow, o = world
+    login(client, cast.finance)
+    client.post(reverse("assistance:payout_action", args=[o["batch"].payouts.get().pk, "paid"]),
+                {"bank_reference": "B-9"})
+    r = client.get(reverse("assistance:ledger") + f"?node={cast.hangzhou.pk}&year=2026")
+    assert r.status_code == 200 and "B-9" in r.content.decode()
+    x = client.get(reverse("assistance:ledger_export_xlsx") + f"?node={cast.hangzhou.pk}&year=2026")
+    assert x.status_code == 200 and x["Content-Type"].startswith("application/vnd.openxml")
+    pdf = client.get(reverse("assistance:ledger_export_pdf") + f"?node={cast.hangzhou.pk}&year=2026")
+    assert pdf.status_code == 200 and pdf.content[:4] == b"%PDF"
+    login(client, cast.viewer)
+    assert client.get(reverse("assistance:ledger_export_xlsx")).status_code == 403

@@ -1,0 +1,159 @@
+"""Console pages for payout batches (发放): create, the payouts with mark paid / failed / retry, the bank's
+bulk-transfer sheet and its result sheet."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from huigong.accounts.models import Cap
+from huigong.core.money import format_yuan
+from huigong.core.scope import require
+from huigong.orgs.forms import apply_service_errors
+
+from ..forms_flow import BatchForm, MarkFailedForm, MarkPaidForm, ResultImportForm
+from ..models import ApplicationStatus, PayoutBatch, PayoutStatus
+from ..selectors import aid as aid_sel
+from ..selectors import money as sel
+from ..services import payouts as svc
+from ..services.ledger import batch_bank_sheet
+
+
+def _flash(request, exc: ValidationError):
+    for m in exc.messages:
+        messages.error(request, m)
+
+
+@login_required
+@require_GET
+def batch_list(request):
+    staff = require(request.user, Cap.VIEW)
+    batches = list(sel.batches_for_actor(request.user))
+    for b in batches:
+        b.total_yuan = format_yuan(b.total or 0)
+    waiting = aid_sel.applications_for_actor(request.user, status=ApplicationStatus.NOTICE_ENDED) \
+        .filter(payout__isnull=True).count()
+    return render(request, "assistance/batch_list.html", {
+        "batches": batches, "waiting": waiting, "can_money": staff.can(Cap.MONEY)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def batch_create(request):
+    require(request.user, Cap.MONEY)
+    form = BatchForm(request.POST or None, actor=request.user)
+    waiting = list(aid_sel.applications_for_actor(request.user, status=ApplicationStatus.NOTICE_ENDED)
+                   .filter(payout__isnull=True))
+    if request.method == "POST" and form.is_valid():
+        try:
+            b = svc.payout_batch_create(actor=request.user, node=form.cleaned_data["node"],
+                                        title=form.cleaned_data["title"])
+        except ValidationError as e:
+            apply_service_errors(form, e)
+        else:
+            messages.success(request, _("发放批次已创建 / the batch is created"))
+            return redirect("assistance:batch_detail", b.pk)
+    for a in waiting:
+        a.amount_yuan = format_yuan(a.amount_approved_fen or 0)
+    return render(request, "assistance/batch_form.html", {"form": form, "waiting": waiting})
+
+
+@login_required
+@require_GET
+def batch_detail(request, pk: int):
+    staff = require(request.user, Cap.VIEW)
+    batch = sel.batch_get_for_actor(request.user, pk)
+    rows = sel.payouts_of(batch)
+    for p in rows:
+        p.amount_yuan = format_yuan(p.amount_fen)
+    can_money = staff.can(Cap.MONEY)
+    return render(request, "assistance/batch_detail.html", {
+        "batch": batch, "payouts": rows, "can_money": can_money, "can_full": can_money and staff.can(Cap.PII_FULL),
+        "total": format_yuan(sum(p.amount_fen for p in rows)),
+        "paid_total": format_yuan(sum(p.amount_fen for p in rows if p.status == PayoutStatus.PAID)),
+        "import_form": ResultImportForm() if can_money else None,
+        "other_batches": PayoutBatch.objects.filter(node_path__startswith=staff.node.path).exclude(pk=batch.pk)
+        .exclude(status="done").order_by("-created_at")[:20] if can_money else [],
+    })
+
+
+@login_required
+@require_GET
+def batch_export(request, pk: int):
+    batch = sel.batch_get_for_actor(request.user, pk)
+    full = request.GET.get("full") == "1"
+    out = batch_bank_sheet(actor=request.user, batch=batch, full=full,
+                           with_results=request.GET.get("results") == "1")
+    resp = HttpResponse(out.content, content_type=out.content_type)
+    resp["Content-Disposition"] = content_disposition_header(True, out.filename)
+    resp["Cache-Control"] = "no-store"
+    return resp
+
+
+@login_required
+@require_POST
+def batch_import(request, pk: int):
+    batch = sel.batch_get_for_actor(request.user, pk)
+    require(request.user, Cap.MONEY)
+    form = ResultImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errs in form.errors.values():
+            for e in errs:
+                messages.error(request, e)
+        return redirect("assistance:batch_detail", batch.pk)
+    try:
+        counts = svc.payout_batch_import_results(actor=request.user, batch=batch,
+                                                 data=form.cleaned_data["upload"].read())
+    except ValidationError as e:
+        _flash(request, e)
+    else:
+        messages.success(request, _("回盘已导入：到账 %(paid)d 笔，失败 %(failed)d 笔，未变 %(unchanged)d 笔 / results "
+                                    "imported") % counts)
+    return redirect("assistance:batch_detail", batch.pk)
+
+
+@login_required
+@require_POST
+def batch_sent(request, pk: int):
+    batch = sel.batch_get_for_actor(request.user, pk)
+    svc.payout_batch_mark_sent(actor=request.user, batch=batch)
+    messages.success(request, _("已标记为提交银行 / marked as sent to the bank"))
+    return redirect("assistance:batch_detail", batch.pk)
+
+
+@login_required
+@require_POST
+def payout_action(request, pk: int, action: str):
+    p = sel.payout_get_for_actor(request.user, pk)
+    try:
+        if action == "paid":
+            form = MarkPaidForm(request.POST)
+            if form.is_valid():
+                svc.payout_mark_paid(actor=request.user, payout=p, bank_reference=form.cleaned_data["bank_reference"])
+                messages.success(request, _("已标记到账 / marked paid"))
+            else:
+                messages.error(request, _("请填写银行流水号 / the bank reference is required"))
+        elif action == "failed":
+            form = MarkFailedForm(request.POST)
+            if form.is_valid():
+                svc.payout_mark_failed(actor=request.user, payout=p, reason=form.cleaned_data["reason"])
+                messages.success(request, _("已标记失败 / marked failed"))
+            else:
+                messages.error(request, _("请填写失败原因 / the failure reason is required"))
+        elif action == "retry":
+            target = None
+            if request.POST.get("batch"):
+                target = sel.batch_get_for_actor(request.user, request.POST["batch"])
+            svc.payout_retry(actor=request.user, payout=p, batch=target)
+            messages.success(request, _("已重新发放 / queued again"))
+        else:
+            raise Http404
+    except ValidationError as e:
+        _flash(request, e)
+    return redirect("assistance:batch_detail", p.batch_id)
