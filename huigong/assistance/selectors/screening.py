@@ -91,7 +91,7 @@ class CoverageRow:
 
     @property
     def percent(self) -> int:
-        return int(self.visited * 100 / self.total) if self.total else (100 if self.visited else 0)
+        return min(100, int(self.visited * 100 / self.total)) if self.total else (100 if self.visited else 0)
 
 
 def sweep_coverage(actor, sweep: Sweep, *, node: UnionNode | None = None) -> tuple[CoverageRow, list[CoverageRow]]:

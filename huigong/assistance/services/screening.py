@@ -25,6 +25,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from huigong.accounts.models import Cap
@@ -259,13 +260,16 @@ def sweep_visit_record(*, actor, sweep: Sweep, person: Person, visited_on: dt.da
         except IntegrityError:
             raise ValidationError({"person": [("该职工刚刚已被录入走访，请刷新 / this member's visit was just "
                                               "recorded; reload")]}) from None
-        SweepAssignment.objects.filter(pk=assignment.pk).update(visited_count=F("visited_count") + 1)
+        # A member who joined after the sweep opened still counts: the total never falls below the visits.
+        SweepAssignment.objects.filter(pk=assignment.pk).update(
+            visited_count=F("visited_count") + 1, member_total=Greatest(F("member_total"), F("visited_count") + 1))
         verb, old = "sweep.visit.create", None
     else:
         old = {k: getattr(visit, k) for k in VISIT_FACTS}
         if visit.assignment_id != assignment.pk:  # moved union since the first visit
             SweepAssignment.objects.filter(pk=visit.assignment_id).update(visited_count=F("visited_count") - 1)
-            SweepAssignment.objects.filter(pk=assignment.pk).update(visited_count=F("visited_count") + 1)
+            SweepAssignment.objects.filter(pk=assignment.pk).update(
+                visited_count=F("visited_count") + 1, member_total=Greatest(F("member_total"), F("visited_count") + 1))
         for k, v in values.items():
             setattr(visit, k, v)
         # The old flag no longer describes the new figures: cleared until the next rule pass.

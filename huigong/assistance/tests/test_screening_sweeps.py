@@ -140,3 +140,15 @@ def test_visits_without_a_rule_are_evaluated_as_no_candidate(cast):
     assert screening.sweep_rules_apply(actor=cast.city_admin, sweep=sw)["deep"] == 0
     v = SweepVisit.objects.get()
     assert (v.flagged_level, v.flagged_rule_id, v.per_capita_fen) == ("", None, 0)
+
+
+def test_a_member_who_joined_after_the_sweep_opened_raises_the_total(cast):
+    sw = sweep(cast)
+    late = make_member(cast.city_admin, cast.tech, "后入会").person
+    for p in (cast.member.person, late):
+        screening.sweep_visit_record(actor=cast.city_admin, sweep=sw, person=p, household_size=1,
+                                     monthly_income_fen=0)
+    a = SweepAssignment.objects.get(sweep=sw, node=cast.tech)
+    assert (a.member_total, a.visited_count) == (2, 2)
+    total, _ = sel.sweep_coverage(cast.city_admin, sw)
+    assert total.percent <= 100

@@ -50,7 +50,7 @@ def home(request):
     files = sel.file_counts(request.user)
     sweeps = list(scr_sel.sweep_list_for_actor(request.user, status=SweepStatus.OPEN)[:5])
     for s in sweeps:
-        s.percent = int((s.visited or 0) * 100 / s.total) if s.total else 0
+        s.percent = min(100, int((s.visited or 0) * 100 / s.total)) if s.total else 0
     return render(request, "assistance/home.html", {
         "files": files, "levels": [(v, label, files["by_level"].get(v, 0)) for v, label in HardshipLevel.choices],
         "sweeps": sweeps, "due": sel.files_due_for_review(request.user).count(),

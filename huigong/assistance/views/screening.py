@@ -87,7 +87,7 @@ def sweep_list(request):
     staff = require(request.user, Cap.VIEW)
     page = Paginator(sel.sweep_list_for_actor(request.user), 30).get_page(request.GET.get("page"))
     for s in page.object_list:
-        s.percent = int((s.visited or 0) * 100 / s.total) if s.total else 0
+        s.percent = min(100, int((s.visited or 0) * 100 / s.total)) if s.total else 0
     return render(request, "assistance/sweep_list.html", {"page_obj": page, "can_write": staff.can(Cap.ASSIST)})
 
 
