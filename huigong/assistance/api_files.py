@@ -1,4 +1,4 @@
-"""Routers of the files side (screening rules, sweeps, hardship files); huigong/assistance/api.py collects them.
+"""Routers of the files side (screening rules, sweeps, hardship files), collected by assistance/api.py.
 
 Names of people leave masked (张*三) for roles without full personal data; household ID numbers and bank
 accounts leave masked for everyone (the console's reveal button, which is logged, shows a full value)."""
