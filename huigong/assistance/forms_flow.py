@@ -79,6 +79,7 @@ class BudgetForm(forms.Form):
         super().__init__(*a, **kw)
         prefix = max(actor.staff.node.path, programme.node_path, key=len)
         self.fields["node"].queryset = UnionNode.objects.filter(path__startswith=prefix).order_by("path")
+        self.fields["node"].initial = programme.node_id
 
 
 class CapForm(forms.Form):
@@ -200,3 +201,4 @@ class LedgerFilterForm(forms.Form):
     def __init__(self, *a, actor=None, **kw):
         super().__init__(*a, **kw)
         self.fields["node"].queryset = subtree_nodes(actor).exclude(level="group")
+        self.fields["node"].initial = actor.staff.node_id
