@@ -224,7 +224,11 @@ def main() -> None:
                 lat, errors = hammer(port, tg["cookie"], tg["targets"], args.clients)
         finally:
             proc.terminate()
-            proc.wait(10)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         label = "warm (answer cache on)" if cache else "cold (rollup queries every request)"
         p50, p95 = statistics.median(lat), pct(lat, 95)
         print(f"dashboard from rollups, {label}: {len(lat)} requests, {args.clients} clients, {args.workers} workers:"

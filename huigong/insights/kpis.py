@@ -64,7 +64,9 @@ class Dimension:
     choices: Callable[[], dict[str, str]]  # value -> label
 
     def label_of(self, value: str) -> str:
-        return str(self.choices().get(value, value or _("未填")))
+        if value in ("", "-"):
+            return str(_("未填"))
+        return str(self.choices().get(value, value))
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ def _group_exprs(group: str, node: UnionNode, d: Dialect, *, raw: bool) -> str:
     if group == "total":
         return "'all'"
     if group == "dim":
-        return "COALESCE(e.dim, '')" if raw else "r.dim"
+        return "COALESCE(NULLIF(e.dim, ''), '-')" if raw else "r.dim"
     if group == "child":
         return f"substr(n.path, 1, {len(node.path) + STEP})"
     if group == "grandchild":
