@@ -177,6 +177,12 @@ def _join_apps(w):
 from huigong.benefits.tests.api_matrix import matrix_rows as _benefits_rows  # noqa: E402
 
 MATRIX.update(_benefits_rows(Row, _expect))
+from huigong.assistance.tests.api_matrix_files import matrix_rows as _assist_files_rows  # noqa: E402
+
+MATRIX.update(_assist_files_rows(Row, _expect))
+from huigong.assistance.tests.api_matrix_flow import matrix_rows as _assist_flow_rows  # noqa: E402
+
+MATRIX.update(_assist_flow_rows(Row, _expect))
 
 
 def _openapi_operations() -> set[tuple[str, str]]:
