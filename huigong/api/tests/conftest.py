@@ -36,6 +36,12 @@ class ApiClient:
     def patch(self, path, data=None, **kw):
         return self._call("patch", path, data, **kw)
 
+    def put(self, path, data=None, **kw):
+        return self._call("put", path, data, **kw)
+
+    def delete(self, path, params=None, **kw):
+        return self._call("delete", path, params, **kw)
+
 
 @pytest.fixture
 def api_as(db):
