@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,7 +21,7 @@ from huigong.members import services as member_services
 from huigong.members.models import EmploymentForm, Membership, MembershipStatus, Person
 from huigong.orgs.models import MEMBERSHIP_LEVELS, Enterprise, EnterpriseKind, NodeLevel, UnionNode
 
-from .models import PENDING_JOIN_STATUSES, JoinApplication, JoinStatus, RouteRule, WorkerAccount
+from .models import PENDING_JOIN_STATUSES, Consent, JoinApplication, JoinStatus, RouteRule, WorkerAccount
 from .services import message_send
 
 
@@ -41,18 +42,25 @@ def _district_of(node: UnionNode) -> UnionNode | None:
     return node.get_ancestors().filter(level=NodeLevel.DISTRICT).order_by("-depth").first()
 
 
-def area_union(district: UnionNode) -> Route:
+def area_union(district: UnionNode, employment_form: str = "") -> Route:
     """The area's 联合工会: a JOINT union directly under the district (else anywhere below it); when the
-    district has none, the district union itself decides (and places the member on acceptance)."""
+    district has several, the one holding most members of the worker's employment form (a courier goes
+    where the area's couriers are). When the district has none, the district union itself decides (and
+    places the member on acceptance)."""
     below = UnionNode.objects.filter(path__startswith=district.path, level=NodeLevel.JOINT).exclude(pk=district.pk)
-    joint = below.filter(depth=district.depth + 1).order_by("path").first() or below.order_by("depth", "path").first()
-    if joint is not None:
-        return Route(joint, RouteRule.AREA_JOINT)
-    return Route(district, RouteRule.AREA_DISTRICT)
+    joints = list(below.filter(depth=district.depth + 1).order_by("path")) or list(below.order_by("depth", "path"))
+    if not joints:
+        return Route(district, RouteRule.AREA_DISTRICT)
+    if len(joints) > 1 and employment_form:
+        counts = dict(Membership.objects.filter(union__in=joints, status=MembershipStatus.ACTIVE,
+                                                person__employment_form=employment_form)
+                      .values_list("union").annotate(n=Count("id")).values_list("union", "n"))
+        joints.sort(key=lambda u: -counts.get(u.pk, 0))  # stable: path order among equals
+    return Route(joints[0], RouteRule.AREA_JOINT)
 
 
 def join_route(*, employer: Enterprise | None = None, platform: Enterprise | None = None,
-               area: UnionNode | None = None) -> Route:
+               area: UnionNode | None = None, employment_form: str = "") -> Route:
     """The routing rule: the employer's own (grassroots) union; else the platform's union; else the
     area's 联合工会 (or the district union). Without an area, the employer's or platform's district is used."""
     if employer is not None and employer.union.level == NodeLevel.GRASSROOTS:
@@ -70,7 +78,7 @@ def join_route(*, employer: Enterprise | None = None, platform: Enterprise | Non
         raise ValidationError({"area": ["请选择工作所在的区县 / choose the district where you work"]})
     if district.level != NodeLevel.DISTRICT:
         raise ValidationError({"area": ["请选择区/县一级的工作区域 / choose a district"]})
-    return area_union(district)
+    return area_union(district, employment_form)
 
 
 @dataclass
@@ -118,7 +126,8 @@ def join_check(*, account: WorkerAccount, draft: Draft) -> Check:
         raise ValidationError({"employment_form": ["请选择用工形式 / choose how you are employed"]})
     if draft.platform is not None and draft.platform.kind != EnterpriseKind.PLATFORM:
         raise ValidationError({"platform": ["所选单位不是平台企业 / the selected unit is not a platform"]})
-    route = join_route(employer=draft.employer, platform=draft.platform, area=draft.area)
+    route = join_route(employer=draft.employer, platform=draft.platform, area=draft.area,
+                       employment_form=draft.employment_form)
     h = blind_index(number, "id")
     if JoinApplication.objects.filter(id_number_hash=h, status__in=PENDING_JOIN_STATUSES).exists():
         raise ValidationError({"id_number": [(
@@ -224,6 +233,8 @@ def join_accept(*, actor, application: JoinApplication, union: UnionNode | None 
     account = WorkerAccount.objects.select_for_update().get(pk=app.account_id)
     account.person = person
     account.save(update_fields=["person"])
+    # Consents given before they were a member now name the person too.
+    Consent.objects.filter(account=account, person__isnull=True).update(person=person)
     app.status, app.membership, app.decided_by, app.decided_at = JoinStatus.ACCEPTED, membership, actor, timezone.now()
     app.save(update_fields=["status", "membership", "decided_by", "decided_at"])
     audit(actor=actor, verb="portal.join.accept", obj=app, node_path=app.routed_to.path,

@@ -27,6 +27,8 @@ CODE_TTL = dt.timedelta(minutes=5)
 CODE_MAX_ATTEMPTS = 5
 RESEND_AFTER = dt.timedelta(seconds=60)
 MAX_CODES_PER_HOUR = 5
+# One address asking codes for many phones (SMS bombing, or enumerating who is registered).
+MAX_CODES_PER_IP_HOUR = 20
 
 
 def normalize_phone(raw: str) -> str:
@@ -72,9 +74,13 @@ def sms_code_send(*, phone: str, purpose: str) -> SmsCode:
             raise ValidationError({"phone": [f"验证码发送过于频繁，请{wait}秒后再试 / wait {wait} s before asking again"]})
         if len(recent) >= MAX_CODES_PER_HOUR:
             raise ValidationError({"phone": ["本小时内验证码次数已用完，请稍后再试 / too many codes this hour; try later"]})
+        ip = current_ip()
+        if ip and SmsCode.objects.filter(ip=ip, created_at__gte=now - dt.timedelta(hours=1)).count() \
+                >= MAX_CODES_PER_IP_HOUR:
+            raise ValidationError({"phone": ["请求过于频繁，请稍后再试 / too many requests from this network; try later"]})
         code = f"{secrets.randbelow(1_000_000):06d}"
         row = SmsCode.objects.create(phone_hash=h, purpose=purpose, code_hash=_code_hash(phone, purpose, code),
-                                     created_at=now, expires_at=now + CODE_TTL, ip=current_ip())
+                                     created_at=now, expires_at=now + CODE_TTL, ip=ip)
     get_sender().send(phone, f"【惠工e家】您的验证码是 {code}，5分钟内有效。请勿告诉他人。")
     return row
 

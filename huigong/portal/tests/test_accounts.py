@@ -121,3 +121,14 @@ def test_workers_cannot_open_console_pages(make_worker, worker_client, settings,
         assert c.get(url).status_code in (302, 403), url
     r = c.get("/members/")
     assert r.status_code == 403 or "/accounts/" in r.get("Location", "")
+
+
+def test_one_address_cannot_ask_codes_for_many_phones(monkeypatch):
+    from huigong.portal import services as svc
+
+    monkeypatch.setattr(svc, "current_ip", lambda: "203.0.113.9")
+    for i in range(svc.MAX_CODES_PER_IP_HOUR):
+        svc.sms_code_send(phone=f"1390000{i:04d}", purpose=SmsPurpose.SIGNUP)
+    with pytest.raises(ValidationError) as e:
+        svc.sms_code_send(phone="13911112222", purpose=SmsPurpose.SIGNUP)
+    assert "过于频繁" in str(e.value)

@@ -188,3 +188,25 @@ def test_id_number_is_encrypted_at_rest(cast, make_worker):
         cur.execute("SELECT id_number, id_number_mask FROM portal_joinapplication")
         raw, mask = cur.fetchone()
     assert number not in str(raw) and mask == idnumber.mask(number)
+
+
+def test_area_with_several_joint_unions_picks_the_one_of_the_workers_trade(cast):
+    from huigong.orgs.models import NodeLevel
+    from huigong.testing import make_member, make_node
+
+    couriers = make_node(cast.xihu, "西湖区快递员联合工会", NodeLevel.JOINT)
+    make_member(cast.city_admin, couriers, "快递甲", employment_form=EmploymentForm.COURIER)
+    assert join.join_route(area=cast.xihu, employment_form=EmploymentForm.COURIER).union == couriers
+    assert join.join_route(area=cast.xihu, employment_form=EmploymentForm.RIDER).union == cast.riders
+
+
+def test_acceptance_links_earlier_consents_to_the_person(cast, make_worker):
+    from huigong.portal import services
+    from huigong.portal.models import Consent
+
+    account, _ = make_worker()
+    services.consent_give(account=account, purpose="id_number")
+    app = join.join_submit(account=account, draft=draft(platform=cast.platform))
+    join.join_accept(actor=cast.district_staff, application=app)
+    account.refresh_from_db()
+    assert Consent.objects.get(account=account).person == account.person
