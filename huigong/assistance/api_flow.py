@@ -79,8 +79,8 @@ class ProgrammeIn(Input):
     amount_mode: AmountMode = AmountMode.UP_TO
     amount_fen: int = Field(..., description="定额或上限，分 / the fixed amount or the limit, fen")
     approval_levels: list[str] = Field(..., description="自下而上，如 [\"grassroots\", \"district\", \"city\"]")
-    eligible_levels: list[str] = []
-    required_causes: list[str] = []
+    eligible_levels: list[str] = Field(default_factory=list)
+    required_causes: list[str] = Field(default_factory=list)
     notice_days: int = Field(5, ge=1, le=60)
     description: str = ""
 

@@ -189,9 +189,9 @@ def _golmud(c: _Ctx, golmud: UnionNode) -> str:
     visits = {}
     for k, person in enumerate(heads + rest):
         poor = k < len(heads)
-        facts = dict(household_size=3, monthly_income_fen=150_000 if poor else 900_000 + 10_000 * k,
-                     rigid_expense_fen=80_000 if poor else 0, has_illness=poor and k % 2 == 0,
-                     children_in_school=1 if poor and "schooling" in GOLMUD_HOUSEHOLDS[k][1] else 0)
+        facts = {"household_size": 3, "monthly_income_fen": 150_000 if poor else 900_000 + 10_000 * k,
+                     "rigid_expense_fen": 80_000 if poor else 0, "has_illness": poor and k % 2 == 0,
+                     "children_in_school": 1 if poor and "schooling" in GOLMUD_HOUSEHOLDS[k][1] else 0}
         visits[person.pk] = screening.sweep_visit_record(
             actor=staff, sweep=sweep, person=person, visited_on=c.today - dt.timedelta(days=75 - k % 30),
             note="入户走访", **facts)

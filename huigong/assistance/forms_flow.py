@@ -24,7 +24,7 @@ class YuanField(forms.DecimalField):
     def __init__(self, **kw):
         kw.setdefault("max_digits", 12)
         kw.setdefault("decimal_places", 2)
-        kw.setdefault("min_value", Decimal("0"))
+        kw.setdefault("min_value", Decimal(0))
         super().__init__(**kw)
 
     @staticmethod
@@ -58,7 +58,7 @@ class ProgrammeForm(forms.Form):
     notice_days = forms.IntegerField(label=_("公示天数"), min_value=1, max_value=60, initial=5)
     description = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
-    LEVEL_ORDER = ["grassroots", "township", "district", "city", "province"]
+    LEVEL_ORDER = ("grassroots", "township", "district", "city", "province")
 
     def __init__(self, *a, actor=None, **kw):
         super().__init__(*a, **kw)

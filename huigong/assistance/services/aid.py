@@ -99,10 +99,10 @@ def programme_create(*, actor, node: UnionNode, kind: str, name: str, year: int,
                      notice_days: int = 5, description: str = "") -> AidProgramme:
     require(actor, Cap.ASSIST)
     ensure_path_in_scope(actor, node.path)
-    data = _clean_programme(dict(kind=kind, name=name.strip(), year=int(year), amount_fen=int(amount_fen),
-                                 approval_levels=approval_levels, amount_mode=amount_mode,
-                                 eligible_levels=eligible_levels or [], required_causes=required_causes or [],
-                                 notice_days=int(notice_days), description=description))
+    data = _clean_programme({"kind": kind, "name": name.strip(), "year": int(year), "amount_fen": int(amount_fen),
+                                 "approval_levels": approval_levels, "amount_mode": amount_mode,
+                                 "eligible_levels": eligible_levels or [], "required_causes": required_causes or [],
+                                 "notice_days": int(notice_days), "description": description})
     if AidProgramme.objects.filter(node=node, kind=kind, year=data["year"], name=data["name"]).exists():
         raise ValidationError({"name": _("本单位同年度已有同名项目 / this union already has a programme with this name "
                                          "for the year")})

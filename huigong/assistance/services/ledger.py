@@ -193,4 +193,4 @@ def notice_pdf(notice, rows) -> bytes:
         "notice": notice, "rows": rows, "total": format_yuan(sum(r.amount_fen for r in rows))})
 
 
-__all__ = ["batch_bank_sheet", "ledger_export_xlsx", "ledger_export_pdf", "notice_pdf", "payouts_of"]
+__all__ = ["batch_bank_sheet", "ledger_export_pdf", "ledger_export_xlsx", "notice_pdf", "payouts_of"]

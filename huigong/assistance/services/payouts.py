@@ -229,7 +229,7 @@ def parse_result_sheet(batch: PayoutBatch, data: bytes) -> list[dict]:
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except Exception:
+    except Exception:  # noqa: BLE001 - calamine raises several kinds (CalamineError, XmlError, ZipError…)
         raise ValidationError({"upload": _("无法读取该 Excel 文件 / the file is not a readable .xlsx sheet")}) from None
     header_at = next((i for i, r in enumerate(rows[:10]) if any(_cell(c) == "备注" for c in r)), None)
     if header_at is None:

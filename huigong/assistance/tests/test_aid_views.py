@@ -90,7 +90,7 @@ def test_queue_and_decide_through_the_page(client, world, cast):
 
 
 def test_wrong_node_approver_cannot_decide_via_page(client, world, cast):
-    flow, o = world
+    _flow, o = world
     login(client, cast.leader)  # city leader, but the step is the grassroots union's
     r = client.post(reverse("assistance:application_action", args=[o["pending"].pk, "decide"]),
                     {"decision": "approved", "comment": "x"})
@@ -99,7 +99,7 @@ def test_wrong_node_approver_cannot_decide_via_page(client, world, cast):
 
 
 def test_create_programme_and_application_pages(client, world, cast):
-    flow, o = world
+    flow, _o = world
     login(client, cast.city_admin)
     r = client.post(reverse("assistance:programme_create"), {
         "node": cast.hangzhou.pk, "kind": "education", "name": "金秋助学", "year": 2026, "amount_mode": "fixed",
@@ -123,7 +123,7 @@ def test_create_programme_and_application_pages(client, world, cast):
 
 
 def test_public_notice_shows_only_masked(client, world):
-    flow, o = world
+    _flow, o = world
     token = notices.share_token(o["notice"])
     r = client.get(reverse("assistance:notice_public", args=[token]))
     body = r.content.decode()
@@ -136,7 +136,7 @@ def test_public_notice_shows_only_masked(client, world):
 
 
 def test_batch_page_actions_and_export(client, world, cast):
-    flow, o = world
+    _flow, o = world
     login(client, cast.finance)
     p = o["batch"].payouts.get()
     r = client.get(reverse("assistance:batch_export", args=[o["batch"].pk]) + "?full=1&results=1")
@@ -157,7 +157,7 @@ def test_batch_page_actions_and_export(client, world, cast):
 
 
 def test_ledger_exports(client, world, cast):
-    flow, o = world
+    _flow, o = world
     login(client, cast.finance)
     client.post(reverse("assistance:payout_action", args=[o["batch"].payouts.get().pk, "paid"]),
                 {"bank_reference": "B-9"})

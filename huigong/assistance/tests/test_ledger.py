@@ -76,7 +76,7 @@ def test_demo_golmud_ledger_12_households_138300(db, tmp_path):
     from django.utils import timezone
     year = timezone.localdate().year
     rows = _rows(ledger_export_xlsx(actor=staff, node=golmud, year=year).content)
-    total_row = [r for r in rows if r and r[0] == "合计"][0]
+    total_row = next(r for r in rows if r and r[0] == "合计")
     assert total_row[1] == "12 户" and total_row[5] == 138_300.0
     s = ledger_summary(staff, node_path=golmud.path, year=year)
     assert s["households"] == 12 and s["ledger_total"] == 13_830_000

@@ -16,6 +16,7 @@ from huigong.accounts.models import Cap
 from huigong.core.money import format_yuan
 from huigong.core.scope import path_in_scope, require
 from huigong.orgs.forms import apply_service_errors
+from huigong.orgs.models import NodeLevel
 
 from ..forms_flow import (
     ApplicationEditForm,
@@ -27,8 +28,6 @@ from ..forms_flow import (
     ProgrammeForm,
     YuanField,
 )
-from huigong.orgs.models import NodeLevel
-
 from ..models import (
     ApplicationStatus,
     FileStatus,

@@ -47,7 +47,7 @@ def ledger(request):
 @login_required
 @require_GET
 def ledger_export(request, fmt: str):
-    staff, form, node, year = _filters(request)
+    _staff, _form, node, year = _filters(request)
     full = request.GET.get("full") == "1"
     try:
         out = (svc.ledger_export_pdf if fmt == "pdf" else svc.ledger_export_xlsx)(
