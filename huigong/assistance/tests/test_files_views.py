@@ -151,3 +151,19 @@ def test_help_request_queue_and_decline(client, world):
     hr.refresh_from_db()
     assert hr.status == "declined"
     assert HelpRequest.objects.count() == 1
+
+
+def test_reveal_is_logged_and_needs_full_pii(client, world):
+    from huigong.assistance.models import FileMember
+
+    head = FileMember.objects.get(file=world.file, relation="本人")
+    url = reverse("assistance:file_reveal", args=[world.file.pk, "id_number"])
+    client.force_login(world.viewer)
+    assert client.post(url, {"member": head.pk}).status_code == 403
+    client.force_login(world.outsider)
+    assert client.post(url, {"member": head.pk}).status_code == 403
+    client.force_login(world.city_admin)
+    r = client.post(url, {"member": head.pk})
+    assert r.status_code == 200 and world.rider.person.id_number in r.content.decode()
+    assert AccessLog.objects.filter(object_type="assistance.filemember", object_id=str(head.pk)).count() == 1
+    assert client.post(reverse("assistance:file_reveal", args=[world.file.pk, "bogus"])).status_code == 404
