@@ -60,4 +60,4 @@ class JoinFilterForm(forms.Form):
         from .models import JoinStatus
 
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", _("全部状态")), *JoinStatus.choices]
+        self.fields["status"].choices = [("pending", _("待处理")), ("", _("全部状态")), *JoinStatus.choices]

@@ -10,7 +10,7 @@ from huigong.accounts.models import Cap
 from huigong.core.scope import ensure_path_in_scope, require, root_path
 from huigong.orgs.models import Enterprise, EnterpriseKind, NodeLevel, UnionNode
 
-from .models import Consent, ConsentText, JoinApplication, Message, WorkerAccount
+from .models import PENDING_JOIN_STATUSES, Consent, ConsentText, JoinApplication, Message, WorkerAccount
 
 
 def messages_for_account(account: WorkerAccount) -> QuerySet[Message]:
@@ -62,12 +62,17 @@ def join_get_for_account(account: WorkerAccount, app_id) -> JoinApplication:
         raise Http404 from None
 
 
+PENDING = "pending"  # filter value: submitted or transfer offered, i.e. waiting for a decision
+
+
 def join_list_for_actor(actor, *, status: str = "", q: str = "") -> QuerySet[JoinApplication]:
     """Applications routed to the actor's subtree."""
     require(actor, Cap.VIEW)
     qs = (JoinApplication.objects.filter(routed_to__path__startswith=root_path(actor))
           .select_related("routed_to", "employer", "platform", "area").defer("id_number"))
-    if status:
+    if status == PENDING:
+        qs = qs.filter(status__in=PENDING_JOIN_STATUSES)
+    elif status:
         qs = qs.filter(status=status)
     if q:
         qs = qs.filter(name__contains=q.strip())
@@ -110,8 +115,12 @@ def enterprise_search(q: str, *, platforms_first: bool = False, limit: int = 20)
     return items
 
 
-def districts_for_join(q: str = "") -> list[UnionNode]:
-    qs = UnionNode.objects.filter(level=NodeLevel.DISTRICT)
-    if q:
-        qs = qs.filter(name__contains=q.strip())
-    return list(qs.order_by("path")[:200])
+def districts_for_join() -> list[tuple[str, list[UnionNode]]]:
+    """Districts a worker may pick as their work area, grouped under their city (for <optgroup>s)."""
+    districts = list(UnionNode.objects.filter(level=NodeLevel.DISTRICT).order_by("path")[:500])
+    parents = {p[: -UnionNode.steplen] for p in (d.path for d in districts)}
+    names = dict(UnionNode.objects.filter(path__in=parents).values_list("path", "name"))
+    groups: dict[str, list[UnionNode]] = {}
+    for d in districts:
+        groups.setdefault(names.get(d.path[: -UnionNode.steplen], ""), []).append(d)
+    return list(groups.items())

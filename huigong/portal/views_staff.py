@@ -17,7 +17,7 @@ from huigong.orgs.models import MEMBERSHIP_LEVELS, UnionNode
 
 from . import join, selectors
 from .forms import JoinFilterForm, RejectForm
-from .models import JoinStatus
+from .models import PENDING_JOIN_STATUSES, JoinStatus
 
 PER_PAGE = 50
 
@@ -28,13 +28,15 @@ def join_list(request):
     staff = require(request.user, Cap.VIEW)
     form = JoinFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    status = filters.get("status", "") if request.GET else JoinStatus.SUBMITTED
+    status = filters.get("status", "") if "status" in request.GET else selectors.PENDING
     qs = selectors.join_list_for_actor(request.user, status=status, q=filters.get("q", ""))
     page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
     counts = selectors.join_status_counts_for_actor(request.user)
     return render(request, "portal/staff/join_list.html", {
         "form": form, "page_obj": page, "status": status, "can_write": staff.can(Cap.MEMBER_WRITE),
-        "status_options": [("", _("全部状态"), None)] + [(v, label, counts.get(v, 0)) for v, label in JoinStatus.choices],
+        "status_options": [(selectors.PENDING, _("待处理"), sum(counts.get(v, 0) for v in PENDING_JOIN_STATUSES)),
+                           ("", _("全部状态"), None)]
+                          + [(v, label, counts.get(v, 0)) for v, label in JoinStatus.choices],
     })
 
 

@@ -202,3 +202,24 @@ def test_my_page_lists_benefit_claims_and_reimbursements(client, worker, cast):
     c = Client()
     sign_in(c, other)
     assert "骑手免费体检" not in c.get("/portal/me/").content.decode()
+
+
+def test_staff_list_opens_on_what_waits_for_a_decision(client, cast):
+    waiting = submit_join(name="待审甲", platform=cast.platform)
+    person = cast.member.person
+    transfer = submit_join(name=person.name, id_number=person.id_number, platform=cast.platform)
+    done = submit_join(name="已办乙", platform=cast.platform)
+    join.join_accept(actor=cast.district_staff, application=done)
+    client.force_login(cast.district_staff)
+    body = client.get("/portal/staff/joins/").content.decode()
+    assert waiting.name in body and transfer.name in body and "已办乙" not in body
+    assert "已办乙" in client.get("/portal/staff/joins/?status=").content.decode()
+    assert "已办乙" in client.get("/portal/staff/joins/?status=accepted").content.decode()
+
+
+def test_where_page_groups_districts_by_city(client, worker, cast):
+    services.consent_give(account=worker, purpose="id_number")
+    client.post("/portal/join/identity/", {"name": "陈骑手", "id_number": new_id_number()})
+    client.post("/portal/join/work/", {"employment_form": "rider"})
+    body = client.get("/portal/join/where/").content.decode()
+    assert '<optgroup label="杭州市总工会">' in body and "西湖区总工会" in body and "青岛高新区总工会" in body
