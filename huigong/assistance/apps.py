@@ -5,3 +5,11 @@ class AssistanceConfig(AppConfig):
     name = "huigong.assistance"
     label = "assistance"
     verbose_name = "困难职工帮扶"
+
+    def ready(self) -> None:
+        from huigong.core import periodic
+
+        from .services.notices import notices_tick
+
+        # 公示 whose period is over end by themselves (also: python manage.py assistance_tick).
+        periodic.register("assistance.notices_end", 600, notices_tick)

@@ -71,8 +71,8 @@ def approval_nodes(file_node: UnionNode, levels: list[str]) -> list[tuple[str, U
 def build_steps(app: AidApplication) -> list[ApprovalStep]:
     pairs = approval_nodes(UnionNode.objects.get(pk=app.file.node_id), app.programme.approval_levels)
     if not pairs:
-        raise ValidationError(_("档案所在工会的上级中没有项目要求的任何审批层级 / none of the programme's approval "
-                                "levels exists above the file's union"))
+        raise ValidationError({"programme": _("档案所在工会的上级中没有项目要求的任何审批层级 / none of the "
+                                              "programme's approval levels exists above the file's union")})
     return ApprovalStep.objects.bulk_create([
         ApprovalStep(application=app, round=app.round, seq=i, node=node, node_path=node.path, level=level)
         for i, (level, node) in enumerate(pairs)])

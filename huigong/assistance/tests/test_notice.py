@@ -117,3 +117,15 @@ def test_notice_pdf_masked(flow):
     out = os.path.join(os.environ.get("HG_SHOTS", tempfile.gettempdir()), "notice-page1.png")
     doc[0].render(scale=1.5).to_pil().save(out)
     print("notice PDF page 1:", out)
+
+
+def test_periodic_job_registered_and_ends_due_notices(flow, monkeypatch):
+    from django.utils import timezone
+
+    from huigong.core import periodic
+
+    app = flow.approve_all(flow.apply())
+    publish(flow, [app])
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: START + dt.timedelta(days=7))
+    assert periodic.tick(force=True)["assistance.notices_end"] == "ok"
+    assert AidApplication.objects.get(pk=app.pk).status == "notice_ended"
