@@ -61,8 +61,25 @@ def _rollup_ready(k: Kpi, first: dt.date, last: dt.date) -> bool:
     return state is not None and state[0] <= first and last <= state[1]
 
 
+_STATES: dict = {}
+
+
 def _states() -> dict[str, tuple[dt.date, dt.date]]:
+    """Which months each KPI's rollup covers. Read once per dashboard or call (see states_scope)."""
+    if "v" in _STATES:
+        return _STATES["v"]
     return {kpi: (a, b) for kpi, a, b in RollupState.objects.values_list("kpi", "first_month", "last_month")}
+
+
+class states_scope:  # noqa: N801 - used as a context manager
+    """Reads the rollup states once for everything computed inside (a dashboard asks dozens of times)."""
+
+    def __enter__(self):
+        _STATES.pop("v", None)
+        _STATES["v"] = _states()
+
+    def __exit__(self, *exc):
+        _STATES.pop("v", None)
 
 
 def _group_exprs(group: str, node: UnionNode, d: Dialect, *, raw: bool) -> str:
@@ -258,13 +275,68 @@ def dashboard_data(node: UnionNode, period: Period, *, source: str = AUTO) -> di
     return data
 
 
+def bulk_values(names: list[str], node: UnionNode, period: Period, *, source: str = AUTO) -> dict[str, KpiValue]:
+    """kpi_value for many KPIs at once: from the rollups in two queries (flows over the period's months,
+    stocks at its end) when all are rolled up for the period, else one KPI at a time."""
+    ks = [catalogue.CATALOGUE[n] for n in names]
+    bases = {b for k in ks for b in catalogue.base_names(k)}
+    stored = [catalogue.CATALOGUE[b] for b in sorted(bases)]
+    snap = _snapshot_month(period.last)
+    ready = source == ROLLUP or (source == AUTO and all(
+        _rollup_ready(k, period.first, period.last) if k.kind == FLOW else _rollup_ready(k, snap, snap)
+        for k in stored))
+    if not ready:
+        return {n: kpi_value(catalogue.CATALOGUE[n], node, period, source=source) for n in names}
+    sums: dict[str, dict[str, int]] = {k.name: {} for k in stored}
+    for kind, first, last in ((FLOW, period.first, period.last), (STOCK, snap, snap)):
+        group = [k.name for k in stored if k.kind == kind]
+        if not group:
+            continue
+        sql = ("SELECT r.kpi, r.dim, SUM(r.value) FROM insights_kpirollup r JOIN orgs_unionnode n ON n.id = r.node_id "
+               f"WHERE r.kpi IN ({', '.join(['%s'] * len(group))}) AND r.month >= %s AND r.month <= %s "
+               "AND n.path LIKE %s GROUP BY r.kpi, r.dim")
+        with connection.cursor() as cur:
+            cur.execute(sql, [*group, first, last, node.path + "%"])
+            for kpi, dim, v in cur.fetchall():
+                sums[kpi][dim] = int(v or 0)
+    out: dict[str, KpiValue] = {}
+    for k in ks:
+        if k.stored:
+            got = sums[k.name]
+            dims = {d: v for d, v in got.items() if d and v}
+            out[k.name] = KpiValue(k, got.get("", 0), dims if k.dimension is not None else {})
+        elif k.compute is not None:
+            out[k.name] = KpiValue(k, k.compute(node, period, source), {})
+        else:
+            num_name, num_dims, den_name, den_dims = k.ratio_of
+
+            def part(name, dims):
+                got = sums[name]
+                return got.get("", 0) if dims is None else sum(v for d, v in got.items() if d in dims)
+
+            num, den = part(num_name, num_dims), part(den_name, den_dims)
+            out[k.name] = KpiValue(k, round(num * 100 / den, 1) if den else None, {})
+    return out
+
+
 def _dashboard_data(node: UnionNode, period: Period, *, source: str) -> dict:
+    with states_scope():
+        return _dashboard_data_inner(node, period, source=source)
+
+
+def _dashboard_data_inner(node: UnionNode, period: Period, *, source: str) -> dict:
     prev = period.previous()
     heads = headline_kpis()
+    section_names = [k.name for g in catalogue.GROUP_LABELS if g != "members"
+                     for k in catalogue.kpis_of_group(g) if k.available]
+    extra = [n for n in ("assist.open_files", "assist.open_causes", "members.active") if n in catalogue.CATALOGUE
+             and catalogue.CATALOGUE[n].available]
+    now_values = bulk_values(list(dict.fromkeys([k.name for k in heads] + section_names + extra)), node, period,
+                             source=source)
+    prev_values = bulk_values([k.name for k in heads], node, prev, source=source)
     cards = []
     for k in heads:
-        cur = kpi_value(k, node, period, source=source, with_dims=False)
-        before = kpi_value(k, node, prev, source=source, with_dims=False)
+        cur, before = now_values[k.name], prev_values[k.name]
         cards.append({"name": k.name, "label": str(k.label), "unit": k.unit, "unit_label": k.unit_label(),
                       "kind": k.kind, "value": cur.value, "previous": before.value, **_change(cur.value, before.value)})
     trend_names = ["members.active", "members.new"]
@@ -277,7 +349,7 @@ def _dashboard_data(node: UnionNode, period: Period, *, source: str) -> dict:
         c = row_a["node"]
         children.append({"id": c.pk if c else None, "name": c.name if c else str(_("本级")),
                          "has_children": bool(c and c.numchild), "active": row_a["value"], "new": row_n["value"]})
-    mix = kpi_value(active, node, period, source=source)
+    mix = now_values["members.active"]
     data = {
         "node": {"id": node.pk, "name": node.name},
         "period": {"key": period.key, "label": period.label, "start": period.start.isoformat(),
@@ -289,8 +361,8 @@ def _dashboard_data(node: UnionNode, period: Period, *, source: str) -> dict:
         "children": children,
         "treemap": kpi_tree(active, node, period, source=source),
         "mix": [{"key": key, "name": label, "value": v} for key, label, v in mix.dims_labelled],
-        "sections": _service_sections(node, period, source=source),
-        "assist_mix": _assist_mix(node, period, source=source),
+        "sections": _service_sections(now_values),
+        "assist_mix": _assist_mix(now_values),
         "as_of": None,
     }
     stamp = as_of([k.name for k in catalogue.stored_kpis() if k.available])
@@ -298,17 +370,16 @@ def _dashboard_data(node: UnionNode, period: Period, *, source: str) -> dict:
     return data
 
 
-def _assist_mix(node: UnionNode, period: Period, *, source: str) -> dict | None:
+def _assist_mix(values: dict[str, KpiValue]) -> dict | None:
     """Open hardship files by level and by cause at the period's end (None without the assistance app)."""
-    files, causes = catalogue.get("assist.open_files"), catalogue.get("assist.open_causes")
-    if files is None or causes is None or not files.available:
+    if "assist.open_files" not in values or "assist.open_causes" not in values:
         return None
-    lv, cs = kpi_value(files, node, period, source=source), kpi_value(causes, node, period, source=source)
+    lv, cs = values["assist.open_files"], values["assist.open_causes"]
     return {"level": [{"key": a, "name": b, "value": c} for a, b, c in lv.dims_labelled],
             "cause": [{"key": a, "name": b, "value": c} for a, b, c in cs.dims_labelled]}
 
 
-def _service_sections(node: UnionNode, period: Period, *, source: str) -> list[dict]:
+def _service_sections(values: dict[str, KpiValue]) -> list[dict]:
     """KPI tables of the other groups (orgs, assistance, benefits, joining) with their dimension mix."""
     out = []
     for group, label in catalogue.GROUP_LABELS.items():
@@ -319,7 +390,7 @@ def _service_sections(node: UnionNode, period: Period, *, source: str) -> list[d
             continue
         rows = []
         for k in ks:
-            v = kpi_value(k, node, period, source=source)
+            v = values[k.name]
             rows.append({"name": k.name, "label": str(k.label), "unit": k.unit, "unit_label": k.unit_label(),
                          "value": v.value, "dims": [{"key": a, "name": b, "value": c} for a, b, c in v.dims_labelled]})
         out.append({"group": group, "label": str(label), "rows": rows})
