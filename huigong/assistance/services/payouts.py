@@ -219,6 +219,28 @@ def _cell(v) -> str:
     return str(v).strip()
 
 
+MAX_RESULT_BYTES = 5 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
+
+
+def _check_zip(data: bytes) -> None:
+    """An .xlsx is a zip: refuse one too large, or one whose members would unpack past 50 MB (a zip
+    bomb), from the central directory before anything is decompressed."""
+    import zipfile
+
+    bad = ValidationError({"upload": _("无法读取该 Excel 文件 / the file is not a readable .xlsx sheet")})
+    if len(data) > MAX_RESULT_BYTES:
+        raise ValidationError({"upload": _("文件超过 5 MB / the file is larger than 5 MB")})
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            unzipped = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise bad from None
+    if unzipped > MAX_UNZIPPED_BYTES:
+        raise ValidationError({"upload": _("文件解压后过大（疑似压缩炸弹），已拒绝 / the file unpacks to too much data "
+                                           "(a zip bomb); refused")})
+
+
 def parse_result_sheet(batch: PayoutBatch, data: bytes) -> list[dict]:
     """Read and validate a bank result sheet (the export's layout + 状态, 银行流水号, 失败原因).
     Every problem is collected, naming its row; any problem → ValidationError and nothing applied."""
@@ -226,6 +248,7 @@ def parse_result_sheet(batch: PayoutBatch, data: bytes) -> list[dict]:
 
     from python_calamine import CalamineWorkbook
 
+    _check_zip(data)
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)

@@ -146,3 +146,16 @@ def test_import_garbage_refused(flow):
     b = flow.batch()
     with pytest.raises(ValidationError, match="readable"):
         payouts.payout_batch_import_results(actor=flow.finance, batch=b, data=b"not a sheet")
+
+
+def test_import_zip_bomb_refused(flow):
+    import zipfile
+
+    flow.ready_to_pay(1)
+    b = flow.batch()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/worksheets/sheet1.xml", b"\0" * (60 * 1024 * 1024))
+    assert len(out.getvalue()) < 1024 * 1024
+    with pytest.raises(ValidationError, match="zip bomb"):
+        payouts.payout_batch_import_results(actor=flow.finance, batch=b, data=out.getvalue())
