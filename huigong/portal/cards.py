@@ -46,8 +46,17 @@ def card_token_read(token: str, max_age: int | None = None) -> dict:
     return signing.loads(token, salt=CARD_SALT, max_age=max_age)
 
 
-def card_qr_svg(membership: Membership) -> str:
-    qr = segno.make("HGCARD:" + card_token(membership), error="m")
+def card_check_url(membership: Membership, request=None) -> str:
+    """The URL the card's QR code holds: a staff member's phone camera opens the console's check page."""
+    from django.urls import reverse
+    from django.utils.http import urlencode
+
+    path = f"{reverse('portal:staff_card_check')}?{urlencode({'t': card_token(membership)})}"
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+def card_qr_svg(membership: Membership, request=None) -> str:
+    qr = segno.make(card_check_url(membership, request), error="m")
     return mark_safe(qr.svg_inline(scale=5, border=2, omitsize=True, dark="#1f2937"))
 
 

@@ -28,4 +28,5 @@ urlpatterns = [
     path("staff/joins/<int:pk>/", views_staff.join_detail, name="staff_join_detail"),
     path("staff/joins/<int:pk>/accept/", views_staff.join_accept, name="staff_join_accept"),
     path("staff/joins/<int:pk>/reject/", views_staff.join_reject, name="staff_join_reject"),
+    path("staff/card/", views_staff.card_check, name="staff_card_check"),
 ]

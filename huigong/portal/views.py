@@ -189,7 +189,7 @@ def me(request):
     membership = cards.active_membership(account)
     return render(request, "portal/me.html", {
         "account": account, "membership": membership,
-        "card_qr": cards.card_qr_svg(membership) if membership else "",
+        "card_qr": cards.card_qr_svg(membership, request) if membership else "",
         "applications": cards.my_applications(account),
         "consents": selectors.consents_for_account(account),
         "tab": "me",

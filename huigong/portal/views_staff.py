@@ -94,3 +94,29 @@ def join_reject(request, pk: int):
         "app": app, "can_write": staff.can(Cap.MEMBER_WRITE) and app.is_pending, "reject_form": form,
         "placements": _placement_unions(request.user, app),
     }, status=400 if not form.is_valid() else 200)
+
+
+@login_required
+@require_GET
+def card_check(request):
+    """What a staff member's phone opens when it scans a worker's membership card: whether the card is
+    genuine and the membership active. Scoped like every console page."""
+    from django.core import signing
+
+    from huigong.core.scope import ensure_path_in_scope
+    from huigong.members.models import Membership
+
+    from .cards import card_token_read
+
+    require(request.user, Cap.VIEW)
+    try:
+        data = card_token_read(request.GET.get("t", ""))
+        membership = (Membership.objects.select_related("person", "union")
+                      .defer("person__id_number", "person__phone", "person__bank_account")
+                      .get(pk=int(data["m"]), card_no=str(data["c"])))
+    except (signing.BadSignature, KeyError, TypeError, ValueError, Membership.DoesNotExist):
+        return render(request, "portal/staff/card_check.html", {"invalid": True}, status=400)
+    ensure_path_in_scope(request.user, membership.union.path)
+    current = (Membership.objects.select_related("union").filter(person_id=membership.person_id, status="active")
+               .first())
+    return render(request, "portal/staff/card_check.html", {"m": membership, "current": current})

@@ -223,3 +223,23 @@ def test_where_page_groups_districts_by_city(client, worker, cast):
     client.post("/portal/join/work/", {"employment_form": "rider"})
     body = client.get("/portal/join/where/").content.decode()
     assert '<optgroup label="杭州市总工会">' in body and "西湖区总工会" in body and "青岛高新区总工会" in body
+
+
+def test_card_qr_opens_a_scoped_check_page(client, worker, cast):
+    from huigong.portal import cards
+
+    app = submit_join(worker, platform=cast.platform)
+    join.join_accept(actor=cast.district_staff, application=app)
+    worker.refresh_from_db()
+    m = cards.active_membership(worker)
+    url = cards.card_check_url(m)
+    assert "id_number" not in url and worker.person.id_number not in url
+    staff = Client()
+    staff.force_login(cast.district_staff)
+    body = staff.get(url).content.decode()
+    assert "在会 · 卡有效" in body and m.card_no in body
+    assert staff.get(url.replace("t=", "t=x")).status_code == 400  # tampered
+    outsider = Client()
+    outsider.force_login(cast.outsider)
+    assert outsider.get(url).status_code == 403
+    assert client.get(url).status_code == 403  # the worker's own session is not staff
