@@ -110,11 +110,10 @@ def card_check(request):
 
     require(request.user, Cap.VIEW)
     try:
-        data = card_token_read(request.GET.get("t", ""))
         membership = (Membership.objects.select_related("person", "union")
                       .defer("person__id_number", "person__phone", "person__bank_account")
-                      .get(pk=int(data["m"]), card_no=str(data["c"])))
-    except (signing.BadSignature, KeyError, TypeError, ValueError, Membership.DoesNotExist):
+                      .get(pk=card_token_read(request.GET.get("t", ""))))
+    except (signing.BadSignature, TypeError, ValueError, Membership.DoesNotExist):
         return render(request, "portal/staff/card_check.html", {"invalid": True}, status=400)
     ensure_path_in_scope(request.user, membership.union.path)
     current = (Membership.objects.select_related("union").filter(person_id=membership.person_id, status="active")
