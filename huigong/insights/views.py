@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -65,7 +66,7 @@ def dashboard(request):
         "node": node, "period": period, "data": data, "errors": errors, "trail": trail, "picker": picker,
         "quick": quick_periods(), "can_export": staff.can(Cap.EXPORT), "can_refresh": staff.can(Cap.ORG_WRITE),
         "reports": list(selectors.report_list_for_actor(request.user, node=node)[:5]),
-        "units": {c["name"]: c["unit"] for c in data["cards"]},
+        "as_of": parse_datetime(data["as_of"]) if data["as_of"] else None,
     })
 
 

@@ -18,7 +18,7 @@
     }
     function fmt(v) {
       if (v === null || v === undefined) return "—";
-      return Math.abs(v) >= 10000 ? (v / 10000).toFixed(1) + "万" : String(v);
+      return Math.abs(v) >= 100000 ? (v / 10000).toFixed(1) + "万" : Number(v).toLocaleString();
     }
 
     var trend = make("chart-trend");
@@ -48,7 +48,7 @@
         tooltip: {trigger: "item", formatter: "{b}: {c} ({d}%)"},
         legend: narrow ? {bottom: 0, type: "scroll"} : {orient: "vertical", right: 0, top: "middle", type: "scroll"},
         series: [{type: "pie", radius: ["38%", "66%"], center: narrow ? ["50%", "44%"] : ["38%", "50%"],
-                  label: {show: !narrow, formatter: "{d}%"}, data: data.mix}]
+                  minShowLabelAngle: 12, label: {show: !narrow, formatter: "{d}%"}, data: data.mix}]
       });
     }
 
