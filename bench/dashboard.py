@@ -37,11 +37,31 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, Timer, child_env, django_setup, emit, machine, median, recreate_database, run_child
+from bench.common import (
+    ROOT,
+    Timer,
+    child_env,
+    django_setup,
+    emit,
+    machine,
+    median,
+    recreate_database,
+    run_child,
+)
 
 DB = "hg_bench_dashboard"
 SCRIPT = str(Path(__file__).resolve())
-PERIODS = ["2026-11", "2026-10", "2026-Q3", "2026-Q2", "2025", "2026", "2025-Q4", "2024-06:2025-05", "2025-07"]
+PERIODS = [
+    "2026-11",
+    "2026-10",
+    "2026-Q3",
+    "2026-Q2",
+    "2025",
+    "2026",
+    "2025-Q4",
+    "2024-06:2025-05",
+    "2025-07",
+]
 
 
 def pct(values: list[float], p: float) -> float:
@@ -53,6 +73,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 # ----------------------------------------------------------------- children (run with Django set up)
+
 
 def child_refresh(runs: int) -> dict:
     """Raw aggregate (the SELECT alone) vs refresh (DELETE + INSERT … SELECT) for every stored KPI."""
@@ -85,8 +106,12 @@ def child_refresh(runs: int) -> dict:
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM insights_kpirollup")
         rows = cur.fetchone()[0]
-    return {"raw_aggregate_s": raw_runs, "refresh_s": refresh_runs, "rollup_rows": rows,
-            "per_kpi": {n: [median([a for a, _ in v]), median([b for _, b in v])] for n, v in per_kpi.items()}}
+    return {
+        "raw_aggregate_s": raw_runs,
+        "refresh_s": refresh_runs,
+        "rollup_rows": rows,
+        "per_kpi": {n: [median([a for a, _ in v]), median([b for _, b in v])] for n, v in per_kpi.items()},
+    }
 
 
 def child_targets(n: int, seed: int) -> dict:
@@ -102,8 +127,9 @@ def child_targets(n: int, seed: int) -> dict:
     rng = random.Random(seed)
     nodes = list(UnionNode.objects.filter(depth__lte=4).values_list("pk", "depth"))
     weights = {1: 10, 2: 20, 3: 30, 4: 40}
-    picks = rng.choices([pk for pk, _ in nodes], [weights[d] / sum(1 for _, dd in nodes if dd == d)
-                                                  for _, d in nodes], k=n)
+    picks = rng.choices(
+        [pk for pk, _ in nodes], [weights[d] / sum(1 for _, dd in nodes if dd == d) for _, d in nodes], k=n
+    )
     targets = [(pk, rng.choice(PERIODS)) for pk in picks]
     c = Client()
     c.force_login(get_user_model().objects.get(username="bench_leader"))
@@ -118,6 +144,7 @@ def child_targets(n: int, seed: int) -> dict:
 
 
 # ----------------------------------------------------------------- parent
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -139,7 +166,9 @@ def hammer(port: int, cookie: str, targets: list[tuple[int, str]], clients: int)
                     break
                 pk, period = queue.pop()
             t0 = time.perf_counter()
-            conn.request("GET", f"/insights/?node={pk}&period={period}", headers={"Cookie": f"sessionid={cookie}"})
+            conn.request(
+                "GET", f"/insights/?node={pk}&period={period}", headers={"Cookie": f"sessionid={cookie}"}
+            )
             resp = conn.getresponse()
             resp.read()
             dt_ = time.perf_counter() - t0
@@ -160,9 +189,26 @@ def hammer(port: int, cookie: str, targets: list[tuple[int, str]], clients: int)
 def serve(env: dict, workers: int, cache: bool):
     port = free_port()
     env = dict(env, HUIGONG_INSIGHTS_CACHE="1" if cache else "0")
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "huigong.wsgi:application", "-b", f"127.0.0.1:{port}",
-                             "-w", str(workers), "--log-level", "warning", "--timeout", "120"],
-                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "huigong.wsgi:application",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--timeout",
+            "120",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -200,22 +246,42 @@ def main() -> None:
         recreate_database(DB)
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
         with Timer() as gen:
-            subprocess.run([sys.executable, "manage.py", "generate_federation", "--members", str(args.members),
-                            "--no-refresh"], env=env, cwd=ROOT, check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "manage.py",
+                    "generate_federation",
+                    "--members",
+                    str(args.members),
+                    "--no-refresh",
+                ],
+                env=env,
+                cwd=ROOT,
+                check=True,
+            )
         print(f"generate_federation --members {args.members:,}: {gen.seconds:.0f} s")
     ref = run_child(SCRIPT, ["--child", "refresh", "--runs", str(args.runs)], env)
     raw_m, ref_m = median(ref["raw_aggregate_s"]), median(ref["refresh_s"])
     print(f"rollup rows: {ref['rollup_rows']:,}")
-    print(f"raw aggregate (all KPIs, SELECT only): median {raw_m:.2f} s  runs {[round(x, 2) for x in ref['raw_aggregate_s']]}")
-    print(f"rollup refresh (all KPIs):              median {ref_m:.2f} s  runs {[round(x, 2) for x in ref['refresh_s']]}"
-          f"  ratio {ref_m / raw_m:.2f}x (target ≤ 2x)")
+    print(
+        f"raw aggregate (all KPIs, SELECT only): median {raw_m:.2f} s  runs {[round(x, 2) for x in ref['raw_aggregate_s']]}"
+    )
+    print(
+        f"rollup refresh (all KPIs):              median {ref_m:.2f} s  runs {[round(x, 2) for x in ref['refresh_s']]}"
+        f"  ratio {ref_m / raw_m:.2f}x (target ≤ 2x)"
+    )
     slow = sorted(ref["per_kpi"].items(), key=lambda kv: -kv[1][1])[:5]
     for name, (a, b) in slow:
         print(f"    {name:28s} raw {a:6.2f} s  refresh {b:6.2f} s")
     tg = run_child(SCRIPT, ["--child", "targets", "--requests", str(args.requests)], env)
     raw = tg["raw_dashboard_s"]
-    results = {"members": args.members, "raw_aggregate_s": raw_m, "refresh_s": ref_m,
-               "raw_dashboard_p50_s": statistics.median(raw), "raw_dashboard_p95_s": pct(raw, 95)}
+    results = {
+        "members": args.members,
+        "raw_aggregate_s": raw_m,
+        "refresh_s": ref_m,
+        "raw_dashboard_p50_s": statistics.median(raw),
+        "raw_dashboard_p95_s": pct(raw, 95),
+    }
     for cache in (False, True):
         proc, port = serve(env, args.workers, cache)
         try:
@@ -231,13 +297,17 @@ def main() -> None:
                 proc.wait()
         label = "warm (answer cache on)" if cache else "cold (rollup queries every request)"
         p50, p95 = statistics.median(lat), pct(lat, 95)
-        print(f"dashboard from rollups, {label}: {len(lat)} requests, {args.clients} clients, {args.workers} workers:"
-              f" p50 {p50 * 1000:.0f} ms  p95 {p95 * 1000:.0f} ms  max {max(lat) * 1000:.0f} ms"
-              f"  {len(lat) / wall.seconds:.1f} req/s  errors {errors}")
+        print(
+            f"dashboard from rollups, {label}: {len(lat)} requests, {args.clients} clients, {args.workers} workers:"
+            f" p50 {p50 * 1000:.0f} ms  p95 {p95 * 1000:.0f} ms  max {max(lat) * 1000:.0f} ms"
+            f"  {len(lat) / wall.seconds:.1f} req/s  errors {errors}"
+        )
         results[f"dashboard_{'warm' if cache else 'cold'}_p50_ms"] = p50 * 1000
         results[f"dashboard_{'warm' if cache else 'cold'}_p95_ms"] = p95 * 1000
-    print(f"dashboard straight from base tables (source=raw, sequential, {len(raw)} dashboards):"
-          f" p50 {statistics.median(raw) * 1000:.0f} ms  p95 {pct(raw, 95) * 1000:.0f} ms")
+    print(
+        f"dashboard straight from base tables (source=raw, sequential, {len(raw)} dashboards):"
+        f" p50 {statistics.median(raw) * 1000:.0f} ms  p95 {pct(raw, 95) * 1000:.0f} ms"
+    )
     print(json.dumps(results))
 
 

@@ -29,9 +29,13 @@ class DimensionOut(Schema):
 class KpiOut(Schema):
     name: str
     label: str
-    unit: str = Field(..., description="person / fen (integer 分) / count / percent / household / visit / slot")
+    unit: str = Field(
+        ..., description="person / fen (integer 分) / count / percent / household / visit / slot"
+    )
     unit_label: str
-    kind: str = Field(..., description="flow: sum over the period; stock: value at its end; ratio: percentage")
+    kind: str = Field(
+        ..., description="flow: sum over the period; stock: value at its end; ratio: percentage"
+    )
     group: str
     description: str
     dimension: DimensionOut | None
@@ -39,10 +43,19 @@ class KpiOut(Schema):
 
 
 def _kpi_out(k) -> dict:
-    return {"name": k.name, "label": str(k.label), "unit": k.unit, "unit_label": k.unit_label(), "kind": k.kind,
-            "group": k.group, "description": str(k.description), "sources": list(k.sources),
-            "dimension": None if k.dimension is None else {
-                "name": k.dimension.name, "label": str(k.dimension.label), "values": k.dimension.choices()}}
+    return {
+        "name": k.name,
+        "label": str(k.label),
+        "unit": k.unit,
+        "unit_label": k.unit_label(),
+        "kind": k.kind,
+        "group": k.group,
+        "description": str(k.description),
+        "sources": list(k.sources),
+        "dimension": None
+        if k.dimension is None
+        else {"name": k.dimension.name, "label": str(k.dimension.label), "values": k.dimension.choices()},
+    }
 
 
 class PeriodOut(Schema):
@@ -75,7 +88,9 @@ class KpiValueOut(Schema):
     change: float | None
     dimensions: list[DimValueOut]
     children: list[ChildValueOut]
-    as_of: str | None = Field(None, description="汇总数据更新时间；null 表示直接取自业务表 / rollup freshness")
+    as_of: str | None = Field(
+        None, description="汇总数据更新时间；null 表示直接取自业务表 / rollup freshness"
+    )
 
 
 class KpiQuery(Input):
@@ -93,8 +108,11 @@ def kpi_catalogue(request):
     return [_kpi_out(k) for k in catalogue.CATALOGUE.values() if k.available]
 
 
-@router.get("/{name}", response=responses({200: KpiValueOut}),
-            summary="某工会及其下级在某期间的指标值 / one KPI for a subtree and a period")
+@router.get(
+    "/{name}",
+    response=responses({200: KpiValueOut}),
+    summary="某工会及其下级在某期间的指标值 / one KPI for a subtree and a period",
+)
 def kpi_get(request, name: str, filters: Query[KpiQuery]):
     actor = actor_of(request)
     node = insight_node_for_actor(actor, filters.node)
@@ -110,13 +128,23 @@ def kpi_get(request, name: str, filters: Query[KpiQuery]):
         change = round(cur.value - before.value, 1)
     stamp = as_of(catalogue.base_names(k))
     return {
-        "kpi": _kpi_out(k), "node_id": node.pk, "node_name": node.name,
-        "period": _period_out(period), "previous_period": _period_out(prev),
-        "value": cur.value, "previous": before.value, "change": change,
+        "kpi": _kpi_out(k),
+        "node_id": node.pk,
+        "node_name": node.name,
+        "period": _period_out(period),
+        "previous_period": _period_out(prev),
+        "value": cur.value,
+        "previous": before.value,
+        "change": change,
         "dimensions": [{"key": a, "label": b, "value": c} for a, b, c in cur.dims_labelled],
-        "children": [{"node_id": r["node"].pk if r["node"] else None,
-                      "name": r["node"].name if r["node"] else "本级", "value": r["value"]}
-                     for r in kpi_by_child(k, node, period)],
+        "children": [
+            {
+                "node_id": r["node"].pk if r["node"] else None,
+                "name": r["node"].name if r["node"] else "本级",
+                "value": r["value"],
+            }
+            for r in kpi_by_child(k, node, period)
+        ],
         "as_of": stamp.isoformat() if stamp else None,
     }
 

@@ -10,7 +10,9 @@ def period_from_query(data) -> Period:
     start, end = (data.get("from") or "").strip(), (data.get("to") or "").strip()
     if start or end:
         if not (start and end):
-            raise ValidationError({"period": ["自定义期间需要开始和结束月份 / a custom period needs both months"]})
+            raise ValidationError(
+                {"period": ["自定义期间需要开始和结束月份 / a custom period needs both months"]}
+            )
         return parse_period(f"{start}:{end}")
     return parse_period(data.get("period"))
 

@@ -106,11 +106,19 @@ class Kpi:
         return str(UNIT_LABELS.get(self.unit, ""))
 
 
-UNIT_LABELS = {"person": _("人"), "fen": _("元"), "count": _("个"), "percent": "%", "household": _("户"),
-               "visit": _("人次"), "slot": _("个")}
+UNIT_LABELS = {
+    "person": _("人"),
+    "fen": _("元"),
+    "count": _("个"),
+    "percent": "%",
+    "household": _("户"),
+    "visit": _("人次"),
+    "slot": _("个"),
+}
 
 
 # --- Dimensions ---------------------------------------------------------------------------------------
+
 
 def _employment_forms() -> dict[str, str]:
     from huigong.members.models import EmploymentForm
@@ -147,58 +155,130 @@ _MEMBERSHIP = "members_membership m JOIN members_person p ON p.id = m.person_id"
 def _members_active(d: Dialect) -> str:
     # A membership counts from joined_on; it stops counting on ended_on (transfer out or withdrawal),
     # so "active as of D" = joined_on <= D and not ended_on <= D.
-    return (f"SELECT m.union_id AS node_id, p.employment_form AS dim, m.joined_on AS day, 1 AS amount FROM {_MEMBERSHIP} "
-            f"UNION ALL "
-            f"SELECT m.union_id, p.employment_form, m.ended_on, -1 FROM {_MEMBERSHIP} WHERE m.ended_on IS NOT NULL")
+    return (
+        f"SELECT m.union_id AS node_id, p.employment_form AS dim, m.joined_on AS day, 1 AS amount FROM {_MEMBERSHIP} "
+        f"UNION ALL "
+        f"SELECT m.union_id, p.employment_form, m.ended_on, -1 FROM {_MEMBERSHIP} WHERE m.ended_on IS NOT NULL"
+    )
 
 
 def _members_new(d: Dialect) -> str:
     # Joining the union, not moving inside it: a transfer opens a membership too, with source 'transfer'.
-    return (f"SELECT m.union_id AS node_id, p.employment_form AS dim, m.joined_on AS day, 1 AS amount "
-            f"FROM {_MEMBERSHIP} WHERE m.source <> 'transfer'")
+    return (
+        f"SELECT m.union_id AS node_id, p.employment_form AS dim, m.joined_on AS day, 1 AS amount "
+        f"FROM {_MEMBERSHIP} WHERE m.source <> 'transfer'"
+    )
 
 
 def _members_transfers_in(d: Dialect) -> str:
-    return (f"SELECT m.union_id AS node_id, p.employment_form AS dim, m.joined_on AS day, 1 AS amount "
-            f"FROM {_MEMBERSHIP} WHERE m.source = 'transfer'")
+    return (
+        f"SELECT m.union_id AS node_id, p.employment_form AS dim, m.joined_on AS day, 1 AS amount "
+        f"FROM {_MEMBERSHIP} WHERE m.source = 'transfer'"
+    )
 
 
 def _members_left(d: Dialect) -> str:
-    return (f"SELECT m.union_id AS node_id, p.employment_form AS dim, m.ended_on AS day, 1 AS amount "
-            f"FROM {_MEMBERSHIP} WHERE m.status = 'withdrawn' AND m.ended_on IS NOT NULL")
+    return (
+        f"SELECT m.union_id AS node_id, p.employment_form AS dim, m.ended_on AS day, 1 AS amount "
+        f"FROM {_MEMBERSHIP} WHERE m.status = 'withdrawn' AND m.ended_on IS NOT NULL"
+    )
 
 
 def _enterprises(d: Dialect) -> str:
-    return (f"SELECT e.union_id AS node_id, e.kind AS dim, {d.to_date('e.created_at')} AS day, 1 AS amount "
-            f"FROM orgs_enterprise e")
+    return (
+        f"SELECT e.union_id AS node_id, e.kind AS dim, {d.to_date('e.created_at')} AS day, 1 AS amount "
+        f"FROM orgs_enterprise e"
+    )
 
 
 def _sites(d: Dialect) -> str:
-    return (f"SELECT s.union_id AS node_id, s.kind AS dim, {d.to_date('s.created_at')} AS day, 1 AS amount "
-            f"FROM orgs_servicesite s WHERE s.is_active")
+    return (
+        f"SELECT s.union_id AS node_id, s.kind AS dim, {d.to_date('s.created_at')} AS day, 1 AS amount "
+        f"FROM orgs_servicesite s WHERE s.is_active"
+    )
 
 
 BASE_KPIS: list[Kpi] = [
-    Kpi("members.active", _("在会会员"), "person",
+    Kpi(
+        "members.active",
+        _("在会会员"),
+        "person",
         _("期末在会会员人数（入会日期不晚于期末、且期末前未转出或退会的会籍），按用工形式分。"),
-        STOCK, "members", ("members_membership", "members_person"), EMPLOYMENT_FORM, _members_active,
-        headline=True),
-    Kpi("members.new", _("新入会会员"), "person",
+        STOCK,
+        "members",
+        ("members_membership", "members_person"),
+        EMPLOYMENT_FORM,
+        _members_active,
+        headline=True,
+    ),
+    Kpi(
+        "members.new",
+        _("新入会会员"),
+        "person",
         _("期内入会的会员人数（入会日期在期内；会员关系转接转入的不计），按用工形式分。"),
-        FLOW, "members", ("members_membership", "members_person"), EMPLOYMENT_FORM, _members_new, headline=True),
-    Kpi("members.left", _("退会会员"), "person", _("期内退会的会员人数（离会日期在期内、状态为退会）。"),
-        FLOW, "members", ("members_membership", "members_person"), EMPLOYMENT_FORM, _members_left),
-    Kpi("members.transfers_in", _("转入会员"), "person",
+        FLOW,
+        "members",
+        ("members_membership", "members_person"),
+        EMPLOYMENT_FORM,
+        _members_new,
+        headline=True,
+    ),
+    Kpi(
+        "members.left",
+        _("退会会员"),
+        "person",
+        _("期内退会的会员人数（离会日期在期内、状态为退会）。"),
+        FLOW,
+        "members",
+        ("members_membership", "members_person"),
+        EMPLOYMENT_FORM,
+        _members_left,
+    ),
+    Kpi(
+        "members.transfers_in",
+        _("转入会员"),
+        "person",
         _("期内经会员关系转接转入的会员人数（按转入工会计）。"),
-        FLOW, "members", ("members_membership", "members_person"), EMPLOYMENT_FORM, _members_transfers_in),
-    Kpi("members.new_form_share", _("新就业形态会员占比"), "percent",
+        FLOW,
+        "members",
+        ("members_membership", "members_person"),
+        EMPLOYMENT_FORM,
+        _members_transfers_in,
+    ),
+    Kpi(
+        "members.new_form_share",
+        _("新就业形态会员占比"),
+        "percent",
         _("期末在会会员中网约配送员、快递员、网约车司机、货车司机所占百分比。"),
-        RATIO, "members", ("members_membership", "members_person"),
-        ratio_of=("members.active", _new_forms(), "members.active", None), headline=True),
-    Kpi("units.enterprises", _("建会单位"), "count", _("期末已登记的单位与平台企业数（按登记时间），按单位类型分。"),
-        STOCK, "orgs", ("orgs_enterprise",), ENTERPRISE_KIND, _enterprises),
-    Kpi("sites.count", _("服务阵地"), "count", _("期末开放中的服务阵地数（职工之家、爱心妈妈小屋等），按类型分。"),
-        STOCK, "orgs", ("orgs_servicesite",), SITE_KIND, _sites, headline=True),
+        RATIO,
+        "members",
+        ("members_membership", "members_person"),
+        ratio_of=("members.active", _new_forms(), "members.active", None),
+        headline=True,
+    ),
+    Kpi(
+        "units.enterprises",
+        _("建会单位"),
+        "count",
+        _("期末已登记的单位与平台企业数（按登记时间），按单位类型分。"),
+        STOCK,
+        "orgs",
+        ("orgs_enterprise",),
+        ENTERPRISE_KIND,
+        _enterprises,
+    ),
+    Kpi(
+        "sites.count",
+        _("服务阵地"),
+        "count",
+        _("期末开放中的服务阵地数（职工之家、爱心妈妈小屋等），按类型分。"),
+        STOCK,
+        "orgs",
+        ("orgs_servicesite",),
+        SITE_KIND,
+        _sites,
+        headline=True,
+    ),
 ]
 
 
@@ -216,8 +296,11 @@ def _build() -> dict[str, Kpi]:
             raise ValueError(f"KPI {k.name} defined twice")
         out[k.name] = k
     for k in out.values():
-        if k.kind == RATIO and k.compute is None and (
-                k.ratio_of is None or k.ratio_of[0] not in out or k.ratio_of[2] not in out):
+        if (
+            k.kind == RATIO
+            and k.compute is None
+            and (k.ratio_of is None or k.ratio_of[0] not in out or k.ratio_of[2] not in out)
+        ):
             raise ValueError(f"ratio KPI {k.name} needs its base KPIs")
     return out
 
@@ -246,5 +329,10 @@ def kpis_of_group(group: str) -> list[Kpi]:
     return [k for k in CATALOGUE.values() if k.group == group]
 
 
-GROUP_LABELS = {"members": _("会员"), "orgs": _("组织与阵地"), "join": _("入会"), "assist": _("困难职工帮扶"),
-                "benefits": _("普惠服务")}
+GROUP_LABELS = {
+    "members": _("会员"),
+    "orgs": _("组织与阵地"),
+    "join": _("入会"),
+    "assist": _("困难职工帮扶"),
+    "benefits": _("普惠服务"),
+}

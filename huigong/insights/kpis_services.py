@@ -21,32 +21,44 @@ def kpis() -> list:
 
     level = Dimension("level", _("困难等级"), _choices("huigong.assistance.models", "HardshipLevel"))
     cause = Dimension("cause", _("致困原因"), _choices("huigong.assistance.models", "HardshipCause"))
-    close_reason = Dimension("close_reason", _("销档原因"), _choices("huigong.assistance.models", "CloseReason"))
-    aid_kind = Dimension("programme", _("救助类别"), _choices("huigong.assistance.models", "AidProgrammeKind"))
+    close_reason = Dimension(
+        "close_reason", _("销档原因"), _choices("huigong.assistance.models", "CloseReason")
+    )
+    aid_kind = Dimension(
+        "programme", _("救助类别"), _choices("huigong.assistance.models", "AidProgrammeKind")
+    )
     board = Dimension("board", _("服务板块"), _choices("huigong.benefits.models", "ServiceBoard"))
 
     # --- assistance -----------------------------------------------------------------------------------
     def open_files(d: Dialect) -> str:
         # A file counts from the day it was opened (after verification) until the day it was closed.
-        return ("SELECT f.node_id, f.level AS dim, f.opened_on AS day, 1 AS amount FROM assistance_hardshipfile f "
-                "WHERE f.opened_on IS NOT NULL UNION ALL "
-                "SELECT f.node_id, f.level, f.closed_on, -1 FROM assistance_hardshipfile f "
-                "WHERE f.opened_on IS NOT NULL AND f.closed_on IS NOT NULL")
+        return (
+            "SELECT f.node_id, f.level AS dim, f.opened_on AS day, 1 AS amount FROM assistance_hardshipfile f "
+            "WHERE f.opened_on IS NOT NULL UNION ALL "
+            "SELECT f.node_id, f.level, f.closed_on, -1 FROM assistance_hardshipfile f "
+            "WHERE f.opened_on IS NOT NULL AND f.closed_on IS NOT NULL"
+        )
 
     def open_causes(d: Dialect) -> str:
-        return ("SELECT f.node_id, c.cause AS dim, f.opened_on AS day, 1 AS amount FROM assistance_hardshipfile f "
-                "JOIN assistance_filecause c ON c.file_id = f.id WHERE f.opened_on IS NOT NULL UNION ALL "
-                "SELECT f.node_id, c.cause, f.closed_on, -1 FROM assistance_hardshipfile f "
-                "JOIN assistance_filecause c ON c.file_id = f.id "
-                "WHERE f.opened_on IS NOT NULL AND f.closed_on IS NOT NULL")
+        return (
+            "SELECT f.node_id, c.cause AS dim, f.opened_on AS day, 1 AS amount FROM assistance_hardshipfile f "
+            "JOIN assistance_filecause c ON c.file_id = f.id WHERE f.opened_on IS NOT NULL UNION ALL "
+            "SELECT f.node_id, c.cause, f.closed_on, -1 FROM assistance_hardshipfile f "
+            "JOIN assistance_filecause c ON c.file_id = f.id "
+            "WHERE f.opened_on IS NOT NULL AND f.closed_on IS NOT NULL"
+        )
 
     def files_opened(d: Dialect) -> str:
-        return ("SELECT f.node_id, f.level AS dim, f.opened_on AS day, 1 AS amount FROM assistance_hardshipfile f "
-                "WHERE f.opened_on IS NOT NULL")
+        return (
+            "SELECT f.node_id, f.level AS dim, f.opened_on AS day, 1 AS amount FROM assistance_hardshipfile f "
+            "WHERE f.opened_on IS NOT NULL"
+        )
 
     def files_closed(d: Dialect) -> str:
-        return ("SELECT f.node_id, f.close_reason AS dim, f.closed_on AS day, 1 AS amount "
-                "FROM assistance_hardshipfile f WHERE f.opened_on IS NOT NULL AND f.closed_on IS NOT NULL")
+        return (
+            "SELECT f.node_id, f.close_reason AS dim, f.closed_on AS day, 1 AS amount "
+            "FROM assistance_hardshipfile f WHERE f.opened_on IS NOT NULL AND f.closed_on IS NOT NULL"
+        )
 
     # The ledger (台账) has one row per payout that reached the bank account, dated the day it was paid.
     _paid = "FROM assistance_ledgerentry l JOIN assistance_aidprogramme g ON g.id = l.programme_id"
@@ -59,16 +71,20 @@ def kpis() -> list:
 
     def budget_fen(d: Dialect) -> str:
         # A programme's budget is for its year: dated 1 January of that year.
-        return ("SELECT b.node_id, g.kind AS dim, " + d.year_start("g.year") + " AS day, b.total_fen AS amount "
-                "FROM assistance_programmebudget b JOIN assistance_aidprogramme g ON g.id = b.programme_id")
+        return (
+            "SELECT b.node_id, g.kind AS dim, " + d.year_start("g.year") + " AS day, b.total_fen AS amount "
+            "FROM assistance_programmebudget b JOIN assistance_aidprogramme g ON g.id = b.programme_id"
+        )
 
     def applications(d: Dialect) -> str:
-        return (f"SELECT a.node_id, g.kind AS dim, {d.to_date('a.submitted_at')} AS day, 1 AS amount "
-                "FROM assistance_aidapplication a JOIN assistance_aidprogramme g ON g.id = a.programme_id "
-                "WHERE a.submitted_at IS NOT NULL")
+        return (
+            f"SELECT a.node_id, g.kind AS dim, {d.to_date('a.submitted_at')} AS day, 1 AS amount "
+            "FROM assistance_aidapplication a JOIN assistance_aidprogramme g ON g.id = a.programme_id "
+            "WHERE a.submitted_at IS NOT NULL"
+        )
 
     def sweep_visits(d: Dialect) -> str:
-        return ("SELECT v.node_id, '' AS dim, v.visited_on AS day, 1 AS amount FROM assistance_sweepvisit v")
+        return "SELECT v.node_id, '' AS dim, v.visited_on AS day, 1 AS amount FROM assistance_sweepvisit v"
 
     def budget_used(node, period, source):
         """Money paid from 1 January of the period's last year to the period's end, against that year's
@@ -87,50 +103,157 @@ def kpis() -> list:
     a_src = ("assistance_hardshipfile",)
     req = ("assistance",)
     out = [
-        Kpi("assist.open_files", _("在档困难职工户"), "household",
+        Kpi(
+            "assist.open_files",
+            _("在档困难职工户"),
+            "household",
             _("期末在档的困难职工档案户数（已核实建档、期末前未销档），按困难等级分。"),
-            STOCK, "assist", a_src, level, open_files, requires=req, headline=True),
-        Kpi("assist.open_causes", _("在档户致困原因"), "household",
+            STOCK,
+            "assist",
+            a_src,
+            level,
+            open_files,
+            requires=req,
+            headline=True,
+        ),
+        Kpi(
+            "assist.open_causes",
+            _("在档户致困原因"),
+            "household",
             _("期末在档户的致困原因分布（一户多个原因时每个原因各计一次，单位为户次）。"),
-            STOCK, "assist", (*a_src, "assistance_filecause"), cause, open_causes, requires=req),
-        Kpi("assist.files_opened", _("新建档户"), "household", _("期内核实建档的困难职工户数，按困难等级分。"),
-            FLOW, "assist", a_src, level, files_opened, requires=req),
-        Kpi("assist.files_closed", _("脱困销档户"), "household", _("期内销档的户数（解困脱困等），按销档原因分。"),
-            FLOW, "assist", a_src, close_reason, files_closed, requires=req),
-        Kpi("assist.sweep_visits", _("摸底走访户"), "household", _("期内摸底排查走访登记的会员家庭数。"),
-            FLOW, "assist", ("assistance_sweepvisit",), None, sweep_visits, requires=req),
-        Kpi("assist.sweep_coverage", _("摸底覆盖率"), "percent",
+            STOCK,
+            "assist",
+            (*a_src, "assistance_filecause"),
+            cause,
+            open_causes,
+            requires=req,
+        ),
+        Kpi(
+            "assist.files_opened",
+            _("新建档户"),
+            "household",
+            _("期内核实建档的困难职工户数，按困难等级分。"),
+            FLOW,
+            "assist",
+            a_src,
+            level,
+            files_opened,
+            requires=req,
+        ),
+        Kpi(
+            "assist.files_closed",
+            _("脱困销档户"),
+            "household",
+            _("期内销档的户数（解困脱困等），按销档原因分。"),
+            FLOW,
+            "assist",
+            a_src,
+            close_reason,
+            files_closed,
+            requires=req,
+        ),
+        Kpi(
+            "assist.sweep_visits",
+            _("摸底走访户"),
+            "household",
+            _("期内摸底排查走访登记的会员家庭数。"),
+            FLOW,
+            "assist",
+            ("assistance_sweepvisit",),
+            None,
+            sweep_visits,
+            requires=req,
+        ),
+        Kpi(
+            "assist.sweep_coverage",
+            _("摸底覆盖率"),
+            "percent",
             _("期内摸底走访户数占期末在会会员人数的百分比。"),
-            RATIO, "assist", ("assistance_sweepvisit", "members_membership"),
-            ratio_of=("assist.sweep_visits", None, "members.active", None), requires=req),
-        Kpi("assist.applications", _("救助申请"), "count", _("期内提交审批的救助申请数，按救助类别分。"),
-            FLOW, "assist", ("assistance_aidapplication",), aid_kind, applications, requires=req),
-        Kpi("assist.households_helped", _("受助户次"), "household",
+            RATIO,
+            "assist",
+            ("assistance_sweepvisit", "members_membership"),
+            ratio_of=("assist.sweep_visits", None, "members.active", None),
+            requires=req,
+        ),
+        Kpi(
+            "assist.applications",
+            _("救助申请"),
+            "count",
+            _("期内提交审批的救助申请数，按救助类别分。"),
+            FLOW,
+            "assist",
+            ("assistance_aidapplication",),
+            aid_kind,
+            applications,
+            requires=req,
+        ),
+        Kpi(
+            "assist.households_helped",
+            _("受助户次"),
+            "household",
             _("期内救助金到账的笔数（每笔对应一户一次救助，同一户受多个项目救助计多次），按救助类别分。"),
-            FLOW, "assist", ("assistance_ledgerentry",), aid_kind, helped, requires=req),
-        Kpi("assist.paid_fen", _("救助金发放"), "fen", _("期内到账的救助金额（按到账时间），按救助类别分。"),
-            FLOW, "assist", ("assistance_ledgerentry", "assistance_aidprogramme"), aid_kind,
-            paid_fen, requires=req, headline=True),
-        Kpi("assist.budget_fen", _("救助年度预算"), "fen", _("救助项目的年度预算（计入该年度 1 月），按救助类别分。"),
-            FLOW, "assist", ("assistance_programmebudget",), aid_kind, budget_fen, requires=req),
-        Kpi("assist.budget_used", _("预算执行率"), "percent",
+            FLOW,
+            "assist",
+            ("assistance_ledgerentry",),
+            aid_kind,
+            helped,
+            requires=req,
+        ),
+        Kpi(
+            "assist.paid_fen",
+            _("救助金发放"),
+            "fen",
+            _("期内到账的救助金额（按到账时间），按救助类别分。"),
+            FLOW,
+            "assist",
+            ("assistance_ledgerentry", "assistance_aidprogramme"),
+            aid_kind,
+            paid_fen,
+            requires=req,
+            headline=True,
+        ),
+        Kpi(
+            "assist.budget_fen",
+            _("救助年度预算"),
+            "fen",
+            _("救助项目的年度预算（计入该年度 1 月），按救助类别分。"),
+            FLOW,
+            "assist",
+            ("assistance_programmebudget",),
+            aid_kind,
+            budget_fen,
+            requires=req,
+        ),
+        Kpi(
+            "assist.budget_used",
+            _("预算执行率"),
+            "percent",
             _("期末所在年度 1 月 1 日至期末的到账救助金，占该年度救助预算的百分比。"),
-            RATIO, "assist", ("assistance_ledgerentry", "assistance_programmebudget"), compute=budget_used, requires=req,
-            extra={"bases": ["assist.paid_fen", "assist.budget_fen"]}),
+            RATIO,
+            "assist",
+            ("assistance_ledgerentry", "assistance_programmebudget"),
+            compute=budget_used,
+            requires=req,
+            extra={"bases": ["assist.paid_fen", "assist.budget_fen"]},
+        ),
     ]
 
     # --- benefits ---------------------------------------------------------------------------------------
     def slots(d: Dialect) -> str:
-        return (f"SELECT c.union_id AS node_id, g.board AS dim, {d.to_date('c.granted_at')} AS day, 1 AS amount "
-                "FROM benefits_benefitclaim c JOIN benefits_benefitprogramme g ON g.id = c.programme_id "
-                "WHERE c.status = 'granted' AND c.granted_at IS NOT NULL")
+        return (
+            f"SELECT c.union_id AS node_id, g.board AS dim, {d.to_date('c.granted_at')} AS day, 1 AS amount "
+            "FROM benefits_benefitclaim c JOIN benefits_benefitprogramme g ON g.id = c.programme_id "
+            "WHERE c.status = 'granted' AND c.granted_at IS NOT NULL"
+        )
 
     def reimbursed(d: Dialect) -> str:
-        return (f"SELECT r.union_id AS node_id, g.board AS dim, {d.to_date('p.settled_at')} AS day, "
-                "p.amount_fen AS amount FROM benefits_reimbursementpayment p "
-                "JOIN benefits_reimbursement r ON r.id = p.reimbursement_id "
-                "JOIN benefits_benefitprogramme g ON g.id = r.programme_id "
-                "WHERE p.status = 'paid' AND p.settled_at IS NOT NULL")
+        return (
+            f"SELECT r.union_id AS node_id, g.board AS dim, {d.to_date('p.settled_at')} AS day, "
+            "p.amount_fen AS amount FROM benefits_reimbursementpayment p "
+            "JOIN benefits_reimbursement r ON r.id = p.reimbursement_id "
+            "JOIN benefits_benefitprogramme g ON g.id = r.programme_id "
+            "WHERE p.status = 'paid' AND p.settled_at IS NOT NULL"
+        )
 
     def visits(d: Dialect) -> str:
         return "SELECT v.node_id, '' AS dim, v.visited_on AS day, v.headcount AS amount FROM benefits_visit v"
@@ -139,39 +262,115 @@ def kpis() -> list:
         return "SELECT v.node_id, '' AS dim, v.visited_on AS day, v.value_fen AS amount FROM benefits_visit v"
 
     def usage(d: Dialect) -> str:
-        return ("SELECT s.union_id AS node_id, s.kind AS dim, u.day AS day, u.visitors AS amount "
-                "FROM benefits_siteusage u JOIN orgs_servicesite s ON s.id = u.site_id")
+        return (
+            "SELECT s.union_id AS node_id, s.kind AS dim, u.day AS day, u.visitors AS amount "
+            "FROM benefits_siteusage u JOIN orgs_servicesite s ON s.id = u.site_id"
+        )
 
     req = ("benefits",)
     out += [
-        Kpi("benefits.slots_claimed", _("普惠名额领取"), "slot",
+        Kpi(
+            "benefits.slots_claimed",
+            _("普惠名额领取"),
+            "slot",
             _("期内领取成功（未取消）的普惠名额数（如免费体检），按服务板块分。"),
-            FLOW, "benefits", ("benefits_benefitclaim",), board, slots, requires=req, headline=True),
-        Kpi("benefits.reimbursed_fen", _("先办后补发放"), "fen", _("期内到账的报销补贴金额（按到账时间），按服务板块分。"),
-            FLOW, "benefits", ("benefits_reimbursementpayment", "benefits_reimbursement"), board, reimbursed,
-            requires=req),
-        Kpi("benefits.visits", _("送温暖/送清凉慰问"), "visit", _("期内走访慰问的职工人次。"),
-            FLOW, "benefits", ("benefits_visit",), None, visits, requires=req),
-        Kpi("benefits.goods_value_fen", _("慰问物资价值"), "fen", _("期内走访慰问送出的物资与慰问金价值。"),
-            FLOW, "benefits", ("benefits_visit",), None, goods, requires=req),
-        Kpi("sites.usage", _("服务阵地使用"), "visit", _("期内服务阵地登记的服务人次，按阵地类型分。"),
-            FLOW, "orgs", ("benefits_siteusage", "orgs_servicesite"), SITE_KIND, usage, requires=req),
+            FLOW,
+            "benefits",
+            ("benefits_benefitclaim",),
+            board,
+            slots,
+            requires=req,
+            headline=True,
+        ),
+        Kpi(
+            "benefits.reimbursed_fen",
+            _("先办后补发放"),
+            "fen",
+            _("期内到账的报销补贴金额（按到账时间），按服务板块分。"),
+            FLOW,
+            "benefits",
+            ("benefits_reimbursementpayment", "benefits_reimbursement"),
+            board,
+            reimbursed,
+            requires=req,
+        ),
+        Kpi(
+            "benefits.visits",
+            _("送温暖/送清凉慰问"),
+            "visit",
+            _("期内走访慰问的职工人次。"),
+            FLOW,
+            "benefits",
+            ("benefits_visit",),
+            None,
+            visits,
+            requires=req,
+        ),
+        Kpi(
+            "benefits.goods_value_fen",
+            _("慰问物资价值"),
+            "fen",
+            _("期内走访慰问送出的物资与慰问金价值。"),
+            FLOW,
+            "benefits",
+            ("benefits_visit",),
+            None,
+            goods,
+            requires=req,
+        ),
+        Kpi(
+            "sites.usage",
+            _("服务阵地使用"),
+            "visit",
+            _("期内服务阵地登记的服务人次，按阵地类型分。"),
+            FLOW,
+            "orgs",
+            ("benefits_siteusage", "orgs_servicesite"),
+            SITE_KIND,
+            usage,
+            requires=req,
+        ),
     ]
 
     # --- joining ----------------------------------------------------------------------------------------
     def join_apps(d: Dialect) -> str:
-        return (f"SELECT j.routed_to_id AS node_id, j.employment_form AS dim, {d.to_date('j.submitted_at')} AS day, "
-                "1 AS amount FROM portal_joinapplication j")
+        return (
+            f"SELECT j.routed_to_id AS node_id, j.employment_form AS dim, {d.to_date('j.submitted_at')} AS day, "
+            "1 AS amount FROM portal_joinapplication j"
+        )
 
     def join_accepted(d: Dialect) -> str:
-        return (f"SELECT j.routed_to_id AS node_id, j.employment_form AS dim, {d.to_date('j.decided_at')} AS day, "
-                "1 AS amount FROM portal_joinapplication j WHERE j.status = 'accepted' AND j.decided_at IS NOT NULL")
+        return (
+            f"SELECT j.routed_to_id AS node_id, j.employment_form AS dim, {d.to_date('j.decided_at')} AS day, "
+            "1 AS amount FROM portal_joinapplication j WHERE j.status = 'accepted' AND j.decided_at IS NOT NULL"
+        )
 
     req = ("portal",)
     out += [
-        Kpi("join.applications", _("网上入会申请"), "count", _("期内通过职工端提交的入会申请数（按分配到的工会），按用工形式分。"),
-            FLOW, "join", ("portal_joinapplication",), EMPLOYMENT_FORM, join_apps, requires=req, headline=True),
-        Kpi("join.accepted", _("网上入会通过"), "person", _("期内审核通过、已入会的网上申请数，按用工形式分。"),
-            FLOW, "join", ("portal_joinapplication",), EMPLOYMENT_FORM, join_accepted, requires=req),
+        Kpi(
+            "join.applications",
+            _("网上入会申请"),
+            "count",
+            _("期内通过职工端提交的入会申请数（按分配到的工会），按用工形式分。"),
+            FLOW,
+            "join",
+            ("portal_joinapplication",),
+            EMPLOYMENT_FORM,
+            join_apps,
+            requires=req,
+            headline=True,
+        ),
+        Kpi(
+            "join.accepted",
+            _("网上入会通过"),
+            "person",
+            _("期内审核通过、已入会的网上申请数，按用工形式分。"),
+            FLOW,
+            "join",
+            ("portal_joinapplication",),
+            EMPLOYMENT_FORM,
+            join_accepted,
+            requires=req,
+        ),
     ]
     return out

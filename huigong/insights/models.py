@@ -55,11 +55,14 @@ class Report(models.Model):
     node = models.ForeignKey(UnionNode, on_delete=models.PROTECT, related_name="+", verbose_name=_("工会"))
     period_key = models.CharField(_("期间"), max_length=32)
     period_label = models.CharField(_("期间"), max_length=64)
-    status = models.CharField(_("状态"), max_length=16, choices=ReportStatus.choices, default=ReportStatus.PENDING)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=ReportStatus.choices, default=ReportStatus.PENDING
+    )
     file = models.FileField(upload_to="reports/%Y/%m/", blank=True)
     message = models.TextField(_("说明"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

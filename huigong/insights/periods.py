@@ -105,8 +105,16 @@ def parse_period(value: str | None, *, field: str = "period") -> Period:
         return default_period()
 
     def bad() -> ValidationError:
-        return ValidationError({field: [_("期间格式应为 2025-03、2025-Q1、2025 或 2025-01:2025-06 / period must look "
-                                          "like 2025-03, 2025-Q1, 2025 or 2025-01:2025-06")]})
+        return ValidationError(
+            {
+                field: [
+                    _(
+                        "期间格式应为 2025-03、2025-Q1、2025 或 2025-01:2025-06 / period must look "
+                        "like 2025-03, 2025-Q1, 2025 or 2025-01:2025-06"
+                    )
+                ]
+            }
+        )
 
     def month(text: str) -> dt.date:
         m = _MONTH.match(text)
@@ -117,7 +125,9 @@ def parse_period(value: str | None, *, field: str = "period") -> Period:
     if m := _RANGE.match(value):
         first, last = month(m.group(1)), month(m.group(2))
         if last < first:
-            raise ValidationError({field: [_("期间的结束月份早于开始月份 / the period ends before it starts")]})
+            raise ValidationError(
+                {field: [_("期间的结束月份早于开始月份 / the period ends before it starts")]}
+            )
         if len(months_between(first, last)) > MAX_RANGE_MONTHS:
             raise ValidationError({field: [_("期间最长 120 个月 / a period spans at most 120 months")]})
         return Period("range", first, last)

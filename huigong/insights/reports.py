@@ -38,16 +38,28 @@ def kpi_table(node: UnionNode, period: Period) -> list[dict]:
         change = None
         if cur.value is not None and before.value is not None:
             change = round(cur.value - before.value, 1) if k.unit == "percent" else cur.value - before.value
-        rows.append({"kpi": k, "group": str(catalogue.GROUP_LABELS.get(k.group, k.group)), "value": cur.value,
-                     "previous": before.value, "change": change, "dims": cur.dims_labelled,
-                     "value_text": display(cur.value, k.unit), "previous_text": display(before.value, k.unit),
-                     "change_text": ("+" if change and change > 0 else "") + display(change, k.unit)
-                     if change is not None else "—"})
+        rows.append(
+            {
+                "kpi": k,
+                "group": str(catalogue.GROUP_LABELS.get(k.group, k.group)),
+                "value": cur.value,
+                "previous": before.value,
+                "change": change,
+                "dims": cur.dims_labelled,
+                "value_text": display(cur.value, k.unit),
+                "previous_text": display(before.value, k.unit),
+                "change_text": ("+" if change and change > 0 else "") + display(change, k.unit)
+                if change is not None
+                else "—",
+            }
+        )
     return rows
 
 
 def child_table(node: UnionNode, period: Period, names: list[str]) -> tuple[list[str], list[dict]]:
-    ks = [catalogue.CATALOGUE[n] for n in names if n in catalogue.CATALOGUE and catalogue.CATALOGUE[n].available]
+    ks = [
+        catalogue.CATALOGUE[n] for n in names if n in catalogue.CATALOGUE and catalogue.CATALOGUE[n].available
+    ]
     columns = [str(k.label) for k in ks]
     per_kpi = [kpi_by_child(k, node, period) for k in ks]
     rows: dict[object, dict] = {}
@@ -65,21 +77,44 @@ CHILD_KPIS = ["members.active", "members.new", "members.left", "members.new_form
 
 def report_context(node: UnionNode, period: Period) -> dict:
     table = kpi_table(node, period)
-    columns, children = child_table(node, period, CHILD_KPIS + [
-        n for n in ("assist.open_files", "assist.paid_fen", "benefits.claims", "benefits.reimbursed_fen")
-        if n in catalogue.CATALOGUE])
+    columns, children = child_table(
+        node,
+        period,
+        CHILD_KPIS
+        + [
+            n
+            for n in ("assist.open_files", "assist.paid_fen", "benefits.claims", "benefits.reimbursed_fen")
+            if n in catalogue.CATALOGUE
+        ],
+    )
     active = catalogue.CATALOGUE["members.active"]
     by_child = kpi_by_child(active, node, period)
-    bars = bar_chart([r["node"].name if r["node"] else str(_("本级")) for r in by_child],
-                     [r["value"] for r in by_child]) if by_child else ""
+    bars = (
+        bar_chart(
+            [r["node"].name if r["node"] else str(_("本级")) for r in by_child],
+            [r["value"] for r in by_child],
+        )
+        if by_child
+        else ""
+    )
     trend = kpi_trend(["members.active", "members.new"], node, period.last, 12)
     months = [f"{m:%Y-%m}" for m, _v in trend["members.active"]]
-    lines = line_chart(months, [(str(catalogue.CATALOGUE[n].label), [v for _m, v in vals])
-                                for n, vals in trend.items()])
+    lines = line_chart(
+        months, [(str(catalogue.CATALOGUE[n].label), [v for _m, v in vals]) for n, vals in trend.items()]
+    )
     stamp = as_of([k.name for k in catalogue.stored_kpis() if k.available])
-    return {"node": node, "period": period, "previous": period.previous(), "table": table,
-            "child_columns": columns, "children": children, "bar_svg": bars, "line_svg": lines,
-            "as_of": stamp, "generated_at": timezone.localtime()}
+    return {
+        "node": node,
+        "period": period,
+        "previous": period.previous(),
+        "table": table,
+        "child_columns": columns,
+        "children": children,
+        "bar_svg": bars,
+        "line_svg": lines,
+        "as_of": stamp,
+        "generated_at": timezone.localtime(),
+    }
 
 
 def kpi_table_xlsx(node: UnionNode, period: Period) -> bytes:
@@ -103,7 +138,9 @@ def kpi_table_xlsx(node: UnionNode, period: Period) -> bytes:
         return v / 100 if unit == "fen" else v
 
     ws = wb.add_worksheet(_("指标"))
-    ws.write_row(0, 0, [_("工会"), node.name, _("期间"), period.label, _("上期"), period.previous().label], bold)
+    ws.write_row(
+        0, 0, [_("工会"), node.name, _("期间"), period.label, _("上期"), period.previous().label], bold
+    )
     heads = [_("分类"), _("指标"), _("编码"), _("单位"), _("本期"), _("上期"), _("变化")]
     ws.write_row(2, 0, heads, bold)
     rows = kpi_table(node, period)

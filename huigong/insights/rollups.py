@@ -59,12 +59,13 @@ def aggregate_sql(k: Kpi, d: Dialect, first: dt.date, last: dt.date) -> tuple[st
             f"SELECT '{k.name}' AS kpi, {dim} AS dim, {d.month_of('e.day')} AS month, "
             f"e.node_id AS node_id, SUM(e.amount) AS value "
             f"FROM ({k.events(d)}) e WHERE e.day >= {d.date(first)} AND e.day <= {d.date(month_end(last))} "
-            "GROUP BY 2, 3, 4 HAVING SUM(e.amount) <> 0")
+            "GROUP BY 2, 3, 4 HAVING SUM(e.amount) <> 0"
+        )
     # Stock: events before the window count in its first month; a running sum per (node, dim) over the
     # window's months then gives each month-end's value, months without events included.
-    months = ", ".join(f"({d.date(m)})" for m in months_between(first, last))
+    months = ", ".join([f"({d.date(m)})" for m in months_between(first, last)])
     month_expr = f"CASE WHEN e.day < {d.date(first)} THEN {d.date(first)} ELSE {d.month_of('e.day')} END"
-    return (
+    with_ = (
         f"WITH months(month) AS (VALUES {months}), "
         f"ev AS (SELECT e.node_id, {dim} AS dim, {month_expr} AS month, SUM(e.amount) AS amount "
         f"  FROM ({k.events(d)}) e WHERE e.day <= {d.date(month_end(last))} "
@@ -73,8 +74,9 @@ def aggregate_sql(k: Kpi, d: Dialect, first: dt.date, last: dt.date) -> tuple[st
         f"cum AS (SELECT g.node_id, g.dim, mo.month, "
         f"  SUM(COALESCE(ev.amount, 0)) OVER (PARTITION BY g.node_id, g.dim ORDER BY mo.month) AS value "
         f"  FROM pairs g CROSS JOIN months mo "
-        f"  LEFT JOIN ev ON ev.node_id = g.node_id AND ev.dim = g.dim AND ev.month = mo.month) ",
-        f"SELECT '{k.name}' AS kpi, dim, month, node_id, value FROM cum WHERE value <> 0")
+        f"  LEFT JOIN ev ON ev.node_id = g.node_id AND ev.dim = g.dim AND ev.month = mo.month) "
+    )
+    return with_, f"SELECT '{k.name}' AS kpi, dim, month, node_id, value FROM cum WHERE value <> 0"
 
 
 def _insert_sql(k: Kpi, d: Dialect, first: dt.date, last: dt.date) -> str:
@@ -83,9 +85,11 @@ def _insert_sql(k: Kpi, d: Dialect, first: dt.date, last: dt.date) -> str:
 
 
 def _totals_sql(k: Kpi) -> str:
-    return (f"INSERT INTO {TABLE} (kpi, dim, month, node_id, value) "
-            f"SELECT kpi, '', month, node_id, SUM(value) FROM {TABLE} WHERE kpi = %s AND dim <> '' "
-            f"GROUP BY kpi, month, node_id HAVING SUM(value) <> 0")
+    return (
+        f"INSERT INTO {TABLE} (kpi, dim, month, node_id, value) "
+        f"SELECT kpi, '', month, node_id, SUM(value) FROM {TABLE} WHERE kpi = %s AND dim <> '' "
+        f"GROUP BY kpi, month, node_id HAVING SUM(value) <> 0"
+    )
 
 
 def refresh_kpi(k: Kpi, *, first: dt.date | None = None, last: dt.date | None = None) -> Refreshed:
@@ -107,9 +111,17 @@ def refresh_kpi(k: Kpi, *, first: dt.date | None = None, last: dt.date | None = 
                 cur.execute(_totals_sql(k), [k.name])
                 rows += max(cur.rowcount, 0)
         seconds = time.perf_counter() - t0
-        RollupState.objects.update_or_create(kpi=k.name, defaults={
-            "refreshed_at": started, "seconds": seconds, "rows": rows, "first_month": first, "last_month": last,
-            "audit_mark": mark})
+        RollupState.objects.update_or_create(
+            kpi=k.name,
+            defaults={
+                "refreshed_at": started,
+                "seconds": seconds,
+                "rows": rows,
+                "first_month": first,
+                "last_month": last,
+                "audit_mark": mark,
+            },
+        )
     return Refreshed(k.name, rows, seconds)
 
 
@@ -118,31 +130,46 @@ def _refresh_pg(cur, k: Kpi, d: Dialect, first: dt.date, last: dt.date) -> int:
     changed, rows that vanished, rows that appeared. A refresh after a small change rewrites
     little, and the rollup table does not fill with dead rows that every later insert has to step over."""
     cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [4711, zlib.crc32(k.name.encode()) & 0x7FFFFFFF])
-    cur.execute("CREATE TEMP TABLE IF NOT EXISTS hg_rollup_new "
-                "(kpi varchar(48), dim varchar(32), month date, node_id bigint, value bigint) ON COMMIT DELETE ROWS")
+    cur.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS hg_rollup_new "
+        "(kpi varchar(48), dim varchar(32), month date, node_id bigint, value bigint) ON COMMIT DELETE ROWS"
+    )
     cur.execute("TRUNCATE hg_rollup_new")
     with_, select = aggregate_sql(k, d, first, last)
     cur.execute(f"{with_}INSERT INTO hg_rollup_new (kpi, dim, month, node_id, value) {select}")
     if k.dimension is not None:
-        cur.execute("INSERT INTO hg_rollup_new (kpi, dim, month, node_id, value) "
-                    "SELECT kpi, '', month, node_id, SUM(value) FROM hg_rollup_new "
-                    "GROUP BY kpi, month, node_id HAVING SUM(value) <> 0")
+        cur.execute(
+            "INSERT INTO hg_rollup_new (kpi, dim, month, node_id, value) "
+            "SELECT kpi, '', month, node_id, SUM(value) FROM hg_rollup_new "
+            "GROUP BY kpi, month, node_id HAVING SUM(value) <> 0"
+        )
     cur.execute("ANALYZE hg_rollup_new")
     # Three set-based joins (hash joins over the KPI's rows) rather than a probe of the unique index per row.
     match = "n.dim = r.dim AND n.month = r.month AND n.node_id = r.node_id"
-    cur.execute(f"UPDATE {TABLE} r SET value = n.value FROM hg_rollup_new n "
-                f"WHERE r.kpi = %s AND {match} AND r.value <> n.value", [k.name])
-    cur.execute(f"DELETE FROM {TABLE} r WHERE r.kpi = %s AND NOT EXISTS (SELECT 1 FROM hg_rollup_new n "
-                f"WHERE {match})", [k.name])
-    cur.execute(f"INSERT INTO {TABLE} (kpi, dim, month, node_id, value) "
-                f"SELECT n.kpi, n.dim, n.month, n.node_id, n.value FROM hg_rollup_new n WHERE NOT EXISTS "
-                f"(SELECT 1 FROM {TABLE} r WHERE r.kpi = %s AND {match}) "
-                f"ON CONFLICT (kpi, dim, month, node_id) DO UPDATE SET value = EXCLUDED.value", [k.name])
+    cur.execute(
+        f"UPDATE {TABLE} r SET value = n.value FROM hg_rollup_new n "
+        f"WHERE r.kpi = %s AND {match} AND r.value <> n.value",
+        [k.name],
+    )
+    cur.execute(
+        f"DELETE FROM {TABLE} r WHERE r.kpi = %s AND NOT EXISTS (SELECT 1 FROM hg_rollup_new n "
+        f"WHERE {match})",
+        [k.name],
+    )
+    cur.execute(
+        f"INSERT INTO {TABLE} (kpi, dim, month, node_id, value) "
+        f"SELECT n.kpi, n.dim, n.month, n.node_id, n.value FROM hg_rollup_new n WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {TABLE} r WHERE r.kpi = %s AND {match}) "
+        f"ON CONFLICT (kpi, dim, month, node_id) DO UPDATE SET value = EXCLUDED.value",
+        [k.name],
+    )
     cur.execute("SELECT count(*) FROM hg_rollup_new")
     return cur.fetchone()[0]
 
 
-def rollups_refresh(*, kpis: Iterable[str] | None = None, groups: Iterable[str] | None = None) -> list[Refreshed]:
+def rollups_refresh(
+    *, kpis: Iterable[str] | None = None, groups: Iterable[str] | None = None
+) -> list[Refreshed]:
     """Rebuilds the rollups of the named KPIs (or of the KPI groups, or all). Each KPI commits on its own."""
     chosen = catalogue.stored_kpis()
     if kpis is not None:
@@ -186,6 +213,10 @@ def rollups_refresh_if_changed() -> list[Refreshed]:
     those never rolled up. Cheap when nothing changed: two small queries."""
     mark, month = _audit_mark(), this_month()
     states = {s.kpi: s for s in RollupState.objects.all()}
-    stale = [k.name for k in catalogue.stored_kpis() if k.available and (
-        k.name not in states or states[k.name].audit_mark < mark or states[k.name].last_month < month)]
+    stale = [
+        k.name
+        for k in catalogue.stored_kpis()
+        if k.available
+        and (k.name not in states or states[k.name].audit_mark < mark or states[k.name].last_month < month)
+    ]
     return rollups_refresh(kpis=stale) if stale else []

@@ -46,11 +46,14 @@ class KpiValue:
     def dims_labelled(self) -> list[tuple[str, str, int]]:
         if self.kpi.dimension is None:
             return []
-        return [(k, self.kpi.dimension.label_of(k), v)
-                for k, v in sorted(self.dims.items(), key=lambda kv: -kv[1])]
+        return [
+            (k, self.kpi.dimension.label_of(k), v)
+            for k, v in sorted(self.dims.items(), key=lambda kv: -kv[1])
+        ]
 
 
 # --- Low-level sums -----------------------------------------------------------------------------------
+
 
 def _snapshot_month(period_last: dt.date) -> dt.date:
     return min(period_last, this_month())
@@ -71,7 +74,7 @@ def _states() -> dict[str, tuple[dt.date, dt.date]]:
     return {kpi: (a, b) for kpi, a, b in RollupState.objects.values_list("kpi", "first_month", "last_month")}
 
 
-class states_scope:  # noqa: N801 - used as a context manager
+class states_scope:
     """Reads the rollup states once for everything computed inside (a dashboard asks dozens of times)."""
 
     def __enter__(self):
@@ -96,34 +99,42 @@ def _group_exprs(group: str, node: UnionNode, d: Dialect, *, raw: bool) -> str:
     raise ValueError(group)
 
 
-def _rollup_sum(names: list[str], node: UnionNode, *, first: dt.date, last: dt.date, group: str,
-                by_dim: bool = False) -> dict[tuple[str, str], int]:
+def _rollup_sum(
+    names: list[str], node: UnionNode, *, first: dt.date, last: dt.date, group: str, by_dim: bool = False
+) -> dict[tuple[str, str], int]:
     d = Dialect()
     g = _group_exprs(group, node, d, raw=False)
     dim_cond = "r.dim <> ''" if by_dim else "r.dim = ''"
     marks = ", ".join(["%s"] * len(names))
-    sql = (f"SELECT r.kpi, {g}, SUM(r.value) FROM insights_kpirollup r JOIN orgs_unionnode n ON n.id = r.node_id "
-           f"WHERE r.kpi IN ({marks}) AND {dim_cond} AND r.month >= %s AND r.month <= %s AND n.path LIKE %s "
-           f"GROUP BY r.kpi" + ("" if group == "total" else f", {g}"))
+    sql = (
+        f"SELECT r.kpi, {g}, SUM(r.value) FROM insights_kpirollup r JOIN orgs_unionnode n ON n.id = r.node_id "
+        f"WHERE r.kpi IN ({marks}) AND {dim_cond} AND r.month >= %s AND r.month <= %s AND n.path LIKE %s "
+        f"GROUP BY r.kpi" + ("" if group == "total" else f", {g}")
+    )
     with connection.cursor() as cur:
         cur.execute(sql, [*names, first, last, node.path + "%"])
         return {(kpi, str(key)): int(v or 0) for kpi, key, v in cur.fetchall()}
 
 
-def _raw_sum(k: Kpi, node: UnionNode, *, first: dt.date | None, last_day: dt.date, group: str
-             ) -> dict[str, int]:
+def _raw_sum(
+    k: Kpi, node: UnionNode, *, first: dt.date | None, last_day: dt.date, group: str
+) -> dict[str, int]:
     d = Dialect()
     g = _group_exprs(group, node, d, raw=True)
     cond = f"e.day <= {d.date(last_day)}" + (f" AND e.day >= {d.date(first)}" if first else "")
-    sql = (f"SELECT {g}, SUM(e.amount) FROM ({k.events(d)}) e JOIN orgs_unionnode n ON n.id = e.node_id "
-           f"WHERE n.path LIKE %s AND e.day IS NOT NULL AND {cond}" + ("" if group == "total" else f" GROUP BY {g}"))
+    sql = (
+        f"SELECT {g}, SUM(e.amount) FROM ({k.events(d)}) e JOIN orgs_unionnode n ON n.id = e.node_id "
+        f"WHERE n.path LIKE %s AND e.day IS NOT NULL AND {cond}"
+        + ("" if group == "total" else f" GROUP BY {g}")
+    )
     with connection.cursor() as cur:
         cur.execute(sql, [node.path + "%"])
         return {str(key): int(v or 0) for key, v in cur.fetchall()}
 
 
-def kpi_sums(k: Kpi, node: UnionNode, period: Period, *, group: str = "total", source: str = AUTO
-             ) -> dict[str, int]:
+def kpi_sums(
+    k: Kpi, node: UnionNode, period: Period, *, group: str = "total", source: str = AUTO
+) -> dict[str, int]:
     """A stored KPI summed over node's subtree for the period (flows) or as of its end (stocks),
     grouped by 'total', 'dim', 'child' (child path prefix) or 'grandchild'."""
     if k.kind == FLOW:
@@ -137,11 +148,14 @@ def kpi_sums(k: Kpi, node: UnionNode, period: Period, *, group: str = "total", s
         rows = _rollup_sum([k.name], node, first=first, last=last, group=group, by_dim=by_dim)
         return {key: v for (_kpi, key), v in rows.items()}
     raw_first = period.first if k.kind == FLOW else None
-    return _raw_sum(k, node, first=raw_first, last_day=month_end(last) if k.kind == STOCK else period.end,
-                    group=group)
+    return _raw_sum(
+        k, node, first=raw_first, last_day=month_end(last) if k.kind == STOCK else period.end, group=group
+    )
 
 
-def kpi_value(k: Kpi, node: UnionNode, period: Period, *, source: str = AUTO, with_dims: bool = True) -> KpiValue:
+def kpi_value(
+    k: Kpi, node: UnionNode, period: Period, *, source: str = AUTO, with_dims: bool = True
+) -> KpiValue:
     if k.kind == RATIO:
         if k.compute is not None:
             return KpiValue(k, k.compute(node, period, source), {})
@@ -161,7 +175,9 @@ def _part(k: Kpi, dims: frozenset[str] | None, node: UnionNode, period: Period, 
     return sum(v for key, v in kpi_sums(k, node, period, group="dim", source=source).items() if key in dims)
 
 
-def kpi_values(names: list[str], node: UnionNode, period: Period, *, source: str = AUTO) -> dict[str, KpiValue]:
+def kpi_values(
+    names: list[str], node: UnionNode, period: Period, *, source: str = AUTO
+) -> dict[str, KpiValue]:
     return {n: kpi_value(catalogue.CATALOGUE[n], node, period, source=source) for n in names}
 
 
@@ -186,8 +202,9 @@ def kpi_by_child(k: Kpi, node: UnionNode, period: Period, *, source: str = AUTO)
     return out
 
 
-def kpi_trend(names: list[str], node: UnionNode, last_month: dt.date, months: int = 12, *, source: str = AUTO
-              ) -> dict[str, list[tuple[dt.date, int]]]:
+def kpi_trend(
+    names: list[str], node: UnionNode, last_month: dt.date, months: int = 12, *, source: str = AUTO
+) -> dict[str, list[tuple[dt.date, int]]]:
     """Month by month values for the `months` months ending with last_month (flows: the month's sum;
     stocks: the month-end value). One query per kind from the rollups."""
     last_month = min(last_month, this_month())
@@ -195,7 +212,9 @@ def kpi_trend(names: list[str], node: UnionNode, last_month: dt.date, months: in
     series = [month_add(first, i) for i in range(months)]
     out: dict[str, list[tuple[dt.date, int]]] = {}
     stored = [catalogue.CATALOGUE[n] for n in names]
-    use_rollup = source == ROLLUP or (source == AUTO and all(_rollup_ready(k, first, last_month) for k in stored))
+    use_rollup = source == ROLLUP or (
+        source == AUTO and all(_rollup_ready(k, first, last_month) for k in stored)
+    )
     if use_rollup:
         rows = _rollup_sum([k.name for k in stored], node, first=first, last=last_month, group="month")
         for k in stored:
@@ -206,7 +225,9 @@ def kpi_trend(names: list[str], node: UnionNode, last_month: dt.date, months: in
             sums = _raw_sum(k, node, first=first, last_day=month_end(last_month), group="month")
             out[k.name] = [(m, sums.get(str(m), 0)) for m in series]
         else:
-            base = _raw_sum(k, node, first=None, last_day=first - dt.timedelta(days=1), group="total").get("all", 0)
+            base = _raw_sum(k, node, first=None, last_day=first - dt.timedelta(days=1), group="total").get(
+                "all", 0
+            )
             sums = _raw_sum(k, node, first=first, last_day=month_end(last_month), group="month")
             running, vals = base, []
             for m in series:
@@ -220,8 +241,11 @@ def kpi_tree(k: Kpi, node: UnionNode, period: Period, *, source: str = AUTO) -> 
     """Two levels of the subtree under node with the KPI's value each (for a treemap)."""
     sums = kpi_sums(k, node, period, group="grandchild", source=source)
     paths = {p for p in sums if len(p) > len(node.path)}
-    names = dict(UnionNode.objects.filter(path__in={p[: len(node.path) + STEP] for p in paths} | paths)
-                 .values_list("path", "name"))
+    names = dict(
+        UnionNode.objects.filter(path__in={p[: len(node.path) + STEP] for p in paths} | paths).values_list(
+            "path", "name"
+        )
+    )
     kids: dict[str, dict] = {}
     for path, v in sums.items():
         if len(path) <= len(node.path) or v <= 0:
@@ -250,6 +274,7 @@ def as_of(names: list[str]) -> dt.datetime | None:
 
 # --- The dashboard --------------------------------------------------------------------------------------
 
+
 def headline_kpis() -> list[Kpi]:
     return [k for k in catalogue.CATALOGUE.values() if k.headline and k.available]
 
@@ -265,7 +290,9 @@ def _change(cur, prev) -> dict:
 def dashboard_data(node: UnionNode, period: Period, *, source: str = AUTO) -> dict:
     """Everything the dashboard shows for node's subtree and the period. Cached per rollup generation:
     the answer only changes when a rollup is rebuilt."""
-    if os.environ.get("HUIGONG_INSIGHTS_CACHE", "1") == "0":  # benchmarks measure the rollup queries themselves
+    if (
+        os.environ.get("HUIGONG_INSIGHTS_CACHE", "1") == "0"
+    ):  # benchmarks measure the rollup queries themselves
         return _dashboard_data(node, period, source=source)
     key = f"insights:dash:{node.pk}:{node.path}:{period.key}:{source}:{get_language()}:{rollups_generation()}"
     data = cache.get(key)
@@ -275,16 +302,22 @@ def dashboard_data(node: UnionNode, period: Period, *, source: str = AUTO) -> di
     return data
 
 
-def bulk_values(names: list[str], node: UnionNode, period: Period, *, source: str = AUTO) -> dict[str, KpiValue]:
+def bulk_values(
+    names: list[str], node: UnionNode, period: Period, *, source: str = AUTO
+) -> dict[str, KpiValue]:
     """kpi_value for many KPIs at once: from the rollups in two queries (flows over the period's months,
     stocks at its end) when all are rolled up for the period, else one KPI at a time."""
     ks = [catalogue.CATALOGUE[n] for n in names]
     bases = {b for k in ks for b in catalogue.base_names(k)}
     stored = [catalogue.CATALOGUE[b] for b in sorted(bases)]
     snap = _snapshot_month(period.last)
-    ready = source == ROLLUP or (source == AUTO and all(
-        _rollup_ready(k, period.first, period.last) if k.kind == FLOW else _rollup_ready(k, snap, snap)
-        for k in stored))
+    ready = source == ROLLUP or (
+        source == AUTO
+        and all(
+            _rollup_ready(k, period.first, period.last) if k.kind == FLOW else _rollup_ready(k, snap, snap)
+            for k in stored
+        )
+    )
     if not ready:
         return {n: kpi_value(catalogue.CATALOGUE[n], node, period, source=source) for n in names}
     sums: dict[str, dict[str, int]] = {k.name: {} for k in stored}
@@ -292,9 +325,11 @@ def bulk_values(names: list[str], node: UnionNode, period: Period, *, source: st
         group = [k.name for k in stored if k.kind == kind]
         if not group:
             continue
-        sql = ("SELECT r.kpi, r.dim, SUM(r.value) FROM insights_kpirollup r JOIN orgs_unionnode n ON n.id = r.node_id "
-               f"WHERE r.kpi IN ({', '.join(['%s'] * len(group))}) AND r.month >= %s AND r.month <= %s "
-               "AND n.path LIKE %s GROUP BY r.kpi, r.dim")
+        sql = (
+            "SELECT r.kpi, r.dim, SUM(r.value) FROM insights_kpirollup r JOIN orgs_unionnode n ON n.id = r.node_id "
+            f"WHERE r.kpi IN ({', '.join(['%s'] * len(group))}) AND r.month >= %s AND r.month <= %s "
+            "AND n.path LIKE %s GROUP BY r.kpi, r.dim"
+        )
         with connection.cursor() as cur:
             cur.execute(sql, [*group, first, last, node.path + "%"])
             for kpi, dim, v in cur.fetchall():
@@ -327,37 +362,75 @@ def _dashboard_data(node: UnionNode, period: Period, *, source: str) -> dict:
 def _dashboard_data_inner(node: UnionNode, period: Period, *, source: str) -> dict:
     prev = period.previous()
     heads = headline_kpis()
-    section_names = [k.name for g in catalogue.GROUP_LABELS if g != "members"
-                     for k in catalogue.kpis_of_group(g) if k.available]
-    extra = [n for n in ("assist.open_files", "assist.open_causes", "members.active") if n in catalogue.CATALOGUE
-             and catalogue.CATALOGUE[n].available]
-    now_values = bulk_values(list(dict.fromkeys([k.name for k in heads] + section_names + extra)), node, period,
-                             source=source)
+    section_names = [
+        k.name
+        for g in catalogue.GROUP_LABELS
+        if g != "members"
+        for k in catalogue.kpis_of_group(g)
+        if k.available
+    ]
+    extra = [
+        n
+        for n in ("assist.open_files", "assist.open_causes", "members.active")
+        if n in catalogue.CATALOGUE and catalogue.CATALOGUE[n].available
+    ]
+    now_values = bulk_values(
+        list(dict.fromkeys([k.name for k in heads] + section_names + extra)), node, period, source=source
+    )
     prev_values = bulk_values([k.name for k in heads], node, prev, source=source)
     cards = []
     for k in heads:
         cur, before = now_values[k.name], prev_values[k.name]
-        cards.append({"name": k.name, "label": str(k.label), "unit": k.unit, "unit_label": k.unit_label(),
-                      "kind": k.kind, "value": cur.value, "previous": before.value, **_change(cur.value, before.value)})
+        cards.append(
+            {
+                "name": k.name,
+                "label": str(k.label),
+                "unit": k.unit,
+                "unit_label": k.unit_label(),
+                "kind": k.kind,
+                "value": cur.value,
+                "previous": before.value,
+                **_change(cur.value, before.value),
+            }
+        )
     trend_names = ["members.active", "members.new"]
     trend = kpi_trend(trend_names, node, period.last, 12, source=source)
     active = catalogue.CATALOGUE["members.active"]
     new = catalogue.CATALOGUE["members.new"]
     children = []
-    for row_a, row_n in zip(kpi_by_child(active, node, period, source=source),
-                            kpi_by_child(new, node, period, source=source), strict=True):
+    for row_a, row_n in zip(
+        kpi_by_child(active, node, period, source=source),
+        kpi_by_child(new, node, period, source=source),
+        strict=True,
+    ):
         c = row_a["node"]
-        children.append({"id": c.pk if c else None, "name": c.name if c else str(_("本级")),
-                         "has_children": bool(c and c.numchild), "active": row_a["value"], "new": row_n["value"]})
+        children.append(
+            {
+                "id": c.pk if c else None,
+                "name": c.name if c else str(_("本级")),
+                "has_children": bool(c and c.numchild),
+                "active": row_a["value"],
+                "new": row_n["value"],
+            }
+        )
     mix = now_values["members.active"]
     data = {
         "node": {"id": node.pk, "name": node.name},
-        "period": {"key": period.key, "label": period.label, "start": period.start.isoformat(),
-                   "end": period.end.isoformat(), "previous_label": prev.label},
+        "period": {
+            "key": period.key,
+            "label": period.label,
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "previous_label": prev.label,
+        },
         "cards": cards,
-        "trend": {"months": [f"{m:%Y-%m}" for m, _v in next(iter(trend.values()), [])],
-                  "series": [{"name": n, "label": str(catalogue.CATALOGUE[n].label),
-                              "values": [v for _m, v in vals]} for n, vals in trend.items()]},
+        "trend": {
+            "months": [f"{m:%Y-%m}" for m, _v in next(iter(trend.values()), [])],
+            "series": [
+                {"name": n, "label": str(catalogue.CATALOGUE[n].label), "values": [v for _m, v in vals]}
+                for n, vals in trend.items()
+            ],
+        },
         "children": children,
         "treemap": kpi_tree(active, node, period, source=source),
         "mix": [{"key": key, "name": label, "value": v} for key, label, v in mix.dims_labelled],
@@ -375,8 +448,10 @@ def _assist_mix(values: dict[str, KpiValue]) -> dict | None:
     if "assist.open_files" not in values or "assist.open_causes" not in values:
         return None
     lv, cs = values["assist.open_files"], values["assist.open_causes"]
-    return {"level": [{"key": a, "name": b, "value": c} for a, b, c in lv.dims_labelled],
-            "cause": [{"key": a, "name": b, "value": c} for a, b, c in cs.dims_labelled]}
+    return {
+        "level": [{"key": a, "name": b, "value": c} for a, b, c in lv.dims_labelled],
+        "cause": [{"key": a, "name": b, "value": c} for a, b, c in cs.dims_labelled],
+    }
 
 
 def _service_sections(values: dict[str, KpiValue]) -> list[dict]:
@@ -391,13 +466,22 @@ def _service_sections(values: dict[str, KpiValue]) -> list[dict]:
         rows = []
         for k in ks:
             v = values[k.name]
-            rows.append({"name": k.name, "label": str(k.label), "unit": k.unit, "unit_label": k.unit_label(),
-                         "value": v.value, "dims": [{"key": a, "name": b, "value": c} for a, b, c in v.dims_labelled]})
+            rows.append(
+                {
+                    "name": k.name,
+                    "label": str(k.label),
+                    "unit": k.unit,
+                    "unit_label": k.unit_label(),
+                    "value": v.value,
+                    "dims": [{"key": a, "name": b, "value": c} for a, b, c in v.dims_labelled],
+                }
+            )
         out.append({"group": group, "label": str(label), "rows": rows})
     return out
 
 
 # --- Reports ---------------------------------------------------------------------------------------------
+
 
 def report_list_for_actor(actor, *, node: UnionNode | None = None):
     from huigong.core.scope import root_path

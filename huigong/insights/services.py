@@ -34,9 +34,16 @@ def rollups_refresh_soon(*, groups: list[str] | None = None) -> None:
 def report_request(*, actor, node: UnionNode, period: Period) -> Report:
     require(actor, Cap.VIEW)
     ensure_path_in_scope(actor, node.path)
-    report = Report.objects.create(node=node, period_key=period.key, period_label=period.label, created_by=actor)
-    audit(actor=actor, verb="insights.report_request", obj=report, node_path=node.path,
-          new={"node": node.pk, "period": period.key})
+    report = Report.objects.create(
+        node=node, period_key=period.key, period_label=period.label, created_by=actor
+    )
+    audit(
+        actor=actor,
+        verb="insights.report_request",
+        obj=report,
+        node_path=node.path,
+        new={"node": node.pk, "period": period.key},
+    )
     from .tasks import report_run_task
 
     enqueue(report_run_task, report.pk)
@@ -50,7 +57,9 @@ def report_run(report_id: int) -> None:
     from .periods import parse_period
     from .reports import report_context
 
-    claimed = Report.objects.filter(pk=report_id, status=ReportStatus.PENDING).update(status=ReportStatus.RUNNING)
+    claimed = Report.objects.filter(pk=report_id, status=ReportStatus.PENDING).update(
+        status=ReportStatus.RUNNING
+    )
     if not claimed:
         return
     report = Report.objects.select_related("node").get(pk=report_id)

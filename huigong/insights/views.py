@@ -50,7 +50,10 @@ def quick_periods() -> list[tuple[str, Period]]:
         (_("本季度"), Period("quarter", q_first, month_add(q_first, 2))),
         (_("上季度"), Period("quarter", month_add(q_first, -3), month_add(q_first, -1))),
         (_("本年"), Period("year", m.replace(month=1), m.replace(month=12))),
-        (_("上年"), Period("year", m.replace(year=m.year - 1, month=1), m.replace(year=m.year - 1, month=12))),
+        (
+            _("上年"),
+            Period("year", m.replace(year=m.year - 1, month=1), m.replace(year=m.year - 1, month=12)),
+        ),
     ]
 
 
@@ -62,12 +65,23 @@ def dashboard(request):
     data = selectors.dashboard_data(node, period)
     trail = [a for a in node_ancestors(node) if path_in_scope(request.user, a.path)]
     picker, _more = node_picker_choices(request.user, selected=node, limit=200)
-    return render(request, "insights/dashboard.html", {
-        "node": node, "period": period, "data": data, "errors": errors, "trail": trail, "picker": picker,
-        "quick": quick_periods(), "can_export": staff.can(Cap.EXPORT), "can_refresh": staff.can(Cap.ORG_WRITE),
-        "reports": list(selectors.report_list_for_actor(request.user, node=node)[:5]),
-        "as_of": parse_datetime(data["as_of"]) if data["as_of"] else None,
-    })
+    return render(
+        request,
+        "insights/dashboard.html",
+        {
+            "node": node,
+            "period": period,
+            "data": data,
+            "errors": errors,
+            "trail": trail,
+            "picker": picker,
+            "quick": quick_periods(),
+            "can_export": staff.can(Cap.EXPORT),
+            "can_refresh": staff.can(Cap.ORG_WRITE),
+            "reports": list(selectors.report_list_for_actor(request.user, node=node)[:5]),
+            "as_of": parse_datetime(data["as_of"]) if data["as_of"] else None,
+        },
+    )
 
 
 @login_required
@@ -80,9 +94,18 @@ def export_xlsx(request):
     if errors:
         return HttpResponse("; ".join(errors), status=400, content_type="text/plain; charset=utf-8")
     body = kpi_table_xlsx(node, period)
-    audit(actor=request.user, verb="insights.export", object_type="orgs.unionnode", object_id=str(node.pk),
-          object_repr=node.name, node_path=node.path, new={"period": period.key})
-    resp = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    audit(
+        actor=request.user,
+        verb="insights.export",
+        object_type="orgs.unionnode",
+        object_id=str(node.pk),
+        object_repr=node.name,
+        node_path=node.path,
+        new={"period": period.key},
+    )
+    resp = HttpResponse(
+        body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     name = f"kpis-{node.code}-{period.key.replace(':', '_')}.xlsx"
     resp["Content-Disposition"] = f'attachment; filename="{name}"'
     return resp
@@ -114,7 +137,9 @@ def report_list(request):
 @require_GET
 def report_detail(request, pk: int):
     report = selectors.report_get_for_actor(request.user, pk)
-    template = "insights/_report_status.html" if request.headers.get("HX-Request") else "insights/report_detail.html"
+    template = (
+        "insights/_report_status.html" if request.headers.get("HX-Request") else "insights/report_detail.html"
+    )
     return render(request, template, {"report": report})
 
 
@@ -124,8 +149,12 @@ def report_download(request, pk: int):
     report = selectors.report_get_for_actor(request.user, pk)
     if report.status != ReportStatus.DONE or not report.file:
         raise Http404
-    return FileResponse(report.file.open("rb"), as_attachment=True, filename=report.file.name.rsplit("/", 1)[-1],
-                        content_type="application/pdf")
+    return FileResponse(
+        report.file.open("rb"),
+        as_attachment=True,
+        filename=report.file.name.rsplit("/", 1)[-1],
+        content_type="application/pdf",
+    )
 
 
 @login_required

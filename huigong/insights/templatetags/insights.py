@@ -15,7 +15,7 @@ def kpi_display(value, unit: str) -> str:
 def signed(value, unit: str) -> str:
     if value is None:
         return "—"
-    text = display(abs(value) if unit != "percent" else abs(value), unit)
+    text = display(abs(value), unit)
     if unit == "percent":
         text = _("%(v)s 个百分点") % {"v": text.rstrip("%")}
     return ("+" if value > 0 else "−" if value < 0 else "±") + text

@@ -34,6 +34,7 @@ def kpi_world(cast):
         w.added.append(make_member(a, union, f"成员{i}", employment_form=form, joined_on=joined))
     # One withdraws in February 2025, one moves from 科技 to 拱墅 in March 2025.
     membership_withdraw(actor=a, person=w.added[0].person, reason="本人申请", on=dt.date(2025, 2, 20))
-    membership_transfer(actor=a, person=w.added[2].person, to_union=w.gs_ent, reason="换工作",
-                        on=dt.date(2025, 3, 5))
+    membership_transfer(
+        actor=a, person=w.added[2].person, to_union=w.gs_ent, reason="换工作", on=dt.date(2025, 3, 5)
+    )
     return w

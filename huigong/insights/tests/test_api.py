@@ -35,7 +35,12 @@ def test_kpi_for_node_period_with_previous_dims_and_children(rolled):
     assert r.status_code == 200, r.content
     body = r.json()
     assert body["value"] == 7 and body["previous"] == 1 and body["change"] == 6
-    assert body["period"] == {"key": "2025-Q1", "label": "2025年第1季度", "start": "2025-01-01", "end": "2025-03-31"}
+    assert body["period"] == {
+        "key": "2025-Q1",
+        "label": "2025年第1季度",
+        "start": "2025-01-01",
+        "end": "2025-03-31",
+    }
     assert body["previous_period"]["key"] == "2024-Q4"
     assert {d["key"]: d["value"] for d in body["dimensions"]}["contract"] == 3
     assert [(c["name"], c["value"]) for c in body["children"]] == [("西湖区总工会", 5), ("拱墅区总工会", 2)]
@@ -54,7 +59,9 @@ def test_outsider_and_lower_staff_are_refused_nodes_outside_their_subtree(rolled
     assert as_user(w.outsider).get("kpis/members.active", {"node": w.xihu.pk}).status_code == 403
     assert as_user(w.tech_staff).get("kpis/members.active", {"node": w.hangzhou.pk}).status_code == 403
     mine = as_user(w.outsider).get("kpis/members.active", {"period": "2025"})
-    assert mine.status_code == 200 and mine.json()["node_name"] == "青岛市总工会" and mine.json()["value"] == 1
+    assert (
+        mine.status_code == 200 and mine.json()["node_name"] == "青岛市总工会" and mine.json()["value"] == 1
+    )
 
 
 def test_errors_are_clear(rolled):

@@ -14,8 +14,11 @@ def _session_cookie(live_server, user):
 
     client = Client()
     client.force_login(user)
-    return {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-            "url": live_server.url}
+    return {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": live_server.url,
+    }
 
 
 @pytest.mark.parametrize("viewport", [(1366, 900), (390, 844)], ids=["laptop", "phone"])
@@ -27,7 +30,13 @@ def test_charts_render_and_a_bar_drills_down(live_server, browser, viewport):
 
     cast = Cast().build()
     for i in range(3):
-        make_member(cast.city_admin, cast.riders, f"骑手{i}", employment_form="rider", joined_on=dt.date(2025, 5, i + 1))
+        make_member(
+            cast.city_admin,
+            cast.riders,
+            f"骑手{i}",
+            employment_form="rider",
+            joined_on=dt.date(2025, 5, i + 1),
+        )
     rollups_refresh()
     ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
     ctx.add_cookies([_session_cookie(live_server, cast.leader)])

@@ -40,10 +40,16 @@ def expected_members(node, period) -> dict[str, Counter]:
 
 def expected_orgs(node, period) -> dict[str, Counter]:
     end = period.end
-    ents = Counter(e.kind for e in Enterprise.objects.select_related("union")
-                   if in_subtree(e.union, node) and e.created_at.date() <= end)
-    sites = Counter(s.kind for s in ServiceSite.objects.select_related("union")
-                    if in_subtree(s.union, node) and s.is_active and s.created_at.date() <= end)
+    ents = Counter(
+        e.kind
+        for e in Enterprise.objects.select_related("union")
+        if in_subtree(e.union, node) and e.created_at.date() <= end
+    )
+    sites = Counter(
+        s.kind
+        for s in ServiceSite.objects.select_related("union")
+        if in_subtree(s.union, node) and s.is_active and s.created_at.date() <= end
+    )
     return {"units.enterprises": ents, "sites.count": sites}
 
 
@@ -58,7 +64,9 @@ def check_all(w, nodes, source):
                 assert got.dims == {k: v for k, v in counter.items() if v}, (source, node.name, key, name)
             active = want["members.active"]
             total = sum(active.values())
-            share = kpi_value(catalogue.CATALOGUE["members.new_form_share"], node, period, source=source).value
+            share = kpi_value(
+                catalogue.CATALOGUE["members.new_form_share"], node, period, source=source
+            ).value
             new_forms = sum(v for k, v in active.items() if k in NEW_EMPLOYMENT_FORMS)
             assert share == (round(new_forms * 100 / total, 1) if total else None), (source, node.name, key)
 
@@ -69,10 +77,23 @@ def sites(kpi_world):
     from huigong.orgs.services import site_create
 
     w = kpi_world
-    site_create(actor=w.city_admin, union=w.tech, name="西湖职工之家", kind=SiteKind.WORKERS_HOME, address="文三路1号")
-    site_create(actor=w.city_admin, union=w.gs_ent, name="拱墅爱心妈妈小屋", kind=SiteKind.MOTHERS_ROOM,
-                address="拱墅1号")
-    site_create(actor=w.outsider, union=w.qd_ent, name="高新户外驿站", kind=SiteKind.OUTDOOR_STATION, address="高新1号")
+    site_create(
+        actor=w.city_admin, union=w.tech, name="西湖职工之家", kind=SiteKind.WORKERS_HOME, address="文三路1号"
+    )
+    site_create(
+        actor=w.city_admin,
+        union=w.gs_ent,
+        name="拱墅爱心妈妈小屋",
+        kind=SiteKind.MOTHERS_ROOM,
+        address="拱墅1号",
+    )
+    site_create(
+        actor=w.outsider,
+        union=w.qd_ent,
+        name="高新户外驿站",
+        kind=SiteKind.OUTDOOR_STATION,
+        address="高新1号",
+    )
     return w
 
 
@@ -127,7 +148,9 @@ def test_by_child_and_trend_agree_with_totals(kpi_world):
             assert [r["node"].name for r in rows] == ["西湖区总工会", "拱墅区总工会"]
             assert sum(r["value"] for r in rows) == kpi_value(k, w.hangzhou, period, source=source).value
     for source in (RAW, ROLLUP):
-        trend = kpi_trend(["members.active", "members.new"], w.hangzhou, dt.date(2025, 3, 1), 4, source=source)
+        trend = kpi_trend(
+            ["members.active", "members.new"], w.hangzhou, dt.date(2025, 3, 1), 4, source=source
+        )
         months = [m for m, _v in trend["members.new"]]
         assert months == [dt.date(2024, 12, 1), dt.date(2025, 1, 1), dt.date(2025, 2, 1), dt.date(2025, 3, 1)]
         for m, v in trend["members.new"]:
@@ -164,8 +187,10 @@ def test_roster_import_then_the_periodic_job_refreshes(kpi_world, settings, tmp_
     new = catalogue.CATALOGUE["members.new"]
     before = kpi_value(new, w.tech, period, source=ROLLUP).value
     rng = random.Random(5)
-    rows = [person_row(rng, 入会日期="2025-04-0%d" % (i + 1)) for i in range(3)]
-    imp = roster_import_start(actor=w.city_admin, union=w.tech, upload=upload("四月名册.csv", roster_csv(rows)))
+    rows = [person_row(rng, 入会日期=f"2025-04-0{i + 1}") for i in range(3)]
+    imp = roster_import_start(
+        actor=w.city_admin, union=w.tech, upload=upload("四月名册.csv", roster_csv(rows))
+    )
     imp.refresh_from_db()
     assert imp.status == "done", imp.message
     assert kpi_value(new, w.tech, period, source=ROLLUP).value == before  # stale until the job runs

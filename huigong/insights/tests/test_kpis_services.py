@@ -24,8 +24,17 @@ def under(path: str, node) -> bool:
 
 def expected(node, period) -> dict[str, Counter]:
     start, end = period.start, period.end
-    out = {k: Counter() for k in ("assist.open_files", "assist.files_opened", "assist.paid_fen",
-                                  "assist.households_helped", "benefits.visits", "benefits.goods_value_fen")}
+    out = {
+        k: Counter()
+        for k in (
+            "assist.open_files",
+            "assist.files_opened",
+            "assist.paid_fen",
+            "assist.households_helped",
+            "benefits.visits",
+            "benefits.goods_value_fen",
+        )
+    }
     for f in HardshipFile.objects.select_related("node"):
         if not under(f.node.path, node) or f.opened_on is None:
             continue
@@ -67,16 +76,37 @@ def world(cast):
         make_file(make_member(c.city_admin, c.gs_ent, "丁"), c.gs_ent, level="deep"),
         make_file(make_member(c.outsider, c.qd_ent, "戊"), c.qd_ent, level="deep"),
     ]
-    dates = [dt.date(YEAR, 1, 5), dt.date(YEAR, 2, 10), dt.date(YEAR, 2, 20), dt.date(YEAR, 3, 1), dt.date(YEAR, 1, 9)]
+    dates = [
+        dt.date(YEAR, 1, 5),
+        dt.date(YEAR, 2, 10),
+        dt.date(YEAR, 2, 20),
+        dt.date(YEAR, 3, 1),
+        dt.date(YEAR, 1, 9),
+    ]
     for f, d in zip(files, dates, strict=True):
         HardshipFile.objects.filter(pk=f.pk).update(opened_on=d)
-    HardshipFile.objects.filter(pk=files[1].pk).update(status=FileStatus.CLOSED, closed_on=dt.date(YEAR, 3, 15),
-                                                       close_reason="recovered")
+    HardshipFile.objects.filter(pk=files[1].pk).update(
+        status=FileStatus.CLOSED, closed_on=dt.date(YEAR, 3, 15), close_reason="recovered"
+    )
     c.files = files
-    visit_record(actor=c.city_admin, node=c.xihu, visited_on=dt.date(YEAR, 1, 20), headcount=30, goods="米油",
-                 value_fen=600_000, enterprise=c.enterprise)
-    visit_record(actor=c.city_admin, node=c.gongshu, visited_on=dt.date(YEAR, 7, 1), headcount=12, goods="清凉饮品",
-                 value_fen=120_000, enterprise=gs_company)
+    visit_record(
+        actor=c.city_admin,
+        node=c.xihu,
+        visited_on=dt.date(YEAR, 1, 20),
+        headcount=30,
+        goods="米油",
+        value_fen=600_000,
+        enterprise=c.enterprise,
+    )
+    visit_record(
+        actor=c.city_admin,
+        node=c.gongshu,
+        visited_on=dt.date(YEAR, 7, 1),
+        headcount=12,
+        goods="清凉饮品",
+        value_fen=120_000,
+        enterprise=gs_company,
+    )
     return c
 
 
@@ -121,8 +151,10 @@ def test_after_a_payout_refresh_then_check(world):
     march = parse_period(f"{YEAR}-03")
     paid = catalogue.CATALOGUE["assist.paid_fen"]
     assert kpi_value(paid, w.xihu, march, source=ROLLUP).value == 0
-    apps = [w.flow.approve_all(w.flow.apply(file=f, amount_fen=a)) for f, a in ((w.files[0], 120_000),
-                                                                                 (w.flow.new_file("己", w.tech), 80_000))]
+    apps = [
+        w.flow.approve_all(w.flow.apply(file=f, amount_fen=a))
+        for f, a in ((w.files[0], 120_000), (w.flow.new_file("己", w.tech), 80_000))
+    ]
     w.flow.publish_and_end(apps)
     pay(w.flow, apps[0], dt.date(YEAR, 3, 10))
     pay(w.flow, apps[1], dt.date(YEAR, 4, 2))
