@@ -72,21 +72,19 @@ def child_table(node: UnionNode, period: Period, names: list[str]) -> tuple[list
     return columns, out
 
 
-CHILD_KPIS = ["members.active", "members.new", "members.left", "members.new_form_share", "sites.count"]
+CHILD_KPIS = [
+    "members.active",
+    "members.new",
+    "members.new_form_share",
+    "assist.open_files",
+    "assist.paid_fen",
+    "benefits.slots_claimed",
+]
 
 
 def report_context(node: UnionNode, period: Period) -> dict:
     table = kpi_table(node, period)
-    columns, children = child_table(
-        node,
-        period,
-        CHILD_KPIS
-        + [
-            n
-            for n in ("assist.open_files", "assist.paid_fen", "benefits.claims", "benefits.reimbursed_fen")
-            if n in catalogue.CATALOGUE
-        ],
-    )
+    columns, children = child_table(node, period, CHILD_KPIS)
     active = catalogue.CATALOGUE["members.active"]
     by_child = kpi_by_child(active, node, period)
     bars = (

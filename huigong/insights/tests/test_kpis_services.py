@@ -4,6 +4,7 @@ parent and a sibling, and after a payout (refresh, then check)."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import Counter
 
 import pytest
@@ -89,6 +90,25 @@ def world(cast):
         status=FileStatus.CLOSED, closed_on=dt.date(YEAR, 3, 15), close_reason="recovered"
     )
     c.files = files
+    # Benefits: two claims in 西湖 (one cancelled), one in 拱墅; site usage on two days; join applications.
+    from huigong.benefits.models import BenefitClaim
+    from huigong.benefits.services import claim_cancel, claim_create, site_usage_record
+    from huigong.benefits.testing import make_programme
+    from huigong.orgs.services import site_create
+
+    prog = make_programme(c.city_admin, c.hangzhou, quota=10)
+    for holder in (c.member, c.rider, make_member(c.city_admin, c.gs_ent, "庚")):
+        claim_create(actor=c.city_admin, programme=prog, person=holder.person)
+    claim_cancel(actor=c.city_admin, claim=BenefitClaim.objects.get(person=c.rider.person), reason="不需要了")
+    BenefitClaim.objects.update(granted_at=dt.datetime(YEAR, 2, 3, 9, tzinfo=dt.UTC))
+    site = site_create(
+        actor=c.city_admin, union=c.tech, name="西湖职工之家", kind="workers_home", address="1号"
+    )
+    for day, n in ((dt.date(YEAR, 1, 10), 40), (dt.date(YEAR, 2, 11), 25)):
+        site_usage_record(actor=c.city_admin, site=site, day=day, visitors=n)
+    _join(c, c.riders, "rider", dt.date(YEAR, 1, 8), accepted_on=dt.date(YEAR, 2, 2))
+    _join(c, c.riders, "courier", dt.date(YEAR, 2, 9))
+    _join(c, c.gs_ent, "contract", dt.date(YEAR, 3, 9), accepted_on=dt.date(YEAR, 3, 12))
     visit_record(
         actor=c.city_admin,
         node=c.xihu,
@@ -108,6 +128,42 @@ def world(cast):
         enterprise=gs_company,
     )
     return c
+
+
+def _join(c, union, form, submitted: dt.date, *, accepted_on: dt.date | None = None):
+    """A join application row as the portal writes it (the portal's own flow is tested there)."""
+    from django.contrib.auth import get_user_model
+
+    from huigong.portal.models import JoinApplication, WorkerAccount
+    from huigong.testing import new_id_number
+
+    n = next(_joins)
+    user = get_user_model().objects.create_user(username=f"worker{n}", password="x-Worker-2026")
+    acct = WorkerAccount.objects.create(
+        user=user, phone=f"1390000{n:04d}", phone_hash=f"h{n}", phone_mask="139****0000"
+    )
+    idn = new_id_number()
+    j = JoinApplication.objects.create(
+        account=acct,
+        name=f"申请人{n}",
+        id_number=idn,
+        id_number_hash=f"j{n}",
+        id_number_mask=idn[:6] + "********" + idn[-4:],
+        phone_mask="139****0000",
+        employment_form=form,
+        routed_to=union,
+        route_rule="area_joint",
+        status="accepted" if accepted_on else "submitted",
+    )
+    JoinApplication.objects.filter(pk=j.pk).update(
+        submitted_at=dt.datetime(submitted.year, submitted.month, submitted.day, 2, tzinfo=dt.UTC),
+        decided_at=dt.datetime(accepted_on.year, accepted_on.month, accepted_on.day, 2, tzinfo=dt.UTC)
+        if accepted_on
+        else None,
+    )
+
+
+_joins = itertools.count(1)
 
 
 def pay(flow, app, on: dt.date):
