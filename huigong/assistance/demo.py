@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from huigong.accounts.models import Role, StaffProfile
@@ -234,6 +235,15 @@ def _hangzhou(c: _Ctx, hangzhou: UnionNode, xihu: UnionNode, riders: UnionNode) 
     illness = c.programme(admin, hangzhou, "illness", levels=["grassroots", "district", "city"], notice_days=5)
     aid.household_cap_set(actor=admin, node=hangzhou, year=c.year, cap_fen=3_000_000)
     people = c.members_of(riders, 10)
+    if len(people) < 10:  # a small demo world: the riders' union lends what it has, its neighbours the rest
+        for u in UnionNode.objects.filter(path__startswith=xihu.path, level__in=["grassroots", "joint", "township"]
+                                          ).exclude(pk=riders.pk).order_by("path"):
+            people += c.members_of(u, 10 - len(people))
+            if len(people) >= 10:
+                break
+    if len(people) < 10:
+        return ""
+    approvers = _Approvers(c, approvers, "xihu_chair")
     fs = [c.file(admin, p, causes=["illness"] if i % 2 else ["work_injury", "illness"], income_fen=200_000)
           for i, p in enumerate(people)]
     c.apply(admin, living, fs[0], 600_000, submit=False)                     # draft
@@ -258,8 +268,10 @@ def _hangzhou(c: _Ctx, hangzhou: UnionNode, xihu: UnionNode, riders: UnionNode) 
 
 def _qingdao(c: _Ctx, gaoxin: UnionNode) -> str:
     admin = c.existing("qingdao_admin") or c.login(gaoxin, "qingdao_admin", Role.ADMIN, "青岛高新区总工会管理员")
-    union = UnionNode.objects.filter(path__startswith=gaoxin.path, level="grassroots").order_by("path").first()
-    if union is None:
+    union = (UnionNode.objects.filter(path__startswith=gaoxin.path, level="grassroots")
+             .annotate(n=Count("memberships", filter=Q(memberships__status=MembershipStatus.ACTIVE)))
+             .order_by("-n", "path").first())
+    if union is None or union.n < 3:
         return ""
     chair = c.login(union, "qingdao_union_chair", Role.ADMIN, f"{union.name}主席")
     approvers = {gaoxin.pk: admin, union.pk: chair}
