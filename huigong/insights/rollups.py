@@ -144,25 +144,42 @@ def _refresh_pg(cur, k: Kpi, d: Dialect, first: dt.date, last: dt.date) -> int:
             "GROUP BY kpi, month, node_id HAVING SUM(value) <> 0"
         )
     cur.execute("ANALYZE hg_rollup_new")
-    # Three set-based joins (hash joins over the KPI's rows) rather than a probe of the unique index per row.
-    match = "n.dim = r.dim AND n.month = r.month AND n.node_id = r.node_id"
-    cur.execute(
-        f"UPDATE {TABLE} r SET value = n.value FROM hg_rollup_new n "
-        f"WHERE r.kpi = %s AND {match} AND r.value <> n.value",
-        [k.name],
-    )
-    cur.execute(
-        f"DELETE FROM {TABLE} r WHERE r.kpi = %s AND NOT EXISTS (SELECT 1 FROM hg_rollup_new n "
-        f"WHERE {match})",
-        [k.name],
-    )
-    cur.execute(
-        f"INSERT INTO {TABLE} (kpi, dim, month, node_id, value) "
-        f"SELECT n.kpi, n.dim, n.month, n.node_id, n.value FROM hg_rollup_new n WHERE NOT EXISTS "
-        f"(SELECT 1 FROM {TABLE} r WHERE r.kpi = %s AND {match}) "
-        f"ON CONFLICT (kpi, dim, month, node_id) DO UPDATE SET value = EXCLUDED.value",
-        [k.name],
-    )
+    # Three set-based joins over the KPI's rows rather than a probe of the unique index per row. Hash joins
+    # only: the rollup table's statistics lag behind refreshes, and a nested loop planned for an "empty"
+    # table that is in fact large (or filling up under the INSERT itself) goes quadratic.
+    cur.execute("SET LOCAL enable_nestloop = off")
+    cur.execute(f"SELECT EXISTS (SELECT 1 FROM {TABLE} WHERE kpi = %s)", [k.name])
+    if not cur.fetchone()[0]:  # first build: nothing to compare with
+        cur.execute(
+            f"INSERT INTO {TABLE} (kpi, dim, month, node_id, value) "
+            "SELECT kpi, dim, month, node_id, value FROM hg_rollup_new"
+        )
+    else:
+        match = "n.dim = r.dim AND n.month = r.month AND n.node_id = r.node_id"
+        cur.execute(
+            f"UPDATE {TABLE} r SET value = n.value FROM hg_rollup_new n "
+            f"WHERE r.kpi = %s AND {match} AND r.value <> n.value",
+            [k.name],
+        )
+        cur.execute(
+            f"DELETE FROM {TABLE} r WHERE r.kpi = %s AND NOT EXISTS (SELECT 1 FROM hg_rollup_new n "
+            f"WHERE {match})",
+            [k.name],
+        )
+        cur.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS hg_rollup_add (LIKE hg_rollup_new) ON COMMIT DELETE ROWS"
+        )
+        cur.execute("TRUNCATE hg_rollup_add")
+        cur.execute(
+            f"INSERT INTO hg_rollup_add SELECT n.* FROM hg_rollup_new n WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {TABLE} r WHERE r.kpi = %s AND {match})",
+            [k.name],
+        )
+        cur.execute(
+            f"INSERT INTO {TABLE} (kpi, dim, month, node_id, value) "
+            f"SELECT kpi, dim, month, node_id, value FROM hg_rollup_add "
+            f"ON CONFLICT (kpi, dim, month, node_id) DO UPDATE SET value = EXCLUDED.value"
+        )
     cur.execute("SELECT count(*) FROM hg_rollup_new")
     return cur.fetchone()[0]
 
