@@ -71,7 +71,6 @@ def build(builder) -> str:
         ("13800000003", "周晓峰", "330105", EmploymentForm.COURIER, {"area": _district(xihu_riders)}, "submitted"),
         ("13800000004", "吴海燕", "370214", EmploymentForm.CONTRACT, {"employer": qd_firm}, "submitted"),
         ("13800000005", "郑立新", "370214", EmploymentForm.FLEXIBLE, {"area": gaoxin}, "submitted"),
-        ("13800000006", "冯建国", "330106", EmploymentForm.RIDER, {"platform": platform}, "accepted"),
         ("13800000007", "陈雨桐", "330106", EmploymentForm.RIDER, {"platform": platform}, "rejected"),
         ("13800000008", "褚明亮", "370214", EmploymentForm.CONTRACT, {"employer": qd_firm}, "withdrawn"),
     ]
@@ -92,6 +91,26 @@ def build(builder) -> str:
                              reason="未能核实平台接单记录，请在骑手App中截取近30天接单记录后重新申请")
         elif outcome == "withdrawn":
             join.join_withdraw(account=account, application=app)
+    # Accepted ones reuse people of the world (the demo's head count stays what was asked for): a member
+    # of a 西湖区 enterprise union who now rides transfers online; a member who had left rejoins.
+    xihu = _district(xihu_riders)
+    movers = (Membership.objects.select_related("person").filter(
+        union__path__startswith=xihu.path, union__level=NodeLevel.GRASSROOTS, status=MembershipStatus.ACTIVE)
+        .exclude(person__worker_accounts__isnull=False).order_by("id")) if xihu is not None else []
+    leavers = (Membership.objects.select_related("person").filter(
+        union__path__startswith=xihu.path, union__region_code=xihu.region_code, status=MembershipStatus.WITHDRAWN)
+        .exclude(person__memberships__status=MembershipStatus.ACTIVE).order_by("id")) if xihu is not None else []
+    staff = _staff_at(xihu_riders)
+    for phone, m in (("13800000006", movers[:1]), ("13800000010", leavers[:1])):
+        m = next(iter(m), None)
+        if m is None or platform is None or staff is None:
+            continue
+        account = _account(phone, hashed)
+        services.consent_give(account=account, purpose=ConsentPurpose.ID_NUMBER)
+        app = join.join_submit(account=account, draft=join.Draft(
+            name=m.person.name, id_number=m.person.id_number, employment_form=EmploymentForm.RIDER, platform=platform))
+        join.join_accept(actor=staff, application=app)
+        made += 1
     if qd_member is not None and platform is not None:
         account = _account("13800000009", hashed)
         services.consent_give(account=account, purpose=ConsentPurpose.ID_NUMBER)
