@@ -60,7 +60,19 @@ class WorkerSessionAuth(SessionAuth):
 
     def __call__(self, request: HttpRequest):
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated or services.worker_person_id(user) is None:
+        if user is None or not user.is_authenticated:
+            return None
+        if not hasattr(user, "_hg_worker_checked"):
+            # One query for the account and its member (cached on the user for the services).
+            from huigong.portal.models import WorkerAccount
+
+            account = (WorkerAccount.objects.select_related("person")
+                       .only("id", "user_id", "person__id", "person__name", "person__employment_form",
+                             "person__employer_id", "person__platform_id").filter(user=user).first())
+            if account is not None:
+                user.worker_account = account
+            user._hg_worker_checked = True
+        if services.worker_person_id(user) is None:
             return None
         return super().__call__(request)  # CSRF for unsafe methods
 
@@ -427,7 +439,7 @@ def claim_create(request, payload: ClaimIn):
     if own is not None:
         if payload.person_id not in (None, own):
             raise PermissionDenied("只能为本人申领 / workers claim for themselves only")
-        person = Person.objects.only("id", "name", "employer_id", "platform_id", "employment_form").get(pk=own)
+        person = actor.worker_account.person
     else:
         if payload.person_id is None:
             raise ValidationError({"person_id": ["请指定会员 / person_id is required"]})

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from contextlib import nullcontext
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -45,6 +47,8 @@ from .models import (
 log = logging.getLogger(__name__)
 
 FULL_MESSAGE = "名额已满 / all places are taken"
+SUB_FULL_MESSAGE = "您所在单位的名额已满 / all places for your employer are taken"
+ALREADY_MESSAGE = "您已申领过该项目 / you have already claimed this programme"
 RECEIPT_MAX_BYTES = 10 * 1024 * 1024
 PROGRAMME_FIELDS = ["node", "board", "kind", "title", "description", "year", "opens_at", "closes_at",
                     "membership_status", "employment_forms", "joined_from", "joined_to", "quota_total",
@@ -335,8 +339,8 @@ def claim_create(*, actor, programme: BenefitProgramme | int, person: Person) ->
     reason = ineligible_reason(programme, person, membership)
     if reason:
         raise ValidationError({"programme": [reason]})
-    if BenefitClaim.objects.filter(programme=programme, person=person).exclude(status=ClaimStatus.CANCELLED).exists():
-        raise ValidationError({"programme": ["您已申领过该项目 / you have already claimed this programme"]})
+    # A second live claim is refused by the partial UNIQUE index at INSERT (before any counter moves),
+    # so no look-up here: one round trip less on the hot path.
     enterprise_id = _claim_enterprise_id(person)
     if programme.uses_sub_quotas and (
             enterprise_id is None
@@ -356,6 +360,8 @@ def _duplicate(exc: IntegrityError) -> bool:
 
 
 def _claim_take_slot(actor, programme, person, membership, enterprise_id) -> BenefitClaim:
+    if connection.vendor == "postgresql":
+        return _claim_take_slot_pg(actor, programme, person, membership, enterprise_id)
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -363,14 +369,14 @@ def _claim_take_slot(actor, programme, person, membership, enterprise_id) -> Ben
                 programme=programme, person=person, membership=membership, union_id=membership.union_id,
                 enterprise_id=enterprise_id if programme.uses_sub_quotas else None, status=ClaimStatus.GRANTED,
                 granted_at=now)
-            audit(actor=actor, verb="benefit_claim.grant", obj=claim, object_repr=f"{programme.title} · {person.name}",
-                  node_path=membership.union.path, new={"programme": programme.pk, "person": person.pk})
-            _notify(person, f"名额申领成功：{programme.title}", f"您已获得「{programme.title}」的名额。",
-                    link=_portal_link("benefits_portal:claims"))
+            audit(actor=actor, verb="benefit_claim.grant", obj=claim, object_repr=_claim_repr(programme, person),
+                  node_path=membership.union.path, node_id=membership.union_id,
+                  new={"programme": programme.pk, "person": person.pk})
+            _notify(person, *_grant_message(programme), link=_portal_link("benefits_portal:claims"))
             if programme.uses_sub_quotas and not ProgrammeQuota.objects.filter(
                     programme=programme, enterprise_id=enterprise_id, remaining__gt=0).update(
                     remaining=F("remaining") - 1):
-                raise QuotaFull("您所在单位的名额已满 / all places for your employer are taken")
+                raise QuotaFull(SUB_FULL_MESSAGE)
             # Last statement before COMMIT: the programme row stays locked as briefly as possible.
             if programme.quota_total is not None and not BenefitProgramme.objects.filter(
                     pk=programme.pk, status=ProgrammeStatus.OPEN, remaining__gt=0).update(
@@ -378,9 +384,104 @@ def _claim_take_slot(actor, programme, person, membership, enterprise_id) -> Ben
                 raise QuotaFull()
     except IntegrityError as exc:
         if _duplicate(exc):
-            raise ValidationError({"programme": ["您已申领过该项目 / you have already claimed this programme"]}) \
-                from None
+            raise ValidationError({"programme": [ALREADY_MESSAGE]}) from None
         raise
+    claim.union = membership.union
+    return claim
+
+
+def _claim_repr(programme, person) -> str:
+    return f"{programme.title} · {person.name}"[:255]
+
+
+def _grant_message(programme) -> tuple[str, str]:
+    return f"名额申领成功：{programme.title}", f"您已获得「{programme.title}」的名额。"
+
+
+# On PostgreSQL a claim is ONE statement: the counters' conditional UPDATEs, the claim, its audit event
+# and the worker's message are data-modifying CTEs of a single INSERT. Outside a transaction it
+# commits on its own, so the programme row is locked only while the server runs that statement and
+# never across a round trip to Python (with many workers on few cores, a lock held across a round
+# trip turns every descheduled request into a queue). All or nothing: a duplicate claim (the partial
+# UNIQUE) aborts the whole statement; a full programme updates no row, so nothing is inserted.
+_CLAIM_SQL = """
+WITH upd_sub AS (
+    UPDATE benefits_programmequota SET remaining = remaining - 1
+    WHERE %(use_sub)s AND programme_id = %(programme)s AND enterprise_id = %(enterprise)s AND remaining > 0
+    RETURNING 1
+), upd AS (
+    UPDATE benefits_benefitprogramme SET remaining = remaining - 1
+    WHERE id = %(programme)s AND status = 'open' AND (quota_total IS NULL OR remaining > 0)
+      AND (NOT %(use_sub)s OR EXISTS (SELECT 1 FROM upd_sub))
+    RETURNING 1
+), ins AS (
+    INSERT INTO benefits_benefitclaim (programme_id, person_id, membership_id, union_id, enterprise_id, status,
+                                       created_at, granted_at, cancel_reason)
+    SELECT %(programme)s, %(person)s, %(membership)s, %(union)s, %(claim_enterprise)s, 'granted', %(now)s, %(now)s, ''
+    FROM upd
+    RETURNING id
+), aud AS (
+    INSERT INTO core_auditevent (at, actor_id, actor_label, verb, object_type, object_id, object_repr, node_path,
+                                 node_id, new, ip)
+    SELECT %(now)s, %(actor_id)s, %(actor_label)s, 'benefit_claim.grant', 'benefits.benefitclaim', ins.id::text,
+           %(repr)s, %(node_path)s, %(union)s, %(new)s::jsonb, %(ip)s
+    FROM ins
+    RETURNING 1
+)
+SELECT (SELECT id FROM ins), (SELECT count(*) FROM upd_sub), (SELECT count(*) FROM aud)
+"""
+_MESSAGE_SQL = """, msg AS (
+    INSERT INTO portal_message (person_id, title, body, link, created_at)
+    SELECT %(person)s, %(title)s, %(body)s, %(link)s, %(now)s FROM ins
+    RETURNING 1
+)
+SELECT"""
+
+
+def _claim_take_slot_pg(actor, programme, person, membership, enterprise_id) -> BenefitClaim:
+    import json
+
+    from huigong.core.audit import actor_label
+    from huigong.core.request_context import current_ip
+
+    now = timezone.now()
+    use_sub = bool(programme.uses_sub_quotas)
+    title, body = _grant_message(programme)
+    params = {
+        "use_sub": use_sub, "programme": programme.pk, "enterprise": enterprise_id, "person": person.pk,
+        "membership": membership.pk, "union": membership.union_id,
+        "claim_enterprise": enterprise_id if use_sub else None, "now": now,
+        "actor_id": actor.pk if getattr(actor, "pk", None) else None, "actor_label": actor_label(actor),
+        "repr": _claim_repr(programme, person), "node_path": membership.union.path,
+        "new": json.dumps({"programme": programme.pk, "person": person.pk}), "ip": current_ip(),
+        "title": title[:120], "body": body, "link": _portal_link("benefits_portal:claims"),
+    }
+    sql = _CLAIM_SQL
+    if apps.is_installed("huigong.portal"):
+        sql = sql.replace("\nSELECT (SELECT id FROM ins)", _MESSAGE_SQL + " (SELECT id FROM ins)", 1)
+    try:
+        # A savepoint when the caller holds a transaction; alone, the statement is its own transaction.
+        with transaction.atomic() if use_sub or connection.in_atomic_block else nullcontext():
+            with connection.cursor() as cur:
+                if use_sub:  # programme row first, as everywhere (the statement below takes the sub-quota first)
+                    cur.execute("SELECT 1 FROM benefits_benefitprogramme WHERE id = %s FOR UPDATE", [programme.pk])
+                cur.execute(sql, params)
+                claim_id, took_sub, _audited = cur.fetchone()
+            if claim_id is None and took_sub:
+                # The sub-quota moved but the programme did not (closed meanwhile): undo it.
+                raise QuotaFull()
+    except IntegrityError as exc:
+        if _duplicate(exc):
+            raise ValidationError({"programme": [ALREADY_MESSAGE]}) from None
+        raise
+    if claim_id is None:
+        if use_sub and not took_sub and BenefitProgramme.objects.filter(pk=programme.pk, remaining__gt=0).exists():
+            raise QuotaFull(SUB_FULL_MESSAGE)
+        raise QuotaFull()
+    claim = BenefitClaim(pk=claim_id, programme=programme, person=person, membership=membership,
+                         union=membership.union, enterprise_id=params["claim_enterprise"], status=ClaimStatus.GRANTED,
+                         created_at=now, granted_at=now, cancel_reason="")
+    claim._state.adding, claim._state.db = False, "default"
     return claim
 
 
@@ -398,6 +499,14 @@ def _claim_waitlist(actor, programme, person, membership, enterprise_id) -> Bene
             raise ValidationError({"programme": ["您已申领过该项目 / you have already claimed this programme"]}) \
                 from None
         raise
+    # A place freed by a cancellation that committed while this claim was being queued would find no
+    # one to promote: look again, after the canceller's COMMIT (the row lock waits for it).
+    with transaction.atomic():
+        left = (BenefitProgramme.objects.select_for_update().filter(pk=programme.pk)
+                .values_list("remaining", flat=True).first())
+        if left:
+            waitlist_promote(programme=programme)
+    claim.refresh_from_db(fields=["status", "granted_at"])
     return claim
 
 
@@ -405,7 +514,10 @@ def _claim_waitlist(actor, programme, person, membership, enterprise_id) -> Bene
 def claim_cancel(*, actor, claim: BenefitClaim, reason: str = "") -> BenefitClaim:
     """Cancels a claim; a granted one gives its place back, and the first waitlisted claim that can use
     it is promoted in the same transaction."""
-    claim = (BenefitClaim.objects.select_for_update().select_related("programme", "person", "union")
+    # Lock order everywhere: the programme row first, then claims and sub-quotas (no deadlocks between
+    # cancellations, claims and waitlist promotions).
+    BenefitProgramme.objects.select_for_update().filter(pk=claim.programme_id).values_list("pk").first()
+    claim = (BenefitClaim.objects.select_for_update(of=("self",)).select_related("programme", "person", "union")
              .get(pk=claim.pk))
     _ensure_acts_for(actor, claim.person, claim.union.path)
     if claim.status == ClaimStatus.CANCELLED:
@@ -608,6 +720,10 @@ def payment_batch_create(*, actor, programme: BenefitProgramme, title: str = "",
                                         title=(title or f"{programme.title} 发放批次 {timezone.localdate()}")[:120])
     made = 0
     for item in items:
+        # Re-read after the row lock: a concurrent batch may have committed a payment for this row
+        # after our query's snapshot was taken (each statement sees the latest commits).
+        if item.payments.exclude(status=PaymentStatus.FAILED).exists():
+            continue
         if not item.person.bank_account_mask:
             skipped.append(f"{item.person.name}：未登记银行账户 / no bank account on file")
             continue

@@ -56,7 +56,9 @@ def _node_id(node_path: str) -> int | None:
 
 def audit(*, actor, verb: str, obj: models.Model | None = None, object_type: str = "",
           object_id: str = "", object_repr: str = "", node_path: str = "",
-          old: dict | None = None, new: dict | None = None) -> AuditEvent:
+          old: dict | None = None, new: dict | None = None, node_id: int | None = None) -> AuditEvent:
+    """`node_id`, when the caller already has the node of `node_path` at hand, saves looking it up
+    (hot paths such as quota claims)."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
@@ -69,7 +71,7 @@ def audit(*, actor, verb: str, obj: models.Model | None = None, object_type: str
         object_id=object_id,
         object_repr=object_repr[:255],
         node_path=node_path,
-        node_id=_node_id(node_path),
+        node_id=node_id if node_id is not None else _node_id(node_path),
         old=_jsonable(old) if old else None,
         new=_jsonable(new) if new else None,
         ip=current_ip(),

@@ -1,0 +1,366 @@
+#!/usr/bin/env python
+"""Quota-claim benchmark (acceptance for issue 4).
+
+On a throw-away PostgreSQL database (hg_bench_quota, dropped at the end) with N signed-in workers,
+each a member, and one open programme of Q places:
+
+  ours    gunicorn (gthread workers, production settings) serving POST /api/v1/benefit-claims; C
+          concurrent clients (keep-alive connections spread over client processes) each send the
+          claim of a different worker with that worker's portal session cookie and CSRF header. Every
+          claim is one request: session + CSRF, eligibility reads, then one transaction writing the
+          claim, its audit event and the worker's message, and the conditional UPDATE of `remaining`.
+  floor   raw psycopg on the same number of connections doing only what the database must: per claim
+          one transaction with INSERT of the claim row and `UPDATE ... SET remaining = remaining - 1
+          WHERE id = %s AND remaining > 0`, ROLLBACK when no row was updated.
+
+Both run the same N claims against a fresh quota of Q, so both end with exactly Q granted; the script
+checks that (0 oversold) and prints claims/s, p50/p99 latency and ours/floor.
+
+Usage:
+  python bench/quota_claims.py                        # 20,000 claims on 5,000 places, 1 run
+  python bench/quota_claims.py --runs 3               # medians of 3
+  python bench/quota_claims.py --claims 5000 --quota 5000 --clients 32 --workers 4 --threads 4
+Needs PostgreSQL (BENCH_PG, default postgres://postgres@127.0.0.1:5432) and gunicorn (a dependency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT, child_env, database_url, drop_database, emit, machine, median, recreate_database, run_child
+
+DB = "hg_bench_quota"
+CSRF = "b" * 32  # the CSRF secret every client holds in its cookie and echoes in the header
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    k = min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))
+    return values[k]
+
+
+# --- child: schema, people, sessions --------------------------------------------------------------
+
+
+def child_setup(n: int, quota: int) -> None:
+    from bench.common import django_setup
+
+    django_setup()
+    import datetime as dt
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from huigong.accounts.middleware import WORKER_SESSION_KEY
+    from huigong.accounts.models import Role, StaffProfile
+    from huigong.benefits import services
+    from huigong.benefits.testing import bulk_members
+    from huigong.orgs.models import NodeLevel, UnionNode
+    from huigong.portal.models import WorkerAccount
+
+    call_command("migrate", verbosity=0)
+    city = UnionNode.add_root(code="B0001", name="杭州市总工会", level=NodeLevel.CITY, region_code="330100")
+    union = UnionNode.objects.get(pk=city.pk).add_child(code="B0002", name="西湖区骑手联合工会", level=NodeLevel.JOINT,
+                                                       region_code="330106")
+    User = get_user_model()
+    admin = User.objects.create_user(username="bench_admin", password="x")
+    StaffProfile.objects.create(user=admin, node=city, role=Role.ADMIN, display_name="bench")
+    programme = services.programme_create(actor=admin, node=city, board="care", kind="quota", title="职工健康体检",
+                                          year=2026, quota_total=quota)
+    services.programme_open(actor=admin, programme=programme)
+    people = bulk_members(union, n, employment_form="rider", tag="b")
+    hashed = make_password("bench-worker-pw")
+    users = User.objects.bulk_create([User(username=f"w{p.pk}", password=hashed) for p in people], batch_size=2000)
+    WorkerAccount.objects.bulk_create([
+        WorkerAccount(user=u, person=p, phone=f"1{p.pk:010d}", phone_hash=f"bench-{p.pk}", phone_mask="1**")
+        for u, p in zip(users, people, strict=True)], batch_size=2000)
+    auth_hash = users[0].get_session_auth_hash()  # same password hash for all: same session hash
+    store = SessionStore()
+    expire = timezone.now() + dt.timedelta(hours=2)
+    keys, rows = [], []
+    for u in users:
+        key = secrets.token_hex(16)
+        data = {"_auth_user_id": str(u.pk), "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
+                "_auth_user_hash": auth_hash, WORKER_SESSION_KEY: True}
+        rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
+        keys.append(key)
+    Session.objects.bulk_create(rows, batch_size=2000)
+    emit({"programme": programme.pk, "sessions": keys})
+
+
+def child_reset(programme_id: int, quota: int) -> None:
+    """A fresh quota for the next run: no claims, `remaining` back to the quota."""
+    from bench.common import django_setup
+
+    django_setup()
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM portal_message")
+        cur.execute("DELETE FROM benefits_benefitclaim WHERE programme_id = %s", [programme_id])
+        cur.execute("UPDATE benefits_benefitprogramme SET remaining = quota_total WHERE id = %s", [programme_id])
+    emit({"ok": True})
+
+
+# --- ours: HTTP against gunicorn ------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_up(port: int, timeout: float = 60) -> None:
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", "/api/v1/openapi.json")
+            c.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("gunicorn did not come up")
+
+
+def client_proc(port: int, programme: int, sessions: list[str], threads: int, out: mp.Queue) -> None:
+    body = json.dumps({"programme_id": programme}).encode()
+    lock = threading.Lock()
+    queue = list(reversed(sessions))
+    results: list[tuple[int, float, str]] = []
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        local = []
+        while True:
+            with lock:
+                if not queue:
+                    break
+                key = queue.pop()
+            headers = {"Content-Type": "application/json", "X-CSRFToken": CSRF, "Connection": "keep-alive",
+                       "Cookie": f"sessionid={key}; csrftoken={CSRF}"}
+            t0 = time.perf_counter()
+            for attempt in range(3):
+                try:
+                    conn.request("POST", "/api/v1/benefit-claims", body=body, headers=headers)
+                    r = conn.getresponse()
+                    data = r.read()
+                    break
+                except (http.client.HTTPException, OSError):
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    if attempt == 2:
+                        raise
+            dt_ = time.perf_counter() - t0
+            note = ""
+            if r.status == 422:
+                note = json.loads(data)["detail"][0]["message"]
+            elif r.status != 201:
+                note = data[:200].decode(errors="replace")
+            local.append((r.status, dt_, note))
+        conn.close()
+        with lock:
+            results.extend(local)
+
+    ts = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    out.put(results)
+
+
+def run_ours(env: dict, programme: int, sessions: list[str], clients: int, workers: int, threads: int,
+             client_procs: int) -> dict:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "huigong.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30", "--log-level", "warning"],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_up(port)
+        per = [sessions[i::client_procs] for i in range(client_procs)]
+        q: mp.Queue = mp.Queue()
+        procs = [mp.Process(target=client_proc, args=(port, programme, chunk, max(1, clients // client_procs), q))
+                 for chunk in per]
+        t0 = time.perf_counter()
+        for p in procs:
+            p.start()
+        results = []
+        for _ in procs:
+            results.extend(q.get())
+        for p in procs:
+            p.join()
+        seconds = time.perf_counter() - t0
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        errors = server.stderr.read() if server.stderr else ""
+    granted = sum(1 for s, _, _ in results if s == 201)
+    full = sum(1 for s, _, note in results if s == 422 and note == "名额已满 / all places are taken")
+    other = [(s, note) for s, _, note in results if s not in (201,) and not (s == 422 and note.startswith("名额已满"))]
+    if other:
+        sys.stderr.write(f"unexpected answers (first 5): {other[:5]}\n{errors[-2000:]}\n")
+    lat = [d for _, d, _ in results]
+    return {"claims": len(results), "granted": granted, "full": full, "other": len(other), "seconds": seconds,
+            "per_s": len(results) / seconds, "p50_ms": percentile(lat, 50) * 1000, "p99_ms": percentile(lat, 99) * 1000}
+
+
+# --- floor: raw psycopg -----------------------------------------------------------------------------
+
+
+def run_floor(dsn: str, programme: int, n: int, clients: int) -> dict:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as c:
+        row = c.execute("SELECT m.person_id, m.id, m.union_id FROM members_membership m ORDER BY m.id LIMIT %s",
+                        [n]).fetchall()
+        c.execute("DELETE FROM benefits_benefitclaim WHERE programme_id = %s", [programme])
+        c.execute("UPDATE benefits_benefitprogramme SET remaining = quota_total WHERE id = %s", [programme])
+    lock = threading.Lock()
+    queue = list(reversed(row))
+    lat: list[float] = []
+    granted = [0]
+
+    def worker() -> None:
+        local, ok = [], 0
+        with psycopg.connect(dsn) as conn:
+            while True:
+                with lock:
+                    if not queue:
+                        break
+                    person, membership, union = queue.pop()
+                t0 = time.perf_counter()
+                with conn.cursor() as cur:
+                    cur.execute(
+                        "INSERT INTO benefits_benefitclaim (programme_id, person_id, membership_id, union_id, status, "
+                        "created_at, granted_at, cancel_reason) VALUES (%s, %s, %s, %s, 'granted', now(), now(), '')",
+                        [programme, person, membership, union])
+                    cur.execute("UPDATE benefits_benefitprogramme SET remaining = remaining - 1 "
+                                "WHERE id = %s AND remaining > 0", [programme])
+                    if cur.rowcount == 1:
+                        conn.commit()
+                        ok += 1
+                    else:
+                        conn.rollback()
+                local.append(time.perf_counter() - t0)
+        with lock:
+            lat.extend(local)
+            granted[0] += ok
+
+    ts = [threading.Thread(target=worker) for _ in range(clients)]
+    t0 = time.perf_counter()
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    seconds = time.perf_counter() - t0
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("DELETE FROM benefits_benefitclaim WHERE programme_id = %s", [programme])
+    return {"claims": len(lat), "granted": granted[0], "seconds": seconds, "per_s": len(lat) / seconds,
+            "p50_ms": percentile(lat, 50) * 1000, "p99_ms": percentile(lat, 99) * 1000}
+
+
+def check_db(dsn: str, programme: int, quota: int) -> dict:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as c:
+        granted = c.execute("SELECT count(*) FROM benefits_benefitclaim WHERE programme_id = %s AND status = 'granted'",
+                            [programme]).fetchone()[0]
+        remaining = c.execute("SELECT remaining FROM benefits_benefitprogramme WHERE id = %s", [programme]).fetchone()[0]
+    return {"granted_rows": granted, "remaining": remaining, "oversold": max(0, granted - quota)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--claims", type=int, default=20_000, help="claims sent, each by a different worker")
+    ap.add_argument("--quota", type=int, default=5_000)
+    ap.add_argument("--clients", type=int, default=32, help="concurrent HTTP clients (and floor connections)")
+    ap.add_argument("--client-procs", type=int, default=4, help="processes the HTTP clients are spread over")
+    ap.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    ap.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")
+    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--keep-db", action="store_true")
+    ap.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        kind, *rest = args.child
+        {"setup": lambda: child_setup(int(rest[0]), int(rest[1])),
+         "reset": lambda: child_reset(int(rest[0]), int(rest[1]))}[kind]()
+        return
+
+    var_dir = tempfile.mkdtemp(prefix="hg-bench-quota-")
+    env = child_env(DB, var_dir)
+    env.update({"DJANGO_SETTINGS_MODULE": "huigong.settings.prod", "HTTPS": "0", "HUIGONG_TASK_MODE": "sync",
+                "DB_CONN_MAX_AGE": "600"})
+    for name, make in (("SECRET_KEY", lambda: secrets.token_urlsafe(40)), ("SALT_KEY", lambda: secrets.token_urlsafe(16)),
+                       ("BLIND_INDEX_KEY", lambda: secrets.token_hex(32))):
+        env[f"HUIGONG_{name}"] = os.environ.get(f"HUIGONG_{name}") or make()
+    print(f"machine: {machine()}")
+    print(f"claims {args.claims:,} by as many workers on {args.quota:,} places; {args.clients} concurrent clients; "
+          f"gunicorn {args.workers} workers x {args.threads} threads (gthread)")
+    recreate_database(DB)
+    try:
+        t0 = time.perf_counter()
+        setup = run_child(__file__, ["--child", "setup", str(args.claims), str(args.quota)], env)
+        print(f"setup: {args.claims:,} members, worker accounts and sessions in {time.perf_counter() - t0:.1f} s")
+        programme, sessions = setup["programme"], setup["sessions"]
+        dsn = database_url(DB)
+        ours_runs, floor_runs = [], []
+        for run in range(1, args.runs + 1):
+            run_child(__file__, ["--child", "reset", str(programme), str(args.quota)], env)
+            ours = run_ours(env, programme, sessions, args.clients, args.workers, args.threads, args.client_procs)
+            check = check_db(dsn, programme, args.quota)
+            ok = (ours["granted"] == args.quota == check["granted_rows"] and check["remaining"] == 0
+                  and ours["full"] == args.claims - args.quota and ours["other"] == 0)
+            floor = run_floor(dsn, programme, args.claims, args.clients)
+            ours_runs.append(ours)
+            floor_runs.append(floor)
+            print(f"run {run}: ours  {ours['per_s']:8.0f} claims/s  p50 {ours['p50_ms']:6.1f} ms  "
+                  f"p99 {ours['p99_ms']:6.1f} ms  granted {ours['granted']:,}  名额已满 {ours['full']:,}  "
+                  f"oversold {check['oversold']}  {'OK' if ok else 'MISMATCH'}")
+            print(f"run {run}: floor {floor['per_s']:8.0f} claims/s  p50 {floor['p50_ms']:6.1f} ms  "
+                  f"p99 {floor['p99_ms']:6.1f} ms  granted {floor['granted']:,}")
+            if not ok:
+                raise SystemExit("the quota was not honoured exactly: see above")
+        o, f = (median([r["per_s"] for r in ours_runs]), median([r["per_s"] for r in floor_runs]))
+        p50, p99 = median([r["p50_ms"] for r in ours_runs]), median([r["p99_ms"] for r in ours_runs])
+        print(f"\nmedian of {args.runs}: ours {o:.0f} claims/s (p50 {p50:.1f} ms, p99 {p99:.1f} ms), "
+              f"floor {f:.0f} claims/s (p50 {median([r['p50_ms'] for r in floor_runs]):.1f} ms, "
+              f"p99 {median([r['p99_ms'] for r in floor_runs]):.1f} ms); ours/floor = {o / f:.2f}x")
+        print(f"targets: p99 < 250 ms: {'met' if p99 < 250 else 'NOT met'}; >= 0.3x floor: "
+              f"{'met' if o / f >= 0.3 else 'NOT met'}")
+    finally:
+        if not args.keep_db:
+            drop_database(DB)
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
