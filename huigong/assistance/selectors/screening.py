@@ -57,7 +57,10 @@ def sweep_list_for_actor(actor, *, status: str = "") -> QuerySet[Sweep]:
     qs = Sweep.objects.filter(Q(node_path__startswith=path) | Q(node_path__in=ancestors)).select_related("node")
     if status:
         qs = qs.filter(status=status)
-    return qs.annotate(total=Sum("assignments__member_total"), visited=Sum("assignments__visited_count"))
+    # Totals of the actor's part: a grassroots union sees its own figures in a city-wide sweep.
+    mine = Q(assignments__node_path__startswith=path)
+    return qs.annotate(total=Sum("assignments__member_total", filter=mine),
+                       visited=Sum("assignments__visited_count", filter=mine))
 
 
 def sweep_get_for_actor(actor, pk, *, for_write: bool = False) -> Sweep:

@@ -152,3 +152,14 @@ def test_a_member_who_joined_after_the_sweep_opened_raises_the_total(cast):
     assert (a.member_total, a.visited_count) == (2, 2)
     total, _ = sel.sweep_coverage(cast.city_admin, sw)
     assert total.percent <= 100
+
+
+def test_sweep_list_totals_are_the_actors_part(cast):
+    sw = sweep(cast)
+    screening.sweep_visit_record(actor=cast.city_admin, sweep=sw, person=cast.member.person, household_size=1,
+                                 monthly_income_fen=0)
+    [mine] = sel.sweep_list_for_actor(cast.tech_staff)
+    assert (mine.total, mine.visited) == (1, 1)
+    [city] = sel.sweep_list_for_actor(cast.city_admin)
+    assert (city.total, city.visited) == (2, 1)
+    assert list(sel.sweep_list_for_actor(cast.outsider)) == []
