@@ -7,21 +7,27 @@ from huigong.orgs.models import UnionNode
 
 class KpiRollup(models.Model):
     """One KPI's value for one node's OWN rows (not its subtree), one month and one dimension value
-    ('' = all values). A subtree figure is the SUM over nodes whose path starts with the subtree's.
-    Flow KPIs hold the month's sum; stock KPIs hold the value as of the month's last day."""
+    ('' = all values). A subtree figure is the SUM over nodes whose path starts with the subtree's
+    (or, for the top levels, the node's subtree row). Flow KPIs hold the month's sum; stock KPIs hold
+    the value as of the month's last day."""
 
     node = models.ForeignKey(UnionNode, on_delete=models.CASCADE, related_name="+", db_index=False)
     kpi = models.CharField(max_length=48)
     month = models.DateField()
     dim = models.CharField(max_length=32, blank=True, default="")
     value = models.BigIntegerField()
+    # False: the node's own rows. True: its whole subtree, kept only for the few big nodes at the top of
+    # the tree (depth <= rollups.TREE_DEPTH), so that a national or city figure reads a handful of rows.
+    subtree = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("指标汇总")
         verbose_name_plural = _("指标汇总")
-        # Reads filter kpi, dim and a month range, then join the node: this unique index serves them.
-        constraints = [models.UniqueConstraint(fields=["kpi", "dim", "month", "node"], name="kpirollup_key")]
-        indexes = [models.Index(fields=["node"], name="kpirollup_node_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["kpi", "dim", "month", "node", "subtree"], name="kpirollup_key")
+        ]
+        # Subtree reads go by node: the ids of the subtree's nodes, then each one's KPI rows by month.
+        indexes = [models.Index(fields=["node", "kpi", "month"], name="kpirollup_node_kpi_idx")]
 
 
 class RollupState(models.Model):

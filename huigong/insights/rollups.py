@@ -16,12 +16,33 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from huigong.orgs.models import UnionNode
+
 from . import kpis as catalogue
 from .kpis import FLOW, Dialect, Kpi
 from .models import RollupState
 from .periods import month_add, month_end, months_between, this_month
 
 TABLE = "insights_kpirollup"
+
+
+def tree_depth() -> int:
+    """Nodes down to this depth (national, province, city by default) also get subtree rows."""
+    return int(getattr(settings, "HUIGONG_INSIGHTS_TREE_DEPTH", 3))
+
+
+def _tree_sql(source: str, target: str, where: str = "") -> str:
+    """Subtree rows of the top nodes from own rows: each own row counts for its ancestors down to
+    tree_depth() (and for itself when it is that high), by an equi-join on the path prefix."""
+    levels = ", ".join(f"({i})" for i in range(1, tree_depth() + 1))
+    return (
+        f"WITH lv(d) AS (VALUES {levels}) "
+        f"INSERT INTO {target} (kpi, dim, month, node_id, value, subtree) "
+        f"SELECT o.kpi, o.dim, o.month, a.id, SUM(o.value), TRUE FROM {source} o "
+        "JOIN orgs_unionnode nn ON nn.id = o.node_id JOIN lv ON nn.depth >= lv.d "
+        f"JOIN orgs_unionnode a ON a.path = substr(nn.path, 1, lv.d * {UnionNode.steplen}) "
+        f"{where} GROUP BY o.kpi, o.dim, o.month, a.id"
+    )
 
 
 def window() -> tuple[dt.date, dt.date]:
@@ -110,6 +131,8 @@ def refresh_kpi(k: Kpi, *, first: dt.date | None = None, last: dt.date | None = 
             if k.dimension is not None:
                 cur.execute(_totals_sql(k), [k.name])
                 rows += max(cur.rowcount, 0)
+            cur.execute(_tree_sql(TABLE, TABLE, "WHERE o.kpi = %s AND NOT o.subtree"), [k.name])
+            rows += max(cur.rowcount, 0)
         seconds = time.perf_counter() - t0
         RollupState.objects.update_or_create(
             kpi=k.name,
@@ -126,13 +149,14 @@ def refresh_kpi(k: Kpi, *, first: dt.date | None = None, last: dt.date | None = 
 
 
 def _refresh_pg(cur, k: Kpi, d: Dialect, first: dt.date, last: dt.date) -> int:
-    """Computes the new rows into a temporary table, then writes only the difference: rows whose value
-    changed, rows that vanished, rows that appeared. A refresh after a small change rewrites
-    little, and the rollup table does not fill with dead rows that every later insert has to step over."""
+    """Computes the new rows into a temporary table, then writes only the difference (found by one full
+    join): rows whose value changed, rows that vanished, rows that appeared. A refresh after a small
+    change rewrites little, and the rollup table does not fill with dead rows that later inserts step over."""
     cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [4711, zlib.crc32(k.name.encode()) & 0x7FFFFFFF])
     cur.execute(
         "CREATE TEMP TABLE IF NOT EXISTS hg_rollup_new "
-        "(kpi varchar(48), dim varchar(32), month date, node_id bigint, value bigint) ON COMMIT DELETE ROWS"
+        "(kpi varchar(48), dim varchar(32), month date, node_id bigint, value bigint, "
+        "subtree boolean NOT NULL DEFAULT FALSE) ON COMMIT DELETE ROWS"
     )
     cur.execute("TRUNCATE hg_rollup_new")
     with_, select = aggregate_sql(k, d, first, last)
@@ -143,42 +167,42 @@ def _refresh_pg(cur, k: Kpi, d: Dialect, first: dt.date, last: dt.date) -> int:
             "SELECT kpi, '', month, node_id, SUM(value) FROM hg_rollup_new "
             "GROUP BY kpi, month, node_id HAVING SUM(value) <> 0"
         )
-    cur.execute("ANALYZE hg_rollup_new")
-    # Three set-based joins over the KPI's rows rather than a probe of the unique index per row. Hash joins
-    # only: the rollup table's statistics lag behind refreshes, and a nested loop planned for an "empty"
-    # table that is in fact large (or filling up under the INSERT itself) goes quadratic.
+    cur.execute(_tree_sql("hg_rollup_new", "hg_rollup_new", "WHERE NOT o.subtree"))
+    # Hash joins only: the rollup table's statistics lag behind refreshes, and a nested loop planned for an
+    # "empty" table that is in fact large (or filling up under the INSERT itself) goes quadratic.
     cur.execute("SET LOCAL enable_nestloop = off")
     cur.execute(f"SELECT EXISTS (SELECT 1 FROM {TABLE} WHERE kpi = %s)", [k.name])
     if not cur.fetchone()[0]:  # first build: nothing to compare with
         cur.execute(
-            f"INSERT INTO {TABLE} (kpi, dim, month, node_id, value) "
-            "SELECT kpi, dim, month, node_id, value FROM hg_rollup_new"
+            f"INSERT INTO {TABLE} (kpi, dim, month, node_id, value, subtree) "
+            "SELECT kpi, dim, month, node_id, value, subtree FROM hg_rollup_new"
         )
     else:
-        match = "n.dim = r.dim AND n.month = r.month AND n.node_id = r.node_id"
+        # One full join finds every difference (changed, vanished, new); usually few rows, applied by key.
         cur.execute(
-            f"UPDATE {TABLE} r SET value = n.value FROM hg_rollup_new n "
-            f"WHERE r.kpi = %s AND {match} AND r.value <> n.value",
+            "CREATE TEMP TABLE IF NOT EXISTS hg_rollup_diff (id bigint, dim varchar(32), month date, "
+            "node_id bigint, value bigint, subtree boolean) ON COMMIT DELETE ROWS"
+        )
+        cur.execute("TRUNCATE hg_rollup_diff")
+        cur.execute(
+            "INSERT INTO hg_rollup_diff (id, dim, month, node_id, value, subtree) "
+            "SELECT r.id, COALESCE(n.dim, r.dim), COALESCE(n.month, r.month), COALESCE(n.node_id, r.node_id), "
+            "n.value, COALESCE(n.subtree, r.subtree) FROM hg_rollup_new n FULL JOIN "
+            f"(SELECT id, dim, month, node_id, value, subtree FROM {TABLE} WHERE kpi = %s) r "
+            "ON n.dim = r.dim AND n.month = r.month AND n.node_id = r.node_id AND n.subtree = r.subtree "
+            "WHERE n.value IS DISTINCT FROM r.value",
             [k.name],
         )
+        cur.execute(f"DELETE FROM {TABLE} WHERE id IN (SELECT id FROM hg_rollup_diff WHERE value IS NULL)")
         cur.execute(
-            f"DELETE FROM {TABLE} r WHERE r.kpi = %s AND NOT EXISTS (SELECT 1 FROM hg_rollup_new n "
-            f"WHERE {match})",
+            f"UPDATE {TABLE} r SET value = d.value FROM hg_rollup_diff d "
+            "WHERE r.id = d.id AND d.value IS NOT NULL"
+        )
+        cur.execute(
+            f"INSERT INTO {TABLE} (kpi, dim, month, node_id, value, subtree) "
+            "SELECT %s, dim, month, node_id, value, subtree FROM hg_rollup_diff WHERE id IS NULL "
+            "ON CONFLICT (kpi, dim, month, node_id, subtree) DO UPDATE SET value = EXCLUDED.value",
             [k.name],
-        )
-        cur.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS hg_rollup_add (LIKE hg_rollup_new) ON COMMIT DELETE ROWS"
-        )
-        cur.execute("TRUNCATE hg_rollup_add")
-        cur.execute(
-            f"INSERT INTO hg_rollup_add SELECT n.* FROM hg_rollup_new n WHERE NOT EXISTS "
-            f"(SELECT 1 FROM {TABLE} r WHERE r.kpi = %s AND {match})",
-            [k.name],
-        )
-        cur.execute(
-            f"INSERT INTO {TABLE} (kpi, dim, month, node_id, value) "
-            f"SELECT kpi, dim, month, node_id, value FROM hg_rollup_add "
-            f"ON CONFLICT (kpi, dim, month, node_id) DO UPDATE SET value = EXCLUDED.value"
         )
     cur.execute("SELECT count(*) FROM hg_rollup_new")
     return cur.fetchone()[0]

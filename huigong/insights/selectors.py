@@ -22,7 +22,7 @@ from . import kpis as catalogue
 from .kpis import FLOW, RATIO, STOCK, Dialect, Kpi
 from .models import RollupState
 from .periods import Period, month_add, month_end, this_month
-from .rollups import rollups_generation
+from .rollups import rollups_generation, tree_depth
 
 ROLLUP, RAW, AUTO = "rollup", "raw", "auto"
 STEP = UnionNode.steplen
@@ -99,20 +99,48 @@ def _group_exprs(group: str, node: UnionNode, d: Dialect, *, raw: bool) -> str:
     raise ValueError(group)
 
 
+def _scope_sql(node: UnionNode) -> tuple[str, list]:
+    """FROM/WHERE for the rows that add up to node's subtree: its subtree row when it is near the top
+    of the tree, else the own rows of every node in the subtree (found by path prefix, read by node)."""
+    if node.depth <= tree_depth():
+        return "FROM insights_kpirollup r WHERE r.subtree AND r.node_id = %s", [node.pk]
+    own = "FROM insights_kpirollup r WHERE NOT r.subtree AND r.node_id IN "
+    return own + "(SELECT n.id FROM orgs_unionnode n WHERE n.path LIKE %s)", [node.path + "%"]
+
+
 def _rollup_sum(
     names: list[str], node: UnionNode, *, first: dt.date, last: dt.date, group: str, by_dim: bool = False
 ) -> dict[tuple[str, str], int]:
-    d = Dialect()
-    g = _group_exprs(group, node, d, raw=False)
     dim_cond = "r.dim <> ''" if by_dim else "r.dim = ''"
     marks = ", ".join(["%s"] * len(names))
-    sql = (
-        f"SELECT r.kpi, {g}, SUM(r.value) FROM insights_kpirollup r JOIN orgs_unionnode n ON n.id = r.node_id "
-        f"WHERE r.kpi IN ({marks}) AND {dim_cond} AND r.month >= %s AND r.month <= %s AND n.path LIKE %s "
-        f"GROUP BY r.kpi" + ("" if group == "total" else f", {g}")
-    )
+    cond = f"r.kpi IN ({marks}) AND {dim_cond} AND r.month >= %s AND r.month <= %s"
+    if group in ("total", "dim", "month"):
+        g = {"total": "'all'", "dim": "r.dim", "month": "r.month"}[group]
+        scope, params = _scope_sql(node)
+        sql = f"SELECT r.kpi, {g}, SUM(r.value) {scope} AND {cond} GROUP BY r.kpi" + (
+            "" if group == "total" else f", {g}"
+        )
+        args = [*params, *names, first, last]
+    else:
+        levels = 1 if group == "child" else 2
+        target = node.depth + levels
+        if target <= tree_depth():
+            # Own rows of the nodes above the target level, and the subtree rows of the target level.
+            sql = (
+                "SELECT r.kpi, n.path, SUM(r.value) FROM insights_kpirollup r JOIN orgs_unionnode n "
+                f"ON n.id = r.node_id WHERE {cond} AND n.path LIKE %s AND "
+                "((NOT r.subtree AND n.depth < %s) OR (r.subtree AND n.depth = %s)) GROUP BY r.kpi, n.path"
+            )
+            args = [*names, first, last, node.path + "%", target, target]
+        else:
+            g = f"substr(n.path, 1, {len(node.path) + levels * STEP})"
+            sql = (
+                f"SELECT r.kpi, {g}, SUM(r.value) FROM insights_kpirollup r JOIN orgs_unionnode n "
+                f"ON n.id = r.node_id WHERE NOT r.subtree AND {cond} AND n.path LIKE %s GROUP BY r.kpi, {g}"
+            )
+            args = [*names, first, last, node.path + "%"]
     with connection.cursor() as cur:
-        cur.execute(sql, [*names, first, last, node.path + "%"])
+        cur.execute(sql, args)
         return {(kpi, str(key)): int(v or 0) for kpi, key, v in cur.fetchall()}
 
 
@@ -325,13 +353,13 @@ def bulk_values(
         group = [k.name for k in stored if k.kind == kind]
         if not group:
             continue
+        scope, params = _scope_sql(node)
         sql = (
-            "SELECT r.kpi, r.dim, SUM(r.value) FROM insights_kpirollup r JOIN orgs_unionnode n ON n.id = r.node_id "
-            f"WHERE r.kpi IN ({', '.join(['%s'] * len(group))}) AND r.month >= %s AND r.month <= %s "
-            "AND n.path LIKE %s GROUP BY r.kpi, r.dim"
+            f"SELECT r.kpi, r.dim, SUM(r.value) {scope} AND r.kpi IN ({', '.join(['%s'] * len(group))}) "
+            "AND r.month >= %s AND r.month <= %s GROUP BY r.kpi, r.dim"
         )
         with connection.cursor() as cur:
-            cur.execute(sql, [*group, first, last, node.path + "%"])
+            cur.execute(sql, [*params, *group, first, last])
             for kpi, dim, v in cur.fetchall():
                 sums[kpi][dim] = int(v or 0)
     out: dict[str, KpiValue] = {}
