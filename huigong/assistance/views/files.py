@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from huigong.accounts.models import Cap
-from huigong.core.money import format_yuan
+from huigong.core.money import fen_to_yuan, format_yuan
 from huigong.core.scope import require, root_path
 from huigong.members.selectors import member_list_for_actor, person_get_for_actor
 from huigong.orgs.forms import apply_service_errors
@@ -94,14 +94,14 @@ def _prefill(request) -> tuple[dict, object, object, object]:
                                     ("disaster", visit.has_disaster), ("job_loss", visit.has_job_loss),
                                     ("work_injury", visit.has_work_injury),
                                     ("schooling", visit.children_in_school > 0)) if flag]
-        initial = {"household_size": visit.household_size, "monthly_income_yuan": visit.monthly_income_fen / 100,
-                   "rigid_expense_yuan": visit.rigid_expense_fen / 100, "causes": causes or ["low_income"],
+        initial = {"household_size": visit.household_size, "monthly_income_yuan": fen_to_yuan(visit.monthly_income_fen),
+                   "rigid_expense_yuan": fen_to_yuan(visit.rigid_expense_fen), "causes": causes or ["low_income"],
                    "level": visit.flagged_level or HardshipLevel.RELATIVE}
     elif request.GET.get("help"):
         help_request = scr_sel.help_request_get_for_actor(request.user, request.GET["help"], for_write=True)
         head, _m = person_get_for_actor(request.user, help_request.person_id)
         initial = {"household_size": help_request.household_size,
-                   "monthly_income_yuan": help_request.monthly_income_fen / 100, "causes": help_request.causes,
+                   "monthly_income_yuan": fen_to_yuan(help_request.monthly_income_fen), "causes": help_request.causes,
                    "situation": help_request.situation}
     elif request.GET.get("head"):
         head, _m = person_get_for_actor(request.user, request.GET["head"])
@@ -173,8 +173,8 @@ def file_detail(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def file_edit(request, pk: int):
     file = sel.file_get_for_actor(request.user, pk, for_write=True)
-    initial = {"household_size": file.household_size, "monthly_income_yuan": file.monthly_income_fen / 100,
-               "rigid_expense_yuan": file.rigid_expense_fen / 100,
+    initial = {"household_size": file.household_size, "monthly_income_yuan": fen_to_yuan(file.monthly_income_fen),
+               "rigid_expense_yuan": fen_to_yuan(file.rigid_expense_fen),
                "causes": list(file.causes.values_list("cause", flat=True)), "level": file.level,
                "level_reason": file.level_reason, "payee_name": file.payee_name, "bank_name": file.bank_name}
     if request.method == "GET":

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from huigong.core.money import format_yuan
+from huigong.core.money import fen_to_yuan, format_yuan
 from huigong.portal.auth import consent_required, current_person, worker_required
 
 from ..forms_files import to_fen, yuan_field
@@ -125,7 +125,7 @@ def apply(request, programme_id: int):
     programme = next((p for p in _open_programmes(file) if p.pk == programme_id), None)
     if programme is None:
         raise Http404
-    initial = {"amount_yuan": programme.amount_fen / 100} if programme.amount_mode == "fixed" else None
+    initial = {"amount_yuan": fen_to_yuan(programme.amount_fen)} if programme.amount_mode == "fixed" else None
     form = ApplyForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         from ..services.aid import aid_application_create, aid_application_submit

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from huigong.accounts.models import Cap
-from huigong.core.money import format_yuan
+from huigong.core.money import fen_to_yuan, format_yuan
 from huigong.core.scope import path_in_scope, require, root_path
 from huigong.members.selectors import person_get_for_actor
 from huigong.orgs import selectors as org_selectors
@@ -57,7 +57,7 @@ def rule_list(request):
 @require_http_methods(["GET", "POST"])
 def rule_edit(request, pk: int):
     rule = sel.rule_get_for_actor(request.user, pk, for_write=True)
-    initial = {"dibao_yuan": rule.dibao_fen / 100, "relative_multiple": rule.relative_multiple, "note": rule.note}
+    initial = {"dibao_yuan": fen_to_yuan(rule.dibao_fen), "relative_multiple": rule.relative_multiple, "note": rule.note}
     form = RuleForm(request.POST or None, actor=request.user, editing=True, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -187,7 +187,12 @@ def sweep_visit(request, pk: int):
             messages.success(request, _("已录入 %(name)s 的走访") % {"name": person.name})
             return redirect("assistance:sweep_visit", pk=assignment.pk)
     assignment.refresh_from_db()
+    remaining = queue.count()
+    # Members who joined after the sweep opened are in the queue but not yet in member_total.
+    total = max(assignment.member_total, assignment.visited_count + remaining)
     return render(request, "assistance/sweep_visit.html", {
-        "assignment": assignment, "sweep": assignment.sweep, "form": form, "remaining": queue.count(),
-        "percent": int(assignment.visited_count * 100 / assignment.member_total) if assignment.member_total else 0,
+        "assignment": assignment, "sweep": assignment.sweep, "form": form, "remaining": remaining, "total": total,
+        "percent": min(100, int(assignment.visited_count * 100 / total)) if total else 0,
+        "flags": [form[n] for n in ("has_illness", "has_disability", "has_disaster", "has_job_loss",
+                                    "has_work_injury")],
     })
