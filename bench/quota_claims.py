@@ -195,11 +195,13 @@ def client_proc(port: int, programme: int, sessions: list[str], threads: int, ou
 def run_ours(env: dict, programme: int, sessions: list[str], clients: int, workers: int, threads: int,
              client_procs: int) -> dict:
     port = free_port()
+    # The server's log goes to a file: a pipe nobody reads fills up and blocks every worker.
+    log = tempfile.TemporaryFile(mode="w+")
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "huigong.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
          "--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30", "--timeout", "120",
          "--log-level", "warning"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        env={**env, "LOG_LEVEL": "ERROR"}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True)
     try:
         wait_up(port)
         per = [sessions[i::client_procs] for i in range(client_procs)]
@@ -221,7 +223,9 @@ def run_ours(env: dict, programme: int, sessions: list[str], clients: int, worke
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
-        errors = server.stderr.read() if server.stderr else ""
+        log.seek(0)
+        errors = log.read()
+        log.close()
     granted = sum(1 for s, _, _ in results if s == 201)
     full = sum(1 for s, _, note in results if s == 422 and note == "名额已满 / all places are taken")
     other = [(s, note) for s, _, note in results if s not in (201,) and not (s == 422 and note.startswith("名额已满"))]

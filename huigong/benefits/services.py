@@ -348,6 +348,10 @@ def claim_create(*, actor, programme: BenefitProgramme | int, person: Person) ->
         raise ValidationError({"programme": [
             "您所在单位未分配该项目名额 / your employer has no places in this programme"]})
     try:
+        if programme.quota_total is not None and programme.remaining is not None and programme.remaining <= 0:
+            # Read a moment ago: places only come back through a cancellation, so "none left" is
+            # the answer now, without a write.
+            raise QuotaFull()
         return _claim_take_slot(actor, programme, person, membership, enterprise_id)
     except QuotaFull:
         if not programme.waitlist:
