@@ -102,13 +102,13 @@ def aggregate_sql(k: Kpi, d: Dialect, first: dt.date, last: dt.date) -> tuple[st
 
 def _insert_sql(k: Kpi, d: Dialect, first: dt.date, last: dt.date) -> str:
     with_, select = aggregate_sql(k, d, first, last)
-    return f"{with_}INSERT INTO {TABLE} (kpi, dim, month, node_id, value) {select}"
+    return f"{with_}INSERT INTO {TABLE} (kpi, dim, month, node_id, value, subtree) SELECT q.*, FALSE FROM ({select}) q"
 
 
 def _totals_sql(k: Kpi) -> str:
     return (
-        f"INSERT INTO {TABLE} (kpi, dim, month, node_id, value) "
-        f"SELECT kpi, '', month, node_id, SUM(value) FROM {TABLE} WHERE kpi = %s AND dim <> '' "
+        f"INSERT INTO {TABLE} (kpi, dim, month, node_id, value, subtree) "
+        f"SELECT kpi, '', month, node_id, SUM(value), FALSE FROM {TABLE} WHERE kpi = %s AND dim <> '' "
         f"GROUP BY kpi, month, node_id HAVING SUM(value) <> 0"
     )
 
