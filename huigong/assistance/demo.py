@@ -25,6 +25,7 @@ from huigong.core import idnumber
 from huigong.members.models import Membership, MembershipStatus
 from huigong.orgs.models import UnionNode
 
+from . import clock
 from .models import HardshipFile
 from .services import aid, approval, files, notices, payouts, screening
 
@@ -206,12 +207,13 @@ def _golmud(c: _Ctx, golmud: UnionNode) -> str:
                    students=1 if "schooling" in causes else 0)
         for kind, yuan in grants:
             apps.append(c.decide(c.apply(staff, progs[kind], f, yuan * 100), approvers))
-    notice = notices.notice_publish(actor=staff, node=golmud, applications=apps,
-                                    title=f"格尔木市总工会{c.year}年度困难职工帮扶资金发放公示",
-                                    contact="0979-8412345 格尔木市总工会帮扶中心", days=7,
-                                    body="经基层工会申报、市总工会审核，拟对以下困难职工家庭给予帮扶，现予公示。",
-                                    starts_on=c.today - dt.timedelta(days=20))
-    notices.notice_end(actor=staff, notice=notice, today=c.today)
+    with clock.travel(c.today - dt.timedelta(days=20)):  # the round was published three weeks ago
+        notice = notices.notice_publish(actor=staff, node=golmud, applications=apps,
+                                        title=f"格尔木市总工会{c.year}年度困难职工帮扶资金发放公示",
+                                        contact="0979-8412345 格尔木市总工会帮扶中心", days=7,
+                                        body="经基层工会申报、市总工会审核，拟对以下困难职工家庭给予帮扶，现予公示。")
+    with clock.travel(c.today):
+        notices.notice_end(actor=staff, notice=notice)
     batch = payouts.payout_batch_create(actor=finance, node=golmud, title=f"{c.year}年度困难职工帮扶集中发放仪式")
     paid_on = c.today - dt.timedelta(days=10)
     for i, p in enumerate(batch.payouts.order_by("pk"), start=1):
@@ -253,12 +255,15 @@ def _hangzhou(c: _Ctx, hangzhou: UnionNode, xihu: UnionNode, riders: UnionNode) 
     c.decide(c.apply(admin, living, fs[4], 900_000), approvers, until=1, decision="returned")
     c.decide(c.apply(admin, living, fs[5], 500_000), approvers, decision="rejected", until=0)
     in_notice = c.decide(c.apply(admin, illness, fs[6], 1_800_000), approvers)
-    notices.notice_publish(actor=admin, node=hangzhou, applications=[in_notice], title=f"杭州市总工会{c.year}年第二批大病救助公示",
-                           contact="0571-85123456", days=5, starts_on=c.today - dt.timedelta(days=1))
+    with clock.travel(c.today - dt.timedelta(days=1)):
+        notices.notice_publish(actor=admin, node=hangzhou, applications=[in_notice],
+                               title=f"杭州市总工会{c.year}年第二批大病救助公示", contact="0571-85123456", days=5)
     ended = [c.decide(c.apply(admin, living, fs[i], 1_000_000), approvers) for i in (7, 8, 9)]
-    n = notices.notice_publish(actor=admin, node=hangzhou, applications=ended, title=f"杭州市总工会{c.year}年第一批生活救助公示",
-                               contact="0571-85123456", days=5, starts_on=c.today - dt.timedelta(days=12))
-    notices.notice_end(actor=admin, notice=n, today=c.today)
+    with clock.travel(c.today - dt.timedelta(days=12)):
+        n = notices.notice_publish(actor=admin, node=hangzhou, applications=ended,
+                                   title=f"杭州市总工会{c.year}年第一批生活救助公示", contact="0571-85123456", days=5)
+    with clock.travel(c.today):
+        notices.notice_end(actor=admin, notice=n)
     batch = payouts.payout_batch_create(actor=finance, node=hangzhou, title=f"{c.year}年第一批生活救助发放",
                                         applications=ended[:1])
     payouts.payout_batch_mark_sent(actor=finance, batch=batch)

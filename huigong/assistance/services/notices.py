@@ -8,8 +8,13 @@
 - Objections are recorded while the notice is published; resolving one as upheld pulls the application
   from payment (REJECTED or RETURNED), removes its row from the notice and releases its budget
   reservation. A notice with an unresolved objection does not end.
+- A notice starts today or later (never backdated: a notice starting in the past would let notice_end
+  run at once and skip the period) and ends `days` after it starts. "Today" is huigong.assistance.clock,
+  which only code (the demo, tests) can move.
 - notice_end moves a notice whose ends_on has come to ENDED and its applications to NOTICE_ENDED;
   notices_tick (python manage.py assistance_tick) does it for every due notice.
+- The share link shows the rows until PUBLIC_GRACE_DAYS after ends_on; after that only "this notice has
+  ended" (public_rows_visible).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from ..models import (
     NoticeObjection,
     NoticeStatus,
 )
+from .. import clock
 from .approval import release_budget
 
 SHARE_SALT = "huigong.assistance.notice"
@@ -53,8 +59,17 @@ def notice_from_token(token: str) -> Notice | None:
     return Notice.objects.filter(pk=data.get("n")).first()
 
 
+PUBLIC_GRACE_DAYS = 3
+
+
 def _today() -> dt.date:
-    return timezone.localdate()
+    return clock.today()
+
+
+def public_rows_visible(notice: Notice) -> bool:
+    """The share page shows the rows during the period and a short grace after it, then no more."""
+    return notice.status != NoticeStatus.WITHDRAWN and \
+        _today() <= notice.ends_on + dt.timedelta(days=PUBLIC_GRACE_DAYS)
 
 
 @transaction.atomic
@@ -84,7 +99,12 @@ def notice_publish(*, actor, node: UnionNode, applications, title: str, contact:
     days = int(days)
     if days < 1:
         raise ValidationError({"days": _("公示天数至少 1 天 / the notice lasts at least 1 day")})
-    starts_on = starts_on or _today()
+    today = _today()
+    starts_on = starts_on or today
+    if starts_on < today:
+        raise ValidationError({"starts_on": _("公示开始日期不能早于今天（%(d)s）：公示期不能倒签 / the notice cannot start "
+                                              "before today (%(d)s): the period cannot be backdated")
+                               % {"d": today.isoformat()}})
     notice = Notice.objects.create(node=node, node_path=node.path, title=title.strip(), body=body, contact=contact,
                                    starts_on=starts_on, ends_on=starts_on + dt.timedelta(days=days),
                                    published_by=actor)
@@ -182,14 +202,14 @@ def _end(notice: Notice, actor, today: dt.date) -> Notice:
 
 
 @transaction.atomic
-def notice_end(*, actor, notice: Notice, today: dt.date | None = None) -> Notice:
+def notice_end(*, actor, notice: Notice) -> Notice:
     notice = _notice_for_write(actor, notice)
-    return _end(notice, actor, today or _today())
+    return _end(notice, actor, _today())
 
 
-def notices_tick(today: dt.date | None = None) -> list[int]:
+def notices_tick() -> list[int]:
     """End every published notice whose period is over and has no open objection (the periodic job)."""
-    today = today or _today()
+    today = _today()
     done = []
     due = Notice.objects.filter(status=NoticeStatus.PUBLISHED, ends_on__lte=today).values_list("pk", flat=True)
     for pk in list(due):

@@ -13,12 +13,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from huigong.accounts.models import Role
 from huigong.testing import make_staff
 
+from .. import clock
 from ..services import aid, approval, notices, payouts
 from ..services.ledger import RESULT_HEADERS
 from .flowkit import make_file
 
 BASE = "/api/v1"
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def _prog(w, node=None, actor=None, name="杭州生活救助", levels=("city",)):
@@ -43,8 +44,8 @@ def _app(w, stage="draft"):
     a = approval.approval_decide(actor=w.leader, application=a, decision="approved")
     if stage == "approved":
         return a
-    n = notices.notice_publish(actor=w.city_admin, node=w.xihu, applications=[a], title="杭州公示", days=1,
-                               starts_on=TODAY - dt.timedelta(days=5))
+    with clock.travel(TODAY - dt.timedelta(days=5)):  # published last week: its one day is over
+        n = notices.notice_publish(actor=w.city_admin, node=w.xihu, applications=[a], title="杭州公示", days=1)
     if stage == "notice":
         return n
     notices.notice_end(actor=w.city_admin, notice=n)
@@ -62,8 +63,8 @@ def _qd_app(w, stage="draft"):
         return a
     a = aid.aid_application_submit(actor=w.outsider, application=a)
     a = approval.approval_decide(actor=w.outsider, application=a, decision="approved")
-    n = notices.notice_publish(actor=w.outsider, node=w.qingdao, applications=[a], title="青岛公示", days=1,
-                               starts_on=TODAY - dt.timedelta(days=5))
+    with clock.travel(TODAY - dt.timedelta(days=5)):
+        n = notices.notice_publish(actor=w.outsider, node=w.qingdao, applications=[a], title="青岛公示", days=1)
     if stage == "notice":
         return n
     notices.notice_end(actor=w.outsider, notice=n)

@@ -13,6 +13,7 @@ from huigong.core.crypto import blind_index, mask_bank
 from huigong.orgs.models import NodeLevel
 from huigong.testing import make_member, make_node, make_staff, new_id_number
 
+from .. import clock
 from ..models import FileCause, FileMember, FileStatus, HardshipFile
 from ..services import aid as aid_services
 from ..services import approval, notices, payouts
@@ -37,6 +38,12 @@ def make_file(member_or_person, node, *, level="deep", causes=("illness",), bank
     for c in causes:
         FileCause.objects.create(file=f, cause=c)
     return f
+
+
+def end_notice(actor, notice, on: dt.date):
+    """notice_end as run on day `on` (the clock moves; nothing is backdated)."""
+    with clock.travel(on):
+        return notices.notice_end(actor=actor, notice=notice)
 
 
 class Flow:
@@ -91,10 +98,10 @@ class Flow:
         return self._riders_admin
 
     def publish_and_end(self, apps):
-        n = notices.notice_publish(actor=self.cast.city_admin, node=self.cast.hangzhou, applications=apps,
-                                   title="2026年生活救助公示", contact="0571-12345678", days=5,
-                                   starts_on=dt.date(YEAR, 3, 1))
-        notices.notice_end(actor=self.cast.city_admin, notice=n, today=dt.date(YEAR, 3, 6))
+        with clock.travel(dt.date(YEAR, 3, 1)):
+            n = notices.notice_publish(actor=self.cast.city_admin, node=self.cast.hangzhou, applications=apps,
+                                       title="2026年生活救助公示", contact="0571-12345678", days=5)
+        end_notice(self.cast.city_admin, n, dt.date(YEAR, 3, 6))
         return n
 
     def batch(self, title="发放批次", applications=None):

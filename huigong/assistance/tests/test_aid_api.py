@@ -7,6 +7,7 @@ import pytest
 
 from huigong.api.tests.conftest import ApiClient, make_token
 
+from .. import clock
 from ..models import LedgerEntry
 from .flowkit import Flow
 
@@ -34,13 +35,18 @@ def test_end_to_end_over_the_api(cast):
         r = as_(who).post(f"aid-applications/{app_id}/decide", {"decision": "approved", "comment": "同意"})
         assert r.status_code == 200, r.content
     assert r.json()["status"] == "approved"
-    start = (dt.date.today() - dt.timedelta(days=10)).isoformat()
+    today = clock.today()
     r = admin.post("notices", {"union_id": cast.hangzhou.pk, "application_ids": [app_id], "title": "公示",
-                               "days": 5, "starts_on": start})
+                               "days": 5, "starts_on": (today - dt.timedelta(days=10)).isoformat()})
+    assert r.status_code == 422 and "starts_on" in r.content.decode()  # no backdating the period
+    r = admin.post("notices", {"union_id": cast.hangzhou.pk, "application_ids": [app_id], "title": "公示",
+                               "days": 5})
     assert r.status_code == 201 and r.json()["rows"][0]["masked_name"] == "郑*伟"
     assert "郑大伟" not in r.content.decode()
     nid = r.json()["id"]
-    assert admin.post(f"notices/{nid}/end").json()["status"] == "ended"
+    assert admin.post(f"notices/{nid}/end").status_code == 422  # the five days have not passed
+    with clock.travel(today + dt.timedelta(days=5)):
+        assert admin.post(f"notices/{nid}/end").json()["status"] == "ended"
     r = finance.post("payout-batches", {"union_id": cast.hangzhou.pk, "title": "第一批"})
     assert r.status_code == 201
     pid = r.json()["payouts"][0]["id"]

@@ -6,10 +6,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 
+from .. import clock
 from ..models import AidApplication, NoticeEntry, ProgrammeBudget
 from ..services import notices
 from ..services.ledger import notice_pdf
-from .flowkit import YEAR, Flow
+from .flowkit import YEAR, Flow, end_notice
 
 pytestmark = pytest.mark.django_db
 START = dt.date(YEAR, 3, 1)
@@ -21,8 +22,9 @@ def flow(cast):
 
 
 def publish(flow, apps, **kw):
-    return notices.notice_publish(actor=flow.cast.city_admin, node=flow.cast.hangzhou, applications=apps,
-                                  title="2026年生活救助公示", contact="0571-12345678", days=5, starts_on=START, **kw)
+    with clock.travel(START):
+        return notices.notice_publish(actor=flow.cast.city_admin, node=flow.cast.hangzhou, applications=apps,
+                                      title="2026年生活救助公示", contact="0571-12345678", days=5, **kw)
 
 
 def test_publish_masks_names_and_moves_to_notice(flow):
@@ -50,8 +52,8 @@ def test_end_only_after_period(flow):
     app = flow.approve_all(flow.apply())
     n = publish(flow, [app])
     with pytest.raises(ValidationError, match="runs until"):
-        notices.notice_end(actor=flow.cast.city_admin, notice=n, today=START + dt.timedelta(days=2))
-    notices.notice_end(actor=flow.cast.city_admin, notice=n, today=START + dt.timedelta(days=5))
+        end_notice(flow.cast.city_admin, n, START + dt.timedelta(days=2))
+    end_notice(flow.cast.city_admin, n, START + dt.timedelta(days=5))
     assert AidApplication.objects.get(pk=app.pk).status == "notice_ended"
 
 
@@ -63,13 +65,13 @@ def test_upheld_objection_pulls_and_releases_budget(flow):
     o = notices.notice_objection_record(actor=flow.cast.city_admin, notice=n, application=a1, channel="电话",
                                         content="该户家中新购车辆")
     with pytest.raises(ValidationError, match="unresolved"):
-        notices.notice_end(actor=flow.cast.city_admin, notice=n, today=START + dt.timedelta(days=9))
+        end_notice(flow.cast.city_admin, n, START + dt.timedelta(days=9))
     notices.notice_objection_resolve(actor=flow.cast.city_admin, objection=o, upheld=True,
                                      resolution="经核实属实，取消资助")
     a1 = AidApplication.objects.get(pk=a1.pk)
     assert a1.status == "rejected" and a1.budget_id is None
     assert ProgrammeBudget.objects.get(pk=flow.budget.pk).committed_fen == 80_000
-    notices.notice_end(actor=flow.cast.city_admin, notice=n, today=START + dt.timedelta(days=9))
+    end_notice(flow.cast.city_admin, n, START + dt.timedelta(days=9))
     assert AidApplication.objects.get(pk=a2.pk).status == "notice_ended"
     with pytest.raises(ValidationError, match="over"):
         notices.notice_objection_record(actor=flow.cast.city_admin, notice=n, content="迟到的异议")
@@ -129,3 +131,34 @@ def test_periodic_job_registered_and_ends_due_notices(flow, monkeypatch):
     monkeypatch.setattr(timezone, "localdate", lambda *a, **k: START + dt.timedelta(days=7))
     assert periodic.tick(force=True)["assistance.notices_end"] == "ok"
     assert AidApplication.objects.get(pk=app.pk).status == "notice_ended"
+
+
+def test_backdated_start_refused_and_the_period_cannot_be_skipped(flow):
+    """Review #1: a notice starting in the past would end at once and let the money go out unseen."""
+    app = flow.approve_all(flow.apply())
+    with clock.travel(START):
+        with pytest.raises(ValidationError, match="backdated") as e:
+            notices.notice_publish(actor=flow.cast.city_admin, node=flow.cast.hangzhou, applications=[app],
+                                   title="倒签公示", days=5, starts_on=START - dt.timedelta(days=30))
+        assert "starts_on" in e.value.message_dict
+        assert AidApplication.objects.get(pk=app.pk).status == "approved"
+        n = notices.notice_publish(actor=flow.cast.city_admin, node=flow.cast.hangzhou, applications=[app],
+                                   title="公示", days=5)
+        assert (n.starts_on, n.ends_on) == (START, START + dt.timedelta(days=5))
+        with pytest.raises(ValidationError, match="runs until"):
+            notices.notice_end(actor=flow.cast.city_admin, notice=n)
+        assert notices.notices_tick() == []
+    end_notice(flow.cast.city_admin, n, START + dt.timedelta(days=5))
+    assert AidApplication.objects.get(pk=app.pk).status == "notice_ended"
+
+
+def test_notice_form_refuses_a_backdated_start(client, flow):
+    from django.urls import reverse
+
+    app = flow.approve_all(flow.apply())
+    client.force_login(flow.cast.city_admin)
+    r = client.post(reverse("assistance:notice_create"), {
+        "node": flow.cast.hangzhou.pk, "title": "倒签公示", "days": 5, "applications": [app.pk],
+        "starts_on": (clock.today() - dt.timedelta(days=3)).isoformat()})
+    assert r.status_code == 200 and "backdated" in r.content.decode()
+    assert AidApplication.objects.get(pk=app.pk).status == "approved"

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from .. import clock
 from ..models import (
     AidApplication,
     ApplicationStatus,
@@ -23,7 +24,7 @@ from ..models import (
     ProgrammeBudget,
 )
 from ..services import aid, approval, notices, payouts
-from .flowkit import YEAR, Flow
+from .flowkit import YEAR, Flow, end_notice
 
 REFUSED = (ValidationError, PermissionDenied)
 SEEN: dict[str, int] = {"paid": 0, "failed": 0, "notice_ended": 0}
@@ -86,14 +87,15 @@ def test_workflow_state_machine(cast):
         def publish(self):
             apps = self.apps(ApplicationStatus.APPROVED)
             if apps:
-                notices.notice_publish(actor=self.flow.cast.city_admin, node=self.flow.cast.hangzhou,
-                                       applications=apps, title="公示", days=5, starts_on=self.day)
+                with clock.travel(self.day):
+                    notices.notice_publish(actor=self.flow.cast.city_admin, node=self.flow.cast.hangzhou,
+                                           applications=apps, title="公示", days=5)
 
         @rule()
         def end_notices(self):
             self.day += dt.timedelta(days=6)
             for n in Notice.objects.filter(status=NoticeStatus.PUBLISHED):
-                notices.notice_end(actor=self.flow.cast.city_admin, notice=n, today=self.day)
+                end_notice(self.flow.cast.city_admin, n, self.day)
 
         @rule()
         def batch(self):
