@@ -338,3 +338,36 @@ def test_import_template_stays_chinese_on_an_english_page(client, cast):
     sheet = zipfile.ZipFile(io.BytesIO(b"".join(resp))).read("xl/worksheets/sheet1.xml").decode()
     assert "劳动合同" in sheet and "网约配送员/外卖骑手" in sheet
     assert "Employment contract" not in sheet
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "assistance:home",
+        "assistance:file_list",
+        "assistance:help_requests",
+        "assistance:rule_list",
+        "assistance:sweep_list",
+        "assistance:programme_list",
+        "assistance:application_list",
+        "assistance:approval_queue",
+        "assistance:notice_list",
+        "assistance:batch_list",
+        "assistance:ledger",
+        "benefits:home",
+        "benefits:reimbursements",
+        "benefits:visits",
+        "benefits:sites",
+        "insights:dashboard",
+        "insights:report_list",
+        "portal:staff_join_list",
+    ],
+)
+def test_new_apps_console_pages_have_no_chinese_ui_text_in_english(client, cast, page):
+    client.force_login(cast.city_admin)
+    _switch_to_english(client)
+    resp = client.get(reverse(page))
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    assert '<html lang="en">' in html
+    assert _untranslated(html, _cast_data(cast)) == []
