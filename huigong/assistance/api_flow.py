@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpResponse
+from django.db import transaction
+from django.http import Http404, HttpResponse
 from django.utils.http import content_disposition_header
-from ninja import Field, File, Query, Router, Schema
+from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from huigong.accounts.models import Cap
 from huigong.api.auth import actor_of
 from huigong.api.schemas import Id, Input, PageQuery, Ref, changes_of, page_of, paginate, ref, responses
-from huigong.core.scope import require
+from huigong.core.scope import require, root_path
 from huigong.orgs.api import node_ref_for_actor
 
 from .models import (
@@ -137,7 +138,7 @@ def programme_create(request, payload: ProgrammeIn):
     d = payload.dict()
     d.pop("union_id")
     p = aid_svc.programme_create(actor=actor, node=node, **d)
-    return 201, _programme_out(actor, p)
+    return Status(201, _programme_out(actor, p))
 
 
 @programmes_router.get("/{int:programme_id}", response=responses({200: ProgrammeOut}), summary="项目详情 / detail")
@@ -279,19 +280,20 @@ def application_list(request, filters: Query[ApplicationFilter]):
 
 @applications_router.post("", response=responses({201: ApplicationDetail}, body=True), summary="新建申请 / apply")
 def application_create(request, payload: ApplicationIn):
-    from django.core.exceptions import ValidationError
 
     actor = actor_of(request)
     require(actor, Cap.ASSIST)
     programme = aid_sel.programme_get_for_actor(actor, payload.programme_id)
-    file = HardshipFile.objects.filter(pk=payload.file_id).first()
+    # Missing and out of scope answer alike (no existence oracle).
+    file = HardshipFile.objects.filter(pk=payload.file_id, node_path__startswith=root_path(actor)).first()
     if file is None:
-        raise ValidationError({"file_id": [f"档案 {payload.file_id} 不存在 / file {payload.file_id} does not exist"]})
-    a = aid_svc.aid_application_create(actor=actor, programme=programme, file=file, amount_fen=payload.amount_fen,
-                                       reason=payload.reason)
-    if payload.submit:
-        aid_svc.aid_application_submit(actor=actor, application=a)
-    return 201, _app_detail(actor, a.pk)
+        raise Http404(f"档案 {payload.file_id} 不存在 / file {payload.file_id} does not exist")
+    with transaction.atomic():  # create + submit: a refused submission leaves no draft behind
+        a = aid_svc.aid_application_create(actor=actor, programme=programme, file=file,
+                                           amount_fen=payload.amount_fen, reason=payload.reason)
+        if payload.submit:
+            aid_svc.aid_application_submit(actor=actor, application=a)
+    return Status(201, _app_detail(actor, a.pk))
 
 
 @applications_router.get("/{int:application_id}", response=responses({200: ApplicationDetail}),
@@ -424,7 +426,7 @@ def notice_create(request, payload: NoticeIn):
     n = notice_svc.notice_publish(actor=actor, node=node, applications=payload.application_ids, title=payload.title,
                                   contact=payload.contact, body=payload.body, days=payload.days,
                                   starts_on=payload.starts_on)
-    return 201, _notice_out(actor, n.pk)
+    return Status(201, _notice_out(actor, n.pk))
 
 
 @notices_router.get("/{int:notice_id}", response=responses({200: NoticeOut}), summary="公示详情 / detail")
@@ -440,7 +442,7 @@ def notice_objection(request, notice_id: Id, payload: ObjectionIn):
     app = AidApplication.objects.filter(pk=payload.application_id).first() if payload.application_id else None
     notice_svc.notice_objection_record(actor=actor, notice=n, application=app, content=payload.content,
                                        channel=payload.channel, received_on=payload.received_on)
-    return 201, _notice_out(actor, notice_id)
+    return Status(201, _notice_out(actor, notice_id))
 
 
 @notices_router.post("/{int:notice_id}/objections/{int:objection_id}/resolve",
@@ -517,6 +519,7 @@ class ImportOut(Schema):
     paid: int
     failed: int
     unchanged: int
+    stale: int = Field(0, description="早前发送次数的回盘行，已忽略 / rows of an earlier attempt, ignored")
 
 
 def _payout_out(p) -> dict:
@@ -546,7 +549,7 @@ def batch_create(request, payload: BatchIn):
     node = node_ref_for_actor(actor, payload.union_id, "union_id")
     b = payout_svc.payout_batch_create(actor=actor, node=node, title=payload.title,
                                        applications=payload.application_ids)
-    return 201, _batch_out(actor, b.pk)
+    return Status(201, _batch_out(actor, b.pk))
 
 
 @batches_router.get("/{int:batch_id}", response=responses({200: BatchOut}), summary="批次详情 / detail")
@@ -561,12 +564,26 @@ def batch_sent(request, batch_id: Id):
     return _batch_out(actor, batch_id)
 
 
-@batches_router.get("/{int:batch_id}/bank-sheet", response=responses({200: None}),
-                    summary="银行批量代发表 .xlsx / bank bulk-transfer sheet (full=true: logged)")
+@batches_router.post("/{int:batch_id}/bank-sheet", response=responses({200: None}),
+                     summary="生成银行批量代发表 .xlsx：待发放记录随之标记为已提交银行 / a new bank bulk-transfer sheet of "
+                             "the pending payouts, which become sent (full=true: logged)")
 def batch_export(request, batch_id: Id, full: bool = False, results: bool = False):
     actor = actor_of(request)
     out = ledger_svc.batch_bank_sheet(actor=actor, batch=money_sel.batch_get_for_actor(actor, batch_id), full=full,
                                       with_results=results)
+    return _xlsx(out)
+
+
+@batches_router.get("/{int:batch_id}/bank-sheet/{int:attempt}", response=responses({200: None}),
+                    summary="重新下载第 N 次发送的代发表（审计）/ download again the sheet of attempt N (audited)")
+def batch_export_again(request, batch_id: Id, attempt: int, full: bool = False, results: bool = False):
+    actor = actor_of(request)
+    out = ledger_svc.batch_bank_sheet(actor=actor, batch=money_sel.batch_get_for_actor(actor, batch_id), full=full,
+                                      with_results=results, attempt=attempt)
+    return _xlsx(out)
+
+
+def _xlsx(out):
     resp = HttpResponse(out.content, content_type=out.content_type)
     resp["Content-Disposition"] = content_disposition_header(True, out.filename)
     resp["Cache-Control"] = "no-store"

@@ -10,6 +10,7 @@ import io
 from dataclasses import dataclass
 
 import xlsxwriter
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +23,17 @@ from huigong.core.scope import ensure_path_in_scope, require
 from huigong.members.roster.report import neutralise
 from huigong.orgs.models import UnionNode
 
-from ..models import FileCause, HardshipCause, PayoutBatch, PayoutStatus
+from ..models import (
+    AidApplication,
+    ApplicationStatus,
+    BatchStatus,
+    FileCause,
+    HardshipCause,
+    Payout,
+    PayoutAttempt,
+    PayoutBatch,
+    PayoutStatus,
+)
 from ..selectors.money import ledger_entries, ledger_summary, payouts_of
 
 BANK_HEADERS = ["序号", "收款人姓名", "收款账号", "开户行", "金额（元）", "用途", "备注"]
@@ -49,16 +60,48 @@ def _workbook():
 
 
 @transaction.atomic
-def batch_bank_sheet(*, actor, batch: PayoutBatch, full: bool = False, with_results: bool = False) -> Export:
+def batch_bank_sheet(*, actor, batch: PayoutBatch, full: bool = False, with_results: bool = False,
+                     attempt: int | None = None) -> Export:
     """The batch in a bank's 批量代发 layout: 序号, 收款人姓名, 收款账号, 开户行, 金额（元）, 用途, 备注 (the
-    idempotency key, which the result sheet carries back). Payouts already paid are left out; with
-    `with_results` the three result columns are added empty for the bank to fill in."""
+    idempotency key and the attempt, "aid-12#1", which the result sheet carries back).
+
+    A new sheet (attempt=None) holds only PENDING payouts and marks them SENT in the same transaction,
+    with an attempt row each: a sheet is handed to the bank once, so a second download cannot pay anyone
+    twice. Re-downloading a sheet already sent is a separate, audited action naming the attempt: the
+    payouts still SENT on that attempt. Applications are locked and re-checked (NOTICE_ENDED) first.
+    With `with_results` the three result columns are added empty for the bank to fill in."""
     staff = require(actor, Cap.MONEY)
     ensure_path_in_scope(actor, batch.node_path)
     if full:
         require(actor, Cap.PII_FULL)
-    rows = [p for p in batch.payouts.select_related("application__programme").order_by("pk")
-            if p.status != PayoutStatus.PAID]
+    b = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
+    base = b.payouts.select_for_update(of=("self",)).select_related("application__programme").order_by("pk")
+    if attempt is None:
+        rows = list(base.filter(status=PayoutStatus.PENDING))
+        if not rows:
+            raise ValidationError(_("本批次没有待发送的发放记录：已发送的代发表请按发送次数重新下载 / nothing in this batch is "
+                                  "pending: re-download a sheet already sent by its attempt number"))
+        ok = set(AidApplication.objects.select_for_update().filter(
+            pk__in=[p.application_id for p in rows], status=ApplicationStatus.NOTICE_ENDED).values_list("pk", flat=True))
+        bad = [p.idempotency_key for p in rows if p.application_id not in ok]
+        if bad:
+            raise ValidationError(_("以下发放记录的申请已不在“公示期满”状态，不能发送：%(k)s / these payouts' applications "
+                                    "are no longer past their notice and cannot be sent: %(k)s") % {"k": "、".join(bad)})
+        Payout.objects.filter(pk__in=[p.pk for p in rows], status=PayoutStatus.PENDING).update(status=PayoutStatus.SENT)
+        for p in rows:
+            PayoutAttempt.objects.get_or_create(payout=p, number=p.attempts, status=PayoutStatus.SENT, defaults={
+                "batch_id": b.pk, "by": actor})
+        if b.status == BatchStatus.DRAFT:
+            b.status = BatchStatus.SENT
+            b.sent_at = timezone.now()
+            b.save(update_fields=["status", "sent_at"])
+        verb, label = "aid_batch.export", ""
+    else:
+        rows = list(base.filter(status=PayoutStatus.SENT, attempts=attempt))
+        if not rows:
+            raise ValidationError({"attempt": _("本批次没有第 %(n)d 次发送、仍在银行处理中的记录 / nothing in this batch is "
+                                                "still at the bank on attempt %(n)d") % {"n": attempt}})
+        verb, label = "aid_batch.export_again", _("-第%(n)d次发送-重新下载") % {"n": attempt}
     out, wb = _workbook()
     ws = wb.add_worksheet("批量代发")
     head = wb.add_format({"bold": True, "bg_color": "#F2F4F7", "border": 1})
@@ -74,20 +117,25 @@ def batch_bank_sheet(*, actor, batch: PayoutBatch, full: bool = False, with_resu
         ws.write_string(n, 3, neutralise(p.bank_name))
         ws.write_number(n, 4, float(fen_to_yuan(p.amount_fen)), money)
         ws.write_string(n, 5, neutralise(f"{p.application.programme.name}"))
-        ws.write_string(n, 6, p.idempotency_key)
+        ws.write_string(n, 6, sheet_key(p))
     n_rows = len(rows)
     ws.write_string(n_rows + 2, 1, _("合计"))
     ws.write_number(n_rows + 2, 4, float(fen_to_yuan(sum(p.amount_fen for p in rows))), money)
     wb.close()
-    audit(actor=actor, verb="aid_batch.export", obj=batch, node_path=batch.node_path,
-          new={"rows": n_rows, "full": full})
+    audit(actor=actor, verb=verb, obj=b, node_path=b.node_path,
+          new={"rows": n_rows, "full": full, "attempt": attempt, "payouts": [sheet_key(p) for p in rows]})
     if full:
-        log_access(actor=actor, object_type="assistance.payout", object_id=f"batch:{batch.pk}",
+        log_access(actor=actor, object_type="assistance.payout", object_id=f"batch:{b.pk}",
                    fields=["bank_account"], purpose="银行批量代发表 / bank bulk-transfer sheet",
-                   node_path=batch.node_path, row_count=n_rows)
+                   node_path=b.node_path, row_count=n_rows)
     del staff
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return Export(out.getvalue(), f"批量代发-{batch.title}-{stamp}.xlsx", XLSX, full)
+    return Export(out.getvalue(), f"批量代发-{b.title}{label}-{stamp}.xlsx", XLSX, full)
+
+
+def sheet_key(p) -> str:
+    """备注 of a bank sheet row: the payout's idempotency key and its attempt."""
+    return f"{p.idempotency_key}#{p.attempts}"
 
 
 def _cause_labels(file_ids) -> dict[int, str]:
@@ -193,4 +241,4 @@ def notice_pdf(notice, rows) -> bytes:
         "notice": notice, "rows": rows, "total": format_yuan(sum(r.amount_fen for r in rows))})
 
 
-__all__ = ["batch_bank_sheet", "ledger_export_pdf", "ledger_export_xlsx", "notice_pdf", "payouts_of"]
+__all__ = ["batch_bank_sheet", "ledger_export_pdf", "ledger_export_xlsx", "notice_pdf", "payouts_of", "sheet_key"]

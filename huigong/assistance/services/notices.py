@@ -33,6 +33,7 @@ from huigong.core.crypto import mask_name
 from huigong.core.scope import ensure_path_in_scope, require
 from huigong.orgs.models import UnionNode
 
+from .. import clock
 from ..models import (
     AidApplication,
     ApplicationStatus,
@@ -41,7 +42,6 @@ from ..models import (
     NoticeObjection,
     NoticeStatus,
 )
-from .. import clock
 from .approval import release_budget
 
 SHARE_SALT = "huigong.assistance.notice"

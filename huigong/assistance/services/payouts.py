@@ -9,7 +9,13 @@ Exactly-once payment:
   row, the budget's paid_fen and the application's PAID are written only by the winner, in the same
   transaction (and the ledger's UNIQUE payout would refuse a second row anyway).
 - A failed payout is retried on the same row (failed → pending, attempts + 1, optionally moved to a new
-  batch); every outcome leaves a PayoutAttempt row.
+  batch), with the payee and bank account copied afresh from the file (the failure is often a wrong
+  account that has since been corrected); every outcome leaves a PayoutAttempt row.
+- The bank sheet (services/ledger.py) carries each row's attempt in 备注 as "aid-<id>#<attempt>"; the result
+  sheet is matched on it, so a stale sheet from an earlier attempt cannot undo a retry: its failure rows
+  are ignored (and reported), its success rows refused (a payment the retry would double).
+- Building a batch locks the candidate applications and re-reads their status, so an objection upheld at
+  the same moment either wins (no payout) or finds the payout and refuses.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from ..models import (
     AidApplication,
     ApplicationStatus,
     BatchStatus,
+    HardshipFile,
     LedgerEntry,
     Payout,
     PayoutAttempt,
@@ -59,15 +66,18 @@ def payout_batch_create(*, actor, node: UnionNode, title: str, applications=None
     _money_actor(actor, node.path)
     if not (title or "").strip():
         raise ValidationError({"title": _("请填写批次名称 / the batch title is required")})
-    qs = (AidApplication.objects.filter(node_path__startswith=node.path, status=ApplicationStatus.NOTICE_ENDED,
-                                        payout__isnull=True)
+    # Locked (and re-read after the lock): an objection upheld meanwhile has moved the application out of
+    # NOTICE_ENDED, and then it is not paid.
+    qs = (AidApplication.objects.select_for_update(of=("self",))
+          .filter(node_path__startswith=node.path, status=ApplicationStatus.NOTICE_ENDED, payout__isnull=True)
           .select_related("file", "programme"))
     if applications is not None:
         ids = sorted({a.pk if hasattr(a, "pk") else int(a) for a in applications})
         found = {a.pk: a for a in qs.filter(pk__in=ids)}
         for i in ids:
             if i not in found:
-                a = AidApplication.objects.filter(pk=i).first()
+                # Scope first: an application outside the node's subtree does not exist for this actor.
+                a = AidApplication.objects.filter(pk=i, node_path__startswith=node.path).first()
                 why = a.get_status_display() if a else _("不存在 / does not exist")
                 raise ValidationError({"applications": _("申请 #%(id)s 不能发放（%(why)s）：须公示期满、在本单位范围内且未发放 / "
                                                          "application #%(id)s cannot be paid (%(why)s): it must be "
@@ -76,6 +86,9 @@ def payout_batch_create(*, actor, node: UnionNode, title: str, applications=None
         apps = [found[i] for i in ids]
     else:
         apps = list(qs.order_by("pk"))
+    still = set(AidApplication.objects.filter(pk__in=[a.pk for a in apps], status=ApplicationStatus.NOTICE_ENDED)
+                .values_list("pk", flat=True))
+    apps = [a for a in apps if a.pk in still]
     if not apps:
         raise ValidationError(_("没有公示期满、待发放的申请 / no application is past its notice and awaiting payment"))
     for a in apps:
@@ -176,7 +189,19 @@ def payout_retry(*, actor, payout: Payout, batch: PayoutBatch | None = None) -> 
         _money_actor(actor, batch.node_path)
         if not p.application.node_path.startswith(batch.node_path):
             raise ValidationError({"batch": _("申请不在该批次单位的范围内 / the application is outside the batch's union")})
-    fields = {"status": PayoutStatus.PENDING, "attempts": F("attempts") + 1, "failure_reason": ""}
+    if p.status in (PayoutStatus.PENDING, PayoutStatus.SENT):
+        return p
+    file = HardshipFile.objects.get(pk=p.application.file_id)
+    if p.status == PayoutStatus.FAILED and not file.bank_account:
+        raise ValidationError({"bank_account": _("档案 %(f)s 没有收款银行账号，请先在档案中更正 / file %(f)s has no bank "
+                                                 "account: correct the file first") % {"f": file.file_no}})
+    old_batch_id = p.batch_id
+    before = {"status": "failed", "batch": old_batch_id, "payee_name": p.payee_name, "bank_name": p.bank_name,
+              "bank_account": p.bank_account_mask}
+    # The payee and account are taken afresh from the file: a failure is often a wrong or closed account.
+    fields = {"status": PayoutStatus.PENDING, "attempts": F("attempts") + 1, "failure_reason": "",
+              "payee_name": file.payee_name, "bank_name": file.bank_name, "bank_account": file.bank_account,
+              "bank_account_mask": file.bank_account_mask}
     if batch is not None:
         fields["batch"] = batch
     n = Payout.objects.filter(pk=p.pk, status=PayoutStatus.FAILED).update(**fields)
@@ -186,8 +211,12 @@ def payout_retry(*, actor, payout: Payout, batch: PayoutBatch | None = None) -> 
             return p
         raise ValidationError(_("发放记录 %(k)s 已到账，无需重发 / payout %(k)s is already paid") % {"k": p.idempotency_key})
     PayoutBatch.objects.filter(pk=p.batch_id, status=BatchStatus.DONE).update(status=BatchStatus.SENT, done_at=None)
+    if old_batch_id != p.batch_id:
+        _close_batch_if_done(old_batch_id)  # the old batch may have nothing open left
     audit(actor=actor, verb="aid_payout.retry", obj=p, object_repr=p.idempotency_key, node_path=p.batch.node_path,
-          old={"status": "failed"}, new={"status": "pending", "attempts": p.attempts, "batch": p.batch_id})
+          old=before, new={"status": "pending", "attempts": p.attempts, "batch": p.batch_id,
+                           "payee_name": p.payee_name, "bank_name": p.bank_name,
+                           "bank_account": p.bank_account_mask})
     return p
 
 
@@ -196,7 +225,10 @@ def payout_batch_mark_sent(*, actor, batch: PayoutBatch) -> PayoutBatch:
     """The sheet went to the bank: pending payouts become sent."""
     _money_actor(actor, batch.node_path)
     b = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
-    n = b.payouts.filter(status=PayoutStatus.PENDING).update(status=PayoutStatus.SENT)
+    pending = list(b.payouts.select_for_update().filter(status=PayoutStatus.PENDING))
+    n = b.payouts.filter(pk__in=[p.pk for p in pending], status=PayoutStatus.PENDING).update(status=PayoutStatus.SENT)
+    for p in pending:
+        _attempt(p, PayoutStatus.SENT, actor)
     if b.status == BatchStatus.DRAFT:
         b.status = BatchStatus.SENT
         b.sent_at = timezone.now()
@@ -268,23 +300,37 @@ def parse_result_sheet(batch: PayoutBatch, data: bytes) -> list[dict]:
     out, errors, seen = [], [], set()
     for i, r in enumerate(rows[header_at + 1:], start=header_at + 2):
         r = list(r) + [""] * (len(header) - len(r))
-        key = _cell(r[col["key"]])
-        if not key and not any(_cell(c) for c in r):
+        cell = _cell(r[col["key"]])
+        if not cell and not any(_cell(c) for c in r):
             continue
         where = _("第 %(n)d 行 / row %(n)d") % {"n": i}
+        key, _sep, n_text = cell.partition("#")
         p = payouts.get(key)
         if p is None:
             errors.append(_("%(w)s：备注 %(k)s 不是本批次的发放记录 / %(w)s: %(k)s is not a payout of this batch")
-                          % {"w": where, "k": key or "—"})
+                          % {"w": where, "k": cell or "—"})
+            continue
+        if not n_text.isdigit() or not 1 <= int(n_text) <= p.attempts:
+            errors.append(_("%(w)s：备注 %(k)s 须为代发表中的“发放编号#发送次数”（本记录现为第 %(n)d 次）/ %(w)s: 备注 %(k)s "
+                            "must be the sheet's key#attempt (this payout is on attempt %(n)d)")
+                          % {"w": where, "k": cell, "n": p.attempts})
             continue
         if key in seen:
             errors.append(_("%(w)s：%(k)s 重复 / %(w)s: %(k)s appears twice") % {"w": where, "k": key})
             continue
         seen.add(key)
+        raw_amount = _cell(r[col["amount"]]).replace(",", "")
         try:
-            amount = int((Decimal(_cell(r[col["amount"]]).replace(",", "")) * 100).to_integral_exact())
+            cents = Decimal(raw_amount) * 100
+            if not cents.is_finite():
+                raise ValueError(raw_amount)
+            amount = int(cents) if cents == cents.to_integral_value() else "fraction"
         except (InvalidOperation, ValueError):
             amount = None
+        if amount == "fraction":
+            errors.append(_("%(w)s：金额 %(a)s 超过两位小数（分），不能四舍五入 / %(w)s: amount %(a)s has more than two "
+                            "decimals (fen); it is not rounded") % {"w": where, "a": raw_amount})
+            continue
         if amount != p.amount_fen:
             errors.append(_("%(w)s：金额 %(a)s 与发放金额 %(b)s 元不符 / %(w)s: amount %(a)s does not match %(b)s yuan")
                           % {"w": where, "a": _cell(r[col["amount"]]) or "—", "b": format_yuan(p.amount_fen)})
@@ -292,14 +338,25 @@ def parse_result_sheet(batch: PayoutBatch, data: bytes) -> list[dict]:
         status = _cell(r[col["status"]]).lower()
         ref = _cell(r[col["reference"]])
         reason = _cell(r[col["reason"]])
+        attempt = int(n_text)
+        stale = attempt < p.attempts
+        if stale and status in RESULT_OK and p.status != PayoutStatus.PAID:
+            errors.append(_("%(w)s：这是第 %(a)d 次发送的回盘，报告成功，但该记录已重新发放（第 %(n)d 次）：请先与银行核对，"
+                            "避免重复付款 / %(w)s: this result is for attempt %(a)d and reports success, but the payout "
+                            "has been retried (attempt %(n)d): check with the bank first, or it may be paid twice")
+                          % {"w": where, "a": attempt, "n": p.attempts})
+            continue
+        if stale:
+            out.append({"payout": p, "row": i, "stale": True, "attempt": attempt})
+            continue
         if status in RESULT_OK:
             if not ref:
                 errors.append(_("%(w)s：成功的记录须有银行流水号 / %(w)s: a successful row needs the bank reference")
                               % {"w": where})
                 continue
-            out.append({"payout": p, "ok": True, "reference": ref})
+            out.append({"payout": p, "row": i, "ok": True, "reference": ref})
         elif status in RESULT_FAIL:
-            out.append({"payout": p, "ok": False, "reason": reason or _("银行退回 / returned by the bank")})
+            out.append({"payout": p, "row": i, "ok": False, "reason": reason or _("银行退回 / returned by the bank")})
         else:
             errors.append(_("%(w)s：状态“%(s)s”无效，应为 成功 或 失败 / %(w)s: status %(s)s must be 成功 or 失败")
                           % {"w": where, "s": _cell(r[col["status"]]) or "—"})
@@ -316,22 +373,38 @@ def payout_batch_import_results(*, actor, batch: PayoutBatch, data: bytes) -> di
     idempotent (a sheet imported twice changes nothing the second time)."""
     _money_actor(actor, batch.node_path)
     rows = parse_result_sheet(batch, data)
-    counts = {"paid": 0, "failed": 0, "unchanged": 0}
+    counts = {"paid": 0, "failed": 0, "unchanged": 0, "stale": 0}
+    stale = []
     for row in rows:
         p = row["payout"]
-        before = Payout.objects.get(pk=p.pk).status
-        if row["ok"]:
-            if before == PayoutStatus.FAILED:
-                raise ValidationError(_("%(k)s 已标记失败，银行却回报成功：请先重新发放 / %(k)s was marked failed but "
-                                        "the bank reports success: retry it first") % {"k": p.idempotency_key})
-            payout_mark_paid(actor=actor, payout=p, bank_reference=row["reference"])
-            counts["paid" if before != PayoutStatus.PAID else "unchanged"] += 1
-        else:
-            if before == PayoutStatus.PAID:
-                raise ValidationError(_("%(k)s 已到账，银行却回报失败 / %(k)s is already paid but the bank reports a "
-                                        "failure") % {"k": p.idempotency_key})
-            payout_mark_failed(actor=actor, payout=p, reason=row["reason"])
-            counts["failed" if before != PayoutStatus.FAILED else "unchanged"] += 1
-    audit(actor=actor, verb="aid_batch.import_results", obj=batch, node_path=batch.node_path, new=counts)
+        if row.get("stale"):  # a result for an earlier attempt: that attempt's outcome is already recorded
+            counts["stale"] += 1
+            stale.append(f"{p.idempotency_key}#{row['attempt']}")
+            continue
+        try:
+            _apply_result_row(actor, row)
+        except ValidationError as e:
+            where = _("第 %(n)d 行 / row %(n)d") % {"n": row["row"]}
+            raise ValidationError([f"{where}：{m}" for m in e.messages]) from None
+        counts[row["counted"]] += 1
+    audit(actor=actor, verb="aid_batch.import_results", obj=batch, node_path=batch.node_path,
+          new={**counts, "stale_rows": stale})
     return counts
+
+
+def _apply_result_row(actor, row: dict) -> None:
+    p = row["payout"]
+    before = Payout.objects.get(pk=p.pk).status
+    if row["ok"]:
+        if before == PayoutStatus.FAILED:
+            raise ValidationError(_("%(k)s 已标记失败，银行却回报成功：请先重新发放 / %(k)s was marked failed but "
+                                    "the bank reports success: retry it first") % {"k": p.idempotency_key})
+        payout_mark_paid(actor=actor, payout=p, bank_reference=row["reference"])
+        row["counted"] = "paid" if before != PayoutStatus.PAID else "unchanged"
+    else:
+        if before == PayoutStatus.PAID:
+            raise ValidationError(_("%(k)s 已到账，银行却回报失败 / %(k)s is already paid but the bank reports a "
+                                    "failure") % {"k": p.idempotency_key})
+        payout_mark_failed(actor=actor, payout=p, reason=row["reason"])
+        row["counted"] = "failed" if before != PayoutStatus.FAILED else "unchanged"
 

@@ -93,6 +93,12 @@ def _payout(w, failed=False):
     return {"payout_id": p.pk}
 
 
+def _sent_batch(w):
+    b = _app(w, "batch")
+    payouts.payout_batch_mark_sent(actor=w.finance, batch=b)
+    return {"batch_id": b.pk, "attempt": 1}
+
+
 def _upload_batch(w):
     """params run first (they build the URL): the batch is made here and kept for the upload."""
     w._upload_batch = _app(w, "batch")
@@ -105,7 +111,7 @@ def _result_upload(w):
     wb = xlsxwriter.Workbook(out, {"in_memory": True})
     ws = wb.add_worksheet()
     ws.write_row(0, 0, RESULT_HEADERS)
-    ws.write_row(1, 0, [1, p.payee_name, p.bank_account_mask, p.bank_name, 1000, "生活救助", p.idempotency_key,
+    ws.write_row(1, 0, [1, p.payee_name, p.bank_account_mask, p.bank_name, 1000, "生活救助", f"{p.idempotency_key}#1",
                         "成功", "B-1", ""])
     wb.close()
     return {"file": SimpleUploadedFile("result.xlsx", out.getvalue())}
@@ -166,8 +172,9 @@ def matrix_rows(Row, _expect) -> dict:
         ("GET", f"{BASE}/payout-batches/{{batch_id}}"): Row(read, params=lambda w: {"batch_id": _app(w, "batch").pk}),
         ("POST", f"{BASE}/payout-batches/{{batch_id}}/sent"): Row(
             money, params=lambda w: {"batch_id": _app(w, "batch").pk}),
-        ("GET", f"{BASE}/payout-batches/{{batch_id}}/bank-sheet"): Row(
+        ("POST", f"{BASE}/payout-batches/{{batch_id}}/bank-sheet"): Row(
             money, params=lambda w: {"batch_id": _app(w, "batch").pk}),
+        ("GET", f"{BASE}/payout-batches/{{batch_id}}/bank-sheet/{{attempt}}"): Row(money, params=_sent_batch),
         ("POST", f"{BASE}/payout-batches/{{batch_id}}/bank-results"): Row(
             money, params=_upload_batch, upload=_result_upload),
         ("GET", f"{BASE}/payouts/{{payout_id}}"): Row(read, params=_payout),

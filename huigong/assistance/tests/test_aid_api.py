@@ -8,8 +8,9 @@ import pytest
 from huigong.api.tests.conftest import ApiClient, make_token
 
 from .. import clock
-from ..models import LedgerEntry
-from .flowkit import Flow
+from ..models import AidApplication, LedgerEntry
+from ..services import aid
+from .flowkit import Flow, make_file
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +74,34 @@ def test_refusals_name_the_field(cast):
     r = as_(cast.city_admin).put(f"aid-programmes/{flow.prog.pk}/budgets",
                                  {"union_id": cast.hangzhou.pk, "total_fen": -1})
     assert r.status_code == 422
+
+
+def test_create_and_submit_is_one_transaction(cast):
+    """Review #5: when the submission is refused, no draft is left behind."""
+    flow = Flow(cast, levels=("township",))  # no township on the branch: submission is refused
+    f = flow.new_file()
+    r = as_(cast.tech_staff).post("aid-applications", {"programme_id": flow.prog.pk, "file_id": f.pk,
+                                                      "amount_fen": 100_000, "reason": "重病", "submit": True})
+    assert r.status_code == 422 and "approval levels" in r.content.decode()
+    assert not AidApplication.objects.filter(file=f).exists()
+
+
+def test_missing_and_out_of_scope_file_answer_alike(cast):
+    """Review #17: no existence oracle on file ids."""
+    from huigong.testing import make_member
+
+    flow = Flow(cast)
+    qd = make_file(make_member(cast.outsider, cast.qd_ent, "青岛户"), cast.qd_ent)
+    qd_prog = aid.programme_create(actor=cast.outsider, node=cast.qingdao, kind="living", name="青岛救助",
+                                   year=2026, amount_fen=500_000, approval_levels=["city"])
+    aid.programme_open(actor=cast.outsider, programme=qd_prog)
+    del flow
+    outsider = as_(cast.outsider)
+    hz_file = make_file(make_member(cast.city_admin, cast.tech, "杭州户", employer=cast.enterprise), cast.tech)
+    body = {"programme_id": qd_prog.pk, "amount_fen": 100_000, "reason": "x"}
+    r1 = outsider.post("aid-applications", {**body, "file_id": hz_file.pk})
+    r2 = outsider.post("aid-applications", {**body, "file_id": 999_999})
+    assert r1.status_code == r2.status_code == 404
+    assert r1.json().keys() == r2.json().keys()
+    assert qd.pk  # the outsider's own file still works
+    assert outsider.post("aid-applications", {**body, "file_id": qd.pk}).status_code == 201

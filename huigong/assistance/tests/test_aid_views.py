@@ -139,8 +139,15 @@ def test_batch_page_actions_and_export(client, world, cast):
     _flow, o = world
     login(client, cast.finance)
     p = o["batch"].payouts.get()
-    r = client.get(reverse("assistance:batch_export", args=[o["batch"].pk]) + "?full=1&results=1")
+    r = client.post(reverse("assistance:batch_export", args=[o["batch"].pk]), {"full": "1", "results": "1"})
     assert r.status_code == 200 and AccessLog.objects.filter(object_type="assistance.payout").count() == 1
+    assert Payout.objects.get(pk=p.pk).status == "sent"  # downloading the sheet sent it
+    r = client.post(reverse("assistance:batch_export", args=[o["batch"].pk]), follow=True)
+    assert "nothing in this batch is pending" in r.content.decode()  # no second sheet of the same payments
+    r = client.get(reverse("assistance:batch_export", args=[o["batch"].pk]) + "?attempt=1")
+    assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxml")
+    page = client.get(reverse("assistance:batch_detail", args=[o["batch"].pk])).content.decode()
+    assert "?attempt=1" in page and "等待银行回盘" in page
     client.post(reverse("assistance:payout_action", args=[p.pk, "failed"]), {"reason": "户名不符"})
     assert Payout.objects.get(pk=p.pk).status == "failed"
     client.post(reverse("assistance:payout_action", args=[p.pk, "retry"]))
@@ -153,6 +160,7 @@ def test_batch_page_actions_and_export(client, world, cast):
     assert "xlsx" in r.content.decode()
     login(client, cast.city_admin)  # admin: VIEW but no MONEY
     assert client.get(reverse("assistance:batch_export", args=[o["batch"].pk])).status_code == 403
+    assert client.post(reverse("assistance:batch_export", args=[o["batch"].pk])).status_code == 403
     assert client.get(reverse("assistance:batch_create")).status_code == 403
 
 

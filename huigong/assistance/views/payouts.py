@@ -74,6 +74,8 @@ def batch_detail(request, pk: int):
         p.amount_yuan = format_yuan(p.amount_fen)
     can_money = staff.can(Cap.MONEY)
     return render(request, "assistance/batch_detail.html", {
+        "pending": sum(1 for p in rows if p.status == PayoutStatus.PENDING),
+        "sent_attempts": sorted({p.attempts for p in rows if p.status == PayoutStatus.SENT}),
         "batch": batch, "payouts": rows, "can_money": can_money, "can_full": can_money and staff.can(Cap.PII_FULL),
         "total": format_yuan(sum(p.amount_fen for p in rows)),
         "paid_total": format_yuan(sum(p.amount_fen for p in rows if p.status == PayoutStatus.PAID)),
@@ -84,12 +86,27 @@ def batch_detail(request, pk: int):
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def batch_export(request, pk: int):
+    """POST: a new sheet of the pending payouts, which become "sent to the bank". GET ?attempt=N: download
+    again the sheet of attempt N (audited as a re-download)."""
     batch = sel.batch_get_for_actor(request.user, pk)
-    full = request.GET.get("full") == "1"
-    out = batch_bank_sheet(actor=request.user, batch=batch, full=full,
-                           with_results=request.GET.get("results") == "1")
+    data = request.POST if request.method == "POST" else request.GET
+    full = data.get("full") == "1"
+    attempt = None
+    if request.method == "GET":
+        try:
+            attempt = int(request.GET.get("attempt", ""))
+        except ValueError:
+            require(request.user, Cap.MONEY)
+            messages.error(request, _("请选择要重新下载的发送次数 / choose which attempt's sheet to download again"))
+            return redirect("assistance:batch_detail", batch.pk)
+    try:
+        out = batch_bank_sheet(actor=request.user, batch=batch, full=full, with_results=data.get("results") == "1",
+                               attempt=attempt)
+    except ValidationError as e:
+        _flash(request, e)
+        return redirect("assistance:batch_detail", batch.pk)
     resp = HttpResponse(out.content, content_type=out.content_type)
     resp["Content-Disposition"] = content_disposition_header(True, out.filename)
     resp["Cache-Control"] = "no-store"
@@ -113,8 +130,8 @@ def batch_import(request, pk: int):
     except ValidationError as e:
         _flash(request, e)
     else:
-        messages.success(request, _("回盘已导入：到账 %(paid)d 笔，失败 %(failed)d 笔，未变 %(unchanged)d 笔 / results "
-                                    "imported") % counts)
+        messages.success(request, _("回盘已导入：到账 %(paid)d 笔，失败 %(failed)d 笔，未变 %(unchanged)d 笔，过期（早前发送次数，"
+                                    "已忽略）%(stale)d 笔 / results imported") % counts)
     return redirect("assistance:batch_detail", batch.pk)
 
 
