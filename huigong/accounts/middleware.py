@@ -37,7 +37,7 @@ class StaffSecurityMiddleware:
             and user.is_authenticated
             and not user.is_verified()
             and not request.path.startswith(self.open_paths())
-            and not request.session.get(WORKER_SESSION_KEY)
+            and not (request.session.get(WORKER_SESSION_KEY) and not hasattr(user, "staff"))
             and (settings.HUIGONG_REQUIRE_TOTP or request.session.get(OTP_PENDING_SESSION_KEY))
         ):
             if request.path.startswith("/api/"):

@@ -20,6 +20,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 if SESSION_COOKIE_SECURE:
     # TLS ends at the reverse proxy, which must set X-Forwarded-Proto (and strip it from clients).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Production sits behind one reverse proxy (TLS ends there); it must append to X-Forwarded-For.
+HUIGONG_TRUSTED_PROXIES = int(os.environ.get("HUIGONG_TRUSTED_PROXIES", "1"))
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
