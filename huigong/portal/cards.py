@@ -37,15 +37,21 @@ def pending_join(account) -> JoinApplication | None:
             .filter(account=account, status__in=[JoinStatus.SUBMITTED, JoinStatus.TRANSFER_OFFERED]).first())
 
 
+# A screenshot of someone's card stops working soon: the card page redraws the code before this runs out.
+CARD_TOKEN_MAX_AGE = 10 * 60
+CARD_PAGE_REFRESH = 5 * 60
+
+
 def card_token(membership: Membership) -> str:
-    """A short signed token naming the membership (no personal data): "<id>:<HMAC>", so the QR code
-    stays coarse enough to scan from a phone screen."""
-    return signing.Signer(salt=CARD_SALT).sign(str(membership.pk))
+    """A short signed, timestamped token naming the membership (no personal data): "<id>:<time>:<HMAC>",
+    so the QR code stays coarse enough to scan from a phone screen."""
+    return signing.TimestampSigner(salt=CARD_SALT).sign(str(membership.pk))
 
 
 def card_token_read(token: str) -> int:
-    """The membership id of a genuine token; BadSignature otherwise."""
-    return int(signing.Signer(salt=CARD_SALT).unsign(token or ""))
+    """The membership id of a genuine token younger than CARD_TOKEN_MAX_AGE; BadSignature (SignatureExpired)
+    otherwise."""
+    return int(signing.TimestampSigner(salt=CARD_SALT).unsign(token or "", max_age=CARD_TOKEN_MAX_AGE))
 
 
 def card_check_url(membership: Membership, request=None) -> str:
@@ -109,7 +115,7 @@ def foreign_items(person) -> list[dict]:
 
 
 def my_applications(account) -> list[dict]:
-    items = [{"kind": _("入会申请"), "title": _("入会申请 · %(union)s") % {"union": a.routed_to.name}, "status": a.get_status_display(),
+    items = [{"kind": _("入会申请"), "title": a.routed_to.name, "status": a.get_status_display(),
               "tone": _TONES.get(a.status, "muted"), "date": a.submitted_at,
               "url": safe_reverse("portal:join_detail", a.pk)}
              for a in JoinApplication.objects.select_related("routed_to").filter(account=account)[:20]]

@@ -123,4 +123,4 @@ def build(builder) -> str:
 
 
 def _district(node: UnionNode) -> UnionNode | None:
-    return node.get_ancestors().filter(level=NodeLevel.DISTRICT).last()
+    return UnionNode.objects.get_ancestors(node).filter(level=NodeLevel.DISTRICT).last()

@@ -18,6 +18,28 @@ class SignupForm(forms.Form):
     agree = forms.BooleanField(label=_("我已阅读并同意《用户服务协议》和《个人信息保护政策》"), required=False)
 
 
+class PasswordResetForm(forms.Form):
+    phone = forms.CharField(label=_("手机号"), max_length=20, required=False, widget=forms.TextInput(attrs=PHONE_ATTRS))
+    code = forms.CharField(label=_("短信验证码"), max_length=6, required=False, widget=forms.TextInput(attrs=CODE_ATTRS))
+    password = forms.CharField(label=_("新密码"), required=False, strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password",
+                                                                 "placeholder": _("至少10位，不要全是数字")}))
+    password2 = forms.CharField(label=_("再次输入新密码"), required=False, strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def __init__(self, *args, fixed_phone: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fixed_phone = fixed_phone
+        if fixed_phone:
+            del self.fields["phone"]
+
+    def clean(self):
+        data = super().clean()
+        if not self.fixed_phone and not data.get("phone"):
+            self.add_error("phone", _("请输入手机号 / enter your phone number"))
+        return data
+
+
 class PasswordLoginForm(forms.Form):
     phone = forms.CharField(label=_("手机号"), max_length=20, widget=forms.TextInput(attrs=PHONE_ATTRS))
     password = forms.CharField(label=_("密码"), strip=False,

@@ -21,7 +21,15 @@ from huigong.members import services as member_services
 from huigong.members.models import EmploymentForm, Membership, MembershipStatus, Person
 from huigong.orgs.models import MEMBERSHIP_LEVELS, Enterprise, EnterpriseKind, NodeLevel, UnionNode
 
-from .models import PENDING_JOIN_STATUSES, Consent, JoinApplication, JoinStatus, RouteRule, WorkerAccount
+from .models import (
+    PENDING_JOIN_STATUSES,
+    Consent,
+    ConsentPurpose,
+    JoinApplication,
+    JoinStatus,
+    RouteRule,
+    WorkerAccount,
+)
 from .services import message_send
 
 
@@ -39,7 +47,7 @@ def _district_of(node: UnionNode) -> UnionNode | None:
     """The district (区/县) union at or above `node`."""
     if node.level == NodeLevel.DISTRICT:
         return node
-    return node.get_ancestors().filter(level=NodeLevel.DISTRICT).order_by("-depth").first()
+    return UnionNode.objects.get_ancestors(node).filter(level=NodeLevel.DISTRICT).order_by("-depth").first()
 
 
 def area_union(district: UnionNode, employment_form: str = "") -> Route:
@@ -61,9 +69,10 @@ def area_union(district: UnionNode, employment_form: str = "") -> Route:
 
 def join_route(*, employer: Enterprise | None = None, platform: Enterprise | None = None,
                area: UnionNode | None = None, employment_form: str = "") -> Route:
-    """The routing rule: the employer's own (grassroots) union; else the platform's union; else the
-    area's 联合工会 (or the district union). Without an area, the employer's or platform's district is used."""
-    if employer is not None and employer.union.level == NodeLevel.GRASSROOTS:
+    """The routing rule: the union that covers the employer (its own grassroots union, or the joint/industry
+    union it belongs to); else the platform's union; else the area's 联合工会 (or the district union).
+    Without an area, the employer's or platform's district is used."""
+    if employer is not None and employer.union.level in MEMBERSHIP_LEVELS:
         return Route(employer.union, RouteRule.EMPLOYER)
     if platform is not None and platform.union.level in MEMBERSHIP_LEVELS:
         return Route(platform.union, RouteRule.PLATFORM)
@@ -113,14 +122,46 @@ def clean_identity(*, name: str, id_number: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Check:
-    """What submitting would do: the route, and an active membership elsewhere (a transfer)."""
+    """What submitting would do: the route, an active membership elsewhere (a transfer, only shown once the
+    account's phone proved the record is theirs), and whether the union must verify the ID in person."""
 
     route: Route
     current: Membership | None
+    needs_verification: bool = False
+
+
+# Refusals that concern someone else's record say the same thing, so the confirm page is no oracle.
+CANNOT_SUBMIT = ("该身份证号暂时不能在线提交，请携带身份证到工会当面办理 / this ID number cannot be submitted "
+                 "online now; please bring your ID card to a union office")
+ACCOUNT_OTHER_PERSON = "该账号已绑定其他职工身份 / this account belongs to another person"
+MAX_ID_NUMBERS_PER_DAY = 3
+
+
+def _throttle_id_numbers(account: WorkerAccount, id_hash: str) -> None:
+    """One account may try a few different ID numbers a day (typos), not walk through a list of them."""
+    from django.core.cache import cache
+
+    key = f"portal:join-ids:{account.pk}:{timezone.localdate().isoformat()}"
+    seen = cache.get(key) or []
+    if id_hash in seen:
+        return
+    if len(seen) >= MAX_ID_NUMBERS_PER_DAY:
+        raise ValidationError({"id_number": [
+            "今天核验的身份证号次数已达上限，请明天再试 / too many different ID numbers today; try tomorrow"]})
+    cache.set(key, [*seen, id_hash], 60 * 60 * 24)
+
+
+def identity_matches(account: WorkerAccount, person: Person, name: str) -> bool:
+    """The record is the account holder's own: already linked, or its phone is the account's
+    SMS-verified phone and the name matches."""
+    if account.person_id == person.pk:
+        return True
+    return bool(person.phone_hash) and person.phone_hash == account.phone_hash and person.name == name
 
 
 def join_check(*, account: WorkerAccount, draft: Draft) -> Check:
-    """Everything submit refuses, found before submitting: so the confirm page can say it first."""
+    """Everything submit refuses, found before submitting: so the confirm page can say it first. About a
+    record that is not provably the account holder's it says nothing (see CANNOT_SUBMIT)."""
     name, number = clean_identity(name=draft.name, id_number=draft.id_number)
     if draft.employment_form not in EmploymentForm.values:
         raise ValidationError({"employment_form": ["请选择用工形式 / choose how you are employed"]})
@@ -129,34 +170,34 @@ def join_check(*, account: WorkerAccount, draft: Draft) -> Check:
     route = join_route(employer=draft.employer, platform=draft.platform, area=draft.area,
                        employment_form=draft.employment_form)
     h = blind_index(number, "id")
+    _throttle_id_numbers(account, h)
+    person = Person.objects.filter(id_number_hash=h).only("pk", "name", "phone_hash").first()
+    if account.person_id and (person is None or person.pk != account.person_id):
+        raise ValidationError({"id_number": [ACCOUNT_OTHER_PERSON]})
     if JoinApplication.objects.filter(id_number_hash=h, status__in=PENDING_JOIN_STATUSES).exists():
-        raise ValidationError({"id_number": [(
-            "该身份证号已有一份入会申请正在审核，请等待结果或先撤回原申请 / an application with this ID number "
-            "is already pending; wait for it or withdraw it first")]})
-    person = Person.objects.filter(id_number_hash=h).only("pk", "name").first()
-    current = None
+        raise ValidationError({"id_number": [CANNOT_SUBMIT]})
+    current, needs_verification = None, False
     if person is not None:
-        if person.name != name:
-            raise ValidationError({"name": ["姓名与身份证号不一致 / the name does not match the ID number"]})
-        if account.person_id and account.person_id != person.pk:
-            raise ValidationError({"id_number": ["该账号已绑定其他职工身份 / this account belongs to another person"]})
-        if WorkerAccount.objects.filter(person=person).exclude(pk=account.pk).exists():
-            raise ValidationError({"id_number": [
-                "该身份证号已绑定其他手机号账号，请用原手机号登录 / this ID number is linked to another account"]})
-        current = (Membership.objects.select_related("union")
-                   .filter(person=person, status=MembershipStatus.ACTIVE).first())
-        if current is not None and current.union_id == route.union.pk:
-            raise ValidationError({"id_number": [
-                f"您已是{current.union.name}的会员，无需重复入会 / you are already a member of this union"]})
-    elif account.person_id:
-        raise ValidationError({"id_number": ["该账号已绑定其他职工身份 / this account belongs to another person"]})
-    return Check(route, current)
+        if identity_matches(account, person, name):
+            current = (Membership.objects.select_related("union")
+                       .filter(person=person, status=MembershipStatus.ACTIVE).first())
+            if current is not None and current.union_id == route.union.pk:
+                raise ValidationError({"id_number": [
+                    f"您已是{current.union.name}的会员，无需重复入会 / you are already a member of this union"]})
+        else:
+            needs_verification = True
+    return Check(route, current, needs_verification)
 
 
 @transaction.atomic
 def join_submit(*, account: WorkerAccount, draft: Draft) -> JoinApplication:
     """Submits the application. A member of another union gets a transfer application (会员关系转接)
     instead of a second membership; a second pending application by the same ID number is refused."""
+    from .selectors import consent_active
+
+    if not consent_active(account, ConsentPurpose.ID_NUMBER):
+        raise ValidationError({"id_number": [
+            "请先同意身份证号使用授权 / consent to the use of your ID number first"]})
     check = join_check(account=account, draft=draft)
     name, number = clean_identity(name=draft.name, id_number=draft.id_number)
     try:
@@ -168,13 +209,15 @@ def join_submit(*, account: WorkerAccount, draft: Draft) -> JoinApplication:
                 employer=draft.employer, platform=draft.platform, area=draft.area,
                 routed_to=check.route.union, route_rule=check.route.rule,
                 status=JoinStatus.TRANSFER_OFFERED if check.current else JoinStatus.SUBMITTED,
-                transfer_from=check.current)
-    except IntegrityError:  # a concurrent submit with the same ID number won the race
-        raise ValidationError({"id_number": [
-            "该身份证号已有一份入会申请正在审核 / an application with this ID number is already pending"]}) from None
+                transfer_from=check.current, needs_verification=check.needs_verification)
+    except IntegrityError:  # a concurrent submit (same ID number, or same account) won the race
+        if JoinApplication.objects.filter(account=account, status__in=PENDING_JOIN_STATUSES).exists():
+            raise ValidationError({"id_number": [
+                "您已有一份入会申请正在审核 / you already have a pending application"]}) from None
+        raise ValidationError({"id_number": [CANNOT_SUBMIT]}) from None
     audit(actor=account.user, verb="portal.join.submit", obj=app, node_path=app.routed_to.path,
           new={"routed_to": app.routed_to_id, "rule": app.route_rule, "status": app.status,
-               "id_number_mask": app.id_number_mask})
+               "id_number_mask": app.id_number_mask, "needs_verification": app.needs_verification})
     return app
 
 
@@ -204,11 +247,19 @@ def _lock_pending(actor, application: JoinApplication) -> JoinApplication:
     return app
 
 
+def employer_outside_scope(actor, app: JoinApplication) -> bool:
+    """The applicant's employer lies outside the deciding staff's subtree: the member record will not name it."""
+    return bool(app.employer_id) and not path_in_scope(actor, app.employer.union.path)
+
+
 @transaction.atomic
-def join_accept(*, actor, application: JoinApplication, union: UnionNode | None = None) -> JoinApplication:
+def join_accept(*, actor, application: JoinApplication, union: UnionNode | None = None,
+                verification_note: str = "") -> JoinApplication:
     """Accepts: registers the member (or transfers their membership) in the routed union — or, when
     it was routed to a district union that cannot hold members, in `union` below it — links the worker's
-    account to the person and tells them."""
+    account to the person and tells them. What happens is decided from the person's membership now, not
+    when the worker applied. An application whose ID number belongs to a record with another phone
+    (`needs_verification`) is accepted only with a note of how the ID card was checked in person."""
     app = _lock_pending(actor, application)
     target = union or app.routed_to
     if not target.path.startswith(app.routed_to.path):
@@ -216,30 +267,47 @@ def join_accept(*, actor, application: JoinApplication, union: UnionNode | None 
     if not target.can_hold_members:
         raise ValidationError({"union": ["请选择可以发展会员的基层或联合工会 / choose a union that holds members"]})
     ensure_path_in_scope(actor, target.path)
-    if app.status == JoinStatus.TRANSFER_OFFERED:
-        person = Person.objects.get(id_number_hash=app.id_number_hash)
-        transfer = member_services.membership_transfer(
-            actor=actor, person=person, to_union=target, requested_by_member=True,
-            reason=f"网上入会申请 #{app.pk}：职工本人申请转入 / online application by the member")
-        # The releasing union sees it in its own audit trail (membership.transfer carries its node).
-        membership = transfer.to_membership
+    note = (verification_note or "").strip()[:255]
+    if app.needs_verification and not note:
+        raise ValidationError({"verification_note": [(
+            "身份待核实：请当面查验申请人身份证后填写核实方式/说明 / identity unverified: check the ID card "
+            "in person and describe how")]})
+    account = WorkerAccount.objects.select_for_update().get(pk=app.account_id)
+    person = Person.objects.filter(id_number_hash=app.id_number_hash).first()
+    if account.person_id and (person is None or account.person_id != person.pk):
+        raise ValidationError({"account": [ACCOUNT_OTHER_PERSON]})
+    current = (Membership.objects.select_for_update().select_related("union")
+               .filter(person=person, status=MembershipStatus.ACTIVE).first()) if person is not None else None
+    employer = None if employer_outside_scope(actor, app) else app.employer
+    work = {"employment_form": app.employment_form, "employer": employer, "platform": app.platform,
+            "job_title": app.job_title}
+    if current is not None:
+        if current.union_id != target.pk:
+            # 会员关系转接 asked for by the member (their phone matched the record, or staff checked the
+            # ID card in person): the receiving union carries it out.
+            transfer = member_services.membership_transfer(
+                actor=actor, person=person, to_union=target, requested_by_member=True,
+                reason=f"网上入会申请 #{app.pk}：职工本人申请转入 / online application by the member")
+            membership = transfer.to_membership
+        else:
+            membership = current  # joined this union meanwhile: nothing to register
+        # The new job the application describes replaces the old one on the member's record.
+        member_services.person_update(actor=actor, person=person, **work)
     else:
-        employer = app.employer if app.employer and path_in_scope(actor, app.employer.union.path) else None
         membership = member_services.member_register(
             actor=actor, union=target, name=app.name, id_number=app.id_number, phone=app.account.phone,
-            employment_form=app.employment_form, employer=employer, platform=app.platform,
-            job_title=app.job_title, source="online")
+            source="online", **work)
         person = membership.person
-    account = WorkerAccount.objects.select_for_update().get(pk=app.account_id)
     account.person = person
     account.save(update_fields=["person"])
     # Consents given before they were a member now name the person too.
     Consent.objects.filter(account=account, person__isnull=True).update(person=person)
     app.status, app.membership, app.decided_by, app.decided_at = JoinStatus.ACCEPTED, membership, actor, timezone.now()
-    app.save(update_fields=["status", "membership", "decided_by", "decided_at"])
+    app.verification_note = note
+    app.save(update_fields=["status", "membership", "decided_by", "decided_at", "verification_note"])
     audit(actor=actor, verb="portal.join.accept", obj=app, node_path=app.routed_to.path,
           old={"status": application.status}, new={"status": app.status, "membership": membership.pk,
-                                                   "union": target.pk})
+                                                   "union": target.pk, "verification_note": note})
     message_send(account=account, person=person, title=f"入会申请已通过：欢迎加入{target.name}",
                  body=f"您的入会申请已由{target.name}审核通过，会员卡号 {membership.card_no}。"
                       f"在“我的”页面可以查看电子会员卡。",

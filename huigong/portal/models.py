@@ -32,6 +32,7 @@ class WorkerAccount(models.Model):
 class SmsPurpose(models.TextChoices):
     SIGNUP = "signup", _("注册")
     LOGIN = "login", _("登录")
+    RESET = "reset", _("找回密码")
 
 
 class SmsCode(models.Model):
@@ -47,7 +48,8 @@ class SmsCode(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["phone_hash", "purpose", "created_at"])]
+        indexes = [models.Index(fields=["phone_hash", "purpose", "created_at"]),
+                   models.Index(fields=["ip", "created_at"])]
 
 
 class Message(models.Model):
@@ -80,6 +82,12 @@ class ConsentPurpose(models.TextChoices):
     HEALTH = "health", _("健康信息")
     INCOME = "income", _("收入信息")
     BANK_ACCOUNT = "bank_account", _("银行账户")
+    # Accepted at sign-up (recorded with their version); shown as documents, not withdrawable one by one.
+    TERMS = "terms", _("用户服务协议")
+    PRIVACY = "privacy", _("个人信息保护政策")
+
+
+SIGNUP_PURPOSES = (ConsentPurpose.TERMS, ConsentPurpose.PRIVACY)
 
 
 class ConsentText(models.Model):
@@ -109,6 +117,8 @@ class Consent(models.Model):
     text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, related_name="consents")
     given_at = models.DateTimeField(_("同意时间"))
     withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+    # Ended because the worker agreed to a newer text (not withdrawn by them).
+    superseded = models.BooleanField(_("已被新版本替代"), default=False)
     ip = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
@@ -142,7 +152,8 @@ class JoinApplication(models.Model):
 
     account = models.ForeignKey(WorkerAccount, on_delete=models.PROTECT, related_name="join_applications")
     name = models.CharField(_("姓名"), max_length=50)
-    id_number = EncryptedCharField(_("身份证号"), max_length=18)
+    # Cleared (NULL) by the retention job some time after a rejection or withdrawal.
+    id_number = EncryptedCharField(_("身份证号"), max_length=18, null=True, blank=True)
     id_number_hash = models.CharField(max_length=64)
     id_number_mask = models.CharField(_("身份证号"), max_length=18)
     phone_mask = models.CharField(_("手机号"), max_length=20)
@@ -162,6 +173,10 @@ class JoinApplication(models.Model):
     transfer_from = models.ForeignKey("members.Membership", null=True, blank=True, on_delete=models.PROTECT,
                                       related_name="+", verbose_name=_("原会籍"))
     reason = models.CharField(_("审核意见"), max_length=255, blank=True)
+    # The ID number belongs to a person on file whose phone is not this account's: the union checks the
+    # ID card in person before accepting (and only then links the account to that person).
+    needs_verification = models.BooleanField(_("身份待核实"), default=False)
+    verification_note = models.CharField(_("核实方式/说明"), max_length=255, blank=True)
     membership = models.ForeignKey("members.Membership", null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+", verbose_name=_("会籍"))
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
@@ -178,6 +193,9 @@ class JoinApplication(models.Model):
             models.UniqueConstraint(fields=["id_number_hash"],
                                     condition=Q(status__in=["submitted", "transfer_offered"]),
                                     name="one_pending_join_per_id"),
+            # One pending application per account (a second ID number waits for the first decision).
+            models.UniqueConstraint(fields=["account"], condition=Q(status__in=["submitted", "transfer_offered"]),
+                                    name="one_pending_join_per_account"),
         ]
         indexes = [models.Index(fields=["routed_to", "status"])]
 

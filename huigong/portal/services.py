@@ -5,6 +5,7 @@ through the consent page."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 
 from django.contrib.auth import get_user_model, password_validation
@@ -20,8 +21,19 @@ from huigong.core.request_context import current_ip
 from huigong.members.models import Person
 
 from .consent_texts import ensure_consent_texts
-from .models import Consent, ConsentPurpose, ConsentText, Message, SmsCode, SmsPurpose, WorkerAccount
+from .models import (
+    SIGNUP_PURPOSES,
+    Consent,
+    ConsentPurpose,
+    ConsentText,
+    Message,
+    SmsCode,
+    SmsPurpose,
+    WorkerAccount,
+)
 from .sms import get_sender
+
+log = logging.getLogger(__name__)
 
 CODE_TTL = dt.timedelta(minutes=5)
 CODE_MAX_ATTEMPTS = 5
@@ -54,17 +66,28 @@ def _code_hash(phone: str, purpose: str, code: str) -> str:
 
 # --- One-time codes -----------------------------------------------------------------------------------
 
+SMS_FAILED = "短信发送失败，请稍后再试 / SMS could not be sent; try later"
+# What the number's owner gets when a code cannot be used (already registered / not registered): the page
+# answers the same either way, so it does not tell a stranger whether the number has an account.
+_NOTICES = {
+    SmsPurpose.SIGNUP: "【惠工e家】该手机号已注册惠工e家，请直接登录（可用短信验证码登录）。如非本人操作，请忽略。",
+    SmsPurpose.LOGIN: "【惠工e家】该手机号尚未注册惠工e家，请先注册。如非本人操作，请忽略。",
+    SmsPurpose.RESET: "【惠工e家】该手机号尚未注册惠工e家，请先注册。如非本人操作，请忽略。",
+}
+
+
 def sms_code_send(*, phone: str, purpose: str) -> SmsCode:
-    """Sends a fresh 6-digit code. Throttled: one per minute and five per hour per phone and purpose."""
+    """Sends a fresh 6-digit code. Throttled: one per minute and five per hour per phone and purpose, and
+    MAX_CODES_PER_IP_HOUR per client address. Every attempt counts, including those for a number that
+    cannot use the code (signing up an existing account, signing in to a missing one): that number's owner
+    gets a notice instead of a code, and the caller sees the same answer as for a real code."""
     phone = normalize_phone(phone)
     if purpose not in SmsPurpose.values:
         raise ValueError(purpose)
     h = phone_hash(phone)
     now = timezone.now()
-    if purpose == SmsPurpose.SIGNUP and WorkerAccount.objects.filter(phone_hash=h).exists():
-        raise ValidationError({"phone": ["该手机号已注册，请直接登录 / this phone is already registered; sign in"]})
-    if purpose == SmsPurpose.LOGIN and not WorkerAccount.objects.filter(phone_hash=h).exists():
-        raise ValidationError({"phone": ["该手机号尚未注册 / this phone is not registered yet"]})
+    registered = WorkerAccount.objects.filter(phone_hash=h).exists()
+    usable = registered if purpose in (SmsPurpose.LOGIN, SmsPurpose.RESET) else not registered
     with transaction.atomic():
         recent = list(SmsCode.objects.select_for_update().filter(phone_hash=h, purpose=purpose,
                                                                  created_at__gte=now - dt.timedelta(hours=1))
@@ -79,9 +102,18 @@ def sms_code_send(*, phone: str, purpose: str) -> SmsCode:
                 >= MAX_CODES_PER_IP_HOUR:
             raise ValidationError({"phone": ["请求过于频繁，请稍后再试 / too many requests from this network; try later"]})
         code = f"{secrets.randbelow(1_000_000):06d}"
-        row = SmsCode.objects.create(phone_hash=h, purpose=purpose, code_hash=_code_hash(phone, purpose, code),
+        # A notice's row holds a hash no code matches: it only counts towards the limits.
+        code_hash = _code_hash(phone, purpose, code) if usable else "-" + secrets.token_hex(20)
+        row = SmsCode.objects.create(phone_hash=h, purpose=purpose, code_hash=code_hash,
                                      created_at=now, expires_at=now + CODE_TTL, ip=ip)
-    get_sender().send(phone, f"【惠工e家】您的验证码是 {code}，5分钟内有效。请勿告诉他人。")
+    text = f"【惠工e家】您的验证码是 {code}，5分钟内有效。请勿告诉他人。" if usable else _NOTICES[purpose]
+    try:
+        get_sender().send(phone, text)
+    except Exception:
+        # The code never reached the phone: it must not count as sent (nor block a retry for a minute).
+        log.exception("portal: SMS gateway failed")
+        SmsCode.objects.filter(pk=row.pk).delete()
+        raise ValidationError({"phone": [SMS_FAILED]}) from None
     return row
 
 
@@ -112,10 +144,10 @@ def sms_code_check(*, phone: str, purpose: str, code: str) -> None:
 
 def account_signup(*, phone: str, password: str, code: str) -> WorkerAccount:
     # Not atomic as a whole: a wrong code's counted attempt must stay counted when the sign-up fails.
+    # A registered number never had a usable sign-up code (sms_code_send sent a notice): the code check
+    # fails like any wrong code, so this page does not tell who is registered either.
     phone = normalize_phone(phone)
     h = phone_hash(phone)
-    if WorkerAccount.objects.filter(phone_hash=h).exists():
-        raise ValidationError({"phone": ["该手机号已注册，请直接登录 / this phone is already registered; sign in"]})
     User = get_user_model()
     user = User(username=worker_username(phone))
     try:
@@ -129,6 +161,8 @@ def account_signup(*, phone: str, password: str, code: str) -> WorkerAccount:
             user.save()
             account = WorkerAccount.objects.create(user=user, phone=phone, phone_hash=h, phone_mask=mask_phone(phone))
             audit(actor=user, verb="portal.account.create", obj=account, new={"phone_mask": account.phone_mask})
+            for purpose in SIGNUP_PURPOSES:  # the terms and privacy policy agreed to on the sign-up page
+                consent_give(account=account, purpose=purpose)
     except IntegrityError:
         raise ValidationError({"phone": ["该手机号已注册，请直接登录 / this phone is already registered; sign in"]}) \
             from None
@@ -184,9 +218,20 @@ def consent_text_current(purpose: str) -> ConsentText:
     return text
 
 
-@transaction.atomic
 def consent_give(*, account: WorkerAccount, purpose: str) -> Consent:
-    """Records consent to the current text of `purpose` (a newer text replaces an older live consent)."""
+    """Records consent to the current text of `purpose` (a newer text supersedes an older live consent).
+    Two concurrent calls give one live consent: the loser of the race gets the winner's row."""
+    try:
+        return _consent_give(account=account, purpose=purpose)
+    except IntegrityError:
+        live = Consent.objects.filter(account=account, purpose=purpose, withdrawn_at__isnull=True).first()
+        if live is None:
+            raise
+        return live
+
+
+@transaction.atomic
+def _consent_give(*, account: WorkerAccount, purpose: str) -> Consent:
     text = consent_text_current(purpose)
     live = Consent.objects.select_for_update().filter(account=account, purpose=purpose,
                                                       withdrawn_at__isnull=True).first()
@@ -194,8 +239,8 @@ def consent_give(*, account: WorkerAccount, purpose: str) -> Consent:
         return live
     now = timezone.now()
     if live is not None:
-        live.withdrawn_at = now
-        live.save(update_fields=["withdrawn_at"])
+        live.withdrawn_at, live.superseded = now, True
+        live.save(update_fields=["withdrawn_at", "superseded"])
     consent = Consent.objects.create(account=account, person=account.person, purpose=purpose, text=text,
                                      given_at=now, ip=current_ip())
     audit(actor=account.user, verb="portal.consent.give", obj=consent,
@@ -203,9 +248,17 @@ def consent_give(*, account: WorkerAccount, purpose: str) -> Consent:
     return consent
 
 
+WITHDRAWN_JOINS_NOTE = "正在审核的入会申请已一并撤回。"
+
+
 @transaction.atomic
 def consent_withdraw(*, account: WorkerAccount, purpose: str) -> str:
-    """Withdraws the live consent of `purpose`; returns the text explaining the effect (shown to the worker)."""
+    """Withdraws the live consent of `purpose`; returns the text explaining the effect (shown to the worker).
+    Withdrawing the ID-number consent also withdraws the account's pending join applications: the union
+    would otherwise go on using the number."""
+    if purpose in SIGNUP_PURPOSES:
+        raise ValidationError({"purpose": [("服务协议和隐私政策不能单独撤回，如不再使用请注销账号 / "
+                                            "the terms cannot be withdrawn; close the account instead")]})
     live = Consent.objects.select_for_update().select_related("text").filter(
         account=account, purpose=purpose, withdrawn_at__isnull=True).first()
     if live is None:
@@ -214,4 +267,56 @@ def consent_withdraw(*, account: WorkerAccount, purpose: str) -> str:
     live.save(update_fields=["withdrawn_at"])
     audit(actor=account.user, verb="portal.consent.withdraw", obj=live,
           old={"purpose": purpose, "version": live.text.version}, new={"withdrawn_at": live.withdrawn_at})
-    return live.text.withdraw_effect
+    effect = live.text.withdraw_effect
+    if purpose == ConsentPurpose.ID_NUMBER:
+        from .join import join_withdraw
+        from .models import PENDING_JOIN_STATUSES
+
+        pending = list(account.join_applications.filter(status__in=PENDING_JOIN_STATUSES))
+        for app in pending:
+            join_withdraw(account=account, application=app)
+        if pending:
+            effect = f"{effect}{WITHDRAWN_JOINS_NOTE}"
+    return effect
+
+
+# --- Password (forgotten, or changed from 我的) -------------------------------------------------------
+
+def account_password_reset(*, phone: str, code: str, password: str) -> WorkerAccount:
+    """Sets a new password once the SMS code sent to the account's phone is confirmed. A number without an
+    account never got a usable code, so it fails like a wrong code."""
+    phone = normalize_phone(phone)
+    account = account_for_phone(phone)
+    user = account.user if account is not None else get_user_model()(username=worker_username(phone))
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as e:
+        raise ValidationError({"password": e.messages}) from None
+    sms_code_check(phone=phone, purpose=SmsPurpose.RESET, code=code)
+    if account is None or not account.user.is_active:
+        raise ValidationError({"code": ["验证码错误或已过期 / the code is wrong or has expired"]})
+    account.user.set_password(password)
+    account.user.save(update_fields=["password"])
+    audit(actor=account.user, verb="portal.account.password", obj=account, new={"phone_mask": account.phone_mask})
+    return account
+
+
+# --- Retention (a periodic job, see apps.py) ----------------------------------------------------------
+
+JOIN_ID_RETENTION = dt.timedelta(days=180)
+SMS_CODE_RETENTION = dt.timedelta(days=1)
+
+
+def portal_purge() -> dict:
+    """Deletes SMS code rows older than a day, and clears the encrypted ID number of join applications
+    rejected or withdrawn more than JOIN_ID_RETENTION ago, with its blind index (the mask stays for the
+    record).
+    Idempotent."""
+    from .models import JoinApplication, JoinStatus
+
+    now = timezone.now()
+    codes, _ = SmsCode.objects.filter(created_at__lt=now - SMS_CODE_RETENTION).delete()
+    ids = (JoinApplication.objects.filter(status__in=[JoinStatus.REJECTED, JoinStatus.WITHDRAWN],
+                                          decided_at__lt=now - JOIN_ID_RETENTION)
+           .exclude(id_number_hash="").update(id_number=None, id_number_hash=""))
+    return {"sms_codes": codes, "id_numbers": ids}

@@ -29,6 +29,7 @@ def submit_join(account: WorkerAccount | None = None, *, name: str = "陈骑手"
     from huigong.testing import new_id_number
 
     account = account or make_worker_account()
+    services.consent_give(account=account, purpose="id_number")  # the identity step asks for it first
     return join.join_submit(account=account, draft=join.Draft(
         name=name, id_number=id_number or new_id_number(), employment_form=employment_form, employer=employer,
         platform=platform, area=area))

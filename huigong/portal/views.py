@@ -19,8 +19,8 @@ from huigong.orgs.forms import apply_service_errors
 
 from . import cards, selectors, services, tiles
 from .auth import current_account, worker_required
-from .forms import CodeLoginForm, PasswordLoginForm, SignupForm
-from .models import ConsentPurpose, ConsentText, SmsPurpose
+from .forms import CodeLoginForm, PasswordLoginForm, PasswordResetForm, SignupForm
+from .models import SIGNUP_PURPOSES, ConsentPurpose, ConsentText, SmsPurpose
 
 
 def safe_next(request, default: str = "") -> str:
@@ -31,10 +31,35 @@ def safe_next(request, default: str = "") -> str:
     return default or reverse("portal:home")
 
 
-def _sign_in(request, account) -> None:
+# A rider switching between apps keeps a signed-in session (and the join draft) for a week of inactivity;
+# staff sessions keep the short console idle time.
+WORKER_SESSION_SECONDS = 7 * 24 * 3600
+STAFF_REFUSED = "工作人员请从管理端登录 / staff accounts sign in on the console"
+# Code requests one browser session may make in an hour (the database also limits per phone and address).
+MAX_SENDS_PER_SESSION_HOUR = 8
+
+
+def _sign_in(request, account) -> bool:
+    """Signs a worker in; refuses a user who is staff (their sign-in needs the console's TOTP)."""
+    if hasattr(account.user, "staff"):
+        return False
     login(request, account.user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[WORKER_SESSION_KEY] = True
+    request.session.set_expiry(WORKER_SESSION_SECONDS)
     request._worker_account = account
+    return True
+
+
+def _send_code(request, phone: str, purpose: str) -> None:
+    """Every code request counts against this browser session too, refused ones included."""
+    import time
+
+    now = time.time()
+    sends = [t for t in request.session.get("hg_sms_sends", []) if now - t < 3600]
+    if len(sends) >= MAX_SENDS_PER_SESSION_HOUR:
+        raise ValidationError({"phone": [_("请求过于频繁，请稍后再试 / too many requests; try later")]})
+    request.session["hg_sms_sends"] = [*sends, now]
+    services.sms_code_send(phone=phone, purpose=purpose)
 
 
 # --- Sign-up and sign-in ----------------------------------------------------------------------------
@@ -50,7 +75,7 @@ def signup(request):
         data = form.cleaned_data
         try:
             if request.POST.get("action") == "send_code":
-                services.sms_code_send(phone=data["phone"], purpose=SmsPurpose.SIGNUP)
+                _send_code(request, data["phone"], SmsPurpose.SIGNUP)
                 code_sent = True
             else:
                 errors = {}
@@ -65,7 +90,7 @@ def signup(request):
                 if errors:
                     raise ValidationError(errors)
                 account = services.account_signup(phone=data["phone"], password=data["password"], code=data["code"])
-                _sign_in(request, account)
+                _sign_in(request, account)  # a new account is never staff
                 flash.success(request, _("注册成功，欢迎使用惠工e家"))
                 return redirect(safe_next(request))
         except ValidationError as e:
@@ -105,9 +130,10 @@ def login_view(request):
                 user = authenticate(request, username=username, password=pw_form.cleaned_data["password"])
                 account = services.account_for_phone(phone) if user is not None else None
                 if account is not None and account.user_id == user.pk:
-                    _sign_in(request, account)
-                    return redirect(safe_next(request))
-                if getattr(request, "axes_locked_out", False):
+                    if _sign_in(request, account):
+                        return redirect(safe_next(request))
+                    pw_form.add_error(None, STAFF_REFUSED)
+                elif getattr(request, "axes_locked_out", False):
                     # Answer on the portal's own page, not the console's lockout page.
                     request.axes_locked_out = False
                     locked = True
@@ -117,13 +143,14 @@ def login_view(request):
         data = code_form.cleaned_data
         try:
             if request.POST.get("action") == "send_code":
-                services.sms_code_send(phone=data["phone"], purpose=SmsPurpose.LOGIN)
+                _send_code(request, data["phone"], SmsPurpose.LOGIN)
                 code_sent = True
             else:
                 if not data["code"]:
                     raise ValidationError({"code": [_("请输入短信验证码 / enter the SMS code")]})
                 account = services.account_login_by_code(phone=data["phone"], code=data["code"])
-                _sign_in(request, account)
+                if not _sign_in(request, account):
+                    raise ValidationError({"code": [STAFF_REFUSED]})
                 return redirect(safe_next(request))
         except ValidationError as e:
             apply_service_errors(code_form, e)
@@ -190,8 +217,11 @@ def me(request):
     return render(request, "portal/me.html", {
         "account": account, "membership": membership,
         "card_qr": cards.card_qr_svg(membership, request) if membership else "",
+        "card_refresh": cards.CARD_PAGE_REFRESH,
         "applications": cards.my_applications(account),
-        "consents": selectors.consents_for_account(account),
+        "consents": [c for c in selectors.consents_for_account(account) if c.purpose not in SIGNUP_PURPOSES],
+        "documents": [c for c in selectors.consents_for_account(account)
+                      if c.purpose in SIGNUP_PURPOSES and c.withdrawn_at is None],
         "tab": "me",
     })
 
@@ -207,14 +237,18 @@ def consent(request, purpose: str):
     except ConsentText.DoesNotExist:
         raise Http404 from None
     nxt = safe_next(request, reverse("portal:me"))
+    active = selectors.consent_active(account, purpose)
     if request.method == "POST":
         if request.POST.get("decision") == "agree":
             services.consent_give(account=account, purpose=purpose)
             return redirect(nxt)
+        if active and purpose not in SIGNUP_PURPOSES:
+            # "不同意" on a consent already given: offer to withdraw it (with its effect), not a silent no-op.
+            return render(request, "portal/consent.html", {"text": text, "next": nxt, "active": True,
+                                                           "offer_withdraw": True})
         flash.info(request, _("您未同意，相关服务暂时无法办理"))
         return redirect("portal:home")
-    return render(request, "portal/consent.html", {"text": text, "next": nxt,
-                                                   "active": selectors.consent_active(account, purpose)})
+    return render(request, "portal/consent.html", {"text": text, "next": nxt, "active": active})
 
 
 @worker_required
@@ -226,5 +260,60 @@ def consent_withdraw(request, purpose: str):
     except ValidationError as e:
         flash.error(request, " ".join(e.messages))
     else:
+        if purpose == ConsentPurpose.ID_NUMBER:
+            from .views_join import DRAFT_KEY
+
+            request.session.pop(DRAFT_KEY, None)  # the encrypted ID number of an unfinished application
         flash.success(request, _("已撤回授权。") + effect)
     return redirect("portal:me")
+
+
+# --- Documents agreed to at sign-up, and the password -----------------------------------------------
+
+def document(request, purpose: str):
+    """《用户服务协议》 and 《个人信息保护政策》: public pages (read before signing up)."""
+    if purpose not in SIGNUP_PURPOSES:
+        raise Http404
+    text = services.consent_text_current(purpose)
+    return render(request, "portal/document.html", {"text": text, "paragraphs": text.text.split("\n"),
+                                                    "back": safe_next(request, reverse("portal:signup"))})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_view(request):
+    """忘记密码 (signed out: any phone) and 修改密码 (signed in: the account's own phone), both confirmed by
+    an SMS code to that phone."""
+    account = current_account(request)
+    form = PasswordResetForm(request.POST or None, fixed_phone=account.phone if account else "")
+    code_sent = False
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        phone = account.phone if account else data["phone"]
+        try:
+            if request.POST.get("action") == "send_code":
+                _send_code(request, phone, SmsPurpose.RESET)
+                code_sent = True
+            else:
+                errors = {}
+                if not data["code"]:
+                    errors["code"] = [_("请输入短信验证码 / enter the SMS code")]
+                if not data["password"]:
+                    errors["password"] = [_("请设置新密码 / choose a new password")]
+                elif data["password"] != data["password2"]:
+                    errors["password2"] = [_("两次输入的密码不一致 / the passwords differ")]
+                if errors:
+                    raise ValidationError(errors)
+                changed = services.account_password_reset(phone=phone, code=data["code"], password=data["password"])
+                if account is not None:
+                    from django.contrib.auth import update_session_auth_hash
+
+                    update_session_auth_hash(request, changed.user)
+                    flash.success(request, _("密码已修改"))
+                    return redirect("portal:me")
+                flash.success(request, _("密码已重设，请用新密码登录"))
+                return redirect("portal:login")
+        except ValidationError as e:
+            apply_service_errors(form, e)
+    return render(request, "portal/password.html", {"form": form, "code_sent": code_sent, "account": account,
+                                                     "tab": "me" if account else ""})

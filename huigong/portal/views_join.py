@@ -150,6 +150,7 @@ def join_where(request):
 
 @never_cache
 @worker_required
+@consent_required(ConsentPurpose.ID_NUMBER)
 @require_http_methods(["GET", "POST"])
 def join_confirm(request):
     data = _load(request)

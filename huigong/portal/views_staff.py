@@ -53,10 +53,13 @@ def _placement_unions(actor, app):
 def join_detail(request, pk: int):
     staff = require(request.user, Cap.VIEW)
     app = selectors.join_get_for_actor(request.user, pk)
-    return render(request, "portal/staff/join_detail.html", {
-        "app": app, "can_write": staff.can(Cap.MEMBER_WRITE) and app.is_pending,
-        "reject_form": RejectForm(), "placements": _placement_unions(request.user, app),
-    })
+    return render(request, "portal/staff/join_detail.html", _detail_context(request, staff, app, RejectForm()))
+
+
+def _detail_context(request, staff, app, reject_form) -> dict:
+    return {"app": app, "can_write": staff.can(Cap.MEMBER_WRITE) and app.is_pending, "reject_form": reject_form,
+            "placements": _placement_unions(request.user, app),
+            "employer_outside": app.is_pending and join.employer_outside_scope(request.user, app)}
 
 
 @login_required
@@ -68,7 +71,8 @@ def join_accept(request, pk: int):
     if request.POST.get("union"):
         union = UnionNode.objects.filter(pk=request.POST["union"]).first()
     try:
-        join.join_accept(actor=request.user, application=app, union=union)
+        join.join_accept(actor=request.user, application=app, union=union,
+                         verification_note=request.POST.get("verification_note", ""))
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
     else:
@@ -90,10 +94,8 @@ def join_reject(request, pk: int):
         else:
             messages.success(request, _("已退回入会申请，并已通知申请人"))
             return redirect("portal:staff_join_detail", app.pk)
-    return render(request, "portal/staff/join_detail.html", {
-        "app": app, "can_write": staff.can(Cap.MEMBER_WRITE) and app.is_pending, "reject_form": form,
-        "placements": _placement_unions(request.user, app),
-    }, status=400 if not form.is_valid() else 200)
+    return render(request, "portal/staff/join_detail.html", _detail_context(request, staff, app, form),
+                  status=400 if not form.is_valid() else 200)
 
 
 @login_required
@@ -113,9 +115,16 @@ def card_check(request):
         membership = (Membership.objects.select_related("person", "union")
                       .defer("person__id_number", "person__phone", "person__bank_account")
                       .get(pk=card_token_read(request.GET.get("t", ""))))
+    except signing.SignatureExpired:
+        return render(request, "portal/staff/card_check.html", {"invalid": True, "expired": True}, status=400)
     except (signing.BadSignature, TypeError, ValueError, Membership.DoesNotExist):
         return render(request, "portal/staff/card_check.html", {"invalid": True}, status=400)
     ensure_path_in_scope(request.user, membership.union.path)
     current = (Membership.objects.select_related("union").filter(person_id=membership.person_id, status="active")
                .first())
-    return render(request, "portal/staff/card_check.html", {"m": membership, "current": current})
+    # The union a card was transferred to is named only when it is in the scanner's own subtree.
+    current_union = None
+    if current is not None:
+        current_union = current.union.name if path_in_scope(request.user, current.union.path) else _("其他工会")
+    return render(request, "portal/staff/card_check.html", {"m": membership, "current": current,
+                                                            "current_union": current_union})

@@ -5,6 +5,9 @@ from huigong.portal.sms import MemorySmsSender
 
 @pytest.fixture(autouse=True)
 def sms_outbox():
+    from django.core.cache import cache
+
+    cache.clear()  # per-account limits (ID numbers tried per day) start afresh
     MemorySmsSender.clear()
     yield MemorySmsSender
     MemorySmsSender.clear()
@@ -16,10 +19,12 @@ def make_worker(db):
     from huigong.portal import services
     from huigong.portal.models import SmsPurpose
 
-    def make(phone: str = "13900000001", person=None, password: str = "Hg-worker-2026"):
+    def make(phone: str = "13900000001", person=None, password: str = "Hg-worker-2026", id_consent: bool = True):
         services.sms_code_send(phone=phone, purpose=SmsPurpose.SIGNUP)
         code = MemorySmsSender.last_code(phone)
         account = services.account_signup(phone=phone, password=password, code=code)
+        if id_consent:  # as the join walk's identity step does
+            services.consent_give(account=account, purpose="id_number")
         if person is not None:
             account.person = person
             account.save(update_fields=["person"])

@@ -45,10 +45,9 @@ def _receipt(tmp_path) -> Path:
 
 @pytest.mark.django_db(transaction=True)
 def test_rider_signs_up_joins_claims_and_reimburses_on_a_phone(live_server, browser, cast, shots, tmp_path):
-    from huigong.portal.models import JoinApplication, JoinStatus
-
-    benefits = pytest.importorskip("huigong.benefits.testing")
+    import huigong.benefits.testing as benefits
     from huigong.benefits.models import ProgrammeKind
+    from huigong.portal.models import JoinApplication, JoinStatus
 
     checkup = benefits.make_programme(cast.city_admin, cast.xihu, title="新就业形态劳动者免费体检", quota=5000)
     subsidy = benefits.make_programme(cast.city_admin, cast.xihu, kind=ProgrammeKind.REIMBURSEMENT,
