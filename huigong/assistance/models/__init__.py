@@ -1,9 +1,10 @@
 """Hardship assistance (困难职工帮扶): screening sweeps, hardship files, aid programmes, applications
 with approval up the tree, public notices, payouts and the ledger.
 
-Personal details (household members' ID numbers, individual incomes, illness notes, bank accounts) are
-encrypted. The household aggregates the screening rules need (monthly income, rigid expenses, size,
-cause flags) are plain columns, so that the rule pass is one set-based statement in the database."""
+Personal details (household members' ID numbers, incomes, illness notes, bank accounts, a file's household
+income and expenses, verification notes, help requests' incomes) are encrypted. The one exception is a
+sweep visit's household aggregates (monthly income, rigid expenses, size, cause flags): plain columns, so
+that the rule pass is one set-based statement in the database (see SweepVisit)."""
 
 from .aid import (  # noqa: F401
     AidApplication,

@@ -8,6 +8,7 @@ from huigong.members.models import Person
 from huigong.orgs.models import UnionNode
 
 from .common import CloseReason, HardshipCause, HardshipLevel
+from .fields import EncryptedMoneyField
 from .screening import SweepVisit
 
 
@@ -18,7 +19,11 @@ class FileStatus(models.TextChoices):
 
 
 class HardshipFile(models.Model):
-    """A household's hardship file (困难职工档案), held by the union of its head (the member)."""
+    """A household's hardship file (困难职工档案), held by the union of its head (the member).
+
+    The household's figures (income, rigid expenses) and the verification note are encrypted: pages and
+    the API show them in full only to roles with full personal data (logged), others see a band
+    (below the 低保 line / below the relative line / above) — see selectors.files.file_figures."""
 
     file_no = models.CharField(_("档案编号"), max_length=32, unique=True)
     node = models.ForeignKey(UnionNode, on_delete=models.PROTECT, related_name="hardship_files",
@@ -34,8 +39,8 @@ class HardshipFile(models.Model):
     # Why staff confirmed a level other than the one the figures give (empty when they agree).
     level_reason = models.CharField(_("等级调整理由"), max_length=255, blank=True)
     household_size = models.PositiveSmallIntegerField(_("家庭人口"))
-    monthly_income_fen = models.BigIntegerField(_("家庭月收入"))
-    rigid_expense_fen = models.BigIntegerField(_("刚性支出（月）"), default=0)
+    monthly_income_fen = EncryptedMoneyField(_("家庭月收入"))
+    rigid_expense_fen = EncryptedMoneyField(_("刚性支出（月）"), default=0)
     situation = EncryptedTextField(_("家庭困难情况"), blank=True, null=True)  # the field stores "" as NULL
     # Where the money goes: the household's account (usually the head's).
     payee_name = models.CharField(_("收款人"), max_length=50)
@@ -46,7 +51,7 @@ class HardshipFile(models.Model):
     verified_on = models.DateField(_("核实日期"), null=True, blank=True)
     verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
-    verification_note = models.TextField(_("核实情况"), blank=True)
+    verification_note = EncryptedTextField(_("核实情况"), blank=True, null=True)  # "" is stored as NULL
     opened_on = models.DateField(_("建档日期"), null=True, blank=True)
     next_review_due = models.DateField(_("下次复核"), null=True, blank=True)
     closed_on = models.DateField(_("销档日期"), null=True, blank=True)
@@ -146,7 +151,7 @@ class FileReview(models.Model):
     outcome = models.CharField(_("复核结论"), max_length=16, choices=ReviewOutcome.choices)
     old_level = models.CharField(max_length=16, choices=HardshipLevel.choices, blank=True)
     new_level = models.CharField(max_length=16, choices=HardshipLevel.choices, blank=True)
-    monthly_income_fen = models.BigIntegerField(_("复核时家庭月收入"), null=True, blank=True)
+    monthly_income_fen = EncryptedMoneyField(_("复核时家庭月收入"), null=True, blank=True)  # None: not recorded
     note = models.TextField(_("复核说明"), blank=True)
 
     class Meta:

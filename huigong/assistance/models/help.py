@@ -7,6 +7,7 @@ from encrypted_fields.fields import EncryptedTextField
 from huigong.members.models import Person
 from huigong.orgs.models import UnionNode
 
+from .fields import EncryptedMoneyField
 from .files import HardshipFile
 
 
@@ -27,7 +28,7 @@ class HelpRequest(models.Model):
     situation = EncryptedTextField(_("困难情况"))
     causes = models.JSONField(_("致困原因"), default=list)
     household_size = models.PositiveSmallIntegerField(_("家庭人口"))
-    monthly_income_fen = models.BigIntegerField(_("家庭月收入"))
+    monthly_income_fen = EncryptedMoneyField(_("家庭月收入"))  # encrypted: the service checks the range
     status = models.CharField(_("状态"), max_length=16, choices=HelpRequestStatus.choices,
                               default=HelpRequestStatus.NEW)
     file = models.ForeignKey(HardshipFile, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -44,7 +45,6 @@ class HelpRequest(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["person"], condition=Q(status="new"), name="help_request_one_pending"),
             models.CheckConstraint(condition=Q(household_size__gte=1), name="help_request_size_ge_1"),
-            models.CheckConstraint(condition=Q(monthly_income_fen__gte=0), name="help_request_income_nonneg"),
         ]
 
 

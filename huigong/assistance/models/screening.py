@@ -80,9 +80,13 @@ class SweepAssignment(models.Model):
 
 
 class SweepVisit(models.Model):
-    """One member's household as the visiting union recorded it. The aggregates below are plain
-    columns for the set-based rule pass; the itemised household (names, relations, individual
-    incomes, illness notes) is encrypted in `details`."""
+    """One member's household as the visiting union recorded it. The aggregates below (size, monthly
+    income, rigid expenses, cause flags) are plain columns ON PURPOSE, an exception to "incomes are
+    encrypted at rest": the rule pass is one set-based UPDATE over up to millions of visits, which cannot
+    compare ciphertext. They are screening figures, not a file; pages and the API show them in full only to
+    roles with full personal data (logged) and "***" to others. The itemised household (names, relations,
+    individual incomes, illness notes) is encrypted in `details`; a file opened from a visit copies the
+    figures into HardshipFile's encrypted columns."""
 
     sweep = models.ForeignKey(Sweep, on_delete=models.CASCADE, related_name="visits")
     assignment = models.ForeignKey(SweepAssignment, on_delete=models.CASCADE, related_name="visits")
