@@ -168,3 +168,39 @@ def test_rider_signs_up_joins_claims_and_reimburses_on_a_phone(live_server, brow
     assert checkup.title in page.content() and subsidy.title in page.content()
     shot("20-me-applications")
     ctx.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_documents_password_and_an_unverified_application_on_screen(live_server, browser, cast, shots):
+    """The pages added by the review fixes: sign-up documents, 忘记密码, and the staff page of an application
+    whose ID number belongs to a record with another phone (身份待核实)."""
+    from huigong.portal.testing import make_worker_account, submit_join
+
+    base = live_server.url
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                              has_touch=True, locale="zh-CN")
+    page = ctx.new_page()
+    for name, url in (("21-terms", "/portal/terms/"), ("22-privacy", "/portal/privacy/"),
+                      ("23-forgot-password", "/portal/password/")):
+        page.goto(f"{base}{url}")
+        page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    assert page.locator("input[name=phone]").count() == 1
+    ctx.close()
+
+    person = cast.member.person
+    app = submit_join(make_worker_account("13911119999"), name=person.name, id_number=person.id_number,
+                      platform=cast.platform)
+    staff_ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    staff = staff_ctx.new_page()
+    staff.goto(f"{base}/accounts/login/")
+    staff.fill("input[name=username]", "district_staff")
+    staff.fill("input[name=password]", "pw-Test-12345")
+    staff.click("button[type=submit]")
+    staff.wait_for_load_state()
+    staff.goto(f"{base}/portal/staff/joins/{app.pk}/")
+    assert staff.locator("[data-testid=needs-verification]").count() == 1
+    staff.fill("input[name=verification_note]", "本人持身份证到西湖区服务站核验，经办人周")
+    staff.screenshot(path=str(shots / "24-staff-unverified.png"), full_page=True)
+    staff.click("button:has-text('通过')")
+    staff.wait_for_selector("text=已通过入会申请")
+    staff_ctx.close()
