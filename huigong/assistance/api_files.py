@@ -1,7 +1,9 @@
 """Routers of the files side (screening rules, sweeps, hardship files), collected by assistance/api.py.
 
 Names of people leave masked (张*三) for roles without full personal data; household ID numbers and bank
-accounts leave masked for everyone (the console's reveal button, which is logged, shows a full value)."""
+accounts leave masked for everyone (the console's reveal button, which is logged, shows a full value).
+Household incomes and expenses (files and sweep visits) leave in full only for roles with full personal
+data, with one access row per response; others get null and, for files, the income band."""
 
 from __future__ import annotations
 
@@ -11,12 +13,12 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.http import Http404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from huigong.accounts.models import Cap
 from huigong.api.auth import actor_of
 from huigong.api.schemas import Id, Input, PageQuery, Ref, changes_of, page_of, paginate, ref, responses
-from huigong.core.scope import require
+from huigong.core.scope import require, root_path
 from huigong.members import selectors as member_selectors
 from huigong.orgs import selectors as org_selectors
 from huigong.orgs.api import node_ref_for_actor
@@ -34,6 +36,7 @@ from .selectors import files as file_sel
 from .selectors import screening as scr_sel
 from .services import files as file_svc
 from .services import screening as scr_svc
+from .services.files import FIGURES
 
 rules_router = Router()
 sweeps_router = Router()
@@ -82,7 +85,7 @@ def rule_create(request, payload: RuleIn):
     r = scr_svc.screening_rule_create(actor=actor, node=node, dibao_fen=payload.dibao_fen,
                                       relative_multiple=payload.relative_multiple,
                                       effective_from=payload.effective_from, note=payload.note)
-    return 201, _rule_out(r)
+    return Status(201, _rule_out(r))
 
 
 @rules_router.patch("/{int:rule_id}", response=responses({200: RuleOut}, body=True), summary="修改排查标准 / edit")
@@ -100,7 +103,7 @@ def rule_update(request, rule_id: Id, payload: RulePatch):
 def rule_delete(request, rule_id: Id):
     actor = actor_of(request)
     scr_svc.screening_rule_delete(actor=actor, rule=scr_sel.rule_get_for_actor(actor, rule_id, for_write=True))
-    return 204, None
+    return Status(204, None)
 
 
 # --- sweeps ----------------------------------------------------------------------------------------------
@@ -150,8 +153,8 @@ class CandidateOut(Schema):
     name: str
     union: Ref
     household_size: int
-    monthly_income_fen: int
-    rigid_expense_fen: int
+    monthly_income_fen: int | None = Field(..., description="仅完整敏感信息权限可见 / null unless pii_full")
+    rigid_expense_fen: int | None
     per_capita_fen: int | None
     flagged_level: str
     has_file: bool
@@ -183,8 +186,8 @@ class VisitOut(Schema):
     union: Ref
     visited_on: dt.date
     household_size: int
-    monthly_income_fen: int
-    rigid_expense_fen: int
+    monthly_income_fen: int | None = Field(..., description="仅完整敏感信息权限可见 / null unless pii_full")
+    rigid_expense_fen: int | None
     flagged_level: str
 
 
@@ -220,7 +223,7 @@ def sweep_create(request, payload: SweepIn):
     actor = actor_of(request)
     node = node_ref_for_actor(actor, payload.union_id, "union_id")
     s = scr_svc.sweep_open(actor=actor, node=node, title=payload.title, year=payload.year, deadline=payload.deadline)
-    return 201, _sweep_out(s)
+    return Status(201, _sweep_out(s))
 
 
 @sweeps_router.get("/{int:sweep_id}", response=responses({200: SweepOut}), summary="排查详情 / one sweep")
@@ -247,11 +250,20 @@ def sweep_candidates(request, sweep_id: Id, filters: Query[CandidateFilters]):
     s = scr_sel.sweep_get_for_actor(actor, sweep_id)
     node = org_selectors.node_get_for_actor(actor, filters.union) if filters.union else None
     page = paginate(scr_sel.candidate_list(actor, s, level=filters.level or "", node=node), filters)
+    full = file_sel.may_see_figures(actor)
     page["items"] = [{"visit_id": v.pk, "person_id": v.person_id, "name": scr_sel.display_name(actor, v.person.name),
                       "union": ref(v.node), "household_size": v.household_size,
-                      "monthly_income_fen": v.monthly_income_fen, "rigid_expense_fen": v.rigid_expense_fen,
-                      "per_capita_fen": v.per_capita_fen, "flagged_level": v.flagged_level, "has_file": v.has_file}
+                      "monthly_income_fen": v.monthly_income_fen if full else None,
+                      "rigid_expense_fen": v.rigid_expense_fen if full else None,
+                      "per_capita_fen": v.per_capita_fen if full else None, "flagged_level": v.flagged_level,
+                      "has_file": v.has_file}
                      for v in page["items"]]
+    if full:
+        file_sel.log_figures_listed(actor, object_type="assistance.sweep", object_id=str(s.pk),
+                                    node_path=scr_sel.sweep_scope_path(actor, s),
+                                    fields=["visit.monthly_income_fen", "visit.rigid_expense_fen",
+                                            "visit.per_capita_fen"],
+                                    n=len(page["items"]), purpose="API 初筛对象 / API sweep candidates")
     return page
 
 
@@ -268,9 +280,10 @@ def sweep_visit(request, sweep_id: Id, payload: VisitIn):
     data = payload.dict()
     data.pop("person_id")
     v = scr_svc.sweep_visit_record(actor=actor, sweep=s, person=person, **data)
+    full = file_sel.may_see_figures(actor)  # the figures the caller just sent, echoed only to pii_full roles
     return {"id": v.pk, "person_id": v.person_id, "union": ref(v.node), "visited_on": v.visited_on,
-            "household_size": v.household_size, "monthly_income_fen": v.monthly_income_fen,
-            "rigid_expense_fen": v.rigid_expense_fen, "flagged_level": v.flagged_level}
+            "household_size": v.household_size, "monthly_income_fen": v.monthly_income_fen if full else None,
+            "rigid_expense_fen": v.rigid_expense_fen if full else None, "flagged_level": v.flagged_level}
 
 
 @sweeps_router.post("/{int:sweep_id}/apply-rules", response=responses({200: RulePassOut}),
@@ -346,8 +359,9 @@ class FileOut(Schema):
     proposed_level: str
     level_reason: str
     household_size: int
-    monthly_income_fen: int
-    rigid_expense_fen: int
+    monthly_income_fen: int | None = Field(..., description="仅完整敏感信息权限可见 / null unless pii_full")
+    rigid_expense_fen: int | None
+    income_band: str = Field(..., description="人均收入相对低保线的区间 / per-capita income against the lines")
     causes: list[str]
     payee_name: str
     bank_account_mask: str
@@ -397,11 +411,18 @@ class CausesIn(Input):
 FilePage = page_of(FileOut, "HardshipFilePage")
 
 
-def _file_out(actor, f: HardshipFile, *, detail: bool = False) -> dict:
+def _file_out(actor, f: HardshipFile, *, detail: bool = False, full: bool | None = None,
+              rules: dict | None = None) -> dict:
+    """One file; `full` (may the actor see incomes) is decided once per response by the caller, who logs
+    the read (see _log_files)."""
+    full = file_sel.may_see_figures(actor) if full is None else full
     out = {"id": f.pk, "file_no": f.file_no, "status": f.status, "union": ref(f.node), "head_person_id": f.head_id,
            "head_name": scr_sel.display_name(actor, f.head.name), "level": f.level,
            "proposed_level": f.proposed_level, "level_reason": f.level_reason, "household_size": f.household_size,
-           "monthly_income_fen": f.monthly_income_fen, "rigid_expense_fen": f.rigid_expense_fen,
+           "monthly_income_fen": f.monthly_income_fen if full else None,
+           "rigid_expense_fen": f.rigid_expense_fen if full else None,
+           "income_band": file_sel.income_band(f.node_path, household_size=f.household_size,
+                                               monthly_income_fen=f.monthly_income_fen, rules=rules),
            "causes": sorted(c.cause for c in f.causes.all()), "payee_name": scr_sel.display_name(actor, f.payee_name),
            "bank_account_mask": f.bank_account_mask, "opened_on": f.opened_on, "next_review_due": f.next_review_due,
            "closed_on": f.closed_on, "close_reason": f.close_reason}
@@ -412,8 +433,26 @@ def _file_out(actor, f: HardshipFile, *, detail: bool = False) -> dict:
     return out
 
 
+def _log_files(actor, files: list, purpose: str) -> None:
+    if files and file_sel.may_see_figures(actor):
+        if len(files) == 1:
+            obj, path = str(files[0].pk), files[0].node_path
+        else:
+            obj, path = "list", root_path(actor)
+        file_sel.log_figures_listed(actor, object_type="assistance.hardshipfile", object_id=obj, node_path=path,
+                                    fields=list(FIGURES), n=len(files), purpose=purpose)
+
+
 def _detail(actor, pk) -> dict:
-    return _file_out(actor, file_sel.file_get_for_actor(actor, pk), detail=True)
+    f = file_sel.file_get_for_actor(actor, pk)
+    _log_files(actor, [f], "API 档案详情 / API hardship file")
+    return _file_out(actor, f, detail=True)
+
+
+def _files_out(actor, files, purpose: str) -> list[dict]:
+    files, full, rules = list(files), file_sel.may_see_figures(actor), {}
+    _log_files(actor, files, purpose)
+    return [_file_out(actor, f, full=full, rules=rules) for f in files]
 
 
 @files_router.get("", response=responses({200: FilePage}), summary="困难职工档案 / hardship files")
@@ -423,14 +462,15 @@ def file_list(request, filters: Query[FileFilters]):
     qs = file_sel.file_list_for_actor(actor, status=filters.status or "", level=filters.level or "",
                                       cause=filters.cause or "", node=node, q=filters.q).prefetch_related("causes")
     page = paginate(qs, filters)
-    page["items"] = [_file_out(actor, f) for f in page["items"]]
+    page["items"] = _files_out(actor, page["items"], "API 档案列表 / API hardship files")
     return page
 
 
 @files_router.get("/due-for-review", response=responses({200: list[FileOut]}), summary="待年度复核 / due for review")
 def file_due(request):
     actor = actor_of(request)
-    return [_file_out(actor, f) for f in file_sel.files_due_for_review(actor).prefetch_related("causes")[:500]]
+    return _files_out(actor, file_sel.files_due_for_review(actor).prefetch_related("causes")[:500],
+                      "API 待复核档案 / API files due for review")
 
 
 @files_router.post("", response=responses({201: FileDetailOut}, body=True), summary="建档（待核实）/ create a file")
@@ -451,7 +491,7 @@ def file_create(request, payload: FileIn):
     data = payload.dict(exclude={"head_person_id", "source_visit_id", "members"})
     f = file_svc.hardship_file_create(actor=actor, head=head, source_visit=visit,
                                       members=[m.dict() for m in payload.members], **data)
-    return 201, _detail(actor, f.pk)
+    return Status(201, _detail(actor, f.pk))
 
 
 @files_router.get("/{int:file_id}", response=responses({200: FileDetailOut}), summary="档案详情 / one file")
@@ -482,7 +522,7 @@ def file_member_add(request, file_id: Id, payload: HouseholdMemberIn):
     actor = actor_of(request)
     f = file_sel.file_get_for_actor(actor, file_id, for_write=True)
     file_svc.file_member_add(actor=actor, file=f, **payload.dict())
-    return 201, _detail(actor, file_id)
+    return Status(201, _detail(actor, file_id))
 
 
 @files_router.delete("/{int:file_id}/members/{int:member_id}", response=responses({200: FileDetailOut}),

@@ -153,10 +153,28 @@ class FileEditForm(FileForm):
 
 
 class HouseholdMemberForm(forms.Form):
+    """One more household member. The health note is offered only to roles with full personal data."""
+
     name = forms.CharField(label=_("姓名"), max_length=50)
     relation = forms.ChoiceField(label=_("与户主关系"), choices=[(r, r) for r in RELATIONS[1:]])
     id_number = forms.CharField(label=_("身份证号"), max_length=32)
+    monthly_income_yuan = yuan_field(_("月收入（元）"), required=False)
+    health_note = forms.CharField(label=_("健康状况"), max_length=500, required=False)
     is_student = forms.BooleanField(label=_("在学"), required=False)
+
+    def __init__(self, *a, actor, **kw):
+        from huigong.accounts.models import Cap
+        from huigong.core.scope import require
+
+        super().__init__(*a, **kw)
+        if not require(actor, Cap.VIEW).can(Cap.PII_FULL):
+            del self.fields["health_note"]
+
+    def service_kwargs(self) -> dict:
+        d = self.cleaned_data
+        return {"name": d["name"], "relation": d["relation"], "id_number": d["id_number"],
+                "monthly_income_fen": to_fen(d.get("monthly_income_yuan")),
+                "health_note": d.get("health_note", ""), "is_student": d["is_student"]}
 
 
 class EvidenceForm(forms.Form):

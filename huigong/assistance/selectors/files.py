@@ -1,5 +1,7 @@
 """Reads of hardship files, scoped to the actor's subtree. Lists never decrypt; full ID numbers and
-bank accounts only through `file_reveal` (PII capability, one access row per read)."""
+bank accounts only through `file_reveal` (PII capability, one access row per read). Household figures
+(income, rigid expenses) and the verification note are shown in full only to roles with full personal data,
+with an access row; other roles see an income band (`income_band`) or "***"."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from huigong.accounts.models import Cap
 from huigong.core.audit import log_access
@@ -17,8 +20,59 @@ from huigong.core.scope import ensure_path_in_scope, path_in_scope, require, roo
 from huigong.orgs.models import UnionNode
 
 from ..models import FileEvidence, FileMember, FileStatus, HardshipFile
+from ..services.screening import multiple_hundredths, rule_for_path
 
 REVIEW_WINDOW = dt.timedelta(days=30)
+HIDDEN = "***"
+FIGURE_FIELDS = ["monthly_income_fen", "rigid_expense_fen", "verification_note"]
+
+
+def may_see_figures(actor) -> bool:
+    """Household incomes in full: roles with full personal data only (every such read is logged)."""
+    return require(actor, Cap.VIEW).can(Cap.PII_FULL)
+
+
+def income_band(node_path: str, *, household_size: int, monthly_income_fen: int | None,
+                rules: dict | None = None) -> str:
+    """Where the household's per-capita income lies against the rule in force for `node_path`, without
+    the figure: below the 低保 line, below the relative line, or above. `rules` caches rules by path."""
+    if rules is not None and node_path in rules:
+        rule = rules[node_path]
+    else:
+        rule = rule_for_path(node_path)
+        if rules is not None:
+            rules[node_path] = rule
+    if rule is None or monthly_income_fen is None or not household_size:
+        return _("未设排查标准")
+    line = rule.dibao_fen * household_size
+    if monthly_income_fen < line:
+        return _("人均收入低于低保线")
+    if monthly_income_fen * 100 < line * multiple_hundredths(rule.relative_multiple):
+        return _("人均收入低于相对困难线")
+    return _("人均收入高于相对困难线")
+
+
+def file_figures(actor, file: HardshipFile, *, purpose: str) -> dict:
+    """A file's household figures for a page or the API: in full (logged) for roles with full personal
+    data; otherwise None for the amounts, an empty note and the income band."""
+    ensure_path_in_scope(actor, file.node_path)
+    band = income_band(file.node_path, household_size=file.household_size,
+                       monthly_income_fen=file.monthly_income_fen)
+    if not may_see_figures(actor):
+        return {"full": False, "monthly_income_fen": None, "rigid_expense_fen": None, "verification_note": "",
+                "band": band}
+    log_access(actor=actor, object_type="assistance.hardshipfile", object_id=str(file.pk), fields=FIGURE_FIELDS,
+               purpose=purpose, node_path=file.node_path)
+    return {"full": True, "monthly_income_fen": file.monthly_income_fen, "rigid_expense_fen": file.rigid_expense_fen,
+            "verification_note": file.verification_note or "", "band": band}
+
+
+def log_figures_listed(actor, *, object_type: str, object_id: str, node_path: str, fields: list[str], n: int,
+                       purpose: str) -> None:
+    """One access row for a page of rows shown with full incomes (nothing when no row was shown)."""
+    if n:
+        log_access(actor=actor, object_type=object_type, object_id=object_id, fields=fields, purpose=purpose,
+                   node_path=node_path, row_count=n)
 
 
 def file_list_for_actor(actor, *, status: str = "", level: str = "", cause: str = "",

@@ -8,6 +8,11 @@ Decisions encoded here:
   a household above the 低保 line) is accepted only with an explicit reason (`level_reason`), kept on
   the file and in its audit event. With no rule configured for the node every level needs a reason.
 - File numbers are <region code>-<year>-<4-digit sequence>, drawn from a per-prefix counter row.
+- The household's figures are encrypted and stay out of audit events (which leaders may browse): an
+  event names the figures that changed (`figures_changed`), not their values.
+- A file with money in flight cannot be closed: while an application of it is approved, under notice,
+  past notice or has an unpaid payout, closing is refused naming them; drafts, submitted and returned
+  applications (which hold no budget yet) are withdrawn in the same transaction.
 """
 
 from __future__ import annotations
@@ -48,8 +53,9 @@ from ..models import (
 from ..models.common import SUDDEN_CAUSES
 from .screening import MAX_HOUSEHOLD, MAX_MONTHLY_FEN, Facts, classify, rule_for_path
 
-FILE_FIELDS = ["status", "level", "proposed_level", "level_reason", "household_size", "monthly_income_fen",
-               "rigid_expense_fen", "payee_name", "bank_name", "bank_account_mask"]
+FILE_FIELDS = ["status", "level", "proposed_level", "level_reason", "household_size", "payee_name", "bank_name",
+               "bank_account_mask"]
+FIGURES = ("monthly_income_fen", "rigid_expense_fen")  # encrypted: audited by name only
 RELATIONS = ("本人", "配偶", "子女", "父母", "兄弟姐妹", "祖父母", "孙子女", "其他")
 REVIEW_EVERY = dt.timedelta(days=365)
 
@@ -263,6 +269,7 @@ def hardship_file_update(*, actor, file: HardshipFile, **changes) -> HardshipFil
         raise ValidationError({f: ["不可修改 / not editable"] for f in unknown})
     file = _locked(file)
     before = snapshot(file, FILE_FIELDS)
+    figures_before = {f: getattr(file, f) for f in FIGURES}
     errors: dict[str, list[str]] = {}
     if "household_size" in changes:
         try:
@@ -303,6 +310,9 @@ def hardship_file_update(*, actor, file: HardshipFile, **changes) -> HardshipFil
     old, new = diff(before, snapshot(file, FILE_FIELDS))
     if "causes" in changes:
         new["causes"] = causes
+    changed = [f for f in FIGURES if getattr(file, f) != figures_before[f]]
+    if changed:
+        new["figures_changed"] = changed
     if new:
         audit(actor=actor, verb="hardship_file.update", obj=file, node_path=file.node_path, old=old, new=new)
     return file
@@ -396,6 +406,7 @@ def hardship_file_close(*, actor, file: HardshipFile, reason: str, note: str = "
         raise ValidationError({"reason": ["请选择销档原因 / choose a reason"]})
     if reason == CloseReason.OTHER and not (note or "").strip():
         raise ValidationError({"note": ["原因为“其他”时请填写说明 / explain the reason"]})
+    withdrawn = _settle_applications_before_close(actor, file)
     old_status = file.status
     file.status, file.closed_on = FileStatus.CLOSED, on or timezone.localdate()
     file.close_reason, file.close_note = reason, (note or "").strip()[:255]
@@ -403,8 +414,34 @@ def hardship_file_close(*, actor, file: HardshipFile, reason: str, note: str = "
     file.save(update_fields=["status", "closed_on", "close_reason", "close_note", "next_review_due", "updated_at"])
     FileMember.objects.filter(file=file).update(is_live=False)
     audit(actor=actor, verb="hardship_file.close", obj=file, node_path=file.node_path,
-          old={"status": old_status}, new={"status": FileStatus.CLOSED, "reason": reason, "note": file.close_note})
+          old={"status": old_status}, new={"status": FileStatus.CLOSED, "reason": reason, "note": file.close_note,
+                                           "withdrawn_applications": withdrawn})
     return file
+
+
+def _settle_applications_before_close(actor, file: HardshipFile) -> list[int]:
+    """Called with the file row locked (lock order: file, then applications). Refuses while money is in
+    flight; withdraws the applications that hold nothing yet. Returns the ids withdrawn."""
+    from ..models import AidApplication, ApplicationStatus, Payout, PayoutStatus
+    from .aid import aid_application_withdraw
+
+    apps = list(AidApplication.objects.select_for_update(of=("self",)).select_related("programme")
+                .filter(file=file).order_by("id"))
+    in_flight = {ApplicationStatus.APPROVED, ApplicationStatus.NOTICE, ApplicationStatus.NOTICE_ENDED}
+    unpaid = set(Payout.objects.filter(application__file=file).exclude(status=PayoutStatus.PAID)
+                 .values_list("application_id", flat=True))
+    blocking = [a for a in apps if a.status in in_flight or a.pk in unpaid]
+    if blocking:
+        named = "；".join(f"{a.programme.name}（{a.get_status_display()}）" for a in blocking)
+        raise ValidationError({"reason": [
+            (f"该档案还有未发放完毕的帮扶申请：{named}。请待发放完成或处理后再销档 / this file has aid in progress "
+             f"(approved, under notice or awaiting payment): {named}; close it once paid or settled")]})
+    withdrawn = []
+    for a in apps:
+        if a.status in (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED):
+            aid_application_withdraw(actor=actor, application=a)
+            withdrawn.append(a.pk)
+    return withdrawn
 
 
 @transaction.atomic

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from huigong.accounts.models import Cap
+from huigong.core.audit import log_access
 from huigong.core.money import fen_to_yuan, format_yuan
 from huigong.core.scope import require, root_path
 from huigong.members.selectors import member_list_for_actor, person_get_for_actor
@@ -100,6 +101,9 @@ def _prefill(request) -> tuple[dict, object, object, object]:
     elif request.GET.get("help"):
         help_request = scr_sel.help_request_get_for_actor(request.user, request.GET["help"], for_write=True)
         head, _m = person_get_for_actor(request.user, help_request.person_id)
+        log_access(actor=request.user, object_type="assistance.helprequest", object_id=str(help_request.pk),
+                   fields=["situation", "monthly_income_fen"], purpose="求助申请核实建档 / filing a help request",
+                   node_path=help_request.node_path)
         initial = {"household_size": help_request.household_size,
                    "monthly_income_yuan": fen_to_yuan(help_request.monthly_income_fen), "causes": help_request.causes,
                    "situation": help_request.situation}
@@ -155,6 +159,7 @@ def file_detail(request, pk: int):
     reviews = list(file.reviews.select_related("reviewed_by").order_by("-year"))
     may_see_detail = staff.can(Cap.ASSIST) or staff.can(Cap.PII_FULL)
     situation = sel.situation_read(request.user, file, purpose=REVEAL_PURPOSE) if may_see_detail else ""
+    figures = sel.file_figures(request.user, file, purpose=REVEAL_PURPOSE)
     return render(request, "assistance/file_detail.html", {
         "file": file, "head_shown": scr_sel.display_name(request.user, file.head.name), "members": members,
         "payee_shown": scr_sel.display_name(request.user, file.payee_name),
@@ -162,8 +167,10 @@ def file_detail(request, pk: int):
         "reviews": reviews, "history": sel.file_history(file), "applications": applications, "ledger": ledger,
         "ledger_total": format_yuan(ledger_total), "situation": situation, "may_see_detail": may_see_detail,
         "can_write": can_write, "can_reveal": staff.can(Cap.PII_FULL),
-        "income_yuan": format_yuan(file.monthly_income_fen), "rigid_yuan": format_yuan(file.rigid_expense_fen),
-        "member_form": HouseholdMemberForm(), "evidence_form": EvidenceForm(),
+        "figures": figures, "hidden": sel.HIDDEN,
+        "income_yuan": format_yuan(figures["monthly_income_fen"]) if figures["full"] else "",
+        "rigid_yuan": format_yuan(figures["rigid_expense_fen"]) if figures["full"] else "",
+        "member_form": HouseholdMemberForm(actor=request.user), "evidence_form": EvidenceForm(),
         "is_draft": file.status == FileStatus.DRAFT, "is_open": file.status == FileStatus.OPEN,
         "review_due": file.next_review_due is not None and file.next_review_due <= timezone.localdate(),
     })
@@ -173,6 +180,10 @@ def file_detail(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def file_edit(request, pk: int):
     file = sel.file_get_for_actor(request.user, pk, for_write=True)
+    if not sel.may_see_figures(request.user):  # the form shows the household's income in full
+        raise PermissionDenied(_("当前角色无此权限 / your role does not allow this"))
+    if request.method == "GET":
+        sel.file_figures(request.user, file, purpose=REVEAL_PURPOSE)  # logs the read of the figures
     initial = {"household_size": file.household_size, "monthly_income_yuan": fen_to_yuan(file.monthly_income_fen),
                "rigid_expense_yuan": fen_to_yuan(file.rigid_expense_fen),
                "causes": list(file.causes.values_list("cause", flat=True)), "level": file.level,
@@ -237,10 +248,10 @@ def file_review(request, pk: int):
 @require_POST
 def file_member_add(request, pk: int):
     file = sel.file_get_for_actor(request.user, pk, for_write=True)
-    form = HouseholdMemberForm(request.POST)
+    form = HouseholdMemberForm(request.POST, actor=request.user)
     if form.is_valid():
         try:
-            svc.file_member_add(actor=request.user, file=file, **form.cleaned_data)
+            svc.file_member_add(actor=request.user, file=file, **form.service_kwargs())
         except ValidationError as e:
             messages.error(request, " ".join(e.messages))
         else:
@@ -314,9 +325,15 @@ def help_request_list(request):
         status = HelpRequestStatus.NEW
     page = Paginator(scr_sel.help_requests_for_actor(request.user, status=status), 50).get_page(
         request.GET.get("page"))
+    full, rules = sel.may_see_figures(request.user), {}
     for h in page.object_list:
         h.shown_name = scr_sel.display_name(request.user, h.person.name)
-        h.income_yuan = format_yuan(h.monthly_income_fen)
+        h.income_yuan = format_yuan(h.monthly_income_fen) if full else sel.income_band(
+            h.node_path, household_size=h.household_size, monthly_income_fen=h.monthly_income_fen, rules=rules)
+    if full:
+        sel.log_figures_listed(request.user, object_type="assistance.helprequest", object_id=f"list:{status}",
+                               node_path=root_path(request.user), fields=["monthly_income_fen"],
+                               n=len(page.object_list), purpose="职工求助列表 / help request list")
     return render(request, "assistance/file_help_requests.html", {
         "page_obj": page, "status": status, "statuses": HelpRequestStatus.choices, "can_write": staff.can(Cap.ASSIST),
         "decline_form": DeclineForm(),

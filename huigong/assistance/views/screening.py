@@ -19,6 +19,7 @@ from huigong.orgs.forms import apply_service_errors
 
 from ..forms_files import RuleForm, SweepForm, VisitForm, to_fen
 from ..models import HardshipLevel, SweepStatus
+from ..selectors import files as file_sel
 from ..selectors import screening as sel
 from ..services import screening as svc
 
@@ -121,10 +122,16 @@ def sweep_detail(request, pk: int):
         level = ""
     candidates = Paginator(sel.candidate_list(request.user, sweep, level=level, node=node), 50).get_page(
         request.GET.get("page"))
+    full = file_sel.may_see_figures(request.user)
     for v in candidates.object_list:
         v.shown_name = sel.display_name(request.user, v.person.name)
-        v.income_yuan = format_yuan(v.monthly_income_fen)
-        v.per_capita_yuan = format_yuan(v.per_capita_fen or 0)
+        v.income_yuan = format_yuan(v.monthly_income_fen) if full else file_sel.HIDDEN
+        v.per_capita_yuan = format_yuan(v.per_capita_fen or 0) if full else file_sel.HIDDEN
+    if full:
+        file_sel.log_figures_listed(request.user, object_type="assistance.sweep", object_id=str(sweep.pk),
+                                    node_path=sel.sweep_scope_path(request.user, sweep),
+                                    fields=["visit.monthly_income_fen", "visit.per_capita_fen"],
+                                    n=len(candidates.object_list), purpose="排查初筛对象列表 / sweep candidates")
     own_scope = sweep.node_path.startswith(root_path(request.user))
     my_assignments = []
     if staff.can(Cap.ASSIST) and sweep.status == SweepStatus.OPEN:
