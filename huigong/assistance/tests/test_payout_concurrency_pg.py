@@ -122,3 +122,47 @@ def test_approvals_racing_for_one_households_cap(on_postgres, cast):
                                                       decision="approved").status, apps)
     assert Counter(k for k, _ in results) == {"ok": 1, "refused": 5}
     assert all("household cap" in m for k, m in results if k == "refused")
+
+
+def test_upheld_objection_racing_a_batch_never_pays_a_rejected_application(on_postgres, cast, monkeypatch):
+    """Review #4: the batch reads the application, an objection is upheld meanwhile: either the objection
+    wins (no payout) or it finds the payout and is refused; never a rejected application with a payout.
+    The batch is held between its read and its insert so the objection lands in that window."""
+    import threading
+    import time
+
+    from ..models import NoticeObjection, PayoutBatch
+    from ..services import notices
+
+    flow = Flow(cast)
+    [app] = flow.ready_to_pay(1)
+    app = AidApplication.objects.get(pk=app.pk)
+    objection = NoticeObjection.objects.create(notice=app.notice_entry.notice, application=app,
+                                               received_on=app.notice_entry.notice.ends_on, content="举报收入不实")
+    _warm(flow.finance, cast.city_admin)
+    in_window = threading.Event()
+    real_create = PayoutBatch.objects.create
+
+    def slow_create(**kw):
+        in_window.set()
+        time.sleep(0.5)
+        return real_create(**kw)
+
+    monkeypatch.setattr(PayoutBatch.objects, "create", slow_create)
+
+    def batch(_):
+        return payouts.payout_batch_create(actor=flow.finance, node=cast.hangzhou, title="抢跑批次").pk
+
+    def uphold(_):
+        in_window.wait(5)
+        return notices.notice_objection_resolve(actor=cast.city_admin, objection=objection, upheld=True,
+                                                resolution="经核实属实").pk
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        fb = pool.submit(_run, batch, [0], 1)
+        fu = pool.submit(_run, uphold, [0], 1)
+        [rb], [ru] = fb.result(), fu.result()
+    app.refresh_from_db()
+    has_payout = Payout.objects.filter(application=app).exists()
+    assert not (app.status == "rejected" and has_payout), (rb, ru)
+    assert rb[0] == "ok" and ru[0] == "refused" and has_payout and app.status == "notice_ended", (rb, ru)
