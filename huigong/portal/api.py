@@ -35,11 +35,18 @@ class JoinApplicationOut(Schema):
     status: JoinStatus
     status_label: str
     transfer_from_union: Ref | None
+    needs_verification: bool = Field(description="身份待核实：须当面核验身份证后填写核实说明才能通过 / identity "
+                                                 "unverified: accept only with a verification note")
+    verification_note: str
     reason: str
     membership_id: int | None
     card_no: str
     submitted_at: dt.datetime
     decided_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_needs_verification(obj: JoinApplication) -> bool:
+        return join.needs_verification(obj)
 
     @staticmethod
     def resolve_employment_form_label(obj: JoinApplication) -> str:
@@ -85,6 +92,8 @@ class JoinFilter(PageQuery):
 class AcceptIn(Input):
     union_id: Id | None = Field(None, description="入会工会（受理工会为区县总工会时必填）/ placement union, "
                                                   "required when routed to a district union")
+    verification_note: str = Field("", max_length=255, description="核实方式/说明（身份待核实时必填）/ how the ID "
+                                                                   "card was checked, required when unverified")
 
 
 class RejectIn(Input):
@@ -117,7 +126,7 @@ def join_accept(request, app_id: Id, payload: AcceptIn):
     app = _out(actor, app_id)
     union = node_ref_for_actor(actor, payload.union_id, "union_id") if payload.union_id else None
     with fields_renamed({"union": "union_id"}):
-        join.join_accept(actor=actor, application=app, union=union)
+        join.join_accept(actor=actor, application=app, union=union, verification_note=payload.verification_note)
     return _out(actor, app_id)
 
 

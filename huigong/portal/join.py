@@ -247,6 +247,16 @@ def _lock_pending(actor, application: JoinApplication) -> JoinApplication:
     return app
 
 
+def needs_verification(app: JoinApplication) -> bool:
+    """The application may link the account to a record that is not provably the applicant's: flagged at
+    submit, or a record with this ID number appeared (or its phone changed) since. Decided applications
+    report what was flagged."""
+    if app.needs_verification or not app.is_pending:
+        return app.needs_verification
+    person = Person.objects.filter(id_number_hash=app.id_number_hash).only("pk", "name", "phone_hash").first()
+    return person is not None and not identity_matches(app.account, person, app.name)
+
+
 def employer_outside_scope(actor, app: JoinApplication) -> bool:
     """The applicant's employer lies outside the deciding staff's subtree: the member record will not name it."""
     return bool(app.employer_id) and not path_in_scope(actor, app.employer.union.path)
@@ -268,12 +278,13 @@ def join_accept(*, actor, application: JoinApplication, union: UnionNode | None 
         raise ValidationError({"union": ["请选择可以发展会员的基层或联合工会 / choose a union that holds members"]})
     ensure_path_in_scope(actor, target.path)
     note = (verification_note or "").strip()[:255]
-    if app.needs_verification and not note:
+    account = WorkerAccount.objects.select_for_update().get(pk=app.account_id)
+    person = Person.objects.filter(id_number_hash=app.id_number_hash).first()
+    unverified = app.needs_verification or (person is not None and not identity_matches(account, person, app.name))
+    if unverified and not note:
         raise ValidationError({"verification_note": [(
             "身份待核实：请当面查验申请人身份证后填写核实方式/说明 / identity unverified: check the ID card "
             "in person and describe how")]})
-    account = WorkerAccount.objects.select_for_update().get(pk=app.account_id)
-    person = Person.objects.filter(id_number_hash=app.id_number_hash).first()
     if account.person_id and (person is None or account.person_id != person.pk):
         raise ValidationError({"account": [ACCOUNT_OTHER_PERSON]})
     current = (Membership.objects.select_for_update().select_related("union")
@@ -303,8 +314,9 @@ def join_accept(*, actor, application: JoinApplication, union: UnionNode | None 
     # Consents given before they were a member now name the person too.
     Consent.objects.filter(account=account, person__isnull=True).update(person=person)
     app.status, app.membership, app.decided_by, app.decided_at = JoinStatus.ACCEPTED, membership, actor, timezone.now()
-    app.verification_note = note
-    app.save(update_fields=["status", "membership", "decided_by", "decided_at", "verification_note"])
+    app.verification_note, app.needs_verification = note, unverified
+    app.save(update_fields=["status", "membership", "decided_by", "decided_at", "verification_note",
+                            "needs_verification"])
     audit(actor=actor, verb="portal.join.accept", obj=app, node_path=app.routed_to.path,
           old={"status": application.status}, new={"status": app.status, "membership": membership.pk,
                                                    "union": target.pk, "verification_note": note})

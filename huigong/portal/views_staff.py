@@ -58,7 +58,7 @@ def join_detail(request, pk: int):
 
 def _detail_context(request, staff, app, reject_form) -> dict:
     return {"app": app, "can_write": staff.can(Cap.MEMBER_WRITE) and app.is_pending, "reject_form": reject_form,
-            "placements": _placement_unions(request.user, app),
+            "placements": _placement_unions(request.user, app), "needs_verification": join.needs_verification(app),
             "employer_outside": app.is_pending and join.employer_outside_scope(request.user, app)}
 
 

@@ -113,6 +113,35 @@ def test_1_the_records_own_phone_links_without_staff_verification(cast):
     assert not app.needs_verification and app.status == JoinStatus.TRANSFER_OFFERED
 
 
+def test_1_a_record_registered_after_submitting_still_needs_verification(cast, client):
+    number = new_id_number()
+    attacker = _consented("13911110030")
+    app = join.join_submit(account=attacker, draft=draft(name="受害人", id_number=number, platform=cast.platform))
+    assert not app.needs_verification  # nobody had this ID number yet
+    member_services.member_register(actor=cast.city_admin, union=cast.tech, name="受害人", id_number=number,
+                                    phone="13911110031")  # the real holder, registered by their union
+    assert join.needs_verification(app)
+    client.force_login(cast.district_staff)
+    assert 'data-testid="needs-verification"' in client.get(f"/portal/staff/joins/{app.pk}/").content.decode()
+    with pytest.raises(ValidationError) as e:
+        join.join_accept(actor=cast.district_staff, application=app)
+    assert "verification_note" in e.value.message_dict
+    attacker.refresh_from_db()
+    assert attacker.person is None
+
+
+def test_1_api_shows_the_flag_and_accepts_only_with_a_note(cast, api_as):
+    person = cast.member.person
+    app = submit_join(_consented("13911110032"), name=person.name, id_number=person.id_number,
+                      platform=cast.platform)
+    api = api_as(cast.district_staff)
+    assert api.get(f"/api/v1/join-applications/{app.pk}").json()["needs_verification"] is True
+    r = api.post(f"/api/v1/join-applications/{app.pk}/accept", {})
+    assert r.status_code == 422 and "verification_note" in str(r.json())
+    r = api.post(f"/api/v1/join-applications/{app.pk}/accept", {"verification_note": "当面核验身份证"})
+    assert r.status_code == 200 and r.json()["verification_note"] == "当面核验身份证"
+
+
 # --- 2. The confirm page is no oracle ---------------------------------------------------------------
 
 def test_2_confirm_page_says_the_same_for_a_known_and_an_unknown_id(client, cast):
