@@ -14,7 +14,9 @@ Rules (decided here, tested in tests/test_approval.py):
 - approved at the last step: the budget of the nearest ancestor-or-self node of the file that has a
   budget for the programme is reserved by one conditional UPDATE (committed + amount <= total); the
   household year cap (nearest cap of that year, across programmes: approved + in notice + notice ended
-  + paid) is checked with the file row locked, so two approvals for one household serialise.
+  + paid) counts the HOUSEHOLD, not the file: every file sharing a member's ID number (blind index) or
+  the head with this one, so closing a file and opening a new one does not reset the year. It is
+  checked with all those file rows locked (in pk order), so two approvals for one household serialise.
   Either refusal writes nothing.
 - returned: the round ends, the applicant corrects and resubmits (round + 1, new steps; history kept).
   rejected: the application ends. Both need a comment.
@@ -40,6 +42,7 @@ from ..models import (
     ApplicationStatus,
     ApprovalDecision,
     ApprovalStep,
+    FileMember,
     HardshipFile,
     ProgrammeBudget,
 )
@@ -107,13 +110,25 @@ def release_budget(app: AidApplication) -> None:
             raise ValidationError(_("预算占用数据不一致，无法释放 / the budget reservation cannot be released"))
 
 
-def check_household_cap(app: AidApplication, amount: int) -> None:
-    """Called with the file row locked."""
+def household_file_ids(file_id: int) -> list[int]:
+    """The files of one household: this file and every file sharing a member's ID number or the head."""
+    hashes = [h for h in FileMember.objects.filter(file_id=file_id).values_list("id_number_hash", flat=True) if h]
+    ids = {file_id}
+    ids.update(FileMember.objects.filter(id_number_hash__in=hashes).values_list("file_id", flat=True))
+    head = HardshipFile.objects.filter(pk=file_id).values_list("head_id", flat=True).first()
+    if head:
+        ids.update(HardshipFile.objects.filter(head_id=head).values_list("pk", flat=True))
+    return sorted(ids)
+
+
+def check_household_cap(app: AidApplication, amount: int, file_ids: list[int] | None = None) -> None:
+    """Called with the household's file rows locked."""
     year = app.programme.year
     cap = household_cap_for(app.file, year)
     if cap is None:
         return
-    used = (AidApplication.objects.filter(file_id=app.file_id, programme__year=year, status__in=CAP_STATUSES)
+    file_ids = file_ids or household_file_ids(app.file_id)
+    used = (AidApplication.objects.filter(file_id__in=file_ids, programme__year=year, status__in=CAP_STATUSES)
             .exclude(pk=app.pk).aggregate(s=Sum("amount_approved_fen"))["s"] or 0)
     if used + amount > cap.cap_fen:
         raise ValidationError(_("超过每户年度上限：%(node)s 规定 %(year)s 年每户不超过 %(cap)s 元，本户已获 %(used)s 元，"
@@ -129,8 +144,9 @@ def approval_decide(*, actor, application: AidApplication, decision: str, commen
     staff = require(actor, Cap.APPROVE)
     if decision not in (ApprovalDecision.APPROVED, ApprovalDecision.RETURNED, ApprovalDecision.REJECTED):
         raise ValidationError({"decision": _("无效的审批意见 / invalid decision")})
-    # Lock order everywhere: file, then application, then budget.
-    HardshipFile.objects.select_for_update().filter(pk=application.file_id).first()
+    # Lock order everywhere: the household's files (pk order), then application, then budget.
+    household = household_file_ids(application.file_id)
+    list(HardshipFile.objects.select_for_update().filter(pk__in=household).order_by("pk").only("pk"))
     app = (AidApplication.objects.select_for_update(of=("self",)).select_related("programme", "file")
            .get(pk=application.pk))
     if app.status != ApplicationStatus.SUBMITTED:
@@ -157,7 +173,7 @@ def approval_decide(*, actor, application: AidApplication, decision: str, commen
             raise ValidationError({"amount_fen": _("本项目为定额 %(a)s 元 / this programme pays exactly %(a)s yuan")
                                    % {"a": format_yuan(app.programme.amount_fen)}})
         if last:
-            check_household_cap(app, amount)
+            check_household_cap(app, amount, household)
             app.budget = reserve_budget(app, amount)
             app.status = ApplicationStatus.APPROVED
             app.approved_at = timezone.now()

@@ -110,6 +110,29 @@ def test_household_cap_across_programmes(cast):
     assert ok.status == "approved"
 
 
+def test_household_cap_counts_the_household_not_the_file(cast):
+    """Review #7: closing a file and opening a new one for the same household does not reset the year."""
+    from ..models import FileMember, FileStatus, HardshipFile
+    from .flowkit import make_file
+
+    f = Flow(cast, cap_fen=150_000)
+    first = f.new_file(name="王家户主")
+    f.approve_all(f.apply(file=first, amount_fen=100_000))
+    HardshipFile.objects.filter(pk=first.pk).update(status=FileStatus.CLOSED, close_reason="recovered")
+    FileMember.objects.filter(file=first).update(is_live=False)
+    again = make_file(first.head, cast.tech)  # same head, a new file
+    app = f.apply(file=again, amount_fen=100_000)
+    with pytest.raises(ValidationError, match="household cap") as e:
+        f.approve_all(app)
+    assert "1,000.00" in str(e.value)  # what the household already had on the closed file
+    # a member's ID number links files too (a spouse reopening the household under their own name)
+    spouse = f.new_file(name="王家配偶")
+    idn_hash = FileMember.objects.filter(file=first).values_list("id_number_hash", flat=True).first()
+    FileMember.objects.filter(file=spouse).update(id_number_hash=idn_hash, is_live=False)
+    with pytest.raises(ValidationError, match="household cap"):
+        f.approve_all(f.apply(file=spouse, amount_fen=80_000))
+
+
 def test_missing_level_is_skipped(cast):
     # riders' union sits under a district, under the city: a "township" level does not exist on the branch
     f = Flow(cast, levels=("grassroots", "township", "city"))
