@@ -1,6 +1,7 @@
 """Every flow page: renders for the right role, is refused (403/404) to the outsider (a Qingdao admin)
 for Hangzhou objects, and the actions go through the services."""
 
+import datetime as dt
 import io
 
 import pytest
@@ -8,6 +9,7 @@ from django.urls import reverse
 
 from huigong.core.models import AccessLog
 
+from .. import clock
 from ..models import AidApplication, Payout
 from ..services import notices
 from .flowkit import Flow
@@ -125,14 +127,31 @@ def test_create_programme_and_application_pages(client, world, cast):
 def test_public_notice_shows_only_masked(client, world):
     _flow, o = world
     token = notices.share_token(o["notice"])
-    r = client.get(reverse("assistance:notice_public", args=[token]))
-    body = r.content.decode()
-    head = o["app"].file.head
-    assert r.status_code == 200 and o["notice"].entries.get().masked_name in body
-    assert head.name not in body and o["app"].file.file_no not in body
-    assert client.get(reverse("assistance:notice_public", args=[token + "x"])).status_code == 404
-    assert client.get(reverse("assistance:notice_public", args=[token]) + "?format=pdf")["Content-Type"] == \
-        "application/pdf"
+    with clock.travel(o["notice"].ends_on):
+        r = client.get(reverse("assistance:notice_public", args=[token]))
+        body = r.content.decode()
+        head = o["app"].file.head
+        assert r.status_code == 200 and o["notice"].entries.get().masked_name in body
+        assert head.name not in body and o["app"].file.file_no not in body
+        assert client.get(reverse("assistance:notice_public", args=[token + "x"])).status_code == 404
+        assert client.get(reverse("assistance:notice_public", args=[token]) + "?format=pdf")["Content-Type"] == \
+            "application/pdf"
+
+
+def test_public_notice_link_expires_after_the_period(client, world):
+    """Review #8: the share link does not publish the names for ever."""
+    _flow, o = world
+    n = o["notice"]
+    url = reverse("assistance:notice_public", args=[notices.share_token(n)])
+    masked = n.entries.get().masked_name
+    with clock.travel(n.ends_on + dt.timedelta(days=notices.PUBLIC_GRACE_DAYS)):
+        assert masked in client.get(url).content.decode()  # the last day of the grace
+    with clock.travel(n.ends_on + dt.timedelta(days=notices.PUBLIC_GRACE_DAYS + 1)):
+        r = client.get(url)
+        assert r.status_code == 410 and "this notice has ended" in r.content.decode()
+        assert masked not in r.content.decode()
+        pdf = client.get(url + "?format=pdf")
+        assert pdf.status_code == 410 and pdf["Content-Type"].startswith("text/html")
 
 
 def test_batch_page_actions_and_export(client, world, cast):

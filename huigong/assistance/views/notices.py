@@ -168,6 +168,11 @@ def notice_public(request, token: str):
     notice = svc.notice_from_token(token)
     if notice is None or notice.status == NoticeStatus.WITHDRAWN:
         raise Http404
+    if not svc.public_rows_visible(notice):  # the period and its short grace are over: no names any more
+        resp = render(request, "assistance/notice_public_ended.html", {
+            "notice": notice, "ends_on": notice.ends_on.isoformat()}, status=410)
+        resp["X-Robots-Tag"] = "noindex"
+        return resp
     if request.GET.get("format") == "pdf":
         return _pdf_response(notice)
     rows = _rows(notice)
