@@ -72,7 +72,7 @@ def file_list(request):
     else:
         qs = sel.file_list_for_actor(request.user, status=f.get("status", ""), level=f.get("level", ""),
                                      cause=f.get("cause", ""), node=f.get("node"), q=f.get("q", ""))
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = Paginator(qs.defer(*sel.FIGURE_FIELDS), 50).get_page(request.GET.get("page"))  # never shown here
     for x in page.object_list:
         x.head_shown = scr_sel.display_name(request.user, x.head.name)
     return render(request, "assistance/file_list.html", {
