@@ -61,7 +61,8 @@ def build(builder) -> str:
 
     platform = Enterprise.objects.filter(kind=EnterpriseKind.PLATFORM, union=xihu_riders).first()
     qd_firm = Enterprise.objects.filter(union__path__startswith=gaoxin.path, union__level=NodeLevel.GRASSROOTS).first()
-    # A Qingdao member who now rides in Hangzhou: their application becomes a transfer.
+    # A Qingdao member who now rides in Hangzhou, signed up with a new phone: the application waits for the
+    # union to verify the ID card in person (身份待核实) before it becomes a transfer.
     qd_member = (Membership.objects.select_related("person")
                  .filter(union__path__startswith=gaoxin.path, status=MembershipStatus.ACTIVE)
                  .exclude(person__worker_accounts__isnull=False).order_by("id").first())
@@ -109,7 +110,8 @@ def build(builder) -> str:
         services.consent_give(account=account, purpose=ConsentPurpose.ID_NUMBER)
         app = join.join_submit(account=account, draft=join.Draft(
             name=m.person.name, id_number=m.person.id_number, employment_form=EmploymentForm.RIDER, platform=platform))
-        join.join_accept(actor=staff, application=app)
+        # A new phone number, not the one on their record: the union checked the ID card in person.
+        join.join_accept(actor=staff, application=app, verification_note="本人持身份证到骑手驿站当面核验")
         made += 1
     if qd_member is not None and platform is not None:
         account = _account("13800000009", hashed)

@@ -138,17 +138,22 @@ MAX_ID_NUMBERS_PER_DAY = 3
 
 
 def _throttle_id_numbers(account: WorkerAccount, id_hash: str) -> None:
-    """One account may try a few different ID numbers a day (typos), not walk through a list of them."""
-    from django.core.cache import cache
+    """One account may try a few different ID numbers a day (typos), not walk through a list of them.
+    Counted in the database, so every server process sees the same count."""
+    from .models import IdentityCheck
 
-    key = f"portal:join-ids:{account.pk}:{timezone.localdate().isoformat()}"
-    seen = cache.get(key) or []
-    if id_hash in seen:
+    day = timezone.localdate()
+    seen = IdentityCheck.objects.filter(account=account, day=day)
+    if seen.filter(id_number_hash=id_hash).exists():
         return
-    if len(seen) >= MAX_ID_NUMBERS_PER_DAY:
+    if seen.count() >= MAX_ID_NUMBERS_PER_DAY:
         raise ValidationError({"id_number": [
             "今天核验的身份证号次数已达上限，请明天再试 / too many different ID numbers today; try tomorrow"]})
-    cache.set(key, [*seen, id_hash], 60 * 60 * 24)
+    try:
+        with transaction.atomic():
+            IdentityCheck.objects.create(account=account, day=day, id_number_hash=id_hash)
+    except IntegrityError:  # the same number checked concurrently
+        pass
 
 
 def identity_matches(account: WorkerAccount, person: Person, name: str) -> bool:

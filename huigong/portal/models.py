@@ -205,3 +205,16 @@ class JoinApplication(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status in PENDING_JOIN_STATUSES
+
+
+class IdentityCheck(models.Model):
+    """An ID number an account entered on a given day: an account may try only a few different ones a day
+    (typos, not a list), so the join pages cannot be used to probe whose records exist."""
+
+    account = models.ForeignKey(WorkerAccount, on_delete=models.CASCADE, related_name="+")
+    id_number_hash = models.CharField(max_length=64)
+    day = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "day", "id_number_hash"],
+                                               name="one_identity_check_per_id_day")]

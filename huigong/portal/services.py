@@ -308,14 +308,15 @@ SMS_CODE_RETENTION = dt.timedelta(days=1)
 
 
 def portal_purge() -> dict:
-    """Deletes SMS code rows older than a day, and clears the encrypted ID number of join applications
+    """Deletes SMS code rows older than a day (and the daily ID-number check counters), and clears the encrypted ID number of join applications
     rejected or withdrawn more than JOIN_ID_RETENTION ago, with its blind index (the mask stays for the
     record).
     Idempotent."""
-    from .models import JoinApplication, JoinStatus
+    from .models import IdentityCheck, JoinApplication, JoinStatus
 
     now = timezone.now()
     codes, _ = SmsCode.objects.filter(created_at__lt=now - SMS_CODE_RETENTION).delete()
+    IdentityCheck.objects.filter(day__lt=timezone.localdate() - dt.timedelta(days=1)).delete()
     ids = (JoinApplication.objects.filter(status__in=[JoinStatus.REJECTED, JoinStatus.WITHDRAWN],
                                           decided_at__lt=now - JOIN_ID_RETENTION)
            .exclude(id_number_hash="").update(id_number=None, id_number_hash=""))
