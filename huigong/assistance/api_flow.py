@@ -652,6 +652,8 @@ class LedgerOut(Schema):
     ledger_total_fen: int
     payouts_total_fen: int
     budget_paid_total_fen: int
+    payouts_outer_budget_total_fen: int = Field(0, description="由范围外（上级）预算支付的金额 / paid from budgets "
+                                                             "held above this union")
     reconciles: bool
     rows: list[LedgerRowOut]
 
@@ -668,7 +670,7 @@ def ledger(request, q: Query[LedgerQuery]):
     s = money_sel.ledger_summary(actor, node_path=node.path, year=q.year)
     return {"node": ref(node), "year": q.year, "households": s["households"], "ledger_total_fen": s["ledger_total"],
             "payouts_total_fen": s["payouts_total"], "budget_paid_total_fen": s["budget_paid_total"],
-            "reconciles": money_sel.reconciles(s), "rows": s["rows"]}
+            "payouts_outer_budget_total_fen": s["payouts_outer_budget_total"], "reconciles": money_sel.reconciles(s), "rows": s["rows"]}
 
 
 @ledger_router.get("/export", response=responses({200: None}), summary="台账导出 .xlsx / .pdf")

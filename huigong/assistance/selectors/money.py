@@ -82,11 +82,18 @@ def ledger_summary(actor, *, node_path: str = "", year: int | None = None) -> di
     files = HardshipFile.objects.filter(node_path__startswith=prefix)
     if year:
         apps = apps.filter(programme__year=year)
+    payouts_total = payouts.aggregate(s=Sum("amount_fen"))["s"] or 0
+    # Paid from budgets held inside the subtree: what those budgets' paid_fen must add up to. The rest
+    # came from budgets held above the subtree (which also pay other subtrees).
+    inner_paid = payouts.filter(application__budget__node_path__startswith=prefix).aggregate(
+        s=Sum("amount_fen"))["s"] or 0
     return {
         "rows": rows,
         "households": entries.values("file").distinct().count(),
         "ledger_total": ledger_total,
-        "payouts_total": payouts.aggregate(s=Sum("amount_fen"))["s"] or 0,
+        "payouts_total": payouts_total,
+        "payouts_inner_budget_total": inner_paid,
+        "payouts_outer_budget_total": payouts_total - inner_paid,
         "budget_paid_total": budgets.aggregate(s=Sum("paid_fen"))["s"] or 0,
         "budget_total": budgets.aggregate(s=Sum("total_fen"))["s"] or 0,
         "budget_committed": budgets.aggregate(s=Sum("committed_fen"))["s"] or 0,
@@ -96,6 +103,8 @@ def ledger_summary(actor, *, node_path: str = "", year: int | None = None) -> di
 
 
 def reconciles(summary: dict) -> bool:
-    """The ledger equals the paid payouts. The budgets' paid_fen agrees as well when every budget paying
-    into the subtree is held inside it (a budget held above the subtree also pays other subtrees)."""
-    return summary["ledger_total"] == summary["payouts_total"]
+    """The ledger equals the paid payouts, and the paid_fen of the budgets held inside the subtree equals
+    the paid payouts drawn on those budgets. (Payments drawn on a budget held above the subtree are shown
+    apart, as payouts_outer_budget_total: that budget's paid_fen also counts other subtrees.)"""
+    return summary["ledger_total"] == summary["payouts_total"] and \
+        summary["budget_paid_total"] == summary["payouts_inner_budget_total"]

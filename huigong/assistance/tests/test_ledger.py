@@ -88,3 +88,20 @@ def test_demo_golmud_ledger_12_households_138300(db, tmp_path):
     assert "138,300.00" in text and "12 户" in text
     doc[0].render(scale=1.3).to_pil().save(tmp_path / "ledger.png")
     print("Golmud ledger PDF page 1:", tmp_path / "ledger.png")
+
+
+def test_reconciles_checks_the_budgets_paid_too(cast):
+    """Review #14: a budget whose paid_fen drifts from the payouts drawn on it does not reconcile."""
+    from ..models import ProgrammeBudget
+
+    flow = Flow(cast)
+    _paid(flow, 2, 100_000)
+    s = ledger_summary(cast.city_admin, node_path=cast.hangzhou.path, year=YEAR)
+    assert reconciles(s) and s["payouts_outer_budget_total"] == 0
+    # seen from 西湖区: the money came from the city's budget, held above; shown apart, still reconciles
+    sub = ledger_summary(cast.city_admin, node_path=cast.xihu.path, year=YEAR)
+    assert reconciles(sub) and sub["payouts_outer_budget_total"] == 200_000 and sub["budget_paid_total"] == 0
+    ProgrammeBudget.objects.filter(pk=flow.budget.pk).update(paid_fen=150_000)  # drifted
+    s = ledger_summary(cast.city_admin, node_path=cast.hangzhou.path, year=YEAR)
+    assert s["ledger_total"] == s["payouts_total"] == 200_000
+    assert not reconciles(s)

@@ -35,7 +35,8 @@ def ledger(request):
     staff, form, node, year = _filters(request)
     s = ledger_summary(request.user, node_path=node.path, year=year)
     rows = svc.ledger_rows(request.user, node=node, year=year, full=False)
-    for key in ("ledger_total", "payouts_total", "budget_paid_total", "budget_total", "budget_committed"):
+    for key in ("ledger_total", "payouts_total", "budget_paid_total", "budget_total", "budget_committed",
+                "payouts_inner_budget_total", "payouts_outer_budget_total"):
         s[key + "_yuan"] = format_yuan(s[key])
     return render(request, "assistance/ledger.html", {
         "form": form, "node": node, "year": year, "s": s, "rows": rows[:500], "more": max(0, len(rows) - 500),
