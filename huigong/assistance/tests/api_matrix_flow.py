@@ -52,6 +52,8 @@ def _app(w, stage="draft"):
     if stage == "ended":
         return a
     b = payouts.payout_batch_create(actor=w.finance, node=w.xihu, title="杭州发放批次")
+    if stage == "paid":
+        payouts.payout_mark_paid(actor=w.finance, payout=b.payouts.get(), bank_reference="HZ-PAID-1")
     return b
 
 
@@ -69,7 +71,10 @@ def _qd_app(w, stage="draft"):
         return n
     notices.notice_end(actor=w.outsider, notice=n)
     qd_fin = make_staff(w.qingdao, Role.FINANCE)
-    return payouts.payout_batch_create(actor=qd_fin, node=w.qingdao, title="青岛发放批次")
+    b = payouts.payout_batch_create(actor=qd_fin, node=w.qingdao, title="青岛发放批次")
+    if stage == "paid":
+        payouts.payout_mark_paid(actor=qd_fin, payout=b.payouts.get(), bank_reference="QD-PAID-1")
+    return b
 
 
 def _both(stage):
@@ -184,6 +189,6 @@ def matrix_rows(Row, _expect) -> dict:
                                                              body=lambda w: {"reason": "户名不符"}),
         ("POST", f"{BASE}/payouts/{{payout_id}}/retry"): Row(money, params=lambda w: _payout(w, failed=True),
                                                             body=lambda w: {}),
-        ("GET", f"{BASE}/ledger"): Row(lst),
-        ("GET", f"{BASE}/ledger/export"): Row(exports),
+        ("GET", f"{BASE}/ledger"): Row(lst, params=_both("paid"), markers=("杭州生活救助", "青岛生活救助")),
+        ("GET", f"{BASE}/ledger/export"): Row(exports, params=_both("paid")),  # contents: test_aid_api
     }

@@ -105,3 +105,30 @@ def test_missing_and_out_of_scope_file_answer_alike(cast):
     assert r1.json().keys() == r2.json().keys()
     assert qd.pk  # the outsider's own file still works
     assert outsider.post("aid-applications", {**body, "file_id": qd.pk}).status_code == 201
+
+
+def test_ledger_over_the_api_shows_own_payments_only(cast):
+    """Review #11: with a payment on the books, the outsider's ledger and export never carry it."""
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    from ..services import payouts
+
+    flow = Flow(cast)
+    [app] = flow.ready_to_pay(1)
+    payouts.payout_mark_paid(actor=flow.finance, payout=flow.batch().payouts.get(), bank_reference="HZ-API-42")
+
+    def text(r):
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(r.content))
+        return " ".join(str(c) for row in wb.get_sheet_by_index(0).to_python() for c in row)
+
+    inside = as_(cast.city_admin)
+    assert inside.get(f"ledger?union_id={cast.hangzhou.pk}").json()["ledger_total_fen"] == app.amount_requested_fen
+    assert "HZ-API-42" in text(inside.get(f"ledger/export?union_id={cast.hangzhou.pk}"))
+    outsider = as_(cast.outsider)
+    assert outsider.get(f"ledger?union_id={cast.hangzhou.pk}").status_code in (403, 404)
+    assert outsider.get(f"ledger/export?union_id={cast.hangzhou.pk}").status_code in (403, 404)
+    own = outsider.get("ledger")
+    assert own.status_code == 200 and own.json()["ledger_total_fen"] == 0 and flow.prog.name not in own.content.decode()
+    assert "HZ-API-42" not in text(outsider.get("ledger/export"))

@@ -11,7 +11,7 @@ from huigong.core.models import AccessLog
 
 from .. import clock
 from ..models import AidApplication, Payout
-from ..services import notices
+from ..services import notices, payouts
 from .flowkit import Flow
 
 pytestmark = pytest.mark.django_db
@@ -66,9 +66,22 @@ def test_outsider_refused_on_objects(client, world, cast):
     # their own lists are empty of Hangzhou data
     body = client.get(reverse("assistance:application_list")).content.decode()
     assert o["app"].file.file_no not in body
+    # something is paid in Hangzhou: the insider's export shows it, the outsider's does not
+    payouts.payout_mark_paid(actor=cast.finance, payout=o["batch"].payouts.get(), bank_reference="HZ-LEDGER-7")
     r = client.get(reverse("assistance:ledger_export_xlsx") + f"?node={cast.hangzhou.pk}")
     assert r.status_code == 200  # the filter falls back to their own node
-    assert o["app"].file.file_no.encode() not in r.content
+    assert _sheet_text(r.content).count("HZ-LEDGER-7") == 0 and o["app"].file.file_no not in _sheet_text(r.content)
+    assert "HZ-LEDGER-7" not in client.get(reverse("assistance:ledger") + f"?node={cast.hangzhou.pk}").content.decode()
+    login(client, cast.city_admin)
+    r = client.get(reverse("assistance:ledger_export_xlsx") + f"?node={cast.hangzhou.pk}")
+    assert "HZ-LEDGER-7" in _sheet_text(r.content) and o["app"].file.file_no in _sheet_text(r.content)
+
+
+def _sheet_text(content: bytes) -> str:
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_filelike(io.BytesIO(content))
+    return " ".join(str(c) for name in wb.sheet_names for row in wb.get_sheet_by_name(name).to_python() for c in row)
 
 
 def test_anonymous_redirected(client, world):
