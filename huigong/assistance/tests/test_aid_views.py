@@ -5,9 +5,12 @@ import datetime as dt
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from huigong.accounts.models import Role
 from huigong.core.models import AccessLog
+from huigong.testing import make_staff
 
 from .. import clock
 from ..models import AidApplication, Payout
@@ -209,3 +212,52 @@ def test_ledger_exports(client, world, cast):
     assert pdf.status_code == 200 and pdf.content[:4] == b"%PDF"
     login(client, cast.viewer)
     assert client.get(reverse("assistance:ledger_export_xlsx")).status_code == 403
+
+
+def test_outsider_posts_change_nothing(client, world, cast):
+    """Review #13: every flow POST refuses the outsider (a Qingdao admin) and leaves Hangzhou's state alone."""
+    from ..models import Notice, NoticeObjection, PayoutBatch
+    from .test_payout import _result_sheet
+
+    flow, o = world
+    batch, p = o["batch"], o["batch"].payouts.get()
+    app = flow.approve_all(flow.apply())
+    with clock.travel(dt.date(2026, 3, 1)):
+        n = notices.notice_publish(actor=cast.city_admin, node=cast.hangzhou, applications=[app], title="第二批",
+                                   days=5)
+    obj = notices.notice_objection_record(actor=cast.city_admin, notice=n, application=app, content="来电反映")
+    [a2] = flow.ready_to_pay(1)
+    p2 = flow.batch("补发批次", applications=[a2]).payouts.get()
+    payouts.payout_mark_failed(actor=cast.finance, payout=p2, reason="户名不符")
+
+    def state():
+        return (list(Payout.objects.order_by("pk").values_list("status", "attempts", "bank_reference")),
+                list(PayoutBatch.objects.order_by("pk").values_list("status", flat=True)),
+                list(Notice.objects.order_by("pk").values_list("status", flat=True)),
+                list(NoticeObjection.objects.order_by("pk").values_list("resolved_at", "upheld")),
+                list(AidApplication.objects.order_by("pk").values_list("status", flat=True)))
+
+    before = state()
+    sheet = _result_sheet([[1, "x", "", "", 1000, "", f"{p.idempotency_key}#1", "成功", "B-X", ""]])
+    outsider = make_staff(cast.qingdao, Role.FINANCE)  # MONEY, but in Qingdao
+    for who in (cast.outsider, outsider):
+        login(client, who)
+        with clock.travel(n.ends_on):  # the notice is due: only scope stands in the way
+            posts = [
+                (reverse("assistance:batch_import", args=[batch.pk]),
+                 {"upload": SimpleUploadedFile("r.xlsx", sheet)}),
+                (reverse("assistance:batch_sent", args=[batch.pk]), {}),
+                (reverse("assistance:batch_export", args=[batch.pk]), {}),
+                (reverse("assistance:payout_action", args=[p.pk, "paid"]), {"bank_reference": "B-X"}),
+                (reverse("assistance:payout_action", args=[p.pk, "failed"]), {"reason": "x"}),
+                (reverse("assistance:payout_action", args=[p2.pk, "retry"]), {}),
+                (reverse("assistance:notice_end", args=[n.pk]), {}),
+                (reverse("assistance:notice_objection", args=[n.pk]),
+                 {"received_on": "2026-03-02", "channel": "电话", "content": "外单位的异议"}),
+                (reverse("assistance:notice_objection_resolve", args=[obj.pk]),
+                 {"upheld": "1", "resolution": "撤下", "outcome": "rejected"}),
+            ]
+            for url, data in posts:
+                r = client.post(url, data)
+                assert r.status_code in (403, 404), (who, url, r.status_code)
+    assert state() == before
