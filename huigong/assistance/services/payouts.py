@@ -35,6 +35,7 @@ from huigong.core.money import format_yuan
 from huigong.core.scope import ensure_path_in_scope, require
 from huigong.orgs.models import UnionNode
 
+from .. import clock
 from ..models import (
     AidApplication,
     ApplicationStatus,
@@ -143,7 +144,7 @@ def payout_mark_paid(*, actor, payout: Payout, bank_reference: str, paid_on: dt.
         raise ValidationError(_("发放记录 %(k)s 已标记失败，请先重新发放 / payout %(k)s has failed: retry it first")
                               % {"k": p.idempotency_key})
     app = AidApplication.objects.select_related("programme").get(pk=p.application_id)
-    paid_on = paid_on or timezone.localdate()
+    paid_on = paid_on or clock.today()
     LedgerEntry.objects.create(file_id=app.file_id, programme_id=app.programme_id, application=app, payout=p,
                                node_id=app.node_id, node_path=app.node_path, year=app.programme.year,
                                amount_fen=p.amount_fen, paid_on=paid_on)
