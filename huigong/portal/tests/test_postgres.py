@@ -65,3 +65,16 @@ def test_parallel_accepts_make_one_membership(on_postgres, cast):
     assert sum(isinstance(r, JoinApplication) for r in results) == 1
     assert Membership.objects.filter(person__name=app.name, status=MembershipStatus.ACTIVE).count() == 1
     assert JoinApplication.objects.get(pk=app.pk).status == JoinStatus.ACCEPTED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_consents_leave_one_live_row_and_no_error(on_postgres):
+    from huigong.portal import services
+    from huigong.portal.models import Consent
+
+    account = make_worker_account("13700009999")
+    results = _race(6, lambda i: services.consent_give(account=account, purpose="health"))
+    _only_expected(results, Consent)
+    assert all(isinstance(r, Consent) for r in results), results
+    assert len({r.pk for r in results}) == 1
+    assert Consent.objects.filter(account=account, purpose="health", withdrawn_at__isnull=True).count() == 1
