@@ -154,4 +154,6 @@ def sites(request):
     all_rows = rows if not district else selectors.sites_for_worker(person=person)
     districts = sorted({r.district for r in all_rows if r.district})
     return render(request, "benefits/portal/sites.html", {
-        "rows": rows, "districts": districts, "district": district, "located": lat is not None, "tab": "services"})
+        "rows": rows, "districts": districts, "district": district, "located": lat is not None, "tab": "services",
+        # District links keep the location, so the filtered list stays sorted by distance.
+        "where": f"&lat={lat:.5f}&lng={lng:.5f}" if lat is not None else ""})

@@ -97,11 +97,14 @@ def test_worker_cannot_see_another_workers_receipt(rider_worker, cast):
 def test_sites_by_distance(rider_worker, cast):
     ServiceSite.objects.create(name="远处之家", kind=SiteKind.WORKERS_HOME, union=cast.xihu, address="b",
                                latitude=30.40, longitude=120.30)
-    ServiceSite.objects.create(name="近处驿站", kind=SiteKind.OUTDOOR_STATION, union=cast.xihu, address="a",
-                               latitude=30.2741, longitude=120.1551, opening_hours="全天")
+    near = ServiceSite.objects.create(name="近处驿站", kind=SiteKind.OUTDOOR_STATION, union=cast.xihu, address="a",
+                                      latitude=30.2741, longitude=120.1551, opening_hours="全天")
+    services.site_profile_save(actor=cast.city_admin, site=near, district="西湖区", offerings=["饮水"], boards=[])
     ServiceSite.objects.create(name="青岛之家", kind=SiteKind.WORKERS_HOME, union=cast.gaoxin, address="c")
     html = rider_worker.get("/portal/benefits/sites/?lat=30.2745&lng=120.1555").content.decode()
     assert html.index("近处驿站") < html.index("远处之家") and "青岛之家" not in html and " m</span>" in html
+    # The district filter keeps the location.
+    assert "?district=%E8%A5%BF%E6%B9%96%E5%8C%BA&amp;lat=30.27450&amp;lng=120.15550" in html
     assert rider_worker.get("/portal/benefits/sites/?lat=abc&lng=999").status_code == 200
 
 
