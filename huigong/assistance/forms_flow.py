@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huigong.orgs.models import NodeLevel, UnionNode
 
+from . import clock
 from .models import (
     AidProgrammeKind,
     AmountMode,
@@ -136,7 +137,9 @@ class NoticeForm(forms.Form):
         super().__init__(*a, **kw)
         self.fields["node"].queryset = subtree_nodes(actor)
         self.fields["node"].initial = actor.staff.node_id
-        self.fields["starts_on"].initial = timezone.localdate()
+        today = clock.today()
+        self.fields["starts_on"].initial = today
+        self.fields["starts_on"].widget.attrs["min"] = today.isoformat()  # no backdating (the service refuses)
         self.fields["applications"].choices = [(a.pk, str(a.pk)) for a in approved]
 
 
