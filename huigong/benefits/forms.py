@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from huigong.members.models import EmploymentForm
 from huigong.orgs.forms import EnterpriseField, NodeField, bilingual
 
-from .models import ProgrammeKind, ServiceBoard
+from .models import ProgrammeKind, ProgrammeStatus, ServiceBoard
 
 
 def yuan_field(label: str, en: str, *, required: bool = True, help_text: str = "") -> forms.DecimalField:
@@ -73,6 +73,43 @@ class ProgrammeForm(forms.Form):
         d["reimbursement_cap_fen"] = to_fen(d.pop("cap_yuan"))
         d["employment_forms"] = list(d.get("employment_forms") or [])
         return d
+
+
+class ProgrammeEditForm(ProgrammeForm):
+    """Edits a programme: everything but the owner and the kind, plus its status (draft → open → closed)."""
+
+    status = forms.ChoiceField(label=_("状态"), choices=ProgrammeStatus.choices, error_messages=bilingual("状态", "status"))
+
+    def __init__(self, *args, programme, **kwargs):
+        self.programme = programme
+        initial = {"title": programme.title, "board": programme.board, "year": programme.year,
+                   "description": programme.description, "quota_total": programme.quota_total,
+                   "waitlist": programme.waitlist, "employment_forms": list(programme.employment_forms or []),
+                   "joined_from": programme.joined_from, "joined_to": programme.joined_to,
+                   "status": programme.status,
+                   "opens_at": timezone.localtime(programme.opens_at) if programme.opens_at else None,
+                   "closes_at": timezone.localtime(programme.closes_at) if programme.closes_at else None,
+                   "cap_yuan": (Decimal(programme.reimbursement_cap_fen) / 100
+                                if programme.reimbursement_cap_fen is not None else None)}
+        super(ProgrammeForm, self).__init__(*args, initial=initial, **kwargs)
+        del self.fields["kind"]
+        if programme.kind != ProgrammeKind.REIMBURSEMENT:
+            del self.fields["cap_yuan"]
+        if programme.kind != ProgrammeKind.QUOTA:
+            del self.fields["waitlist"]
+        if programme.kind == ProgrammeKind.DISTRIBUTION:
+            del self.fields["quota_total"]
+        self.order_fields(["title", "board", "year", "status"])
+
+    def changes(self) -> tuple[dict, str]:
+        """The service's field changes (only what differs) and the status asked for."""
+        d = dict(self.cleaned_data)
+        status = d.pop("status")
+        if "cap_yuan" in d:
+            d["reimbursement_cap_fen"] = to_fen(d.pop("cap_yuan"))
+        d["employment_forms"] = list(d.get("employment_forms") or [])
+        p = self.programme
+        return {k: v for k, v in d.items() if getattr(p, k) != v}, status
 
 
 class SubQuotaForm(forms.Form):

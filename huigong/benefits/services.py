@@ -210,6 +210,11 @@ def programme_update(*, actor, programme: BenefitProgramme, **changes) -> Benefi
                 raise ValidationError({"quota_total": [
                     f"各单位名额合计 {allotted}，总名额不能少于此数 / sub-quotas add up to {allotted}"]})
         programme.remaining = new_total - taken
+    if programme.waitlist and changes.get("waitlist") is False and BenefitClaim.objects.filter(
+            programme=programme, status=ClaimStatus.WAITLISTED).exists():
+        # Turning the waitlist off would strand the people already queued (never promoted, never told).
+        raise ValidationError({"waitlist": [
+            "仍有候补中的申领，不能关闭候补 / people are still on the waitlist; cancel their claims first"]})
     for k, v in changes.items():
         setattr(programme, k, v)
     programme.save()
@@ -217,7 +222,17 @@ def programme_update(*, actor, programme: BenefitProgramme, **changes) -> Benefi
     if new:
         audit(actor=actor, verb="benefit_programme.update", obj=programme, node_path=programme.node.path,
               old=old, new=new)
+    if programme.status == ProgrammeStatus.OPEN:
+        # New places go to the waitlist first, in order (not one: as many as there are places).
+        _promote_all(programme)
     return programme
+
+
+def _promote_all(programme: BenefitProgramme) -> int:
+    n = 0
+    while waitlist_promote(programme=programme) is not None:
+        n += 1
+    return n
 
 
 @transaction.atomic
@@ -254,6 +269,8 @@ def programme_set_sub_quota(*, actor, programme: BenefitProgramme, enterprise: E
         programme.save(update_fields=["uses_sub_quotas"])
     audit(actor=actor, verb="benefit_programme.sub_quota", obj=programme, node_path=programme.node.path,
           old=old, new={"enterprise": enterprise.pk, "slots": slots})
+    if programme.status == ProgrammeStatus.OPEN and old is not None and slots > old["slots"]:
+        _promote_all(programme)  # places added for an enterprise go to its waitlisted members
     return row
 
 

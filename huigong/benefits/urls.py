@@ -7,6 +7,7 @@ urlpatterns: list = [
     path("", views.home, name="home"),
     path("programmes/new/", views.programme_create, name="programme_create"),
     path("programmes/<int:pk>/", views.programme_detail, name="programme_detail"),
+    path("programmes/<int:pk>/edit/", views.programme_edit, name="programme_edit"),
     path("programmes/<int:pk>/open/", views.programme_transition, {"action": "open"}, name="programme_open"),
     path("programmes/<int:pk>/close/", views.programme_transition, {"action": "close"}, name="programme_close"),
     path("programmes/<int:pk>/sub-quotas/", views.sub_quota_set, name="sub_quota_set"),

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -72,6 +73,35 @@ def programme_create(request):
             messages.success(request, _("已创建项目：%(title)s（草稿，开放后会员才能申领）") % {"title": programme.title})
             return redirect("benefits:programme_detail", pk=programme.pk)
     return render(request, "benefits/programme_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def programme_edit(request, pk: int):
+    """Staff edit a programme of their subtree: texts, dates, eligibility, quota/cap and status. The
+    field changes and the status change are one transaction: all saved, or nothing."""
+    require(request.user, Cap.BENEFIT)
+    programme = selectors.programme_get_for_actor(request.user, pk, for_write=True)
+    form = forms.ProgrammeEditForm(request.POST or None, programme=programme)
+    if request.method == "POST" and form.is_valid():
+        changes, status = form.changes()
+        try:
+            with transaction.atomic():
+                if changes:
+                    programme = services.programme_update(actor=request.user, programme=programme, **changes)
+                if status != programme.status:
+                    fn = {ProgrammeStatus.OPEN: services.programme_open,
+                          ProgrammeStatus.CLOSED: services.programme_close}.get(status)
+                    if fn is None:
+                        raise ValidationError({"status": [
+                            "已开放的项目不能退回草稿 / an opened programme cannot go back to draft"]})
+                    programme = fn(actor=request.user, programme=programme)
+        except ValidationError as e:
+            apply_service_errors(form, e, {"reimbursement_cap_fen": "cap_yuan"})
+        else:
+            messages.success(request, _("已保存项目：%(title)s") % {"title": programme.title})
+            return redirect("benefits:programme_detail", pk=programme.pk)
+    return render(request, "benefits/programme_edit.html", {"form": form, "programme": programme})
 
 
 @login_required
