@@ -59,6 +59,12 @@ def _snapshot_month(period_last: dt.date) -> dt.date:
     return min(period_last, this_month())
 
 
+def flow_months(period: Period) -> tuple[dt.date, dt.date]:
+    """The months a flow KPI sums for the period: nothing has happened after this month yet, so a
+    running year or quarter ("本年", "本季度") reads the rollups, which end with this month."""
+    return period.first, max(period.first, min(period.last, this_month()))
+
+
 def _rollup_ready(k: Kpi, first: dt.date, last: dt.date) -> bool:
     state = _states().get(k.name)
     return state is not None and state[0] <= first and last <= state[1]
@@ -166,7 +172,7 @@ def kpi_sums(
     """A stored KPI summed over node's subtree for the period (flows) or as of its end (stocks),
     grouped by 'total', 'dim', 'child' (child path prefix) or 'grandchild'."""
     if k.kind == FLOW:
-        first, last = period.first, period.last
+        first, last = flow_months(period)
     else:
         first = last = _snapshot_month(period.last)
     if source == AUTO:
@@ -339,17 +345,18 @@ def bulk_values(
     bases = {b for k in ks for b in catalogue.base_names(k)}
     stored = [catalogue.CATALOGUE[b] for b in sorted(bases)]
     snap = _snapshot_month(period.last)
+    f_first, f_last = flow_months(period)
     ready = source == ROLLUP or (
         source == AUTO
         and all(
-            _rollup_ready(k, period.first, period.last) if k.kind == FLOW else _rollup_ready(k, snap, snap)
+            _rollup_ready(k, f_first, f_last) if k.kind == FLOW else _rollup_ready(k, snap, snap)
             for k in stored
         )
     )
     if not ready:
         return {n: kpi_value(catalogue.CATALOGUE[n], node, period, source=source) for n in names}
     sums: dict[str, dict[str, int]] = {k.name: {} for k in stored}
-    for kind, first, last in ((FLOW, period.first, period.last), (STOCK, snap, snap)):
+    for kind, first, last in ((FLOW, f_first, f_last), (STOCK, snap, snap)):
         group = [k.name for k in stored if k.kind == kind]
         if not group:
             continue

@@ -1,0 +1,46 @@
+"""Regression tests for the review of huigong/insights (docs: /work/team/reviews/insights.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from huigong.insights import kpis as catalogue
+from huigong.insights.periods import parse_period
+from huigong.insights.rollups import rollups_refresh
+from huigong.insights.selectors import RAW, ROLLUP, _dashboard_data, kpi_value
+
+BASE_TABLES = ("members_membership", "members_person", "orgs_enterprise", "orgs_servicesite")
+
+
+@pytest.fixture
+def june_2025(monkeypatch):
+    """The clock frozen on 15 June 2025 (Beijing) for everything that asks for today."""
+    today = dt.date(2025, 6, 15)
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: today)
+    return today
+
+
+def test_default_year_reads_rollups_only_while_the_year_runs(kpi_world, june_2025):
+    """#1: "本年" ends in December, the rollups end this month; flows must still come from the rollups."""
+    w = kpi_world
+    rollups_refresh()
+    period = parse_period("")  # this year so far
+    assert period.key == "2025"
+    with CaptureQueriesContext(connection) as ctx:
+        data = _dashboard_data(w.hangzhou, period, source="auto")
+    base = [q["sql"] for q in ctx.captured_queries if any(t in q["sql"] for t in BASE_TABLES)]
+    assert base == [], base[:2]
+    new = next(c for c in data["cards"] if c["name"] == "members.new")
+    raw = kpi_value(catalogue.CATALOGUE["members.new"], w.hangzhou, period, source=RAW).value
+    assert new["value"] == raw
+    # A running quarter too.
+    q2 = parse_period("2025-Q2")
+    with CaptureQueriesContext(connection) as ctx:
+        got = kpi_value(catalogue.CATALOGUE["members.new"], w.hangzhou, q2).value
+    assert not any("members_membership" in q["sql"] for q in ctx.captured_queries)
+    assert got == kpi_value(catalogue.CATALOGUE["members.new"], w.hangzhou, q2, source=RAW).value
