@@ -46,7 +46,10 @@ class Dialect:
         """A timestamp column as a local date."""
         if self.pg:
             return f"CAST(({expr}) AT TIME ZONE '{settings.TIME_ZONE}' AS date)"
-        return f"date({expr})"
+        # SQLite keeps UTC text: shift by the zone's offset (Asia/Shanghai has no DST) so that an event
+        # at 00:30 Beijing on 1 April counts in April, as on PostgreSQL.
+        minutes = int(_utcoffset().total_seconds() // 60)
+        return f"date({expr}, '{minutes:+d} minutes')"
 
     def date(self, value: dt.date) -> str:
         # Only ever called with date objects, so the literal is safe to inline.
@@ -55,6 +58,12 @@ class Dialect:
 
     def year_start(self, year_expr: str) -> str:
         return f"make_date({year_expr}, 1, 1)" if self.pg else f"printf('%04d-01-01', {year_expr})"
+
+
+def _utcoffset() -> dt.timedelta:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(settings.TIME_ZONE).utcoffset(dt.datetime.now()) or dt.timedelta(0)
 
 
 @dataclass(frozen=True)

@@ -44,3 +44,19 @@ def test_default_year_reads_rollups_only_while_the_year_runs(kpi_world, june_202
         got = kpi_value(catalogue.CATALOGUE["members.new"], w.hangzhou, q2).value
     assert not any("members_membership" in q["sql"] for q in ctx.captured_queries)
     assert got == kpi_value(catalogue.CATALOGUE["members.new"], w.hangzhou, q2, source=RAW).value
+
+
+@pytest.mark.parametrize("source", [RAW, ROLLUP])
+def test_event_just_after_midnight_beijing_counts_in_the_new_month(kpi_world, source):
+    """#5: 2025-03-31T16:30Z is 1 April 00:30 in Beijing: an April event on both databases."""
+    from huigong.orgs.models import Enterprise
+    from huigong.testing import make_enterprise
+
+    w = kpi_world
+    ent = make_enterprise(w.tech, "午夜登记的企业")
+    Enterprise.objects.filter(pk=ent.pk).update(created_at=dt.datetime(2025, 3, 31, 16, 30, tzinfo=dt.UTC))
+    rollups_refresh(kpis=["units.enterprises"])
+    k = catalogue.CATALOGUE["units.enterprises"]
+    march = kpi_value(k, w.tech, parse_period("2025-03"), source=source).value
+    april = kpi_value(k, w.tech, parse_period("2025-04"), source=source).value
+    assert april == march + 1
