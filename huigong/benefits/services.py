@@ -332,6 +332,16 @@ def ineligible_reason(programme: BenefitProgramme, person: Person, membership: M
     return None
 
 
+def _member_ineligible(programme: BenefitProgramme, person: Person) -> str | None:
+    """The member-side reasons only (membership, node, employment form, join dates): the ones that can
+    change while a claim waits. The programme's own window is not re-checked at promotion."""
+    import copy
+
+    timeless = copy.copy(programme)
+    timeless.status, timeless.opens_at, timeless.closes_at = ProgrammeStatus.OPEN, None, None
+    return ineligible_reason(timeless, person, active_membership(person))
+
+
 def _claim_enterprise_id(person: Person) -> int | None:
     return person.employer_id or person.platform_id
 
@@ -569,6 +579,18 @@ def waitlist_promote(*, programme: BenefitProgramme, limit: int = 50) -> Benefit
     waiting = (BenefitClaim.objects.select_for_update(skip_locked=True).select_related("person", "union")
                .filter(programme=programme, status=ClaimStatus.WAITLISTED).order_by("created_at", "id")[:limit])
     for claim in waiting:
+        reason = _member_ineligible(programme, claim.person)
+        if reason:
+            # Left the union, moved out of the programme's subtree, changed employment form… since
+            # queuing: the place goes to the next in line, and this claim ends with the reason.
+            claim.status, claim.cancelled_at = ClaimStatus.CANCELLED, timezone.now()
+            claim.cancel_reason = f"候补递补时不再符合条件：{reason}"[:255]
+            claim.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+            audit(actor=None, verb="benefit_claim.cancel", obj=claim,
+                  object_repr=f"{programme.title} · {claim.person.name}", node_path=claim.union.path,
+                  old={"status": ClaimStatus.WAITLISTED}, new={"status": ClaimStatus.CANCELLED, "reason": reason})
+            _notify(claim.person, f"候补已取消：{programme.title}", claim.cancel_reason)
+            continue
         with transaction.atomic():
             if claim.enterprise_id and not ProgrammeQuota.objects.filter(
                     programme=programme, enterprise_id=claim.enterprise_id, remaining__gt=0).update(

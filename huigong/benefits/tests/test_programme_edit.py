@@ -145,3 +145,18 @@ def test_edit_refused_to_a_signed_in_worker(cast, rider_worker):
     r = rider_worker.post(f"/benefits/programmes/{p.pk}/edit/", _post(p, title="被改了"))
     assert r.status_code in (302, 403, 404)
     assert BenefitProgramme.objects.get(pk=p.pk).title == "原名称"
+
+
+def test_waitlisted_member_who_left_is_not_promoted(cast):
+    from huigong.members.models import Membership, MembershipStatus
+
+    p = make_programme(cast.city_admin, cast.hangzhou, quota=1, waitlist=True)
+    first = services.claim_create(actor=cast.city_admin, programme=p, person=_person(cast.member))
+    gone = services.claim_create(actor=cast.city_admin, programme=p, person=_person(cast.rider))
+    assert gone.status == ClaimStatus.WAITLISTED
+    Membership.objects.filter(pk=cast.rider.pk).update(status=MembershipStatus.WITHDRAWN)
+    services.claim_cancel(actor=cast.city_admin, claim=first, reason="另有安排")
+    gone.refresh_from_db()
+    p.refresh_from_db()
+    assert gone.status == ClaimStatus.CANCELLED and "不再符合条件" in gone.cancel_reason
+    assert p.remaining == 1  # the place is free, not handed to someone who left
