@@ -301,14 +301,21 @@ def login_names(spec: Node | None = None) -> list[str]:
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
-    """The demo accounts that exist now: (username, role label, node name). Accounts staff added
-    later are not listed: they do not have the demo password."""
+    """The demo accounts that exist now: (username, role label, node name): the world's logins first,
+    then the approvers and chairs the demo extensions added. Accounts staff added after the demo was
+    built are not listed: they do not have the demo password."""
+    from huigong.core.models import AuditEvent
+
     names = login_names()
-    rows = (StaffProfile.objects.filter(user__username__in=names, node__path__startswith=_root_path())
-            .select_related("user", "node"))
+    seeded = AuditEvent.objects.filter(verb="demo.seed").order_by("at").values_list("at", flat=True).first()
+    rows = StaffProfile.objects.filter(node__path__startswith=_root_path()).select_related("user", "node")
+    if seeded is None:
+        rows = rows.filter(user__username__in=names)
+    else:
+        rows = rows.filter(user__date_joined__lte=seeded)
     order = {u: i for i, u in enumerate(names)}
     return sorted(((p.user.username, str(p.get_role_display()), p.node.name) for p in rows),
-                  key=lambda r: order[r[0]])
+                  key=lambda r: (order.get(r[0], len(order)), r[0]))
 
 
 def _root_path() -> str:
