@@ -42,6 +42,10 @@ class RollupState(models.Model):
     # The newest audit event id when the refresh started: every write leaves one, so a newer one
     # means the base tables may have changed since (see rollups_refresh_if_changed).
     audit_mark = models.BigIntegerField(default=0)
+    # How many of the KPI's relevant audit events (id <= audit_mark) inside the look-back window were
+    # visible when the refresh started: more of them later means a transaction that took its ids
+    # earlier committed after the refresh read the tables (see rollups._audit_state).
+    audit_recent = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("指标汇总状态")

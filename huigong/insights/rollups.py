@@ -120,7 +120,7 @@ def refresh_kpi(k: Kpi, *, first: dt.date | None = None, last: dt.date | None = 
     first, last = first or w_first, last or w_last
     d = Dialect()
     started, t0 = timezone.now(), time.perf_counter()
-    mark = _audit_mark()
+    mark, recent = _audit_state(k, started)
     with transaction.atomic(), connection.cursor() as cur:
         if d.pg:
             rows = _refresh_pg(cur, k, d, first, last)
@@ -143,6 +143,7 @@ def refresh_kpi(k: Kpi, *, first: dt.date | None = None, last: dt.date | None = 
                 "first_month": first,
                 "last_month": last,
                 "audit_mark": mark,
+                "audit_recent": recent,
             },
         )
     return Refreshed(k.name, rows, seconds)
@@ -242,22 +243,74 @@ def covered(first: dt.date, last: dt.date) -> bool:
     return w_first <= first and last <= month_add(w_last, 0)
 
 
-def _audit_mark() -> int:
-    from huigong.core.models import AuditEvent
+# Audit verbs that change nothing a KPI counts (exports, report requests).
+READ_ONLY_VERBS = ("%export%", "insights.%")
 
-    return AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+def lookback() -> dt.timedelta:
+    """How long a writing transaction may run between writing its audit event and committing."""
+    return dt.timedelta(minutes=int(getattr(settings, "HUIGONG_INSIGHTS_AUDIT_LOOKBACK_MINUTES", 120)))
+
+
+def audit_apps(k: Kpi) -> tuple[str, ...]:
+    """The apps whose writes can change the KPI: those of its source tables, and orgs (node moves)."""
+    apps = {t.split("_", 1)[0] for t in k.sources} | {"orgs"}
+    if "members" in apps:
+        apps.add("portal")  # an accepted online application makes a membership
+    return tuple(sorted(apps))
+
+
+def _audit_query(apps: tuple[str, ...]) -> tuple[str, list]:
+    types = " OR ".join(["object_type LIKE %s"] * len(apps))
+    verbs = " AND ".join(["verb NOT LIKE %s"] * len(READ_ONLY_VERBS))
+    return f"FROM core_auditevent WHERE ({types}) AND {verbs}", [*(f"{a}.%" for a in apps), *READ_ONLY_VERBS]
+
+
+def _audit_state(k: Kpi, started: dt.datetime) -> tuple[int, int]:
+    """(newest relevant audit id, relevant events since started − lookback) as the refresh starts."""
+    where, params = _audit_query(audit_apps(k))
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT MAX(id) {where}", params)
+        mark = cur.fetchone()[0] or 0
+        cur.execute(f"SELECT COUNT(*) {where} AND at >= %s AND id <= %s", [*params, started - lookback(), mark])
+        return mark, cur.fetchone()[0]
+
+
+def _changed_since(k: Kpi, state: RollupState, cache: dict) -> bool:
+    """A relevant audit event committed since the refresh read the tables: a newer id, or one more in
+    the look-back window below the mark (a long transaction that took its id before and committed after)."""
+    key = (audit_apps(k), state.audit_mark, state.audit_recent, state.refreshed_at)
+    if key not in cache:
+        where, params = _audit_query(key[0])
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT 1 {where} AND id > %s LIMIT 1", [*params, state.audit_mark])
+            newer = cur.fetchone() is not None
+            late = False
+            if not newer:
+                cur.execute(
+                    f"SELECT COUNT(*) {where} AND at >= %s AND id <= %s",
+                    [*params, state.refreshed_at - lookback(), state.audit_mark],
+                )
+                late = cur.fetchone()[0] > state.audit_recent
+        cache[key] = newer or late
+    return cache[key]
 
 
 def rollups_refresh_if_changed() -> list[Refreshed]:
-    """The periodic job: rebuilds the KPIs whose rollups are older than the newest audit event (every
-    write in the product leaves one: an import, a payout, a claim) or than the current month, and
-    those never rolled up. Cheap when nothing changed: two small queries."""
-    mark, month = _audit_mark(), this_month()
+    """The periodic job: rebuilds the KPIs whose source apps wrote something since their rollup was read
+    (an import, a payout, a claim: every write leaves an audit event; exports and report requests do not
+    count), those whose rollup ends before the current month, and those never rolled up."""
+    month = this_month()
     states = {s.kpi: s for s in RollupState.objects.all()}
+    seen: dict = {}
     stale = [
         k.name
         for k in catalogue.stored_kpis()
         if k.available
-        and (k.name not in states or states[k.name].audit_mark < mark or states[k.name].last_month < month)
+        and (
+            k.name not in states
+            or states[k.name].last_month < month
+            or _changed_since(k, states[k.name], seen)
+        )
     ]
     return rollups_refresh(kpis=stale) if stale else []

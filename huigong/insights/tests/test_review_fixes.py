@@ -60,3 +60,45 @@ def test_event_just_after_midnight_beijing_counts_in_the_new_month(kpi_world, so
     march = kpi_value(k, w.tech, parse_period("2025-03"), source=source).value
     april = kpi_value(k, w.tech, parse_period("2025-04"), source=source).value
     assert april == march + 1
+
+
+def _event(object_type, verb, **kw):
+    from huigong.core.models import AuditEvent
+
+    return AuditEvent.objects.create(actor_label="test", verb=verb, object_type=object_type, **kw)
+
+
+def test_periodic_refresh_rebuilds_only_the_kpis_a_write_touches(kpi_world):
+    """#2: an export or report request changes nothing; an assistance write leaves the member KPIs alone."""
+    from huigong.insights.rollups import rollups_refresh_if_changed
+
+    rollups_refresh()
+    assert rollups_refresh_if_changed() == []
+    _event("orgs.unionnode", "members.export")
+    _event("insights.report", "insights.report_request")
+    _event("assistance.ledger", "aid_ledger.export")
+    assert rollups_refresh_if_changed() == []
+    _event("assistance.hardshipfile", "hardship_file.update")
+    done = {r.kpi for r in rollups_refresh_if_changed()}
+    assert "assist.open_files" in done
+    assert not any(n.startswith(("members.", "benefits.", "join.", "units.", "sites.")) for n in done), done
+    _event("members.membership", "membership.create")
+    done = {r.kpi for r in rollups_refresh_if_changed()}
+    assert {"members.active", "members.new"} <= done
+    assert not any(n.startswith("assist.") for n in done), done
+
+
+def test_a_write_committed_after_the_refresh_with_an_older_id_is_not_missed(kpi_world):
+    """#3: ids are taken at insert, not at commit: a long import's event may carry an id below the
+    newest one a refresh saw, yet commit after it."""
+    from huigong.core.models import AuditEvent
+    from huigong.insights.rollups import rollups_refresh_if_changed
+
+    top = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    _event("members.membership", "membership.create", pk=top + 10)  # committed early, newer id
+    rollups_refresh()
+    assert rollups_refresh_if_changed() == []
+    _event("members.rosterimport", "roster_import.apply", pk=top + 5)  # older id, commits now
+    done = {r.kpi for r in rollups_refresh_if_changed()}
+    assert "members.active" in done
+    assert rollups_refresh_if_changed() == []
