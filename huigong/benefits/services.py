@@ -201,6 +201,11 @@ def programme_update(*, actor, programme: BenefitProgramme, **changes) -> Benefi
     if "quota_total" in changes and changes["quota_total"] != programme.quota_total:
         new_total = changes["quota_total"]
         taken = programme.claimed
+        if programme.quota_total is None and programme.kind == ProgrammeKind.REIMBURSEMENT:
+            # A quota set on a running reimbursement programme: the live applications already hold places
+            # (a later rejection gives one back, so they must count, or the quota is exceeded).
+            taken = Reimbursement.objects.filter(programme=programme).exclude(
+                status=ReimbursementStatus.REJECTED).count()
         if new_total is None or new_total < taken:
             raise ValidationError({"quota_total": [
                 f"已有 {taken} 个名额被领取，总名额不能少于此数 / {taken} places are already taken"]})
@@ -639,25 +644,28 @@ def reimbursement_submit(*, actor, programme: BenefitProgramme | int, person: Pe
             status=ReimbursementStatus.REJECTED).exists():
         raise ValidationError({"programme": ["您已提交过该项目的申请 / you have already applied to this programme"]})
     receipt.name = f"receipt.{checked.extension}"  # never the phone's own file name
+    item = Reimbursement(programme=programme, person=person, membership=membership, union_id=membership.union_id,
+                         amount_fen=amount_fen, receipt=receipt, receipt_type=checked.content_type,
+                         note=(note or "")[:255])
     try:
         with transaction.atomic():
-            item = Reimbursement.objects.create(
-                programme=programme, person=person, membership=membership, union_id=membership.union_id,
-                amount_fen=amount_fen, receipt=receipt, receipt_type=checked.content_type, note=(note or "")[:255])
+            item.save()  # stores the file under upload_to, then INSERTs
             audit(actor=actor, verb="reimbursement.submit", obj=item, object_repr=f"{programme.title} · {person.name}",
                   node_path=membership.union.path, new={"programme": programme.pk, "amount_fen": amount_fen})
             if programme.quota_total is not None and not BenefitProgramme.objects.filter(
                     pk=programme.pk, status=ProgrammeStatus.OPEN, remaining__gt=0).update(
                     remaining=F("remaining") - 1):
                 raise QuotaFull()
-    except IntegrityError as exc:
-        if "one_live_reimbursement_per_member" in str(exc) or "benefits_reimbursement" in str(exc):
-            raise ValidationError({"programme": [
-                "您已提交过该项目的申请 / you have already applied to this programme"]}) from None
-        raise
-    except QuotaFull:
-        # The file was saved before the transaction failed; do not leave a receipt behind.
-        Reimbursement._meta.get_field("receipt").storage.delete(receipt.name) if receipt.name else None
+    except (IntegrityError, QuotaFull) as exc:
+        # The file was stored before the transaction failed: do not leave a receipt behind. Its stored
+        # name (upload_to + a unique suffix) is on the model's field, not on the upload.
+        stored = item.receipt.name
+        if stored and stored != receipt.name:
+            item.receipt.storage.delete(stored)
+        if isinstance(exc, IntegrityError):
+            if "one_live_reimbursement_per_member" in str(exc) or "benefits_reimbursement" in str(exc):
+                raise ValidationError({"programme": [
+                    "您已提交过该项目的申请 / you have already applied to this programme"]}) from None
         raise
     return item
 

@@ -160,3 +160,31 @@ def test_waitlisted_member_who_left_is_not_promoted(cast):
     p.refresh_from_db()
     assert gone.status == ClaimStatus.CANCELLED and "不再符合条件" in gone.cancel_reason
     assert p.remaining == 1  # the place is free, not handed to someone who left
+
+
+def test_refused_reimbursement_leaves_no_receipt_file(cast, settings, tmp_path):
+    from huigong.benefits.services import QuotaFull
+    from huigong.benefits.testing import receipt_png
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    p = make_programme(cast.city_admin, cast.hangzhou, kind=ProgrammeKind.REIMBURSEMENT, quota=1)
+    services.reimbursement_submit(actor=cast.city_admin, programme=p, person=_person(cast.member), amount_fen=100,
+                                  receipt=receipt_png())
+    with pytest.raises(QuotaFull):
+        services.reimbursement_submit(actor=cast.city_admin, programme=p, person=_person(cast.rider),
+                                      amount_fen=100, receipt=receipt_png())
+    files = [f for f in tmp_path.rglob("*") if f.is_file()]
+    assert len(files) == 1, files
+
+
+def test_quota_set_later_on_a_reimbursement_programme_counts_live_applications(cast):
+    p = make_programme(cast.city_admin, cast.hangzhou, kind=ProgrammeKind.REIMBURSEMENT, quota=None)
+    from huigong.benefits.testing import receipt_png
+
+    item = services.reimbursement_submit(actor=cast.city_admin, programme=p, person=_person(cast.member),
+                                         amount_fen=100, receipt=receipt_png())
+    p = services.programme_update(actor=cast.city_admin, programme=p, quota_total=1)
+    assert p.remaining == 0
+    services.reimbursement_reject(actor=cast.city_admin, reimbursement=item, reason="票据不清")
+    p.refresh_from_db()
+    assert p.remaining == 1  # never above the quota
