@@ -8,6 +8,7 @@ GET /api/v1/kpis/{name}     one KPI for a node's subtree and a period: value, pr
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from huigong.api.auth import actor_of
@@ -140,7 +141,7 @@ def kpi_get(request, name: str, filters: Query[KpiQuery]):
         "children": [
             {
                 "node_id": r["node"].pk if r["node"] else None,
-                "name": r["node"].name if r["node"] else "本级",
+                "name": r["node"].name if r["node"] else _("本级"),
                 "value": r["value"],
             }
             for r in kpi_by_child(k, node, period)

@@ -82,7 +82,7 @@ class Dimension:
 class Kpi:
     name: str
     label: Promise
-    unit: str  # "person", "fen", "count", "percent", "household", "visit"
+    unit: str  # "person", "fen", "count", "percent", "household", "household_visit", "visit"
     description: Promise
     kind: str
     group: str
@@ -121,6 +121,7 @@ UNIT_LABELS = {
     "count": _("个"),
     "percent": "%",
     "household": _("户"),
+    "household_visit": _("户次"),
     "visit": _("人次"),
     "slot": _("个"),
 }

@@ -26,6 +26,16 @@ def display(value, unit: str) -> str:
     return f"{value:,}"
 
 
+def display_change(change, unit: str) -> str:
+    """A change: percentage points for a percent KPI (35.0% → 37.5% is +2.5 个百分点, not +2.5%)."""
+    if change is None:
+        return "—"
+    sign = "+" if change > 0 else ""
+    if unit == "percent":
+        return sign + _("%(v).1f 个百分点") % {"v": change}
+    return sign + display(change, unit)
+
+
 def kpi_table(node: UnionNode, period: Period) -> list[dict]:
     """Every available KPI for the period and the previous one, with the change."""
     prev = period.previous()
@@ -48,9 +58,7 @@ def kpi_table(node: UnionNode, period: Period) -> list[dict]:
                 "dims": cur.dims_labelled,
                 "value_text": display(cur.value, k.unit),
                 "previous_text": display(before.value, k.unit),
-                "change_text": ("+" if change and change > 0 else "") + display(change, k.unit)
-                if change is not None
-                else "—",
+                "change_text": display_change(change, k.unit),
             }
         )
     return rows

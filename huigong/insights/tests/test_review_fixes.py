@@ -102,3 +102,19 @@ def test_a_write_committed_after_the_refresh_with_an_older_id_is_not_missed(kpi_
     done = {r.kpi for r in rollups_refresh_if_changed()}
     assert "members.active" in done
     assert rollups_refresh_if_changed() == []
+
+
+def test_visit_counts_say_household_visits_and_percent_changes_say_points():
+    """#13, #16: visit rows are 户次, not 户; a change of a percentage is in 个百分点."""
+    from django.utils import translation
+
+    from huigong.insights.reports import display_change
+
+    with translation.override("zh-hans"):
+        for name in ("assist.sweep_visits", "assist.households_helped", "assist.open_causes"):
+            k = catalogue.CATALOGUE.get(name)
+            if k is not None:
+                assert k.unit_label() == "户次", name
+        assert display_change(2.5, "percent") == "+2.5 个百分点"
+        assert display_change(-3, "person") == "-3"
+        assert display_change(None, "percent") == "—"
