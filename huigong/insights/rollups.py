@@ -220,7 +220,13 @@ def rollups_refresh(
     if groups is not None:
         gs = set(groups)
         chosen = [k for k in chosen if k.group in gs]
-    return [refresh_kpi(k) for k in chosen if k.available]
+    done = [refresh_kpi(k) for k in chosen if k.available]
+    if done and connection.vendor == "postgresql":
+        # Fresh statistics: without them the planner takes the rebuilt table for tiny and reads every
+        # row of a KPI nationwide for a by-child breakdown (review #6).
+        with connection.cursor() as cur:
+            cur.execute(f"ANALYZE {TABLE}")
+    return done
 
 
 def rollups_as_of(names: Iterable[str] | None = None) -> dt.datetime | None:
@@ -314,3 +320,12 @@ def rollups_refresh_if_changed() -> list[Refreshed]:
         )
     ]
     return rollups_refresh(kpis=stale) if stale else []
+
+
+def rollups_pending(names: Iterable[str] | None = None) -> bool:
+    """Whether a write not yet rolled up may change the named KPIs (the pages say "待汇总")."""
+    wanted = set(names) if names is not None else None
+    ks = [k for k in catalogue.stored_kpis() if k.available and (wanted is None or k.name in wanted)]
+    states = {s.kpi: s for s in RollupState.objects.filter(kpi__in=[k.name for k in ks])}
+    seen: dict = {}
+    return any(k.name not in states or _changed_since(k, states[k.name], seen) for k in ks)

@@ -27,3 +27,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# One cache shared by all gunicorn workers (the dashboard's KPI answers, keyed by rollup generation);
+# the embedded/dev/test shapes keep the per-process default (locmem).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("HUIGONG_CACHE_URL", REDIS_URL),  # noqa: F405
+        "KEY_PREFIX": "hg",
+        "TIMEOUT": 600,
+    }
+}

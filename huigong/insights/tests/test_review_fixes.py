@@ -118,3 +118,27 @@ def test_visit_counts_say_household_visits_and_percent_changes_say_points():
         assert display_change(2.5, "percent") == "+2.5 个百分点"
         assert display_change(-3, "person") == "-3"
         assert display_change(None, "percent") == "—"
+
+
+def test_refresh_analyzes_the_rollup_table_on_postgres(kpi_world, on_postgres):
+    """#6: the planner needs statistics of the rebuilt rollup table."""
+    with CaptureQueriesContext(connection) as ctx:
+        rollups_refresh(kpis=["members.new"])
+    assert any(q["sql"].startswith("ANALYZE insights_kpirollup") for q in ctx.captured_queries)
+
+
+def test_api_states_the_source_it_used_and_pending_writes(kpi_world):
+    """#11: as_of only when the figure came from the rollups; pending once a write is not rolled up."""
+    from huigong.api.tests.conftest import ApiClient, make_token
+
+    w = kpi_world
+    rollups_refresh()
+    api = ApiClient(make_token(w.leader))
+    body = api.get("kpis/members.new", {"node": w.hangzhou.pk, "period": "2025-Q1"}).json()
+    assert body["source"] == "rollup" and body["as_of"] and body["pending"] is False
+    old = api.get("kpis/members.new", {"node": w.hangzhou.pk, "period": "2001"}).json()
+    assert old["source"] == "raw" and old["as_of"] is None
+    _event("members.membership", "membership.create")
+    body = api.get("kpis/members.new", {"node": w.hangzhou.pk, "period": "2025-Q1"}).json()
+    assert body["pending"] is True
+    assert api.get("kpis/units.enterprises", {"node": w.hangzhou.pk}).json()["pending"] is False
