@@ -16,7 +16,8 @@ from huigong.api.schemas import MAX_ID, Input, responses
 
 from . import kpis as catalogue
 from .periods import parse_period
-from .selectors import as_of, insight_node_for_actor, kpi_by_child, kpi_value
+from .rollups import rollups_pending
+from .selectors import ROLLUP, as_of, insight_node_for_actor, kpi_by_child, kpi_source, kpi_value
 
 router = Router()
 
@@ -92,6 +93,8 @@ class KpiValueOut(Schema):
     as_of: str | None = Field(
         None, description="汇总数据更新时间；null 表示直接取自业务表 / rollup freshness"
     )
+    source: str = Field(description="rollup：取自汇总表；raw：直接取自业务表 / where the value came from")
+    pending: bool = Field(description="有新数据待汇总 / writes not rolled up yet may change it")
 
 
 class KpiQuery(Input):
@@ -127,7 +130,8 @@ def kpi_get(request, name: str, filters: Query[KpiQuery]):
     change = None
     if cur.value is not None and before.value is not None:
         change = round(cur.value - before.value, 1)
-    stamp = as_of(catalogue.base_names(k))
+    source = kpi_source([k.name], period)
+    stamp = as_of(catalogue.base_names(k)) if source == ROLLUP else None
     return {
         "kpi": _kpi_out(k),
         "node_id": node.pk,
@@ -147,6 +151,8 @@ def kpi_get(request, name: str, filters: Query[KpiQuery]):
             for r in kpi_by_child(k, node, period)
         ],
         "as_of": stamp.isoformat() if stamp else None,
+        "source": source,
+        "pending": rollups_pending(catalogue.base_names(k)),
     }
 
 

@@ -299,6 +299,17 @@ def kpi_tree(k: Kpi, node: UnionNode, period: Period, *, source: str = AUTO) -> 
     return sorted(kids.values(), key=lambda c: -c["value"])
 
 
+def kpi_source(names: list[str], period: Period) -> str:
+    """ROLLUP when every base KPI of names is answered from the rollups for the period, else RAW."""
+    bases = {b for n in names for b in catalogue.base_names(catalogue.CATALOGUE[n])}
+    snap = _snapshot_month(period.last)
+    for b in bases:
+        k = catalogue.CATALOGUE[b]
+        if not (_rollup_ready(k, *flow_months(period)) if k.kind == FLOW else _rollup_ready(k, snap, snap)):
+            return RAW
+    return ROLLUP
+
+
 def as_of(names: list[str]) -> dt.datetime | None:
     states = dict(RollupState.objects.filter(kpi__in=names).values_list("kpi", "refreshed_at"))
     if not names or any(n not in states for n in names):
@@ -473,8 +484,10 @@ def _dashboard_data_inner(node: UnionNode, period: Period, *, source: str) -> di
         "assist_mix": _assist_mix(now_values),
         "as_of": None,
     }
-    stamp = as_of([k.name for k in catalogue.stored_kpis() if k.available])
-    data["as_of"] = stamp.isoformat() if stamp else None
+    stored = [k.name for k in catalogue.stored_kpis() if k.available]
+    stamp = as_of(stored)
+    data["source"] = source if source != AUTO else kpi_source(stored, period)
+    data["as_of"] = stamp.isoformat() if stamp and data["source"] == ROLLUP else None
     return data
 
 

@@ -22,6 +22,7 @@ from . import selectors, services
 from .forms import node_id_from_query, period_from_query
 from .models import ReportStatus
 from .periods import Period, default_period, month_add, this_month
+from .rollups import rollups_pending
 
 
 def _node_and_period(request):
@@ -80,6 +81,7 @@ def dashboard(request):
             "can_refresh": staff.can(Cap.ORG_WRITE),
             "reports": list(selectors.report_list_for_actor(request.user, node=node)[:5]),
             "as_of": parse_datetime(data["as_of"]) if data["as_of"] else None,
+            "pending": rollups_pending(),
         },
     )
 
