@@ -51,17 +51,25 @@ from bench.common import (
 
 DB = "hg_bench_dashboard"
 SCRIPT = str(Path(__file__).resolve())
-PERIODS = [
-    "2026-11",
-    "2026-10",
-    "2026-Q3",
-    "2026-Q2",
-    "2025",
-    "2026",
-    "2025-Q4",
-    "2024-06:2025-05",
-    "2025-07",
-]
+def periods() -> list[str]:
+    """Periods relative to the current month (a fixed list goes stale), and "" — the page a leader opens
+    first (this year so far)."""
+    from huigong.insights.periods import month_add, this_month
+
+    m = this_month()
+    q = (m.month - 1) // 3 + 1
+    prev_q = month_add(m.replace(month=(q - 1) * 3 + 1), -3)
+    return [
+        "",
+        "",
+        f"{month_add(m, -1):%Y-%m}",
+        f"{m:%Y-%m}",
+        f"{m.year}-Q{q}",
+        f"{prev_q.year}-Q{(prev_q.month - 1) // 3 + 1}",
+        f"{m.year}",
+        f"{m.year - 1}",
+        f"{month_add(m, -12):%Y-%m}:{month_add(m, -1):%Y-%m}",
+    ]
 
 
 def pct(values: list[float], p: float) -> float:
@@ -130,7 +138,9 @@ def child_targets(n: int, seed: int) -> dict:
     picks = rng.choices(
         [pk for pk, _ in nodes], [weights[d] / sum(1 for _, dd in nodes if dd == d) for _, d in nodes], k=n
     )
-    targets = [(pk, rng.choice(PERIODS)) for pk in picks]
+    choices = periods()
+    targets = [(pk, rng.choice(choices)) for pk in picks]
+    depths = dict(nodes)
     c = Client()
     c.force_login(get_user_model().objects.get(username="bench_leader"))
     cookie = c.cookies["sessionid"].value
@@ -140,7 +150,7 @@ def child_targets(n: int, seed: int) -> dict:
         with Timer() as t:
             _dashboard_data(node, parse_period(period), source=RAW)
         raw.append(t.seconds)
-    return {"targets": targets, "cookie": cookie, "raw_dashboard_s": raw}
+    return {"targets": targets, "cookie": cookie, "raw_dashboard_s": raw, "depths": {str(k): v for k, v in depths.items()}}
 
 
 # ----------------------------------------------------------------- parent
@@ -152,7 +162,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def hammer(port: int, cookie: str, targets: list[tuple[int, str]], clients: int) -> tuple[list[float], int]:
+def hammer(
+    port: int, cookie: str, targets: list[tuple[int, str]], clients: int, per_node: list | None = None
+) -> tuple[list[float], int]:
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -174,6 +186,8 @@ def hammer(port: int, cookie: str, targets: list[tuple[int, str]], clients: int)
             dt_ = time.perf_counter() - t0
             with lock:
                 latencies.append(dt_)
+                if per_node is not None:
+                    per_node.append((pk, dt_))
                 if resp.status != 200:
                     errors[0] += 1
         conn.close()
@@ -243,6 +257,8 @@ def main() -> None:
 
     var_dir = f"/tmp/hg-bench-dashboard-{os.getpid()}"
     env = child_env(DB, var_dir)
+    # One cache shared by the gunicorn workers, as in production (prod.py: Redis); a db of its own.
+    env["HUIGONG_CACHE_URL"] = os.environ.get("HUIGONG_BENCH_CACHE_URL", "redis://127.0.0.1:6379/7")
     print(f"machine: {machine()}")
     if not args.reuse:
         recreate_database(DB)
@@ -296,7 +312,8 @@ def main() -> None:
             # first, so the measured pass is what a leader's second look at a dashboard costs.
             hammer(port, tg["cookie"], tg["targets"] if cache else tg["targets"][:20], args.clients)
             with Timer() as wall:
-                lat, errors = hammer(port, tg["cookie"], tg["targets"], args.clients)
+                per_node: list = []
+                lat, errors = hammer(port, tg["cookie"], tg["targets"], args.clients, per_node)
         finally:
             proc.terminate()
             try:
@@ -311,6 +328,13 @@ def main() -> None:
             f" p50 {p50 * 1000:.0f} ms  p95 {p95 * 1000:.0f} ms  max {max(lat) * 1000:.0f} ms"
             f"  {len(lat) / wall.seconds:.1f} req/s  errors {errors}"
         )
+        by_depth: dict[int, list[float]] = {}
+        for pk, t in per_node:
+            by_depth.setdefault(tg["depths"][str(pk)], []).append(t)
+        for depth, ts in sorted(by_depth.items()):
+            print(f"  depth {depth}: {len(ts)} requests  p50 {statistics.median(ts) * 1000:.0f} ms"
+                  f"  p95 {pct(ts, 95) * 1000:.0f} ms")
+            results[f"dashboard_{'warm' if cache else 'cold'}_depth{depth}_p95_ms"] = pct(ts, 95) * 1000
         results[f"dashboard_{'warm' if cache else 'cold'}_p50_ms"] = p50 * 1000
         results[f"dashboard_{'warm' if cache else 'cold'}_p95_ms"] = p95 * 1000
     print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,7 +23,7 @@ from . import selectors, services
 from .forms import node_id_from_query, period_from_query
 from .models import ReportStatus
 from .periods import Period, default_period, month_add, this_month
-from .rollups import rollups_pending
+from .rollups import rollups_generation, rollups_pending
 
 
 def _node_and_period(request):
@@ -81,7 +82,8 @@ def dashboard(request):
             "can_refresh": staff.can(Cap.ORG_WRITE),
             "reports": list(selectors.report_list_for_actor(request.user, node=node)[:5]),
             "as_of": parse_datetime(data["as_of"]) if data["as_of"] else None,
-            "pending": rollups_pending(),
+            # Checked at most every 30 s per rollup generation: a page view should not scan the audit log.
+            "pending": cache.get_or_set(f"insights:pending:{rollups_generation()}", rollups_pending, 30),
         },
     )
 

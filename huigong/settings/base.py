@@ -183,6 +183,9 @@ ROSTER_MAX_COLUMNS = int(os.environ.get("ROSTER_MAX_COLUMNS", "60"))
 ROSTER_SYNC_MAX_ROWS = int(os.environ.get("ROSTER_SYNC_MAX_ROWS", "2000"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+if os.environ.get("HUIGONG_CACHE_URL"):  # opt-in shared cache (benchmarks); prod.py always sets one
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["HUIGONG_CACHE_URL"], "KEY_PREFIX": "hg", "TIMEOUT": 600}}
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
