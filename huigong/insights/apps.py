@@ -12,3 +12,7 @@ class InsightsConfig(AppConfig):
 
         # Every two minutes at most: the dashboard states how fresh its numbers are.
         periodic.register("insights.rollups_refresh", 120, rollups_refresh_if_changed)
+
+        from huigong.insights.services import reports_reclaim
+
+        periodic.register("insights.reports_reclaim", 300, reports_reclaim)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,7 +60,7 @@ def report_run(report_id: int) -> None:
     from .reports import report_context
 
     claimed = Report.objects.filter(pk=report_id, status=ReportStatus.PENDING).update(
-        status=ReportStatus.RUNNING
+        status=ReportStatus.RUNNING, started_at=timezone.now()
     )
     if not claimed:
         return
@@ -77,6 +79,24 @@ def report_run(report_id: int) -> None:
     report.file.save(name, ContentFile(pdf), save=False)
     report.status, report.finished_at = ReportStatus.DONE, timezone.now()
     report.save(update_fields=["file", "status", "finished_at"])
+
+
+REPORT_TIME_LIMIT = dt.timedelta(minutes=15)
+
+
+def reports_reclaim() -> int:
+    """Periodic job: a report still 生成中 long after its worker took it (the worker died) is marked
+    failed, so that the page stops spinning and the user can ask again. Idempotent."""
+    cutoff = timezone.now() - REPORT_TIME_LIMIT
+    return (
+        Report.objects.filter(status=ReportStatus.RUNNING)
+        .filter(Q(started_at__lt=cutoff) | Q(started_at__isnull=True, created_at__lt=cutoff))
+        .update(
+            status=ReportStatus.FAILED,
+            finished_at=timezone.now(),
+            message=_("生成超时，请重新生成 / report generation timed out, please request it again"),
+        )
+    )
 
 
 def _fail(report: Report, message: str) -> None:

@@ -142,3 +142,24 @@ def test_api_states_the_source_it_used_and_pending_writes(kpi_world):
     body = api.get("kpis/members.new", {"node": w.hangzhou.pk, "period": "2025-Q1"}).json()
     assert body["pending"] is True
     assert api.get("kpis/units.enterprises", {"node": w.hangzhou.pk}).json()["pending"] is False
+
+
+def test_a_report_left_running_by_a_dead_worker_is_failed_by_the_periodic_job(kpi_world):
+    """#14: 生成中 must not last forever."""
+    from huigong.core import periodic
+    from huigong.insights.models import Report, ReportStatus
+    from huigong.insights.services import reports_reclaim
+
+    w = kpi_world
+    now = timezone.now()
+    stuck = Report.objects.create(node=w.hangzhou, period_key="2025", period_label="2025年",
+                                  status=ReportStatus.RUNNING, started_at=now - dt.timedelta(hours=1))
+    busy = Report.objects.create(node=w.hangzhou, period_key="2025", period_label="2025年",
+                                 status=ReportStatus.RUNNING, started_at=now - dt.timedelta(minutes=2))
+    assert "insights.reports_reclaim" in periodic.JOBS
+    assert reports_reclaim() == 1
+    stuck.refresh_from_db()
+    busy.refresh_from_db()
+    assert stuck.status == ReportStatus.FAILED and "超时" in stuck.message
+    assert busy.status == ReportStatus.RUNNING
+    assert reports_reclaim() == 0
