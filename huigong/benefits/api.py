@@ -11,7 +11,7 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.security import SessionAuth
 
 from huigong.api.auth import StaffSessionAuth, TokenAuth, actor_of
@@ -395,7 +395,7 @@ def programme_create(request, payload: ProgrammeIn):
     data = payload.dict(exclude={"node_id", "sub_quotas"})
     data["employment_forms"] = [str(f) for f in data["employment_forms"]]
     programme = services.programme_create(actor=actor, node=node, sub_quotas=sub, **data)
-    return 201, programme
+    return Status(201, programme)
 
 
 @programmes_router.get("/{programme_id}", response=responses({200: ProgrammeOut}))
@@ -446,7 +446,7 @@ def claim_create(request, payload: ClaimIn):
         person, _m = person_get_for_actor(actor, payload.person_id)
     claim = services.claim_create(actor=actor, programme=payload.programme_id, person=person)
     claim.person = person
-    return 201, claim
+    return Status(201, claim)
 
 
 @claims_router.get("", response=responses({200: ClaimPage}), auth=WORKER_OR_STAFF)
@@ -515,8 +515,8 @@ def payment_batch_create(request, payload: BatchIn):
     actor = actor_of(request)
     programme = selectors.programme_get_for_actor(actor, payload.programme_id)
     batch, skipped = services.payment_batch_create(actor=actor, programme=programme, title=payload.title)
-    return 201, {"id": batch.pk, "title": batch.title, "skipped": skipped,
-                 "payments": list(batch.payments.defer("bank_account").order_by("id"))}
+    return Status(201, {"id": batch.pk, "title": batch.title, "skipped": skipped,
+                        "payments": list(batch.payments.defer("bank_account").order_by("id"))})
 
 
 @payments_router.post("/{payment_id}/paid", response=responses({200: PaymentOut}, body=True))
@@ -537,7 +537,7 @@ def payment_failed(request, payment_id: Id, payload: FailedIn):
 def payment_retry(request, payment_id: Id):
     actor = actor_of(request)
     payment = selectors.payment_get_for_actor(actor, payment_id)
-    return 201, services.payment_retry(actor=actor, payment=payment)
+    return Status(201, services.payment_retry(actor=actor, payment=payment))
 
 
 # --- visits and site usage -------------------------------------------------------------------------
@@ -560,7 +560,7 @@ def visit_create(request, payload: VisitIn):
     visit = services.visit_record(actor=actor, node=node, enterprise=enterprise, site=site, programme=programme,
                                   visited_on=payload.visited_on, headcount=payload.headcount, goods=payload.goods,
                                   value_fen=payload.value_fen, note=payload.note)
-    return 201, visit
+    return Status(201, visit)
 
 
 @usage_router.get("", response=responses({200: UsagePage}))
@@ -575,7 +575,7 @@ def usage_record(request, payload: UsageIn):
     site = selectors.site_get_for_actor(actor, payload.site_id)
     row = services.site_usage_record(actor=actor, site=site, day=payload.day, visitors=payload.visitors)
     row.site = site
-    return 201, row
+    return Status(201, row)
 
 
 ROUTERS: list = [
