@@ -59,6 +59,9 @@ def quick_periods() -> list[tuple[str, Period]]:
     ]
 
 
+PICKER_LIMIT = 200
+
+
 @login_required
 @require_GET
 def dashboard(request):
@@ -66,7 +69,7 @@ def dashboard(request):
     node, period, errors = _node_and_period(request)
     data = selectors.dashboard_data(node, period)
     trail = [a for a in node_ancestors(node) if path_in_scope(request.user, a.path)]
-    picker, _more = node_picker_choices(request.user, selected=node, limit=200)
+    picker, picker_more = node_picker_choices(request.user, selected=node, limit=PICKER_LIMIT)
     return render(
         request,
         "insights/dashboard.html",
@@ -77,6 +80,8 @@ def dashboard(request):
             "errors": errors,
             "trail": trail,
             "picker": picker,
+            "picker_more": picker_more,
+            "picker_limit": PICKER_LIMIT,
             "quick": quick_periods(),
             "can_export": staff.can(Cap.EXPORT),
             "can_refresh": staff.can(Cap.ORG_WRITE),

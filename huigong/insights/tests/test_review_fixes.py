@@ -163,3 +163,16 @@ def test_a_report_left_running_by_a_dead_worker_is_failed_by_the_periodic_job(kp
     assert stuck.status == ReportStatus.FAILED and "超时" in stuck.message
     assert busy.status == ReportStatus.RUNNING
     assert reports_reclaim() == 0
+
+
+def test_node_picker_says_when_it_lists_only_the_first_unions(kpi_world, client, monkeypatch):
+    """#15: the picker is capped; it must say so instead of silently dropping unions."""
+    from huigong.insights import views
+
+    w = kpi_world
+    client.force_login(w.leader)
+    r = client.get("/insights/")
+    assert r.status_code == 200 and "picker-more" not in r.content.decode()
+    monkeypatch.setattr(views, "PICKER_LIMIT", 2)
+    r = client.get("/insights/")
+    assert "只列出前 2 个工会" in r.content.decode()
