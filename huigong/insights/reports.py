@@ -6,6 +6,7 @@ import io
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from huigong.core.money import format_yuan
 from huigong.orgs.models import UnionNode
@@ -147,7 +148,7 @@ def kpi_table_xlsx(node: UnionNode, period: Period) -> bytes:
     ws.write_row(
         0, 0, [_("工会"), node.name, _("期间"), period.label, _("上期"), period.previous().label], bold
     )
-    heads = [_("分类"), _("指标"), _("编码"), _("单位"), _("本期"), _("上期"), _("变化")]
+    heads = [_("分类"), _("指标"), _("编码"), pgettext("unit of measure", "单位"), _("本期"), _("上期"), _("变化")]
     ws.write_row(2, 0, heads, bold)
     rows = kpi_table(node, period)
     for i, r in enumerate(rows, start=3):

@@ -7,6 +7,7 @@ from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -21,7 +22,8 @@ from .forms import JoinIdentityForm, JoinWorkForm
 from .models import ConsentPurpose
 
 DRAFT_KEY = "hg_join_draft"
-STEPS = [("identity", _("身份")), ("work", _("工作")), ("where", _("单位")), ("confirm", _("确认"))]
+STEPS = [("identity", gettext_lazy("身份")), ("work", gettext_lazy("工作")), ("where", gettext_lazy("单位")),
+         ("confirm", gettext_lazy("确认"))]
 FORM_ICONS = {EmploymentForm.RIDER: "bike", EmploymentForm.COURIER: "box", EmploymentForm.RIDE_HAILING: "car",
               EmploymentForm.TRUCK_DRIVER: "truck"}
 

@@ -142,7 +142,7 @@ def _cause_labels(file_ids) -> dict[int, str]:
     out: dict[int, list[str]] = {}
     for fid, cause in FileCause.objects.filter(file_id__in=file_ids).values_list("file_id", "cause"):
         out.setdefault(fid, []).append(str(HardshipCause(cause).label))
-    return {k: "、".join(v) for k, v in out.items()}
+    return {k: str(_("、")).join(v) for k, v in out.items()}
 
 
 def ledger_rows(actor, *, node: UnionNode, year: int | None, full: bool) -> list[dict]:
