@@ -38,9 +38,9 @@ def new_uscc() -> str:
 def make_node(parent: UnionNode | None, name: str, level: str, region: str = "330106") -> UnionNode:
     code = f"T{next(_seq):05d}"
     if parent is None:
-        return UnionNode.objects.add_root(dict(code=code, name=name, level=level, region_code=region))
+        return UnionNode.objects.add_root({"code": code, "name": name, "level": level, "region_code": region})
     parent = UnionNode.objects.get(pk=parent.pk)
-    return UnionNode.objects.add_child(parent, dict(code=code, name=name, level=level, region_code=region))
+    return UnionNode.objects.add_child(parent, {"code": code, "name": name, "level": level, "region_code": region})
 
 
 def make_staff(node: UnionNode, role: str = Role.ADMIN, username: str | None = None, password: str = "pw-Test-12345"):
@@ -97,3 +97,24 @@ class Cast:
         self.qd_member = make_member(self.outsider, self.qd_ent, "赵青岛", employer=self.qd_enterprise,
                                      id_number=new_id_number("370213"))
         return self
+
+
+def run_in_threads(fn, items, threads: int = 16) -> list[tuple[str, object]]:
+    """fn(item) for every item on `threads` real threads, each with its own database connection
+    (for PostgreSQL race tests). Returns, in item order, ("ok", result) or ("refused", the
+    ValidationError's text); any other exception propagates, so a crash fails the test."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.core.exceptions import ValidationError
+    from django.db import connections
+
+    def call(item):
+        try:
+            return ("ok", fn(item))
+        except ValidationError as e:
+            return ("refused", " ".join(e.messages))
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(call, items))

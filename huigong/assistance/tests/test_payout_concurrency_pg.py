@@ -8,9 +8,9 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.core.exceptions import ValidationError
-from django.db import connections
 from django.db.models import Sum
+
+from huigong.testing import run_in_threads
 
 from ..models import AidApplication, LedgerEntry, Payout, PayoutStatus, ProgrammeBudget
 from ..selectors.money import ledger_summary
@@ -22,16 +22,7 @@ THREADS = 16
 
 
 def _run(fn, items, threads=THREADS):
-    def call(item):
-        try:
-            return ("ok", fn(item))
-        except ValidationError as e:
-            return ("refused", " ".join(e.messages))
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        return list(pool.map(call, items))
+    return run_in_threads(fn, items, threads)
 
 
 def _warm(*users):

@@ -2,11 +2,8 @@
 oversold, one member gets one claim, a payment is made exactly once."""
 
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.core.exceptions import ValidationError
-from django.db import connections
 
 from huigong.benefits import services
 from huigong.benefits.models import (
@@ -22,6 +19,7 @@ from huigong.benefits.models import (
 )
 from huigong.benefits.testing import bulk_members, make_programme, receipt_png
 from huigong.members.models import Person
+from huigong.testing import run_in_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,17 +27,7 @@ THREADS = 48
 
 
 def _run(fn, items, threads=THREADS):
-    """fn(item) on `threads` threads; returns outcomes ("ok" or the error text) in item order."""
-    def call(item):
-        try:
-            return ("ok", fn(item))
-        except ValidationError as e:
-            return ("refused", " ".join(e.messages))
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        return list(pool.map(call, items))
+    return run_in_threads(fn, items, threads)
 
 
 def test_20000_claims_on_5000_places_grant_exactly_5000(on_postgres, cast):
