@@ -1,0 +1,192 @@
+"""Every KPI in the catalogue that test_kpis_services.py and test_kpis.py do not check, against counts
+computed here with plain ORM queries over the rows the test creates (never through insights code), for
+a node, its parent, a sibling and another city, from the rollups (after a refresh) and from the base
+tables. Rows dated by created_at / submitted_at / settled_at are back-dated so no figure is 0 == 0."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+from django.db.models import Q
+from django.utils import timezone
+
+from huigong.assistance.models import AidApplication, FileCause, HardshipFile, ProgrammeBudget, SweepVisit
+from huigong.assistance.services import aid as aid_services
+from huigong.assistance.services import screening
+from huigong.assistance.tests.flowkit import YEAR
+from huigong.benefits import services as benefit_services
+from huigong.benefits.models import BenefitClaim, ReimbursementPayment, SiteUsage
+from huigong.benefits.testing import make_programme, receipt_png
+from huigong.insights import kpis as catalogue
+from huigong.insights.periods import parse_period
+from huigong.insights.rollups import rollups_refresh
+from huigong.insights.selectors import RAW, ROLLUP, kpi_value
+from huigong.insights.tests.test_kpis_services import world  # noqa: F401  (fixture)
+from huigong.members.models import Membership
+from huigong.orgs.models import Enterprise, ServiceSite
+from huigong.orgs.services import site_create
+from huigong.portal.models import JoinApplication
+
+
+def _at(day: dt.date, hour_utc: int = 2) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hour_utc, tzinfo=dt.UTC)
+
+
+def _local(moment: dt.datetime | None) -> dt.date | None:
+    return timezone.localtime(moment).date() if moment else None
+
+
+@pytest.fixture
+def full(world):  # noqa: F811
+    c = world
+    flow = c.flow
+    # A second cause on a 骑手 file and on the closed file: causes are counted per household and cause.
+    FileCause.objects.create(file=c.files[2], cause="disability")
+    FileCause.objects.create(file=c.files[1], cause="disability")
+    # Aid applications: two submitted (back-dated to January and March), one draft (never counted).
+    apps = [flow.apply(file=c.files[0], amount_fen=50_000), flow.apply(amount_fen=60_000),
+            flow.apply(amount_fen=70_000, submit=False)]
+    AidApplication.objects.filter(pk=apps[0].pk).update(submitted_at=_at(dt.date(YEAR, 1, 20)))
+    # 2026-02-28 17:00 UTC is 1 March in Beijing.
+    AidApplication.objects.filter(pk=apps[1].pk).update(submitted_at=_at(dt.date(YEAR, 2, 28), 17))
+    # A budget for 拱墅 too, and last year's for 杭州.
+    aid_services.programme_budget_set(actor=c.city_admin, programme=flow.prog, node=c.gongshu, total_fen=3_000_000)
+    # Sweep visits in 科技, 骑手 and 拱墅 on several dates.
+    sweep = screening.sweep_open(actor=c.city_admin, node=c.hangzhou, title="摸底排查", year=YEAR,
+                                 deadline=timezone.localdate() + dt.timedelta(days=30))
+    gs_person = Membership.objects.filter(union=c.gs_ent, status="active").first().person
+    for person, day in ((c.member.person, dt.date(YEAR, 1, 12)), (c.rider.person, dt.date(YEAR, 2, 14)),
+                        (gs_person, dt.date(YEAR, 3, 3))):
+        screening.sweep_visit_record(actor=c.city_admin, sweep=sweep, person=person, visited_on=day,
+                                     household_size=3, monthly_income_fen=300_000)
+    # 先办后补: one reimbursement paid (settled 2026-03-31 16:30Z = 1 April in Beijing), one approved, unpaid.
+    prog = make_programme(c.city_admin, c.hangzhou, kind="reimbursement", quota=5, reimbursement_cap_fen=6000,
+                          board="vitality", title="骑手健康证补贴")
+    rider = c.rider.person
+    rider.bank_account, rider.bank_account_mask, rider.bank_name = "6222021234567890", "**** 7890", "工行"
+    rider.save()
+    item = benefit_services.reimbursement_submit(actor=c.city_admin, programme=prog, person=rider,
+                                                 amount_fen=5000, receipt=receipt_png())
+    benefit_services.reimbursement_approve(actor=c.city_admin, reimbursement=item)
+    benefit_services.reimbursement_submit(actor=c.city_admin, programme=prog, person=c.member.person,
+                                          amount_fen=4000, receipt=receipt_png())
+    batch, _ = benefit_services.payment_batch_create(actor=c.finance, programme=prog)
+    pay = batch.payments.get()
+    benefit_services.payment_mark_paid(actor=c.finance, payment=pay, bank_reference="BK1")
+    ReimbursementPayment.objects.filter(pk=pay.pk).update(settled_at=dt.datetime(YEAR, 3, 31, 16, 30, tzinfo=dt.UTC))
+    # Sites: one more in 拱墅, one in 骑手 that closed (not counted), all back-dated; usage in 拱墅.
+    gs_site = site_create(actor=c.city_admin, union=c.gs_ent, name="拱墅爱心妈妈小屋", kind="mothers_room",
+                          address="2号")
+    closed = site_create(actor=c.city_admin, union=c.riders, name="骑手驿站", kind="outdoor_station", address="3号")
+    ServiceSite.objects.filter(pk=closed.pk).update(is_active=False)
+    benefit_services.site_usage_record(actor=c.city_admin, site=gs_site, day=dt.date(YEAR, 3, 8), visitors=7)
+    days = [dt.date(YEAR - 1, 11, 3), dt.date(YEAR, 1, 15), dt.date(YEAR, 2, 27), dt.date(YEAR, 3, 30)]
+    for i, pk in enumerate(ServiceSite.objects.order_by("pk").values_list("pk", flat=True)):
+        ServiceSite.objects.filter(pk=pk).update(created_at=_at(days[i % len(days)]))
+    for i, pk in enumerate(Enterprise.objects.order_by("pk").values_list("pk", flat=True)):
+        Enterprise.objects.filter(pk=pk).update(created_at=_at(days[(i + 1) % len(days)], 20 if i % 2 else 2))
+    # A claim granted on another day than the fixture's, so months differ.
+    first = BenefitClaim.objects.filter(status="granted").order_by("pk").first()
+    BenefitClaim.objects.filter(pk=first.pk).update(granted_at=_at(dt.date(YEAR, 1, 30), 18))
+    return c
+
+
+def _under(path, node) -> bool:
+    return path.startswith(node.path)
+
+
+def expected(node, period) -> dict[str, Counter]:
+    """The figures, computed from the rows with the ORM only."""
+    s, e = period.start, period.end
+    out: dict[str, Counter] = {}
+
+    def flow(name, rows):
+        ctr = Counter()
+        for path, dim, day, amount in rows:
+            if _under(path, node) and day is not None and s <= day <= e:
+                ctr[dim] += amount
+        out[name] = ctr
+
+    def stock(name, rows):
+        ctr = Counter()
+        for path, dim, since, until in rows:
+            if _under(path, node) and since is not None and since <= e and (until is None or until > e):
+                ctr[dim] += 1
+        out[name] = ctr
+
+    files = list(HardshipFile.objects.select_related("node").exclude(opened_on=None))
+    stock("assist.open_causes", [(c.file.node.path, c.cause, c.file.opened_on, c.file.closed_on)
+                                 for c in FileCause.objects.select_related("file__node")
+                                 if c.file.opened_on is not None])
+    flow("assist.files_closed", [(f.node.path, f.close_reason, f.closed_on, 1) for f in files if f.closed_on])
+    flow("assist.sweep_visits", [(v.node.path, "", v.visited_on, 1) for v in SweepVisit.objects.select_related("node")])
+    flow("assist.applications", [(a.node.path, a.programme.kind, _local(a.submitted_at), 1)
+                                 for a in AidApplication.objects.select_related("node", "programme")])
+    flow("assist.budget_fen", [(b.node.path, b.programme.kind, dt.date(b.programme.year, 1, 1), b.total_fen)
+                               for b in ProgrammeBudget.objects.select_related("node", "programme")])
+    flow("benefits.slots_claimed", [(c.union.path, c.programme.board, _local(c.granted_at), 1)
+                                    for c in BenefitClaim.objects.select_related("union", "programme")
+                                    if c.status == "granted"])
+    flow("benefits.reimbursed_fen", [
+        (p.reimbursement.union.path, p.reimbursement.programme.board, _local(p.settled_at), p.amount_fen)
+        for p in ReimbursementPayment.objects.select_related("reimbursement__union", "reimbursement__programme")
+        if p.status == "paid"])
+    flow("sites.usage", [(u.site.union.path, u.site.kind, u.day, u.visitors)
+                         for u in SiteUsage.objects.select_related("site__union")])
+    joins = list(JoinApplication.objects.select_related("routed_to"))
+    flow("join.applications", [(j.routed_to.path, j.employment_form, _local(j.submitted_at), 1) for j in joins])
+    flow("join.accepted", [(j.routed_to.path, j.employment_form, _local(j.decided_at), 1)
+                           for j in joins if j.status == "accepted"])
+    stock("units.enterprises", [(x.union.path, x.kind, _local(x.created_at), None)
+                                for x in Enterprise.objects.select_related("union")])
+    stock("sites.count", [(x.union.path, x.kind, _local(x.created_at), None)
+                          for x in ServiceSite.objects.select_related("union").filter(is_active=True)])
+    return out
+
+
+def _active_members(node, period) -> int:
+    e = period.end
+    return (Membership.objects.filter(union__path__startswith=node.path, joined_on__lte=e)
+            .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=e)).count())
+
+
+PERIODS = [f"{YEAR}-01", f"{YEAR}-02", f"{YEAR}-03", f"{YEAR}-04", f"{YEAR}-Q1", f"{YEAR}",
+           f"{YEAR - 1}-11:{YEAR}-02", f"{YEAR - 1}"]
+
+
+def test_the_catalogue_is_covered():
+    """A KPI added to the catalogue without a check here (or in test_kpis / test_kpis_services) fails."""
+    here = set(expected.__code__.co_consts) | {"assist.sweep_coverage"}
+    covered_elsewhere = {"assist.open_files", "assist.files_opened", "assist.paid_fen", "assist.households_helped",
+                         "benefits.visits", "benefits.goods_value_fen", "assist.budget_used",
+                         "members.active", "members.new", "members.left", "members.transfers_in",
+                         "members.new_form_share"}
+    assert set(catalogue.CATALOGUE) - covered_elsewhere <= here
+
+
+def test_every_remaining_kpi_for_node_parent_sibling_from_rollups_and_base_tables(full):
+    w = full
+    rollups_refresh()
+    nodes = [w.tech, w.riders, w.xihu, w.gongshu, w.hangzhou, w.qingdao]
+    nonzero: Counter = Counter()
+    for source in (RAW, ROLLUP):
+        for node in nodes:
+            for key in PERIODS:
+                period = parse_period(key)
+                for name, counter in expected(node, period).items():
+                    k = catalogue.CATALOGUE[name]
+                    got = kpi_value(k, node, period, source=source)
+                    want = sum(counter.values())
+                    nonzero[name] += bool(want)
+                    assert got.value == want, (source, node.name, key, name, got.value, want)
+                    if k.dimension is not None:
+                        assert got.dims == {d: v for d, v in counter.items() if v}, (source, node.name, key, name)
+                visits = sum(expected(node, period)["assist.sweep_visits"].values())
+                members = _active_members(node, period)
+                cov = kpi_value(catalogue.CATALOGUE["assist.sweep_coverage"], node, period, source=source)
+                assert cov.value == (round(visits * 100 / members, 1) if members else None), (source, node.name, key)
+                nonzero["assist.sweep_coverage"] += bool(visits and members)
+    # Every KPI had something to count somewhere (no 0 == 0 everywhere).
+    assert {n for n, c in nonzero.items() if c == 0} == set()
