@@ -16,6 +16,7 @@ from huigong.core.scope import path_in_scope, require, root_path
 from huigong.members.selectors import person_get_for_actor
 from huigong.orgs import selectors as org_selectors
 from huigong.orgs.forms import apply_service_errors
+from huigong.orgs.models import UnionNode
 
 from ..forms_files import RuleForm, SweepForm, VisitForm, to_fen
 from ..models import HardshipLevel, SweepStatus
@@ -140,7 +141,7 @@ def sweep_detail(request, pk: int):
     crumbs = []
     if node is not None:
         base = sel.sweep_scope_path(request.user, sweep)
-        crumbs = [n for n in node.get_ancestors() if n.path.startswith(base)] + [node]
+        crumbs = [n for n in UnionNode.objects.get_ancestors(node) if n.path.startswith(base)] + [node]
     return render(request, "assistance/sweep_detail.html", {
         "sweep": sweep, "total": total, "rows": rows, "candidates": candidates, "level": level, "node": node,
         "levels": HardshipLevel.choices, "crumbs": crumbs, "my_assignments": my_assignments,
