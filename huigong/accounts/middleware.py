@@ -1,3 +1,5 @@
+import time
+
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import redirect
@@ -10,6 +12,33 @@ from django.utils.translation import gettext as _
 OTP_PENDING_SESSION_KEY = "hg_otp_pending"
 # Set by the workers' portal sign-in: workers (no StaffProfile) have no TOTP and no console to reach.
 WORKER_SESSION_KEY = "hg_worker"
+
+
+# When the session's idle timer was last pushed forward (epoch seconds, in the session itself).
+SESSION_TOUCHED_KEY = "hg_touched"
+
+
+class SessionTouchMiddleware:
+    """Keeps the idle timeout sliding without writing the session on every request.
+
+    Django's SESSION_SAVE_EVERY_REQUEST rewrites the session row on every request (a transaction and
+    a commit each time, even for a read-only API call). Here a request marks the session for saving
+    only when it was last saved more than a thirtieth of its lifetime ago (a minute for the
+    30-minute console session, under six hours for a worker's week), so an idle session still ends
+    within that slack of its limit. Sits right after SessionMiddleware, which saves what is marked."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or not session.accessed or response.status_code >= 500 or session.is_empty():
+            return response  # untouched, or no session (an unknown key loads as empty): nothing to keep
+        now = int(time.time())
+        if session.modified or now - session.get(SESSION_TOUCHED_KEY, 0) >= max(60, session.get_expiry_age() // 30):
+            session[SESSION_TOUCHED_KEY] = now
+        return response
 
 
 class StaffSecurityMiddleware:
@@ -37,8 +66,9 @@ class StaffSecurityMiddleware:
             and user.is_authenticated
             and not user.is_verified()
             and not request.path.startswith(self.open_paths())
-            and not (request.session.get(WORKER_SESSION_KEY) and not hasattr(user, "staff"))
             and (settings.HUIGONG_REQUIRE_TOTP or request.session.get(OTP_PENDING_SESSION_KEY))
+            # Last: it costs a query (the staff profile), needed only when a code is due at all.
+            and not (request.session.get(WORKER_SESSION_KEY) and not hasattr(user, "staff"))
         ):
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": _("请先完成动态验证码验证 / verify your one-time code first")},

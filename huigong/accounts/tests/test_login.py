@@ -70,25 +70,71 @@ def test_session_settings_idle_timeout():
     from huigong.settings import base
 
     assert base.SESSION_COOKIE_AGE == 30 * 60
-    assert base.SESSION_SAVE_EVERY_REQUEST is True
+    # The idle timer slides through SessionTouchMiddleware, not a write on every request.
+    assert base.SESSION_SAVE_EVERY_REQUEST is False
+    mw = base.MIDDLEWARE
+    assert mw.index("huigong.accounts.middleware.SessionTouchMiddleware") == \
+        mw.index("django.contrib.sessions.middleware.SessionMiddleware") + 1
     assert base.SESSION_EXPIRE_AT_BROWSER_CLOSE is True
     assert base.SESSION_COOKIE_HTTPONLY is True
+
+
+def _age_touch(key, seconds):
+    """Moves the session's last-touched stamp `seconds` into the past."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from huigong.accounts.middleware import SESSION_TOUCHED_KEY
+
+    store = SessionStore(session_key=key)
+    data = store.load()
+    data[SESSION_TOUCHED_KEY] -= seconds
+    Session.objects.filter(pk=key).update(session_data=store.encode(data))
 
 
 def test_each_request_extends_the_session_and_an_idle_one_expires(client, cast):
     _login(client, "city_admin")
     key = client.session.session_key
-    row = Session.objects.get(session_key=key)
-    # Pretend the session was last touched just before the idle limit: a request renews it.
+    # Pretend the session was last saved just before the idle limit and over a minute ago: a request renews it.
+    _age_touch(key, 61)
     Session.objects.filter(pk=key).update(expire_date=timezone.now() + dt.timedelta(seconds=5))
     assert client.get(reverse("console:home")).status_code == 200
     renewed = Session.objects.get(session_key=client.session.session_key).expire_date
-    assert renewed > row.expire_date - dt.timedelta(seconds=60)
     assert renewed >= timezone.now() + dt.timedelta(seconds=settings.SESSION_COOKIE_AGE - 60)
+    # Within the minute after that, requests read the session but do not write it again.
+    before = Session.objects.get(pk=key).session_data
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() + dt.timedelta(seconds=5))
+    assert client.get(reverse("console:home")).status_code == 200
+    row = Session.objects.get(pk=key)
+    assert row.session_data == before and row.expire_date <= timezone.now() + dt.timedelta(seconds=5)
     # Idle past the limit: the session is gone and the user is sent to sign in.
     Session.objects.filter(pk=client.session.session_key).update(expire_date=timezone.now() - dt.timedelta(seconds=1))
     resp = client.get(reverse("console:home"))
     assert resp.status_code == 302 and resp["Location"].startswith(reverse("accounts:login"))
+
+
+def test_a_touch_is_throttled_to_a_thirtieth_of_the_session_lifetime(client, db):
+    """A worker's week-long session is re-saved at most every ~5.6 h; a stale cookie creates nothing."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from huigong.accounts.middleware import SESSION_TOUCHED_KEY
+
+    store = SessionStore()
+    store["x"] = 1
+    store.set_expiry(7 * 24 * 3600)
+    store[SESSION_TOUCHED_KEY] = int(timezone.now().timestamp()) - 3600  # an hour ago: not yet due
+    store.save()
+    client.cookies[settings.SESSION_COOKIE_NAME] = store.session_key
+    before = Session.objects.get(pk=store.session_key).session_data
+    client.get(reverse("accounts:login"))
+    assert Session.objects.get(pk=store.session_key).session_data == before
+    _age_touch(store.session_key, 6 * 3600)  # seven hours ago: due
+    client.get(reverse("accounts:login"))
+    assert Session.objects.get(pk=store.session_key).session_data != before
+    # An unknown session key (expired and purged) is not brought back to life by a touch.
+    n = Session.objects.count()
+    client.cookies[settings.SESSION_COOKIE_NAME] = "nosuchkey" * 4
+    client.get(reverse("accounts:login"))
+    assert Session.objects.count() == n
 
 
 def test_argon2_is_the_first_hasher_in_the_real_settings():
