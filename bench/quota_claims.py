@@ -68,12 +68,15 @@ def child_setup(n: int, quota: int) -> None:
 
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
-    from django.contrib.sessions.backends.db import SessionStore
+    from importlib import import_module
+
+    from django.conf import settings
     from django.contrib.sessions.models import Session
+    from django.core.cache import caches
     from django.core.management import call_command
     from django.utils import timezone
 
-    from huigong.accounts.middleware import WORKER_SESSION_KEY
+    from huigong.accounts.middleware import SESSION_TOUCHED_KEY, WORKER_SESSION_KEY
     from huigong.accounts.models import Role, StaffProfile
     from huigong.benefits import services
     from huigong.benefits.testing import bulk_members
@@ -97,16 +100,25 @@ def child_setup(n: int, quota: int) -> None:
         WorkerAccount(user=u, person=p, phone=f"1{p.pk:010d}", phone_hash=f"bench-{p.pk}", phone_mask="1**")
         for u, p in zip(users, people, strict=True)], batch_size=2000)
     auth_hash = users[0].get_session_auth_hash()  # same password hash for all: same session hash
-    store = SessionStore()
-    expire = timezone.now() + dt.timedelta(hours=2)
-    keys, rows = [], []
+    # Sessions as a portal sign-in leaves them: in the database and, with production's cached_db
+    # engine, in the cache too; stamped as just saved (SessionTouchMiddleware).
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    age = 2 * 3600
+    expire = timezone.now() + dt.timedelta(seconds=age)
+    keys, rows, cached = [], [], {}
     for u in users:
         key = secrets.token_hex(16)
         data = {"_auth_user_id": str(u.pk), "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
-                "_auth_user_hash": auth_hash, WORKER_SESSION_KEY: True}
+                "_auth_user_hash": auth_hash, WORKER_SESSION_KEY: True, SESSION_TOUCHED_KEY: int(time.time())}
         rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
+        cached[getattr(store, "cache_key_prefix", "") + key] = data
         keys.append(key)
     Session.objects.bulk_create(rows, batch_size=2000)
+    if settings.SESSION_ENGINE.endswith("cached_db"):
+        cache = caches[settings.SESSION_CACHE_ALIAS]
+        items = list(cached.items())
+        for i in range(0, len(items), 2000):
+            cache.set_many(dict(items[i:i + 2000]), age)
     emit({"programme": programme.pk, "sessions": keys})
 
 

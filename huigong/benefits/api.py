@@ -63,14 +63,8 @@ class WorkerSessionAuth(SessionAuth):
         if user is None or not user.is_authenticated:
             return None
         if not hasattr(user, "_hg_worker_checked"):
-            # One query for the account and its member (cached on the user for the services).
-            from huigong.portal.models import WorkerAccount
-
-            account = (WorkerAccount.objects.select_related("person")
-                       .only("id", "user_id", "person__id", "person__name", "person__employment_form",
-                             "person__employer_id", "person__platform_id").filter(user=user).first())
-            if account is not None:
-                user.worker_account = account
+            # One query for the account, its member and the active membership (cached on the user).
+            services.worker_load(user)
             user._hg_worker_checked = True
         if services.worker_person_id(user) is None:
             return None

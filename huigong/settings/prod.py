@@ -37,3 +37,6 @@ CACHES = {
         "TIMEOUT": 600,
     }
 }
+# Every signed-in request reads its session: from Redis here, written through to the database so that
+# a flushed or restarted cache signs nobody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

@@ -89,3 +89,25 @@ def test_outsider_token_cannot_read_hangzhou_claims(cast, hz_programme):
     assert api.get(f"/api/v1/benefit-programmes/{hz_programme.pk}").status_code == 403
     r = api.post("/api/v1/benefit-claims", {"programme_id": hz_programme.pk, "person_id": cast.member.person_id})
     assert r.status_code == 403
+
+
+def test_the_worker_identity_is_one_query_and_follows_the_membership(worker_api, cast, hz_programme):
+    """The claim path reads account, member, active membership and union in one query
+    (services.worker_load); a membership ended since sign-in is seen at the next request."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from huigong.members.models import Membership, MembershipStatus
+
+    worker_api.get("/api/v1/benefit-claims")  # the first request after sign-in stamps the session
+    with CaptureQueriesContext(connection) as q:
+        r = worker_api.post_json("/api/v1/benefit-claims", {"programme_id": hz_programme.pk})
+    assert r.status_code == 201, r.content
+    identity = [x["sql"] for x in q.captured_queries if "portal_workeraccount" in x["sql"]]
+    assert len(identity) == 1 and "members_membership" in identity[0]
+    assert not [x for x in q.captured_queries if x["sql"].startswith('SELECT "members_membership"')]
+    assert not [x for x in q.captured_queries if "UPDATE \"django_session\"" in x["sql"]]  # no session write
+    BenefitClaim.objects.all().delete()
+    Membership.objects.filter(person_id=cast.rider.person_id).update(status=MembershipStatus.WITHDRAWN)
+    r = worker_api.post_json("/api/v1/benefit-claims", {"programme_id": hz_programme.pk})
+    assert r.status_code == 422 and "在会会员" in r.json()["detail"][0]["message"]
