@@ -23,11 +23,15 @@ class KpiRollup(models.Model):
     class Meta:
         verbose_name = _("指标汇总")
         verbose_name_plural = _("指标汇总")
+        # Pages read by node: the ids of the subtree's nodes, then each one's KPI rows by month; the key
+        # leads with the node so that every condition of those reads is an index condition. The refresh
+        # reads one KPI's rows nationwide: by the KPI alone. (With a second index leading with the KPI,
+        # a stale or unlucky statistics sample made the planner read a KPI's rows nationwide for one
+        # district's dashboard: 40 ms instead of 4.)
         constraints = [
-            models.UniqueConstraint(fields=["kpi", "dim", "month", "node", "subtree"], name="kpirollup_key")
+            models.UniqueConstraint(fields=["node", "kpi", "dim", "month", "subtree"], name="kpirollup_node_key")
         ]
-        # Subtree reads go by node: the ids of the subtree's nodes, then each one's KPI rows by month.
-        indexes = [models.Index(fields=["node", "kpi", "month"], name="kpirollup_node_kpi_idx")]
+        indexes = [models.Index(fields=["kpi"], name="kpirollup_kpi_idx")]
 
 
 class RollupState(models.Model):

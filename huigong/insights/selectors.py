@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -70,13 +71,20 @@ def _rollup_ready(k: Kpi, first: dt.date, last: dt.date) -> bool:
     return state is not None and state[0] <= first and last <= state[1]
 
 
-_STATES: dict = {}
+class _Scope(threading.local):
+    """What states_scope holds for the thread computing a page (a threaded server runs several)."""
+
+    def __init__(self):
+        self.d: dict = {}
+
+
+_SCOPE = _Scope()
 
 
 def _states() -> dict[str, tuple[dt.date, dt.date]]:
     """Which months each KPI's rollup covers. Read once per dashboard or call (see states_scope)."""
-    if "v" in _STATES:
-        return _STATES["v"]
+    if "v" in _SCOPE.d:
+        return _SCOPE.d["v"]
     return {kpi: (a, b) for kpi, a, b in RollupState.objects.values_list("kpi", "first_month", "last_month")}
 
 
@@ -84,11 +92,12 @@ class states_scope:
     """Reads the rollup states once for everything computed inside (a dashboard asks dozens of times)."""
 
     def __enter__(self):
-        _STATES.pop("v", None)
-        _STATES["v"] = _states()
+        _SCOPE.d = {}
+        _SCOPE.d["v"] = _states()
+        _SCOPE.d["nodes"] = {}  # subtree node lists, read once each (see _subtree_nodes)
 
     def __exit__(self, *exc):
-        _STATES.pop("v", None)
+        _SCOPE.d = {}
 
 
 def _group_exprs(group: str, node: UnionNode, d: Dialect, *, raw: bool) -> str:
@@ -105,13 +114,38 @@ def _group_exprs(group: str, node: UnionNode, d: Dialect, *, raw: bool) -> str:
     raise ValueError(group)
 
 
+def _subtree_nodes(node: UnionNode, max_depth: int | None = None) -> list[tuple[int, str, int]]:
+    """(id, path, depth) of node and its descendants (down to max_depth)."""
+    memo = _SCOPE.d.get("nodes")
+    key = (node.path, max_depth)
+    if memo is not None and key in memo:
+        return memo[key]
+    qs = UnionNode.objects.filter(path__startswith=node.path)
+    if max_depth is not None:
+        qs = qs.filter(depth__lte=max_depth)
+    found = list(qs.values_list("id", "path", "depth"))
+    if memo is not None:
+        memo[key] = found
+    return found
+
+
+def _ids_in(ids: list[int]) -> tuple[str, list]:
+    """`= ANY(%s)` with one array parameter on PostgreSQL (the planner then walks the node index for
+    exactly these nodes, instead of reading a KPI's rows nationwide and joining); an IN list elsewhere."""
+    if connection.vendor == "postgresql":
+        return "= ANY(%s)", [list(ids)]
+    if not ids:
+        return "IN (NULL)", []
+    return f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
 def _scope_sql(node: UnionNode) -> tuple[str, list]:
     """FROM/WHERE for the rows that add up to node's subtree: its subtree row when it is near the top
-    of the tree, else the own rows of every node in the subtree (found by path prefix, read by node)."""
+    of the tree, else the own rows of every node in the subtree (listed by id)."""
     if node.depth <= tree_depth():
         return "FROM insights_kpirollup r WHERE r.subtree AND r.node_id = %s", [node.pk]
-    own = "FROM insights_kpirollup r WHERE NOT r.subtree AND r.node_id IN "
-    return own + "(SELECT n.id FROM orgs_unionnode n WHERE n.path LIKE %s)", [node.path + "%"]
+    cond, params = _ids_in([pk for pk, _path, _depth in _subtree_nodes(node)])
+    return f"FROM insights_kpirollup r WHERE NOT r.subtree AND r.node_id {cond}", params
 
 
 def _rollup_sum(
@@ -126,28 +160,33 @@ def _rollup_sum(
         sql = f"SELECT r.kpi, {g}, SUM(r.value) {scope} AND {cond} GROUP BY r.kpi" + (
             "" if group == "total" else f", {g}"
         )
-        args = [*params, *names, first, last]
+        with connection.cursor() as cur:
+            cur.execute(sql, [*params, *names, first, last])
+            return {(kpi, str(key)): int(v or 0) for kpi, key, v in cur.fetchall()}
+    # By child ('child') or grandchild: sums per node, added up by the path prefix in Python.
+    levels = 1 if group == "child" else 2
+    target = node.depth + levels
+    if target <= tree_depth():
+        # Own rows of the nodes above the target level, and the subtree rows of the target level;
+        # each keeps its own path as the key.
+        nodes = _subtree_nodes(node, max_depth=target)
+        own_in, own_p = _ids_in([pk for pk, _p, d in nodes if d < target])
+        sub_in, sub_p = _ids_in([pk for pk, _p, d in nodes if d == target])
+        where = f"((NOT r.subtree AND r.node_id {own_in}) OR (r.subtree AND r.node_id {sub_in}))"
+        params, width = [*own_p, *sub_p], None
     else:
-        levels = 1 if group == "child" else 2
-        target = node.depth + levels
-        if target <= tree_depth():
-            # Own rows of the nodes above the target level, and the subtree rows of the target level.
-            sql = (
-                "SELECT r.kpi, n.path, SUM(r.value) FROM insights_kpirollup r JOIN orgs_unionnode n "
-                f"ON n.id = r.node_id WHERE {cond} AND n.path LIKE %s AND "
-                "((NOT r.subtree AND n.depth < %s) OR (r.subtree AND n.depth = %s)) GROUP BY r.kpi, n.path"
-            )
-            args = [*names, first, last, node.path + "%", target, target]
-        else:
-            g = f"substr(n.path, 1, {len(node.path) + levels * STEP})"
-            sql = (
-                f"SELECT r.kpi, {g}, SUM(r.value) FROM insights_kpirollup r JOIN orgs_unionnode n "
-                f"ON n.id = r.node_id WHERE NOT r.subtree AND {cond} AND n.path LIKE %s GROUP BY r.kpi, {g}"
-            )
-            args = [*names, first, last, node.path + "%"]
+        nodes = _subtree_nodes(node)
+        ids_in, params = _ids_in([pk for pk, _p, _d in nodes])
+        where, width = f"NOT r.subtree AND r.node_id {ids_in}", len(node.path) + levels * STEP
+    paths = {pk: path for pk, path, _d in nodes}
+    sql = f"SELECT r.kpi, r.node_id, SUM(r.value) FROM insights_kpirollup r WHERE {where} AND {cond} GROUP BY r.kpi, r.node_id"
+    out: dict[tuple[str, str], int] = {}
     with connection.cursor() as cur:
-        cur.execute(sql, args)
-        return {(kpi, str(key)): int(v or 0) for kpi, key, v in cur.fetchall()}
+        cur.execute(sql, [*params, *names, first, last])
+        for kpi, node_id, v in cur.fetchall():
+            key = (kpi, paths[node_id][:width] if width else paths[node_id])
+            out[key] = out.get(key, 0) + int(v or 0)
+    return out
 
 
 def _raw_sum(
