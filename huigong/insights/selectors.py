@@ -371,12 +371,15 @@ def _change(cur, prev) -> dict:
     return {"delta": delta, "pct": pct}
 
 
+def answer_cache_on() -> bool:
+    """False when HUIGONG_INSIGHTS_CACHE=0: benchmarks measure the rollup queries themselves."""
+    return os.environ.get("HUIGONG_INSIGHTS_CACHE", "1") != "0"
+
+
 def dashboard_data(node: UnionNode, period: Period, *, source: str = AUTO) -> dict:
     """Everything the dashboard shows for node's subtree and the period. Cached per rollup generation:
     the answer only changes when a rollup is rebuilt."""
-    if (
-        os.environ.get("HUIGONG_INSIGHTS_CACHE", "1") == "0"
-    ):  # benchmarks measure the rollup queries themselves
+    if not answer_cache_on():
         return _dashboard_data(node, period, source=source)
     key = f"insights:dash:{node.pk}:{node.path}:{period.key}:{source}:{get_language()}:{rollups_generation()}"
     data = cache.get(key)

@@ -133,3 +133,34 @@ def test_refresh_needs_admin(rolled):
     assert client_for(w.leader).post("/insights/refresh/").status_code == 403
     r = client_for(w.city_admin).post("/insights/refresh/", {"next": "/insights/?period=2025-01"})
     assert r.status_code == 302 and r["Location"] == "/insights/?period=2025-01"
+
+
+def test_the_data_part_is_rendered_once_per_rollup_generation(rolled):
+    """A second view of the same dashboard reads no rollup row (the rendered part comes from the cache);
+    a refresh starts a new generation and the page shows the new figures."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from huigong.members.models import Membership, MembershipStatus
+
+    w = rolled
+    c = client_for(w.leader)
+    args = {"node": w.xihu.pk, "period": "2025-03"}
+    first = c.get("/insights/", args)
+    assert first.status_code == 200 and first.context["data"]["cards"][0]["name"] == "members.active"
+    with CaptureQueriesContext(connection) as q:
+        again = c.get("/insights/", args)
+    assert again.status_code == 200
+    assert not [x for x in q.captured_queries if "insights_kpirollup" in x["sql"]]
+    marker = 'id="dash-data"'
+    assert marker in again.content.decode()
+    body = lambda r: r.content.decode().split('<div class="stats kpi-cards">')[1].split(marker)[0]  # noqa: E731
+    assert body(again) == body(first)
+    # Someone in 西湖 withdraws in March 2025: after the refresh the page counts one member fewer.
+    m = Membership.objects.filter(union__path__startswith=w.xihu.path, status=MembershipStatus.ACTIVE,
+                                  joined_on__lte="2025-03-01").first()
+    Membership.objects.filter(pk=m.pk).update(status=MembershipStatus.WITHDRAWN, ended_on="2025-03-10")
+    rollups_refresh()
+    after = c.get("/insights/", args)
+    cards = {x["name"]: x for x in after.context["data"]["cards"]}
+    assert cards["members.active"]["value"] == 5
