@@ -443,22 +443,26 @@ def _dashboard_data_inner(node: UnionNode, period: Period, *, source: str) -> di
     trend = kpi_trend(trend_names, node, period.last, 12, source=source)
     active = catalogue.CATALOGUE["members.active"]
     new = catalogue.CATALOGUE["members.new"]
-    children = []
-    for row_a, row_n in zip(
-        kpi_by_child(active, node, period, source=source),
-        kpi_by_child(new, node, period, source=source),
-        strict=True,
+    # Merged by union, not zipped: the 本级 row is there only when the KPI has own rows, so it can be
+    # in one list and not the other (a union with members but none new in the period).
+    children: dict[int | None, dict] = {}
+    for field_name, rows in (
+        ("active", kpi_by_child(active, node, period, source=source)),
+        ("new", kpi_by_child(new, node, period, source=source)),
     ):
-        c = row_a["node"]
-        children.append(
-            {
-                "id": c.pk if c else None,
-                "name": c.name if c else str(_("本级")),
-                "has_children": bool(c and c.numchild),
-                "active": row_a["value"],
-                "new": row_n["value"],
-            }
-        )
+        for row in rows:
+            c = row["node"]
+            entry = children.setdefault(
+                c.pk if c else None,
+                {
+                    "id": c.pk if c else None,
+                    "name": c.name if c else str(_("本级")),
+                    "has_children": bool(c and c.numchild),
+                    "active": 0,
+                    "new": 0,
+                },
+            )
+            entry[field_name] = row["value"]
     mix = now_values["members.active"]
     data = {
         "node": {"id": node.pk, "name": node.name},
@@ -477,7 +481,7 @@ def _dashboard_data_inner(node: UnionNode, period: Period, *, source: str) -> di
                 for n, vals in trend.items()
             ],
         },
-        "children": children,
+        "children": sorted(children.values(), key=lambda c: c["id"] is not None),
         "treemap": kpi_tree(active, node, period, source=source),
         "mix": [{"key": key, "name": label, "value": v} for key, label, v in mix.dims_labelled],
         "sections": _service_sections(now_values),
