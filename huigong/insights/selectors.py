@@ -21,7 +21,7 @@ from huigong.orgs.selectors import node_get_for_actor
 from . import kpis as catalogue
 from .kpis import FLOW, RATIO, STOCK, Dialect, Kpi
 from .models import RollupState
-from .periods import Period, month_add, month_end, this_month
+from .periods import Comparison, Period, month_add, month_end, this_month
 from .rollups import rollups_generation, tree_depth
 
 ROLLUP, RAW, AUTO = "rollup", "raw", "auto"
@@ -400,13 +400,69 @@ def bulk_values(
     return out
 
 
+def comparison_values(
+    names: list[str], node: UnionNode, comparison: Comparison, *, source: str = AUTO
+) -> dict[str, KpiValue]:
+    """The figures a period is compared with (see Period.comparison): bulk_values of the previous
+    period, or, when it is cut at a day, flows from its first day to the cut and stocks as of the cut.
+    Rollups are by month: the whole months before the cut's month come from them (flows summed, stocks
+    at that month's end), the cut month's days up to the cut from the base tables."""
+    prev, cut = comparison.period, comparison.cut
+    if cut is None or cut == prev.end:  # whole months: the rollups alone
+        return bulk_values(names, node, prev, source=source)
+    ks = [catalogue.CATALOGUE[n] for n in names]
+    bases = [catalogue.CATALOGUE[b] for b in sorted({b for k in ks for b in catalogue.base_names(k)})]
+    cut_month = cut.replace(day=1)
+    before_cut = month_add(cut_month, -1)
+    sums: dict[str, dict[str, int]] = {}
+    flows = [k.name for k in bases if k.kind == FLOW]
+    stocks = [k.name for k in bases if k.kind == STOCK]
+    whole: dict[str, KpiValue] = {}
+    if flows and cut_month > prev.first:
+        whole.update(bulk_values(flows, node, Period("range", prev.first, before_cut), source=source))
+    if stocks:
+        whole.update(bulk_values(stocks, node, Period("month", before_cut, before_cut), source=source))
+    for k in bases:
+        got = whole.get(k.name)
+        dims = dict(got.dims) if got is not None else {}
+        total = got.value if got is not None else 0
+        days = _raw_sum(
+            k, node, first=cut_month, last_day=cut, group="dim" if k.dimension is not None else "total"
+        )
+        for key, v in days.items():
+            total += v
+            if k.dimension is not None:
+                dims[key] = dims.get(key, 0) + v
+        sums[k.name] = {"": total, **{d: v for d, v in dims.items() if v}}
+    out: dict[str, KpiValue] = {}
+    for k in ks:
+        if k.stored:
+            got = sums[k.name]
+            out[k.name] = KpiValue(k, got[""], {d: v for d, v in got.items() if d} if k.dimension else {})
+        elif k.compute is not None:
+            # A computed ratio defines its own span (budget use: 1 January to the period's end), in whole
+            # months: the previous period uncut.
+            out[k.name] = KpiValue(k, k.compute(node, prev, source), {})
+        else:
+            num_name, num_dims, den_name, den_dims = k.ratio_of
+
+            def part(name, dims):
+                got = sums[name]
+                return got[""] if dims is None else sum(v for d, v in got.items() if d in dims)
+
+            num, den = part(num_name, num_dims), part(den_name, den_dims)
+            out[k.name] = KpiValue(k, round(num * 100 / den, 1) if den else None, {})
+    return out
+
+
 def _dashboard_data(node: UnionNode, period: Period, *, source: str) -> dict:
     with states_scope():
         return _dashboard_data_inner(node, period, source=source)
 
 
 def _dashboard_data_inner(node: UnionNode, period: Period, *, source: str) -> dict:
-    prev = period.previous()
+    comparison = period.comparison()
+    prev = comparison.period
     heads = headline_kpis()
     section_names = [
         k.name
@@ -423,7 +479,7 @@ def _dashboard_data_inner(node: UnionNode, period: Period, *, source: str) -> di
     now_values = bulk_values(
         list(dict.fromkeys([k.name for k in heads] + section_names + extra)), node, period, source=source
     )
-    prev_values = bulk_values([k.name for k in heads], node, prev, source=source)
+    prev_values = comparison_values([k.name for k in heads], node, comparison, source=source)
     cards = []
     for k in heads:
         cur, before = now_values[k.name], prev_values[k.name]
@@ -472,6 +528,9 @@ def _dashboard_data_inner(node: UnionNode, period: Period, *, source: str) -> di
             "start": period.start.isoformat(),
             "end": period.end.isoformat(),
             "previous_label": prev.label,
+            "previous_end": comparison.end.isoformat(),
+            "compare_label": comparison.label,
+            "change_label": comparison.change_label,
         },
         "cards": cards,
         "trend": {
