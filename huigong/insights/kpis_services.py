@@ -113,7 +113,7 @@ def kpis() -> list:
                 f"WHERE l.year = %s AND n.path LIKE %s AND l.paid_on <= {d.date(period.end)}",
                 [year_first.year, node.path + "%"],
             )
-            paid = cur.fetchone()[0] or 0
+            paid = int(cur.fetchone()[0] or 0)  # PostgreSQL sums bigints as numeric
         return round(paid * 100 / budget, 1)
 
     a_src = ("assistance_hardshipfile",)
