@@ -87,18 +87,34 @@ def kpis() -> list:
         return "SELECT v.node_id, '' AS dim, v.visited_on AS day, 1 AS amount FROM assistance_sweepvisit v"
 
     def budget_used(node, period, source):
-        """Money paid from 1 January of the period's last year to the period's end, against that year's
-        budgets (programmes of the subtree's nodes)."""
+        """Of the budgets held by the subtree's nodes for programmes of the period's last year, the
+        share paid out by the period's end (review #12). A payout is charged to the budget of the
+        nearest ancestor-or-self of the file's union that has one: money paid in the subtree from a
+        budget held above it counts in assist.paid_fen, not here (it is not the subtree's budget), and
+        money paid from the subtree's budgets is counted by where the budget is held."""
+        from django.db import connection
+
         from . import kpis as catalogue
         from .periods import Period
         from .selectors import kpi_sums
 
         year_first = period.last.replace(month=1)
-        ytd = Period("range", year_first, period.last)
         year = Period("year", year_first, year_first.replace(month=12))
-        paid = kpi_sums(catalogue.CATALOGUE["assist.paid_fen"], node, ytd, source=source).get("all", 0)
         budget = kpi_sums(catalogue.CATALOGUE["assist.budget_fen"], node, year, source=source).get("all", 0)
-        return round(paid * 100 / budget, 1) if budget else None
+        if not budget:
+            return None
+        d = Dialect()
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT SUM(l.amount_fen) FROM assistance_ledgerentry l "
+                "JOIN assistance_aidapplication a ON a.id = l.application_id "
+                "JOIN assistance_programmebudget b ON b.id = a.budget_id "
+                "JOIN orgs_unionnode n ON n.id = b.node_id "
+                f"WHERE l.year = %s AND n.path LIKE %s AND l.paid_on <= {d.date(period.end)}",
+                [year_first.year, node.path + "%"],
+            )
+            paid = int(cur.fetchone()[0] or 0)  # PostgreSQL sums bigints as numeric
+        return round(paid * 100 / budget, 1)
 
     a_src = ("assistance_hardshipfile",)
     req = ("assistance",)
@@ -228,10 +244,13 @@ def kpis() -> list:
             "assist.budget_used",
             _("预算执行率"),
             "percent",
-            _("期末所在年度 1 月 1 日至期末的到账救助金，占该年度救助预算的百分比。"),
+            _(
+                "本级及下级工会持有的、期末所在年度救助项目预算中，截至期末已到账发放的百分比（按预算所在工会计；"
+                "上级工会预算发放给本范围档案的救助金计入“救助金发放”，不计入本比率）。"
+            ),
             RATIO,
             "assist",
-            ("assistance_ledgerentry", "assistance_programmebudget"),
+            ("assistance_ledgerentry", "assistance_aidapplication", "assistance_programmebudget"),
             compute=budget_used,
             requires=req,
             extra={"bases": ["assist.paid_fen", "assist.budget_fen"]},

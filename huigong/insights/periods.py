@@ -91,6 +91,57 @@ class Period:
     def is_current(self) -> bool:
         return self.first <= this_month() <= self.last
 
+    def comparison(self) -> Comparison:
+        """What the period's figures are compared with: the previous period; while this one is still
+        running, that one cut at the same day (1 Jan–2 Dec this year against 1 Jan–2 Dec last year), so
+        that a partial period is not set against a full one (review #9)."""
+        prev = self.previous()
+        if not self.is_current():
+            return Comparison(self, prev, None)
+        today = timezone.localdate()
+        last_day = month_end(prev.last).day
+        return Comparison(self, prev, prev.last.replace(day=min(today.day, last_day)))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The previous period, and for a running period the day it is cut at (its last day counted):
+    flows sum its events from its first day to `cut`; stocks are taken as of `cut`."""
+
+    current: Period
+    period: Period
+    cut: dt.date | None
+
+    @property
+    def end(self) -> dt.date:
+        return self.cut or self.period.end
+
+    @property
+    def label(self) -> str:
+        """What the page says the figures are compared with."""
+        if self.cut is None:
+            return _("对比 %(p)s") % {"p": self.period.label}
+        span = {"a": f"{self.period.first:%Y-%m-%d}", "b": f"{self.cut:%Y-%m-%d}"}
+        kind = self.current.kind
+        if kind == "year":
+            text = _("与上年同期相比（%(a)s 至 %(b)s）")
+        elif kind == "quarter":
+            text = _("与上季度同期相比（%(a)s 至 %(b)s）")
+        elif kind == "month":
+            text = _("与上月同期相比（%(a)s 至 %(b)s）")
+        else:
+            text = _("与上期同期相比（%(a)s 至 %(b)s）")
+        return text % span
+
+    @property
+    def change_label(self) -> str:
+        """The cards' "change against …" note."""
+        if self.cut is None:
+            return _("较上期")
+        return {"year": _("较上年同期"), "quarter": _("较上季度同期"), "month": _("较上月同期")}.get(
+            self.current.kind, _("较上期同期")
+        )
+
 
 def default_period() -> Period:
     """This year so far: stocks as of now, flows since 1 January, against last year to the same month."""

@@ -14,7 +14,7 @@ from huigong.orgs.models import UnionNode
 from . import kpis as catalogue
 from .charts import bar_chart, line_chart
 from .periods import Period
-from .selectors import as_of, kpi_by_child, kpi_trend, kpi_value
+from .selectors import as_of, kpi_by_child, kpi_trend, kpi_value, states_scope
 
 
 def display(value, unit: str) -> str:
@@ -92,6 +92,12 @@ CHILD_KPIS = [
 
 
 def report_context(node: UnionNode, period: Period) -> dict:
+    """Everything the PDF shows; the rollup states are read once for the whole report (review #17)."""
+    with states_scope():
+        return _report_context(node, period)
+
+
+def _report_context(node: UnionNode, period: Period) -> dict:
     table = kpi_table(node, period)
     columns, children = child_table(node, period, CHILD_KPIS)
     active = catalogue.CATALOGUE["members.active"]
@@ -125,7 +131,13 @@ def report_context(node: UnionNode, period: Period) -> dict:
 
 
 def kpi_table_xlsx(node: UnionNode, period: Period) -> bytes:
-    """The KPI table (and each KPI's breakdown by child union and by dimension) as an .xlsx workbook."""
+    """The KPI table (and each KPI's breakdown by child union and by dimension) as an .xlsx workbook.
+    The rollup states are read once for the whole workbook (review #17)."""
+    with states_scope():
+        return _kpi_table_xlsx(node, period)
+
+
+def _kpi_table_xlsx(node: UnionNode, period: Period) -> bytes:
     import xlsxwriter
 
     buf = io.BytesIO()

@@ -22,7 +22,7 @@ from huigong.orgs.selectors import node_get_for_actor
 from . import kpis as catalogue
 from .kpis import FLOW, RATIO, STOCK, Dialect, Kpi
 from .models import RollupState
-from .periods import Period, month_add, month_end, this_month
+from .periods import Comparison, Period, month_add, month_end, this_month
 from .rollups import rollups_generation, tree_depth
 
 ROLLUP, RAW, AUTO = "rollup", "raw", "auto"
@@ -442,13 +442,69 @@ def bulk_values(
     return out
 
 
+def comparison_values(
+    names: list[str], node: UnionNode, comparison: Comparison, *, source: str = AUTO
+) -> dict[str, KpiValue]:
+    """The figures a period is compared with (see Period.comparison): bulk_values of the previous
+    period, or, when it is cut at a day, flows from its first day to the cut and stocks as of the cut.
+    Rollups are by month: the whole months before the cut's month come from them (flows summed, stocks
+    at that month's end), the cut month's days up to the cut from the base tables."""
+    prev, cut = comparison.period, comparison.cut
+    if cut is None or cut == prev.end:  # whole months: the rollups alone
+        return bulk_values(names, node, prev, source=source)
+    ks = [catalogue.CATALOGUE[n] for n in names]
+    bases = [catalogue.CATALOGUE[b] for b in sorted({b for k in ks for b in catalogue.base_names(k)})]
+    cut_month = cut.replace(day=1)
+    before_cut = month_add(cut_month, -1)
+    sums: dict[str, dict[str, int]] = {}
+    flows = [k.name for k in bases if k.kind == FLOW]
+    stocks = [k.name for k in bases if k.kind == STOCK]
+    whole: dict[str, KpiValue] = {}
+    if flows and cut_month > prev.first:
+        whole.update(bulk_values(flows, node, Period("range", prev.first, before_cut), source=source))
+    if stocks:
+        whole.update(bulk_values(stocks, node, Period("month", before_cut, before_cut), source=source))
+    for k in bases:
+        got = whole.get(k.name)
+        dims = dict(got.dims) if got is not None else {}
+        total = got.value if got is not None else 0
+        days = _raw_sum(
+            k, node, first=cut_month, last_day=cut, group="dim" if k.dimension is not None else "total"
+        )
+        for key, v in days.items():
+            total += v
+            if k.dimension is not None:
+                dims[key] = dims.get(key, 0) + v
+        sums[k.name] = {"": total, **{d: v for d, v in dims.items() if v}}
+    out: dict[str, KpiValue] = {}
+    for k in ks:
+        if k.stored:
+            got = sums[k.name]
+            out[k.name] = KpiValue(k, got[""], {d: v for d, v in got.items() if d} if k.dimension else {})
+        elif k.compute is not None:
+            # A computed ratio defines its own span (budget use: 1 January to the period's end), in whole
+            # months: the previous period uncut.
+            out[k.name] = KpiValue(k, k.compute(node, prev, source), {})
+        else:
+            num_name, num_dims, den_name, den_dims = k.ratio_of
+
+            def part(name, dims):
+                got = sums[name]
+                return got[""] if dims is None else sum(v for d, v in got.items() if d in dims)
+
+            num, den = part(num_name, num_dims), part(den_name, den_dims)
+            out[k.name] = KpiValue(k, round(num * 100 / den, 1) if den else None, {})
+    return out
+
+
 def _dashboard_data(node: UnionNode, period: Period, *, source: str) -> dict:
     with states_scope():
         return _dashboard_data_inner(node, period, source=source)
 
 
 def _dashboard_data_inner(node: UnionNode, period: Period, *, source: str) -> dict:
-    prev = period.previous()
+    comparison = period.comparison()
+    prev = comparison.period
     heads = headline_kpis()
     section_names = [
         k.name
@@ -465,7 +521,7 @@ def _dashboard_data_inner(node: UnionNode, period: Period, *, source: str) -> di
     now_values = bulk_values(
         list(dict.fromkeys([k.name for k in heads] + section_names + extra)), node, period, source=source
     )
-    prev_values = bulk_values([k.name for k in heads], node, prev, source=source)
+    prev_values = comparison_values([k.name for k in heads], node, comparison, source=source)
     cards = []
     for k in heads:
         cur, before = now_values[k.name], prev_values[k.name]
@@ -485,22 +541,26 @@ def _dashboard_data_inner(node: UnionNode, period: Period, *, source: str) -> di
     trend = kpi_trend(trend_names, node, period.last, 12, source=source)
     active = catalogue.CATALOGUE["members.active"]
     new = catalogue.CATALOGUE["members.new"]
-    children = []
-    for row_a, row_n in zip(
-        kpi_by_child(active, node, period, source=source),
-        kpi_by_child(new, node, period, source=source),
-        strict=True,
+    # Merged by union, not zipped: the 本级 row is there only when the KPI has own rows, so it can be
+    # in one list and not the other (a union with members but none new in the period).
+    children: dict[int | None, dict] = {}
+    for field_name, rows in (
+        ("active", kpi_by_child(active, node, period, source=source)),
+        ("new", kpi_by_child(new, node, period, source=source)),
     ):
-        c = row_a["node"]
-        children.append(
-            {
-                "id": c.pk if c else None,
-                "name": c.name if c else str(_("本级")),
-                "has_children": bool(c and c.numchild),
-                "active": row_a["value"],
-                "new": row_n["value"],
-            }
-        )
+        for row in rows:
+            c = row["node"]
+            entry = children.setdefault(
+                c.pk if c else None,
+                {
+                    "id": c.pk if c else None,
+                    "name": c.name if c else str(_("本级")),
+                    "has_children": bool(c and c.numchild),
+                    "active": 0,
+                    "new": 0,
+                },
+            )
+            entry[field_name] = row["value"]
     mix = now_values["members.active"]
     data = {
         "node": {"id": node.pk, "name": node.name},
@@ -510,6 +570,9 @@ def _dashboard_data_inner(node: UnionNode, period: Period, *, source: str) -> di
             "start": period.start.isoformat(),
             "end": period.end.isoformat(),
             "previous_label": prev.label,
+            "previous_end": comparison.end.isoformat(),
+            "compare_label": comparison.label,
+            "change_label": comparison.change_label,
         },
         "cards": cards,
         "trend": {
@@ -519,7 +582,7 @@ def _dashboard_data_inner(node: UnionNode, period: Period, *, source: str) -> di
                 for n, vals in trend.items()
             ],
         },
-        "children": children,
+        "children": sorted(children.values(), key=lambda c: c["id"] is not None),
         "treemap": kpi_tree(active, node, period, source=source),
         "mix": [{"key": key, "name": label, "value": v} for key, label, v in mix.dims_labelled],
         "sections": _service_sections(now_values),

@@ -68,7 +68,7 @@ PICKER_LIMIT = 200
 
 def _dashboard_body(node, period, generation: str) -> dict:
     """The data part of the dashboard as HTML, with what the page around it needs (freshness, the
-    previous period's name): computed and rendered once per node, period, language and rollup
+    period it is compared with): computed and rendered once per node, period, language and rollup
     generation, then served from the cache shared by the workers until a rollup is rebuilt."""
     cached = selectors.answer_cache_on()
     key = f"insights:body:{node.pk}:{node.path}:{period.key}:{get_language()}:{generation}"
@@ -76,7 +76,7 @@ def _dashboard_body(node, period, generation: str) -> dict:
     if part is None:
         data = selectors.dashboard_data(node, period)
         html = render_to_string("insights/_dashboard_body.html", {"data": data, "node": node, "period": period})
-        part = {"html": html, "as_of": data["as_of"], "previous_label": data["period"]["previous_label"]}
+        part = {"html": html, "as_of": data["as_of"], "compare_label": data["period"]["compare_label"]}
         if cached:
             cache.set(key, part, 600)
     return part
@@ -98,7 +98,7 @@ def dashboard(request):
             "node": node,
             "period": period,
             "body": mark_safe(part["html"]),  # noqa: S308 - rendered by our own template above
-            "previous_label": part["previous_label"],
+            "compare_label": part["compare_label"],
             "errors": errors,
             "trail": trail,
             # Built here, not by a template loop: 200 options were most of the page's rendering time.

@@ -225,3 +225,32 @@ def test_after_a_payout_refresh_then_check(world):
     assert used == round(200_000 * 100 / budget, 1)
     used_march = kpi_value(catalogue.CATALOGUE["assist.budget_used"], w.hangzhou, march).value
     assert used_march == round(120_000 * 100 / budget, 1)
+
+
+def test_budget_use_counts_the_budgets_held_in_the_subtree_and_what_they_paid(world):
+    """#12: 西湖 holds a budget of its own that paid nothing; 科技's payouts come from the city's budget.
+    西湖's execution rate is 0 (not the city's payouts over 西湖's budget); the city's counts both."""
+    from huigong.assistance.services import aid as aid_services
+
+    w = world
+    other = aid_services.programme_create(
+        actor=w.city_admin, node=w.hangzhou, kind="illness", name="大病救助西湖", year=YEAR,
+        amount_fen=100_000, amount_mode="up_to", approval_levels=["grassroots", "district"],
+    )
+    aid_services.programme_open(actor=w.city_admin, programme=other)
+    aid_services.programme_budget_set(actor=w.city_admin, programme=other, node=w.xihu, total_fen=1_000_000)
+    apps = [w.flow.approve_all(w.flow.apply(file=w.files[0], amount_fen=120_000))]
+    w.flow.publish_and_end(apps)
+    pay(w.flow, apps[0], dt.date(YEAR, 3, 10))
+    rollups_refresh()
+    used = catalogue.CATALOGUE["assist.budget_used"]
+    april = parse_period(f"{YEAR}-04")
+    city_budget = 10_000_000 + 1_000_000
+    for source in (RAW, ROLLUP):
+        assert kpi_value(used, w.xihu, april, source=source).value == 0.0
+        assert kpi_value(used, w.hangzhou, april, source=source).value == round(120_000 * 100 / city_budget, 1)
+        assert kpi_value(used, w.tech, april, source=source).value is None  # holds no budget
+        # Paid before the period's end only.
+        assert kpi_value(used, w.hangzhou, parse_period(f"{YEAR}-02"), source=source).value == 0.0
+    # The money itself still counts where it was paid.
+    assert kpi_value(catalogue.CATALOGUE["assist.paid_fen"], w.xihu, parse_period(f"{YEAR}-03")).value == 120_000

@@ -16,6 +16,7 @@
       charts.push(c);
       return c;
     }
+    function esc(s) { return echarts.format.encodeHTML(String(s === undefined || s === null ? "" : s)); }
     function fmt(v) {
       if (v === null || v === undefined) return "—";
       return Math.abs(v) >= 100000 ? (v / 10000).toFixed(1) + "万" : Number(v).toLocaleString();
@@ -104,7 +105,8 @@
     if (tree) {
       tree.setOption({
         color: palette,
-        tooltip: {formatter: function (p) { return p.name + ": " + fmt(p.value); }},
+        // A formatter function's string is HTML: node names are data and must be escaped.
+        tooltip: {formatter: function (p) { return esc(p.name) + ": " + fmt(p.value); }},
         series: [{type: "treemap", data: data.treemap, roam: false, nodeClick: false, breadcrumb: {show: false},
                   width: "100%", height: "100%", top: 0, left: 0,
                   label: {show: true, formatter: "{b}\n{c}"}, upperLabel: {show: true, height: 22},
