@@ -132,7 +132,13 @@ class Membership(models.Model):
             models.UniqueConstraint(fields=["person"], condition=Q(status="active"),
                                     name="one_active_membership_per_person"),
         ]
-        indexes = [models.Index(fields=["union", "status"])]
+        indexes = [
+            models.Index(fields=["union", "status"]),
+            # Joins and endings on given days (the dashboard compares a running period with the same days
+            # of the previous one, and the rollups are monthly): a day's rows, not the whole table.
+            models.Index(fields=["joined_on"], name="membership_joined_on_idx"),
+            models.Index(fields=["ended_on"], name="membership_ended_on_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.person_id}@{self.union_id} {self.status}"
