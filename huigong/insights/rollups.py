@@ -154,6 +154,10 @@ def _refresh_pg(cur, k: Kpi, d: Dialect, first: dt.date, last: dt.date) -> int:
     join): rows whose value changed, rows that vanished, rows that appeared. A refresh after a small
     change rewrites little, and the rollup table does not fill with dead rows that later inserts step over."""
     cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [4711, zlib.crc32(k.name.encode()) & 0x7FFFFFFF])
+    # Memory for this transaction's sorts and hash tables: with the server's default (4 MB) the million-row
+    # aggregate, the subtree rows and the full join spill to disk in batches.
+    cur.execute("SELECT set_config('work_mem', %s, true)",
+                [getattr(settings, "HUIGONG_INSIGHTS_REFRESH_WORK_MEM", "256MB")])
     cur.execute(
         "CREATE TEMP TABLE IF NOT EXISTS hg_rollup_new "
         "(kpi varchar(48), dim varchar(32), month date, node_id bigint, value bigint, "
