@@ -43,7 +43,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, child_env, database_url, drop_database, emit, machine, median, recreate_database, run_child
+from bench.common import (
+    ROOT,
+    child_env,
+    database_url,
+    drop_database,
+    emit,
+    machine,
+    median,
+    recreate_database,
+    run_child,
+)
 
 DB = "hg_bench_quota"
 CSRF = "b" * 32  # the CSRF secret every client holds in its cookie and echoes in the header
@@ -65,12 +75,11 @@ def child_setup(n: int, quota: int) -> None:
 
     django_setup()
     import datetime as dt
-
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.hashers import make_password
     from importlib import import_module
 
     from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
     from django.contrib.sessions.models import Session
     from django.core.cache import caches
     from django.core.management import call_command
@@ -162,7 +171,7 @@ def client_proc(port: int, programme: int, sessions: list[str], threads: int, ou
     body = json.dumps({"programme_id": programme}).encode()
     lock = threading.Lock()
     queue = list(reversed(sessions))
-    results: list[tuple[int, float, str]] = []
+    results: list[tuple[int, float, str, float]] = []
 
     def worker() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -181,17 +190,18 @@ def client_proc(port: int, programme: int, sessions: list[str], threads: int, ou
                 data = r.read()
             except (http.client.HTTPException, OSError) as exc:
                 # Counted as a failed claim (never retried: a retry could hide a lost answer).
-                local.append((0, time.perf_counter() - t0, f"{type(exc).__name__}: {exc}"))
+                local.append((0, time.perf_counter() - t0, f"{type(exc).__name__}: {exc}", time.perf_counter()))
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
                 continue
-            dt_ = time.perf_counter() - t0
+            done = time.perf_counter()
+            dt_ = done - t0
             note = ""
             if r.status == 422:
                 note = json.loads(data)["detail"][0]["message"]
             elif r.status != 201:
                 note = data[:200].decode(errors="replace")
-            local.append((r.status, dt_, note))
+            local.append((r.status, dt_, note, done))
         conn.close()
         with lock:
             results.extend(local)
@@ -238,14 +248,21 @@ def run_ours(env: dict, programme: int, sessions: list[str], clients: int, worke
         log.seek(0)
         errors = log.read()
         log.close()
-    granted = sum(1 for s, _, _ in results if s == 201)
-    full = sum(1 for s, _, note in results if s == 422 and note == "名额已满 / all places are taken")
-    other = [(s, note) for s, _, note in results if s not in (201,) and not (s == 422 and note.startswith("名额已满"))]
+    granted = sum(1 for s, _, _, _ in results if s == 201)
+    full = sum(1 for s, _, note, _ in results if s == 422 and note == "名额已满 / all places are taken")
+    other = [(s, note) for s, _, note, _ in results
+             if s not in (201,) and not (s == 422 and note.startswith("名额已满"))]
     if other or not results:
         sys.stderr.write(f"unexpected answers (first 5): {other[:5]}\ngunicorn: {errors[-2000:]}\n")
-    lat = [d for _, d, _ in results]
+    lat = [d for _, d, _, _ in results]
+    # The two phases: places being granted (until the last 201), then only 名额已满 answers.
+    last_grant = max((done for s, _, _, done in results if s == 201), default=t0)
+    ends = sorted(done for _, _, _, done in results)
+    in_grant = sum(1 for e in ends if e <= last_grant)
     return {"claims": len(results), "granted": granted, "full": full, "other": len(other), "seconds": seconds,
-            "per_s": len(results) / seconds, "p50_ms": percentile(lat, 50) * 1000, "p99_ms": percentile(lat, 99) * 1000}
+            "per_s": len(results) / seconds, "p50_ms": percentile(lat, 50) * 1000, "p99_ms": percentile(lat, 99) * 1000,
+            "grant_phase_per_s": in_grant / max(last_grant - t0, 1e-9),
+            "full_phase_per_s": (len(results) - in_grant) / max(ends[-1] - last_grant, 1e-9) if ends else 0.0}
 
 
 # --- floor: raw psycopg -----------------------------------------------------------------------------
@@ -360,7 +377,8 @@ def main() -> None:
             floor_runs.append(floor)
             print(f"run {run}: ours  {ours['per_s']:8.0f} claims/s  p50 {ours['p50_ms']:6.1f} ms  "
                   f"p99 {ours['p99_ms']:6.1f} ms  granted {ours['granted']:,}  名额已满 {ours['full']:,}  "
-                  f"oversold {check['oversold']}  {'OK' if ok else 'MISMATCH'}")
+                  f"oversold {check['oversold']}  {'OK' if ok else 'MISMATCH'}  (granting {ours['grant_phase_per_s']:.0f}/s, "
+                  f"then 名额已满 {ours['full_phase_per_s']:.0f}/s)")
             print(f"run {run}: floor {floor['per_s']:8.0f} claims/s  p50 {floor['p50_ms']:6.1f} ms  "
                   f"p99 {floor['p99_ms']:6.1f} ms  granted {floor['granted']:,}")
             if not ok:
