@@ -422,6 +422,14 @@ def bulk_values(
             cur.execute(sql, [*params, *group, first, last])
             for kpi, dim, v in cur.fetchall():
                 sums[kpi][dim] = int(v or 0)
+    return _values_from_sums(ks, sums, node, period, source)
+
+
+def _values_from_sums(
+    ks: list[Kpi], sums: dict[str, dict[str, int]], node: UnionNode, period: Period, source: str
+) -> dict[str, KpiValue]:
+    """KpiValues of `ks` from their stored bases' sums ({kpi: {dim or '' for the total: value}}): stored
+    KPIs as summed, ratios from their parts, computed KPIs by their own function over `period`."""
     out: dict[str, KpiValue] = {}
     for k in ks:
         if k.stored:
@@ -476,25 +484,9 @@ def comparison_values(
             if k.dimension is not None:
                 dims[key] = dims.get(key, 0) + v
         sums[k.name] = {"": total, **{d: v for d, v in dims.items() if v}}
-    out: dict[str, KpiValue] = {}
-    for k in ks:
-        if k.stored:
-            got = sums[k.name]
-            out[k.name] = KpiValue(k, got[""], {d: v for d, v in got.items() if d} if k.dimension else {})
-        elif k.compute is not None:
-            # A computed ratio defines its own span (budget use: 1 January to the period's end), in whole
-            # months: the previous period uncut.
-            out[k.name] = KpiValue(k, k.compute(node, prev, source), {})
-        else:
-            num_name, num_dims, den_name, den_dims = k.ratio_of
-
-            def part(name, dims):
-                got = sums[name]
-                return got[""] if dims is None else sum(v for d, v in got.items() if d in dims)
-
-            num, den = part(num_name, num_dims), part(den_name, den_dims)
-            out[k.name] = KpiValue(k, round(num * 100 / den, 1) if den else None, {})
-    return out
+    # A computed ratio defines its own span (budget use: 1 January to the period's end), in whole months:
+    # the previous period uncut.
+    return _values_from_sums(ks, sums, node, prev, source)
 
 
 def _dashboard_data(node: UnionNode, period: Period, *, source: str) -> dict:
