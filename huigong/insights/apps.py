@@ -8,10 +8,10 @@ class InsightsConfig(AppConfig):
 
     def ready(self) -> None:
         from huigong.core import periodic
-        from huigong.insights.rollups import rollups_refresh_if_changed
+        from huigong.insights.views import rollups_refresh_and_warm
 
         # Every two minutes at most: the dashboard states how fresh its numbers are.
-        periodic.register("insights.rollups_refresh", 120, rollups_refresh_if_changed)
+        periodic.register("insights.rollups_refresh", 120, rollups_refresh_and_warm)
 
         from huigong.insights.services import reports_reclaim
 

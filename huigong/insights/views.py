@@ -82,6 +82,43 @@ def _dashboard_body(node, period, generation: str) -> dict:
     return part
 
 
+def dashboards_warm() -> int:
+    """Renders the default page's data part ("本年", in the default language) of every node that keeps
+    subtree rows (national, provinces, cities), right after a refresh has started a new generation: the
+    pages leaders open first then answer from the cache instead of paying for the first look. Returns
+    how many were rendered; a node that fails is logged and skipped (the page computes it on demand)."""
+    import logging
+
+    from django.conf import settings
+    from django.utils import translation
+
+    from huigong.orgs.models import UnionNode
+
+    from .rollups import tree_depth
+
+    if not selectors.answer_cache_on():
+        return 0
+    generation, period, done = rollups_generation(), default_period(), 0
+    with translation.override(settings.LANGUAGE_CODE):
+        for node in UnionNode.objects.filter(depth__lte=tree_depth()).order_by("path"):
+            try:
+                _dashboard_body(node, period, generation)
+                done += 1
+            except Exception:  # noqa: BLE001 - warming is best effort; the page computes it on demand
+                logging.getLogger(__name__).exception("warming the dashboard of node %s failed", node.pk)
+    return done
+
+
+def rollups_refresh_and_warm() -> list:
+    """The periodic job: the rollups of whatever changed, then the top levels' default pages."""
+    from .rollups import rollups_refresh_if_changed
+
+    done = rollups_refresh_if_changed()
+    if done:
+        dashboards_warm()
+    return done
+
+
 @login_required
 @require_GET
 def dashboard(request):

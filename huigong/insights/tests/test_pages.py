@@ -164,3 +164,27 @@ def test_the_data_part_is_rendered_once_per_rollup_generation(rolled):
     after = c.get("/insights/", args)
     cards = {x["name"]: x for x in after.context["data"]["cards"]}
     assert cards["members.active"]["value"] == 5
+
+
+def test_a_refresh_tick_warms_the_top_levels_default_pages(kpi_world):
+    """After the periodic refresh, the default page of a node with subtree rows (a city) answers from the
+    cache: the first look after a refresh reads no rollup row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from huigong.core import periodic
+    from huigong.insights.rollups import tree_depth
+
+    w = kpi_world
+    assert w.hangzhou.depth <= tree_depth()
+    periodic.JOBS["insights.rollups_refresh"].last_run = 0.0  # the job is due
+    assert periodic.tick()["insights.rollups_refresh"] == "ok"
+    c = client_for(w.leader)
+    with CaptureQueriesContext(connection) as q:
+        r = c.get("/insights/", {"node": w.hangzhou.pk})
+    assert r.status_code == 200 and "kpi-cards" in r.content.decode()
+    assert not [x for x in q.captured_queries if "insights_kpirollup" in x["sql"]]
+    # A page that was not warmed (a district) is computed on demand.
+    with CaptureQueriesContext(connection) as q:
+        assert c.get("/insights/", {"node": w.xihu.pk}).status_code == 200
+    assert [x for x in q.captured_queries if "insights_kpirollup" in x["sql"]]
