@@ -104,7 +104,7 @@ def dashboards_warm() -> int:
             try:
                 _dashboard_body(node, period, generation)
                 done += 1
-            except Exception:  # noqa: BLE001 - warming is best effort; the page computes it on demand
+            except Exception:  # warming is best effort: the page computes it on demand
                 logging.getLogger(__name__).exception("warming the dashboard of node %s failed", node.pk)
     return done
 
@@ -134,7 +134,7 @@ def dashboard(request):
         {
             "node": node,
             "period": period,
-            "body": mark_safe(part["html"]),  # noqa: S308 - rendered by our own template above
+            "body": mark_safe(part["html"]),  # rendered by our own template above
             "compare_label": part["compare_label"],
             "errors": errors,
             "trail": trail,
