@@ -101,7 +101,7 @@ def programme_edit(request, pk: int):
         else:
             messages.success(request, _("已保存项目：%(title)s") % {"title": programme.title})
             return redirect("benefits:programme_detail", pk=programme.pk)
-    return render(request, "benefits/programme_edit.html", {"form": form, "programme": programme})
+    return render(request, "benefits/programme_form.html", {"form": form, "programme": programme})
 
 
 @login_required
