@@ -85,6 +85,7 @@ def child_setup(n: int, quota: int) -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
+    from huigong.accounts import backends
     from huigong.accounts.middleware import SESSION_TOUCHED_KEY, WORKER_SESSION_KEY
     from huigong.accounts.models import Role, StaffProfile
     from huigong.benefits import services
@@ -117,7 +118,7 @@ def child_setup(n: int, quota: int) -> None:
     keys, rows, cached = [], [], {}
     for u in users:
         key = secrets.token_hex(16)
-        data = {"_auth_user_id": str(u.pk), "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
+        data = {"_auth_user_id": str(u.pk), "_auth_user_backend": backends.PATH,
                 "_auth_user_hash": auth_hash, WORKER_SESSION_KEY: True, SESSION_TOUCHED_KEY: int(time.time())}
         rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
         cached[getattr(store, "cache_key_prefix", "") + key] = data

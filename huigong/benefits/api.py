@@ -63,9 +63,8 @@ class WorkerSessionAuth(SessionAuth):
         if user is None or not user.is_authenticated:
             return None
         if not hasattr(user, "_hg_worker_checked"):
-            # One query for the account, its member and the active membership (cached on the user).
+            # Read with the session's user (accounts.backends); one query for a user loaded otherwise.
             services.worker_load(user)
-            user._hg_worker_checked = True
         if services.worker_person_id(user) is None:
             return None
         return super().__call__(request)  # CSRF for unsafe methods

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from contextlib import nullcontext
+from functools import cache, cached_property
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -88,40 +89,64 @@ def _partial(model, values: dict):
     return model.from_db("default", names, [values[n] for n in names])
 
 
-def worker_load(user) -> None:
-    """Attaches `user.worker_account` with its member and the member's active membership and union,
-    read in ONE query: a worker's claim is the hot path of a rush for places, and these are the reads
-    every claim needs before its single write. Nothing is attached for a user without an account."""
-    from huigong.portal.models import WorkerAccount
+class WorkerJoin:
+    """A worker's account, their member and the member's active membership and union, joined to the
+    session user's query (huigong.accounts.backends, HUIGONG_SESSION_USER_JOINS): a worker's claim is the
+    hot path of a rush for places, and these are the reads every claim needs before its single write.
+    Attaches `user.worker_account` (a user without an account gets a cached "none", so asking costs no
+    query either)."""
 
-    tables = {m.__name__: m._meta.db_table for m in (WorkerAccount, Person, Membership, UnionNode)}
-    sql = (
-        "SELECT wa.id, wa.person_id, p.name, p.employment_form, p.employer_id, p.platform_id, "
-        "m.id, m.union_id, m.status, m.joined_on, u.path, u.name "
-        f"FROM {tables['WorkerAccount']} wa LEFT JOIN {tables['Person']} p ON p.id = wa.person_id "
-        f"LEFT JOIN {tables['Membership']} m ON m.person_id = wa.person_id AND m.status = %s "
-        f"LEFT JOIN {tables['UnionNode']} u ON u.id = m.union_id WHERE wa.user_id = %s")
+    columns = ("wa.id", "wa.person_id", "p.name", "p.employment_form", "p.employer_id", "p.platform_id",
+               "m.id", "m.union_id", "m.status", "m.joined_on", "wu.path", "wu.name")
+
+    @cached_property
+    def join(self) -> str:
+        from huigong.portal.models import WorkerAccount
+
+        tables = {m.__name__: m._meta.db_table for m in (WorkerAccount, Person, Membership, UnionNode)}
+        return (f"LEFT JOIN {tables['WorkerAccount']} wa ON wa.user_id = u.id "
+                f"LEFT JOIN {tables['Person']} p ON p.id = wa.person_id "
+                f"LEFT JOIN {tables['Membership']} m ON m.person_id = wa.person_id "
+                f"AND m.status = '{MembershipStatus.ACTIVE.value}' "
+                f"LEFT JOIN {tables['UnionNode']} wu ON wu.id = m.union_id")
+
+    def attach(self, user, values) -> None:
+        from huigong.portal.models import WorkerAccount
+
+        account_id, person_id, name, form, employer_id, platform_id, m_id, union_id, status, joined_on, path, \
+            union_name = values
+        user._hg_worker_checked = True
+        if account_id is None:
+            WorkerAccount._meta.get_field("user").remote_field.set_cached_value(user, None)
+            return
+        account = _partial(WorkerAccount, {"id": account_id, "user_id": user.pk, "person_id": person_id})
+        account.user = user
+        if person_id is not None:
+            person = _partial(Person, {"id": person_id, "name": name, "employment_form": form,
+                                       "employer_id": employer_id, "platform_id": platform_id})
+            membership = None
+            if m_id is not None:
+                if isinstance(joined_on, str):  # SQLite hands dates back as text in raw queries
+                    joined_on = dt.date.fromisoformat(joined_on)
+                membership = _partial(Membership, {"id": m_id, "person_id": person_id, "union_id": union_id,
+                                                   "status": status, "joined_on": joined_on})
+                membership.union = _partial(UnionNode, {"id": union_id, "path": path, "name": union_name})
+                membership.person = person
+            person.__dict__[_ACTIVE_MEMBERSHIP] = membership
+            account.person = person
+        user.worker_account = account
+
+
+WORKER_JOIN = WorkerJoin()
+
+
+def worker_load(user) -> None:
+    """Attaches what WorkerJoin attaches to a user read some other way (one query)."""
+    sql = f"SELECT {', '.join(WORKER_JOIN.columns)} FROM {user._meta.db_table} u {WORKER_JOIN.join} WHERE u.id = %s"
     with connection.cursor() as cur:
-        cur.execute(sql, [MembershipStatus.ACTIVE, user.pk])
+        cur.execute(sql, [user.pk])
         row = cur.fetchone()
-    if row is None:
-        return
-    account_id, person_id, name, form, employer_id, platform_id, m_id, union_id, status, joined_on, path, \
-        union_name = row
-    account = _partial(WorkerAccount, {"id": account_id, "user_id": user.pk, "person_id": person_id})
-    account.user = user
-    if person_id is not None:
-        person = _partial(Person, {"id": person_id, "name": name, "employment_form": form,
-                                   "employer_id": employer_id, "platform_id": platform_id})
-        membership = None
-        if m_id is not None:
-            membership = _partial(Membership, {"id": m_id, "person_id": person_id, "union_id": union_id,
-                                               "status": status, "joined_on": joined_on})
-            membership.union = _partial(UnionNode, {"id": union_id, "path": path, "name": union_name})
-            membership.person = person
-        person.__dict__[_ACTIVE_MEMBERSHIP] = membership
-        account.person = person
-    user.worker_account = account
+    WORKER_JOIN.attach(user, row or (None,) * len(WORKER_JOIN.columns))
 
 
 def _portal_link(name: str) -> str:
@@ -410,8 +435,7 @@ def claim_create(*, actor, programme: BenefitProgramme | int, person: Person) ->
 
     Not wrapped in one outer atomic block on purpose: the checks are plain reads, and the write is
     its own transaction below, so a refusal costs no transaction at all."""
-    programme_id = programme if isinstance(programme, int) else programme.pk
-    programme = (BenefitProgramme.objects.select_related("node").filter(pk=programme_id).first())
+    programme = _programme_for_claim(programme if isinstance(programme, int) else programme.pk)
     if programme is None:
         raise ValidationError({"programme": ["项目不存在 / no such programme"]})
     membership = active_membership(person)
@@ -439,6 +463,38 @@ def claim_create(*, actor, programme: BenefitProgramme | int, person: Person) ->
         if not programme.waitlist:
             raise
     return _claim_waitlist(actor, programme, person, membership, enterprise_id)
+
+
+@cache
+def _programme_query():
+    """The SQL and, per column, the converters the ORM would apply (JSON text, SQLite's dates…)."""
+    fields = BenefitProgramme._meta.concrete_fields
+    columns = ", ".join(f"p.{connection.ops.quote_name(f.column)}" for f in fields)
+    sql = (f"SELECT {columns}, n.path, n.name FROM {BenefitProgramme._meta.db_table} p "
+           f"JOIN {UnionNode._meta.db_table} n ON n.id = p.node_id WHERE p.id = %s")
+    converters = []
+    for f in fields:
+        col = f.get_col(BenefitProgramme._meta.db_table)
+        converters.append((col, connection.ops.get_db_converters(col) + f.get_db_converters(connection)))
+    return sql, [f.attname for f in fields], converters
+
+
+def _programme_for_claim(programme_id: int) -> BenefitProgramme | None:
+    """The programme with its node's path and name: one precomposed query (the ORM's select_related
+    query cost more Python than the claim's own statement)."""
+    sql, names, converters = _programme_query()
+    with connection.cursor() as cur:
+        cur.execute(sql, [programme_id])
+        row = cur.fetchone()
+    if row is None:
+        return None
+    values = list(row[:len(names)])
+    for i, (col, funcs) in enumerate(converters):
+        for func in funcs:
+            values[i] = func(values[i], col, connection)
+    programme = BenefitProgramme.from_db("default", names, values)
+    programme.node = _partial(UnionNode, {"id": programme.node_id, "path": row[-2], "name": row[-1]})
+    return programme
 
 
 def _duplicate(exc: IntegrityError) -> bool:

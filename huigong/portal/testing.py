@@ -37,9 +37,10 @@ def submit_join(account: WorkerAccount | None = None, *, name: str = "陈骑手"
 
 def sign_in(client, account: WorkerAccount) -> None:
     """Signs a Django test client in as a worker the way the portal's sign-in does."""
+    from huigong.accounts import backends
     from huigong.accounts.middleware import WORKER_SESSION_KEY
 
-    client.force_login(account.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(account.user, backend=backends.PATH)
     session = client.session
     session[WORKER_SESSION_KEY] = True
     session.save()

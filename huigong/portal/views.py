@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from huigong.accounts import backends
 from huigong.accounts.middleware import WORKER_SESSION_KEY
 from huigong.orgs.forms import apply_service_errors
 
@@ -43,7 +44,7 @@ def _sign_in(request, account) -> bool:
     """Signs a worker in; refuses a user who is staff (their sign-in needs the console's TOTP)."""
     if hasattr(account.user, "staff"):
         return False
-    login(request, account.user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, account.user, backend=backends.PATH)
     request.session[WORKER_SESSION_KEY] = True
     request.session.set_expiry(WORKER_SESSION_SECONDS)
     request._worker_account = account

@@ -126,8 +126,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend with the session's user read in one query (and a worker's member with it).
+    "huigong.accounts.backends.ModelBackend",
 ]
+HUIGONG_SESSION_USER_JOINS = ["huigong.benefits.services.WORKER_JOIN"]
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -187,7 +189,7 @@ ROSTER_SYNC_MAX_ROWS = int(os.environ.get("ROSTER_SYNC_MAX_ROWS", "2000"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 if os.environ.get("HUIGONG_CACHE_URL"):  # opt-in shared cache (benchmarks); prod.py always sets one
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    CACHES = {"default": {"BACKEND": "huigong.core.cache.RedisCache",
                           "LOCATION": os.environ["HUIGONG_CACHE_URL"], "KEY_PREFIX": "hg", "TIMEOUT": 600}}
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
@@ -211,5 +213,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # Django's own loggers set INFO for themselves: LOG_LEVEL applies to them too (django.request
+    # writes a warning for every 4xx answer, e.g. each 名额已满 of a rush).
+    "loggers": {"django": {"level": os.environ.get("LOG_LEVEL", "INFO")}, "django.db.backends": {"level": "WARNING"}},
 }

@@ -92,8 +92,9 @@ def test_outsider_token_cannot_read_hangzhou_claims(cast, hz_programme):
 
 
 def test_the_worker_identity_is_one_query_and_follows_the_membership(worker_api, cast, hz_programme):
-    """The claim path reads account, member, active membership and union in one query
-    (services.worker_load); a membership ended since sign-in is seen at the next request."""
+    """The claim path reads the session's user with the account, member, active membership and union
+    in one query (accounts.backends, services.WorkerJoin) and the programme in one more; a membership
+    ended since sign-in is seen at the next request."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -103,8 +104,10 @@ def test_the_worker_identity_is_one_query_and_follows_the_membership(worker_api,
     with CaptureQueriesContext(connection) as q:
         r = worker_api.post_json("/api/v1/benefit-claims", {"programme_id": hz_programme.pk})
     assert r.status_code == 201, r.content
-    identity = [x["sql"] for x in q.captured_queries if "portal_workeraccount" in x["sql"]]
-    assert len(identity) == 1 and "members_membership" in identity[0]
+    identity = [x["sql"] for x in q.captured_queries if "auth_user" in x["sql"]]
+    assert len(identity) == 1 and "portal_workeraccount" in identity[0] and "members_membership" in identity[0]
+    reads = [x["sql"] for x in q.captured_queries if x["sql"].startswith("SELECT")]
+    assert len([sql for sql in reads if "benefits_benefitprogramme" in sql]) == 1
     assert not [x for x in q.captured_queries if x["sql"].startswith('SELECT "members_membership"')]
     assert not [x for x in q.captured_queries if "UPDATE \"django_session\"" in x["sql"]]  # no session write
     BenefitClaim.objects.all().delete()
