@@ -31,7 +31,7 @@ STORAGES = {
 # the embedded/dev/test shapes keep the per-process default (locmem).
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "huigong.core.cache.RedisCache",
         "LOCATION": os.environ.get("HUIGONG_CACHE_URL", REDIS_URL),  # noqa: F405
         "KEY_PREFIX": "hg",
         "TIMEOUT": 600,
