@@ -15,7 +15,7 @@ from functools import cache, cached_property
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from huigong.accounts.models import Cap
@@ -326,7 +326,11 @@ def programme_set_sub_quota(*, actor, programme: BenefitProgramme, enterprise: E
     if not isinstance(slots, int) or slots < 0:
         raise ValidationError({"slots": [f"{enterprise.name}：名额应为非负整数 / slots must be 0 or more"]})
     row = ProgrammeQuota.objects.select_for_update().filter(programme=programme, enterprise=enterprise).first()
-    used = (row.slots - row.remaining) if row else 0
+    # Places this enterprise's members took before it had a sub-quota are its places too.
+    earlier = (BenefitClaim.objects.filter(programme=programme, status=ClaimStatus.GRANTED, enterprise__isnull=True)
+               .filter(Q(person__employer=enterprise) | Q(person__employer__isnull=True, person__platform=enterprise))
+               if row is None else BenefitClaim.objects.none())
+    used = (row.slots - row.remaining) if row else earlier.count()
     if slots < used:
         raise ValidationError({"slots": [
             f"{enterprise.name} 已领取 {used} 个名额，不能少于此数 / {used} places are already taken"]})
@@ -337,7 +341,10 @@ def programme_set_sub_quota(*, actor, programme: BenefitProgramme, enterprise: E
             f"{enterprise.name}：各单位名额合计不能超过总名额 {programme.quota_total} / sub-quotas exceed the quota"]})
     old = {"slots": row.slots} if row else None
     if row is None:
-        row = ProgrammeQuota.objects.create(programme=programme, enterprise=enterprise, slots=slots, remaining=slots)
+        # The earlier claims now count against it (and a cancellation gives the place back to it).
+        earlier.update(enterprise=enterprise)
+        row = ProgrammeQuota.objects.create(programme=programme, enterprise=enterprise, slots=slots,
+                                            remaining=slots - used)
     else:
         row.remaining, row.slots = slots - used, slots
         row.save(update_fields=["slots", "remaining"])
@@ -702,11 +709,17 @@ def waitlist_promote(*, programme: BenefitProgramme, limit: int = 50) -> Benefit
                   old={"status": ClaimStatus.WAITLISTED}, new={"status": ClaimStatus.CANCELLED, "reason": reason})
             _notify(claim.person, f"候补已取消：{programme.title}", claim.cancel_reason)
             continue
+        if programme.uses_sub_quotas and not claim.enterprise_id:
+            # Queued before the programme had sub-quotas: the place must come from its enterprise's.
+            claim.enterprise_id = _claim_enterprise_id(claim.person)
+            if claim.enterprise_id:
+                claim.save(update_fields=["enterprise"])
         with transaction.atomic():
-            if claim.enterprise_id and not ProgrammeQuota.objects.filter(
+            takes_sub = programme.uses_sub_quotas or claim.enterprise_id
+            if takes_sub and (not claim.enterprise_id or not ProgrammeQuota.objects.filter(
                     programme=programme, enterprise_id=claim.enterprise_id, remaining__gt=0).update(
-                    remaining=F("remaining") - 1):
-                continue
+                    remaining=F("remaining") - 1)):
+                continue  # its enterprise has no place (or no sub-quota): it waits
             if programme.quota_total is not None and not BenefitProgramme.objects.filter(
                     pk=programme.pk, remaining__gt=0).update(remaining=F("remaining") - 1):
                 transaction.set_rollback(True)

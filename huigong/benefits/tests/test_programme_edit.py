@@ -188,3 +188,44 @@ def test_quota_set_later_on_a_reimbursement_programme_counts_live_applications(c
     services.reimbursement_reject(actor=cast.city_admin, reimbursement=item, reason="票据不清")
     p.refresh_from_db()
     assert p.remaining == 1  # never above the quota
+
+
+def test_a_sub_quota_added_after_claims_counts_the_enterprises_earlier_claims(cast):
+    """Places an enterprise's members took before it had a sub-quota are counted against it, and a
+    cancellation gives such a place back to it."""
+    from huigong.benefits.models import BenefitClaim, ProgrammeQuota
+    from huigong.benefits.testing import bulk_members
+
+    p = make_programme(cast.city_admin, cast.hangzhou, quota=10)
+    a, b = bulk_members(cast.tech, 2, employer=cast.enterprise)
+    first = services.claim_create(actor=cast.city_admin, programme=p, person=a)
+    assert first.enterprise_id is None
+    with pytest.raises(ValidationError) as e:  # one place is already the enterprise's
+        services.programme_set_sub_quota(actor=cast.city_admin, programme=p, enterprise=cast.enterprise, slots=0)
+    assert "已领取 1 个名额" in e.value.message_dict["slots"][0]
+    row = services.programme_set_sub_quota(actor=cast.city_admin, programme=p, enterprise=cast.enterprise, slots=1)
+    assert (row.slots, row.remaining) == (1, 0)
+    assert BenefitClaim.objects.get(pk=first.pk).enterprise_id == cast.enterprise.pk
+    with pytest.raises(ValidationError) as e:
+        services.claim_create(actor=cast.city_admin, programme=p, person=b)
+    assert "单位的名额已满" in e.value.message_dict["programme"][0]
+    services.claim_cancel(actor=cast.city_admin, claim=BenefitClaim.objects.get(pk=first.pk))
+    assert ProgrammeQuota.objects.get(pk=row.pk).remaining == 1
+    assert services.claim_create(actor=cast.city_admin, programme=p, person=b).enterprise_id == cast.enterprise.pk
+
+
+def test_a_claim_queued_before_sub_quotas_waits_for_its_enterprises_place(cast):
+    """A waitlisted claim from before the programme had sub-quotas is promoted only from its own
+    enterprise's places: a place freed elsewhere does not go to a member whose employer has none."""
+    from huigong.benefits.models import BenefitClaim
+    from huigong.benefits.testing import bulk_members
+
+    p = make_programme(cast.city_admin, cast.hangzhou, quota=1, waitlist=True)
+    (a,) = bulk_members(cast.tech, 1, employer=cast.enterprise)
+    granted = services.claim_create(actor=cast.city_admin, programme=p, person=a)
+    waiting = services.claim_create(actor=cast.city_admin, programme=p, person=_person(cast.rider))  # a platform
+    assert waiting.status == ClaimStatus.WAITLISTED
+    services.programme_set_sub_quota(actor=cast.city_admin, programme=p, enterprise=cast.enterprise, slots=1)
+    services.claim_cancel(actor=cast.city_admin, claim=BenefitClaim.objects.get(pk=granted.pk))
+    assert BenefitClaim.objects.get(pk=waiting.pk).status == ClaimStatus.WAITLISTED
+    assert BenefitProgramme.objects.get(pk=p.pk).remaining == 1
