@@ -143,6 +143,9 @@ def child_reset(programme_id: int, quota: int) -> None:
         cur.execute("DELETE FROM portal_message")
         cur.execute("DELETE FROM benefits_benefitclaim WHERE programme_id = %s", [programme_id])
         cur.execute("UPDATE benefits_benefitprogramme SET remaining = quota_total WHERE id = %s", [programme_id])
+        # Every run from the same state: the previous run left the programme row's dead versions (one
+        # per grant, ours and the floor's) and the deleted claims and messages behind.
+        cur.execute("VACUUM ANALYZE benefits_benefitprogramme, benefits_benefitclaim, portal_message")
     emit({"ok": True})
 
 
@@ -305,6 +308,7 @@ def run_floor(dsn: str, programme: int, n: int, clients: int) -> dict:
                         [n]).fetchall()
         c.execute("DELETE FROM benefits_benefitclaim WHERE programme_id = %s", [programme])
         c.execute("UPDATE benefits_benefitprogramme SET remaining = quota_total WHERE id = %s", [programme])
+        c.execute("VACUUM ANALYZE benefits_benefitprogramme, benefits_benefitclaim")  # as child_reset does
     lock = threading.Lock()
     queue = list(reversed(row))
     lat: list[float] = []
