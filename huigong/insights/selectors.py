@@ -195,13 +195,20 @@ def _raw_sum(
     d = Dialect()
     g = _group_exprs(group, node, d, raw=True)
     cond = f"e.day <= {d.date(last_day)}" + (f" AND e.day >= {d.date(first)}" if first else "")
+    if group in ("child", "grandchild"):  # grouped by the node's path
+        source, params = "JOIN orgs_unionnode n ON n.id = e.node_id WHERE n.path LIKE %s", [node.path + "%"]
+    else:
+        # Named by id, the subtree's nodes are a condition the planner pushes into the event query
+        # (through its UNION ALL): only the subtree's rows are read on, e.g. joined to their people,
+        # instead of every row of the days nationwide before a join to the tree drops the others.
+        ids, params = _ids_in([pk for pk, _path, _depth in _subtree_nodes(node)])
+        source = f"WHERE e.node_id {ids}"
     sql = (
-        f"SELECT {g}, SUM(e.amount) FROM ({k.events(d)}) e JOIN orgs_unionnode n ON n.id = e.node_id "
-        f"WHERE n.path LIKE %s AND e.day IS NOT NULL AND {cond}"
+        f"SELECT {g}, SUM(e.amount) FROM ({k.events(d)}) e {source} AND e.day IS NOT NULL AND {cond}"
         + ("" if group == "total" else f" GROUP BY {g}")
     )
     with connection.cursor() as cur:
-        cur.execute(sql, [node.path + "%"])
+        cur.execute(sql, params)
         return {str(key): int(v or 0) for key, v in cur.fetchall()}
 
 
