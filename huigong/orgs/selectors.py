@@ -109,10 +109,7 @@ def site_get_for_actor(actor, site_id: int) -> ServiceSite:
 PICKER_LIMIT = 100
 
 
-def node_search_for_actor(actor, q: str = "", *, members_only: bool = False, anywhere: bool = False,
-                          limit: int = 20) -> list[UnionNode]:
-    """Nodes matching a name or code fragment, for pickers. `anywhere` searches the whole tree (a
-    membership transfer may go to any union) and so needs the member-write capability."""
+def _node_search(actor, q: str = "", *, members_only: bool = False, anywhere: bool = False):
     from huigong.accounts.models import Cap
     from huigong.core.scope import require
 
@@ -128,18 +125,27 @@ def node_search_for_actor(actor, q: str = "", *, members_only: bool = False, any
     q = q.strip()
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(code__istartswith=q))
-    return list(qs.order_by("path")[:limit])
+    return qs.order_by("path")
+
+
+def node_search_for_actor(actor, q: str = "", *, members_only: bool = False, anywhere: bool = False,
+                          limit: int = 20) -> list[UnionNode]:
+    """Nodes matching a name or code fragment, for pickers. `anywhere` searches the whole tree (a
+    membership transfer may go to any union) and so needs the member-write capability."""
+    return list(_node_search(actor, q, members_only=members_only, anywhere=anywhere)[:limit])
 
 
 def node_picker_choices(actor, *, members_only: bool = False, selected: UnionNode | None = None,
-                        limit: int = PICKER_LIMIT) -> tuple[list[UnionNode], bool]:
+                        limit: int = PICKER_LIMIT, pairs: bool = False) -> tuple[list, bool]:
     """The first nodes of the actor's subtree in tree order (plus the selected one): what a picker shows
-    before anyone types a search, and whether there are more (then the picker offers a search box)."""
-    nodes = node_search_for_actor(actor, members_only=members_only, limit=limit + 1)
+    before anyone types a search, and whether there are more (then the picker offers a search box).
+    With `pairs`, (id, name) tuples instead of nodes: what a page that only lists options needs."""
+    qs = _node_search(actor, members_only=members_only)
+    nodes = list(qs.values_list("pk", "name")[:limit + 1] if pairs else qs[:limit + 1])
     more = len(nodes) > limit
     nodes = nodes[:limit]
-    if selected is not None and all(n.pk != selected.pk for n in nodes):
-        nodes.insert(0, selected)
+    if selected is not None and all((n[0] if pairs else n.pk) != selected.pk for n in nodes):
+        nodes.insert(0, (selected.pk, selected.name) if pairs else selected)
     return nodes, more
 
 

@@ -34,6 +34,8 @@ def test_a_node_named_like_a_script_renders_inert(kpi_world):
     assert EVIL in [c["name"] for c in data["children"]]
     text = _page(w.leader, node=w.riders.pk, period="2025")
     assert "<script>alert(1)" not in text
+    # The node picker lists it by name, escaped, and selected.
+    assert f'<option value="{w.riders.pk}" selected>&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;</option>' in text
 
 
 def test_labels_in_the_inline_script_are_escaped(kpi_world, monkeypatch):
