@@ -17,7 +17,15 @@ from huigong.api.schemas import MAX_ID, Input, responses
 from . import kpis as catalogue
 from .periods import parse_period
 from .rollups import rollups_pending
-from .selectors import ROLLUP, as_of, insight_node_for_actor, kpi_by_child, kpi_source, kpi_value
+from .selectors import (
+    ROLLUP,
+    as_of,
+    comparison_values,
+    insight_node_for_actor,
+    kpi_by_child,
+    kpi_source,
+    kpi_value,
+)
 
 router = Router()
 
@@ -84,7 +92,10 @@ class KpiValueOut(Schema):
     node_id: int
     node_name: str
     period: PeriodOut
-    previous_period: PeriodOut
+    previous_period: PeriodOut = Field(description=(
+        "对比期间；本期尚未结束时截至上期同一天 / what `previous` covers: the previous period, cut at the "
+        "same day while this one is still running"))
+    compare_label: str
     value: float | None
     previous: float | None
     change: float | None
@@ -124,9 +135,9 @@ def kpi_get(request, name: str, filters: Query[KpiQuery]):
     if k is None or not k.available:
         raise Http404
     period = parse_period(filters.period)
-    prev = period.previous()
+    comparison = period.comparison()
     cur = kpi_value(k, node, period)
-    before = kpi_value(k, node, prev, with_dims=False)
+    before = comparison_values([k.name], node, comparison)[k.name]
     change = None
     if cur.value is not None and before.value is not None:
         change = round(cur.value - before.value, 1)
@@ -137,7 +148,8 @@ def kpi_get(request, name: str, filters: Query[KpiQuery]):
         "node_id": node.pk,
         "node_name": node.name,
         "period": _period_out(period),
-        "previous_period": _period_out(prev),
+        "previous_period": {**_period_out(comparison.period), "end": comparison.end.isoformat()},
+        "compare_label": comparison.label,
         "value": cur.value,
         "previous": before.value,
         "change": change,

@@ -134,6 +134,15 @@ class Comparison:
         return text % span
 
     @property
+    def column_label(self) -> str:
+        """A table column's head for the compared figures."""
+        if self.cut is None:
+            return _("上期")
+        return {"year": _("上年同期"), "quarter": _("上季度同期"), "month": _("上月同期")}.get(
+            self.current.kind, _("上期同期")
+        )
+
+    @property
     def change_label(self) -> str:
         """The cards' "change against …" note."""
         if self.cut is None:

@@ -14,7 +14,7 @@ from huigong.orgs.models import UnionNode
 from . import kpis as catalogue
 from .charts import bar_chart, line_chart
 from .periods import Period
-from .selectors import as_of, kpi_by_child, kpi_trend, kpi_value, states_scope
+from .selectors import as_of, comparison_values, kpi_by_child, kpi_trend, kpi_value, states_scope
 
 
 def display(value, unit: str) -> str:
@@ -38,14 +38,14 @@ def display_change(change, unit: str) -> str:
 
 
 def kpi_table(node: UnionNode, period: Period) -> list[dict]:
-    """Every available KPI for the period and the previous one, with the change."""
-    prev = period.previous()
+    """Every available KPI for the period and what it is compared with (Period.comparison: the previous
+    period, cut at the same day while this one runs, as on the dashboard), with the change."""
+    available = [k for k in catalogue.CATALOGUE.values() if k.available]
+    before_values = comparison_values([k.name for k in available], node, period.comparison())
     rows = []
-    for k in catalogue.CATALOGUE.values():
-        if not k.available:
-            continue
+    for k in available:
         cur = kpi_value(k, node, period)
-        before = kpi_value(k, node, prev, with_dims=False)
+        before = before_values[k.name]
         change = None
         if cur.value is not None and before.value is not None:
             change = round(cur.value - before.value, 1) if k.unit == "percent" else cur.value - before.value
@@ -119,7 +119,8 @@ def _report_context(node: UnionNode, period: Period) -> dict:
     return {
         "node": node,
         "period": period,
-        "previous": period.previous(),
+        "compare_label": period.comparison().label,
+        "column_label": period.comparison().column_label,
         "table": table,
         "child_columns": columns,
         "children": children,
@@ -157,10 +158,10 @@ def _kpi_table_xlsx(node: UnionNode, period: Period) -> bytes:
         return v / 100 if unit == "fen" else v
 
     ws = wb.add_worksheet(_("指标"))
-    ws.write_row(
-        0, 0, [_("工会"), node.name, _("期间"), period.label, _("上期"), period.previous().label], bold
-    )
-    heads = [_("分类"), _("指标"), _("编码"), pgettext("unit of measure", "单位"), _("本期"), _("上期"), _("变化")]
+    comparison = period.comparison()
+    ws.write_row(0, 0, [_("工会"), node.name, _("期间"), period.label, comparison.label], bold)
+    heads = [_("分类"), _("指标"), _("编码"), pgettext("unit of measure", "单位"), _("本期"), comparison.column_label,
+             _("变化")]
     ws.write_row(2, 0, heads, bold)
     rows = kpi_table(node, period)
     for i, r in enumerate(rows, start=3):

@@ -85,3 +85,35 @@ def test_a_cut_on_a_month_end_reads_the_rollups_only(kpi_world, monkeypatch):
         got = comparison_values(["members.new", "members.active"], w.hangzhou, c)
     assert not any("members_membership" in q["sql"] for q in ctx.captured_queries)
     assert got["members.new"].value == 3  # 3, 14 and 28 February
+
+
+def test_the_api_export_and_report_compare_as_the_dashboard_does(march_10):
+    """The API's `previous`, the .xlsx 上期 column and the PDF report's table give the dashboard's
+    comparison: for 2025-Q1 on 10 March, 1 Oct–10 Dec 2024."""
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    from huigong.api.tests.conftest import ApiClient, make_token
+    from huigong.insights.reports import kpi_table
+
+    w = march_10
+    cards = _cards(w.hangzhou, "2025-Q1", ROLLUP)
+    body = ApiClient(make_token(w.leader)).get("kpis/members.active", {"node": w.hangzhou.pk, "period": "2025-Q1"}).json()
+    assert body["previous"] == cards["members.active"]["previous"]
+    assert body["previous_period"]["start"] == "2024-10-01" and body["previous_period"]["end"] == "2024-12-10"
+    assert body["compare_label"] == "与上季度同期相比（2024-10-01 至 2024-12-10）"
+    rows = {r["kpi"].name: r for r in kpi_table(w.hangzhou, parse_period("2025-Q1"))}
+    assert rows["members.new"]["previous"] == cards["members.new"]["previous"] == 0
+    assert rows["members.active"]["previous"] == cards["members.active"]["previous"]
+    c = Client()
+    c.force_login(w.leader)
+    book = CalamineWorkbook.from_filelike(io.BytesIO(
+        c.get("/insights/export.xlsx", {"node": w.hangzhou.pk, "period": "2025-Q1"}).content))
+    sheet = book.get_sheet_by_index(0).to_python()
+    assert sheet[0][4] == "与上季度同期相比（2024-10-01 至 2024-12-10）" and sheet[2][5] == "上季度同期"
+    assert {row[2]: row for row in sheet[3:]}["members.new"][5] == 0
+    # A past period is compared with the whole previous one, as before.
+    sheet = CalamineWorkbook.from_filelike(io.BytesIO(
+        c.get("/insights/export.xlsx", {"node": w.hangzhou.pk, "period": "2024-Q4"}).content)).get_sheet_by_index(0)
+    assert sheet.to_python()[2][5] == "上期"
