@@ -48,8 +48,10 @@
         color: palette,
         tooltip: {trigger: "item", formatter: "{b}: {c} ({d}%)"},
         legend: narrow ? {bottom: 0, type: "scroll"} : {orient: "vertical", right: 0, top: "middle", type: "scroll"},
-        series: [{type: "pie", radius: ["38%", "66%"], center: narrow ? ["50%", "44%"] : ["38%", "50%"],
-                  minShowLabelAngle: 12, label: {show: !narrow, formatter: "{d}%"}, data: data.mix}]
+        // Room on the right for the legend: the labels of the largest slices reached into it.
+        series: [{type: "pie", radius: ["36%", "62%"], center: narrow ? ["50%", "44%"] : ["34%", "50%"],
+                  minShowLabelAngle: 12, label: {show: !narrow, formatter: "{d}%", overflow: "none"},
+                  labelLine: {length: 8, length2: 6}, data: data.mix}]
       });
     }
 
