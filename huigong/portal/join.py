@@ -133,6 +133,8 @@ class Check:
 # Refusals that concern someone else's record say the same thing, so the confirm page is no oracle.
 CANNOT_SUBMIT = ("该身份证号暂时不能在线提交，请携带身份证到工会当面办理 / this ID number cannot be submitted "
                  "online now; please bring your ID card to a union office")
+OWN_PENDING = ("您已提交过入会申请，正在审核中，可在首页查看进度 / you have already applied; the application "
+               "is being reviewed (its progress is on the home page)")
 ACCOUNT_OTHER_PERSON = "该账号已绑定其他职工身份 / this account belongs to another person"
 MAX_ID_NUMBERS_PER_DAY = 3
 
@@ -179,8 +181,11 @@ def join_check(*, account: WorkerAccount, draft: Draft) -> Check:
     person = Person.objects.filter(id_number_hash=h).only("pk", "name", "phone_hash").first()
     if account.person_id and (person is None or person.pk != account.person_id):
         raise ValidationError({"id_number": [ACCOUNT_OTHER_PERSON]})
-    if JoinApplication.objects.filter(id_number_hash=h, status__in=PENDING_JOIN_STATUSES).exists():
-        raise ValidationError({"id_number": [CANNOT_SUBMIT]})
+    pending_by = (JoinApplication.objects.filter(id_number_hash=h, status__in=PENDING_JOIN_STATUSES)
+                  .values_list("account_id", flat=True).first())
+    if pending_by is not None:
+        # The worker's own application may be named (they know of it); anyone else's may not.
+        raise ValidationError({"id_number": [OWN_PENDING if pending_by == account.pk else CANNOT_SUBMIT]})
     current, needs_verification = None, False
     if person is not None:
         if identity_matches(account, person, name):
@@ -217,8 +222,7 @@ def join_submit(*, account: WorkerAccount, draft: Draft) -> JoinApplication:
                 transfer_from=check.current, needs_verification=check.needs_verification)
     except IntegrityError:  # a concurrent submit (same ID number, or same account) won the race
         if JoinApplication.objects.filter(account=account, status__in=PENDING_JOIN_STATUSES).exists():
-            raise ValidationError({"id_number": [
-                "您已有一份入会申请正在审核 / you already have a pending application"]}) from None
+            raise ValidationError({"id_number": [OWN_PENDING]}) from None
         raise ValidationError({"id_number": [CANNOT_SUBMIT]}) from None
     audit(actor=account.user, verb="portal.join.submit", obj=app, node_path=app.routed_to.path,
           new={"routed_to": app.routed_to_id, "rule": app.route_rule, "status": app.status,

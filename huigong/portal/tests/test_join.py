@@ -110,6 +110,10 @@ def test_second_pending_application_by_the_same_id_is_refused(cast, make_worker)
     with pytest.raises(ValidationError) as e:
         join.join_submit(account=a2, draft=draft(id_number=number, area=cast.xihu))
     assert e.value.message_dict["id_number"] == [join.CANNOT_SUBMIT]
+    # The applicant themself is told plainly: it is their own application.
+    with pytest.raises(ValidationError) as e:
+        join.join_submit(account=a1, draft=draft(id_number=number, platform=cast.platform))
+    assert e.value.message_dict["id_number"] == [join.OWN_PENDING]
 
 
 def test_a_name_that_differs_from_the_record_is_not_revealed_but_needs_verification(cast, make_worker):
