@@ -112,14 +112,20 @@ def child_setup(n: int, quota: int) -> None:
     auth_hash = users[0].get_session_auth_hash()  # same password hash for all: same session hash
     # Sessions as a portal sign-in leaves them: in the database and, with production's cached_db
     # engine, in the cache too; stamped as just saved (SessionTouchMiddleware).
+    # The portal's sign-in sets a worker's session to last a week (set_expiry), which is also what the
+    # touch middleware's slack is a thirtieth of; without it a session takes the console's 30 minutes and
+    # is re-saved on every claim a minute after setup.
+    from huigong.portal.views import WORKER_SESSION_SECONDS
+
     store = import_module(settings.SESSION_ENGINE).SessionStore()
-    age = 2 * 3600
+    age = WORKER_SESSION_SECONDS
     expire = timezone.now() + dt.timedelta(seconds=age)
     keys, rows, cached = [], [], {}
     for u in users:
         key = secrets.token_hex(16)
         data = {"_auth_user_id": str(u.pk), "_auth_user_backend": backends.PATH,
-                "_auth_user_hash": auth_hash, WORKER_SESSION_KEY: True, SESSION_TOUCHED_KEY: int(time.time())}
+                "_auth_user_hash": auth_hash, WORKER_SESSION_KEY: True, SESSION_TOUCHED_KEY: int(time.time()),
+                "_session_expiry": age}
         rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
         cached[getattr(store, "cache_key_prefix", "") + key] = data
         keys.append(key)
