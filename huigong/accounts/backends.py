@@ -17,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils.module_loading import import_string
 
+from huigong.core.rawread import Columns, fetch_one
+
 PATH = "huigong.accounts.backends.ModelBackend"
 
 
@@ -29,34 +31,30 @@ def user_joins() -> tuple:
 
 
 @cache
-def _user_sql() -> tuple[str, list[str], list[int]]:
+def _user_sql() -> tuple[str, Columns, list[int]]:
     User = get_user_model()
-    names = [f.attname for f in User._meta.concrete_fields]
-    columns = [f"u.{connection.ops.quote_name(f.column)}" for f in User._meta.concrete_fields]
-    widths = []
+    user = Columns.of(User, "u")
+    columns, widths = [user.select], []
     for join in user_joins():
         columns.extend(join.columns)
         widths.append(len(join.columns))
     sql = (f"SELECT {', '.join(columns)} FROM {connection.ops.quote_name(User._meta.db_table)} u "
            + " ".join(join.join for join in user_joins()) + " WHERE u.id = %s")
-    return sql, names, widths
+    return sql, user, widths
 
 
 def load_user(user_id):
     """The user with this primary key, with every join's values attached; None when there is none."""
-    User = get_user_model()
     try:
-        pk = User._meta.pk.to_python(user_id)
+        pk = get_user_model()._meta.pk.to_python(user_id)
     except ValidationError:
         return None
-    sql, names, widths = _user_sql()
-    with connection.cursor() as cur:
-        cur.execute(sql, [pk])
-        row = cur.fetchone()
+    sql, columns, widths = _user_sql()
+    row = fetch_one(sql, [pk])
     if row is None:
         return None
-    user = User.from_db("default", names, list(row[:len(names)]))
-    at = len(names)
+    user = columns.instance(row)
+    at = len(columns.names)
     for join, width in zip(user_joins(), widths, strict=True):
         join.attach(user, row[at:at + width])
         at += width

@@ -22,6 +22,7 @@ from huigong.accounts.models import Cap
 from huigong.core.audit import audit, diff, snapshot
 from huigong.core.crypto import mask_bank
 from huigong.core.money import format_yuan
+from huigong.core.rawread import Columns, fetch_one
 from huigong.core.scope import ensure_path_in_scope, path_in_scope, require, staff_of
 from huigong.core.uploads import check_upload
 from huigong.members.models import EmploymentForm, Membership, MembershipStatus, Person
@@ -473,33 +474,20 @@ def claim_create(*, actor, programme: BenefitProgramme | int, person: Person) ->
 
 
 @cache
-def _programme_query():
-    """The SQL and, per column, the converters the ORM would apply (JSON text, SQLite's dates…)."""
-    fields = BenefitProgramme._meta.concrete_fields
-    columns = ", ".join(f"p.{connection.ops.quote_name(f.column)}" for f in fields)
-    sql = (f"SELECT {columns}, n.path, n.name FROM {BenefitProgramme._meta.db_table} p "
-           f"JOIN {UnionNode._meta.db_table} n ON n.id = p.node_id WHERE p.id = %s")
-    converters = []
-    for f in fields:
-        col = f.get_col(BenefitProgramme._meta.db_table)
-        converters.append((col, connection.ops.get_db_converters(col) + f.get_db_converters(connection)))
-    return sql, [f.attname for f in fields], converters
+def _programme_query() -> tuple[str, Columns]:
+    columns = Columns.of(BenefitProgramme, "p")
+    return (f"SELECT {columns.select}, n.path, n.name FROM {BenefitProgramme._meta.db_table} p "
+            f"JOIN {UnionNode._meta.db_table} n ON n.id = p.node_id WHERE p.id = %s"), columns
 
 
 def _programme_for_claim(programme_id: int) -> BenefitProgramme | None:
     """The programme with its node's path and name: one precomposed query (the ORM's select_related
     query cost more Python than the claim's own statement)."""
-    sql, names, converters = _programme_query()
-    with connection.cursor() as cur:
-        cur.execute(sql, [programme_id])
-        row = cur.fetchone()
+    sql, columns = _programme_query()
+    row = fetch_one(sql, [programme_id])
     if row is None:
         return None
-    values = list(row[:len(names)])
-    for i, (col, funcs) in enumerate(converters):
-        for func in funcs:
-            values[i] = func(values[i], col, connection)
-    programme = BenefitProgramme.from_db("default", names, values)
+    programme = columns.instance(row)
     programme.node = _partial(UnionNode, {"id": programme.node_id, "path": row[-2], "name": row[-1]})
     return programme
 
