@@ -202,9 +202,12 @@ def _enterprises(d: Dialect) -> str:
 
 
 def _sites(d: Dialect) -> str:
+    # Counted from registration; a closed site stops counting on the day it closed (closed_on).
     return (
         f"SELECT s.union_id AS node_id, s.kind AS dim, {d.to_date('s.created_at')} AS day, 1 AS amount "
-        f"FROM orgs_servicesite s WHERE s.is_active"
+        f"FROM orgs_servicesite s "
+        f"UNION ALL "
+        f"SELECT s.union_id, s.kind, s.closed_on, -1 FROM orgs_servicesite s WHERE s.closed_on IS NOT NULL"
     )
 
 
@@ -281,7 +284,7 @@ BASE_KPIS: list[Kpi] = [
         "sites.count",
         _("服务阵地"),
         "count",
-        _("期末已登记且今天仍开放的服务阵地数（职工之家、爱心妈妈小屋等；按登记日期计，已关闭的阵地不计入任何时期），按类型分。"),
+        _("期末开放的服务阵地数（职工之家、爱心妈妈小屋等；自登记之日起计，关闭之日起不再计入），按类型分。"),
         STOCK,
         "orgs",
         ("orgs_servicesite",),

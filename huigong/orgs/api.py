@@ -317,6 +317,7 @@ class SiteOut(Schema):
     services: str
     phone: str
     is_active: bool
+    closed_on: dt.date | None = Field(None, description="关闭日期（关闭时记录，重新开放时清除）/ the day it closed")
     created_at: dt.datetime
 
     @staticmethod

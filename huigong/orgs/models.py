@@ -104,6 +104,9 @@ class ServiceSite(models.Model):
     services = models.CharField(_("服务内容"), max_length=255, blank=True)
     phone = models.CharField(_("电话"), max_length=30, blank=True)
     is_active = models.BooleanField(_("开放中"), default=True)
+    # Set when a site stops being open (site_update), cleared when it reopens: the KPI counts a site from
+    # its registration to this day, so a closed site still counts in the periods it was open.
+    closed_on = models.DateField(_("关闭日期"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.utils import timezone
 
 from huigong.accounts.models import Cap
 from huigong.core import uscc
@@ -216,9 +217,14 @@ def site_update(*, actor, site: ServiceSite, **changes) -> ServiceSite:
     if "union" in changes:
         ensure_path_in_scope(actor, changes["union"].path)
     before = snapshot(site, SITE_FIELDS)
+    was_open = site.is_active
     for k, v in changes.items():
         setattr(site, k, v)
     _clean_site({f: getattr(site, f) for f in ("name", "kind", "address", "latitude", "longitude")})
+    if was_open and not site.is_active:
+        site.closed_on = timezone.localdate()  # the KPI counts it up to this day
+    elif site.is_active:
+        site.closed_on = None
     site.save()
     old, new = diff(before, snapshot(site, SITE_FIELDS))
     if new:

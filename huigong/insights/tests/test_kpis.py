@@ -48,7 +48,7 @@ def expected_orgs(node, period) -> dict[str, Counter]:
     sites = Counter(
         s.kind
         for s in ServiceSite.objects.select_related("union")
-        if in_subtree(s.union, node) and s.is_active and s.created_at.date() <= end
+        if in_subtree(s.union, node) and s.created_at.date() <= end and (s.closed_on is None or s.closed_on > end)
     )
     return {"units.enterprises": ents, "sites.count": sites}
 

@@ -26,7 +26,7 @@ from huigong.insights.selectors import RAW, ROLLUP, kpi_value
 from huigong.insights.tests.test_kpis_services import world  # noqa: F401  (fixture)
 from huigong.members.models import Membership
 from huigong.orgs.models import Enterprise, ServiceSite
-from huigong.orgs.services import site_create
+from huigong.orgs.services import site_create, site_update
 from huigong.portal.models import JoinApplication
 
 
@@ -76,11 +76,14 @@ def full(world):  # noqa: F811
     pay = batch.payments.get()
     benefit_services.payment_mark_paid(actor=c.finance, payment=pay, bank_reference="BK1")
     ReimbursementPayment.objects.filter(pk=pay.pk).update(settled_at=dt.datetime(YEAR, 3, 31, 16, 30, tzinfo=dt.UTC))
-    # Sites: one more in 拱墅, one in 骑手 that closed (not counted), all back-dated; usage in 拱墅.
+    # Sites: one more in 拱墅, one in 骑手 that closed on 1 March (counted until then), all back-dated;
+    # usage in 拱墅.
     gs_site = site_create(actor=c.city_admin, union=c.gs_ent, name="拱墅爱心妈妈小屋", kind="mothers_room",
                           address="2号")
     closed = site_create(actor=c.city_admin, union=c.riders, name="骑手驿站", kind="outdoor_station", address="3号")
-    ServiceSite.objects.filter(pk=closed.pk).update(is_active=False)
+    site_update(actor=c.city_admin, site=closed, is_active=False)
+    assert ServiceSite.objects.get(pk=closed.pk).closed_on == timezone.localdate()
+    ServiceSite.objects.filter(pk=closed.pk).update(closed_on=dt.date(YEAR, 3, 1))
     benefit_services.site_usage_record(actor=c.city_admin, site=gs_site, day=dt.date(YEAR, 3, 8), visitors=7)
     days = [dt.date(YEAR - 1, 11, 3), dt.date(YEAR, 1, 15), dt.date(YEAR, 2, 27), dt.date(YEAR, 3, 30)]
     for i, pk in enumerate(ServiceSite.objects.order_by("pk").values_list("pk", flat=True)):
@@ -141,8 +144,8 @@ def expected(node, period) -> dict[str, Counter]:
                            for j in joins if j.status == "accepted"])
     stock("units.enterprises", [(x.union.path, x.kind, _local(x.created_at), None)
                                 for x in Enterprise.objects.select_related("union")])
-    stock("sites.count", [(x.union.path, x.kind, _local(x.created_at), None)
-                          for x in ServiceSite.objects.select_related("union").filter(is_active=True)])
+    stock("sites.count", [(x.union.path, x.kind, _local(x.created_at), x.closed_on)
+                          for x in ServiceSite.objects.select_related("union")])
     return out
 
 

@@ -88,6 +88,14 @@ def test_edit_closes_a_site_and_audits(client, cast, sites):
     assert home.is_active is False and home.services == "饮水、充电、休息"
     ev = AuditEvent.objects.get(verb="site.update", object_id=str(home.pk))
     assert ev.new["is_active"] is False
+    # The day it closed is kept: the service-site KPI counts it up to then.
+    from django.utils import timezone
+
+    assert home.closed_on == timezone.localdate()
+    data["is_active"] = "on"
+    post(client, cast.city_admin, "orgs:site_edit", home.pk, data=data)
+    home.refresh_from_db()
+    assert home.is_active and home.closed_on is None
 
 
 @pytest.mark.parametrize("who", ["viewer", "tech_staff", "leader"])
