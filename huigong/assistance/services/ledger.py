@@ -6,17 +6,17 @@ PII_FULL + EXPORT. Every unmasked export writes an access row; every export an a
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
-import xlsxwriter
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huigong.accounts.models import Cap
+from huigong.core import banksheet
 from huigong.core.audit import audit, log_access
+from huigong.core.banksheet import BANK_HEADERS, RESULT_HEADERS, XLSX, SheetRow, write_bank_sheet  # noqa: F401
 from huigong.core.crypto import mask_name
 from huigong.core.money import fen_to_yuan, format_yuan
 from huigong.core.scope import ensure_path_in_scope, require
@@ -36,8 +36,6 @@ from ..models import (
 )
 from ..selectors.money import ledger_entries, ledger_summary, payouts_of
 
-BANK_HEADERS = ["序号", "收款人姓名", "收款账号", "开户行", "金额（元）", "用途", "备注"]
-RESULT_HEADERS = [*BANK_HEADERS, "状态", "银行流水号", "失败原因"]
 LEDGER_HEADERS = ["档案编号", "户主", "困难等级", "致困原因", "项目", "金额（元）", "发放日期", "银行流水号"]
 
 
@@ -49,14 +47,7 @@ class Export:
     full: bool
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _workbook():
-    out = io.BytesIO()
-    wb = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-                                   "strings_to_numbers": False})
-    return out, wb
+_workbook = banksheet.workbook
 
 
 @transaction.atomic
@@ -102,26 +93,11 @@ def batch_bank_sheet(*, actor, batch: PayoutBatch, full: bool = False, with_resu
             raise ValidationError({"attempt": _("本批次没有第 %(n)d 次发送、仍在银行处理中的记录 / nothing in this batch is "
                                                 "still at the bank on attempt %(n)d") % {"n": attempt}})
         verb, label = "aid_batch.export_again", _("-第%(n)d次发送-重新下载") % {"n": attempt}
-    out, wb = _workbook()
-    ws = wb.add_worksheet("批量代发")
-    head = wb.add_format({"bold": True, "bg_color": "#F2F4F7", "border": 1})
-    money = wb.add_format({"num_format": "0.00"})
-    headers = RESULT_HEADERS if with_results else BANK_HEADERS
-    for i, w in enumerate([6, 12, 24, 22, 12, 20, 16, 8, 22, 20][:len(headers)]):
-        ws.set_column(i, i, w)
-    ws.write_row(0, 0, headers, head)
-    for n, p in enumerate(rows, start=1):
-        ws.write_number(n, 0, n)
-        ws.write_string(n, 1, neutralise(p.payee_name))
-        ws.write_string(n, 2, p.bank_account if full else p.bank_account_mask)
-        ws.write_string(n, 3, neutralise(p.bank_name))
-        ws.write_number(n, 4, float(fen_to_yuan(p.amount_fen)), money)
-        ws.write_string(n, 5, neutralise(f"{p.application.programme.name}"))
-        ws.write_string(n, 6, sheet_key(p))
+    content = write_bank_sheet([
+        SheetRow(payee=p.payee_name, account=p.bank_account if full else p.bank_account_mask, bank=p.bank_name,
+                 amount_fen=p.amount_fen, purpose=f"{p.application.programme.name}", key=sheet_key(p))
+        for p in rows], with_results=with_results)
     n_rows = len(rows)
-    ws.write_string(n_rows + 2, 1, _("合计"))
-    ws.write_number(n_rows + 2, 4, float(fen_to_yuan(sum(p.amount_fen for p in rows))), money)
-    wb.close()
     audit(actor=actor, verb=verb, obj=b, node_path=b.node_path,
           new={"rows": n_rows, "full": full, "attempt": attempt, "payouts": [sheet_key(p) for p in rows]})
     if full:
@@ -130,7 +106,7 @@ def batch_bank_sheet(*, actor, batch: PayoutBatch, full: bool = False, with_resu
                    node_path=b.node_path, row_count=n_rows)
     del staff
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return Export(out.getvalue(), f"批量代发-{b.title}{label}-{stamp}.xlsx", XLSX, full)
+    return Export(content, f"批量代发-{b.title}{label}-{stamp}.xlsx", XLSX, full)
 
 
 def sheet_key(p) -> str:

@@ -21,7 +21,6 @@ Exactly-once payment:
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -30,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huigong.accounts.models import Cap
+from huigong.core import banksheet
 from huigong.core.audit import audit
 from huigong.core.money import format_yuan
 from huigong.core.scope import ensure_path_in_scope, require
@@ -240,127 +240,62 @@ def payout_batch_mark_sent(*, actor, batch: PayoutBatch) -> PayoutBatch:
 
 # --- Bank result sheet ---------------------------------------------------------------------------------
 
-RESULT_OK = ("成功", "已成功", "success", "ok")
-RESULT_FAIL = ("失败", "fail", "failed")
-
-
-def _cell(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v).strip()
-
-
-MAX_RESULT_BYTES = 5 * 1024 * 1024
-MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
-
-
-def _check_zip(data: bytes) -> None:
-    """An .xlsx is a zip: refuse one too large, or one whose members would unpack past 50 MB (a zip
-    bomb), from the central directory before anything is decompressed."""
-    import zipfile
-
-    bad = ValidationError({"upload": _("无法读取该 Excel 文件 / the file is not a readable .xlsx sheet")})
-    if len(data) > MAX_RESULT_BYTES:
-        raise ValidationError({"upload": _("文件超过 5 MB / the file is larger than 5 MB")})
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            unzipped = sum(i.file_size for i in zf.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise bad from None
-    if unzipped > MAX_UNZIPPED_BYTES:
-        raise ValidationError({"upload": _("文件解压后过大（疑似压缩炸弹），已拒绝 / the file unpacks to too much data "
-                                           "(a zip bomb); refused")})
-
 
 def parse_result_sheet(batch: PayoutBatch, data: bytes) -> list[dict]:
     """Read and validate a bank result sheet (the export's layout + 状态, 银行流水号, 失败原因).
     Every problem is collected, naming its row; any problem → ValidationError and nothing applied."""
-    from decimal import Decimal, InvalidOperation
-
-    from python_calamine import CalamineWorkbook
-
-    _check_zip(data)
-    try:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except Exception:  # noqa: BLE001 - calamine raises several kinds (CalamineError, XmlError, ZipError…)
-        raise ValidationError({"upload": _("无法读取该 Excel 文件 / the file is not a readable .xlsx sheet")}) from None
-    header_at = next((i for i, r in enumerate(rows[:10]) if any(_cell(c) == "备注" for c in r)), None)
-    if header_at is None:
-        raise ValidationError({"upload": _("找不到表头（须含“备注”“金额（元）”“状态”列）/ header row not found")})
-    header = [_cell(c) for c in rows[header_at]]
-    need = {"备注": "key", "金额（元）": "amount", "状态": "status", "银行流水号": "reference", "失败原因": "reason"}
-    col = {}
-    for label, key in need.items():
-        if label not in header:
-            raise ValidationError({"upload": _("缺少“%(c)s”列 / column %(c)s is missing") % {"c": label}})
-        col[key] = header.index(label)
     payouts = {p.idempotency_key: p for p in batch.payouts.all()}
     out, errors, seen = [], [], set()
-    for i, r in enumerate(rows[header_at + 1:], start=header_at + 2):
-        r = list(r) + [""] * (len(header) - len(r))
-        cell = _cell(r[col["key"]])
-        if not cell and not any(_cell(c) for c in r):
-            continue
-        where = _("第 %(n)d 行 / row %(n)d") % {"n": i}
+    for i, c, _raw in banksheet.result_rows(data):
+        cell = c["key"]
+        here = banksheet.where(i)
         key, _sep, n_text = cell.partition("#")
         p = payouts.get(key)
         if p is None:
             errors.append(_("%(w)s：备注 %(k)s 不是本批次的发放记录 / %(w)s: %(k)s is not a payout of this batch")
-                          % {"w": where, "k": cell or "—"})
+                          % {"w": here, "k": cell or "—"})
             continue
         if not n_text.isdigit() or not 1 <= int(n_text) <= p.attempts:
             errors.append(_("%(w)s：备注 %(k)s 须为代发表中的“发放编号#发送次数”（本记录现为第 %(n)d 次）/ %(w)s: 备注 %(k)s "
                             "must be the sheet's key#attempt (this payout is on attempt %(n)d)")
-                          % {"w": where, "k": cell, "n": p.attempts})
+                          % {"w": here, "k": cell, "n": p.attempts})
             continue
         if key in seen:
-            errors.append(_("%(w)s：%(k)s 重复 / %(w)s: %(k)s appears twice") % {"w": where, "k": key})
+            errors.append(_("%(w)s：%(k)s 重复 / %(w)s: %(k)s appears twice") % {"w": here, "k": key})
             continue
         seen.add(key)
-        raw_amount = _cell(r[col["amount"]]).replace(",", "")
-        try:
-            cents = Decimal(raw_amount) * 100
-            if not cents.is_finite():
-                raise ValueError(raw_amount)
-            amount = int(cents) if cents == cents.to_integral_value() else "fraction"
-        except (InvalidOperation, ValueError):
-            amount = None
-        if amount == "fraction":
+        amount = banksheet.parse_amount_fen(c["amount"])
+        if amount == banksheet.FRACTION:
             errors.append(_("%(w)s：金额 %(a)s 超过两位小数（分），不能四舍五入 / %(w)s: amount %(a)s has more than two "
-                            "decimals (fen); it is not rounded") % {"w": where, "a": raw_amount})
+                            "decimals (fen); it is not rounded") % {"w": here, "a": c["amount"].replace(",", "")})
             continue
         if amount != p.amount_fen:
             errors.append(_("%(w)s：金额 %(a)s 与发放金额 %(b)s 元不符 / %(w)s: amount %(a)s does not match %(b)s yuan")
-                          % {"w": where, "a": _cell(r[col["amount"]]) or "—", "b": format_yuan(p.amount_fen)})
+                          % {"w": here, "a": c["amount"] or "—", "b": format_yuan(p.amount_fen)})
             continue
-        status = _cell(r[col["status"]]).lower()
-        ref = _cell(r[col["reference"]])
-        reason = _cell(r[col["reason"]])
+        status = c["status"].lower()
         attempt = int(n_text)
         stale = attempt < p.attempts
-        if stale and status in RESULT_OK and p.status != PayoutStatus.PAID:
+        if stale and status in banksheet.RESULT_OK and p.status != PayoutStatus.PAID:
             errors.append(_("%(w)s：这是第 %(a)d 次发送的回盘，报告成功，但该记录已重新发放（第 %(n)d 次）：请先与银行核对，"
                             "避免重复付款 / %(w)s: this result is for attempt %(a)d and reports success, but the payout "
                             "has been retried (attempt %(n)d): check with the bank first, or it may be paid twice")
-                          % {"w": where, "a": attempt, "n": p.attempts})
+                          % {"w": here, "a": attempt, "n": p.attempts})
             continue
         if stale:
             out.append({"payout": p, "row": i, "stale": True, "attempt": attempt})
             continue
-        if status in RESULT_OK:
-            if not ref:
+        if status in banksheet.RESULT_OK:
+            if not c["reference"]:
                 errors.append(_("%(w)s：成功的记录须有银行流水号 / %(w)s: a successful row needs the bank reference")
-                              % {"w": where})
+                              % {"w": here})
                 continue
-            out.append({"payout": p, "row": i, "ok": True, "reference": ref})
-        elif status in RESULT_FAIL:
-            out.append({"payout": p, "row": i, "ok": False, "reason": reason or _("银行退回 / returned by the bank")})
+            out.append({"payout": p, "row": i, "ok": True, "reference": c["reference"]})
+        elif status in banksheet.RESULT_FAIL:
+            out.append({"payout": p, "row": i, "ok": False, "reason": c["reason"] or _("银行退回 / returned by the bank")})
         else:
             errors.append(_("%(w)s：状态“%(s)s”无效，应为 成功 或 失败 / %(w)s: status %(s)s must be 成功 or 失败")
-                          % {"w": where, "s": _cell(r[col["status"]]) or "—"})
+                          % {"w": here, "s": c["status"] or "—"})
     if errors:
         raise ValidationError(errors)
     if not out:
@@ -385,8 +320,7 @@ def payout_batch_import_results(*, actor, batch: PayoutBatch, data: bytes) -> di
         try:
             _apply_result_row(actor, row)
         except ValidationError as e:
-            where = _("第 %(n)d 行 / row %(n)d") % {"n": row["row"]}
-            raise ValidationError([f"{where}：{m}" for m in e.messages]) from None
+            raise ValidationError([f"{banksheet.where(row['row'])}：{m}" for m in e.messages]) from None
         counts[row["counted"]] += 1
     audit(actor=actor, verb="aid_batch.import_results", obj=batch, node_path=batch.node_path,
           new={**counts, "stale_rows": stale})

@@ -1,0 +1,143 @@
+"""The bank's bulk-transfer sheet (批量代发) and its result sheet (回盘), shared by every place that pays
+people through a bank: hardship aid payouts and benefit reimbursements.
+
+A sheet row carries the payment's idempotency key in 备注; the bank fills 状态 (成功/失败), 银行流水号 and
+失败原因 and sends the sheet back. Reading a result sheet is defensive: the file is size- and zip-bomb
+checked before it is opened, and every row problem names its row (callers collect them and apply
+nothing when there is any)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import xlsxwriter
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from huigong.core.money import fen_to_yuan
+from huigong.members.roster.report import neutralise
+
+BANK_HEADERS = ["序号", "收款人姓名", "收款账号", "开户行", "金额（元）", "用途", "备注"]
+RESULT_HEADERS = [*BANK_HEADERS, "状态", "银行流水号", "失败原因"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+RESULT_OK = ("成功", "已成功", "success", "ok")
+RESULT_FAIL = ("失败", "fail", "failed")
+
+MAX_RESULT_BYTES = 5 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
+FRACTION = "fraction"  # parse_amount_fen: more than two decimals
+
+
+def workbook():
+    out = io.BytesIO()
+    wb = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                   "strings_to_numbers": False})
+    return out, wb
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    payee: str
+    account: str  # full or masked, as the caller may show it
+    bank: str
+    amount_fen: int
+    purpose: str
+    key: str  # 备注: what the result sheet carries back
+
+
+def write_bank_sheet(rows: list[SheetRow], *, with_results: bool) -> bytes:
+    """The 批量代发 sheet, with a total; `with_results` adds the three empty columns the bank fills."""
+    out, wb = workbook()
+    ws = wb.add_worksheet("批量代发")
+    head = wb.add_format({"bold": True, "bg_color": "#F2F4F7", "border": 1})
+    money = wb.add_format({"num_format": "0.00"})
+    headers = RESULT_HEADERS if with_results else BANK_HEADERS
+    for i, w in enumerate([6, 12, 24, 22, 12, 20, 16, 8, 22, 20][:len(headers)]):
+        ws.set_column(i, i, w)
+    ws.write_row(0, 0, headers, head)
+    for n, r in enumerate(rows, start=1):
+        ws.write_number(n, 0, n)
+        ws.write_string(n, 1, neutralise(r.payee))
+        ws.write_string(n, 2, r.account)
+        ws.write_string(n, 3, neutralise(r.bank))
+        ws.write_number(n, 4, float(fen_to_yuan(r.amount_fen)), money)
+        ws.write_string(n, 5, neutralise(r.purpose))
+        ws.write_string(n, 6, r.key)
+    ws.write_string(len(rows) + 2, 1, _("合计"))
+    ws.write_number(len(rows) + 2, 4, float(fen_to_yuan(sum(r.amount_fen for r in rows))), money)
+    wb.close()
+    return out.getvalue()
+
+
+def cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def check_zip(data: bytes) -> None:
+    """An .xlsx is a zip: refuse one too large, or one whose members would unpack past 50 MB (a zip
+    bomb), from the central directory before anything is decompressed."""
+    bad = ValidationError({"upload": _("无法读取该 Excel 文件 / the file is not a readable .xlsx sheet")})
+    if len(data) > MAX_RESULT_BYTES:
+        raise ValidationError({"upload": _("文件超过 5 MB / the file is larger than 5 MB")})
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            unzipped = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise bad from None
+    if unzipped > MAX_UNZIPPED_BYTES:
+        raise ValidationError({"upload": _("文件解压后过大（疑似压缩炸弹），已拒绝 / the file unpacks to too much data "
+                                           "(a zip bomb); refused")})
+
+
+def result_rows(data: bytes) -> Iterator[tuple[int, dict[str, str], list]]:
+    """(sheet row number, {key, amount, status, reference, reason} as text, the raw row) for every
+    non-empty row under the header of a result sheet. Unreadable files, a missing header or column:
+    ValidationError before any row."""
+    from python_calamine import CalamineWorkbook
+
+    check_zip(data)
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except Exception:  # noqa: BLE001 - calamine raises several kinds (CalamineError, XmlError, ZipError…)
+        raise ValidationError({"upload": _("无法读取该 Excel 文件 / the file is not a readable .xlsx sheet")}) from None
+    header_at = next((i for i, r in enumerate(rows[:10]) if any(cell(c) == "备注" for c in r)), None)
+    if header_at is None:
+        raise ValidationError({"upload": _("找不到表头（须含“备注”“金额（元）”“状态”列）/ header row not found")})
+    header = [cell(c) for c in rows[header_at]]
+    need = {"备注": "key", "金额（元）": "amount", "状态": "status", "银行流水号": "reference", "失败原因": "reason"}
+    col = {}
+    for label, key in need.items():
+        if label not in header:
+            raise ValidationError({"upload": _("缺少“%(c)s”列 / column %(c)s is missing") % {"c": label}})
+        col[key] = header.index(label)
+    for i, r in enumerate(rows[header_at + 1:], start=header_at + 2):
+        r = list(r) + [""] * (len(header) - len(r))
+        if not cell(r[col["key"]]) and not any(cell(c) for c in r):
+            continue
+        yield i, {key: cell(r[at]) for key, at in col.items()}, r
+
+
+def parse_amount_fen(text: str) -> int | str | None:
+    """金额（元） as fen; FRACTION when it has more than two decimals (never rounded); None if unreadable."""
+    raw = text.replace(",", "")
+    try:
+        cents = Decimal(raw) * 100
+        if not cents.is_finite():
+            raise ValueError(raw)
+        return int(cents) if cents == cents.to_integral_value() else FRACTION
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def where(n: int) -> str:
+    return _("第 %(n)d 行 / row %(n)d") % {"n": n}
