@@ -183,20 +183,6 @@ class MarkFailedForm(forms.Form):
     reason = forms.CharField(label=_("失败原因"), max_length=255)
 
 
-class ResultImportForm(forms.Form):
-    upload = forms.FileField(label=_("银行回盘文件（.xlsx）"))
-
-    MAX_BYTES = 5 * 1024 * 1024
-
-    def clean_upload(self):
-        f = self.cleaned_data["upload"]
-        if f.size > self.MAX_BYTES:
-            raise forms.ValidationError(_("文件超过 5 MB / the file is larger than 5 MB"))
-        if not f.name.lower().endswith(".xlsx"):
-            raise forms.ValidationError(_("请上传 .xlsx 文件 / upload an .xlsx file"))
-        return f
-
-
 class LedgerFilterForm(forms.Form):
     node = NodeChoiceField(label=_("工会"), queryset=UnionNode.objects.none(), required=False)
     year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100, required=False)

@@ -35,7 +35,7 @@ MIXER_CLAIMS = 52
 SUBSIDY_QUOTA = 5000
 SUBSIDY_CAP_FEN = 6000
 # Reimbursement stages for the riders' subsidy: (final state, how many).
-SUBSIDY_STAGES = (("submitted", 14), ("approved", 8), ("rejected", 5), ("paid", 12), ("failed", 4))
+SUBSIDY_STAGES = (("submitted", 14), ("approved", 8), ("rejected", 5), ("paid", 12), ("failed", 4), ("at_bank", 6))
 REJECT_REASONS = ("票据照片模糊，无法辨认金额", "票据抬头非本人", "非健康证办理费用", "重复提交的票据", "超出申领时间")
 BANKS = ("中国工商银行", "中国建设银行", "中国农业银行", "中国银行", "交通银行", "招商银行", "杭州银行")
 OFFERINGS = {
@@ -237,7 +237,7 @@ def build_hangzhou(builder, nodes, now) -> list[str]:
     stage_of = [stage for stage, n in SUBSIDY_STAGES for _ in range(n)]
     items = []
     for person, stage in zip(riders, stage_of, strict=False):
-        if stage in ("approved", "paid", "failed"):
+        if stage in ("approved", "paid", "failed", "at_bank"):
             account = "6222" + "".join(str(rng.randrange(10)) for _ in range(15))
             person.bank_name = rng.choice(BANKS)
             person.bank_account, person.bank_account_mask = account, "**** **** " + account[-4:]
@@ -251,7 +251,7 @@ def build_hangzhou(builder, nodes, now) -> list[str]:
     for i, (item, stage) in enumerate(items):
         if stage == "rejected":
             services.reimbursement_reject(actor=admin, reimbursement=item, reason=REJECT_REASONS[i % len(REJECT_REASONS)])
-        elif stage in ("approved", "paid", "failed"):
+        elif stage in ("approved", "paid", "failed", "at_bank"):
             services.reimbursement_approve(actor=admin, reimbursement=item)
     to_pay = [item.pk for item, stage in items if stage in ("paid", "failed")]
     if not to_pay:
@@ -264,6 +264,11 @@ def build_hangzhou(builder, nodes, now) -> list[str]:
             services.payment_mark_paid(actor=finance, payment=payment, bank_reference=f"HZ{year}{n + 1:08d}")
         else:
             services.payment_mark_failed(actor=finance, payment=payment, reason="收款账户已销户，银行退回")
+    # A second batch handed to the bank and not yet answered: its sheet can be exported and its 回盘 imported.
+    at_bank = [item.pk for item, stage in items if stage == "at_bank"]
+    if at_bank:
+        services.payment_batch_create(actor=finance, programme=subsidy, reimbursement_ids=at_bank,
+                                      title=f"{year}年健康证补贴第二批")
     counts = Counter(stage for _, stage in items)
     return [f"Hangzhou health-certificate subsidy: {len(items)} reimbursements "
             + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))]

@@ -19,7 +19,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from huigong.accounts.models import Cap
-from huigong.core.audit import audit, diff, snapshot
+from huigong.core import banksheet
+from huigong.core.audit import audit, diff, log_access, snapshot
 from huigong.core.crypto import mask_bank
 from huigong.core.money import format_yuan
 from huigong.core.rawread import Columns, fetch_one
@@ -894,6 +895,112 @@ def payment_batch_create(*, actor, programme: BenefitProgramme, title: str = "",
     audit(actor=actor, verb="payment_batch.create", obj=batch, node_path=prefix,
           new={"programme": programme.pk, "payments": made, "skipped": len(skipped)})
     return batch, skipped
+
+
+def payment_batch_bank_sheet(*, actor, batch: PaymentBatch, full: bool = False) -> tuple[bytes, str]:
+    """The batch's pending payments in the actor's subtree as the bank's 批量代发 sheet, with the result
+    columns for the bank to fill; 备注 is each payment's idempotency key, which the bank pays at most
+    once, so handing the same sheet over twice pays nobody twice. Full account numbers need MONEY and
+    PII_FULL and leave an access row; every sheet leaves an audit row. Returns (content, file name)."""
+    require(actor, Cap.MONEY)
+    if full:
+        require(actor, Cap.PII_FULL)
+    if not programme_visible(actor, batch.programme):
+        raise PermissionDenied("不在您的管辖范围内 / outside your part of the union tree")
+    prefix = staff_of(actor).node.path
+    rows = list(ReimbursementPayment.objects.select_related("reimbursement__programme")
+                .filter(batch=batch, status=PaymentStatus.PENDING, reimbursement__union__path__startswith=prefix)
+                .order_by("id"))
+    if not rows:
+        raise ValidationError({"batch": ["本批次没有待银行处理的发放 / nothing in this batch is waiting for the bank"]})
+    content = banksheet.write_bank_sheet([
+        banksheet.SheetRow(payee=p.payee_name, account=p.bank_account if full else p.bank_account_mask,
+                           bank=p.bank_name, amount_fen=p.amount_fen, purpose=p.reimbursement.programme.title,
+                           key=p.idempotency_key)
+        for p in rows], with_results=True)
+    audit(actor=actor, verb="payment_batch.export", obj=batch, node_path=prefix,
+          new={"rows": len(rows), "full": full, "payments": [p.idempotency_key for p in rows]})
+    if full:
+        log_access(actor=actor, object_type="benefits.reimbursementpayment", object_id=f"batch:{batch.pk}",
+                   fields=["bank_account"], purpose="银行批量代发表 / bank bulk-transfer sheet", node_path=prefix,
+                   row_count=len(rows))
+    return content, f"批量代发-{batch.title}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
+
+
+def _parse_payment_results(actor, batch: PaymentBatch, data: bytes) -> list[dict]:
+    payments = {p.idempotency_key: p for p in ReimbursementPayment.objects.filter(
+        batch=batch, reimbursement__union__path__startswith=staff_of(actor).node.path)}
+    out, errors, seen = [], [], set()
+    for i, c, _raw in banksheet.result_rows(data):
+        here, key = banksheet.where(i), c["key"]
+        p = payments.get(key)
+        if p is None:
+            errors.append(f"{here}：备注 {key or '—'} 不是本批次的发放记录 / {here}: {key or '—'} is not a payment of "
+                          "this batch")
+            continue
+        if key in seen:
+            errors.append(f"{here}：{key} 重复 / {here}: {key} appears twice")
+            continue
+        seen.add(key)
+        amount = banksheet.parse_amount_fen(c["amount"])
+        if amount != p.amount_fen:
+            errors.append(f"{here}：金额 {c['amount'] or '—'} 与发放金额 {format_yuan(p.amount_fen)} 元不符 / {here}: "
+                          f"amount {c['amount'] or '—'} does not match {format_yuan(p.amount_fen)} yuan")
+            continue
+        status = c["status"].lower()
+        if status in banksheet.RESULT_OK:
+            if not c["reference"]:
+                errors.append(f"{here}：成功的记录须有银行流水号 / {here}: a successful row needs the bank reference")
+                continue
+            if p.status == PaymentStatus.FAILED:
+                errors.append(f"{here}：{key} 已标记失败（可能已重新发起），银行却回报成功：请先与银行核对，避免重复付款 / "
+                              f"{here}: {key} was marked failed (and may have been retried) but the bank reports "
+                              "success: check with the bank first, or it may be paid twice")
+                continue
+            out.append({"payment": p, "row": i, "ok": True, "reference": c["reference"]})
+        elif status in banksheet.RESULT_FAIL:
+            if p.status == PaymentStatus.PAID:
+                errors.append(f"{here}：{key} 已到账，银行却回报失败 / {here}: {key} is already paid but the bank "
+                              "reports a failure")
+                continue
+            out.append({"payment": p, "row": i, "ok": False, "reason": c["reason"] or "银行退回 / returned by the bank"})
+        else:
+            errors.append(f"{here}：状态“{c['status'] or '—'}”无效，应为 成功 或 失败 / {here}: status "
+                          f"{c['status'] or '—'} must be 成功 or 失败")
+    if errors:
+        raise ValidationError(errors)
+    if not out:
+        raise ValidationError({"upload": ["表中没有结果行 / the sheet has no result rows"]})
+    return out
+
+
+@transaction.atomic
+def payment_batch_import_results(*, actor, batch: PaymentBatch, data: bytes) -> dict[str, int]:
+    """Applies the bank's result sheet (回盘): every row is checked first and any problem, named by its
+    row, applies nothing; then each payment is marked paid or failed, idempotently (a sheet imported
+    twice changes nothing the second time). Returns counts of paid, failed and unchanged rows."""
+    require(actor, Cap.MONEY)
+    if not programme_visible(actor, batch.programme):
+        raise PermissionDenied("不在您的管辖范围内 / outside your part of the union tree")
+    rows = _parse_payment_results(actor, batch, data)
+    counts = {"paid": 0, "failed": 0, "unchanged": 0}
+    for row in rows:
+        p = row["payment"]
+        before = ReimbursementPayment.objects.filter(pk=p.pk).values_list("status", flat=True).get()
+        try:
+            if row["ok"]:
+                payment_mark_paid(actor=actor, payment=p, bank_reference=row["reference"])
+                counts["paid" if before != PaymentStatus.PAID else "unchanged"] += 1
+            elif before == PaymentStatus.FAILED:
+                counts["unchanged"] += 1
+            else:
+                payment_mark_failed(actor=actor, payment=p, reason=row["reason"])
+                counts["failed"] += 1
+        except ValidationError as e:
+            raise ValidationError([f"{banksheet.where(row['row'])}：{m}" for m in e.messages]) from None
+    audit(actor=actor, verb="payment_batch.import_results", obj=batch, node_path=staff_of(actor).node.path,
+          new=counts)
+    return counts
 
 
 def _payment_for_settle(actor, payment: ReimbursementPayment) -> ReimbursementPayment:

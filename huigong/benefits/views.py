@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from huigong.accounts.models import Cap
+from huigong.core import banksheet
 from huigong.core.scope import require
 from huigong.orgs.forms import apply_service_errors
 
@@ -274,13 +275,7 @@ def payment_batch_create(request, pk: int):
 @require_GET
 def batch_detail(request, pk: int):
     staff = require(request.user, Cap.VIEW)
-    from .models import PaymentBatch
-
-    try:
-        batch = PaymentBatch.objects.select_related("programme__node").get(pk=pk)
-    except PaymentBatch.DoesNotExist:
-        raise Http404 from None
-    selectors.programme_get_for_actor(request.user, batch.programme_id)
+    batch = _batch_for(request, pk)
     payments = list(selectors.payment_list_for_actor(request.user, batch=batch))
     if not payments and batch.payments.exists():
         raise Http404  # a batch of another subtree's payments
@@ -288,7 +283,62 @@ def batch_detail(request, pk: int):
     paid = sum(p.amount_fen for p in payments if p.status == PaymentStatus.PAID)
     return render(request, "benefits/batch_detail.html", {
         "batch": batch, "payments": payments, "total": total, "paid": paid, "can_pay": staff.can(Cap.MONEY),
+        "can_see_accounts": staff.can(Cap.PII_FULL), "pending": sum(p.status == PaymentStatus.PENDING for p in payments),
+        "import_form": banksheet.ResultImportForm(),
         "paid_form": forms.PaidForm(), "failed_form": forms.FailedForm()})
+
+
+def _batch_for(request, pk: int):
+    from .models import PaymentBatch
+
+    try:
+        batch = PaymentBatch.objects.select_related("programme__node").get(pk=pk)
+    except PaymentBatch.DoesNotExist:
+        raise Http404 from None
+    selectors.programme_get_for_actor(request.user, batch.programme_id)
+    return batch
+
+
+@login_required
+@require_POST
+def batch_bank_sheet(request, pk: int):
+    """The pending payments as the bank's 批量代发 sheet (masked accounts unless `full` is asked for)."""
+    from django.utils.http import content_disposition_header
+
+    batch = _batch_for(request, pk)
+    try:
+        content, name = services.payment_batch_bank_sheet(actor=request.user, batch=batch,
+                                                          full=request.POST.get("full") == "1")
+    except ValidationError as e:
+        _error(request, e)
+        return redirect("benefits:batch_detail", pk=batch.pk)
+    resp = HttpResponse(content, content_type=banksheet.XLSX)
+    resp["Content-Disposition"] = content_disposition_header(True, name)
+    resp["Cache-Control"] = "no-store"
+    return resp
+
+
+@login_required
+@require_POST
+def batch_import_results(request, pk: int):
+    """The bank's result sheet (回盘): every row checked, then each payment marked paid or failed."""
+    require(request.user, Cap.MONEY)
+    batch = _batch_for(request, pk)
+    form = banksheet.ResultImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errs in form.errors.values():
+            for e in errs:
+                messages.error(request, e)
+        return redirect("benefits:batch_detail", pk=batch.pk)
+    try:
+        counts = services.payment_batch_import_results(actor=request.user, batch=batch,
+                                                       data=form.cleaned_data["upload"].read())
+    except ValidationError as e:
+        _error(request, e)
+    else:
+        messages.success(request, _("回盘已导入：到账 %(paid)d 笔，失败 %(failed)d 笔，未变 %(unchanged)d 笔 / results "
+                                    "imported") % counts)
+    return redirect("benefits:batch_detail", pk=batch.pk)
 
 
 @login_required

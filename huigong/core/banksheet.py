@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import xlsxwriter
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -137,6 +138,20 @@ def parse_amount_fen(text: str) -> int | str | None:
         return int(cents) if cents == cents.to_integral_value() else FRACTION
     except (InvalidOperation, ValueError):
         return None
+
+
+class ResultImportForm(forms.Form):
+    upload = forms.FileField(label=_("银行回盘文件（.xlsx）"))
+
+    MAX_BYTES = MAX_RESULT_BYTES
+
+    def clean_upload(self):
+        f = self.cleaned_data["upload"]
+        if f.size > self.MAX_BYTES:
+            raise forms.ValidationError(_("文件超过 5 MB / the file is larger than 5 MB"))
+        if not f.name.lower().endswith(".xlsx"):
+            raise forms.ValidationError(_("请上传 .xlsx 文件 / upload an .xlsx file"))
+        return f
 
 
 def where(n: int) -> str:

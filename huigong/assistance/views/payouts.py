@@ -13,11 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from huigong.accounts.models import Cap
+from huigong.core.banksheet import ResultImportForm
 from huigong.core.money import format_yuan
 from huigong.core.scope import require
 from huigong.orgs.forms import apply_service_errors
 
-from ..forms_flow import BatchForm, MarkFailedForm, MarkPaidForm, ResultImportForm
+from ..forms_flow import BatchForm, MarkFailedForm, MarkPaidForm
 from ..models import ApplicationStatus, PayoutBatch, PayoutStatus
 from ..selectors import aid as aid_sel
 from ..selectors import money as sel

@@ -76,6 +76,8 @@ def test_qingdao_staff_cannot_write_hangzhou_objects(client, cast, hz, role):
         (f"/benefits/payments/{hz['pending'].pk}/paid/", {"bank_reference": "QD-1"}),
         (f"/benefits/payments/{hz['pending'].pk}/failed/", {"reason": "x"}),
         (f"/benefits/payments/{hz['failed'].pk}/retry/", {}),
+        (f"/benefits/batches/{hz['batch'].pk}/bank-sheet/", {"full": "1"}),
+        (f"/benefits/batches/{hz['batch'].pk}/results/", {}),
         (f"/benefits/sites/{site}/", {"form": "usage", "day": "2026-01-05", "visitors": 9}),
         (f"/benefits/sites/{site}/", {"form": "profile", "district": "崂山区", "opening_hours": "全天"}),
     ]
