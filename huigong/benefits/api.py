@@ -11,7 +11,8 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.security import SessionAuth
 
 from huigong.api.auth import StaffSessionAuth, TokenAuth, actor_of
@@ -510,6 +511,40 @@ def payment_batch_create(request, payload: BatchIn):
     batch, skipped = services.payment_batch_create(actor=actor, programme=programme, title=payload.title)
     return Status(201, {"id": batch.pk, "title": batch.title, "skipped": skipped,
                         "payments": list(batch.payments.defer("bank_account").order_by("id"))})
+
+
+class ImportOut(Schema):
+    paid: int
+    failed: int
+    unchanged: int
+
+
+@payments_router.post("/batches/{batch_id}/bank-sheet", response=responses({200: None}),
+                      summary="银行批量代发表 .xlsx（待银行处理的发放；full=true 完整账号，记录查看日志）/ the bank "
+                              "bulk-transfer sheet of the pending payments (full=true: full accounts, logged)")
+def payment_batch_bank_sheet(request, batch_id: Id, full: bool = False):
+    from django.http import HttpResponse
+    from django.utils.http import content_disposition_header
+
+    from huigong.core.banksheet import XLSX
+
+    actor = actor_of(request)
+    content, name = services.payment_batch_bank_sheet(
+        actor=actor, batch=selectors.payment_batch_get_for_actor(actor, batch_id), full=full)
+    resp = HttpResponse(content, content_type=XLSX)
+    resp["Content-Disposition"] = content_disposition_header(True, name)
+    resp["Cache-Control"] = "no-store"
+    return resp
+
+
+@payments_router.post("/batches/{batch_id}/bank-results", response=responses({200: ImportOut}, body=True),
+                      summary="导入银行回盘（整表校验，幂等）/ import the bank's result sheet (checked whole; idempotent)")
+def payment_batch_results(request, batch_id: Id, file: File[UploadedFile]):
+    actor = actor_of(request)
+    batch = selectors.payment_batch_get_for_actor(actor, batch_id)
+    if file.size > 5 * 1024 * 1024:
+        raise ValidationError({"file": ["文件超过 5 MB / the file is larger than 5 MB"]})
+    return services.payment_batch_import_results(actor=actor, batch=batch, data=file.read())
 
 
 @payments_router.post("/{payment_id}/paid", response=responses({200: PaymentOut}, body=True))

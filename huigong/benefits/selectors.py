@@ -75,6 +75,16 @@ def programme_get_for_actor(actor, programme_id, *, for_write: bool = False) -> 
     return programme
 
 
+def payment_batch_get_for_actor(actor, batch_id) -> PaymentBatch:
+    """A payment batch of a programme the actor may see (404 for none, 403 outside their subtree)."""
+    try:
+        batch = PaymentBatch.objects.select_related("programme__node").get(pk=batch_id)
+    except (PaymentBatch.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    programme_get_for_actor(actor, batch.programme_id)
+    return batch
+
+
 def programme_can_write(actor, programme: BenefitProgramme) -> bool:
     return programme.node.path.startswith(root_path(actor))
 

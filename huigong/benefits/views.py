@@ -275,7 +275,7 @@ def payment_batch_create(request, pk: int):
 @require_GET
 def batch_detail(request, pk: int):
     staff = require(request.user, Cap.VIEW)
-    batch = _batch_for(request, pk)
+    batch = selectors.payment_batch_get_for_actor(request.user, pk)
     payments = list(selectors.payment_list_for_actor(request.user, batch=batch))
     if not payments and batch.payments.exists():
         raise Http404  # a batch of another subtree's payments
@@ -288,24 +288,13 @@ def batch_detail(request, pk: int):
         "paid_form": forms.PaidForm(), "failed_form": forms.FailedForm()})
 
 
-def _batch_for(request, pk: int):
-    from .models import PaymentBatch
-
-    try:
-        batch = PaymentBatch.objects.select_related("programme__node").get(pk=pk)
-    except PaymentBatch.DoesNotExist:
-        raise Http404 from None
-    selectors.programme_get_for_actor(request.user, batch.programme_id)
-    return batch
-
-
 @login_required
 @require_POST
 def batch_bank_sheet(request, pk: int):
     """The pending payments as the bank's 批量代发 sheet (masked accounts unless `full` is asked for)."""
     from django.utils.http import content_disposition_header
 
-    batch = _batch_for(request, pk)
+    batch = selectors.payment_batch_get_for_actor(request.user, pk)
     try:
         content, name = services.payment_batch_bank_sheet(actor=request.user, batch=batch,
                                                           full=request.POST.get("full") == "1")
@@ -323,7 +312,7 @@ def batch_bank_sheet(request, pk: int):
 def batch_import_results(request, pk: int):
     """The bank's result sheet (回盘): every row checked, then each payment marked paid or failed."""
     require(request.user, Cap.MONEY)
-    batch = _batch_for(request, pk)
+    batch = selectors.payment_batch_get_for_actor(request.user, pk)
     form = banksheet.ResultImportForm(request.POST, request.FILES)
     if not form.is_valid():
         for errs in form.errors.values():

@@ -4,10 +4,15 @@ Objects are built inside each role's rolled-back savepoint, so every role meets 
 from __future__ import annotations
 
 import datetime as dt
+import io
+
+import xlsxwriter
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from huigong.benefits import services
 from huigong.benefits.models import ProgrammeKind
 from huigong.benefits.testing import make_programme, receipt_png
+from huigong.core.banksheet import RESULT_HEADERS
 from huigong.members.models import Person
 
 
@@ -43,6 +48,24 @@ def _payment(w, fail=False):
     if fail:
         services.payment_mark_failed(actor=w.finance, payment=pay, reason="退票")
     return pay
+
+
+def _upload_batch(w):
+    """params run first (they build the URL): the batch is made here and kept for the upload."""
+    w._upload_payment = _payment(w)
+    return {"batch_id": w._upload_payment.batch_id}
+
+
+def _result_upload(w):
+    p = w._upload_payment
+    out = io.BytesIO()
+    wb = xlsxwriter.Workbook(out, {"in_memory": True})
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, RESULT_HEADERS)
+    ws.write_row(1, 0, [1, p.payee_name, p.bank_account_mask, p.bank_name, p.amount_fen / 100, "补贴",
+                        p.idempotency_key, "成功", "B-1", ""])
+    wb.close()
+    return {"file": SimpleUploadedFile("result.xlsx", out.getvalue())}
 
 
 def _both_reimbursements(w):
@@ -94,6 +117,10 @@ def matrix_rows(Row, expect) -> dict:  # noqa: N803 (the matrix's own Row class 
         ("POST", f"{base}/reimbursement-payments/batches"): Row(
             expect({"finance": 201}),
             body=lambda w: {"programme_id": _reimbursement(w, approve=True).programme_id}),
+        ("POST", f"{base}/reimbursement-payments/batches/{{batch_id}}/bank-sheet"): Row(
+            money, params=lambda w: {"batch_id": _payment(w).batch_id}),
+        ("POST", f"{base}/reimbursement-payments/batches/{{batch_id}}/bank-results"): Row(
+            money, params=_upload_batch, upload=_result_upload),
         ("POST", f"{base}/reimbursement-payments/{{payment_id}}/paid"): Row(
             money, params=lambda w: {"payment_id": _payment(w).pk}, body=lambda w: {"bank_reference": "B1"}),
         ("POST", f"{base}/reimbursement-payments/{{payment_id}}/failed"): Row(
