@@ -118,3 +118,21 @@ def run_in_threads(fn, items, threads: int = 16) -> list[tuple[str, object]]:
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
         return list(pool.map(call, items))
+
+
+def result_sheet(rows: list[list]) -> bytes:
+    """A bank result sheet (回盘) as the bank sends it back: the export's columns and the three it fills."""
+    import io
+
+    import xlsxwriter
+
+    from huigong.core.banksheet import RESULT_HEADERS
+
+    out = io.BytesIO()
+    wb = xlsxwriter.Workbook(out, {"in_memory": True})
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, RESULT_HEADERS)
+    for i, r in enumerate(rows, start=1):
+        ws.write_row(i, 0, r)
+    wb.close()
+    return out.getvalue()

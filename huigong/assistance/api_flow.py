@@ -18,6 +18,7 @@ from ninja.files import UploadedFile
 from huigong.accounts.models import Cap
 from huigong.api.auth import actor_of
 from huigong.api.schemas import Id, Input, PageQuery, Ref, changes_of, page_of, paginate, ref, responses
+from huigong.core import banksheet
 from huigong.core.scope import require, root_path
 from huigong.orgs.api import node_ref_for_actor
 
@@ -584,10 +585,7 @@ def batch_export_again(request, batch_id: Id, attempt: int, full: bool = False, 
 
 
 def _xlsx(out):
-    resp = HttpResponse(out.content, content_type=out.content_type)
-    resp["Content-Disposition"] = content_disposition_header(True, out.filename)
-    resp["Cache-Control"] = "no-store"
-    return resp
+    return banksheet.download(out.content, out.filename, out.content_type)
 
 
 @batches_router.post("/{int:batch_id}/bank-results", response=responses({200: ImportOut}, body=True),

@@ -523,18 +523,11 @@ class ImportOut(Schema):
                       summary="银行批量代发表 .xlsx（待银行处理的发放；full=true 完整账号，记录查看日志）/ the bank "
                               "bulk-transfer sheet of the pending payments (full=true: full accounts, logged)")
 def payment_batch_bank_sheet(request, batch_id: Id, full: bool = False):
-    from django.http import HttpResponse
-    from django.utils.http import content_disposition_header
-
-    from huigong.core.banksheet import XLSX
+    from huigong.core import banksheet
 
     actor = actor_of(request)
-    content, name = services.payment_batch_bank_sheet(
-        actor=actor, batch=selectors.payment_batch_get_for_actor(actor, batch_id), full=full)
-    resp = HttpResponse(content, content_type=XLSX)
-    resp["Content-Disposition"] = content_disposition_header(True, name)
-    resp["Cache-Control"] = "no-store"
-    return resp
+    return banksheet.download(*services.payment_batch_bank_sheet(
+        actor=actor, batch=selectors.payment_batch_get_for_actor(actor, batch_id), full=full))
 
 
 @payments_router.post("/batches/{batch_id}/bank-results", response=responses({200: ImportOut}, body=True),

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -292,19 +292,13 @@ def batch_detail(request, pk: int):
 @require_POST
 def batch_bank_sheet(request, pk: int):
     """The pending payments as the bank's 批量代发 sheet (masked accounts unless `full` is asked for)."""
-    from django.utils.http import content_disposition_header
-
     batch = selectors.payment_batch_get_for_actor(request.user, pk)
     try:
-        content, name = services.payment_batch_bank_sheet(actor=request.user, batch=batch,
-                                                          full=request.POST.get("full") == "1")
+        return banksheet.download(*services.payment_batch_bank_sheet(actor=request.user, batch=batch,
+                                                                     full=request.POST.get("full") == "1"))
     except ValidationError as e:
         _error(request, e)
         return redirect("benefits:batch_detail", pk=batch.pk)
-    resp = HttpResponse(content, content_type=banksheet.XLSX)
-    resp["Content-Disposition"] = content_disposition_header(True, name)
-    resp["Cache-Control"] = "no-store"
-    return resp
 
 
 @login_required

@@ -154,5 +154,16 @@ class ResultImportForm(forms.Form):
         return f
 
 
+def download(content: bytes, filename: str, content_type: str = XLSX):
+    """A sheet as an attachment that no cache keeps (it may hold full account numbers)."""
+    from django.http import HttpResponse
+    from django.utils.http import content_disposition_header
+
+    resp = HttpResponse(content, content_type=content_type)
+    resp["Content-Disposition"] = content_disposition_header(True, filename)
+    resp["Cache-Control"] = "no-store"
+    return resp
+
+
 def where(n: int) -> str:
     return _("第 %(n)d 行 / row %(n)d") % {"n": n}

@@ -5,17 +5,14 @@ are built inside each role's rolled-back savepoint, so every role meets the same
 from __future__ import annotations
 
 import datetime as dt
-import io
 
-import xlsxwriter
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from huigong.accounts.models import Role
-from huigong.testing import make_staff
+from huigong.testing import make_staff, result_sheet
 
 from .. import clock
 from ..services import aid, approval, notices, payouts
-from ..services.ledger import RESULT_HEADERS
 from .flowkit import make_file
 
 BASE = "/api/v1"
@@ -112,14 +109,8 @@ def _upload_batch(w):
 
 def _result_upload(w):
     p = w._upload_batch.payouts.get()
-    out = io.BytesIO()
-    wb = xlsxwriter.Workbook(out, {"in_memory": True})
-    ws = wb.add_worksheet()
-    ws.write_row(0, 0, RESULT_HEADERS)
-    ws.write_row(1, 0, [1, p.payee_name, p.bank_account_mask, p.bank_name, 1000, "生活救助", f"{p.idempotency_key}#1",
-                        "成功", "B-1", ""])
-    wb.close()
-    return {"file": SimpleUploadedFile("result.xlsx", out.getvalue())}
+    row = [1, p.payee_name, p.bank_account_mask, p.bank_name, 1000, "生活救助", f"{p.idempotency_key}#1", "成功", "B-1", ""]
+    return {"file": SimpleUploadedFile("result.xlsx", result_sheet([row]))}
 
 
 def matrix_rows(Row, _expect) -> dict:

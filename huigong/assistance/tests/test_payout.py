@@ -1,11 +1,11 @@
 import io
 
 import pytest
-import xlsxwriter
 from django.core.exceptions import PermissionDenied, ValidationError
 from python_calamine import CalamineWorkbook
 
 from huigong.core.models import AccessLog, AuditEvent
+from huigong.testing import result_sheet
 
 from ..models import (
     AidApplication,
@@ -17,7 +17,7 @@ from ..models import (
     ProgrammeBudget,
 )
 from ..services import payouts
-from ..services.ledger import RESULT_HEADERS, batch_bank_sheet
+from ..services.ledger import batch_bank_sheet
 from .flowkit import Flow
 
 pytestmark = pytest.mark.django_db
@@ -117,14 +117,7 @@ def test_bank_sheet_masked_and_full(flow):
 
 
 def _result_sheet(rows) -> bytes:
-    out = io.BytesIO()
-    wb = xlsxwriter.Workbook(out, {"in_memory": True})
-    ws = wb.add_worksheet()
-    ws.write_row(0, 0, RESULT_HEADERS)
-    for i, r in enumerate(rows, start=1):
-        ws.write_row(i, 0, r)
-    wb.close()
-    return out.getvalue()
+    return result_sheet(rows)
 
 
 def test_import_results_validates_then_applies_idempotently(flow):

@@ -9,15 +9,15 @@ approved_at set, its notice ended, and — once paid — paid on or after the no
 application; paid payouts == ledger == budget paid, to the fen; the household cap holds."""
 
 import datetime as dt
-import io
 
 import pytest
-import xlsxwriter
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Sum
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from huigong.testing import result_sheet
 
 from .. import clock
 from ..models import (
@@ -33,7 +33,7 @@ from ..models import (
     ProgrammeBudget,
 )
 from ..services import aid, approval, notices, payouts
-from ..services.ledger import RESULT_HEADERS, batch_bank_sheet
+from ..services.ledger import batch_bank_sheet
 from .flowkit import YEAR, Flow
 
 REFUSED = (ValidationError, PermissionDenied)
@@ -41,14 +41,7 @@ SEEN: dict[str, int] = {"paid": 0, "failed": 0, "notice_ended": 0, "upheld": 0, 
 
 
 def _sheet(rows) -> bytes:
-    out = io.BytesIO()
-    wb = xlsxwriter.Workbook(out, {"in_memory": True})
-    ws = wb.add_worksheet()
-    ws.write_row(0, 0, RESULT_HEADERS)
-    for i, r in enumerate(rows, start=1):
-        ws.write_row(i, 0, r)
-    wb.close()
-    return out.getvalue()
+    return result_sheet(rows)
 
 
 @pytest.mark.django_db

@@ -6,13 +6,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from huigong.accounts.models import Cap
+from huigong.core import banksheet
 from huigong.core.banksheet import ResultImportForm
 from huigong.core.money import format_yuan
 from huigong.core.scope import require
@@ -108,10 +108,7 @@ def batch_export(request, pk: int):
     except ValidationError as e:
         _flash(request, e)
         return redirect("assistance:batch_detail", batch.pk)
-    resp = HttpResponse(out.content, content_type=out.content_type)
-    resp["Content-Disposition"] = content_disposition_header(True, out.filename)
-    resp["Cache-Control"] = "no-store"
-    return resp
+    return banksheet.download(out.content, out.filename, out.content_type)
 
 
 @login_required

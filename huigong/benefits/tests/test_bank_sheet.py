@@ -3,7 +3,6 @@
 import io
 
 import pytest
-import xlsxwriter
 from django.core.exceptions import ValidationError
 from python_calamine import CalamineWorkbook
 
@@ -14,7 +13,7 @@ from huigong.benefits.testing import make_programme, receipt_png
 from huigong.core.banksheet import RESULT_HEADERS
 from huigong.core.models import AccessLog, AuditEvent
 from huigong.members.models import Person
-from huigong.testing import make_staff
+from huigong.testing import make_staff, result_sheet
 
 pytestmark = pytest.mark.django_db
 
@@ -35,14 +34,7 @@ def batch(cast):
 
 
 def _sheet(rows: list[list]) -> bytes:
-    out = io.BytesIO()
-    wb = xlsxwriter.Workbook(out, {"in_memory": True})
-    ws = wb.add_worksheet()
-    ws.write_row(0, 0, RESULT_HEADERS)
-    for i, r in enumerate(rows, start=1):
-        ws.write_row(i, 0, r)
-    wb.close()
-    return out.getvalue()
+    return result_sheet(rows)
 
 
 def _result(p, status, ref="", reason="", amount=None):
