@@ -22,6 +22,7 @@ from huigong.accounts.models import Cap
 from huigong.core import banksheet
 from huigong.core.audit import audit, diff, log_access, snapshot
 from huigong.core.crypto import mask_bank
+from huigong.core.db import retry_on_deadlock
 from huigong.core.money import format_yuan
 from huigong.core.rawread import Columns, fetch_one
 from huigong.core.scope import ensure_path_in_scope, path_in_scope, require, staff_of
@@ -639,19 +640,27 @@ def _claim_waitlist(actor, programme, person, membership, enterprise_id) -> Bene
         raise
     # A place freed by a cancellation that committed while this claim was being queued would find no
     # one to promote: look again, after the canceller's COMMIT (the row lock waits for it).
-    with transaction.atomic():
-        left = (BenefitProgramme.objects.select_for_update().filter(pk=programme.pk)
-                .values_list("remaining", flat=True).first())
-        if left:
-            waitlist_promote(programme=programme)
+    retry_on_deadlock(_promote_if_free, programme=programme)
     claim.refresh_from_db(fields=["status", "granted_at"])
     return claim
 
 
-@transaction.atomic
 def claim_cancel(*, actor, claim: BenefitClaim, reason: str = "") -> BenefitClaim:
     """Cancels a claim; a granted one gives its place back, and the first waitlisted claim that can use
-    it is promoted in the same transaction."""
+    it is promoted in the same transaction (retried once if PostgreSQL picks it as a deadlock victim)."""
+    return retry_on_deadlock(_claim_cancel, actor=actor, claim=claim, reason=reason)
+
+
+@transaction.atomic
+def _promote_if_free(*, programme: BenefitProgramme) -> None:
+    left = (BenefitProgramme.objects.select_for_update().filter(pk=programme.pk)
+            .values_list("remaining", flat=True).first())
+    if left:
+        waitlist_promote(programme=programme)
+
+
+@transaction.atomic
+def _claim_cancel(*, actor, claim: BenefitClaim, reason: str = "") -> BenefitClaim:
     # Lock order everywhere: the programme row first, then claims and sub-quotas (no deadlocks between
     # cancellations, claims and waitlist promotions).
     BenefitProgramme.objects.select_for_update().filter(pk=claim.programme_id).values_list("pk").first()
@@ -683,7 +692,10 @@ def waitlist_promote(*, programme: BenefitProgramme, limit: int = 50) -> Benefit
     a sub-quota place). Runs inside the caller's transaction; skips rows another promotion holds."""
     if not programme.waitlist:
         return None
-    waiting = (BenefitClaim.objects.select_for_update(skip_locked=True).select_related("person", "union")
+    # Only the claims are locked (of self): FOR UPDATE on the joined member and union rows conflicted with
+    # the key-share locks every concurrent claim's insert takes on them, so SKIP LOCKED skipped claims
+    # that were free to promote, and lock waits could chain into deadlocks with queuing claims.
+    waiting = (BenefitClaim.objects.select_for_update(skip_locked=True, of=("self",)).select_related("person", "union")
                .filter(programme=programme, status=ClaimStatus.WAITLISTED).order_by("created_at", "id")[:limit])
     for claim in waiting:
         reason = _member_ineligible(programme, claim.person)
