@@ -98,6 +98,7 @@ def report_context(node: UnionNode, period: Period) -> dict:
 
 
 def _report_context(node: UnionNode, period: Period) -> dict:
+    comparison = period.comparison()
     table = kpi_table(node, period)
     columns, children = child_table(node, period, CHILD_KPIS)
     active = catalogue.CATALOGUE["members.active"]
@@ -119,8 +120,8 @@ def _report_context(node: UnionNode, period: Period) -> dict:
     return {
         "node": node,
         "period": period,
-        "compare_label": period.comparison().label,
-        "column_label": period.comparison().column_label,
+        "compare_label": comparison.label,
+        "column_label": comparison.column_label,
         "table": table,
         "child_columns": columns,
         "children": children,

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from huigong.accounts.models import Cap
 from huigong.core import banksheet
 from huigong.core.audit import audit, log_access
-from huigong.core.banksheet import BANK_HEADERS, RESULT_HEADERS, XLSX, SheetRow, write_bank_sheet  # noqa: F401
+from huigong.core.banksheet import XLSX, SheetRow, write_bank_sheet
 from huigong.core.crypto import mask_name
 from huigong.core.money import fen_to_yuan, format_yuan
 from huigong.core.scope import ensure_path_in_scope, require
@@ -47,7 +47,6 @@ class Export:
     full: bool
 
 
-_workbook = banksheet.workbook
 
 
 @transaction.atomic
@@ -157,7 +156,7 @@ def ledger_export_xlsx(*, actor, node: UnionNode, year: int | None, full: bool =
     ensure_path_in_scope(actor, node.path)
     rows = ledger_rows(actor, node=node, year=year, full=full)
     summary = ledger_summary(actor, node_path=node.path, year=year)
-    out, wb = _workbook()
+    out, wb = banksheet.workbook()
     ws = wb.add_worksheet("台账")
     head = wb.add_format({"bold": True, "bg_color": "#F2F4F7", "border": 1})
     title = wb.add_format({"bold": True, "font_size": 14})
