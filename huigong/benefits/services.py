@@ -24,7 +24,7 @@ from huigong.core.audit import audit, diff, log_access, snapshot
 from huigong.core.crypto import mask_bank
 from huigong.core.db import retry_on_deadlock
 from huigong.core.money import format_yuan
-from huigong.core.rawread import Columns, fetch_one
+from huigong.core.rawread import Columns, fetch_one, hot_cursor
 from huigong.core.scope import ensure_path_in_scope, path_in_scope, require, staff_of
 from huigong.core.uploads import check_upload
 from huigong.members.models import EmploymentForm, Membership, MembershipStatus, Person
@@ -146,9 +146,7 @@ WORKER_JOIN = WorkerJoin()
 def worker_load(user) -> None:
     """Attaches what WorkerJoin attaches to a user read some other way (one query)."""
     sql = f"SELECT {', '.join(WORKER_JOIN.columns)} FROM {user._meta.db_table} u {WORKER_JOIN.join} WHERE u.id = %s"
-    with connection.cursor() as cur:
-        cur.execute(sql, [user.pk])
-        row = cur.fetchone()
+    row = fetch_one(sql, [user.pk])
     WORKER_JOIN.attach(user, row or (None,) * len(WORKER_JOIN.columns))
 
 
@@ -601,7 +599,7 @@ def _claim_take_slot_pg(actor, programme, person, membership, enterprise_id) -> 
     try:
         # A savepoint when the caller holds a transaction; alone, the statement is its own transaction.
         with transaction.atomic() if use_sub or connection.in_atomic_block else nullcontext():
-            with connection.cursor() as cur:
+            with hot_cursor() as cur:
                 if use_sub:  # programme row first, as everywhere (the statement below takes the sub-quota first)
                     cur.execute("SELECT 1 FROM benefits_benefitprogramme WHERE id = %s FOR UPDATE", [programme.pk])
                 cur.execute(sql, params)

@@ -122,6 +122,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Statements run on core.rawread.hot_cursor (server-side binding) are prepared after this many runs on
+    # a connection; the ORM's client-bound statements never are. "off" for a pooler that cannot carry
+    # prepared statements (PgBouncer in transaction mode before 1.21; see docs/operations.md).
+    _prepare = os.environ.get("DB_PREPARE_THRESHOLD", "2")
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None if _prepare == "off" else int(_prepare)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

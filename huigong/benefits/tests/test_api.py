@@ -114,3 +114,22 @@ def test_the_worker_identity_is_one_query_and_follows_the_membership(worker_api,
     Membership.objects.filter(person_id=cast.rider.person_id).update(status=MembershipStatus.WITHDRAWN)
     r = worker_api.post_json("/api/v1/benefit-claims", {"programme_id": hz_programme.pk})
     assert r.status_code == 422 and "在会会员" in r.json()["detail"][0]["message"]
+
+
+def test_the_claim_statements_are_prepared_on_postgresql(on_postgres, worker_api, cast, hz_programme):
+    """The claim's session user, programme read and claim statement run on core.rawread.hot_cursor:
+    bound on the server and prepared once per connection, so PostgreSQL stops planning them on every
+    claim. The ORM's own statements stay client-bound and unprepared."""
+    from django.db import connection
+
+    for _ in range(3):
+        r = worker_api.post_json("/api/v1/benefit-claims", {"programme_id": hz_programme.pk})
+        assert r.status_code in (201, 422), r.content
+        BenefitClaim.objects.all().delete()
+    with connection.cursor() as cur:
+        cur.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cur.fetchall()]
+    assert any("portal_workeraccount" in s and "auth_user" in s for s in prepared), prepared
+    assert any("benefits_benefitprogramme p JOIN" in s for s in prepared), prepared
+    assert any("INSERT INTO benefits_benefitclaim" in s for s in prepared), prepared
+    assert not any(s.startswith('SELECT "benefits_benefitclaim"') or 'FROM "django_session"' in s for s in prepared)
