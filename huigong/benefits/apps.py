@@ -5,3 +5,14 @@ class BenefitsConfig(AppConfig):
     name = "huigong.benefits"
     label = "benefits"
     verbose_name = "惠工服务"
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from . import services
+        from .models import BenefitProgramme, ProgrammeQuota
+
+        # A saved programme or sub-quota is read afresh by this process's next claim.
+        for signal in (post_save, post_delete):
+            for model in (BenefitProgramme, ProgrammeQuota):
+                signal.connect(services._forget_saved, sender=model, dispatch_uid=f"claim-programme-{model.__name__}")

@@ -7,12 +7,15 @@ CHECK (remaining >= 0) and the partial UNIQUE on live claims are the backstop.""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
+import time
 from contextlib import nullcontext
 from functools import cache, cached_property
 
 from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
@@ -65,6 +68,7 @@ class QuotaFull(ValidationError):
 
     def __init__(self, message: str = FULL_MESSAGE):
         super().__init__({"programme": [message]})
+        self.programme_full = message == FULL_MESSAGE  # not only the claimant's enterprise
 
 
 # --- who is acting ---------------------------------------------------------------------------------
@@ -467,7 +471,9 @@ def claim_create(*, actor, programme: BenefitProgramme | int, person: Person) ->
             # the answer now, without a write.
             raise QuotaFull()
         return _claim_take_slot(actor, programme, person, membership, enterprise_id)
-    except QuotaFull:
+    except QuotaFull as exc:
+        if exc.programme_full:
+            _claim_programme_full(programme)
         if not programme.waitlist:
             raise
     return _claim_waitlist(actor, programme, person, membership, enterprise_id)
@@ -480,7 +486,49 @@ def _programme_query() -> tuple[str, Columns]:
             f"JOIN {UnionNode._meta.db_table} n ON n.id = p.node_id WHERE p.id = %s"), columns
 
 
+# An open programme as claims read it, kept by each process for HUIGONG_CLAIM_PROGRAMME_SECONDS (1 s by
+# default; 0 turns it off): in a rush every claim reads the same row, and once a claim has found no place
+# left the others in that process answer 名额已满 without a statement. What it may delay by that second: an
+# edit of the rules or a close made by another process (the claim statement itself checks that the
+# programme is open and has a place, so nothing is ever oversold or granted after closing), and a place
+# given back by a cancellation in another process. Saving a programme or a sub-quota, or a cancellation,
+# forgets the copy in the process that made the change at once.
+_claim_programmes: dict[int, tuple[float, BenefitProgramme]] = {}
+
+
 def _programme_for_claim(programme_id: int) -> BenefitProgramme | None:
+    seconds = settings.HUIGONG_CLAIM_PROGRAMME_SECONDS
+    if seconds > 0:
+        kept = _claim_programmes.get(programme_id)
+        if kept is not None and time.monotonic() < kept[0]:
+            return kept[1]
+    programme = _programme_read(programme_id)
+    if seconds > 0 and programme is not None and programme.status == ProgrammeStatus.OPEN:
+        _claim_programmes[programme_id] = (time.monotonic() + seconds, programme)
+    return programme
+
+
+def _claim_programme_full(programme: BenefitProgramme) -> None:
+    """A claim found no place: the process's copy says so until it expires."""
+    kept = _claim_programmes.get(programme.pk)
+    if kept is not None and kept[1] is programme and programme.quota_total is not None:
+        full = copy.copy(programme)  # the copy is shared by threads: never changed in place
+        full.remaining = 0
+        _claim_programmes[programme.pk] = (kept[0], full)
+
+
+def forget_claim_programme(programme_id: int) -> None:
+    """Drops the process's copy now and again when the current transaction commits (a claim in another
+    thread may read the row before the change is committed)."""
+    _claim_programmes.pop(programme_id, None)
+    transaction.on_commit(lambda: _claim_programmes.pop(programme_id, None))
+
+
+def _forget_saved(sender, instance, **kwargs) -> None:
+    forget_claim_programme(instance.pk if sender is BenefitProgramme else instance.programme_id)
+
+
+def _programme_read(programme_id: int) -> BenefitProgramme | None:
     """The programme with its node's path and name: one precomposed query (the ORM's select_related
     query cost more Python than the claim's own statement)."""
     sql, columns = _programme_query()
@@ -682,6 +730,7 @@ def _claim_cancel(*, actor, claim: BenefitClaim, reason: str = "") -> BenefitCla
         if programme.quota_total is not None:
             BenefitProgramme.objects.filter(pk=programme.pk).update(remaining=F("remaining") + 1)
         waitlist_promote(programme=programme)
+        forget_claim_programme(programme.pk)
     return claim
 
 

@@ -136,6 +136,9 @@ AUTHENTICATION_BACKENDS = [
     "huigong.accounts.backends.ModelBackend",
 ]
 HUIGONG_SESSION_USER_JOINS = ["huigong.benefits.services.WORKER_JOIN"]
+# Seconds each process keeps an open programme as claims read it (benefits.services._programme_for_claim);
+# 0 reads it for every claim.
+HUIGONG_CLAIM_PROGRAMME_SECONDS = float(os.environ.get("HUIGONG_CLAIM_PROGRAMME_SECONDS", "1"))
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

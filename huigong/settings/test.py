@@ -17,3 +17,6 @@ AXES_FAILURE_LIMIT = 3
 ROSTER_SYNC_MAX_ROWS = 50
 LANGUAGE_CODE = "zh-hans"
 HUIGONG_SMS_SENDER = "huigong.portal.sms.MemorySmsSender"
+# Tests change programmes and claim again at once (and SQLite reuses ids after a rollback): claims read
+# the programme every time unless a test turns the per-process copy on.
+HUIGONG_CLAIM_PROGRAMME_SECONDS = 0
