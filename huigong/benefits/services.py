@@ -511,7 +511,7 @@ def _programme_for_claim(programme_id: int) -> BenefitProgramme | None:
 def _claim_programme_full(programme: BenefitProgramme) -> None:
     """A claim found no place: the process's copy says so until it expires."""
     kept = _claim_programmes.get(programme.pk)
-    if kept is not None and kept[1] is programme and programme.quota_total is not None:
+    if kept is not None and kept[1] is programme and programme.quota_total is not None and programme.remaining:
         full = copy.copy(programme)  # the copy is shared by threads: never changed in place
         full.remaining = 0
         _claim_programmes[programme.pk] = (kept[0], full)
