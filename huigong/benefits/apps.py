@@ -15,4 +15,4 @@ class BenefitsConfig(AppConfig):
         # A saved programme or sub-quota is read afresh by this process's next claim.
         for signal in (post_save, post_delete):
             for model in (BenefitProgramme, ProgrammeQuota):
-                signal.connect(services._forget_saved, sender=model, dispatch_uid=f"claim-programme-{model.__name__}")
+                signal.connect(services.forget_saved_programme, sender=model, dispatch_uid=f"claim-programme-{model.__name__}")

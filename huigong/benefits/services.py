@@ -524,7 +524,8 @@ def forget_claim_programme(programme_id: int) -> None:
     transaction.on_commit(lambda: _claim_programmes.pop(programme_id, None))
 
 
-def _forget_saved(sender, instance, **kwargs) -> None:
+def forget_saved_programme(sender, instance, **kwargs) -> None:
+    """post_save / post_delete receiver for programmes and sub-quotas (connected in apps.py)."""
     forget_claim_programme(instance.pk if sender is BenefitProgramme else instance.programme_id)
 
 
