@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from huigong.core.middleware import API_PATH_PREFIX
+
 # Set at sign-in for a user who has a confirmed authenticator, so the check below needs no query.
 # Every sign-in goes through accounts:login (the Django admin's login page redirects there).
 OTP_PENDING_SESSION_KEY = "hg_otp_pending"
@@ -70,7 +72,7 @@ class StaffSecurityMiddleware:
             # Last: it costs a query (the staff profile), needed only when a code is due at all.
             and not (request.session.get(WORKER_SESSION_KEY) and not hasattr(user, "staff"))
         ):
-            if request.path.startswith("/api/"):
+            if request.path.startswith(API_PATH_PREFIX):
                 return JsonResponse({"detail": _("请先完成动态验证码验证 / verify your one-time code first")},
                                     status=403)
             return redirect(f"{reverse('accounts:totp')}?{urlencode({'next': request.get_full_path()})}")

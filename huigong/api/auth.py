@@ -34,6 +34,13 @@ class TokenAuth(HttpBearer):
     """`Authorization: Bearer hg_…`. A bad, unknown or revoked token is a 401 at once: a client that
     sends a token means to use it, so we never fall back to whatever session cookie rides along."""
 
+    def __call__(self, request: HttpRequest):
+        # Most calls carry no token (the portal's and the console's sessions): look in META before
+        # HttpBearer builds request.headers from the whole environ.
+        if not request.META.get("HTTP_AUTHORIZATION"):
+            return None
+        return super().__call__(request)
+
     def authenticate(self, request: HttpRequest, token: str):
         token = token.strip()
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:

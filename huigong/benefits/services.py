@@ -27,7 +27,7 @@ from huigong.core.audit import audit, diff, log_access, snapshot
 from huigong.core.crypto import mask_bank
 from huigong.core.db import retry_on_deadlock
 from huigong.core.money import format_yuan
-from huigong.core.rawread import Columns, fetch_one, hot_cursor
+from huigong.core.rawread import Columns, fetch_one, hot_cursor, partial, relate
 from huigong.core.scope import ensure_path_in_scope, path_in_scope, require, staff_of
 from huigong.core.uploads import check_upload
 from huigong.members.models import EmploymentForm, Membership, MembershipStatus, Person
@@ -90,12 +90,6 @@ _ACTIVE_MEMBERSHIP = "_hg_active_membership"
 _UNSET = object()
 
 
-def _partial(model, values: dict):
-    """A model instance holding only `values` (attnames); other fields load on first access."""
-    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
-    return model.from_db("default", names, [values[n] for n in names])
-
-
 class WorkerJoin:
     """A worker's account, their member and the member's active membership and union, joined to the
     session user's query (huigong.accounts.backends, HUIGONG_SESSION_USER_JOINS): a worker's claim is the
@@ -126,22 +120,21 @@ class WorkerJoin:
         if account_id is None:
             WorkerAccount._meta.get_field("user").remote_field.set_cached_value(user, None)
             return
-        account = _partial(WorkerAccount, {"id": account_id, "user_id": user.pk, "person_id": person_id})
-        account.user = user
+        account = partial(WorkerAccount, {"id": account_id, "user_id": user.pk, "person_id": person_id})
+        relate(account, "user", user)  # and user.worker_account
         if person_id is not None:
-            person = _partial(Person, {"id": person_id, "name": name, "employment_form": form,
-                                       "employer_id": employer_id, "platform_id": platform_id})
+            person = partial(Person, {"id": person_id, "name": name, "employment_form": form,
+                                      "employer_id": employer_id, "platform_id": platform_id})
             membership = None
             if m_id is not None:
                 if isinstance(joined_on, str):  # SQLite hands dates back as text in raw queries
                     joined_on = dt.date.fromisoformat(joined_on)
-                membership = _partial(Membership, {"id": m_id, "person_id": person_id, "union_id": union_id,
-                                                   "status": status, "joined_on": joined_on})
-                membership.union = _partial(UnionNode, {"id": union_id, "path": path, "name": union_name})
-                membership.person = person
+                membership = partial(Membership, {"id": m_id, "person_id": person_id, "union_id": union_id,
+                                                  "status": status, "joined_on": joined_on})
+                relate(membership, "union", partial(UnionNode, {"id": union_id, "path": path, "name": union_name}))
+                relate(membership, "person", person)
             person.__dict__[_ACTIVE_MEMBERSHIP] = membership
-            account.person = person
-        user.worker_account = account
+            relate(account, "person", person)
 
 
 WORKER_JOIN = WorkerJoin()
@@ -537,7 +530,7 @@ def _programme_read(programme_id: int) -> BenefitProgramme | None:
     if row is None:
         return None
     programme = columns.instance(row)
-    programme.node = _partial(UnionNode, {"id": programme.node_id, "path": row[-2], "name": row[-1]})
+    relate(programme, "node", partial(UnionNode, {"id": programme.node_id, "path": row[-2], "name": row[-1]}))
     return programme
 
 

@@ -9,8 +9,10 @@ session user's five-table join cost the server more than running it (~0.6 ms aga
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from django.db import connection
+from django.db.models import DEFERRED
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,39 @@ class Columns:
             for func in funcs:
                 values[i] = func(values[i], col, connection)
         return self.model.from_db("default", self.names, values)
+
+
+@cache
+def _layout(model, names: tuple[str, ...]) -> tuple[int, tuple[int, ...]]:
+    position = {f.attname: i for i, f in enumerate(model._meta.concrete_fields)}
+    unknown = [n for n in names if n not in position]
+    if unknown:
+        raise ValueError(f"{model.__name__} has no concrete fields {unknown}")
+    return len(position), tuple(position[n] for n in names)
+
+
+def partial(model, values: dict):
+    """An instance holding only `values` (attnames); other fields load on first access, as after
+    `.only()`. What `Model.from_db` does, without scanning every field of the model per instance: a
+    worker's session user arrives with four of these on every request."""
+    size, positions = _layout(model, tuple(values))
+    args = [DEFERRED] * size
+    for i, value in zip(positions, values.values(), strict=True):
+        args[i] = value
+    instance = model(*args)
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return instance
+
+
+def relate(instance, name: str, value) -> None:
+    """`instance.<name> = value` for a relation read in the same query, as the ORM's select_related
+    leaves it: the value cached on the instance (and a one-to-one's reverse on the value), with none of
+    the checks a descriptor's assignment makes for a change about to be saved."""
+    field = instance._meta.get_field(name)
+    field.set_cached_value(instance, value)
+    if value is not None and field.one_to_one and not field.auto_created:
+        field.remote_field.set_cached_value(value, instance)
 
 
 def hot_cursor():
