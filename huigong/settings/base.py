@@ -139,6 +139,9 @@ HUIGONG_SESSION_USER_JOINS = ["huigong.benefits.services.WORKER_JOIN"]
 # Seconds each process keeps an open programme as claims read it (benefits.services._programme_for_claim);
 # 0 reads it for every claim.
 HUIGONG_CLAIM_PROGRAMME_SECONDS = float(os.environ.get("HUIGONG_CLAIM_PROGRAMME_SECONDS", "1"))
+# A worker's own claim is answered by the claims route's front door (benefits.api_fast); off, by the API's
+# view as every other call. Same answers either way.
+HUIGONG_CLAIM_FAST_PATH = os.environ.get("HUIGONG_CLAIM_FAST_PATH", "1") == "1"
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
