@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import DEFERRED
 
 
@@ -83,13 +83,14 @@ def hot_cursor():
     `prepare_threshold` times (DATABASES OPTIONS, see settings); Django's own cursors keep client-side
     binding and are never prepared. Elsewhere it is the usual cursor. Wrapped as Django wraps its cursors
     (errors as django.db errors, queries logged under DEBUG and in tests' query counts)."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
+    db = connections[DEFAULT_DB_ALIAS]  # once: each read through django.db.connection looks it up again
+    if db.vendor != "postgresql":
+        return db.cursor()
     from django.db.backends.postgresql.base import ServerBindingCursor
 
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+    db.ensure_connection()
+    with db.wrap_database_errors:
+        return db._prepare_cursor(ServerBindingCursor(db.connection))
 
 
 def fetch_one(sql: str, params: list):
