@@ -1,6 +1,11 @@
-"""Django middleware adjusted to the API, whose requests never use what some of it prepares."""
+"""Django middleware doing less per request where this project never uses what it prepares."""
 
+from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.contrib.messages.middleware import MessageMiddleware
+from django.middleware import locale
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 # Where the JSON API is mounted (huigong/urls.py).
 API_PATH_PREFIX = "/api/"
@@ -15,3 +20,26 @@ class PageMessageMiddleware(MessageMiddleware):
     def process_request(self, request):
         if not request.path_info.startswith(API_PATH_PREFIX):
             super().process_request(request)
+
+
+class LocaleMiddleware(locale.LocaleMiddleware):
+    """Django's, minus its two look-ups per request for a language prefix in the path when the URLconf
+    has no i18n_patterns (ours has none: the language comes from the cookie the language switch sets, or
+    from Accept-Language). Only i18n_patterns can use a path prefix, so for such a URLconf Django's
+    middleware computes the same answer; for one with i18n_patterns this defers to it unchanged."""
+
+    def _path_prefixes_used(self, request) -> bool:
+        return is_language_prefix_patterns_used(getattr(request, "urlconf", settings.ROOT_URLCONF))[0]
+
+    def process_request(self, request):
+        if self._path_prefixes_used(request):
+            return super().process_request(request)
+        translation.activate(translation.get_language_from_request(request, check_path=False))
+        request.LANGUAGE_CODE = translation.get_language()
+
+    def process_response(self, request, response):
+        if self._path_prefixes_used(request):
+            return super().process_response(request, response)
+        patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response

@@ -78,7 +78,7 @@ MIDDLEWARE = [
     "huigong.core.request_context.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "huigong.accounts.middleware.SessionTouchMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "huigong.core.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -57,3 +57,45 @@ def test_a_call_without_a_token_is_passed_on_without_reading_every_header():
     assert "headers" not in api.__dict__  # request.headers (built from the whole environ) never made
     api.META["HTTP_AUTHORIZATION"] = "Basic abc"
     assert TokenAuth()(api) is None  # another scheme: not ours either
+
+
+@pytest.mark.parametrize("cookie, accept, status", [
+    (None, None, 200), ("en", None, 200), (None, "en-US,en;q=0.9", 404), ("zh-hans", "en", 200), ("xx", None, 200),
+])
+def test_the_locale_middleware_answers_as_djangos(cookie, accept, status, settings):
+    """Same language, Vary and Content-Language as Django's LocaleMiddleware for a URLconf without
+    i18n_patterns, with fewer steps; with i18n_patterns it is Django's (the prefix redirect still works)."""
+    from django.middleware.locale import LocaleMiddleware as DjangoLocale
+    from django.utils import translation
+
+    from huigong.core.middleware import LocaleMiddleware
+
+    def answer(middleware_class):
+        request = RequestFactory().get("/members/")
+        if cookie:
+            request.COOKIES[settings.LANGUAGE_COOKIE_NAME] = cookie
+        if accept:
+            request.META["HTTP_ACCEPT_LANGUAGE"] = accept
+        seen = []
+
+        def view(req):
+            seen.append((translation.get_language(), req.LANGUAGE_CODE))
+            return HttpResponse("x", status=status)
+
+        with translation.override(None):
+            response = middleware_class(view)(request)
+        return seen, response.get("Vary"), response.get("Content-Language"), response.status_code
+
+    ours = answer(LocaleMiddleware)
+    assert ours == answer(DjangoLocale)
+    assert ours[1] == "Accept-Language"
+    assert ours[0][0][0] == ("en" if (cookie == "en" or (accept and cookie is None)) else "zh-hans")
+
+
+def test_with_i18n_patterns_the_locale_middleware_is_djangos():
+    from huigong.core.middleware import LocaleMiddleware
+
+    request = RequestFactory().get("/x/")
+    request.urlconf = "huigong.core.tests.urls_i18n"
+    response = LocaleMiddleware(lambda req: HttpResponse(status=404))(request)
+    assert response.status_code == 302 and response["Location"] == "/zh-hans/x/"  # the prefix redirect
