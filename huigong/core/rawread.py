@@ -63,7 +63,7 @@ def partial(model, values: dict):
         args[i] = value
     instance = model(*args)
     instance._state.adding = False
-    instance._state.db = connection.alias
+    instance._state.db = DEFAULT_DB_ALIAS  # the connection hot_cursor reads from
     return instance
 
 
