@@ -55,18 +55,23 @@ visits_router = Router()
 usage_router = Router()
 
 
+def session_worker(request: HttpRequest):
+    """The session's user when it is a worker's account linked to a member, else None."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    if not hasattr(user, "_hg_worker_checked"):
+        # Read with the session's user (accounts.backends); one query for a user loaded otherwise.
+        services.worker_load(user)
+    return user if services.worker_person_id(user) is not None else None
+
+
 class WorkerSessionAuth(SessionAuth):
     """A signed-in worker's portal session (a user with a WorkerAccount linked to a member). Returns
     None for anyone else so that staff sessions fall through to StaffSessionAuth."""
 
     def __call__(self, request: HttpRequest):
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            return None
-        if not hasattr(user, "_hg_worker_checked"):
-            # Read with the session's user (accounts.backends); one query for a user loaded otherwise.
-            services.worker_load(user)
-        if services.worker_person_id(user) is None:
+        if session_worker(request) is None:
             return None
         return super().__call__(request)  # CSRF for unsafe methods
 

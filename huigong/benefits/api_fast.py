@@ -19,8 +19,6 @@ from django.conf import settings
 from django.middleware.csrf import CsrfViewMiddleware
 from pydantic import ValidationError as SchemaError
 
-from huigong.benefits import services
-
 ROUTE = "benefit-claims"
 # The check ninja's session authentication makes (ninja.utils.check_csrf) without its second pass over
 # the cookie: CsrfViewMiddleware, in MIDDLEWARE, has read it for this request already. Without that
@@ -31,21 +29,17 @@ _csrf = CsrfViewMiddleware(lambda request: None)
 def claim_door(api, api_view):
     """A view for the claims route: a worker's own claim answered here, everything else by `api_view`
     (the route's ninja view, which also serves GET)."""
-    from huigong.benefits.api import ClaimIn, ClaimOut, claim_for
+    from huigong.benefits.api import ClaimIn, ClaimOut, claim_for, session_worker
 
     def view(request, *args, **kwargs):
         if (request.method != "POST" or "HTTP_AUTHORIZATION" in request.META
                 or not settings.HUIGONG_CLAIM_FAST_PATH):
             return api_view(request, *args, **kwargs)
-        if not request.user.is_authenticated:
+        if session_worker(request) is None or _csrf.process_view(request, None, (), {}) is not None:
             return api_view(request, *args, **kwargs)
-        # The user itself rather than the middleware's lazy wrapper (now evaluated): every attribute read
+        # The user itself rather than the middleware's lazy wrapper (evaluated by now): every attribute read
         # through the wrapper costs a proxy call, and the claim reads the user's many times.
         user = getattr(request.user, "_wrapped", request.user)
-        if not hasattr(user, "_hg_worker_checked"):
-            services.worker_load(user)
-        if services.worker_person_id(user) is None or _csrf.process_view(request, None, (), {}) is not None:
-            return api_view(request, *args, **kwargs)
         try:
             payload = ClaimIn.model_validate_json(request.body)
         except (ValueError, TypeError, SchemaError):  # not JSON, not an object, or refused: the API says how
@@ -53,12 +47,11 @@ def claim_door(api, api_view):
         request.auth = user  # as the API's WorkerSessionAuth leaves it (the user)
         try:
             claim = claim_for(request, payload)
-        except Exception as exc:  # the API's handlers answer (or re-raise) exactly as for its own view
+        except Exception as exc:  # noqa: BLE001 - the API's handlers answer (or re-raise) as for its own view
             return api.on_exception(request, exc)
         return api.create_response(request, ClaimOut.model_validate(claim).model_dump(), status=201)
 
     view.csrf_exempt = True  # as ninja's views: CSRF is checked above, for session calls only
-    view.api_view = api_view
     return view
 
 

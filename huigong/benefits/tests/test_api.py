@@ -12,22 +12,6 @@ from huigong.members.models import Person
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def worker_api(cast):
-    from huigong.portal.testing import make_worker_account, sign_in
-
-    c = Client(enforce_csrf_checks=True)
-    sign_in(c, make_worker_account(person=cast.rider.person))
-    token = "a" * 32  # a CSRF secret as the browser would hold it in its cookie
-    c.cookies["csrftoken"] = token
-
-    def post(url, body):
-        return c.post(url, json.dumps(body), content_type="application/json", headers={"X-CSRFToken": token})
-
-    c.post_json = post
-    return c
-
-
 def test_worker_session_claims_for_themself(worker_api, cast, hz_programme):
     r = worker_api.post_json("/api/v1/benefit-claims", {"programme_id": hz_programme.pk})
     assert r.status_code == 201, r.content

@@ -9,7 +9,6 @@ from ninja.operation import Operation
 
 from huigong.benefits import services
 from huigong.benefits.models import BenefitClaim, BenefitProgramme
-from huigong.benefits.tests.test_api import worker_api  # noqa: F401  (fixture)
 from huigong.members.models import Person
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +53,7 @@ def _answer(r) -> tuple:
     return r.status_code, body
 
 
-def test_a_workers_claim_gets_the_same_answers_through_the_door(worker_api, cast, hz_programme,  # noqa: F811
+def test_a_workers_claim_gets_the_same_answers_through_the_door(worker_api, cast, hz_programme,
                                                                  qd_programme, settings):
     settings.HUIGONG_CLAIM_FAST_PATH = False
     api_view = _answers(worker_api, cast, hz_programme, qd_programme)
@@ -67,7 +66,7 @@ def test_a_workers_claim_gets_the_same_answers_through_the_door(worker_api, cast
     assert door[-1][1]["detail"][0]["message"] == "名额已满 / all places are taken"
 
 
-def test_the_door_answers_a_workers_claim_without_ninja_and_passes_the_rest_on(worker_api, cast,  # noqa: F811
+def test_the_door_answers_a_workers_claim_without_ninja_and_passes_the_rest_on(worker_api, cast,
                                                                                 hz_programme):
     from huigong.api.tests.conftest import ApiClient, make_token
 
