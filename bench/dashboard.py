@@ -4,7 +4,8 @@
 On a throw-away PostgreSQL database filled by `manage.py generate_federation --members N` it times,
 in one run:
 
-  refresh   rollups_refresh(): every stored KPI rebuilt from the base tables (INSERT … SELECT … GROUP BY)
+  refresh   rollups_refresh(): every stored KPI rebuilt from the base tables (INSERT … SELECT … GROUP BY),
+            its monthly rows and its cut rows (today's cut days of a running period's comparison)
   raw agg   the same aggregates as plain SELECTs over the base tables (no write): the floor for refresh
   dashboard GET /insights/ (the leader's dashboard page, all its KPIs, charts' data and tables) under
             --clients concurrent clients against gunicorn, for a mix of nodes (national, provinces,
@@ -91,26 +92,35 @@ def child_refresh(runs: int) -> dict:
 
     from huigong.insights import kpis as catalogue
     from huigong.insights.kpis import Dialect
-    from huigong.insights.rollups import aggregate_sql, refresh_kpi, window
+    from django.utils import timezone
+
+    from huigong.insights.rollups import aggregate_sql, cut_aggregate_sql, cut_days, refresh_kpi, window
 
     d = Dialect()
     first, last = window()
+    cuts = cut_days(timezone.localdate())
     raw_runs, raw_wm_runs, refresh_runs, per_kpi = [], [], [], {}
     for _ in range(runs):
         raw_total = raw_wm_total = refresh_total = 0.0
         for k in catalogue.stored_kpis():
             if not k.available:
                 continue
+            # What the refresh computes: the monthly rows and the cut rows (a running period's comparison).
             with_, select = aggregate_sql(k, d, first, last)
+            cut_select = cut_aggregate_sql(k, d, cuts)
             with Timer() as t, connection.cursor() as cur:
                 cur.execute(f"{with_}SELECT count(*), sum(value) FROM ({select}) q")
                 cur.fetchone()
-            # The same SELECT with the memory the refresh gives itself (a floor that is not starved).
+                cur.execute(f"SELECT count(*), sum(value) FROM ({cut_select}) q")
+                cur.fetchone()
+            # The same SELECTs with the memory the refresh gives itself (a floor that is not starved).
             with transaction.atomic(), connection.cursor() as cur:
                 cur.execute("SELECT set_config('work_mem', %s, true)",
                             [getattr(settings, "HUIGONG_INSIGHTS_REFRESH_WORK_MEM", "256MB")])
                 with Timer() as tw:
                     cur.execute(f"{with_}SELECT count(*), sum(value) FROM ({select}) q")
+                    cur.fetchone()
+                    cur.execute(f"SELECT count(*), sum(value) FROM ({cut_select}) q")
                     cur.fetchone()
             with Timer() as r:
                 refresh_kpi(k)

@@ -57,7 +57,9 @@ class Dialect:
         return f"DATE '{value.isoformat()}'" if self.pg else f"'{value.isoformat()}'"
 
     def year_start(self, year_expr: str) -> str:
-        return f"make_date({year_expr}, 1, 1)" if self.pg else f"printf('%04d-01-01', {year_expr})"
+        # No printf('%04d…') on SQLite: a '%' in the text breaks parameter formatting (a query with
+        # parameters, as logged under DEBUG). Years here have four digits.
+        return f"make_date({year_expr}, 1, 1)" if self.pg else f"(CAST({year_expr} AS TEXT) || '-01-01')"
 
 
 def _utcoffset() -> dt.timedelta:

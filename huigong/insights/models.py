@@ -34,6 +34,30 @@ class KpiRollup(models.Model):
         indexes = [models.Index(fields=["kpi"], name="kpirollup_kpi_idx")]
 
 
+class KpiCutRollup(models.Model):
+    """One KPI's sum of events from the first day of a month to a cut day in it (the day counted), for
+    one node's own rows (or, for the top levels, its subtree) and one dimension value ('' = all). Kept
+    only for the cut days a running period is compared at today (rollups.cut_days): the previous month,
+    and the same month a quarter and a year back, each cut at today's day of the month. A stock's value
+    as of the cut is its month-end rollup of the month before plus this row; a flow's sum to the cut is
+    its whole-month rollups plus this row. Rebuilt with the KPI's rollup, and when the day changes."""
+
+    node = models.ForeignKey(UnionNode, on_delete=models.CASCADE, related_name="+", db_index=False)
+    kpi = models.CharField(max_length=48)
+    cut = models.DateField()
+    dim = models.CharField(max_length=32, blank=True, default="")
+    value = models.BigIntegerField()
+    subtree = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("指标截日汇总")
+        verbose_name_plural = _("指标截日汇总")
+        constraints = [
+            models.UniqueConstraint(fields=["node", "kpi", "dim", "cut", "subtree"], name="kpicutrollup_node_key")
+        ]
+        indexes = [models.Index(fields=["kpi"], name="kpicutrollup_kpi_idx")]
+
+
 class RollupState(models.Model):
     """When each KPI's rollup rows were last rebuilt: what the pages call "data as of"."""
 
@@ -50,6 +74,9 @@ class RollupState(models.Model):
     # visible when the refresh started: more of them later means a transaction that took its ids
     # earlier committed after the refresh read the tables (see rollups._audit_state).
     audit_recent = models.BigIntegerField(default=0)
+    # The local day whose cut rows (KpiCutRollup) the refresh wrote: they answer comparisons cut at
+    # rollups.cut_days(cut_day). None before the first refresh that wrote any.
+    cut_day = models.DateField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("指标汇总状态")

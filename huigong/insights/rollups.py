@@ -24,6 +24,7 @@ from .models import RollupState
 from .periods import month_add, month_end, months_between, this_month
 
 TABLE = "insights_kpirollup"
+CUT_TABLE = "insights_kpicutrollup"
 
 
 def tree_depth() -> int:
@@ -31,18 +32,73 @@ def tree_depth() -> int:
     return int(getattr(settings, "HUIGONG_INSIGHTS_TREE_DEPTH", 3))
 
 
-def _tree_sql(source: str, target: str, where: str = "") -> str:
+def _tree_sql(source: str, target: str, where: str = "", *, date_col: str = "month") -> str:
     """Subtree rows of the top nodes from own rows: each own row counts for its ancestors down to
     tree_depth() (and for itself when it is that high), by an equi-join on the path prefix."""
     levels = ", ".join(f"({i})" for i in range(1, tree_depth() + 1))
     return (
         f"WITH lv(d) AS (VALUES {levels}) "
-        f"INSERT INTO {target} (kpi, dim, month, node_id, value, subtree) "
-        f"SELECT o.kpi, o.dim, o.month, a.id, SUM(o.value), TRUE FROM {source} o "
+        f"INSERT INTO {target} (kpi, dim, {date_col}, node_id, value, subtree) "
+        f"SELECT o.kpi, o.dim, o.{date_col}, a.id, SUM(o.value), TRUE FROM {source} o "
         "JOIN orgs_unionnode nn ON nn.id = o.node_id JOIN lv ON nn.depth >= lv.d "
         f"JOIN orgs_unionnode a ON a.path = substr(nn.path, 1, lv.d * {UnionNode.steplen}) "
-        f"{where} GROUP BY o.kpi, o.dim, o.month, a.id"
+        f"{where} GROUP BY o.kpi, o.dim, o.{date_col}, a.id"
     )
+
+
+def cut_months_back() -> tuple[int, ...]:
+    """How many months back from this month a running period's comparison is cut: 1 (本月 against
+    last month), 3 (本季度) and 12 (本年). A running custom range of another length is compared from
+    the base tables."""
+    return tuple(sorted(set(getattr(settings, "HUIGONG_INSIGHTS_CUT_MONTHS", (1, 3, 12)))))
+
+
+def cut_days(day: dt.date) -> list[dt.date]:
+    """The days a running period's comparison is cut at on `day`: that day of the month in each of the
+    months cut_months_back() before it (the month's last day when it is shorter)."""
+    month = day.replace(day=1)
+    out = []
+    for n in cut_months_back():
+        m = month_add(month, -n)
+        out.append(m.replace(day=min(day.day, month_end(m).day)))
+    return out
+
+
+def cut_aggregate_sql(k: Kpi, d: Dialect, cuts: list[dt.date]) -> str:
+    """SELECT of the KPI's cut rows (kpi, dim, cut, node_id, value): its events from each cut's first
+    day of the month to the cut, per node and dimension value. Each range is an index condition on
+    the source's day column where it has one."""
+    dim = dim_expr(k, "e.dim")
+    ranges = [(d.date(c.replace(day=1)), d.date(c)) for c in cuts]
+    whens = " ".join(f"WHEN e.day >= {a} AND e.day <= {b} THEN {b}" for a, b in ranges)
+    where = " OR ".join(f"(e.day >= {a} AND e.day <= {b})" for a, b in ranges)
+    return (
+        f"SELECT '{k.name}' AS kpi, {dim} AS dim, CASE {whens} END AS cut, e.node_id AS node_id, "
+        f"SUM(e.amount) AS value FROM ({k.events(d)}) e WHERE {where} "
+        "GROUP BY 2, 3, 4 HAVING SUM(e.amount) <> 0"
+    )
+
+
+def _refresh_cuts(cur, k: Kpi, d: Dialect, cuts: list[dt.date]) -> int:
+    """Rewrites the KPI's cut rows: own rows per node, their dimension totals, subtree rows of the top
+    levels. A few months' days, so deleted and inserted whole."""
+    cur.execute(f"DELETE FROM {CUT_TABLE} WHERE kpi = %s", [k.name])
+    cur.execute(
+        f"INSERT INTO {CUT_TABLE} (kpi, dim, cut, node_id, value, subtree) "
+        f"SELECT q.*, FALSE FROM ({cut_aggregate_sql(k, d, cuts)}) q"
+    )
+    if k.dimension is not None:
+        cur.execute(
+            f"INSERT INTO {CUT_TABLE} (kpi, dim, cut, node_id, value, subtree) "
+            f"SELECT kpi, '', cut, node_id, SUM(value), FALSE FROM {CUT_TABLE} WHERE kpi = %s AND dim <> '' "
+            "GROUP BY kpi, cut, node_id HAVING SUM(value) <> 0",
+            [k.name],
+        )
+    cur.execute(
+        _tree_sql(CUT_TABLE, CUT_TABLE, "WHERE o.kpi = %s AND NOT o.subtree", date_col="cut"), [k.name]
+    )
+    cur.execute(f"SELECT count(*) FROM {CUT_TABLE} WHERE kpi = %s", [k.name])
+    return cur.fetchone()[0]
 
 
 def window() -> tuple[dt.date, dt.date]:
@@ -120,10 +176,11 @@ def refresh_kpi(k: Kpi, *, first: dt.date | None = None, last: dt.date | None = 
     first, last = first or w_first, last or w_last
     d = Dialect()
     started, t0 = timezone.now(), time.perf_counter()
+    today = timezone.localdate()
     mark, recent = _audit_state(k, started)
     with transaction.atomic(), connection.cursor() as cur:
         if d.pg:
-            rows = _refresh_pg(cur, k, d, first, last)
+            rows = _refresh_pg(cur, k, d, first, last, cut_days(today))
         else:
             cur.execute(f"DELETE FROM {TABLE} WHERE kpi = %s", [k.name])
             cur.execute(_insert_sql(k, d, first, last))
@@ -133,6 +190,7 @@ def refresh_kpi(k: Kpi, *, first: dt.date | None = None, last: dt.date | None = 
                 rows += max(cur.rowcount, 0)
             cur.execute(_tree_sql(TABLE, TABLE, "WHERE o.kpi = %s AND NOT o.subtree"), [k.name])
             rows += max(cur.rowcount, 0)
+            rows += _refresh_cuts(cur, k, d, cut_days(today))
         seconds = time.perf_counter() - t0
         RollupState.objects.update_or_create(
             kpi=k.name,
@@ -144,12 +202,13 @@ def refresh_kpi(k: Kpi, *, first: dt.date | None = None, last: dt.date | None = 
                 "last_month": last,
                 "audit_mark": mark,
                 "audit_recent": recent,
+                "cut_day": today,
             },
         )
     return Refreshed(k.name, rows, seconds)
 
 
-def _refresh_pg(cur, k: Kpi, d: Dialect, first: dt.date, last: dt.date) -> int:
+def _refresh_pg(cur, k: Kpi, d: Dialect, first: dt.date, last: dt.date, cuts: list[dt.date]) -> int:
     """Computes the new rows into a temporary table, then writes only the difference (found by one full
     join): rows whose value changed, rows that vanished, rows that appeared. A refresh after a small
     change rewrites little, and the rollup table does not fill with dead rows that later inserts step over."""
@@ -158,6 +217,8 @@ def _refresh_pg(cur, k: Kpi, d: Dialect, first: dt.date, last: dt.date) -> int:
     # aggregate, the subtree rows and the full join spill to disk in batches.
     cur.execute("SELECT set_config('work_mem', %s, true)",
                 [getattr(settings, "HUIGONG_INSIGHTS_REFRESH_WORK_MEM", "256MB")])
+    # The cut rows first, while nested loops are allowed: a few days' events looked up by index.
+    cut_rows = _refresh_cuts(cur, k, d, cuts)
     cur.execute(
         "CREATE TEMP TABLE IF NOT EXISTS hg_rollup_new "
         "(kpi varchar(48), dim varchar(32), month date, node_id bigint, value bigint, "
@@ -210,7 +271,7 @@ def _refresh_pg(cur, k: Kpi, d: Dialect, first: dt.date, last: dt.date) -> int:
             [k.name],
         )
     cur.execute("SELECT count(*) FROM hg_rollup_new")
-    return cur.fetchone()[0]
+    return cur.fetchone()[0] + cut_rows
 
 
 def rollups_refresh(
@@ -229,7 +290,7 @@ def rollups_refresh(
         # Fresh statistics: without them the planner takes the rebuilt table for tiny and reads every
         # row of a KPI nationwide for a by-child breakdown (review #6).
         with connection.cursor() as cur:
-            cur.execute(f"ANALYZE {TABLE}")
+            cur.execute(f"ANALYZE {TABLE}, {CUT_TABLE}")
     return done
 
 
@@ -309,8 +370,9 @@ def _changed_since(k: Kpi, state: RollupState, cache: dict) -> bool:
 def rollups_refresh_if_changed() -> list[Refreshed]:
     """The periodic job: rebuilds the KPIs whose source apps wrote something since their rollup was read
     (an import, a payout, a claim: every write leaves an audit event; exports and report requests do not
-    count), those whose rollup ends before the current month, and those never rolled up."""
-    month = this_month()
+    count), those whose rollup ends before the current month or whose cut rows are of another day, and
+    those never rolled up."""
+    month, today = this_month(), timezone.localdate()
     states = {s.kpi: s for s in RollupState.objects.all()}
     seen: dict = {}
     stale = [
@@ -320,6 +382,7 @@ def rollups_refresh_if_changed() -> list[Refreshed]:
         and (
             k.name not in states
             or states[k.name].last_month < month
+            or states[k.name].cut_day != today
             or _changed_since(k, states[k.name], seen)
         )
     ]

@@ -23,7 +23,7 @@ from . import kpis as catalogue
 from .kpis import FLOW, RATIO, STOCK, Dialect, Kpi
 from .models import RollupState
 from .periods import Comparison, Period, month_add, month_end, this_month
-from .rollups import rollups_generation, tree_depth
+from .rollups import CUT_TABLE, TABLE, cut_days, rollups_generation, tree_depth
 
 ROLLUP, RAW, AUTO = "rollup", "raw", "auto"
 STEP = UnionNode.steplen
@@ -71,6 +71,12 @@ def _rollup_ready(k: Kpi, first: dt.date, last: dt.date) -> bool:
     return state is not None and state[0] <= first and last <= state[1]
 
 
+def _cut_ready(k: Kpi, cut: dt.date) -> bool:
+    """Whether the KPI's cut rows answer a comparison cut at `cut` (written for that day by the refresh)."""
+    state = _states().get(k.name)
+    return state is not None and state[2] is not None and cut in cut_days(state[2])
+
+
 class _Scope(threading.local):
     """What states_scope holds for the thread computing a page (a threaded server runs several)."""
 
@@ -81,11 +87,15 @@ class _Scope(threading.local):
 _SCOPE = _Scope()
 
 
-def _states() -> dict[str, tuple[dt.date, dt.date]]:
-    """Which months each KPI's rollup covers. Read once per dashboard or call (see states_scope)."""
+def _states() -> dict[str, tuple[dt.date, dt.date, dt.date | None]]:
+    """Which months each KPI's rollup covers, and the day its cut rows were written for. Read once per
+    dashboard or call (see states_scope)."""
     if "v" in _SCOPE.d:
         return _SCOPE.d["v"]
-    return {kpi: (a, b) for kpi, a, b in RollupState.objects.values_list("kpi", "first_month", "last_month")}
+    return {
+        kpi: (a, b, c)
+        for kpi, a, b, c in RollupState.objects.values_list("kpi", "first_month", "last_month", "cut_day")
+    }
 
 
 class states_scope:
@@ -139,13 +149,14 @@ def _ids_in(ids: list[int]) -> tuple[str, list]:
     return f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
-def _scope_sql(node: UnionNode) -> tuple[str, list]:
-    """FROM/WHERE for the rows that add up to node's subtree: its subtree row when it is near the top
-    of the tree, else the own rows of every node in the subtree (listed by id)."""
+def _scope_sql(node: UnionNode, table: str = TABLE) -> tuple[str, list]:
+    """FROM/WHERE for the rows (of the rollups or the cut rows) that add up to node's subtree: its
+    subtree row when it is near the top of the tree, else the own rows of every node in the subtree
+    (listed by id)."""
     if node.depth <= tree_depth():
-        return "FROM insights_kpirollup r WHERE r.subtree AND r.node_id = %s", [node.pk]
+        return f"FROM {table} r WHERE r.subtree AND r.node_id = %s", [node.pk]
     cond, params = _ids_in([pk for pk, _path, _depth in _subtree_nodes(node)])
-    return f"FROM insights_kpirollup r WHERE NOT r.subtree AND r.node_id {cond}", params
+    return f"FROM {table} r WHERE NOT r.subtree AND r.node_id {cond}", params
 
 
 def _rollup_sum(
@@ -463,7 +474,8 @@ def comparison_values(
     """The figures a period is compared with (see Period.comparison): bulk_values of the previous
     period, or, when it is cut at a day, flows from its first day to the cut and stocks as of the cut.
     Rollups are by month: the whole months before the cut's month come from them (flows summed, stocks
-    at that month's end), the cut month's days up to the cut from the base tables."""
+    at that month's end), the cut month's days up to the cut from the cut rows written for today's cuts
+    (rollups.cut_days), else from the base tables."""
     prev, cut = comparison.period, comparison.cut
     if cut is None or cut == prev.end:  # whole months: the rollups alone
         return bulk_values(names, node, prev, source=source)
@@ -479,13 +491,20 @@ def comparison_values(
         whole.update(bulk_values(flows, node, Period("range", prev.first, before_cut), source=source))
     if stocks:
         whole.update(bulk_values(stocks, node, Period("month", before_cut, before_cut), source=source))
+    cut_rows = None
+    if source != RAW and all(_cut_ready(k, cut) for k in bases):
+        cut_rows = _cut_sums([k.name for k in bases], node, cut)
     for k in bases:
         got = whole.get(k.name)
         dims = dict(got.dims) if got is not None else {}
         total = got.value if got is not None else 0
-        days = _raw_sum(
-            k, node, first=cut_month, last_day=cut, group="dim" if k.dimension is not None else "total"
-        )
+        if cut_rows is not None:
+            rows = cut_rows.get(k.name, {})
+            days = {d: v for d, v in rows.items() if d} if k.dimension is not None else {"all": rows.get("", 0)}
+        else:
+            days = _raw_sum(
+                k, node, first=cut_month, last_day=cut, group="dim" if k.dimension is not None else "total"
+            )
         for key, v in days.items():
             total += v
             if k.dimension is not None:
@@ -494,6 +513,21 @@ def comparison_values(
     # A computed ratio defines its own span (budget use: 1 January to the period's end), in whole months:
     # the previous period uncut.
     return _values_from_sums(ks, sums, node, prev, source)
+
+
+def _cut_sums(names: list[str], node: UnionNode, cut: dt.date) -> dict[str, dict[str, int]]:
+    """{kpi: {dim or '' for the total: sum}} of the cut rows at `cut` over node's subtree, one query."""
+    scope, params = _scope_sql(node, CUT_TABLE)
+    sql = (
+        f"SELECT r.kpi, r.dim, SUM(r.value) {scope} AND r.kpi IN ({', '.join(['%s'] * len(names))}) "
+        "AND r.cut = %s GROUP BY r.kpi, r.dim"
+    )
+    out: dict[str, dict[str, int]] = {}
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params, *names, cut])
+        for kpi, dim, v in cur.fetchall():
+            out.setdefault(kpi, {})[dim] = int(v or 0)
+    return out
 
 
 def _dashboard_data(node: UnionNode, period: Period, *, source: str) -> dict:

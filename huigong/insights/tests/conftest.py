@@ -38,3 +38,15 @@ def kpi_world(cast):
         actor=a, person=w.added[2].person, to_union=w.gs_ent, reason="换工作", on=dt.date(2025, 3, 5)
     )
     return w
+
+
+@pytest.fixture
+def march_10(kpi_world, monkeypatch):
+    """kpi_world seen on 10 March 2025 (Beijing), its rollups refreshed that day."""
+    from django.utils import timezone
+
+    from huigong.insights.rollups import rollups_refresh
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: dt.date(2025, 3, 10))
+    rollups_refresh()
+    return kpi_world

@@ -14,14 +14,6 @@ from huigong.insights.rollups import rollups_refresh
 from huigong.insights.selectors import RAW, ROLLUP, _dashboard_data, comparison_values
 
 
-@pytest.fixture
-def march_10(kpi_world, monkeypatch):
-    """kpi_world seen on 10 March 2025 (Beijing)."""
-    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: dt.date(2025, 3, 10))
-    rollups_refresh()
-    return kpi_world
-
-
 def _cards(node, key, source):
     return {c["name"]: c for c in _dashboard_data(node, parse_period(key), source=source)["cards"]}
 
