@@ -27,6 +27,7 @@ def kpis() -> list:
     aid_kind = Dimension(
         "programme", _("救助类别"), _choices("huigong.assistance.models", "AidProgrammeKind")
     )
+    budget_year = Dimension("budget_year", _("项目年度"), dict)  # the year itself is its label
     board = Dimension("board", _("服务板块"), _choices("huigong.benefits.models", "ServiceBoard"))
 
     # --- assistance -----------------------------------------------------------------------------------
@@ -86,13 +87,23 @@ def kpis() -> list:
     def sweep_visits(d: Dialect) -> str:
         return "SELECT v.node_id, '' AS dim, v.visited_on AS day, 1 AS amount FROM assistance_sweepvisit v"
 
+    def budget_paid(d: Dialect) -> str:
+        # A payout is charged to the budget its application drew on: counted where that budget is held,
+        # by the programme's year (the ledger's year), dated the day it was paid.
+        return (
+            "SELECT b.node_id, CAST(l.year AS TEXT) AS dim, l.paid_on AS day, l.amount_fen AS amount "
+            "FROM assistance_ledgerentry l JOIN assistance_aidapplication a ON a.id = l.application_id "
+            "JOIN assistance_programmebudget b ON b.id = a.budget_id"
+        )
+
     def budget_used(node, period, source):
         """Of the budgets held by the subtree's nodes for programmes of the period's last year, the
         share paid out by the period's end (review #12). A payout is charged to the budget of the
         nearest ancestor-or-self of the file's union that has one: money paid in the subtree from a
         budget held above it counts in assist.paid_fen, not here (it is not the subtree's budget), and
-        money paid from the subtree's budgets is counted by where the budget is held."""
-        from django.db import connection
+        money paid from the subtree's budgets is counted by where the budget is held. Both parts are
+        stored KPIs (assist.budget_fen, assist.budget_paid_fen), read from the rollups."""
+        import datetime as dt
 
         from . import kpis as catalogue
         from .periods import Period
@@ -103,18 +114,10 @@ def kpis() -> list:
         budget = kpi_sums(catalogue.CATALOGUE["assist.budget_fen"], node, year, source=source).get("all", 0)
         if not budget:
             return None
-        d = Dialect()
-        with connection.cursor() as cur:
-            cur.execute(
-                "SELECT SUM(l.amount_fen) FROM assistance_ledgerentry l "
-                "JOIN assistance_aidapplication a ON a.id = l.application_id "
-                "JOIN assistance_programmebudget b ON b.id = a.budget_id "
-                "JOIN orgs_unionnode n ON n.id = b.node_id "
-                f"WHERE l.year = %s AND n.path LIKE %s AND l.paid_on <= {d.date(period.end)}",
-                [year_first.year, node.path + "%"],
-            )
-            paid = int(cur.fetchone()[0] or 0)  # PostgreSQL sums bigints as numeric
-        return round(paid * 100 / budget, 1)
+        # A year's programme pays from the year before at the earliest (送温暖 before the Spring Festival).
+        span = Period("range", dt.date(year_first.year - 1, 1, 1), period.last)
+        paid = kpi_sums(catalogue.CATALOGUE["assist.budget_paid_fen"], node, span, group="dim", source=source)
+        return round(paid.get(str(year_first.year), 0) * 100 / budget, 1)
 
     a_src = ("assistance_hardshipfile",)
     req = ("assistance",)
@@ -241,6 +244,18 @@ def kpis() -> list:
             requires=req,
         ),
         Kpi(
+            "assist.budget_paid_fen",
+            _("预算已发放"),
+            "fen",
+            _("期内从本级及下级工会持有的救助项目预算中到账发放的金额（按预算所在工会、到账时间计），按项目年度分。"),
+            FLOW,
+            "assist",
+            ("assistance_ledgerentry", "assistance_aidapplication", "assistance_programmebudget"),
+            budget_year,
+            budget_paid,
+            requires=req,
+        ),
+        Kpi(
             "assist.budget_used",
             _("预算执行率"),
             "percent",
@@ -253,7 +268,7 @@ def kpis() -> list:
             ("assistance_ledgerentry", "assistance_aidapplication", "assistance_programmebudget"),
             compute=budget_used,
             requires=req,
-            extra={"bases": ["assist.paid_fen", "assist.budget_fen"]},
+            extra={"bases": ["assist.budget_paid_fen", "assist.budget_fen"]},
         ),
     ]
 

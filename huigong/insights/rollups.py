@@ -33,16 +33,22 @@ def tree_depth() -> int:
 
 
 def _tree_sql(source: str, target: str, where: str = "", *, date_col: str = "month") -> str:
-    """Subtree rows of the top nodes from own rows: each own row counts for its ancestors down to
-    tree_depth() (and for itself when it is that high), by an equi-join on the path prefix."""
-    levels = ", ".join(f"({i})" for i in range(1, tree_depth() + 1))
+    """Subtree rows of the top nodes (depth <= tree_depth()) from own rows, in two steps: the own rows
+    are summed once per node at the deepest kept level (their ancestor there, or the node itself when
+    it is higher up), then those few sums are added up for every kept ancestor by an equi-join on the
+    path prefix. (Joining every own row to each of its kept ancestors read the own rows once per level.)"""
+    depth, step = tree_depth(), UnionNode.steplen
+    levels = ", ".join(f"({i})" for i in range(1, depth + 1))
     return (
-        f"WITH lv(d) AS (VALUES {levels}) "
+        f"WITH lv(d) AS (VALUES {levels}), "
+        f"g AS (SELECT o.kpi, o.dim, o.{date_col} AS at, a.id, a.depth, a.path, SUM(o.value) AS value "
+        f"  FROM {source} o JOIN orgs_unionnode nn ON nn.id = o.node_id "
+        f"  JOIN orgs_unionnode a ON a.path = substr(nn.path, 1, {depth * step}) "
+        f"  {where} GROUP BY o.kpi, o.dim, o.{date_col}, a.id, a.depth, a.path) "
         f"INSERT INTO {target} (kpi, dim, {date_col}, node_id, value, subtree) "
-        f"SELECT o.kpi, o.dim, o.{date_col}, a.id, SUM(o.value), TRUE FROM {source} o "
-        "JOIN orgs_unionnode nn ON nn.id = o.node_id JOIN lv ON nn.depth >= lv.d "
-        f"JOIN orgs_unionnode a ON a.path = substr(nn.path, 1, lv.d * {UnionNode.steplen}) "
-        f"{where} GROUP BY o.kpi, o.dim, o.{date_col}, a.id"
+        f"SELECT g.kpi, g.dim, g.at, x.id, SUM(g.value), TRUE FROM g JOIN lv ON g.depth >= lv.d "
+        f"JOIN orgs_unionnode x ON x.path = substr(g.path, 1, lv.d * {step}) "
+        "GROUP BY g.kpi, g.dim, g.at, x.id"
     )
 
 

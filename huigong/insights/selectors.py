@@ -87,14 +87,16 @@ class _Scope(threading.local):
 _SCOPE = _Scope()
 
 
-def _states() -> dict[str, tuple[dt.date, dt.date, dt.date | None]]:
-    """Which months each KPI's rollup covers, and the day its cut rows were written for. Read once per
-    dashboard or call (see states_scope)."""
+def _states() -> dict[str, tuple[dt.date, dt.date, dt.date | None, dt.datetime]]:
+    """Which months each KPI's rollup covers, the day its cut rows were written for, and when it was
+    refreshed. Read once per dashboard or call (see states_scope)."""
     if "v" in _SCOPE.d:
         return _SCOPE.d["v"]
     return {
-        kpi: (a, b, c)
-        for kpi, a, b, c in RollupState.objects.values_list("kpi", "first_month", "last_month", "cut_day")
+        kpi: (a, b, c, at)
+        for kpi, a, b, c, at in RollupState.objects.values_list(
+            "kpi", "first_month", "last_month", "cut_day", "refreshed_at"
+        )
     }
 
 
@@ -105,6 +107,7 @@ class states_scope:
         _SCOPE.d = {}
         _SCOPE.d["v"] = _states()
         _SCOPE.d["nodes"] = {}  # subtree node lists, read once each (see _subtree_nodes)
+        _SCOPE.d["children"] = {}  # child unions, read once each (see node_children_list)
 
     def __exit__(self, *exc):
         _SCOPE.d = {}
@@ -124,8 +127,8 @@ def _group_exprs(group: str, node: UnionNode, d: Dialect, *, raw: bool) -> str:
     raise ValueError(group)
 
 
-def _subtree_nodes(node: UnionNode, max_depth: int | None = None) -> list[tuple[int, str, int]]:
-    """(id, path, depth) of node and its descendants (down to max_depth)."""
+def _subtree_nodes(node: UnionNode, max_depth: int | None = None) -> list[tuple[int, str, int, str]]:
+    """(id, path, depth, name) of node and its descendants (down to max_depth)."""
     memo = _SCOPE.d.get("nodes")
     key = (node.path, max_depth)
     if memo is not None and key in memo:
@@ -133,7 +136,7 @@ def _subtree_nodes(node: UnionNode, max_depth: int | None = None) -> list[tuple[
     qs = UnionNode.objects.filter(path__startswith=node.path)
     if max_depth is not None:
         qs = qs.filter(depth__lte=max_depth)
-    found = list(qs.values_list("id", "path", "depth"))
+    found = list(qs.values_list("id", "path", "depth", "name"))
     if memo is not None:
         memo[key] = found
     return found
@@ -155,7 +158,7 @@ def _scope_sql(node: UnionNode, table: str = TABLE) -> tuple[str, list]:
     (listed by id)."""
     if node.depth <= tree_depth():
         return f"FROM {table} r WHERE r.subtree AND r.node_id = %s", [node.pk]
-    cond, params = _ids_in([pk for pk, _path, _depth in _subtree_nodes(node)])
+    cond, params = _ids_in([pk for pk, _path, _depth, _name in _subtree_nodes(node)])
     return f"FROM {table} r WHERE NOT r.subtree AND r.node_id {cond}", params
 
 
@@ -181,15 +184,15 @@ def _rollup_sum(
         # Own rows of the nodes above the target level, and the subtree rows of the target level;
         # each keeps its own path as the key.
         nodes = _subtree_nodes(node, max_depth=target)
-        own_in, own_p = _ids_in([pk for pk, _p, d in nodes if d < target])
-        sub_in, sub_p = _ids_in([pk for pk, _p, d in nodes if d == target])
+        own_in, own_p = _ids_in([pk for pk, _p, d, _n in nodes if d < target])
+        sub_in, sub_p = _ids_in([pk for pk, _p, d, _n in nodes if d == target])
         where = f"((NOT r.subtree AND r.node_id {own_in}) OR (r.subtree AND r.node_id {sub_in}))"
         params, width = [*own_p, *sub_p], None
     else:
         nodes = _subtree_nodes(node)
-        ids_in, params = _ids_in([pk for pk, _p, _d in nodes])
+        ids_in, params = _ids_in([pk for pk, _p, _d, _n in nodes])
         where, width = f"NOT r.subtree AND r.node_id {ids_in}", len(node.path) + levels * STEP
-    paths = {pk: path for pk, path, _d in nodes}
+    paths = {pk: path for pk, path, _d, _n in nodes}
     sql = f"SELECT r.kpi, r.node_id, SUM(r.value) FROM insights_kpirollup r WHERE {where} AND {cond} GROUP BY r.kpi, r.node_id"
     out: dict[tuple[str, str], int] = {}
     with connection.cursor() as cur:
@@ -212,7 +215,7 @@ def _raw_sum(
         # Named by id, the subtree's nodes are a condition the planner pushes into the event query
         # (through its UNION ALL): only the subtree's rows are read on, e.g. joined to their people,
         # instead of every row of the days nationwide before a join to the tree drops the others.
-        ids, params = _ids_in([pk for pk, _path, _depth in _subtree_nodes(node)])
+        ids, params = _ids_in([pk for pk, _path, _depth, _name in _subtree_nodes(node)])
         source = f"WHERE e.node_id {ids}"
     sql = (
         f"SELECT {g}, SUM(e.amount) FROM ({k.events(d)}) e {source} AND e.day IS NOT NULL AND {cond}"
@@ -273,7 +276,13 @@ def kpi_values(
 
 
 def node_children_list(node: UnionNode) -> list[UnionNode]:
-    return list(UnionNode.objects.filter(path__startswith=node.path, depth=node.depth + 1).order_by("path"))
+    memo = _SCOPE.d.get("children")
+    if memo is not None and node.path in memo:
+        return memo[node.path]
+    found = list(UnionNode.objects.filter(path__startswith=node.path, depth=node.depth + 1).order_by("path"))
+    if memo is not None:
+        memo[node.path] = found
+    return found
 
 
 def kpi_by_child(k: Kpi, node: UnionNode, period: Period, *, source: str = AUTO) -> list[dict]:
@@ -332,11 +341,16 @@ def kpi_tree(k: Kpi, node: UnionNode, period: Period, *, source: str = AUTO) -> 
     """Two levels of the subtree under node with the KPI's value each (for a treemap)."""
     sums = kpi_sums(k, node, period, group="grandchild", source=source)
     paths = {p for p in sums if len(p) > len(node.path)}
-    names = dict(
-        UnionNode.objects.filter(path__in={p[: len(node.path) + STEP] for p in paths} | paths).values_list(
-            "path", "name"
-        )
-    )
+    # The sums read the subtree's nodes (down to the grandchildren) with their names, except from
+    # the base tables.
+    known = {path: name for _pk, path, depth, name in _SCOPE.d.get("nodes", {}).get((node.path, node.depth + 2), [])}
+    if not known:
+        known = {path: name for _pk, path, _d, name in _SCOPE.d.get("nodes", {}).get((node.path, None), [])}
+    wanted = {p[: len(node.path) + STEP] for p in paths} | paths
+    if wanted <= known.keys():
+        names = {p: known[p] for p in wanted}
+    else:
+        names = dict(UnionNode.objects.filter(path__in=wanted).values_list("path", "name"))
     kids: dict[str, dict] = {}
     for path, v in sums.items():
         if len(path) <= len(node.path) or v <= 0:
@@ -368,7 +382,11 @@ def kpi_source(names: list[str], period: Period) -> str:
 
 
 def as_of(names: list[str]) -> dt.datetime | None:
-    states = dict(RollupState.objects.filter(kpi__in=names).values_list("kpi", "refreshed_at"))
+    """The oldest refresh among the named KPIs (None when one was never rolled up)."""
+    if "v" in _SCOPE.d:
+        states = {n: st[3] for n, st in _states().items() if n in names}
+    else:
+        states = dict(RollupState.objects.filter(kpi__in=names).values_list("kpi", "refreshed_at"))
     if not names or any(n not in states for n in names):
         return None
     return min(states.values())

@@ -12,7 +12,14 @@ import pytest
 from django.db.models import Q
 from django.utils import timezone
 
-from huigong.assistance.models import AidApplication, FileCause, HardshipFile, ProgrammeBudget, SweepVisit
+from huigong.assistance.models import (
+    AidApplication,
+    FileCause,
+    HardshipFile,
+    LedgerEntry,
+    ProgrammeBudget,
+    SweepVisit,
+)
 from huigong.assistance.services import aid as aid_services
 from huigong.assistance.services import screening
 from huigong.assistance.tests.flowkit import YEAR
@@ -23,6 +30,7 @@ from huigong.insights import kpis as catalogue
 from huigong.insights.periods import parse_period
 from huigong.insights.rollups import rollups_refresh
 from huigong.insights.selectors import RAW, ROLLUP, kpi_value
+from huigong.insights.tests.test_kpis_services import pay as aid_pay
 from huigong.insights.tests.test_kpis_services import world  # noqa: F401  (fixture)
 from huigong.members.models import Membership
 from huigong.orgs.models import Enterprise, ServiceSite
@@ -53,6 +61,12 @@ def full(world):  # noqa: F811
     AidApplication.objects.filter(pk=apps[1].pk).update(submitted_at=_at(dt.date(YEAR, 2, 28), 17))
     # A budget for 拱墅 too, and last year's for 杭州.
     aid_services.programme_budget_set(actor=c.city_admin, programme=flow.prog, node=c.gongshu, total_fen=3_000_000)
+    # Two payouts (February, March) for files in 西湖, charged to the city's budget where it is held.
+    paid = [flow.approve_all(flow.apply(file=f, amount_fen=a))
+            for f, a in ((flow.new_file("辛", c.tech), 30_000), (flow.new_file("壬", c.tech), 45_000))]
+    flow.publish_and_end(paid)
+    aid_pay(flow, paid[0], dt.date(YEAR, 2, 6))
+    aid_pay(flow, paid[1], dt.date(YEAR, 3, 12))
     # Sweep visits in 科技, 骑手 and 拱墅 on several dates.
     sweep = screening.sweep_open(actor=c.city_admin, node=c.hangzhou, title="摸底排查", year=YEAR,
                                  deadline=timezone.localdate() + dt.timedelta(days=30))
@@ -129,6 +143,9 @@ def expected(node, period) -> dict[str, Counter]:
                                  for a in AidApplication.objects.select_related("node", "programme")])
     flow("assist.budget_fen", [(b.node.path, b.programme.kind, dt.date(b.programme.year, 1, 1), b.total_fen)
                                for b in ProgrammeBudget.objects.select_related("node", "programme")])
+    flow("assist.budget_paid_fen", [(e.application.budget.node.path, str(e.year), e.paid_on, e.amount_fen)
+                                    for e in LedgerEntry.objects.select_related("application__budget__node")
+                                    if e.application.budget is not None])
     flow("benefits.slots_claimed", [(c.union.path, c.programme.board, _local(c.granted_at), 1)
                                     for c in BenefitClaim.objects.select_related("union", "programme")
                                     if c.status == "granted"])
