@@ -29,7 +29,7 @@ CUT_TABLE = "insights_kpicutrollup"
 
 def tree_depth() -> int:
     """Nodes down to this depth (national, province, city by default) also get subtree rows."""
-    return int(getattr(settings, "HUIGONG_INSIGHTS_TREE_DEPTH", 3))
+    return int(getattr(settings, "HUIGONG_INSIGHTS_TREE_DEPTH", 4))
 
 
 def _tree_sql(source: str, target: str, where: str = "", *, date_col: str = "month") -> str:
@@ -86,25 +86,18 @@ def cut_aggregate_sql(k: Kpi, d: Dialect, cuts: list[dt.date]) -> str:
 
 
 def _refresh_cuts(cur, k: Kpi, d: Dialect, cuts: list[dt.date]) -> int:
-    """Rewrites the KPI's cut rows: own rows per node, their dimension totals, subtree rows of the top
+    """Rewrites the KPI's cut rows: own rows per node and dimension value, subtree rows of the top
     levels. A few months' days, so deleted and inserted whole."""
     cur.execute(f"DELETE FROM {CUT_TABLE} WHERE kpi = %s", [k.name])
     cur.execute(
         f"INSERT INTO {CUT_TABLE} (kpi, dim, cut, node_id, value, subtree) "
         f"SELECT q.*, FALSE FROM ({cut_aggregate_sql(k, d, cuts)}) q"
     )
-    if k.dimension is not None:
-        cur.execute(
-            f"INSERT INTO {CUT_TABLE} (kpi, dim, cut, node_id, value, subtree) "
-            f"SELECT kpi, '', cut, node_id, SUM(value), FALSE FROM {CUT_TABLE} WHERE kpi = %s AND dim <> '' "
-            "GROUP BY kpi, cut, node_id HAVING SUM(value) <> 0",
-            [k.name],
-        )
+    rows = max(cur.rowcount, 0)
     cur.execute(
         _tree_sql(CUT_TABLE, CUT_TABLE, "WHERE o.kpi = %s AND NOT o.subtree", date_col="cut"), [k.name]
     )
-    cur.execute(f"SELECT count(*) FROM {CUT_TABLE} WHERE kpi = %s", [k.name])
-    return cur.fetchone()[0]
+    return rows + max(cur.rowcount, 0)
 
 
 def window() -> tuple[dt.date, dt.date]:
@@ -126,8 +119,9 @@ BLANK_DIM = "-"
 
 
 def dim_expr(k: Kpi, col: str) -> str:
-    """A KPI without a dimension has dim '' (= all); with one, a blank value is stored as '-' so that ''
-    always means the total."""
+    """A KPI without a dimension has dim '' (its one row per node and month); with one, a row per value
+    and no total row (a total is the sum of the values' rows: storing it too made every refresh write,
+    join and compare a sixth more rows). A blank value is stored as '-'."""
     if k.dimension is None:
         return "''"
     return f"COALESCE(NULLIF({col}, ''), '{BLANK_DIM}')"
@@ -167,14 +161,6 @@ def _insert_sql(k: Kpi, d: Dialect, first: dt.date, last: dt.date) -> str:
     return f"{with_}INSERT INTO {TABLE} (kpi, dim, month, node_id, value, subtree) SELECT q.*, FALSE FROM ({select}) q"
 
 
-def _totals_sql(k: Kpi) -> str:
-    return (
-        f"INSERT INTO {TABLE} (kpi, dim, month, node_id, value, subtree) "
-        f"SELECT kpi, '', month, node_id, SUM(value), FALSE FROM {TABLE} WHERE kpi = %s AND dim <> '' "
-        f"GROUP BY kpi, month, node_id HAVING SUM(value) <> 0"
-    )
-
-
 def refresh_kpi(k: Kpi, *, first: dt.date | None = None, last: dt.date | None = None) -> Refreshed:
     if not k.stored or k.events is None:
         raise ValueError(f"{k.name} is not a rolled-up KPI")
@@ -191,9 +177,6 @@ def refresh_kpi(k: Kpi, *, first: dt.date | None = None, last: dt.date | None = 
             cur.execute(f"DELETE FROM {TABLE} WHERE kpi = %s", [k.name])
             cur.execute(_insert_sql(k, d, first, last))
             rows = max(cur.rowcount, 0)
-            if k.dimension is not None:
-                cur.execute(_totals_sql(k), [k.name])
-                rows += max(cur.rowcount, 0)
             cur.execute(_tree_sql(TABLE, TABLE, "WHERE o.kpi = %s AND NOT o.subtree"), [k.name])
             rows += max(cur.rowcount, 0)
             rows += _refresh_cuts(cur, k, d, cut_days(today))
@@ -225,21 +208,19 @@ def _refresh_pg(cur, k: Kpi, d: Dialect, first: dt.date, last: dt.date, cuts: li
                 [getattr(settings, "HUIGONG_INSIGHTS_REFRESH_WORK_MEM", "256MB")])
     # The cut rows first, while nested loops are allowed: a few days' events looked up by index.
     cut_rows = _refresh_cuts(cur, k, d, cuts)
-    cur.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS hg_rollup_new "
-        "(kpi varchar(48), dim varchar(32), month date, node_id bigint, value bigint, "
-        "subtree boolean NOT NULL DEFAULT FALSE) ON COMMIT DELETE ROWS"
-    )
-    cur.execute("TRUNCATE hg_rollup_new")
+    # CREATE TABLE … AS, not INSERT … SELECT: PostgreSQL may run the aggregate's scans and joins in
+    # parallel workers for the former (never for an INSERT), as it does for the bare SELECT.
+    cur.execute("DROP TABLE IF EXISTS hg_rollup_new")
     with_, select = aggregate_sql(k, d, first, last)
-    cur.execute(f"{with_}INSERT INTO hg_rollup_new (kpi, dim, month, node_id, value) {select}")
-    if k.dimension is not None:
-        cur.execute(
-            "INSERT INTO hg_rollup_new (kpi, dim, month, node_id, value) "
-            "SELECT kpi, '', month, node_id, SUM(value) FROM hg_rollup_new "
-            "GROUP BY kpi, month, node_id HAVING SUM(value) <> 0"
-        )
+    cur.execute(
+        f"CREATE TEMP TABLE hg_rollup_new ON COMMIT DROP AS {with_}"
+        "SELECT CAST(q.kpi AS varchar(48)) AS kpi, CAST(q.dim AS varchar(32)) AS dim, q.month, "
+        "CAST(q.node_id AS bigint) AS node_id, CAST(q.value AS bigint) AS value, FALSE AS subtree "
+        f"FROM ({select}) q"
+    )
+    new_rows = max(cur.rowcount, 0)
     cur.execute(_tree_sql("hg_rollup_new", "hg_rollup_new", "WHERE NOT o.subtree"))
+    new_rows += max(cur.rowcount, 0)
     # Hash joins only: the rollup table's statistics lag behind refreshes, and a nested loop planned for an
     # "empty" table that is in fact large (or filling up under the INSERT itself) goes quadratic.
     cur.execute("SET LOCAL enable_nestloop = off")
@@ -276,8 +257,7 @@ def _refresh_pg(cur, k: Kpi, d: Dialect, first: dt.date, last: dt.date, cuts: li
             "ON CONFLICT (kpi, dim, month, node_id, subtree) DO UPDATE SET value = EXCLUDED.value",
             [k.name],
         )
-    cur.execute("SELECT count(*) FROM hg_rollup_new")
-    return cur.fetchone()[0] + cut_rows
+    return new_rows + cut_rows
 
 
 def rollups_refresh(

@@ -163,11 +163,11 @@ def _scope_sql(node: UnionNode, table: str = TABLE) -> tuple[str, list]:
 
 
 def _rollup_sum(
-    names: list[str], node: UnionNode, *, first: dt.date, last: dt.date, group: str, by_dim: bool = False
+    names: list[str], node: UnionNode, *, first: dt.date, last: dt.date, group: str
 ) -> dict[tuple[str, str], int]:
-    dim_cond = "r.dim <> ''" if by_dim else "r.dim = ''"
+    # A KPI with a dimension has a row per value and no total row; one without has one row ('').
     marks = ", ".join(["%s"] * len(names))
-    cond = f"r.kpi IN ({marks}) AND {dim_cond} AND r.month >= %s AND r.month <= %s"
+    cond = f"r.kpi IN ({marks}) AND r.month >= %s AND r.month <= %s"
     if group in ("total", "dim", "month"):
         g = {"total": "'all'", "dim": "r.dim", "month": "r.month"}[group]
         scope, params = _scope_sql(node)
@@ -238,8 +238,7 @@ def kpi_sums(
     if source == AUTO:
         source = ROLLUP if _rollup_ready(k, first, last) else RAW
     if source == ROLLUP:
-        by_dim = group == "dim"
-        rows = _rollup_sum([k.name], node, first=first, last=last, group=group, by_dim=by_dim)
+        rows = _rollup_sum([k.name], node, first=first, last=last, group=group)
         return {key: v for (_kpi, key), v in rows.items()}
     raw_first = period.first if k.kind == FLOW else None
     return _raw_sum(
@@ -471,7 +470,7 @@ def _values_from_sums(
         if k.stored:
             got = sums[k.name]
             dims = {d: v for d, v in got.items() if d and v}
-            out[k.name] = KpiValue(k, got.get("", 0), dims if k.dimension is not None else {})
+            out[k.name] = KpiValue(k, sum(got.values()), dims if k.dimension is not None else {})
         elif k.compute is not None:
             out[k.name] = KpiValue(k, k.compute(node, period, source), {})
         else:
@@ -479,7 +478,7 @@ def _values_from_sums(
 
             def part(name, dims):
                 got = sums[name]
-                return got.get("", 0) if dims is None else sum(v for d, v in got.items() if d in dims)
+                return sum(v for d, v in got.items() if dims is None or d in dims)
 
             num, den = part(num_name, num_dims), part(den_name, den_dims)
             out[k.name] = KpiValue(k, round(num * 100 / den, 1) if den else None, {})
@@ -527,7 +526,7 @@ def comparison_values(
             total += v
             if k.dimension is not None:
                 dims[key] = dims.get(key, 0) + v
-        sums[k.name] = {"": total, **{d: v for d, v in dims.items() if v}}
+        sums[k.name] = {d: v for d, v in dims.items() if v} if k.dimension is not None else {"": total}
     # A computed ratio defines its own span (budget use: 1 January to the period's end), in whole months:
     # the previous period uncut.
     return _values_from_sums(ks, sums, node, prev, source)

@@ -105,3 +105,12 @@ def test_a_past_period_needs_no_cut_rows(march_10, key):
     assert parse_period(key).comparison().cut is None
     KpiCutRollup.objects.all().delete()
     assert _compare(w.hangzhou, key) == _compare(w.hangzhou, key, RAW)
+
+
+def test_a_kpi_with_a_dimension_stores_no_total_rows(march_10):
+    """Totals are the sum of the values' rows (the other tests check the figures)."""
+    from huigong.insights.models import KpiRollup
+
+    for model in (KpiRollup, KpiCutRollup):
+        assert model.objects.filter(kpi="members.active").exists()
+        assert not model.objects.filter(kpi="members.active", dim="").exists()
