@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -27,6 +27,7 @@ from .rollups import CUT_TABLE, TABLE, cut_days, rollups_generation, tree_depth
 
 ROLLUP, RAW, AUTO = "rollup", "raw", "auto"
 STEP = UnionNode.steplen
+Span = tuple[list[str], dt.date, dt.date]  # KPIs and the months (first..last) their rows are summed over
 
 
 def insight_node_for_actor(actor, node_id: int | None) -> UnionNode:
@@ -101,16 +102,29 @@ def _states() -> dict[str, tuple[dt.date, dt.date, dt.date | None, dt.datetime]]
 
 
 class states_scope:
-    """Reads the rollup states once for everything computed inside (a dashboard asks dozens of times)."""
+    """Reads the rollup states once for everything computed inside (a dashboard asks dozens of times).
+
+    On PostgreSQL the reads inside run in one transaction without parallel workers: they are small
+    index reads, and for a UNION of two such reads the planner would start two workers, whose start-up
+    (about 10 ms) is many times the read itself."""
 
     def __enter__(self):
+        self._atomic = None
+        if connection.vendor == "postgresql":
+            self._atomic = transaction.atomic()
+            self._atomic.__enter__()
+            with connection.cursor() as cur:
+                cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         _SCOPE.d = {}
         _SCOPE.d["v"] = _states()
         _SCOPE.d["nodes"] = {}  # subtree node lists, read once each (see _subtree_nodes)
         _SCOPE.d["children"] = {}  # child unions, read once each (see node_children_list)
+        _SCOPE.d["sums"] = {}  # sums read ahead for several KPIs at once (see _prefetch_by_path)
 
     def __exit__(self, *exc):
         _SCOPE.d = {}
+        if self._atomic is not None:
+            return self._atomic.__exit__(*exc)
 
 
 def _group_exprs(group: str, node: UnionNode, d: Dialect, *, raw: bool) -> str:
@@ -152,30 +166,54 @@ def _ids_in(ids: list[int]) -> tuple[str, list]:
     return f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
-def _scope_sql(node: UnionNode, table: str = TABLE) -> tuple[str, list]:
-    """FROM/WHERE for the rows (of the rollups or the cut rows) that add up to node's subtree: its
+def _scope_where(node: UnionNode) -> tuple[str, list]:
+    """The condition on rows (of the rollups or the cut rows) that add up to node's subtree: its
     subtree row when it is near the top of the tree, else the own rows of every node in the subtree
     (listed by id)."""
     if node.depth <= tree_depth():
-        return f"FROM {table} r WHERE r.subtree AND r.node_id = %s", [node.pk]
+        return "r.subtree AND r.node_id = %s", [node.pk]
     cond, params = _ids_in([pk for pk, _path, _depth, _name in _subtree_nodes(node)])
-    return f"FROM {table} r WHERE NOT r.subtree AND r.node_id {cond}", params
+    return f"NOT r.subtree AND r.node_id {cond}", params
+
+
+def _scope_sql(node: UnionNode, table: str = TABLE) -> tuple[str, list]:
+    where, params = _scope_where(node)
+    return f"FROM {table} r WHERE {where}", params
+
+
+def _select_spans(cols: str, where: str, where_p: list, spans: list[Span]) -> tuple[str, list]:
+    """SELECT cols of the rollup rows matching `where` in each span, one branch per span joined by
+    UNION ALL: each branch keeps its KPIs and months as index conditions (an OR of spans made
+    PostgreSQL read every KPI's rows of the nodes and filter)."""
+    parts, params = [], []
+    for names, first, last in spans:
+        if names:
+            marks = ", ".join(["%s"] * len(names))
+            parts.append(
+                f"SELECT {cols} FROM {TABLE} r WHERE {where} AND r.kpi IN ({marks}) "
+                "AND r.month >= %s AND r.month <= %s"
+            )
+            params += [*where_p, *names, first, last]
+    return " UNION ALL ".join(parts), params
 
 
 def _rollup_sum(
     names: list[str], node: UnionNode, *, first: dt.date, last: dt.date, group: str
 ) -> dict[tuple[str, str], int]:
+    return _rollup_spans([(names, first, last)], node, group=group)
+
+
+def _rollup_spans(spans: list[Span], node: UnionNode, *, group: str) -> dict[tuple[str, str], int]:
+    """{(kpi, key): sum} of the rollup rows in the spans over node's subtree, grouped by 'total', 'dim',
+    'month', 'child' or 'grandchild' (the key is then a path: the child's, or the node's own rows)."""
     # A KPI with a dimension has a row per value and no total row; one without has one row ('').
-    marks = ", ".join(["%s"] * len(names))
-    cond = f"r.kpi IN ({marks}) AND r.month >= %s AND r.month <= %s"
     if group in ("total", "dim", "month"):
         g = {"total": "'all'", "dim": "r.dim", "month": "r.month"}[group]
-        scope, params = _scope_sql(node)
-        sql = f"SELECT r.kpi, {g}, SUM(r.value) {scope} AND {cond} GROUP BY r.kpi" + (
-            "" if group == "total" else f", {g}"
-        )
+        where, params = _scope_where(node)
+        rows, params = _select_spans(f"r.kpi, {g} AS g, r.value", where, params, spans)
+        sql = f"SELECT x.kpi, x.g, SUM(x.value) FROM ({rows}) x GROUP BY x.kpi, x.g"
         with connection.cursor() as cur:
-            cur.execute(sql, [*params, *names, first, last])
+            cur.execute(sql, params)
             return {(kpi, str(key)): int(v or 0) for kpi, key, v in cur.fetchall()}
     # By child ('child') or grandchild: sums per node, added up by the path prefix in Python.
     levels = 1 if group == "child" else 2
@@ -193,10 +231,11 @@ def _rollup_sum(
         ids_in, params = _ids_in([pk for pk, _p, _d, _n in nodes])
         where, width = f"NOT r.subtree AND r.node_id {ids_in}", len(node.path) + levels * STEP
     paths = {pk: path for pk, path, _d, _n in nodes}
-    sql = f"SELECT r.kpi, r.node_id, SUM(r.value) FROM insights_kpirollup r WHERE {where} AND {cond} GROUP BY r.kpi, r.node_id"
+    rows, params = _select_spans("r.kpi, r.node_id, r.value", where, params, spans)
+    sql = f"SELECT x.kpi, x.node_id, SUM(x.value) FROM ({rows}) x GROUP BY x.kpi, x.node_id"
     out: dict[tuple[str, str], int] = {}
     with connection.cursor() as cur:
-        cur.execute(sql, [*params, *names, first, last])
+        cur.execute(sql, params)
         for kpi, node_id, v in cur.fetchall():
             key = (kpi, paths[node_id][:width] if width else paths[node_id])
             out[key] = out.get(key, 0) + int(v or 0)
@@ -231,10 +270,10 @@ def kpi_sums(
 ) -> dict[str, int]:
     """A stored KPI summed over node's subtree for the period (flows) or as of its end (stocks),
     grouped by 'total', 'dim', 'child' (child path prefix) or 'grandchild'."""
-    if k.kind == FLOW:
-        first, last = flow_months(period)
-    else:
-        first = last = _snapshot_month(period.last)
+    memo = _SCOPE.d.get("sums")
+    if memo is not None and (k.name, node.pk, period, group, source) in memo:
+        return memo[(k.name, node.pk, period, group, source)]
+    first, last = _months_of(k, period)
     if source == AUTO:
         source = ROLLUP if _rollup_ready(k, first, last) else RAW
     if source == ROLLUP:
@@ -244,6 +283,35 @@ def kpi_sums(
     return _raw_sum(
         k, node, first=raw_first, last_day=month_end(last) if k.kind == STOCK else period.end, group=group
     )
+
+
+def _months_of(k: Kpi, period: Period) -> tuple[dt.date, dt.date]:
+    """The months of rollup rows a stored KPI's figure for the period adds up."""
+    if k.kind == FLOW:
+        return flow_months(period)
+    snap = _snapshot_month(period.last)
+    return snap, snap
+
+
+def _prefetch_by_path(ks: list[Kpi], node: UnionNode, period: Period, source: str) -> None:
+    """Reads the grandchild sums of several stored KPIs in one query (when all are rolled up for the
+    period) and keeps them, and the child sums added up from them, for kpi_sums inside states_scope:
+    the dashboard's by-child table and treemap then cost one query instead of three."""
+    memo = _SCOPE.d.get("sums")
+    if memo is None or source == RAW:
+        return
+    spans = [([k.name], *_months_of(k, period)) for k in ks]
+    if source == AUTO and not all(_rollup_ready(k, first, last) for k, (_n, first, last) in zip(ks, spans)):
+        return
+    rows = _rollup_spans(spans, node, group="grandchild")
+    width = len(node.path) + STEP
+    for k in ks:
+        grand = {key: v for (kpi, key), v in rows.items() if kpi == k.name}
+        child: dict[str, int] = {}
+        for path, v in grand.items():
+            child[path[:width]] = child.get(path[:width], 0) + v
+        memo[(k.name, node.pk, period, "grandchild", source)] = grand
+        memo[(k.name, node.pk, period, "child", source)] = child
 
 
 def kpi_value(
@@ -444,20 +512,38 @@ def bulk_values(
     if not ready:
         return {n: kpi_value(catalogue.CATALOGUE[n], node, period, source=source) for n in names}
     sums: dict[str, dict[str, int]] = {k.name: {} for k in stored}
-    for kind, first, last in ((FLOW, f_first, f_last), (STOCK, snap, snap)):
-        group = [k.name for k in stored if k.kind == kind]
-        if not group:
-            continue
-        scope, params = _scope_sql(node)
-        sql = (
-            f"SELECT r.kpi, r.dim, SUM(r.value) {scope} AND r.kpi IN ({', '.join(['%s'] * len(group))}) "
-            "AND r.month >= %s AND r.month <= %s GROUP BY r.kpi, r.dim"
-        )
-        with connection.cursor() as cur:
-            cur.execute(sql, [*params, *group, first, last])
-            for kpi, dim, v in cur.fetchall():
-                sums[kpi][dim] = int(v or 0)
+    spans = [
+        ([k.name for k in stored if k.kind == FLOW], f_first, f_last),
+        ([k.name for k in stored if k.kind == STOCK], snap, snap),
+    ]
+    for kpi, dim, v in _span_sums(node, spans):
+        sums[kpi][dim] = v
     return _values_from_sums(ks, sums, node, period, source)
+
+
+def _span_sums(
+    node: UnionNode, spans: list[Span], *, cut: dt.date | None = None, cut_names: list[str] | None = None
+) -> list[tuple[str, str, int]]:
+    """(kpi, dim, sum) over node's subtree of the rollup rows in the spans, plus, with `cut`, the cut rows
+    of cut_names at that cut: one query, however many kinds of period the figures need."""
+    parts, params = [], []
+    if any(names for names, _a, _b in spans):
+        where, where_p = _scope_where(node)
+        rows, params = _select_spans("r.kpi, r.dim, r.value", where, where_p, spans)
+        parts.append(rows)
+    if cut is not None and cut_names:
+        scope, scope_p = _scope_sql(node, CUT_TABLE)
+        parts.append(
+            f"SELECT r.kpi, r.dim, r.value {scope} AND r.kpi IN ({', '.join(['%s'] * len(cut_names))}) "
+            "AND r.cut = %s"
+        )
+        params += [*scope_p, *cut_names, cut]
+    if not parts:
+        return []
+    sql = f"SELECT x.kpi, x.dim, SUM(x.value) FROM ({' UNION ALL '.join(parts)}) x GROUP BY x.kpi, x.dim"
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return [(kpi, dim, int(v or 0)) for kpi, dim, v in cur.fetchall()]
 
 
 def _values_from_sums(
@@ -503,6 +589,19 @@ def comparison_values(
     sums: dict[str, dict[str, int]] = {}
     flows = [k.name for k in bases if k.kind == FLOW]
     stocks = [k.name for k in bases if k.kind == STOCK]
+    flow_span = (flows, prev.first, before_cut) if cut_month > prev.first else ([], prev.first, before_cut)
+    if source != RAW and all(
+        _cut_ready(k, cut)
+        and (_rollup_ready(k, *flow_span[1:]) if k.kind == FLOW else _rollup_ready(k, before_cut, before_cut))
+        for k in bases
+    ):
+        # The whole months and the cut month's days, all from rows kept for them: one query.
+        sums = {k.name: {} for k in bases}
+        for kpi, dim, v in _span_sums(node, [flow_span, (stocks, before_cut, before_cut)], cut=cut,
+                                      cut_names=[k.name for k in bases]):
+            if v:
+                sums[kpi][dim] = v
+        return _values_from_sums(ks, sums, node, prev, source)
     whole: dict[str, KpiValue] = {}
     if flows and cut_month > prev.first:
         whole.update(bulk_values(flows, node, Period("range", prev.first, before_cut), source=source))
@@ -591,6 +690,11 @@ def _dashboard_data_inner(node: UnionNode, period: Period, *, source: str) -> di
     trend = kpi_trend(trend_names, node, period.last, 12, source=source)
     active = catalogue.CATALOGUE["members.active"]
     new = catalogue.CATALOGUE["members.new"]
+    # The treemap's grandchild sums give the by-child figures too; new members' by-child figures come
+    # along in the same query unless its children have subtree rows and its grandchildren do not (a
+    # city): there a separate read of the children's rows is far cheaper than every union's own rows.
+    cheap_together = node.depth + 2 <= tree_depth() or node.depth + 1 > tree_depth()
+    _prefetch_by_path([active, new] if cheap_together else [active], node, period, source)
     # Merged by union, not zipped: the 本级 row is there only when the KPI has own rows, so it can be
     # in one list and not the other (a union with members but none new in the period).
     children: dict[int | None, dict] = {}
