@@ -74,10 +74,11 @@ class Dimension:
     label: Promise
     choices: Callable[[], dict[str, str]]  # value -> label
 
-    def label_of(self, value: str) -> str:
+    def label_of(self, value: str, labels: dict[str, str] | None = None) -> str:
+        """The value's label; `labels` is self.choices() when the caller has it already."""
         if value in ("", "-"):
             return str(_("未填"))
-        return str(self.choices().get(value, value))
+        return str((self.choices() if labels is None else labels).get(value, value))
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,14 @@ class KpiRollup(models.Model):
         verbose_name = _("指标汇总")
         verbose_name_plural = _("指标汇总")
         # Pages read by node: the ids of the subtree's nodes, then each one's KPI rows by month; the key
-        # leads with the node so that every condition of those reads is an index condition. The refresh
+        # leads with the node so that every condition of those reads is an index condition, and has the
+        # month before the dimension value, which reads never restrict: a stock's rows at one month-end
+        # are then next to each other instead of one per value among all 72 months' rows. The refresh
         # reads one KPI's rows nationwide: by the KPI alone. (With a second index leading with the KPI,
         # a stale or unlucky statistics sample made the planner read a KPI's rows nationwide for one
         # district's dashboard: 40 ms instead of 4.)
         constraints = [
-            models.UniqueConstraint(fields=["node", "kpi", "dim", "month", "subtree"], name="kpirollup_node_key")
+            models.UniqueConstraint(fields=["node", "kpi", "month", "dim", "subtree"], name="kpirollup_node_month_key")
         ]
         indexes = [models.Index(fields=["kpi"], name="kpirollup_kpi_idx")]
 
@@ -53,7 +55,7 @@ class KpiCutRollup(models.Model):
         verbose_name = _("指标截日汇总")
         verbose_name_plural = _("指标截日汇总")
         constraints = [
-            models.UniqueConstraint(fields=["node", "kpi", "dim", "cut", "subtree"], name="kpicutrollup_node_key")
+            models.UniqueConstraint(fields=["node", "kpi", "cut", "dim", "subtree"], name="kpicutrollup_node_cut_key")
         ]
         indexes = [models.Index(fields=["kpi"], name="kpicutrollup_kpi_idx")]
 

@@ -46,12 +46,11 @@ class KpiValue:
 
     @property
     def dims_labelled(self) -> list[tuple[str, str, int]]:
-        if self.kpi.dimension is None:
+        dim = self.kpi.dimension
+        if dim is None:
             return []
-        return [
-            (k, self.kpi.dimension.label_of(k), v)
-            for k, v in sorted(self.dims.items(), key=lambda kv: -kv[1])
-        ]
+        labels = dim.choices()  # built once, not once per value
+        return [(k, dim.label_of(k, labels), v) for k, v in sorted(self.dims.items(), key=lambda kv: -kv[1])]
 
 
 # --- Low-level sums -----------------------------------------------------------------------------------
