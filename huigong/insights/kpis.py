@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.apps import apps
 from django.conf import settings
@@ -105,8 +106,10 @@ class Kpi:
     def is_money(self) -> bool:
         return self.unit == "fen"
 
-    @property
+    @cached_property
     def available(self) -> bool:
+        """Whether the apps the source reads are installed (fixed once the app registry is ready: a page
+        asks for every KPI several times)."""
         return all(apps.is_installed(f"huigong.{a}") for a in self.requires)
 
     @property
