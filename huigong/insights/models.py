@@ -79,6 +79,9 @@ class RollupState(models.Model):
     # The local day whose cut rows (KpiCutRollup) the refresh wrote: they answer comparisons cut at
     # rollups.cut_days(cut_day). None before the first refresh that wrote any.
     cut_day = models.DateField(null=True, blank=True)
+    # HUIGONG_INSIGHTS_TREE_DEPTH when the refresh ran: the rows hold subtree rows down to this depth
+    # (0 before this was recorded: the KPI is rebuilt before its rows are read again).
+    tree_depth = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         verbose_name = _("指标汇总状态")

@@ -192,6 +192,7 @@ def refresh_kpi(k: Kpi, *, first: dt.date | None = None, last: dt.date | None = 
                 "audit_mark": mark,
                 "audit_recent": recent,
                 "cut_day": today,
+                "tree_depth": tree_depth(),
             },
         )
     return Refreshed(k.name, rows, seconds)
@@ -356,8 +357,8 @@ def _changed_since(k: Kpi, state: RollupState, cache: dict) -> bool:
 def rollups_refresh_if_changed() -> list[Refreshed]:
     """The periodic job: rebuilds the KPIs whose source apps wrote something since their rollup was read
     (an import, a payout, a claim: every write leaves an audit event; exports and report requests do not
-    count), those whose rollup ends before the current month or whose cut rows are of another day, and
-    those never rolled up."""
+    count), those whose rollup ends before the current month, whose cut rows are of another day or
+    whose subtree rows stop above HUIGONG_INSIGHTS_TREE_DEPTH, and those never rolled up."""
     month, today = this_month(), timezone.localdate()
     states = {s.kpi: s for s in RollupState.objects.all()}
     seen: dict = {}
@@ -369,6 +370,7 @@ def rollups_refresh_if_changed() -> list[Refreshed]:
             k.name not in states
             or states[k.name].last_month < month
             or states[k.name].cut_day != today
+            or states[k.name].tree_depth < tree_depth()
             or _changed_since(k, states[k.name], seen)
         )
     ]

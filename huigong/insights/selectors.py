@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import threading
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -68,13 +69,13 @@ def flow_months(period: Period) -> tuple[dt.date, dt.date]:
 
 def _rollup_ready(k: Kpi, first: dt.date, last: dt.date) -> bool:
     state = _states().get(k.name)
-    return state is not None and state[0] <= first and last <= state[1]
+    return state is not None and state.built_for_depth() and state.first <= first and last <= state.last
 
 
 def _cut_ready(k: Kpi, cut: dt.date) -> bool:
     """Whether the KPI's cut rows answer a comparison cut at `cut` (written for that day by the refresh)."""
     state = _states().get(k.name)
-    return state is not None and state[2] is not None and cut in cut_days(state[2])
+    return state is not None and state.built_for_depth() and state.cut_day is not None and cut in cut_days(state.cut_day)
 
 
 class _Scope(threading.local):
@@ -87,15 +88,27 @@ class _Scope(threading.local):
 _SCOPE = _Scope()
 
 
-def _states() -> dict[str, tuple[dt.date, dt.date, dt.date | None, dt.datetime]]:
-    """Which months each KPI's rollup covers, the day its cut rows were written for, and when it was
-    refreshed. Read once per dashboard or call (see states_scope)."""
+class _State(NamedTuple):
+    first: dt.date  # the months the rollup covers
+    last: dt.date
+    cut_day: dt.date | None  # the day its cut rows were written for
+    refreshed_at: dt.datetime
+    tree_depth: int  # the depth down to which it has subtree rows
+
+    def built_for_depth(self) -> bool:
+        """Whether it has the subtree rows reads now expect: after HUIGONG_INSIGHTS_TREE_DEPTH was raised,
+        the new level has none until the KPI is rebuilt (its figures come from the base tables till then)."""
+        return self.tree_depth >= tree_depth()
+
+
+def _states() -> dict[str, _State]:
+    """What each KPI's rollup holds. Read once per dashboard or call (see states_scope)."""
     if "v" in _SCOPE.d:
         return _SCOPE.d["v"]
     return {
-        kpi: (a, b, c, at)
-        for kpi, a, b, c, at in RollupState.objects.values_list(
-            "kpi", "first_month", "last_month", "cut_day", "refreshed_at"
+        kpi: _State(*rest)
+        for kpi, *rest in RollupState.objects.values_list(
+            "kpi", "first_month", "last_month", "cut_day", "refreshed_at", "tree_depth"
         )
     }
 
@@ -450,7 +463,7 @@ def kpi_source(names: list[str], period: Period) -> str:
 def as_of(names: list[str]) -> dt.datetime | None:
     """The oldest refresh among the named KPIs (None when one was never rolled up)."""
     if "v" in _SCOPE.d:
-        states = {n: st[3] for n, st in _states().items() if n in names}
+        states = {n: st.refreshed_at for n, st in _states().items() if n in names}
     else:
         states = dict(RollupState.objects.filter(kpi__in=names).values_list("kpi", "refreshed_at"))
     if not names or any(n not in states for n in names):

@@ -114,3 +114,30 @@ def test_a_kpi_with_a_dimension_stores_no_total_rows(march_10):
     for model in (KpiRollup, KpiCutRollup):
         assert model.objects.filter(kpi="members.active").exists()
         assert not model.objects.filter(kpi="members.active", dim="").exists()
+
+
+def test_rollups_built_for_fewer_levels_are_not_read_until_rebuilt(kpi_world, settings):
+    """Raising HUIGONG_INSIGHTS_TREE_DEPTH (as the upgrade to 4 did): a district's figures must not be
+    read from subtree rows its rollups do not have yet (they read as 0); the base tables answer until
+    the periodic job has rebuilt every KPI."""
+    from huigong.insights.rollups import rollups_refresh
+    from huigong.insights.selectors import ROLLUP, dashboard_data, kpi_value
+
+    w = kpi_world
+    period = parse_period("2025")
+    active = catalogue.CATALOGUE["members.active"]
+    settings.HUIGONG_INSIGHTS_TREE_DEPTH = 3
+    rollups_refresh()
+    settings.HUIGONG_INSIGHTS_TREE_DEPTH = 4
+    assert w.xihu.depth == 4
+    want = kpi_value(active, w.xihu, period, source=RAW).value
+    assert want > 0
+    assert kpi_value(active, w.xihu, period).value == want
+    data = dashboard_data(w.xihu, period)
+    assert data["source"] == RAW
+    assert {c["name"]: c["value"] for c in data["cards"]}["members.active"] == want
+    assert {r.kpi for r in rollups_refresh_if_changed()} == {k.name for k in catalogue.stored_kpis() if k.available}
+    data = dashboard_data(w.xihu, period)
+    assert data["source"] == ROLLUP
+    assert {c["name"]: c["value"] for c in data["cards"]}["members.active"] == want
+    assert rollups_refresh_if_changed() == []
