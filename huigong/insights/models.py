@@ -5,20 +5,29 @@ from django.utils.translation import gettext_lazy as _
 from huigong.orgs.models import UnionNode
 
 
-class KpiRollup(models.Model):
-    """One KPI's value for one node's OWN rows (not its subtree), one month and one dimension value
-    ('' = all values). A subtree figure is the SUM over nodes whose path starts with the subtree's
-    (or, for the top levels, the node's subtree row). Flow KPIs hold the month's sum; stock KPIs hold
-    the value as of the month's last day."""
+class RollupRow(models.Model):
+    """What a rollup row and a cut row share: one KPI's sum for one node's OWN rows (not its subtree) or,
+    for the top levels, its whole subtree, and one dimension value (a KPI without a dimension has one
+    row, dim ''; one with a dimension a row per value and no total row)."""
 
     node = models.ForeignKey(UnionNode, on_delete=models.CASCADE, related_name="+", db_index=False)
     kpi = models.CharField(max_length=48)
-    month = models.DateField()
     dim = models.CharField(max_length=32, blank=True, default="")
     value = models.BigIntegerField()
-    # False: the node's own rows. True: its whole subtree, kept only for the few big nodes at the top of
-    # the tree (depth <= rollups.TREE_DEPTH), so that a national or city figure reads a handful of rows.
+    # False: the node's own rows. True: its whole subtree, kept only for the nodes at the top of the tree
+    # (depth <= rollups.tree_depth()), so that a national, city or district figure reads a handful of rows.
     subtree = models.BooleanField(default=False)
+
+    class Meta:
+        abstract = True
+
+
+class KpiRollup(RollupRow):
+    """A KPI's value for a node (see RollupRow) and one month. A subtree figure is the SUM over the nodes
+    whose path starts with the subtree's (or, for the top levels, the node's subtree row). Flow KPIs
+    hold the month's sum; stock KPIs hold the value as of the month's last day."""
+
+    month = models.DateField()
 
     class Meta:
         verbose_name = _("指标汇总")
@@ -36,20 +45,15 @@ class KpiRollup(models.Model):
         indexes = [models.Index(fields=["kpi"], name="kpirollup_kpi_idx")]
 
 
-class KpiCutRollup(models.Model):
-    """One KPI's sum of events from the first day of a month to a cut day in it (the day counted), for
-    one node's own rows (or, for the top levels, its subtree) and one dimension value ('' = all). Kept
-    only for the cut days a running period is compared at today (rollups.cut_days): the previous month,
-    and the same month a quarter and a year back, each cut at today's day of the month. A stock's value
-    as of the cut is its month-end rollup of the month before plus this row; a flow's sum to the cut is
-    its whole-month rollups plus this row. Rebuilt with the KPI's rollup, and when the day changes."""
+class KpiCutRollup(RollupRow):
+    """A KPI's sum of events for a node (see RollupRow) from the first day of a month to a cut day in it
+    (the day counted). Kept only for the cut days a running period is compared at today
+    (rollups.cut_days): the previous month, and the same month a quarter and a year back, each cut at
+    today's day of the month. A stock's value as of the cut is its month-end rollup of the month before
+    plus this row; a flow's sum to the cut is its whole-month rollups plus this row. Rebuilt with the
+    KPI's rollup, and when the day changes."""
 
-    node = models.ForeignKey(UnionNode, on_delete=models.CASCADE, related_name="+", db_index=False)
-    kpi = models.CharField(max_length=48)
     cut = models.DateField()
-    dim = models.CharField(max_length=32, blank=True, default="")
-    value = models.BigIntegerField()
-    subtree = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("指标截日汇总")

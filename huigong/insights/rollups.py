@@ -28,7 +28,7 @@ CUT_TABLE = "insights_kpicutrollup"
 
 
 def tree_depth() -> int:
-    """Nodes down to this depth (national, province, city by default) also get subtree rows."""
+    """Nodes down to this depth (national, province, city, district by default) also get subtree rows."""
     return int(getattr(settings, "HUIGONG_INSIGHTS_TREE_DEPTH", 4))
 
 
