@@ -24,7 +24,7 @@ from . import kpis as catalogue
 from .kpis import FLOW, RATIO, STOCK, Dialect, Kpi
 from .models import RollupState
 from .periods import Comparison, Period, month_add, month_end, this_month
-from .rollups import CUT_TABLE, TABLE, cut_days, rollups_generation, tree_depth
+from .rollups import CUT_TABLE, TABLE, cut_days, rollups_as_of, rollups_generation, tree_depth
 
 ROLLUP, RAW, AUTO = "rollup", "raw", "auto"
 STEP = UnionNode.steplen
@@ -186,11 +186,6 @@ def _scope_where(node: UnionNode) -> tuple[str, list]:
         return "r.subtree AND r.node_id = %s", [node.pk]
     cond, params = _ids_in([pk for pk, _path, _depth, _name in _subtree_nodes(node)])
     return f"NOT r.subtree AND r.node_id {cond}", params
-
-
-def _scope_sql(node: UnionNode, table: str = TABLE) -> tuple[str, list]:
-    where, params = _scope_where(node)
-    return f"FROM {table} r WHERE {where}", params
 
 
 def _select_spans(cols: str, where: str, where_p: list, spans: list[Span]) -> tuple[str, list]:
@@ -452,20 +447,18 @@ def kpi_tree(k: Kpi, node: UnionNode, period: Period, *, source: str = AUTO) -> 
 def kpi_source(names: list[str], period: Period) -> str:
     """ROLLUP when every base KPI of names is answered from the rollups for the period, else RAW."""
     bases = {b for n in names for b in catalogue.base_names(catalogue.CATALOGUE[n])}
-    snap = _snapshot_month(period.last)
     for b in bases:
         k = catalogue.CATALOGUE[b]
-        if not (_rollup_ready(k, *flow_months(period)) if k.kind == FLOW else _rollup_ready(k, snap, snap)):
+        if not _rollup_ready(k, *_months_of(k, period)):
             return RAW
     return ROLLUP
 
 
 def as_of(names: list[str]) -> dt.datetime | None:
     """The oldest refresh among the named KPIs (None when one was never rolled up)."""
-    if "v" in _SCOPE.d:
-        states = {n: st.refreshed_at for n, st in _states().items() if n in names}
-    else:
-        states = dict(RollupState.objects.filter(kpi__in=names).values_list("kpi", "refreshed_at"))
+    if "v" not in _SCOPE.d:
+        return rollups_as_of(names)
+    states = {n: st.refreshed_at for n, st in _states().items() if n in names}
     if not names or any(n not in states for n in names):
         return None
     return min(states.values())
@@ -514,13 +507,7 @@ def bulk_values(
     stored = [catalogue.CATALOGUE[b] for b in sorted(bases)]
     snap = _snapshot_month(period.last)
     f_first, f_last = flow_months(period)
-    ready = source == ROLLUP or (
-        source == AUTO
-        and all(
-            _rollup_ready(k, f_first, f_last) if k.kind == FLOW else _rollup_ready(k, snap, snap)
-            for k in stored
-        )
-    )
+    ready = source == ROLLUP or (source == AUTO and all(_rollup_ready(k, *_months_of(k, period)) for k in stored))
     if not ready:
         return {n: kpi_value(catalogue.CATALOGUE[n], node, period, source=source) for n in names}
     sums: dict[str, dict[str, int]] = {k.name: {} for k in stored}
@@ -544,12 +531,12 @@ def _span_sums(
         rows, params = _select_spans("r.kpi, r.dim, r.value", where, where_p, spans)
         parts.append(rows)
     if cut is not None and cut_names:
-        scope, scope_p = _scope_sql(node, CUT_TABLE)
+        where, where_p = _scope_where(node)
         parts.append(
-            f"SELECT r.kpi, r.dim, r.value {scope} AND r.kpi IN ({', '.join(['%s'] * len(cut_names))}) "
-            "AND r.cut = %s"
+            f"SELECT r.kpi, r.dim, r.value FROM {CUT_TABLE} r WHERE {where} "
+            f"AND r.kpi IN ({', '.join(['%s'] * len(cut_names))}) AND r.cut = %s"
         )
-        params += [*scope_p, *cut_names, cut]
+        params += [*where_p, *cut_names, cut]
     if not parts:
         return []
     sql = f"SELECT x.kpi, x.dim, SUM(x.value) FROM ({' UNION ALL '.join(parts)}) x GROUP BY x.kpi, x.dim"
@@ -621,7 +608,9 @@ def comparison_values(
         whole.update(bulk_values(stocks, node, Period("month", before_cut, before_cut), source=source))
     cut_rows = None
     if source != RAW and all(_cut_ready(k, cut) for k in bases):
-        cut_rows = _cut_sums([k.name for k in bases], node, cut)
+        cut_rows = {}
+        for kpi, dim, v in _span_sums(node, [], cut=cut, cut_names=[k.name for k in bases]):
+            cut_rows.setdefault(kpi, {})[dim] = v
     for k in bases:
         got = whole.get(k.name)
         dims = dict(got.dims) if got is not None else {}
@@ -641,21 +630,6 @@ def comparison_values(
     # A computed ratio defines its own span (budget use: 1 January to the period's end), in whole months:
     # the previous period uncut.
     return _values_from_sums(ks, sums, node, prev, source)
-
-
-def _cut_sums(names: list[str], node: UnionNode, cut: dt.date) -> dict[str, dict[str, int]]:
-    """{kpi: {dim or '' for the total: sum}} of the cut rows at `cut` over node's subtree, one query."""
-    scope, params = _scope_sql(node, CUT_TABLE)
-    sql = (
-        f"SELECT r.kpi, r.dim, SUM(r.value) {scope} AND r.kpi IN ({', '.join(['%s'] * len(names))}) "
-        "AND r.cut = %s GROUP BY r.kpi, r.dim"
-    )
-    out: dict[str, dict[str, int]] = {}
-    with connection.cursor() as cur:
-        cur.execute(sql, [*params, *names, cut])
-        for kpi, dim, v in cur.fetchall():
-            out.setdefault(kpi, {})[dim] = int(v or 0)
-    return out
 
 
 def _dashboard_data(node: UnionNode, period: Period, *, source: str) -> dict:
