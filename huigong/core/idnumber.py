@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import unicodedata
 from dataclasses import dataclass
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -35,7 +36,9 @@ def check_char(first17: str) -> str:
 
 
 def normalize(raw: str) -> str:
-    return str(raw).strip().replace(" ", "").upper()
+    """NFKC first: real Excel files carry full-width digits (１２３), the full-width Ｘ and ideographic
+    spaces, which NFKC folds to ASCII digits, X and a plain space."""
+    return unicodedata.normalize("NFKC", str(raw)).strip().replace(" ", "").upper()
 
 
 def parse(raw: str) -> IdInfo:

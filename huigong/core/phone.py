@@ -1,10 +1,12 @@
 import re
+import unicodedata
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
 def normalize(raw: str) -> str:
-    s = str(raw).strip().replace(" ", "").replace("-", "")
+    # NFKC: full-width digits, ＋ and ideographic spaces from real spreadsheets become ASCII.
+    s = unicodedata.normalize("NFKC", str(raw)).strip().replace(" ", "").replace("-", "")
     if s.startswith("+86"):
         s = s[3:]
     if s.endswith(".0"):  # Excel turns numbers into floats

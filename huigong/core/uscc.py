@@ -1,6 +1,8 @@
 """Unified social credit code (统一社会信用代码, GB 32100-2015): 18 characters from a 31-character
 alphabet (no I, O, Z, S, V), last one a MOD 31 check character."""
 
+import unicodedata
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
@@ -16,7 +18,8 @@ def check_char(first17: str) -> str:
 
 
 def normalize(raw: str) -> str:
-    return str(raw).strip().upper()
+    # NFKC folds full-width letters and digits (and the ideographic space) to ASCII.
+    return unicodedata.normalize("NFKC", str(raw)).strip().replace(" ", "").upper()
 
 
 def validate(raw: str) -> str:

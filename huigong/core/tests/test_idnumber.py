@@ -52,3 +52,15 @@ def test_any_single_digit_change_is_caught(pos, delta):
 
 def test_mask_hides_birth_date():
     assert idnumber.mask("330102199001011234") == "330102********1234"
+
+
+def test_full_width_input_is_folded_to_ascii():
+    from huigong.core import phone, uscc
+
+    number = idnumber.make("330106", dt.date(1990, 5, 6), 123, "M")
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in number)
+    assert idnumber.normalize("\u3000" + wide + "\u3000") == number
+    assert idnumber.parse(wide).number == number
+    assert phone.normalize("＋８６\u3000１３８－００１３－８０００") == "13800138000"
+    code = uscc.make("91330106MA2GXXXX0")
+    assert uscc.validate("".join(chr(ord(c) + 0xFEE0) for c in code.lower())) == code

@@ -417,7 +417,7 @@ def _run_postgres(imp: RosterImport, validator: RowValidator, rows, progress: _P
             raise _Rejected(errors)
         progress.update(force=True, status=ImportStatus.WRITING)
         writer.close()
-        _finish_done(imp, validator.processed, writer.counts)
+        _finish_done(imp, validator.processed, writer.counts, note_rows=validator.note_rows)
 
 
 def _run_orm(imp: RosterImport, validator: RowValidator, rows, progress: _Progress, total: int,
@@ -443,10 +443,18 @@ def _run_orm(imp: RosterImport, validator: RowValidator, rows, progress: _Progre
         for records in staged:
             writer.stage(records)
             writer.upsert()
-        _finish_done(imp, validator.processed, writer.counts)
+        _finish_done(imp, validator.processed, writer.counts, note_rows=validator.note_rows)
 
 
-def _finish_done(imp: RosterImport, processed: int, counts) -> None:
+def _note_rows_text(note_rows: list[int]) -> str:
+    if not note_rows:
+        return ""
+    shown = "、".join(str(r) for r in note_rows[:10]) + ("…" if len(note_rows) > 10 else "")
+    return (f"；已跳过第 {shown} 行（表尾的填表人、联系电话、备注等说明，不是职工） / skipped row(s) {shown}: "
+            f"a form's notes or footer, not people")
+
+
+def _finish_done(imp: RosterImport, processed: int, counts, *, note_rows: list[int] = ()) -> None:
     """Inside the write transaction. One audit event for the whole load: the per-row record of
     a bulk load is the import itself plus the stored file, not 100,000 audit rows."""
     rows = counts.created + counts.updated
@@ -456,7 +464,7 @@ def _finish_done(imp: RosterImport, processed: int, counts) -> None:
     imp.finished_at = timezone.now()
     imp.message = (f"已导入 {rows} 名职工：新增 {counts.created} 人，更新 {counts.updated} 人，新建会籍 {counts.memberships} 个 / "
                    f"{rows} people loaded: {counts.created} new, {counts.updated} updated, "
-                   f"{counts.memberships} memberships opened")
+                   f"{counts.memberships} memberships opened") + _note_rows_text(list(note_rows))
     imp.save(update_fields=["status", "total_rows", "processed_rows", "created_count", "updated_count",
                             "error_count", "finished_at", "message"])
     audit(actor=imp.created_by, verb="roster_import.apply", obj=imp, node_path=imp.union.path,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from operator import mul
 
@@ -147,6 +148,7 @@ class RowValidator:
         # cells is refused as a whole before its rows are read).
         self.formula_text = formula_text
         self.processed = 0  # data rows seen, set by the import as it goes
+        self.note_rows: list[int] = []  # rows skipped as a form's notes or footer (see NOTE_LABELS)
         self.lookups = lookups
         self.today = today
         self.index: dict[str, int] = {}
@@ -254,6 +256,9 @@ class RowValidator:
                     all(c is None or (type(c) is str and not c.strip()) for c in cells):
                 continue
             if type(name_raw) is str and name_raw.strip().startswith(EXAMPLE_PREFIX):
+                continue
+            if _is_note_row(cells, c_id):
+                self.note_rows.append(row_no)
                 continue
             errs: list[RowError] = []
 
@@ -398,7 +403,7 @@ class RowValidator:
             if c_bank is not None:
                 k_raw = cells[c_bank]
                 if type(k_raw) is str:
-                    bank = k_raw.replace(" ", "").replace("\u3000", "").strip()
+                    bank = unicodedata.normalize("NFKC", k_raw).replace(" ", "").strip()
                     if bank and not (bank.isdigit() and bank.isascii() and 12 <= len(bank) <= 30):
                         err("bank_account", k_raw, "银行账号应为12到30位数字 / bank account must be 12-30 digits")
                 elif k_raw is not None:
@@ -418,6 +423,28 @@ class RowValidator:
                 bank_hash(bank) if bank else "", mask_bank(bank),
             ))
         return records, errors
+
+
+# A real form's notes and footer ("填表人：张三  联系电话：…", "备注：…", "合计") are not people: a row whose
+# first filled cell starts with one of these labels and whose ID cell holds no ID number is skipped,
+# and the import says which rows it skipped.
+NOTE_LABELS = ("填表人", "填报人", "制表人", "制表", "审核人", "审核", "负责人", "联系人", "联系电话", "填表日期",
+               "填报日期", "制表日期", "备注", "说明", "注：", "注:", "合计", "总计", "单位（盖章）", "单位(盖章)",
+               "单位盖章", "盖章")
+
+
+def _is_note_row(cells, c_id: int) -> bool:
+    first = next((c for c in cells if c is not None and not (type(c) is str and not c.strip())), None)
+    if type(first) is not str:
+        return False
+    head = unicodedata.normalize("NFKC", first).strip()
+    if not head.startswith(NOTE_LABELS):
+        return False
+    raw_id = cells[c_id] if c_id < len(cells) else None
+    if raw_id is None or (type(raw_id) is str and not raw_id.strip()):
+        return True
+    # The label may spill into the ID column ("填表人：张三  联系电话：…" across merged cells).
+    return not idnumber.is_valid(str(raw_id))
 
 
 def _text(v) -> str:

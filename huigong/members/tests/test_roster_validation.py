@@ -245,3 +245,47 @@ def test_labels_are_chinese_even_if_first_loaded_in_an_english_request():
         fresh = importlib.reload(columns)
     assert fresh.EMPLOYMENT_FORMS["劳动合同"] == "contract" and fresh.EDUCATIONS["本科"] == "bachelor"
     assert "Employment contract" not in fresh.EMPLOYMENT_FORMS and "劳动合同" in fresh.BY_KEY["employment_form"].note
+
+
+# ---------------------------------------------------------------- what real spreadsheets carry
+
+def _fullwidth(s: str) -> str:
+    """Full-width digits and letters, as Chinese input methods type them into Excel."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in s)
+
+
+def test_full_width_id_phone_and_bank_numbers_are_read_as_ascii(cast):
+    number = idnumber.make("330106", dt.date(1990, 5, 6), 123, "M")
+    row = person_row(random.Random(4), 身份证号="\u3000" + _fullwidth(number.lower()) + "\u3000",
+                     性别="", 出生日期="", 手机号=_fullwidth("138 0013 8000"))
+    row["银行账号"] = _fullwidth("6222 0212 3456 7890 123")
+    (rec,), errors = _validate(cast, [row])
+    assert errors == []
+    assert rec[R["id_number"]] == number
+    assert rec[R["phone"]] == "13800138000"
+    assert rec[R["bank_account"]] == "6222021234567890123"
+
+
+def test_full_width_x_check_character_is_valid():
+    rng = random.Random(0)
+    number = next(n for n in (idnumber.random_number(rng) for _ in range(500)) if n.endswith("X"))
+    assert idnumber.parse(_fullwidth(number[:17]) + "ｘ").number == number
+    assert idnumber.is_valid("\u3000" + _fullwidth(number) + " ")
+
+
+def test_a_forms_footer_rows_are_skipped_and_reported(cast):
+    rng = random.Random(11)
+    people = [person_row(rng, 用人单位=cast.enterprise.name) for _ in range(2)]
+    footer = {"姓名": "填表人：王五", "身份证号": "联系电话：0571-88888888"}
+    note = {"姓名": "备注：以上人员均已签订劳动合同"}
+    imp = _start(cast, roster_csv([*people, footer, note]), name="r.csv")
+    assert imp.status == ImportStatus.DONE, imp.errors_preview
+    assert imp.created_count == 2
+    assert "已跳过第 4、5 行" in imp.message
+
+
+def test_a_person_whose_name_looks_like_a_label_is_not_skipped(cast):
+    # Only rows without an ID number are notes: a real person is never dropped silently.
+    row = person_row(random.Random(12), 姓名="备注", 用人单位=cast.enterprise.name)
+    (rec,), errors = _validate(cast, [row])
+    assert errors == [] and rec[R["name"]] == "备注"
