@@ -56,12 +56,26 @@ def bar_chart(
     return "".join(parts)
 
 
+def _ticks(lo: float, hi: float, n: int = 4) -> tuple[float, float, list[float]]:
+    """Round axis bounds and n+1 evenly spaced ticks covering lo..hi (lo is 0 for counts and money)."""
+    lo = min(lo, 0)
+    span = _nice_max((hi - lo) / n) * n if hi > lo else n
+    return lo, lo + span, [lo + span * i / n for i in range(n + 1)]
+
+
 def line_chart(
-    months: list[str], series: list[tuple[str, list[float]]], *, width: int = 640, height: int = 220
+    months: list[str],
+    series: list[tuple[str, list[float]]],
+    *,
+    width: int = 640,
+    height: int = 220,
+    running_label: str = "",
 ) -> str:
-    """Lines over months, each series scaled to its own maximum (they have different units), with the
-    last value printed; a legend on top."""
-    left, right, top_pad, bottom = 40, 60, 28, 26
+    """Lines over months with a value axis per series: the first series on the left axis, the second
+    (another unit, e.g. a stock beside a flow) on the right one, each labelled in its series' colour.
+    `running_label` marks the last month as still running: its segment is dashed, its point hollow and
+    the label is printed under the axis, so a half month does not read as a collapse."""
+    left, right, top_pad, bottom = 52, 56, 28, 34 if running_label else 26
     plot_w, plot_h = width - left - right, height - top_pad - bottom
     n = max(len(months), 2)
     parts = [
@@ -70,15 +84,19 @@ def line_chart(
             f'viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="10">'
         )
     ]
-    parts.append(
-        f'<line x1="{left}" y1="{top_pad + plot_h}" x2="{left + plot_w}" y2="{top_pad + plot_h}" stroke="#999"/>'
-    )
+    base_y = top_pad + plot_h
+    parts.append(f'<line x1="{left}" y1="{base_y}" x2="{left + plot_w}" y2="{base_y}" stroke="#999"/>')
     for i, m in enumerate(months):
         if i % 2 == 0 or i == len(months) - 1:
             x = left + plot_w * i / (n - 1)
+            label = m[2:] + ("*" if running_label and i == len(months) - 1 else "")
             parts.append(
-                f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" fill="#555">{escape(m[2:])}</text>'
+                f'<text x="{x:.1f}" y="{base_y + 14}" text-anchor="middle" fill="#555">{escape(label)}</text>'
             )
+    if running_label:
+        parts.append(
+            f'<text x="{left + plot_w}" y="{height - 4}" text-anchor="end" fill="#555">* {escape(running_label)}</text>'
+        )
     lx = left
     for si, (name, values) in enumerate(series):
         color = COLORS[si % len(COLORS)]
@@ -87,17 +105,31 @@ def line_chart(
             f'<text x="{lx + 14}" y="15" fill="#333">{escape(name)}</text>'
         )
         lx += 28 + 12 * len(name)
-        lo, hi = min(values, default=0), max(values, default=0)
-        lo = min(lo, 0)
-        span = _nice_max(hi - lo) if hi > lo else 1
-        pts = [
-            (left + plot_w * i / (n - 1), top_pad + plot_h - (v - lo) / span * plot_h)
-            for i, v in enumerate(values)
-        ]
-        if pts:
-            d = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
+        lo, hi, ticks = _ticks(min(values, default=0), max(values, default=0))
+        span = hi - lo
+        if si < 2:  # an axis for the first two series: left, then right
+            ax = left if si == 0 else left + plot_w
+            anchor, dx = ("end", -4) if si == 0 else ("start", 4)
+            parts.append(f'<line x1="{ax}" y1="{top_pad}" x2="{ax}" y2="{base_y}" stroke="{color}"/>')
+            for t in ticks:
+                y = base_y - (t - lo) / span * plot_h
+                parts.append(f'<line x1="{ax - 2}" y1="{y:.1f}" x2="{ax + 2}" y2="{y:.1f}" stroke="{color}"/>')
+                parts.append(
+                    f'<text x="{ax + dx}" y="{y + 3:.1f}" text-anchor="{anchor}" fill="{color}">{_fmt(t)}</text>'
+                )
+        pts = [(left + plot_w * i / (n - 1), base_y - (v - lo) / span * plot_h) for i, v in enumerate(values)]
+        if not pts:
+            continue
+        solid = pts[:-1] if running_label and len(pts) > 1 else pts
+        if len(solid) > 1:
+            d = " ".join(f"{x:.1f},{y:.1f}" for x, y in solid)
             parts.append(f'<polyline points="{d}" fill="none" stroke="{color}" stroke-width="2"/>')
-            x, y = pts[-1]
-            parts.append(f'<text x="{x + 4:.1f}" y="{y + 3:.1f}" fill="{color}">{_fmt(values[-1])}</text>')
+        if running_label and len(pts) > 1:
+            (x1, y1), (x2, y2) = pts[-2], pts[-1]
+            parts.append(
+                f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{color}" '
+                f'stroke-width="2" stroke-dasharray="4 3"/>'
+                f'<circle cx="{x2:.1f}" cy="{y2:.1f}" r="3" fill="#fff" stroke="{color}" stroke-width="1.5"/>'
+            )
     parts.append("</svg>")
     return "".join(parts)

@@ -13,7 +13,7 @@ from huigong.orgs.models import UnionNode
 
 from . import kpis as catalogue
 from .charts import bar_chart, line_chart
-from .periods import Period
+from .periods import Period, this_month
 from .selectors import as_of, comparison_values, kpi_by_child, kpi_trend, kpi_value, states_scope
 
 
@@ -56,7 +56,8 @@ def kpi_table(node: UnionNode, period: Period) -> list[dict]:
                 "value": cur.value,
                 "previous": before.value,
                 "change": change,
-                "dims": cur.dims_labelled,
+                # Each part in the KPI's own unit (money in yuan, not fen), as the dashboard shows it.
+                "dims": [(key, label, display(v, k.unit)) for key, label, v in cur.dims_labelled],
                 "value_text": display(cur.value, k.unit),
                 "previous_text": display(before.value, k.unit),
                 "change_text": display_change(change, k.unit),
@@ -113,8 +114,12 @@ def _report_context(node: UnionNode, period: Period) -> dict:
     )
     trend = kpi_trend(["members.active", "members.new"], node, period.last, 12)
     months = [f"{m:%Y-%m}" for m, _v in trend["members.active"]]
+    running = period.last == this_month()
     lines = line_chart(
-        months, [(str(catalogue.CATALOGUE[n].label), [v for _m, v in vals]) for n, vals in trend.items()]
+        months,
+        [(str(catalogue.CATALOGUE[n].label), [v for _m, v in vals]) for n, vals in trend.items()],
+        running_label=(_("%(month)s 尚未结束，数据截至 %(day)s") % {
+            "month": months[-1], "day": f"{timezone.localdate():%m-%d}"}) if running and months else "",
     )
     stamp = as_of([k.name for k in catalogue.stored_kpis() if k.available])
     return {

@@ -210,3 +210,45 @@ def test_every_remaining_kpi_for_node_parent_sibling_from_rollups_and_base_table
                 nonzero["assist.sweep_coverage"] += bool(visits and members)
     # Every KPI had something to count somewhere (no 0 == 0 everywhere).
     assert {n for n, c in nonzero.items() if c == 0} == set()
+
+
+def test_the_pdf_report_says_what_the_dashboard_says_figure_by_figure(full):
+    """Every KPI value and every part of its mix in the report reads as on the dashboard (money in yuan:
+    a breakdown once printed fen as yuan, 100x too large)."""
+    from huigong.insights.reports import display, report_context
+    from huigong.insights.selectors import dashboard_data
+
+    w = full
+    rollups_refresh()
+    checked_money_dims = 0
+    for node in (w.hangzhou, w.xihu):
+        period = parse_period(f"{YEAR}-Q1")
+        report = report_context(node, period)
+        board = dashboard_data(node, period)
+        shown = {c["name"]: (display(c["value"], c["unit"]), []) for c in board["cards"]}
+        for section in board["sections"]:
+            for r in section["rows"]:
+                shown[r["name"]] = (display(r["value"], r["unit"]),
+                                    [(d["name"], display(d["value"], r["unit"])) for d in r["dims"]])
+        for row in report["table"]:
+            name = row["kpi"].name
+            if name not in shown:
+                continue
+            value_text, dims = shown[name]
+            assert row["value_text"] == value_text, (node.name, name)
+            if dims:
+                assert [(label, text) for _k, label, text in row["dims"]] == dims, (node.name, name)
+                checked_money_dims += row["kpi"].unit == "fen"
+    assert checked_money_dims  # a money KPI with a breakdown was compared (e.g. 已发放 by 三助 type)
+
+
+def test_the_reports_trend_has_value_axes_and_marks_the_running_month():
+    from huigong.insights.charts import line_chart
+
+    svg = line_chart(["2026-10", "2026-11", "2026-12"], [("在会会员", [1200, 1250, 1260]), ("新入会", [30, 45, 6])],
+                     running_label="2026-12 尚未结束")
+    assert "1,500" in svg or "1,200" in svg  # left axis ticks for the first series
+    assert ">40<" in svg and ">80<" in svg  # right axis ticks for the second
+    assert 'stroke-dasharray="4 3"' in svg and "26-12*" in svg and "尚未结束" in svg
+    plain = line_chart(["2026-10", "2026-11"], [("在会会员", [1, 2])])
+    assert "stroke-dasharray" not in plain and "*" not in plain
