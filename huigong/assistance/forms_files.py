@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huigong.core.scope import root_path
+from huigong.core.widgets import DateInput
 from huigong.orgs.models import UnionNode
 
 from .models import CloseReason, EvidenceKind, HardshipCause, HardshipLevel, ReviewOutcome
@@ -24,13 +25,6 @@ def yuan_field(label, required=True, **kw):
 
 def to_fen(value) -> int:
     return int((Decimal(value or 0) * 100).to_integral_value())
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kw):
-        super().__init__(format="%Y-%m-%d", **kw)
 
 
 class NodeChoiceField(forms.ModelChoiceField):

@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from huigong.core.widgets import DateInput
 from huigong.orgs.models import NodeLevel, UnionNode
 
 from . import clock
@@ -128,7 +129,7 @@ class NoticeForm(forms.Form):
     node = NodeChoiceField(label=_("公示单位"), queryset=UnionNode.objects.none())
     title = forms.CharField(label=_("标题"), max_length=160)
     days = forms.IntegerField(label=_("公示天数（不填按项目规定）"), min_value=1, max_value=60, required=False)
-    starts_on = forms.DateField(label=_("公示开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(label=_("公示开始日期"), widget=DateInput())
     contact = forms.CharField(label=_("监督电话/联系人"), max_length=120, required=False)
     body = forms.CharField(label=_("公示说明"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     applications = forms.MultipleChoiceField(label=_("已批准的申请"), widget=forms.CheckboxSelectMultiple)
@@ -145,7 +146,7 @@ class NoticeForm(forms.Form):
 
 class ObjectionForm(forms.Form):
     application = forms.TypedChoiceField(label=_("针对的申请"), coerce=int, required=False, empty_value=None)
-    received_on = forms.DateField(label=_("收到日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    received_on = forms.DateField(label=_("收到日期"), widget=DateInput())
     channel = forms.ChoiceField(label=_("渠道"), choices=[(x, x) for x in ("电话", "来信", "现场", "网络")])
     content = forms.CharField(label=_("异议内容"), widget=forms.Textarea(attrs={"rows": 3}))
 

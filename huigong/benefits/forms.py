@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from huigong.core.widgets import DateInput, DateTimeInput
 from huigong.members.models import EmploymentForm
 from huigong.orgs.forms import EnterpriseField, NodeField, bilingual
 
@@ -21,20 +22,6 @@ def yuan_field(label: str, en: str, *, required: bool = True, help_text: str = "
 
 def to_fen(value: Decimal | None) -> int | None:
     return None if value is None else int((value * 100).to_integral_value())
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
 class ProgrammeForm(forms.Form):

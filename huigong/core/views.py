@@ -18,6 +18,7 @@ from huigong.core.scope import require
 from huigong.orgs.selectors import member_counts_by_path, node_children
 
 from . import selectors
+from .widgets import DateInput
 
 PAGE_SIZE = 50
 CHILDREN_LIMIT = 200
@@ -51,8 +52,8 @@ class AuditFilterForm(forms.Form):
     object_type = forms.ChoiceField(label=_("对象类型"), required=False)
     actor = forms.CharField(label=_("操作人"), required=False, max_length=150,
                             widget=forms.TextInput(attrs={"placeholder": _("用户名")}))
-    since = forms.DateField(label=_("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(label=_("开始日期"), required=False, widget=DateInput())
+    until = forms.DateField(label=_("结束日期"), required=False, widget=DateInput())
     q = forms.CharField(label=_("对象"), required=False, max_length=100,
                         widget=forms.TextInput(attrs={"placeholder": _("对象名称或ID")}))
 
@@ -65,8 +66,8 @@ class AccessFilterForm(forms.Form):
     actor = forms.CharField(label=_("查看人"), required=False, max_length=150,
                             widget=forms.TextInput(attrs={"placeholder": _("用户名")}))
     object_id = forms.CharField(label=_("对象ID"), required=False, max_length=64)
-    since = forms.DateField(label=_("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(label=_("开始日期"), required=False, widget=DateInput())
+    until = forms.DateField(label=_("结束日期"), required=False, widget=DateInput())
 
 
 def _show(value) -> str:

@@ -10,19 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from huigong.core import idnumber
 from huigong.core import phone as phone_rules
+from huigong.core.widgets import DateInput
 from huigong.orgs.forms import EnterpriseField, NodeField, bilingual
 from huigong.orgs.models import EnterpriseKind
 
 from .models import Education, EmploymentForm, MembershipStatus
 
 STATUS_ALL = "all"
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 ALL_LABEL = _("— 全部 —")
