@@ -136,3 +136,43 @@ def result_sheet(rows: list[list]) -> bytes:
         ws.write_row(i, 0, r)
     wb.close()
     return out.getvalue()
+
+
+def bank_fills(sheet: bytes, results: dict[str, tuple[str, str, str]], *, reorder: bool = False) -> bytes:
+    """The system's own 批量代发 sheet as a bank sends it back after Excel has touched it: 状态, 银行流水号 and
+    失败原因 filled per 备注 key (key -> (status, reference, reason)), the sheet's 合计 row kept, blank
+    rows, a note and a signature line added under it, and with `reorder` the columns shuffled and the
+    headers renamed as some banks do (附言 for 备注, 金额(元) with half-width brackets)."""
+    import io
+
+    from openpyxl import Workbook, load_workbook
+
+    ws = load_workbook(io.BytesIO(sheet)).worksheets[0]
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    head = rows[0]
+    for extra in ("状态", "银行流水号", "失败原因"):
+        if extra not in head:
+            head.append(extra)
+    width = len(head)
+    body = [r + [None] * (width - len(r)) for r in rows[1:]]
+    at = {h: i for i, h in enumerate(head)}
+    for r in body:
+        key = r[at["备注"]]
+        if key in results:
+            r[at["状态"]], r[at["银行流水号"]], r[at["失败原因"]] = results[key]
+    body += [[None] * width, ["备注：以上代发已核对"] + [None] * (width - 1),
+             [None, "制表：张会计", None, "复核：李主任"] + [None] * (width - 4)]
+    if reorder:
+        order = [at["备注"], at["状态"], *[i for i in range(width) if i not in (at["备注"], at["状态"])]]
+        rename = {"备注": "附言", "金额（元）": "金额(元)", "状态": "处理结果"}
+        head = [rename.get(head[i], head[i]) for i in order]
+        body = [[r[i] for i in order] for r in body]
+    out_wb = Workbook()
+    out = out_wb.active
+    out.append(["XX银行批量代发结果"])  # a title row above the header, as banks add
+    out.append(head)
+    for r in body:
+        out.append(r)
+    buf = io.BytesIO()
+    out_wb.save(buf)
+    return buf.getvalue()

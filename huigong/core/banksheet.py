@@ -9,6 +9,7 @@ nothing when there is any)."""
 from __future__ import annotations
 
 import io
+import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -111,21 +112,55 @@ def result_rows(data: bytes) -> Iterator[tuple[int, dict[str, str], list]]:
         rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
     except Exception:  # noqa: BLE001 - calamine raises several kinds (CalamineError, XmlError, ZipError…)
         raise ValidationError({"upload": _("无法读取该 Excel 文件 / the file is not a readable .xlsx sheet")}) from None
-    header_at = next((i for i, r in enumerate(rows[:10]) if any(cell(c) == "备注" for c in r)), None)
+    header_at = next((i for i, r in enumerate(rows[:10]) if any(_header_key(c) == "key" for c in r)), None)
     if header_at is None:
         raise ValidationError({"upload": _("找不到表头（须含“备注”“金额（元）”“状态”列）/ header row not found")})
-    header = [cell(c) for c in rows[header_at]]
-    need = {"备注": "key", "金额（元）": "amount", "状态": "status", "银行流水号": "reference", "失败原因": "reason"}
+    header = [_header_key(c) for c in rows[header_at]]
     col = {}
-    for label, key in need.items():
-        if label not in header:
+    for key, label in RESULT_COLUMNS.items():
+        if key not in header:
             raise ValidationError({"upload": _("缺少“%(c)s”列 / column %(c)s is missing") % {"c": label}})
-        col[key] = header.index(label)
+        col[key] = header.index(key)
     for i, r in enumerate(rows[header_at + 1:], start=header_at + 2):
         r = list(r) + [""] * (len(header) - len(r))
-        if not cell(r[col["key"]]) and not any(cell(c) for c in r):
+        if not cell(r[col["key"]]) and _blank_total_or_note(r):
             continue
         yield i, {key: cell(r[at]) for key, at in col.items()}, r
+
+
+# What the import reads, by the system's own header; banks and Excel rename a little (half-width
+# brackets, 附言 for 备注, 处理结果 for 状态), so a header cell is matched after NFKC and these aliases.
+RESULT_COLUMNS = {"key": "备注", "amount": "金额（元）", "status": "状态", "reference": "银行流水号", "reason": "失败原因"}
+_ALIASES = {
+    "key": ("备注", "附言", "备注/附言", "摘要"),
+    "amount": ("金额（元）", "金额", "交易金额", "代发金额", "金额（人民币元）"),
+    "status": ("状态", "处理状态", "交易状态", "处理结果", "结果"),
+    "reference": ("银行流水号", "流水号", "交易流水号", "银行流水"),
+    "reason": ("失败原因", "原因", "错误原因", "失败信息", "错误信息"),
+}
+
+
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).replace(" ", "").lower()
+
+
+_HEADER_INDEX = {_norm(alias): key for key, aliases in _ALIASES.items() for alias in aliases}
+# A sheet's own total row, and the notes and signatures a bank or a person adds under the rows.
+_TOTAL_WORDS = {_norm(w) for w in ("合计", "总计", "小计", "共计", "合计：", "总计：", "total")}
+_NOTE_PREFIXES = tuple(_norm(w) for w in ("备注", "说明", "注：", "注:", "制表", "审核", "复核", "经办", "打印",
+                                          "填表", "盖章", "银行盖章", "联系电话"))
+
+
+def _header_key(v) -> str | None:
+    return _HEADER_INDEX.get(_norm(cell(v)))
+
+
+def _blank_total_or_note(r: list) -> bool:
+    """A row without a key that is blank, the sheet's total (合计 and a sum), or a note under the rows."""
+    texts = [_norm(cell(c)) for c in r if cell(c)]
+    if not texts:
+        return True
+    return any(t in _TOTAL_WORDS for t in texts) or texts[0].startswith(_NOTE_PREFIXES)
 
 
 def parse_amount_fen(text: str) -> int | str | None:

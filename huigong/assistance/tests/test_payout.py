@@ -288,3 +288,31 @@ def test_batch_error_does_not_reveal_out_of_scope_applications(flow, cast):
     msg = " ".join(e.value.messages)
     assert "does not exist" in msg and "公示期满" not in msg.split("：")[0]
     assert not Payout.objects.exists()
+
+
+@pytest.mark.parametrize("reorder", [False, True])
+def test_the_banks_copy_of_our_own_sheet_imports_with_its_total_and_notes(flow, reorder):
+    """The 代发 sheet the system wrote, filled in and saved by the bank (its 合计 row kept, notes and a
+    signature line under it, a title row above, columns reordered): it imports as written."""
+    from huigong.testing import bank_fills
+
+    a1, a2 = flow.ready_to_pay(2, amount_fen=100_000)
+    b = flow.batch()
+    sheet = batch_bank_sheet(actor=flow.finance, batch=b, full=True, with_results=True).content
+    assert any(r[1] == "合计" for r in _sheet_rows(sheet))
+    back = bank_fills(sheet, {f"aid-{a1.pk}#1": ("成功", "B1", ""), f"aid-{a2.pk}#1": ("失败", "", "户名不符")},
+                      reorder=reorder)
+    assert payouts.payout_batch_import_results(actor=flow.finance, batch=b, data=back) == \
+        {"paid": 1, "failed": 1, "unchanged": 0, "stale": 0}
+    assert LedgerEntry.objects.count() == 1
+
+
+def test_a_row_without_a_key_that_is_not_a_total_or_note_is_still_an_error(flow):
+    a1, = flow.ready_to_pay(1, amount_fen=100_000)
+    b = flow.batch()
+    sheet = _result_sheet([[1, "x", "", "", 1000, "", f"aid-{a1.pk}#1", "成功", "B1", ""],
+                           [2, "张三", "6222", "工行", 500, "", "", "成功", "B2", ""]])
+    with pytest.raises(ValidationError) as e:
+        payouts.payout_batch_import_results(actor=flow.finance, batch=b, data=sheet)
+    assert "row 3" in " ".join(e.value.messages)
+    assert not LedgerEntry.objects.exists()

@@ -113,3 +113,16 @@ def test_another_subtrees_finance_cannot_import_or_export(client, cast, batch):
     assert client.post(f"/benefits/batches/{batch.pk}/bank-sheet/", {"full": "1"}).status_code in (403, 404)
     p.refresh_from_db()
     assert p.status == PaymentStatus.PENDING
+
+
+@pytest.mark.parametrize("reorder", [False, True])
+def test_the_banks_copy_of_our_own_sheet_imports_with_its_total_and_notes(client, cast, batch, reorder):
+    from huigong.testing import bank_fills
+
+    client.force_login(cast.finance)
+    sheet = client.post(f"/benefits/batches/{batch.pk}/bank-sheet/", {"full": "1"}).content
+    paid, failed = batch.payments.order_by("id")
+    back = bank_fills(sheet, {paid.idempotency_key: ("成功", "BK-1", ""), failed.idempotency_key: ("失败", "", "户名不符")},
+                      reorder=reorder)
+    counts = services.payment_batch_import_results(actor=cast.finance, batch=batch, data=back)
+    assert counts == {"paid": 1, "failed": 1, "unchanged": 0}
