@@ -28,6 +28,7 @@ urlpatterns: list = [
     path("batches/new/", payouts.batch_create, name="batch_create"),
     path("batches/<int:pk>/", payouts.batch_detail, name="batch_detail"),
     path("batches/<int:pk>/export/", payouts.batch_export, name="batch_export"),
+    path("batches/<int:pk>/submit/", payouts.batch_submit, name="batch_submit"),
     path("batches/<int:pk>/import/", payouts.batch_import, name="batch_import"),
     path("batches/<int:pk>/sent/", payouts.batch_sent, name="batch_sent"),
     path("payouts/<int:pk>/<str:action>/", payouts.payout_action, name="payout_action"),

@@ -51,7 +51,7 @@ class Export:
 
 @transaction.atomic
 def batch_bank_sheet(*, actor, batch: PayoutBatch, full: bool = False, with_results: bool = False,
-                     attempt: int | None = None) -> Export:
+                     attempt: int | None = None, preview: bool = False) -> Export:
     """The batch in a bank's 批量代发 layout: 序号, 收款人姓名, 收款账号, 开户行, 金额（元）, 用途, 备注 (the
     idempotency key and the attempt, "aid-12#1", which the result sheet carries back).
 
@@ -59,9 +59,22 @@ def batch_bank_sheet(*, actor, batch: PayoutBatch, full: bool = False, with_resu
     with an attempt row each: a sheet is handed to the bank once, so a second download cannot pay anyone
     twice. Re-downloading a sheet already sent is a separate, audited action naming the attempt: the
     payouts still SENT on that attempt. Applications are locked and re-checked (NOTICE_ENDED) first.
-    With `with_results` the three result columns are added empty for the bank to fill in."""
+    With `with_results` the three result columns are added empty for the bank to fill in.
+    A `preview` is the pending payouts as the sheet will list them, masked, and changes nothing."""
     staff = require(actor, Cap.MONEY)
     ensure_path_in_scope(actor, batch.node_path)
+    if preview:
+        rows = list(batch.payouts.filter(status=PayoutStatus.PENDING).select_related("application__programme")
+                    .order_by("pk"))
+        if not rows:
+            raise ValidationError(_("本批次没有待发送的发放记录 / nothing in this batch is pending"))
+        content = write_bank_sheet([
+            SheetRow(payee=p.payee_name, account=p.bank_account_mask, bank=p.bank_name, amount_fen=p.amount_fen,
+                     purpose=f"{p.application.programme.name}", key=sheet_key(p)) for p in rows],
+            with_results=False)
+        audit(actor=actor, verb="aid_batch.preview", obj=batch, node_path=batch.node_path, new={"rows": len(rows)})
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        return Export(content, f"批量代发-{batch.title}-预览（未提交银行）-{stamp}.xlsx", XLSX, False)
     if full:
         require(actor, Cap.PII_FULL)
     b = PayoutBatch.objects.select_for_update().get(pk=batch.pk)

@@ -61,7 +61,9 @@ def test_outsider_refused_on_objects(client, world, cast):
                 reverse("assistance:notice_detail", args=[o["notice"].pk]),
                 reverse("assistance:notice_pdf", args=[o["notice"].pk]),
                 reverse("assistance:batch_detail", args=[o["batch"].pk]),
-                reverse("assistance:batch_export", args=[o["batch"].pk])]:
+                reverse("assistance:batch_export", args=[o["batch"].pk]),
+                reverse("assistance:batch_export", args=[o["batch"].pk]) + "?preview=1",
+                reverse("assistance:batch_submit", args=[o["batch"].pk])]:
         assert client.get(url).status_code in (403, 404), url
     r = client.post(reverse("assistance:application_action", args=[o["pending"].pk, "withdraw"]))
     assert r.status_code in (403, 404)
@@ -174,10 +176,12 @@ def test_batch_page_actions_and_export(client, world, cast):
     _flow, o = world
     login(client, cast.finance)
     p = o["batch"].payouts.get()
-    r = client.post(reverse("assistance:batch_export", args=[o["batch"].pk]), {"full": "1", "results": "1"})
+    r = client.post(reverse("assistance:batch_export", args=[o["batch"].pk]),
+                    {"full": "1", "results": "1", "confirm": "1"})
     assert r.status_code == 200 and AccessLog.objects.filter(object_type="assistance.payout").count() == 1
-    assert Payout.objects.get(pk=p.pk).status == "sent"  # downloading the sheet sent it
-    r = client.post(reverse("assistance:batch_export", args=[o["batch"].pk]), follow=True)
+    assert Payout.objects.get(pk=p.pk).status == "sent"  # submitting the sheet sent it
+    r = client.post(reverse("assistance:batch_export", args=[o["batch"].pk]),
+                    {"full": "1", "results": "1", "confirm": "1"}, follow=True)
     assert "nothing in this batch is pending" in r.content.decode()  # no second sheet of the same payments
     r = client.get(reverse("assistance:batch_export", args=[o["batch"].pk]) + "?attempt=1")
     assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxml")
@@ -261,3 +265,34 @@ def test_outsider_posts_change_nothing(client, world, cast):
                 r = client.post(url, data)
                 assert r.status_code in (403, 404), (who, url, r.status_code)
     assert state() == before
+
+
+def test_preview_changes_nothing_and_only_the_confirmed_submit_sends(client, world, cast):
+    """The masked sheet is a preview (once a "脱敏" button that sent the batch with unusable numbers); a
+    sheet goes to the bank only from the confirmation page, with full account numbers."""
+    _flow, o = world
+    batch = o["batch"]
+    p = batch.payouts.get()
+    login(client, cast.finance)
+    page = client.get(reverse("assistance:batch_detail", args=[batch.pk])).content.decode()
+    assert "预览代发表" in page and reverse("assistance:batch_submit", args=[batch.pk]) in page
+    for _ in range(2):
+        r = client.get(reverse("assistance:batch_export", args=[batch.pk]) + "?preview=1")
+        assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxml")
+        assert "预览" in r["Content-Disposition"] or "%E9%A2%84%E8%A7%88" in r["Content-Disposition"]
+    assert Payout.objects.get(pk=p.pk).status == "pending"
+    assert not AccessLog.objects.filter(object_type="assistance.payout").exists()
+    # A POST without the confirmation (an old form, a stray click) leads to the confirmation page.
+    r = client.post(reverse("assistance:batch_export", args=[batch.pk]), {"full": "1", "results": "1"})
+    assert r.status_code == 302 and r["Location"] == reverse("assistance:batch_submit", args=[batch.pk])
+    assert Payout.objects.get(pk=p.pk).status == "pending"
+    confirm = client.get(r["Location"]).content.decode()
+    assert "完整收款账号" in confirm and "银行处理中" in confirm and 'name="confirm" value="1"' in confirm
+    r = client.post(reverse("assistance:batch_export", args=[batch.pk]), {"full": "1", "results": "1", "confirm": "1"})
+    assert r.status_code == 200 and Payout.objects.get(pk=p.pk).status == "sent"
+
+
+def test_submit_page_needs_money(client, world, cast):
+    _flow, o = world
+    login(client, cast.viewer)
+    assert client.get(reverse("assistance:batch_submit", args=[o["batch"].pk])).status_code == 403

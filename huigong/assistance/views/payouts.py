@@ -89,12 +89,25 @@ def batch_detail(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def batch_export(request, pk: int):
-    """POST: a new sheet of the pending payouts, which become "sent to the bank". GET ?attempt=N: download
-    again the sheet of attempt N (audited as a re-download)."""
+    """POST (from the confirmation page, confirm=1): a new sheet of the pending payouts with full account
+    numbers, which become "sent to the bank". GET ?preview=1: the pending payouts as the sheet will list
+    them, masked, changing nothing. GET ?attempt=N: download again the sheet of attempt N (audited as a
+    re-download)."""
     batch = sel.batch_get_for_actor(request.user, pk)
     data = request.POST if request.method == "POST" else request.GET
     full = data.get("full") == "1"
     attempt = None
+    if request.method == "GET" and data.get("preview") == "1":
+        try:
+            out = batch_bank_sheet(actor=request.user, batch=batch, preview=True)
+        except ValidationError as e:
+            _flash(request, e)
+            return redirect("assistance:batch_detail", batch.pk)
+        return banksheet.download(out.content, out.filename, out.content_type)
+    if request.method == "POST" and data.get("confirm") != "1":
+        # A sheet is handed to the bank only after the page that says what that does.
+        require(request.user, Cap.MONEY)
+        return redirect("assistance:batch_submit", batch.pk)
     if request.method == "GET":
         try:
             attempt = int(request.GET.get("attempt", ""))
@@ -109,6 +122,19 @@ def batch_export(request, pk: int):
         _flash(request, e)
         return redirect("assistance:batch_detail", batch.pk)
     return banksheet.download(out.content, out.filename, out.content_type)
+
+
+@login_required
+@require_GET
+def batch_submit(request, pk: int):
+    """The confirmation before a batch's pending payouts go to the bank: what is sent, what it does."""
+    batch = sel.batch_get_for_actor(request.user, pk)
+    staff = require(request.user, Cap.MONEY)
+    rows = [p for p in sel.payouts_of(batch) if p.status == PayoutStatus.PENDING]
+    return render(request, "assistance/batch_submit.html", {
+        "batch": batch, "count": len(rows), "total": format_yuan(sum(p.amount_fen for p in rows)),
+        "can_full": staff.can(Cap.PII_FULL),
+    })
 
 
 @login_required
