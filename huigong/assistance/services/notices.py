@@ -183,14 +183,23 @@ def notice_objection_resolve(*, actor, objection: NoticeObjection, upheld: bool,
     return obj
 
 
-def _end(notice: Notice, actor, today: dt.date) -> Notice:
+def notice_end_blocker(notice: Notice, today: dt.date | None = None) -> str | None:
+    """Why the notice cannot end yet (its period still runs, objections are open), or None: the page
+    disables its button with this reason, and ending refuses with it."""
+    today = today or _today()
     if notice.status != NoticeStatus.PUBLISHED:
-        raise ValidationError(_("公示当前状态为“%(s)s” / the notice is %(s)s") % {"s": notice.get_status_display()})
+        return _("公示当前状态为“%(s)s” / the notice is %(s)s") % {"s": notice.get_status_display()}
     if today < notice.ends_on:
-        raise ValidationError(_("公示期到 %(d)s 才结束 / the notice period runs until %(d)s")
-                              % {"d": notice.ends_on.isoformat()})
+        return _("公示期到 %(d)s 才结束 / the notice period runs until %(d)s") % {"d": notice.ends_on.isoformat()}
     if notice.objections.filter(resolved_at__isnull=True).exists():
-        raise ValidationError(_("还有未处理的异议 / objections are still unresolved"))
+        return _("还有未处理的异议 / objections are still unresolved")
+    return None
+
+
+def _end(notice: Notice, actor, today: dt.date) -> Notice:
+    blocker = notice_end_blocker(notice, today)
+    if blocker:
+        raise ValidationError(blocker)
     app_ids = list(notice.entries.values_list("application_id", flat=True))
     AidApplication.objects.filter(pk__in=app_ids, status=ApplicationStatus.NOTICE).update(
         status=ApplicationStatus.NOTICE_ENDED, updated_at=timezone.now())

@@ -296,3 +296,48 @@ def test_submit_page_needs_money(client, world, cast):
     _flow, o = world
     login(client, cast.viewer)
     assert client.get(reverse("assistance:batch_submit", args=[o["batch"].pk])).status_code == 403
+
+
+def test_every_count_links_to_its_list_and_the_next_step_is_one_click(client, world, cast):
+    """Once dead ends: 待我审批 was a bare number, 资金发放 unreachable from the overview, a hardship file
+    had no way to apply for aid, and 全部 0 次 stood above a listed sweep."""
+    import datetime as dt
+
+    from huigong.assistance.services import screening
+
+    flow, o = world
+    screening.sweep_open(actor=cast.city_admin, node=cast.hangzhou, title="全市摸底", year=2026,
+                         deadline=dt.date.today() + dt.timedelta(days=30))
+    login(client, flow.tech_admin)  # approves the pending application's first step
+    home = client.get(reverse("assistance:home")).content.decode()
+    assert f'href="{reverse("assistance:approval_queue")}"' in home
+    assert f'href="{reverse("assistance:batch_list")}"' in home
+    assert "全部 1 次" in home and "全市摸底" in home  # the city's sweep covers this union and is counted
+    login(client, cast.viewer)
+    assert reverse("assistance:approval_queue") not in client.get(reverse("assistance:home")).content.decode()
+    # A hardship file's page offers the aid application, which opens with the file filled in.
+    login(client, cast.city_admin)
+    f = o["pending"].file
+    page = client.get(reverse("assistance:file_detail", args=[f.pk])).content.decode()
+    apply_url = f'{reverse("assistance:application_create")}?file={f.pk}'
+    assert apply_url in page
+    assert f'value="{f.file_no}"' in client.get(apply_url).content.decode()
+
+
+def test_ending_a_notice_is_disabled_with_the_reason_until_its_period_is_over(client, world, cast):
+    import datetime as dt
+
+    from huigong.assistance import clock
+    from huigong.assistance.services import notices
+
+    flow, _o = world
+    app = flow.approve_all(flow.apply())
+    n = notices.notice_publish(actor=cast.city_admin, node=cast.hangzhou, applications=[app], title="公示",
+                               contact="0571-1", days=7)
+    login(client, cast.city_admin)
+    page = client.get(reverse("assistance:notice_detail", args=[n.pk])).content.decode()
+    assert "disabled" in page and n.ends_on.isoformat() in page
+    assert reverse("assistance:notice_end", args=[n.pk]) not in page
+    with clock.travel(n.ends_on + dt.timedelta(days=1)):
+        page = client.get(reverse("assistance:notice_detail", args=[n.pk])).content.decode()
+    assert reverse("assistance:notice_end", args=[n.pk]) in page

@@ -57,7 +57,8 @@ def home(request):
         "sweeps": sweeps, "due": sel.files_due_for_review(request.user).count(),
         "help_requests": scr_sel.help_requests_for_actor(request.user).count(),
         "flow": counts_for_actor(request.user), "can_assist": staff.can(Cap.ASSIST),
-        "sweep_count": Sweep.objects.filter(node_path__startswith=root_path(request.user)).count(),
+        # The same sweeps as the list the link opens (those above that cover the actor's node too).
+        "sweep_count": scr_sel.sweep_list_for_actor(request.user).values("pk").count(),
     })
 
 

@@ -78,6 +78,7 @@ def notice_detail(request, pk: int):
     return render(request, "assistance/notice_detail.html", {
         "notice": notice, "rows": rows, "total": format_yuan(sum(r.amount_fen for r in rows)),
         "objections": objections, "can_assist": can_assist, "share_url": share_url,
+        "end_blocker": svc.notice_end_blocker(notice) if notice.status == NoticeStatus.PUBLISHED else None,
         "objection_form": ObjectionForm(entries=rows) if can_assist and notice.status == NoticeStatus.PUBLISHED
         else None,
         "resolve_form": ResolveForm(auto_id=False) if can_assist else None,
