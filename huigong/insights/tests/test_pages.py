@@ -190,3 +190,11 @@ def test_a_refresh_tick_warms_the_top_levels_default_pages(kpi_world):
     with CaptureQueriesContext(connection) as q:
         assert c.get("/insights/", {"node": w.tech.pk}).status_code == 200
     assert [x for x in q.captured_queries if "insights_kpirollup" in x["sql"]]
+
+
+def test_a_percentage_is_not_followed_by_a_second_percent_sign(rolled):
+    import re
+
+    body = client_for(rolled.city_admin).get("/insights/", {"period": "2025-Q1"}).content.decode()
+    assert re.search(r"\d%", body)  # some percentage is shown
+    assert not re.search(r"%\s*(<[^>]*>\s*)*%", body)
