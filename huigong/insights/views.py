@@ -12,7 +12,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
-from django.utils.http import urlencode
+from django.utils import timezone
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -178,8 +179,8 @@ def export_xlsx(request):
     resp = HttpResponse(
         body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    name = f"kpis-{node.code}-{period.key.replace(':', '_')}.xlsx"
-    resp["Content-Disposition"] = f'attachment; filename="{name}"'
+    resp["Content-Disposition"] = content_disposition_header(
+        True, f"工作数据-{node.name}-{period.label}-{timezone.localdate():%Y%m%d}.xlsx")
     return resp
 
 
@@ -224,7 +225,7 @@ def report_download(request, pk: int):
     return FileResponse(
         report.file.open("rb"),
         as_attachment=True,
-        filename=report.file.name.rsplit("/", 1)[-1],
+        filename=f"工作数据报告-{report.node.name}-{report.period_key.replace(':', '至')}.pdf",
         content_type="application/pdf",
     )
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -99,7 +100,8 @@ def _pdf_response(notice):
     except PdfUnavailable as e:
         return HttpResponse(str(e), status=503, content_type="text/plain; charset=utf-8")
     resp = HttpResponse(pdf, content_type="application/pdf")
-    resp["Content-Disposition"] = f"inline; filename*=UTF-8''notice-{notice.pk}.pdf"
+    resp["Content-Disposition"] = content_disposition_header(
+        False, f"公示-{notice.title}-{notice.starts_on:%Y%m%d}.pdf")
     return resp
 
 

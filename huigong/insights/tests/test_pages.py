@@ -86,6 +86,11 @@ def test_xlsx_export(rolled):
     assert client_for(w.viewer).get("/insights/export.xlsx").status_code == 403  # viewer has no export
     r = client_for(w.leader).get("/insights/export.xlsx", {"node": w.hangzhou.pk, "period": "2025-Q1"})
     assert r.status_code == 200
+    from urllib.parse import unquote
+
+    # A file name a union worker recognises in her downloads: the union, the period and the day.
+    name = unquote(r["Content-Disposition"].split("filename*=utf-8''")[-1])
+    assert name.startswith("工作数据-杭州市总工会-2025年第1季度-") and name.endswith(".xlsx")
     book = CalamineWorkbook.from_filelike(io.BytesIO(r.content))
     rows = book.get_sheet_by_index(0).to_python()
     by_code = {row[2]: row for row in rows[3:]}
