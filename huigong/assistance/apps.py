@@ -5,6 +5,11 @@ class AssistanceConfig(AppConfig):
     name = "huigong.assistance"
     label = "assistance"
     verbose_name = "困难职工帮扶"
+    audit_object_urls = {
+        "assistance.hardshipfile": "assistance:file_detail", "assistance.aidapplication": "assistance:application_detail",
+        "assistance.aidprogramme": "assistance:programme_detail", "assistance.notice": "assistance:notice_detail",
+        "assistance.payoutbatch": "assistance:batch_detail", "assistance.sweep": "assistance:sweep_detail",
+    }
 
     def ready(self) -> None:
         from huigong.core import periodic

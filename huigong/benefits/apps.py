@@ -5,6 +5,9 @@ class BenefitsConfig(AppConfig):
     name = "huigong.benefits"
     label = "benefits"
     verbose_name = "惠工服务"
+    audit_object_urls = {"benefits.benefitprogramme": "benefits:programme_detail",
+                         "benefits.reimbursement": "benefits:reimbursement_detail",
+                         "benefits.paymentbatch": "benefits:batch_detail"}
 
     def ready(self):
         from django.db.models.signals import post_delete, post_save

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -18,6 +16,7 @@ from huigong.core.scope import require
 from huigong.orgs.selectors import member_counts_by_path, node_children
 
 from . import selectors
+from .audit_display import decorate
 from .widgets import DateInput
 
 PAGE_SIZE = 50
@@ -70,30 +69,6 @@ class AccessFilterForm(forms.Form):
     until = forms.DateField(label=_("结束日期"), required=False, widget=DateInput())
 
 
-def _show(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return gettext("是") if value else gettext("否")
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
-
-
-def diff_rows(old: dict | None, new: dict | None) -> list[dict]:
-    """old/new as rows a person can read: one per field, with the before and after values."""
-    old = old if isinstance(old, dict) else ({} if old is None else {"value": old})
-    new = new if isinstance(new, dict) else ({} if new is None else {"value": new})
-    rows = []
-    for key in list(dict.fromkeys([*old.keys(), *new.keys()])):
-        rows.append({
-            "key": key,
-            "old": _show(old[key]) if key in old else None,
-            "new": _show(new[key]) if key in new else None,
-        })
-    return rows
-
-
 @require_GET
 @login_required
 def audit(request: HttpRequest) -> HttpResponse:
@@ -106,8 +81,7 @@ def audit(request: HttpRequest) -> HttpResponse:
         q=filters.get("q", ""),
     )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    for event in page.object_list:
-        event.rows = diff_rows(event.old, event.new)
+    decorate(page.object_list)
     return render(request, "core/audit.html", {"form": form, "page_obj": page, "tab": "events",
                                                "filtered": bool(filters and any(filters.values()))})
 

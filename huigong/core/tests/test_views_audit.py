@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from huigong.core.audit import audit, log_access
 from huigong.core.models import AccessLog, AuditEvent
-from huigong.core.views import diff_rows
+from huigong.core.audit_display import diff_rows
 
 AUDIT = reverse("console:audit")
 ACCESS = reverse("console:audit_access")
@@ -74,7 +74,20 @@ def test_old_and_new_are_shown_as_a_readable_diff(client, cast):
           old={"name": "西湖区总"}, new={"name": "西湖区总工会"})
     client.force_login(cast.city_admin)
     html = client.get(AUDIT, {"verb": "node.update"}).content.decode()
-    assert '<span class="k">name</span><span><del>西湖区总</del><span class="arrow">→</span><ins>西湖区总工会</ins>' in html
+    assert '<span class="k">名称</span><span><del>西湖区总</del><span class="arrow">→</span><ins>西湖区总工会</ins>' in html
+
+
+def test_events_read_in_human_terms(client, cast):
+    """What was done to what, field names as the model has them, money in yuan, unions by name, and a
+    link to the object's page."""
+    audit(actor=cast.city_admin, verb="node.update", obj=cast.xihu, node_path=cast.xihu.path,
+          old={"parent": cast.zhejiang.pk}, new={"parent": cast.hangzhou.pk, "budget_fen": 1234567})
+    client.force_login(cast.city_admin)
+    html = client.get(AUDIT, {"verb": "node.update"}).content.decode()
+    assert "修改工会组织" in html
+    assert f'href="/org/nodes/{cast.xihu.pk}/"' in html
+    assert "<del>浙江省总工会</del>" in html and "<ins>杭州市总工会</ins>" in html
+    assert "12,345.67" in html and "1234567" not in html
 
 
 def test_diff_rows():
