@@ -35,13 +35,16 @@ def home(request: HttpRequest) -> HttpResponse:
         child.member_count = counts.get(child.path, 0)
     children.sort(key=lambda c: (-c.member_count, c.path))
     can_audit = staff.can(Cap.AUDIT_VIEW)
+    events = list(selectors.audit_list_for_actor(request.user)[:8]) if can_audit else None
+    if events:
+        decorate(events)
     return render(request, "core/home.html", {
         "node": node,
         "figures": selectors.home_figures(request.user),
         "children": children,
         "children_truncated": node.numchild > len(children),
         "imports": selectors.recent_imports_for_actor(request.user),
-        "events": list(selectors.audit_list_for_actor(request.user)[:8]) if can_audit else None,
+        "events": events,
     })
 
 
