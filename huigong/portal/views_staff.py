@@ -128,3 +128,122 @@ def card_check(request):
         current_union = current.union.name if path_in_scope(request.user, current.union.path) else _("其他工会")
     return render(request, "portal/staff/card_check.html", {"m": membership, "current": current,
                                                             "current_union": current_union})
+
+
+# --- 会员关系转接请求: the releasing union answers, the receiving union follows ---------------------------
+
+@login_required
+@require_GET
+def transfer_list(request):
+    from huigong.members.models import TransferRequestStatus
+    from huigong.members.selectors import transfer_requests_for_actor
+
+    staff = require(request.user, Cap.VIEW)
+    direction = "in" if request.GET.get("direction") == "in" else "out"
+    status = request.GET.get("status", TransferRequestStatus.PENDING)
+    if status not in TransferRequestStatus.values:
+        status = ""
+    qs = transfer_requests_for_actor(request.user, direction=direction, status=status)
+    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "portal/staff/transfer_list.html", {
+        "page_obj": page, "direction": direction, "status": status, "statuses": TransferRequestStatus.choices,
+        "can_write": staff.can(Cap.MEMBER_WRITE)})
+
+
+def _transfer_context(request, staff, req, form) -> dict:
+    releasing = path_in_scope(request.user, req.from_union.path)
+    return {"req": req, "form": form, "releasing": releasing,
+            "can_answer": releasing and staff.can(Cap.MEMBER_WRITE) and req.is_pending}
+
+
+@login_required
+@require_GET
+def transfer_detail(request, pk: int):
+    from huigong.members.selectors import transfer_request_get_for_actor
+
+    from .forms import DecisionNoteForm
+
+    staff = require(request.user, Cap.VIEW)
+    req = transfer_request_get_for_actor(request.user, pk)
+    return render(request, "portal/staff/transfer_detail.html",
+                  _transfer_context(request, staff, req, DecisionNoteForm()))
+
+
+def _transfer_answer(request, pk: int, *, accept: bool):
+    from huigong.members.selectors import transfer_request_get_for_actor
+
+    from .forms import DecisionNoteForm
+
+    staff = require(request.user, Cap.MEMBER_WRITE)
+    req = transfer_request_get_for_actor(request.user, pk)
+    form = DecisionNoteForm(request.POST)
+    form.is_valid()
+    try:
+        join.transfer_request_answer(actor=request.user, request=req, accept=accept,
+                                     note=form.cleaned_data.get("note", ""))
+    except ValidationError as e:
+        for msg in e.messages:
+            form.add_error(None, msg)
+        return render(request, "portal/staff/transfer_detail.html",
+                      _transfer_context(request, staff, req, form), status=400)
+    messages.success(request, _("已同意转出，会籍已转入对方工会") if accept else _("已答复不同意转出"))
+    return redirect("portal:staff_transfer_detail", req.pk)
+
+
+@login_required
+@require_POST
+def transfer_accept(request, pk: int):
+    return _transfer_answer(request, pk, accept=True)
+
+
+@login_required
+@require_POST
+def transfer_refuse(request, pk: int):
+    return _transfer_answer(request, pk, accept=False)
+
+
+# --- 我已是会员: the union holding the record confirms ------------------------------------------------------
+
+@login_required
+@require_GET
+def link_list(request):
+    from huigong.core.scope import root_path
+
+    from .models import AccountLink, LinkMethod, LinkStatus
+
+    staff = require(request.user, Cap.VIEW)
+    status = request.GET.get("status", LinkStatus.PENDING)
+    qs = (AccountLink.objects.filter(union__path__startswith=root_path(request.user), method=LinkMethod.UNION)
+          .select_related("union", "person", "decided_by").defer("person__id_number", "person__phone",
+                                                                 "person__bank_account"))
+    if status in LinkStatus.values:
+        qs = qs.filter(status=status)
+    page = Paginator(qs.order_by("-created_at", "-id"), PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "portal/staff/link_list.html", {
+        "page_obj": page, "status": status, "statuses": LinkStatus.choices,
+        "can_write": staff.can(Cap.MEMBER_WRITE)})
+
+
+@login_required
+@require_POST
+def link_decide(request, pk: int):
+    from django.http import Http404
+
+    from huigong.core.scope import ensure_path_in_scope
+
+    from . import link as links
+    from .models import AccountLink
+
+    require(request.user, Cap.MEMBER_WRITE)
+    obj = AccountLink.objects.select_related("union").filter(pk=pk, union__isnull=False).first()
+    if obj is None or not path_in_scope(request.user, obj.union.path):
+        raise Http404
+    ensure_path_in_scope(request.user, obj.union.path)
+    try:
+        links.link_decide(actor=request.user, link=obj, confirm=request.POST.get("action") == "confirm",
+                          note=request.POST.get("note", ""))
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        messages.success(request, _("已处理会员身份绑定申请，并已通知申请人"))
+    return redirect("portal:staff_link_list")
