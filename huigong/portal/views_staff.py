@@ -12,12 +12,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from huigong.accounts.models import Cap
-from huigong.core.scope import path_in_scope, require
+from huigong.core.scope import ensure_path_in_scope, path_in_scope, require
+from huigong.members.models import TransferRequestStatus
+from huigong.members.selectors import transfer_request_get_for_actor, transfer_requests_for_actor
 from huigong.orgs.models import MEMBERSHIP_LEVELS, UnionNode
 
 from . import join, selectors
-from .forms import JoinFilterForm, RejectForm
-from .models import PENDING_JOIN_STATUSES, JoinStatus
+from . import link as links
+from .forms import DecisionNoteForm, JoinFilterForm, RejectForm
+from .models import PENDING_JOIN_STATUSES, JoinStatus, LinkStatus
 
 PER_PAGE = 50
 
@@ -33,6 +36,8 @@ def join_list(request):
     page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
     counts = selectors.join_status_counts_for_actor(request.user)
     return render(request, "portal/staff/join_list.html", {
+        "transfers_waiting": transfer_requests_for_actor(
+            request.user, direction="out", status=TransferRequestStatus.PENDING).count(),
         "form": form, "page_obj": page, "status": status, "can_write": staff.can(Cap.MEMBER_WRITE),
         "status_options": [(selectors.PENDING, _("待处理"), sum(counts.get(v, 0) for v in PENDING_JOIN_STATUSES)),
                            ("", _("全部状态"), None)]
@@ -105,7 +110,6 @@ def card_check(request):
     genuine and the membership active. Scoped like every console page."""
     from django.core import signing
 
-    from huigong.core.scope import ensure_path_in_scope
     from huigong.members.models import Membership
 
     from .cards import card_token_read
@@ -135,9 +139,6 @@ def card_check(request):
 @login_required
 @require_GET
 def transfer_list(request):
-    from huigong.members.models import TransferRequestStatus
-    from huigong.members.selectors import transfer_requests_for_actor
-
     staff = require(request.user, Cap.VIEW)
     direction = "in" if request.GET.get("direction") == "in" else "out"
     status = request.GET.get("status", TransferRequestStatus.PENDING)
@@ -159,10 +160,6 @@ def _transfer_context(request, staff, req, form) -> dict:
 @login_required
 @require_GET
 def transfer_detail(request, pk: int):
-    from huigong.members.selectors import transfer_request_get_for_actor
-
-    from .forms import DecisionNoteForm
-
     staff = require(request.user, Cap.VIEW)
     req = transfer_request_get_for_actor(request.user, pk)
     return render(request, "portal/staff/transfer_detail.html",
@@ -170,10 +167,6 @@ def transfer_detail(request, pk: int):
 
 
 def _transfer_answer(request, pk: int, *, accept: bool):
-    from huigong.members.selectors import transfer_request_get_for_actor
-
-    from .forms import DecisionNoteForm
-
     staff = require(request.user, Cap.MEMBER_WRITE)
     req = transfer_request_get_for_actor(request.user, pk)
     form = DecisionNoteForm(request.POST)
@@ -207,18 +200,10 @@ def transfer_refuse(request, pk: int):
 @login_required
 @require_GET
 def link_list(request):
-    from huigong.core.scope import root_path
-
-    from .models import AccountLink, LinkMethod, LinkStatus
-
     staff = require(request.user, Cap.VIEW)
     status = request.GET.get("status", LinkStatus.PENDING)
-    qs = (AccountLink.objects.filter(union__path__startswith=root_path(request.user), method=LinkMethod.UNION)
-          .select_related("union", "person", "decided_by").defer("person__id_number", "person__phone",
-                                                                 "person__bank_account"))
-    if status in LinkStatus.values:
-        qs = qs.filter(status=status)
-    page = Paginator(qs.order_by("-created_at", "-id"), PER_PAGE).get_page(request.GET.get("page"))
+    status = status if status in LinkStatus.values else ""
+    page = Paginator(selectors.links_for_actor(request.user, status=status), PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "portal/staff/link_list.html", {
         "page_obj": page, "status": status, "statuses": LinkStatus.choices,
         "can_write": staff.can(Cap.MEMBER_WRITE)})
@@ -227,18 +212,8 @@ def link_list(request):
 @login_required
 @require_POST
 def link_decide(request, pk: int):
-    from django.http import Http404
-
-    from huigong.core.scope import ensure_path_in_scope
-
-    from . import link as links
-    from .models import AccountLink
-
     require(request.user, Cap.MEMBER_WRITE)
-    obj = AccountLink.objects.select_related("union").filter(pk=pk, union__isnull=False).first()
-    if obj is None or not path_in_scope(request.user, obj.union.path):
-        raise Http404
-    ensure_path_in_scope(request.user, obj.union.path)
+    obj = selectors.link_get_for_actor(request.user, pk)
     try:
         links.link_decide(actor=request.user, link=obj, confirm=request.POST.get("action") == "confirm",
                           note=request.POST.get("note", ""))
