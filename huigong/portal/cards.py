@@ -77,8 +77,8 @@ FOREIGN_SELECTORS = (
     ("huigong.assistance.selectors", "applications_for_person", _lazy("困难帮扶"), "assistance_portal:home"),
 )
 
-_TONES = {JoinStatus.SUBMITTED: "warn", JoinStatus.TRANSFER_OFFERED: "warn", JoinStatus.ACCEPTED: "ok",
-          JoinStatus.REJECTED: "bad", JoinStatus.WITHDRAWN: "muted"}
+_TONES = {JoinStatus.SUBMITTED: "warn", JoinStatus.TRANSFER_OFFERED: "warn", JoinStatus.TRANSFER_REQUESTED: "warn",
+          JoinStatus.ACCEPTED: "ok", JoinStatus.REJECTED: "bad", JoinStatus.WITHDRAWN: "muted"}
 _OK = {"granted", "approved", "paid", "accepted", "done", "used", "checked_in", "completed", "disbursed"}
 _BAD = {"rejected", "failed", "refused"}
 _MUTED = {"cancelled", "withdrawn", "expired", "closed", "draft"}

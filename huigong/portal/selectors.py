@@ -69,7 +69,7 @@ def join_list_for_actor(actor, *, status: str = "", q: str = "") -> QuerySet[Joi
     """Applications routed to the actor's subtree."""
     require(actor, Cap.VIEW)
     qs = (JoinApplication.objects.filter(routed_to__path__startswith=root_path(actor))
-          .select_related("routed_to", "employer", "platform", "area").defer("id_number"))
+          .select_related("routed_to", "employer", "platform", "area", "transfer_request").defer("id_number"))
     if status == PENDING:
         qs = qs.filter(status__in=PENDING_JOIN_STATUSES)
     elif status:
@@ -83,7 +83,8 @@ def join_get_for_actor(actor, app_id) -> JoinApplication:
     require(actor, Cap.VIEW)
     try:
         app = (JoinApplication.objects.select_related("routed_to", "employer", "platform", "area", "account",
-                                                      "transfer_from__union", "membership", "decided_by")
+                                                      "transfer_from__union", "membership", "decided_by",
+                                                      "transfer_request")
                .defer("id_number").get(pk=int(app_id)))
     except (JoinApplication.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
