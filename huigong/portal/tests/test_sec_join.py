@@ -120,7 +120,7 @@ def test_releasing_union_refuses_then_nothing_moves_and_the_worker_is_told(cast)
 
 
 def test_unproven_identity_needs_the_releasing_unions_note(cast):
-    account, _app, req = _requested(cast, own_phone=False)
+    _account, _app, req = _requested(cast, own_phone=False)
     with pytest.raises(ValidationError) as e:
         join.transfer_request_answer(actor=cast.outsider, request=req, accept=True)
     assert "note" in e.value.message_dict
