@@ -308,3 +308,12 @@ def test_a_worker_sees_only_their_own_link_requests(client, cast):
                          method="union")
     sign_in(client, make_worker_account("13911120028"))
     assert client.get(f"/portal/link/{lk.pk}/").status_code == 404
+
+
+def test_transfer_page_asks_how_an_unproven_identity_was_checked(client, cast):
+    _account, _app, req = _requested(cast, own_phone=False)
+    client.force_login(cast.outsider)
+    assert 'data-testid="identity-unverified"' in client.get(f"/portal/staff/transfers/{req.pk}/").content.decode()
+    r = client.post(f"/portal/staff/transfers/{req.pk}/accept/", {"note": ""})
+    assert r.status_code == 400 and "申请人身份未经验证" in r.content.decode()
+    assert Membership.objects.get(person=req.person, status=MembershipStatus.ACTIVE) == cast.qd_member
