@@ -216,3 +216,56 @@ class RosterImport(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ImportStatus.DONE, ImportStatus.REJECTED, ImportStatus.FAILED)
+
+
+class TransferRequestStatus(models.TextChoices):
+    PENDING = "pending", _("待原工会确认")
+    ACCEPTED = "accepted", _("原工会已同意")
+    REFUSED = "refused", _("原工会不同意")
+    EXPIRED = "expired", _("逾期未答复")
+    CANCELLED = "cancelled", _("已撤销")
+
+
+class TransferRequest(models.Model):
+    """会员关系转接请求: a union asks the union holding a member's active membership to release it. Nothing
+    moves until the releasing union (its staff or anyone above it) accepts; a refusal or the deadline
+    ends it. Both sides see it, and every step leaves an audit event against both unions."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="transfer_requests")
+    from_membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    from_union = models.ForeignKey(UnionNode, on_delete=models.PROTECT, related_name="transfer_requests_out",
+                                   verbose_name=_("转出工会"))
+    to_union = models.ForeignKey(UnionNode, on_delete=models.PROTECT, related_name="transfer_requests_in",
+                                 verbose_name=_("转入工会"))
+    status = models.CharField(_("状态"), max_length=16, choices=TransferRequestStatus.choices,
+                              default=TransferRequestStatus.PENDING)
+    reason = models.CharField(_("转接原因"), max_length=255, blank=True)
+    # The requester proved that the worker asking is the member (SMS code to the phone on record, or a
+    # portal account already linked by proof). When False the releasing union confirms with the member
+    # before accepting, and says how.
+    identity_confirmed = models.BooleanField(_("本人身份已验证"), default=False)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    deadline = models.DateTimeField(_("答复期限"))
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    decision_note = models.CharField(_("答复说明"), max_length=255, blank=True)
+    transfer = models.OneToOneField(MembershipTransfer, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="request")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("会员关系转接请求")
+        verbose_name_plural = _("会员关系转接请求")
+        constraints = [models.UniqueConstraint(fields=["person"], condition=Q(status="pending"),
+                                               name="one_pending_transfer_request_per_person")]
+        indexes = [models.Index(fields=["status", "deadline"])]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}: {self.from_union_id} → {self.to_union_id} ({self.status})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == TransferRequestStatus.PENDING

@@ -126,3 +126,36 @@ def withdraw_reasons(memberships: list[Membership]) -> dict[int, str]:
     events = AuditEvent.objects.filter(verb="membership.withdraw", object_type="members.membership",
                                        object_id__in=ids).order_by("at", "id")
     return {int(e.object_id): (e.new or {}).get("reason", "") for e in events}
+
+
+# --- 会员关系转接请求 -------------------------------------------------------------------------------------
+
+def transfer_requests_for_actor(actor, *, direction: str = "out", status: str = "") -> QuerySet:
+    """Requests addressed to the actor's subtree for release ("out") or sent by it ("in")."""
+    from .models import TransferRequest
+
+    require(actor, Cap.VIEW)
+    prefix = root_path(actor)
+    field = "from_union__path__startswith" if direction == "out" else "to_union__path__startswith"
+    qs = (TransferRequest.objects.filter(**{field: prefix})
+          .select_related("person", "from_union", "to_union", "decided_by")
+          .defer("person__id_number", "person__phone", "person__bank_account"))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-id")
+
+
+def transfer_request_get_for_actor(actor, request_id):
+    """A request either side may read; anyone else gets a 404 (existence is not told)."""
+    from .models import TransferRequest
+
+    require(actor, Cap.VIEW)
+    try:
+        req = (TransferRequest.objects.select_related("person", "from_union", "to_union")
+               .defer("person__id_number", "person__phone", "person__bank_account").get(pk=int(request_id)))
+    except (TransferRequest.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    prefix = root_path(actor)
+    if not (req.from_union.path.startswith(prefix) or req.to_union.path.startswith(prefix)):
+        raise Http404
+    return req

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,7 +14,15 @@ from huigong.core.crypto import blind_index, mask_bank, mask_phone
 from huigong.core.scope import ensure_path_in_scope, path_in_scope, require
 from huigong.orgs.models import Enterprise, EnterpriseKind, UnionNode
 
-from .models import EmploymentForm, Membership, MembershipStatus, MembershipTransfer, Person
+from .models import (
+    EmploymentForm,
+    Membership,
+    MembershipStatus,
+    MembershipTransfer,
+    Person,
+    TransferRequest,
+    TransferRequestStatus,
+)
 from .selectors import current_membership, person_find_by_id_number
 
 # No birth_date: beside id_number_mask in an audit row it would rebuild the full ID number.
@@ -226,3 +235,152 @@ def membership_withdraw(*, actor, person: Person, reason: str, on: dt.date | Non
     audit(actor=actor, verb="membership.withdraw", obj=current, node_path=current.union.path,
           old={"status": MembershipStatus.ACTIVE}, new={"status": current.status, "reason": reason})
     return current
+
+
+# --- 会员关系转接请求: the two-party handshake -------------------------------------------------------------
+# A union that wants a member of another union (an online join application by someone whose ID number is
+# an active member elsewhere) asks; the releasing union accepts (membership_transfer moves it) or refuses;
+# after the deadline it expires. Nothing moves without the releasing side. Every step is audited against
+# both unions, so each side's audit log shows it.
+
+def transfer_request_days() -> int:
+    return int(getattr(settings, "HUIGONG_TRANSFER_REQUEST_DAYS", 15))
+
+
+def transfer_request_remind_days() -> int:
+    return int(getattr(settings, "HUIGONG_TRANSFER_REQUEST_REMIND_DAYS", 3))
+
+
+def _audit_both(*, actor, verb: str, req: TransferRequest, old: dict | None = None, new: dict | None = None) -> None:
+    for path in dict.fromkeys((req.from_union.path, req.to_union.path)):
+        audit(actor=actor, verb=verb, obj=req, node_path=path, old=old, new=new)
+
+
+@transaction.atomic
+def transfer_request_create(*, actor, person: Person, to_union: UnionNode, reason: str = "",
+                            identity_confirmed: bool = False) -> TransferRequest:
+    """The receiving union asks for `person`'s active membership. Refused when there is none, when it is
+    already in `to_union`, or when a request for the person is pending."""
+    require(actor, Cap.MEMBER_WRITE)
+    ensure_path_in_scope(actor, to_union.path)
+    _ensure_member_union(to_union)
+    current = (Membership.objects.select_for_update().select_related("union")
+               .filter(person=person, status=MembershipStatus.ACTIVE).first())
+    if current is None:
+        raise ValidationError({"person": ["该职工没有在会会籍，无需转接"]})
+    if current.union_id == to_union.pk:
+        raise ValidationError({"to_union": ["转入工会与当前工会相同"]})
+    try:
+        with transaction.atomic():
+            req = TransferRequest.objects.create(
+                person=person, from_membership=current, from_union=current.union, to_union=to_union,
+                reason=(reason or "")[:255], identity_confirmed=identity_confirmed, requested_by=actor,
+                deadline=timezone.now() + dt.timedelta(days=transfer_request_days()))
+    except IntegrityError:
+        raise ValidationError({"person": [
+            "该会员已有待原工会确认的转接请求"]}) from None
+    _audit_both(actor=actor, verb="membership.transfer_request.create", req=req,
+                new={"from_union": current.union_id, "to_union": to_union.pk, "deadline": req.deadline,
+                     "identity_confirmed": identity_confirmed, "reason": req.reason})
+    return req
+
+
+def _lock_request(actor, request: TransferRequest) -> TransferRequest:
+    require(actor, Cap.MEMBER_WRITE)
+    req = (TransferRequest.objects.select_for_update(of=("self",)).select_related("from_union", "to_union", "person")
+           .get(pk=request.pk))
+    # Only the releasing side answers: its staff or anyone above it.
+    ensure_path_in_scope(actor, req.from_union.path)
+    if not req.is_pending:
+        raise ValidationError({"status": [
+            f"该转接请求已是“{req.get_status_display()}”状态"]})
+    if req.deadline <= timezone.now():
+        raise ValidationError({"status": ["该转接请求已过答复期限"]})
+    return req
+
+
+@transaction.atomic
+def transfer_request_accept(*, actor, request: TransferRequest, note: str = "") -> TransferRequest:
+    """The releasing union agrees: the membership moves (membership_transfer, by the releasing side). When
+    the worker's identity was not proven, the releasing union must have confirmed with its member (on the
+    phone on record, or in person) and say how in `note`."""
+    req = _lock_request(actor, request)
+    note = (note or "").strip()[:255]
+    if not req.identity_confirmed and not note:
+        raise ValidationError({"note": [
+            "申请人身份未经验证：请先按档案登记的联系方式与会员本人核实确为其本人申请转出，并写明核实方式"]})
+    current = Membership.objects.filter(person=req.person, status=MembershipStatus.ACTIVE).first()
+    if current is None or current.pk != req.from_membership_id:
+        raise ValidationError({"status": ["该会员的会籍已变化，本请求不再适用"]})
+    transfer = membership_transfer(actor=actor, person=req.person, to_union=req.to_union,
+                                   reason=f"转接请求 #{req.pk}：{req.reason}"[:255])
+    req.status, req.decided_by, req.decided_at = TransferRequestStatus.ACCEPTED, actor, timezone.now()
+    req.decision_note, req.transfer = note, transfer
+    req.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "transfer"])
+    _audit_both(actor=actor, verb="membership.transfer_request.accept", req=req,
+                old={"status": TransferRequestStatus.PENDING},
+                new={"status": req.status, "note": note, "transfer": transfer.pk})
+    return req
+
+
+@transaction.atomic
+def transfer_request_refuse(*, actor, request: TransferRequest, reason: str) -> TransferRequest:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["请填写不同意转出的原因"]})
+    req = _lock_request(actor, request)
+    req.status, req.decided_by, req.decided_at = TransferRequestStatus.REFUSED, actor, timezone.now()
+    req.decision_note = reason[:255]
+    req.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    _audit_both(actor=actor, verb="membership.transfer_request.refuse", req=req,
+                old={"status": TransferRequestStatus.PENDING}, new={"status": req.status, "reason": req.decision_note})
+    return req
+
+
+@transaction.atomic
+def transfer_request_cancel(*, actor, request: TransferRequest, reason: str, by_applicant: bool = False
+                            ) -> TransferRequest:
+    """Withdrawn by the asking side (its staff), or by the worker who applied (`by_applicant`: the portal
+    has checked the application is theirs)."""
+    req = (TransferRequest.objects.select_for_update(of=("self",)).select_related("from_union", "to_union")
+           .get(pk=request.pk))
+    if not by_applicant:
+        require(actor, Cap.MEMBER_WRITE)
+        ensure_path_in_scope(actor, req.to_union.path)
+    if not req.is_pending:
+        return req
+    req.status, req.decided_at, req.decision_note = TransferRequestStatus.CANCELLED, timezone.now(), reason[:255]
+    req.save(update_fields=["status", "decided_at", "decision_note"])
+    _audit_both(actor=actor, verb="membership.transfer_request.cancel", req=req,
+                old={"status": TransferRequestStatus.PENDING}, new={"status": req.status, "reason": reason})
+    return req
+
+
+def transfer_requests_tick(*, now: dt.datetime | None = None) -> dict:
+    """The periodic job: requests past their deadline expire (nothing moves); the releasing union of a
+    request whose deadline is near is reminded once (an audit event on its node, and the request is
+    flagged on its list). Idempotent."""
+    now = now or timezone.now()
+    expired = reminded = 0
+    for pk in list(TransferRequest.objects.filter(status=TransferRequestStatus.PENDING, deadline__lte=now)
+                   .values_list("pk", flat=True)):
+        with transaction.atomic():
+            req = (TransferRequest.objects.select_for_update(of=("self",)).select_related("from_union", "to_union")
+                   .filter(pk=pk, status=TransferRequestStatus.PENDING).first())
+            if req is None:
+                continue
+            req.status, req.decided_at = TransferRequestStatus.EXPIRED, now
+            req.save(update_fields=["status", "decided_at"])
+            _audit_both(actor=None, verb="membership.transfer_request.expire", req=req,
+                        old={"status": TransferRequestStatus.PENDING}, new={"status": req.status})
+            expired += 1
+    soon = now + dt.timedelta(days=transfer_request_remind_days())
+    for req in (TransferRequest.objects.select_related("from_union", "to_union")
+                .filter(status=TransferRequestStatus.PENDING, reminded_at__isnull=True, deadline__lte=soon)):
+        with transaction.atomic():
+            if not TransferRequest.objects.filter(pk=req.pk, reminded_at__isnull=True).update(reminded_at=now):
+                continue
+            audit(actor=None, verb="membership.transfer_request.remind", obj=req, node_path=req.from_union.path,
+                  new={"deadline": req.deadline})
+            reminded += 1
+    return {"expired": expired, "reminded": reminded}

@@ -35,6 +35,7 @@ class JoinApplicationOut(Schema):
     status: JoinStatus
     status_label: str
     transfer_from_union: Ref | None
+    transfer_request_status: str = Field("", description="会员关系转接请求的状态（原工会答复前会籍不变）")
     needs_verification: bool = Field(description="身份待核实：须当面核验身份证后填写核实说明才能通过 / identity "
                                                  "unverified: accept only with a verification note")
     verification_note: str
@@ -43,6 +44,10 @@ class JoinApplicationOut(Schema):
     card_no: str
     submitted_at: dt.datetime
     decided_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_transfer_request_status(obj: JoinApplication) -> str:
+        return obj.transfer_request.status if obj.transfer_request_id else ""
 
     @staticmethod
     def resolve_needs_verification(obj: JoinApplication) -> bool:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from huigong.accounts.templatetags.console import safe_reverse
 from huigong.members.models import Membership, MembershipStatus
 
-from .models import JoinApplication, JoinStatus
+from .models import OPEN_JOIN_STATUSES, JoinApplication, JoinStatus
 
 log = logging.getLogger(__name__)
 CARD_SALT = "huigong.portal.card"
@@ -34,7 +34,7 @@ def active_membership(account) -> Membership | None:
 
 def pending_join(account) -> JoinApplication | None:
     return (JoinApplication.objects.select_related("routed_to")
-            .filter(account=account, status__in=[JoinStatus.SUBMITTED, JoinStatus.TRANSFER_OFFERED]).first())
+            .filter(account=account, status__in=OPEN_JOIN_STATUSES).first())
 
 
 # A screenshot of someone's card stops working soon: the card page redraws the code before this runs out.
@@ -77,8 +77,8 @@ FOREIGN_SELECTORS = (
     ("huigong.assistance.selectors", "applications_for_person", _lazy("困难帮扶"), "assistance_portal:home"),
 )
 
-_TONES = {JoinStatus.SUBMITTED: "warn", JoinStatus.TRANSFER_OFFERED: "warn", JoinStatus.ACCEPTED: "ok",
-          JoinStatus.REJECTED: "bad", JoinStatus.WITHDRAWN: "muted"}
+_TONES = {JoinStatus.SUBMITTED: "warn", JoinStatus.TRANSFER_OFFERED: "warn", JoinStatus.TRANSFER_REQUESTED: "warn",
+          JoinStatus.ACCEPTED: "ok", JoinStatus.REJECTED: "bad", JoinStatus.WITHDRAWN: "muted"}
 _OK = {"granted", "approved", "paid", "accepted", "done", "used", "checked_in", "completed", "disbursed"}
 _BAD = {"rejected", "failed", "refused"}
 _MUTED = {"cancelled", "withdrawn", "expired", "closed", "draft"}

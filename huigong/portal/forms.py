@@ -16,6 +16,8 @@ class SignupForm(forms.Form):
     password2 = forms.CharField(label=_("再次输入密码"), required=False, strip=False,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
     agree = forms.BooleanField(label=_("我已阅读并同意《用户服务协议》和《个人信息保护政策》"), required=False)
+    # 我已是会员: after signing up, go straight to linking the account to the union's record.
+    is_member = forms.BooleanField(label=_("我已是工会会员（注册后绑定会员身份）"), required=False)
 
 
 class PasswordResetForm(forms.Form):
@@ -83,3 +85,20 @@ class JoinFilterForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("pending", _("待处理")), ("", _("全部状态")), *JoinStatus.choices]
+
+
+class LinkStartForm(JoinIdentityForm):
+    """我已是会员: the name and ID number on the member record, and how to prove it is theirs."""
+
+    method = forms.ChoiceField(label=_("验证方式"), widget=forms.RadioSelect, initial="sms", choices=[
+        ("sms", _("向会员档案登记的手机号发送验证码")),
+        ("union", _("请所在工会确认（登记的手机号已不用时）")),
+    ])
+
+
+class LinkCodeForm(forms.Form):
+    code = forms.CharField(label=_("短信验证码"), max_length=6, widget=forms.TextInput(attrs=CODE_ATTRS))
+
+
+class DecisionNoteForm(forms.Form):
+    note = forms.CharField(label=_("核实方式/说明"), max_length=255, required=False)

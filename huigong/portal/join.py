@@ -22,15 +22,15 @@ from huigong.members.models import EmploymentForm, Membership, MembershipStatus,
 from huigong.orgs.models import MEMBERSHIP_LEVELS, Enterprise, EnterpriseKind, NodeLevel, UnionNode
 
 from .models import (
+    OPEN_JOIN_STATUSES,
     PENDING_JOIN_STATUSES,
-    Consent,
     ConsentPurpose,
     JoinApplication,
     JoinStatus,
     RouteRule,
     WorkerAccount,
 )
-from .services import message_send
+from .services import account_link_person, message_send
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ def join_check(*, account: WorkerAccount, draft: Draft) -> Check:
     person = Person.objects.filter(id_number_hash=h).only("pk", "name", "phone_hash").first()
     if account.person_id and (person is None or person.pk != account.person_id):
         raise ValidationError({"id_number": [ACCOUNT_OTHER_PERSON]})
-    pending_by = (JoinApplication.objects.filter(id_number_hash=h, status__in=PENDING_JOIN_STATUSES)
+    pending_by = (JoinApplication.objects.filter(id_number_hash=h, status__in=OPEN_JOIN_STATUSES)
                   .values_list("account_id", flat=True).first())
     if pending_by is not None:
         # The worker's own application may be named (they know of it); anyone else's may not.
@@ -221,7 +221,7 @@ def join_submit(*, account: WorkerAccount, draft: Draft) -> JoinApplication:
                 status=JoinStatus.TRANSFER_OFFERED if check.current else JoinStatus.SUBMITTED,
                 transfer_from=check.current, needs_verification=check.needs_verification)
     except IntegrityError:  # a concurrent submit (same ID number, or same account) won the race
-        if JoinApplication.objects.filter(account=account, status__in=PENDING_JOIN_STATUSES).exists():
+        if JoinApplication.objects.filter(account=account, status__in=OPEN_JOIN_STATUSES).exists():
             raise ValidationError({"id_number": [OWN_PENDING]}) from None
         raise ValidationError({"id_number": [CANNOT_SUBMIT]}) from None
     audit(actor=account.user, verb="portal.join.submit", obj=app, node_path=app.routed_to.path,
@@ -235,9 +235,14 @@ def join_withdraw(*, account: WorkerAccount, application: JoinApplication) -> Jo
     app = JoinApplication.objects.select_for_update().get(pk=application.pk)
     if app.account_id != account.pk:
         raise PermissionDenied
-    if app.status not in PENDING_JOIN_STATUSES:
+    if app.status not in OPEN_JOIN_STATUSES:
         raise ValidationError({"status": ["该申请已处理，不能撤回 / this application has already been decided"]})
     old = app.status
+    if app.status == JoinStatus.TRANSFER_REQUESTED and app.transfer_request_id:
+        req = member_services.transfer_request_cancel(actor=account.user, request=app.transfer_request,
+                                                      reason="申请人撤回入会申请", by_applicant=True)
+        if req.status != "cancelled":  # answered meanwhile: the answer stands
+            raise ValidationError({"status": ["原工会已答复，不能撤回"]})
     app.status, app.decided_at = JoinStatus.WITHDRAWN, timezone.now()
     app.save(update_fields=["status", "decided_at"])
     audit(actor=account.user, verb="portal.join.withdraw", obj=app, node_path=app.routed_to.path,
@@ -271,14 +276,25 @@ def employer_outside_scope(actor, app: JoinApplication) -> bool:
     return bool(app.employer_id) and not path_in_scope(actor, app.employer.union.path)
 
 
+NAME_MISMATCH = "申请人填写的姓名与该身份证号的登记信息不一致，不能通过；请退回申请或请申请人到工会当面办理"
+
+
 @transaction.atomic
 def join_accept(*, actor, application: JoinApplication, union: UnionNode | None = None,
                 verification_note: str = "") -> JoinApplication:
-    """Accepts: registers the member (or transfers their membership) in the routed union — or, when
-    it was routed to a district union that cannot hold members, in `union` below it — links the worker's
-    account to the person and tells them. What happens is decided from the person's membership now, not
-    when the worker applied. An application whose ID number belongs to a record with another phone
-    (`needs_verification`) is accepted only with a note of how the ID card was checked in person."""
+    """Accepts: registers the member in the routed union — or, when it was routed to a district union that
+    cannot hold members, in `union` below it — links the worker's account to the person and tells them.
+    What happens is decided from the person's record now, not when the worker applied.
+
+    An ID number on file is never taken over by acceptance:
+    - the stated name must match the record;
+    - a record that is not provably the applicant's (`needs_verification`: its phone is not the account's
+      SMS-verified phone) is accepted only with a note of how the ID card was checked in person;
+    - an active membership in another union is not moved: a transfer request (会员关系转接请求) goes to that
+      union, and the application waits (TRANSFER_REQUESTED) until it answers or the deadline passes. Only
+      when the acting staff also cover the releasing union and the worker proved to be the member does the
+      transfer happen at once (they are the releasing side too);
+    - the record's job is rewritten from the application only when the worker proved to be the member."""
     app = _lock_pending(actor, application)
     target = union or app.routed_to
     if not target.path.startswith(app.routed_to.path):
@@ -289,7 +305,10 @@ def join_accept(*, actor, application: JoinApplication, union: UnionNode | None 
     note = (verification_note or "").strip()[:255]
     account = WorkerAccount.objects.select_for_update().get(pk=app.account_id)
     person = Person.objects.filter(id_number_hash=app.id_number_hash).first()
-    unverified = app.needs_verification or (person is not None and not identity_matches(account, person, app.name))
+    proven = person is not None and identity_matches(account, person, app.name)
+    unverified = app.needs_verification or (person is not None and not proven)
+    if person is not None and person.name != app.name:
+        raise ValidationError({"name": [NAME_MISMATCH]})
     if unverified and not note:
         raise ValidationError({"verification_note": [(
             "身份待核实：请当面查验申请人身份证后填写核实方式/说明 / identity unverified: check the ID card "
@@ -298,42 +317,142 @@ def join_accept(*, actor, application: JoinApplication, union: UnionNode | None 
         raise ValidationError({"account": [ACCOUNT_OTHER_PERSON]})
     current = (Membership.objects.select_for_update().select_related("union")
                .filter(person=person, status=MembershipStatus.ACTIVE).first()) if person is not None else None
+    app.verification_note, app.needs_verification = note, unverified
+    if current is not None and current.union_id != target.pk and not (
+            proven and path_in_scope(actor, current.union.path)):
+        return _request_transfer(actor=actor, app=app, account=account, person=person, target=target,
+                                 proven=proven)
     employer = None if employer_outside_scope(actor, app) else app.employer
     work = {"employment_form": app.employment_form, "employer": employer, "platform": app.platform,
             "job_title": app.job_title}
     if current is not None:
         if current.union_id != target.pk:
-            # 会员关系转接 asked for by the member (their phone matched the record, or staff checked the
-            # ID card in person): the receiving union carries it out.
+            # 会员关系转接 asked for by the member (proven), carried out by staff who cover both unions.
             transfer = member_services.membership_transfer(
-                actor=actor, person=person, to_union=target, requested_by_member=True,
+                actor=actor, person=person, to_union=target,
                 reason=f"网上入会申请 #{app.pk}：职工本人申请转入 / online application by the member")
             membership = transfer.to_membership
         else:
             membership = current  # joined this union meanwhile: nothing to register
-        # The new job the application describes replaces the old one on the member's record.
-        member_services.person_update(actor=actor, person=person, **work)
+        if proven:  # the member's own statement of their new job
+            member_services.person_update(actor=actor, person=person, **work)
     else:
         membership = member_services.member_register(
             actor=actor, union=target, name=app.name, id_number=app.id_number, phone=app.account.phone,
             source="online", **work)
         person = membership.person
-    account.person = person
-    account.save(update_fields=["person"])
-    # Consents given before they were a member now name the person too.
-    Consent.objects.filter(account=account, person__isnull=True).update(person=person)
+    account_link_person(account, person)
     app.status, app.membership, app.decided_by, app.decided_at = JoinStatus.ACCEPTED, membership, actor, timezone.now()
-    app.verification_note, app.needs_verification = note, unverified
     app.save(update_fields=["status", "membership", "decided_by", "decided_at", "verification_note",
                             "needs_verification"])
     audit(actor=actor, verb="portal.join.accept", obj=app, node_path=app.routed_to.path,
           old={"status": application.status}, new={"status": app.status, "membership": membership.pk,
                                                    "union": target.pk, "verification_note": note})
-    message_send(account=account, person=person, title=f"入会申请已通过：欢迎加入{target.name}",
-                 body=f"您的入会申请已由{target.name}审核通过，会员卡号 {membership.card_no}。"
+    _tell_accepted(account, person, target, membership)
+    return app
+
+
+def _tell_accepted(account, person, union, membership) -> None:
+    message_send(account=account, person=person, title=f"入会申请已通过：欢迎加入{union.name}",
+                 body=f"您的入会申请已由{union.name}审核通过，会员卡号 {membership.card_no}。"
                       f"在“我的”页面可以查看电子会员卡。",
                  link=reverse("portal:me"))
+
+
+def _request_transfer(*, actor, app: JoinApplication, account, person, target, proven: bool) -> JoinApplication:
+    """The ID number is an active member of a union the deciding staff do not cover (or the worker did not
+    prove to be that member): ask that union. Nothing moves and the account is not linked until it agrees."""
+    req = member_services.transfer_request_create(
+        actor=actor, person=person, to_union=target, identity_confirmed=proven,
+        reason=f"网上入会申请 #{app.pk}（{target.name}受理）")
+    old = app.status
+    app.status, app.transfer_request, app.decided_by = JoinStatus.TRANSFER_REQUESTED, req, actor
+    app.save(update_fields=["status", "transfer_request", "decided_by", "verification_note", "needs_verification"])
+    audit(actor=actor, verb="portal.join.transfer_request", obj=app, node_path=app.routed_to.path,
+          old={"status": old}, new={"status": app.status, "transfer_request": req.pk, "union": target.pk,
+                                    "verification_note": app.verification_note})
+    message_send(account=account, title="入会申请已受理，等待原工会确认转接",
+                 body=f"{target.name}已同意接收您。您目前的会籍在其他工会，须经原工会确认后才能转入，"
+                      f"原工会须在{timezone.localtime(req.deadline):%Y-%m-%d}前答复。结果会通过消息通知您。",
+                 link=reverse("portal:join_detail", args=[app.pk]))
     return app
+
+
+def join_settle_transfer(request) -> JoinApplication | None:
+    """Brings the join application waiting on a transfer request up to date once the request is answered
+    (accepted, refused, expired or cancelled) and tells the worker. Call inside the transaction that
+    answered it; the periodic job calls it for requests that expired. Idempotent."""
+    from huigong.members.models import TransferRequestStatus
+
+    app = (JoinApplication.objects.select_for_update(of=("self",)).select_related("routed_to", "account")
+           .filter(transfer_request=request, status=JoinStatus.TRANSFER_REQUESTED).first())
+    if app is None or request.status == TransferRequestStatus.PENDING:
+        return app
+    now = timezone.now()
+    if request.status == TransferRequestStatus.ACCEPTED:
+        membership = request.transfer.to_membership
+        person = request.person
+        account = WorkerAccount.objects.select_for_update().get(pk=app.account_id)
+        # Proven by the worker (SMS) or confirmed by the union that held the record (its note).
+        if account.person_id in (None, person.pk):
+            account_link_person(account, person)
+        if request.identity_confirmed:
+            outside = app.decided_by is None or employer_outside_scope(app.decided_by, app)
+            work = {"employment_form": app.employment_form, "platform": app.platform, "job_title": app.job_title,
+                    "employer": None if outside else app.employer}
+            _update_job(person, membership.union, work)
+        app.status, app.membership, app.decided_at = JoinStatus.ACCEPTED, membership, now
+        app.save(update_fields=["status", "membership", "decided_at"])
+        audit(actor=request.decided_by, verb="portal.join.accept", obj=app, node_path=app.routed_to.path,
+              old={"status": JoinStatus.TRANSFER_REQUESTED},
+              new={"status": app.status, "membership": membership.pk, "transfer_request": request.pk})
+        _tell_accepted(account, person, membership.union, membership)
+        return app
+    if request.status == TransferRequestStatus.REFUSED:
+        reason = f"原工会不同意转出：{request.decision_note}"
+    elif request.status == TransferRequestStatus.EXPIRED:
+        reason = "原工会未在期限内确认转接，会籍未变动"
+    else:
+        reason = "转接请求已撤销"
+    app.status, app.reason, app.decided_at = JoinStatus.REJECTED, reason[:255], now
+    app.save(update_fields=["status", "reason", "decided_at"])
+    audit(actor=request.decided_by, verb="portal.join.reject", obj=app, node_path=app.routed_to.path,
+          old={"status": JoinStatus.TRANSFER_REQUESTED}, new={"status": app.status, "reason": app.reason})
+    message_send(account=app.account, title="会员关系转接未完成",
+                 body=f"{reason}。您的会籍没有变动。如有疑问，请联系原工会或{app.routed_to.name}。",
+                 link=reverse("portal:join_detail", args=[app.pk]))
+    return app
+
+
+def _update_job(person: Person, union: UnionNode, work: dict) -> None:
+    """The job the member stated in their own application, written by the system on the releasing union's
+    acceptance (no staff actor of the receiving side is at hand)."""
+    from huigong.core.audit import diff, snapshot
+
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    before = snapshot(person, member_services.PERSON_FIELDS)
+    for k, v in work.items():
+        setattr(person, k, v)
+    person.save(update_fields=[*work, "updated_at"])
+    old, new = diff(before, snapshot(person, member_services.PERSON_FIELDS))
+    if new:
+        audit(actor=None, verb="person.update", obj=person, node_path=union.path, old=old, new=new)
+
+
+def join_transfers_tick() -> dict:
+    """The periodic job: expires transfer requests past their deadline (reminding the releasing union
+    before), and tells the workers whose applications waited on them."""
+    from huigong.members.models import TransferRequestStatus
+
+    out = member_services.transfer_requests_tick()
+    settled = 0
+    for app in (JoinApplication.objects.select_related("transfer_request")
+                .filter(status=JoinStatus.TRANSFER_REQUESTED)
+                .exclude(transfer_request__status=TransferRequestStatus.PENDING)):
+        with transaction.atomic():
+            if join_settle_transfer(app.transfer_request) is not None:
+                settled += 1
+    return {**out, "settled": settled}
 
 
 @transaction.atomic
@@ -351,3 +470,15 @@ def join_reject(*, actor, application: JoinApplication, reason: str) -> JoinAppl
                  body=f"{app.routed_to.name}未通过您的入会申请。原因：{app.reason}",
                  link=reverse("portal:join_detail", args=[app.pk]))
     return app
+
+
+@transaction.atomic
+def transfer_request_answer(*, actor, request, accept: bool, note: str = ""):
+    """The releasing union answers a transfer request (members' service: scope, audit on both sides) and the
+    join application that waited on it is settled in the same transaction (the worker is told)."""
+    if accept:
+        req = member_services.transfer_request_accept(actor=actor, request=request, note=note)
+    else:
+        req = member_services.transfer_request_refuse(actor=actor, request=request, reason=note)
+    join_settle_transfer(req)
+    return req

@@ -33,6 +33,7 @@ class SmsPurpose(models.TextChoices):
     SIGNUP = "signup", _("注册")
     LOGIN = "login", _("登录")
     RESET = "reset", _("找回密码")
+    LINK = "link", _("绑定会员身份")
 
 
 class SmsCode(models.Model):
@@ -132,12 +133,17 @@ class Consent(models.Model):
 class JoinStatus(models.TextChoices):
     SUBMITTED = "submitted", _("待审核")
     TRANSFER_OFFERED = "transfer_offered", _("待转接")
+    # Accepted by the receiving union; the union holding the membership has not answered yet.
+    TRANSFER_REQUESTED = "transfer_requested", _("待原工会确认")
     ACCEPTED = "accepted", _("已入会")
     REJECTED = "rejected", _("未通过")
     WITHDRAWN = "withdrawn", _("已撤回")
 
 
+# Waiting for the receiving union's decision.
 PENDING_JOIN_STATUSES = (JoinStatus.SUBMITTED, JoinStatus.TRANSFER_OFFERED)
+# Not finished: pending, or waiting for the releasing union (one open application per ID and per account).
+OPEN_JOIN_STATUSES = (*PENDING_JOIN_STATUSES, JoinStatus.TRANSFER_REQUESTED)
 
 
 class RouteRule(models.TextChoices):
@@ -179,6 +185,9 @@ class JoinApplication(models.Model):
     verification_note = models.CharField(_("核实方式/说明"), max_length=255, blank=True)
     membership = models.ForeignKey("members.Membership", null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+", verbose_name=_("会籍"))
+    # The ID number is an active member of another union: acceptance asked that union to release them.
+    transfer_request = models.ForeignKey("members.TransferRequest", null=True, blank=True,
+                                         on_delete=models.PROTECT, related_name="+", verbose_name=_("转接请求"))
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
     submitted_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
@@ -191,10 +200,12 @@ class JoinApplication(models.Model):
         constraints = [
             # One pending application per ID number: a second one is refused by the database too.
             models.UniqueConstraint(fields=["id_number_hash"],
-                                    condition=Q(status__in=["submitted", "transfer_offered"]),
+                                    condition=Q(status__in=["submitted", "transfer_offered",
+                                                            "transfer_requested"]),
                                     name="one_pending_join_per_id"),
             # One pending application per account (a second ID number waits for the first decision).
-            models.UniqueConstraint(fields=["account"], condition=Q(status__in=["submitted", "transfer_offered"]),
+            models.UniqueConstraint(fields=["account"],
+                                    condition=Q(status__in=["submitted", "transfer_offered", "transfer_requested"]),
                                     name="one_pending_join_per_account"),
         ]
         indexes = [models.Index(fields=["routed_to", "status"])]
@@ -205,6 +216,10 @@ class JoinApplication(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status in PENDING_JOIN_STATUSES
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_JOIN_STATUSES
 
 
 class IdentityCheck(models.Model):
@@ -218,3 +233,53 @@ class IdentityCheck(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "day", "id_number_hash"],
                                                name="one_identity_check_per_id_day")]
+
+
+class LinkMethod(models.TextChoices):
+    SMS = "sms", _("短信验证登记手机号")
+    UNION = "union", _("由所在工会确认")
+    ACCOUNT_PHONE = "account_phone", _("账号手机号与档案一致")
+
+
+class LinkStatus(models.TextChoices):
+    PENDING = "pending", _("待确认")
+    CONFIRMED = "confirmed", _("已绑定")
+    REFUSED = "refused", _("未通过")
+    EXPIRED = "expired", _("已过期")
+
+
+class AccountLink(models.Model):
+    """我已是会员: a worker asks to link their portal account to an existing member record, proving that they
+    are that person by an SMS code sent to the phone on the record, or by the union holding the record
+    confirming it. `person` is empty when name and ID number matched no member: the request then never
+    succeeds, but the worker is told the same as for a match (the page is no oracle)."""
+
+    account = models.ForeignKey(WorkerAccount, on_delete=models.CASCADE, related_name="links")
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # The union that held the active membership when asked (the one that confirms a UNION request).
+    union = models.ForeignKey(UnionNode, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("确认工会"))
+    method = models.CharField(_("验证方式"), max_length=16, choices=LinkMethod.choices)
+    status = models.CharField(_("状态"), max_length=16, choices=LinkStatus.choices, default=LinkStatus.PENDING)
+    name = models.CharField(_("姓名"), max_length=50)
+    id_number_mask = models.CharField(_("身份证号"), max_length=18)
+    phone_mask = models.CharField(_("手机号"), max_length=20)
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("有效期至"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    note = models.CharField(_("核实方式/说明"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("会员身份绑定")
+        verbose_name_plural = _("会员身份绑定")
+        indexes = [models.Index(fields=["union", "status"]), models.Index(fields=["status", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} → {self.person_id} ({self.method}, {self.status})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == LinkStatus.PENDING

@@ -69,7 +69,7 @@ def join_list_for_actor(actor, *, status: str = "", q: str = "") -> QuerySet[Joi
     """Applications routed to the actor's subtree."""
     require(actor, Cap.VIEW)
     qs = (JoinApplication.objects.filter(routed_to__path__startswith=root_path(actor))
-          .select_related("routed_to", "employer", "platform", "area").defer("id_number"))
+          .select_related("routed_to", "employer", "platform", "area", "transfer_request").defer("id_number"))
     if status == PENDING:
         qs = qs.filter(status__in=PENDING_JOIN_STATUSES)
     elif status:
@@ -83,7 +83,8 @@ def join_get_for_actor(actor, app_id) -> JoinApplication:
     require(actor, Cap.VIEW)
     try:
         app = (JoinApplication.objects.select_related("routed_to", "employer", "platform", "area", "account",
-                                                      "transfer_from__union", "membership", "decided_by")
+                                                      "transfer_from__union", "membership", "decided_by",
+                                                      "transfer_request")
                .defer("id_number").get(pk=int(app_id)))
     except (JoinApplication.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
@@ -124,3 +125,32 @@ def districts_for_join() -> list[tuple[str, list[UnionNode]]]:
     for d in districts:
         groups.setdefault(names.get(d.path[: -UnionNode.steplen], ""), []).append(d)
     return list(groups.items())
+
+
+# --- 我已是会员 requests a union confirms ------------------------------------------------------------------
+
+def links_for_actor(actor, *, status: str = ""):
+    """Requests addressed to unions of the actor's subtree (the union holding the member's record)."""
+    from .models import AccountLink, LinkMethod
+
+    require(actor, Cap.VIEW)
+    qs = (AccountLink.objects.filter(union__path__startswith=root_path(actor), method=LinkMethod.UNION)
+          .select_related("union", "person", "decided_by")
+          .defer("person__id_number", "person__phone", "person__bank_account"))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-id")
+
+
+def link_get_for_actor(actor, link_id):
+    """One such request; outside the actor's subtree (or not for a union to confirm) a 404."""
+    from .models import AccountLink
+
+    require(actor, Cap.VIEW)
+    try:
+        obj = AccountLink.objects.select_related("union").get(pk=int(link_id), union__isnull=False)
+    except (AccountLink.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not obj.union.path.startswith(root_path(actor)):
+        raise Http404
+    return obj

@@ -76,11 +76,13 @@ _NOTICES = {
 }
 
 
-def sms_code_send(*, phone: str, purpose: str) -> SmsCode:
+def sms_code_send(*, phone: str, purpose: str, for_account: str = "") -> SmsCode:
     """Sends a fresh 6-digit code. Throttled: one per minute and five per hour per phone and purpose, and
     MAX_CODES_PER_IP_HOUR per client address. Every attempt counts, including those for a number that
     cannot use the code (signing up an existing account, signing in to a missing one): that number's owner
-    gets a notice instead of a code, and the caller sees the same answer as for a real code."""
+    gets a notice instead of a code, and the caller sees the same answer as for a real code. A LINK code goes
+    to the phone on a member's record (not the asking account's): its text names the account's masked phone
+    `for_account`, so the member knows what they would confirm by passing it on."""
     phone = normalize_phone(phone)
     if purpose not in SmsPurpose.values:
         raise ValueError(purpose)
@@ -88,6 +90,8 @@ def sms_code_send(*, phone: str, purpose: str) -> SmsCode:
     now = timezone.now()
     registered = WorkerAccount.objects.filter(phone_hash=h).exists()
     usable = registered if purpose in (SmsPurpose.LOGIN, SmsPurpose.RESET) else not registered
+    if purpose == SmsPurpose.LINK:
+        usable = True
     with transaction.atomic():
         recent = list(SmsCode.objects.select_for_update().filter(phone_hash=h, purpose=purpose,
                                                                  created_at__gte=now - dt.timedelta(hours=1))
@@ -107,6 +111,9 @@ def sms_code_send(*, phone: str, purpose: str) -> SmsCode:
         row = SmsCode.objects.create(phone_hash=h, purpose=purpose, code_hash=code_hash,
                                      created_at=now, expires_at=now + CODE_TTL, ip=ip)
     text = f"【惠工e家】您的验证码是 {code}，5分钟内有效。请勿告诉他人。" if usable else _NOTICES[purpose]
+    if purpose == SmsPurpose.LINK:
+        text = (f"【惠工e家】验证码 {code}：用于把惠工e家账号（{for_account}）绑定为您的会员身份，5分钟内有效。"
+                f"如非本人操作，请勿把验证码告诉任何人。")
     try:
         get_sender().send(phone, text)
     except Exception:
@@ -180,6 +187,16 @@ def account_login_by_code(*, phone: str, code: str) -> WorkerAccount:
         raise ValidationError({"code": ["验证码错误或已过期 / the code is wrong or has expired"]})
     sms_code_check(phone=phone, purpose=SmsPurpose.LOGIN, code=code)
     return account
+
+
+def account_link_person(account: WorkerAccount, person: Person) -> None:
+    """Links the (locked) account to `person`. Callers have the proof (see link.py and join.py) and audit."""
+    if account.person_id == person.pk:
+        return
+    account.person = person
+    account.save(update_fields=["person"])
+    # Consents given before they were a member now name the person too.
+    Consent.objects.filter(account=account, person__isnull=True).update(person=person)
 
 
 # --- Messages -----------------------------------------------------------------------------------------
@@ -270,9 +287,9 @@ def consent_withdraw(*, account: WorkerAccount, purpose: str) -> str:
     effect = live.text.withdraw_effect
     if purpose == ConsentPurpose.ID_NUMBER:
         from .join import join_withdraw
-        from .models import PENDING_JOIN_STATUSES
+        from .models import OPEN_JOIN_STATUSES
 
-        pending = list(account.join_applications.filter(status__in=PENDING_JOIN_STATUSES))
+        pending = list(account.join_applications.filter(status__in=OPEN_JOIN_STATUSES))
         for app in pending:
             join_withdraw(account=account, application=app)
         if pending:

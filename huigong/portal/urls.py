@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_join, views_staff
+from . import views, views_join, views_link, views_staff
 
 app_name = "portal"
 urlpatterns = [
@@ -26,10 +26,20 @@ urlpatterns = [
     path("join/confirm/", views_join.join_confirm, name="join_confirm"),
     path("join/<int:pk>/", views_join.join_detail, name="join_detail"),
     path("join/<int:pk>/withdraw/", views_join.join_withdraw, name="join_withdraw"),
+    # 我已是会员: link the account to an existing member record by proof
+    path("link/", views_link.link_start, name="link_start"),
+    path("link/<int:pk>/", views_link.link_detail, name="link_detail"),
     # Staff (console) pages
     path("staff/joins/", views_staff.join_list, name="staff_join_list"),
     path("staff/joins/<int:pk>/", views_staff.join_detail, name="staff_join_detail"),
     path("staff/joins/<int:pk>/accept/", views_staff.join_accept, name="staff_join_accept"),
     path("staff/joins/<int:pk>/reject/", views_staff.join_reject, name="staff_join_reject"),
     path("staff/card/", views_staff.card_check, name="staff_card_check"),
+    # 会员关系转接请求 (both sides) and 我已是会员 confirmations by the union holding the record
+    path("staff/transfers/", views_staff.transfer_list, name="staff_transfer_list"),
+    path("staff/transfers/<int:pk>/", views_staff.transfer_detail, name="staff_transfer_detail"),
+    path("staff/transfers/<int:pk>/accept/", views_staff.transfer_accept, name="staff_transfer_accept"),
+    path("staff/transfers/<int:pk>/refuse/", views_staff.transfer_refuse, name="staff_transfer_refuse"),
+    path("staff/links/", views_staff.link_list, name="staff_link_list"),
+    path("staff/links/<int:pk>/decide/", views_staff.link_decide, name="staff_link_decide"),
 ]

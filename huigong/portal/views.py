@@ -93,6 +93,8 @@ def signup(request):
                 account = services.account_signup(phone=data["phone"], password=data["password"], code=data["code"])
                 _sign_in(request, account)  # a new account is never staff
                 flash.success(request, _("注册成功，欢迎使用惠工e家"))
+                if data.get("is_member"):
+                    return redirect("portal:link_start")
                 return redirect(safe_next(request))
         except ValidationError as e:
             apply_service_errors(form, e)

@@ -181,7 +181,7 @@ def join_confirm(request):
         "draft": draft, "id_mask": idnumber.mask(draft.id_number) if draft.id_number else "",
         "form_label": EmploymentForm(draft.employment_form).label if draft.employment_form else "",
         "check": check, "errors": errors, "phone_mask": account.phone_mask, "steps": _steps("confirm"),
-        "tab": "services",
+        "tab": "services", "linked": bool(account.person_id),
     })
 
 

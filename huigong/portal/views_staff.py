@@ -12,12 +12,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from huigong.accounts.models import Cap
-from huigong.core.scope import path_in_scope, require
+from huigong.core.scope import ensure_path_in_scope, path_in_scope, require
+from huigong.members.models import TransferRequestStatus
+from huigong.members.selectors import transfer_request_get_for_actor, transfer_requests_for_actor
 from huigong.orgs.models import MEMBERSHIP_LEVELS, UnionNode
 
 from . import join, selectors
-from .forms import JoinFilterForm, RejectForm
-from .models import PENDING_JOIN_STATUSES, JoinStatus
+from . import link as links
+from .forms import DecisionNoteForm, JoinFilterForm, RejectForm
+from .models import PENDING_JOIN_STATUSES, JoinStatus, LinkStatus
 
 PER_PAGE = 50
 
@@ -33,6 +36,8 @@ def join_list(request):
     page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
     counts = selectors.join_status_counts_for_actor(request.user)
     return render(request, "portal/staff/join_list.html", {
+        "transfers_waiting": transfer_requests_for_actor(
+            request.user, direction="out", status=TransferRequestStatus.PENDING).count(),
         "form": form, "page_obj": page, "status": status, "can_write": staff.can(Cap.MEMBER_WRITE),
         "status_options": [(selectors.PENDING, _("待处理"), sum(counts.get(v, 0) for v in PENDING_JOIN_STATUSES)),
                            ("", _("全部状态"), None)]
@@ -105,7 +110,6 @@ def card_check(request):
     genuine and the membership active. Scoped like every console page."""
     from django.core import signing
 
-    from huigong.core.scope import ensure_path_in_scope
     from huigong.members.models import Membership
 
     from .cards import card_token_read
@@ -128,3 +132,93 @@ def card_check(request):
         current_union = current.union.name if path_in_scope(request.user, current.union.path) else _("其他工会")
     return render(request, "portal/staff/card_check.html", {"m": membership, "current": current,
                                                             "current_union": current_union})
+
+
+# --- 会员关系转接请求: the releasing union answers, the receiving union follows ---------------------------
+
+@login_required
+@require_GET
+def transfer_list(request):
+    staff = require(request.user, Cap.VIEW)
+    direction = "in" if request.GET.get("direction") == "in" else "out"
+    status = request.GET.get("status", TransferRequestStatus.PENDING)
+    if status not in TransferRequestStatus.values:
+        status = ""
+    qs = transfer_requests_for_actor(request.user, direction=direction, status=status)
+    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "portal/staff/transfer_list.html", {
+        "page_obj": page, "direction": direction, "status": status, "statuses": TransferRequestStatus.choices,
+        "can_write": staff.can(Cap.MEMBER_WRITE)})
+
+
+def _transfer_context(request, staff, req, form) -> dict:
+    releasing = path_in_scope(request.user, req.from_union.path)
+    return {"req": req, "form": form, "releasing": releasing,
+            "can_answer": releasing and staff.can(Cap.MEMBER_WRITE) and req.is_pending}
+
+
+@login_required
+@require_GET
+def transfer_detail(request, pk: int):
+    staff = require(request.user, Cap.VIEW)
+    req = transfer_request_get_for_actor(request.user, pk)
+    return render(request, "portal/staff/transfer_detail.html",
+                  _transfer_context(request, staff, req, DecisionNoteForm()))
+
+
+def _transfer_answer(request, pk: int, *, accept: bool):
+    staff = require(request.user, Cap.MEMBER_WRITE)
+    req = transfer_request_get_for_actor(request.user, pk)
+    form = DecisionNoteForm(request.POST)
+    form.is_valid()
+    try:
+        join.transfer_request_answer(actor=request.user, request=req, accept=accept,
+                                     note=form.cleaned_data.get("note", ""))
+    except ValidationError as e:
+        for msg in e.messages:
+            form.add_error(None, msg)
+        return render(request, "portal/staff/transfer_detail.html",
+                      _transfer_context(request, staff, req, form), status=400)
+    messages.success(request, _("已同意转出，会籍已转入对方工会") if accept else _("已答复不同意转出"))
+    return redirect("portal:staff_transfer_detail", req.pk)
+
+
+@login_required
+@require_POST
+def transfer_accept(request, pk: int):
+    return _transfer_answer(request, pk, accept=True)
+
+
+@login_required
+@require_POST
+def transfer_refuse(request, pk: int):
+    return _transfer_answer(request, pk, accept=False)
+
+
+# --- 我已是会员: the union holding the record confirms ------------------------------------------------------
+
+@login_required
+@require_GET
+def link_list(request):
+    staff = require(request.user, Cap.VIEW)
+    status = request.GET.get("status", LinkStatus.PENDING)
+    status = status if status in LinkStatus.values else ""
+    page = Paginator(selectors.links_for_actor(request.user, status=status), PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "portal/staff/link_list.html", {
+        "page_obj": page, "status": status, "statuses": LinkStatus.choices,
+        "can_write": staff.can(Cap.MEMBER_WRITE)})
+
+
+@login_required
+@require_POST
+def link_decide(request, pk: int):
+    require(request.user, Cap.MEMBER_WRITE)
+    obj = selectors.link_get_for_actor(request.user, pk)
+    try:
+        links.link_decide(actor=request.user, link=obj, confirm=request.POST.get("action") == "confirm",
+                          note=request.POST.get("note", ""))
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        messages.success(request, _("已处理会员身份绑定申请，并已通知申请人"))
+    return redirect("portal:staff_link_list")

@@ -215,6 +215,11 @@ HUIGONG_TASK_MODE = os.environ.get("HUIGONG_TASK_MODE", "celery")
 # Workers' one-time codes (portal): a dotted path to a class with send(phone, text); the console
 # sender only logs the code. Production points this at its SMS gateway's adapter.
 HUIGONG_SMS_SENDER = os.environ.get("HUIGONG_SMS_SENDER", "huigong.portal.sms.ConsoleSmsSender")
+# 会员关系转接请求: days the releasing union has to answer (then it expires and nothing moves), and how
+# many days before the deadline the periodic job reminds it. 我已是会员 requests a union confirms: days.
+HUIGONG_TRANSFER_REQUEST_DAYS = int(os.environ.get("HUIGONG_TRANSFER_REQUEST_DAYS", "15"))
+HUIGONG_TRANSFER_REQUEST_REMIND_DAYS = int(os.environ.get("HUIGONG_TRANSFER_REQUEST_REMIND_DAYS", "3"))
+HUIGONG_LINK_CONFIRM_DAYS = int(os.environ.get("HUIGONG_LINK_CONFIRM_DAYS", "15"))
 # Reverse proxies in front of Django that append the client address to X-Forwarded-For (0: none, use
 # REMOTE_ADDR). Client addresses for audit rows, SMS limits and django-axes come from core.request_context.
 HUIGONG_TRUSTED_PROXIES = int(os.environ.get("HUIGONG_TRUSTED_PROXIES", "0"))

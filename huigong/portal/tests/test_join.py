@@ -93,13 +93,20 @@ def test_member_elsewhere_is_offered_a_transfer_not_a_second_membership(cast, ma
     assert t.from_membership == cast.member and t.to_membership.card_no == cast.member.card_no
 
 
-def test_transfer_across_subtrees_is_done_by_the_receiving_union(cast, make_worker):
+def test_transfer_across_subtrees_waits_for_the_releasing_union(cast, make_worker):
     person = cast.qd_member.person  # a Qingdao member now riding in Hangzhou
     account, _ = make_worker(person.phone)
     app = join.join_submit(account=account, draft=draft(name=person.name, id_number=person.id_number,
                                                         platform=cast.platform))
     join.join_accept(actor=cast.district_staff, application=app)
+    app.refresh_from_db()
+    assert app.status == JoinStatus.TRANSFER_REQUESTED
+    assert Membership.objects.get(person=person, status=MembershipStatus.ACTIVE) == cast.qd_member
+    join.transfer_request_answer(actor=cast.outsider, request=app.transfer_request, accept=True)
     assert Membership.objects.get(person=person, status=MembershipStatus.ACTIVE).union == cast.riders
+    account.refresh_from_db()
+    app.refresh_from_db()
+    assert app.status == JoinStatus.ACCEPTED and account.person == person
 
 
 def test_second_pending_application_by_the_same_id_is_refused(cast, make_worker):

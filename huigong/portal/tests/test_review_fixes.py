@@ -66,7 +66,7 @@ def test_1_someone_elses_id_with_another_phone_needs_in_person_verification(cast
     assert Membership.objects.get(person=victim, status=MembershipStatus.ACTIVE) == cast.qd_member
 
 
-def test_1_verified_in_person_the_transfer_goes_ahead_and_records_how(cast):
+def test_1_verified_in_person_the_transfer_waits_for_the_releasing_union(cast):
     person = cast.qd_member.person
     account = _consented("13911110002")  # a new phone number: the record still has the old one
     app = join.join_submit(account=account, draft=draft(name=person.name, id_number=person.id_number,
@@ -74,7 +74,15 @@ def test_1_verified_in_person_the_transfer_goes_ahead_and_records_how(cast):
     join.join_accept(actor=cast.district_staff, application=app, verification_note="本人持身份证到服务站核验")
     app.refresh_from_db()
     account.refresh_from_db()
-    assert app.status == JoinStatus.ACCEPTED and app.verification_note == "本人持身份证到服务站核验"
+    assert app.status == JoinStatus.TRANSFER_REQUESTED and app.verification_note == "本人持身份证到服务站核验"
+    assert account.person is None
+    assert Membership.objects.get(person=person, status=MembershipStatus.ACTIVE) == cast.qd_member
+    # The union holding the record confirms with its member, says how, and only then it moves and links.
+    with pytest.raises(ValidationError):
+        join.transfer_request_answer(actor=cast.outsider, request=app.transfer_request, accept=True)
+    join.transfer_request_answer(actor=cast.outsider, request=app.transfer_request, accept=True,
+                                 note="已按档案电话联系本人确认")
+    account.refresh_from_db()
     assert account.person == person
     assert Membership.objects.get(person=person, status=MembershipStatus.ACTIVE).union == cast.riders
 
