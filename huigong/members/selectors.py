@@ -9,7 +9,7 @@ from huigong.accounts.models import Cap
 from huigong.core import idnumber, phone as phone_rules
 from huigong.core.audit import log_access
 from huigong.core.crypto import blind_index
-from huigong.core.scope import ensure_path_in_scope, require, root_path, staff_of
+from huigong.core.scope import ensure_path_in_scope, path_in_scope, require, root_path, staff_of
 from huigong.orgs.models import UnionNode
 
 from .models import NEW_EMPLOYMENT_FORMS, Membership, MembershipStatus, Person
@@ -61,6 +61,12 @@ def member_list_for_actor(actor, *, q: str = "", node: UnionNode | None = None, 
     return qs.order_by("-joined_on", "-id")
 
 
+def recorded_in_scope(actor, record_path: str) -> bool:
+    """Whether the values of a person's record (contact, bank, job) were collected inside the
+    actor's subtree; values another subtree's union recorded are not shown to this one."""
+    return bool(record_path) and path_in_scope(actor, record_path)
+
+
 def current_membership(person: Person) -> Membership | None:
     """The active membership, or the most recent one for a person who left."""
     ms = sorted(person.memberships.select_related("union").all(),
@@ -79,7 +85,17 @@ def person_get_for_actor(actor, person_id: int) -> tuple[Person, Membership | No
     if membership is None:
         raise Http404
     ensure_path_in_scope(actor, membership.union.path)
+    if not recorded_in_scope(actor, person.record_path):
+        # Values another subtree's union recorded (a registration path that did not replace them):
+        # this union sees the person without them.
+        for f in HIDDEN_OUTSIDE_RECORD:
+            setattr(person, f, "")
     return person, membership
+
+
+# Display columns of what a union records; the encrypted values behind the masks go through person_reveal.
+HIDDEN_OUTSIDE_RECORD = ("phone_mask", "bank_account_mask", "bank_name", "ethnicity", "education", "job_title",
+                         "political_status", "employee_no", "address")
 
 
 def person_find_by_id_number(number: str) -> Person | None:
@@ -96,10 +112,13 @@ def person_reveal(actor, person: Person, fields: list[str], *, purpose: str) -> 
     if membership is None:
         raise Http404
     ensure_path_in_scope(actor, membership.union.path)
-    full = Person.objects.only(*fields).get(pk=person.pk)
+    full = Person.objects.only("record_path", *fields).get(pk=person.pk)
     log_access(actor=actor, object_type="members.person", object_id=str(person.pk), fields=fields,
                purpose=purpose, node_path=membership.union.path)
-    return {f: getattr(full, f) or "" for f in fields}
+    # The ID number is what every union registering the person supplies; contact and bank values
+    # are shown only to the subtree that recorded them.
+    own = recorded_in_scope(actor, full.record_path)
+    return {f: (getattr(full, f) or "") if own or f == "id_number" else "" for f in fields}
 
 
 def membership_history(person: Person) -> list[Membership]:
