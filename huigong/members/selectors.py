@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import Http404
 
 from huigong.accounts.models import Cap
@@ -18,8 +18,10 @@ PII_FIELDS = ("id_number", "phone", "bank_account")
 _LATIN = re.compile(r"^[a-zA-Z]+$")
 
 
-def search_filter(q: str) -> Q:
-    """Name, pinyin ("zhangsan"), initials ("zs"), full ID number or phone: exact ones by blind index."""
+def search_filter(q: str, *, record_prefix: str = "") -> Q:
+    """Name, pinyin ("zhangsan"), initials ("zs"), full ID number or phone: exact ones by blind index.
+    A phone finds only records collected under `record_prefix` (the searcher's subtree), so that
+    one union cannot learn whose number a phone is from what another union recorded."""
     q = q.strip()
     if not q:
         return Q()
@@ -28,7 +30,7 @@ def search_filter(q: str) -> Q:
         return Q(person__id_number_hash=blind_index(norm_id, "id"))
     norm_phone = phone_rules.normalize(q)
     if phone_rules.is_valid(norm_phone):
-        return Q(person__phone_hash=blind_index(norm_phone, "phone"))
+        return Q(person__phone_hash=blind_index(norm_phone, "phone"), person__record_path__startswith=record_prefix)
     if _LATIN.match(q):
         low = q.lower()
         return Q(person__name_initials__startswith=low) | Q(person__name_pinyin__startswith=low)
@@ -43,10 +45,15 @@ def member_list_for_actor(actor, *, q: str = "", node: UnionNode | None = None, 
     if node is not None:
         ensure_path_in_scope(actor, node.path)
         prefix = node.path
+    own = root_path(actor)
     qs = (
         Membership.objects.filter(union__path__startswith=prefix)
         .select_related("person", "union", "person__employer", "person__platform")
         .defer("person__id_number", "person__phone", "person__bank_account")
+        # A former member's row may carry a record another subtree's union has since recorded:
+        # lists show its contact, bank and job values only when it was recorded in the actor's subtree.
+        .annotate(record_visible=ExpressionWrapper(Q(person__record_path__startswith=own),
+                                                   output_field=BooleanField()))
     )
     if status:
         qs = qs.filter(status=status)
@@ -57,7 +64,7 @@ def member_list_for_actor(actor, *, q: str = "", node: UnionNode | None = None, 
     if enterprise_id:
         qs = qs.filter(Q(person__employer_id=enterprise_id) | Q(person__platform_id=enterprise_id))
     if q:
-        qs = qs.filter(search_filter(q))
+        qs = qs.filter(search_filter(q, record_prefix=own))
     return qs.order_by("-joined_on", "-id")
 
 
@@ -93,6 +100,11 @@ def person_get_for_actor(actor, person_id: int) -> tuple[Person, Membership | No
     return person, membership
 
 
+# Person columns a union records about a member (besides name, ID number and what it implies).
+UNION_RECORDED_COLUMNS = frozenset({
+    "phone", "phone_mask", "bank_account", "bank_account_mask", "bank_name", "ethnicity", "education",
+    "political_status", "employer", "platform", "job_title", "employee_no", "address", "contract_start",
+    "contract_end"})
 # Display columns of what a union records; the encrypted values behind the masks go through person_reveal.
 HIDDEN_OUTSIDE_RECORD = ("phone_mask", "bank_account_mask", "bank_name", "ethnicity", "education", "job_title",
                          "political_status", "employee_no", "address")

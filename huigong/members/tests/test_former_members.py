@@ -280,3 +280,37 @@ def test_the_copy_fast_path_and_the_orm_path_write_the_same_rows_and_events(on_p
         transaction.savepoint_rollback(sid)
     assert results[0] == results[1]
     assert len(results[0][0]) == 6 and len(results[0][1]) == 2
+
+
+# --- the old union does not receive what the new one records either -----------------------------------
+
+def test_the_old_unions_lists_and_exports_do_not_show_the_new_unions_values(client, cast, former):
+    from huigong.members.roster.export import members_export_xlsx
+
+    services.member_register(actor=cast.city_admin, union=cast.tech, name="赵新", id_number=former.id_number,
+                             phone="13900005555", bank_account="6222000011115555777", job_title="新岗位",
+                             employer=cast.enterprise)
+    rows = list(selectors.member_list_for_actor(cast.outsider, status=""))
+    (row,) = [m for m in rows if m.person_id == former.pk]
+    assert row.status == MembershipStatus.WITHDRAWN and row.record_visible is False
+    client.force_login(cast.outsider)
+    page = client.get(reverse("members:list"), {"status": "withdrawn"}).content.decode()
+    assert former.id_number_mask in page and "139****5555" not in page and "杭州某科技有限公司" not in page
+    api = client.get("/api/v1/members", {"status": "withdrawn"}).json()
+    (item,) = [i for i in api["items"] if i["person_id"] == former.pk]
+    assert (item["phone_mask"], item["employer"]) == ("", None)
+    export = members_export_xlsx(actor=cast.outsider, status="", full_pii=True)
+    with export.file:
+        sheet = CalamineWorkbook.from_filelike(export.file).get_sheet_by_index(0).to_python()
+    text = str(sheet)
+    assert former.id_number in text
+    for value in ("13900005555", "6222000011115555777", "新岗位", "杭州某科技有限公司"):
+        assert value not in text
+    # The new union's own export still has them, decrypted.
+    own = members_export_xlsx(actor=cast.city_admin, full_pii=True)
+    with own.file:
+        own_text = str(CalamineWorkbook.from_filelike(own.file).get_sheet_by_index(0).to_python())
+    assert "13900005555" in own_text and "6222000011115555777" in own_text and "新岗位" in own_text
+    # Nor does the new phone find the person for the old union.
+    assert list(selectors.member_list_for_actor(cast.outsider, q="13900005555", status="")) == []
+    assert [m.person_id for m in selectors.member_list_for_actor(cast.city_admin, q="13900005555")] == [former.pk]
