@@ -117,7 +117,8 @@ class MemberOut(MemberFields):
 
     @staticmethod
     def resolve_phone_mask(obj: Membership) -> str:
-        return obj.person.phone_mask
+        # record_visible: see selectors.member_list_for_actor.
+        return obj.person.phone_mask if getattr(obj, "record_visible", True) else ""
 
     @staticmethod
     def resolve_employment_form(obj: Membership) -> str:
@@ -129,11 +130,11 @@ class MemberOut(MemberFields):
 
     @staticmethod
     def resolve_employer(obj: Membership) -> dict | None:
-        return ref(obj.person.employer)
+        return ref(obj.person.employer) if getattr(obj, "record_visible", True) else None
 
     @staticmethod
     def resolve_platform(obj: Membership) -> dict | None:
-        return ref(obj.person.platform)
+        return ref(obj.person.platform) if getattr(obj, "record_visible", True) else None
 
     @staticmethod
     def resolve_union(obj: Membership) -> dict:

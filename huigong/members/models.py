@@ -81,6 +81,10 @@ class Person(models.Model):
     address = models.CharField(_("现住址"), max_length=255, blank=True)
     contract_start = models.DateField(_("劳动合同起始日期"), null=True, blank=True)
     contract_end = models.DateField(_("劳动合同终止日期"), null=True, blank=True)
+    # The path of the union whose staff recorded the values above (contact, bank, job): what one union
+    # collected is shown only inside its own subtree, and a union of another subtree that registers the
+    # same ID number records its own values instead of receiving these. "" = recorded by no union.
+    record_path = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import re
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import Http404
 
 from huigong.accounts.models import Cap
 from huigong.core import idnumber, phone as phone_rules
 from huigong.core.audit import log_access
 from huigong.core.crypto import blind_index
-from huigong.core.scope import ensure_path_in_scope, require, root_path, staff_of
+from huigong.core.scope import ensure_path_in_scope, path_in_scope, require, root_path, staff_of
 from huigong.orgs.models import UnionNode
 
 from .models import NEW_EMPLOYMENT_FORMS, Membership, MembershipStatus, Person
@@ -18,8 +18,10 @@ PII_FIELDS = ("id_number", "phone", "bank_account")
 _LATIN = re.compile(r"^[a-zA-Z]+$")
 
 
-def search_filter(q: str) -> Q:
-    """Name, pinyin ("zhangsan"), initials ("zs"), full ID number or phone: exact ones by blind index."""
+def search_filter(q: str, *, record_prefix: str = "") -> Q:
+    """Name, pinyin ("zhangsan"), initials ("zs"), full ID number or phone: exact ones by blind index.
+    A phone finds only records collected under `record_prefix` (the searcher's subtree), so that
+    one union cannot learn whose number a phone is from what another union recorded."""
     q = q.strip()
     if not q:
         return Q()
@@ -28,7 +30,7 @@ def search_filter(q: str) -> Q:
         return Q(person__id_number_hash=blind_index(norm_id, "id"))
     norm_phone = phone_rules.normalize(q)
     if phone_rules.is_valid(norm_phone):
-        return Q(person__phone_hash=blind_index(norm_phone, "phone"))
+        return Q(person__phone_hash=blind_index(norm_phone, "phone"), person__record_path__startswith=record_prefix)
     if _LATIN.match(q):
         low = q.lower()
         return Q(person__name_initials__startswith=low) | Q(person__name_pinyin__startswith=low)
@@ -43,10 +45,15 @@ def member_list_for_actor(actor, *, q: str = "", node: UnionNode | None = None, 
     if node is not None:
         ensure_path_in_scope(actor, node.path)
         prefix = node.path
+    own = root_path(actor)
     qs = (
         Membership.objects.filter(union__path__startswith=prefix)
         .select_related("person", "union", "person__employer", "person__platform")
         .defer("person__id_number", "person__phone", "person__bank_account")
+        # A former member's row may carry a record another subtree's union has since recorded:
+        # lists show its contact, bank and job values only when it was recorded in the actor's subtree.
+        .annotate(record_visible=ExpressionWrapper(Q(person__record_path__startswith=own),
+                                                   output_field=BooleanField()))
     )
     if status:
         qs = qs.filter(status=status)
@@ -57,8 +64,14 @@ def member_list_for_actor(actor, *, q: str = "", node: UnionNode | None = None, 
     if enterprise_id:
         qs = qs.filter(Q(person__employer_id=enterprise_id) | Q(person__platform_id=enterprise_id))
     if q:
-        qs = qs.filter(search_filter(q))
+        qs = qs.filter(search_filter(q, record_prefix=own))
     return qs.order_by("-joined_on", "-id")
+
+
+def recorded_in_scope(actor, record_path: str) -> bool:
+    """Whether the values of a person's record (contact, bank, job) were collected inside the
+    actor's subtree; values another subtree's union recorded are not shown to this one."""
+    return bool(record_path) and path_in_scope(actor, record_path)
 
 
 def current_membership(person: Person) -> Membership | None:
@@ -79,7 +92,22 @@ def person_get_for_actor(actor, person_id: int) -> tuple[Person, Membership | No
     if membership is None:
         raise Http404
     ensure_path_in_scope(actor, membership.union.path)
+    if not recorded_in_scope(actor, person.record_path):
+        # Values another subtree's union recorded (a registration path that did not replace them):
+        # this union sees the person without them.
+        for f in HIDDEN_OUTSIDE_RECORD:
+            setattr(person, f, "")
     return person, membership
+
+
+# Person columns a union records about a member (besides name, ID number and what it implies).
+UNION_RECORDED_COLUMNS = frozenset({
+    "phone", "phone_mask", "bank_account", "bank_account_mask", "bank_name", "ethnicity", "education",
+    "political_status", "employer", "platform", "job_title", "employee_no", "address", "contract_start",
+    "contract_end"})
+# Display columns of what a union records; the encrypted values behind the masks go through person_reveal.
+HIDDEN_OUTSIDE_RECORD = ("phone_mask", "bank_account_mask", "bank_name", "ethnicity", "education", "job_title",
+                         "political_status", "employee_no", "address")
 
 
 def person_find_by_id_number(number: str) -> Person | None:
@@ -96,10 +124,13 @@ def person_reveal(actor, person: Person, fields: list[str], *, purpose: str) -> 
     if membership is None:
         raise Http404
     ensure_path_in_scope(actor, membership.union.path)
-    full = Person.objects.only(*fields).get(pk=person.pk)
+    full = Person.objects.only("record_path", *fields).get(pk=person.pk)
     log_access(actor=actor, object_type="members.person", object_id=str(person.pk), fields=fields,
                purpose=purpose, node_path=membership.union.path)
-    return {f: getattr(full, f) or "" for f in fields}
+    # The ID number is what every union registering the person supplies; contact and bank values
+    # are shown only to the subtree that recorded them.
+    own = recorded_in_scope(actor, full.record_path)
+    return {f: (getattr(full, f) or "") if own or f == "id_number" else "" for f in fields}
 
 
 def membership_history(person: Person) -> list[Membership]:

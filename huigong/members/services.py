@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from huigong.accounts.models import Cap
 from huigong.core import idnumber, phone as phone_rules, pinyin
-from huigong.core.audit import audit, diff, snapshot
+from huigong.core.audit import audit, diff, log_access, snapshot
 from huigong.core.crypto import blind_index, mask_bank, mask_phone
 from huigong.core.scope import ensure_path_in_scope, path_in_scope, require
 from huigong.orgs.models import Enterprise, EnterpriseKind, UnionNode
@@ -23,7 +23,7 @@ from .models import (
     TransferRequest,
     TransferRequestStatus,
 )
-from .selectors import current_membership, person_find_by_id_number
+from .selectors import current_membership, person_find_by_id_number, recorded_in_scope
 
 # No birth_date: beside id_number_mask in an audit row it would rebuild the full ID number.
 PERSON_FIELDS = ["name", "id_number_mask", "gender", "phone_mask", "ethnicity", "education",
@@ -94,7 +94,6 @@ def _ensure_member_union(union: UnionNode) -> None:
         raise ValidationError({"union": ["该层级工会不能直接发展会员 / this level of union cannot hold members"]})
 
 
-@transaction.atomic
 def member_register(*, actor, union: UnionNode, name: str, id_number: str, phone: str = "",
                     employment_form: str = EmploymentForm.CONTRACT, employer: Enterprise | None = None,
                     platform: Enterprise | None = None, joined_on: dt.date | None = None, ethnicity: str = "",
@@ -109,31 +108,42 @@ def member_register(*, actor, union: UnionNode, name: str, id_number: str, phone
                          employer=employer, platform=platform, bank_account=bank_account)
     existing = person_find_by_id_number(data["id_number"])
     if existing is not None:
-        active = existing.memberships.filter(status=MembershipStatus.ACTIVE).select_related("union").first()
-        if active is not None:
-            where = active.union.name if path_in_scope(actor, active.union.path) else "其他工会"
-            raise ValidationError({"id_number": [
-                f"该身份证号已是{where}的会员，请办理会员关系转接 / this person is already a member; "
-                f"use a membership transfer"]})
-        person = existing
-        last = current_membership(person)
-        # A person who left a union in another subtree keeps the record that union kept: someone
-        # re-registering them here must not rewrite their name, phone or bank account.
-        if last is None or path_in_scope(actor, last.union.path):
+        # Outside the write transaction: a refusal keeps its access row.
+        _refuse_active_elsewhere(actor, existing)
+    return _member_register(actor=actor, union=union, data=data, existing=existing,
+                            employment_form=employment_form, employer=employer, platform=platform,
+                            joined_on=joined_on, ethnicity=ethnicity, education=education, job_title=job_title,
+                            bank_name=bank_name, source=source)
+
+
+@transaction.atomic
+def _member_register(*, actor, union: UnionNode, data: dict, existing: Person | None, employment_form: str,
+                     employer: Enterprise | None, platform: Enterprise | None, joined_on: dt.date | None,
+                     ethnicity: str, education: str, job_title: str, bank_name: str, source: str) -> Membership:
+    if existing is not None:
+        person = Person.objects.select_for_update().get(pk=existing.pk)
+        if recorded_in_scope(actor, person.record_path):
             before = snapshot(person, PERSON_FIELDS)
             for k, v in data.items():
                 setattr(person, k, v)
             person.employment_form, person.employer, person.platform = employment_form, employer, platform
+            person.record_path = union.path
             person.save()
             old, new = diff(before, snapshot(person, PERSON_FIELDS))
             if new:
                 audit(actor=actor, verb="person.update", obj=person, node_path=union.path, old=old, new=new)
+        else:
+            # A former member whose record another subtree's union kept: this union records its own
+            # values (what it supplies, blank where it supplies nothing) and never receives theirs.
+            _reregister(actor=actor, person=person, union=union, values={
+                **data, "employment_form": employment_form, "employer": employer, "platform": platform,
+                "ethnicity": ethnicity, "education": education, "job_title": job_title, "bank_name": bank_name})
     else:
         try:
             with transaction.atomic():
                 person = Person.objects.create(**data, employment_form=employment_form, employer=employer,
                                                platform=platform, ethnicity=ethnicity, education=education,
-                                               job_title=job_title, bank_name=bank_name)
+                                               job_title=job_title, bank_name=bank_name, record_path=union.path)
         except IntegrityError:  # registered by a concurrent request between the lookup and the insert
             raise ValidationError({"id_number": [
                 "该身份证号刚刚已被登记，请刷新后重试 / this ID number was just registered; reload and retry"]}) from None
@@ -150,6 +160,54 @@ def member_register(*, actor, union: UnionNode, name: str, id_number: str, phone
     audit(actor=actor, verb="membership.create", obj=membership, node_path=union.path,
           new={"person": person.pk, "union": union.pk, "joined_on": membership.joined_on})
     return membership
+
+
+# What a union collects about a person, reset when a union of another subtree registers them.
+UNION_RECORDED = {"phone": None, "phone_hash": "", "phone_mask": "", "bank_account": None, "bank_account_hash": "",
+                  "bank_account_mask": "", "bank_name": "", "ethnicity": "", "education": "", "job_title": "",
+                  "political_status": "", "employee_no": "", "address": "", "contract_start": None,
+                  "contract_end": None, "employer": None, "platform": None}
+
+
+def _refuse_active_elsewhere(actor, person: Person) -> None:
+    """An active member of another union is moved by 会员关系转接 only. Telling the actor so is a
+    disclosure about someone else's member: it says no more than a transfer request needs (the
+    other union is named only when it is inside the actor's own subtree) and leaves an access row
+    at the owning union, committed even though the registration is refused."""
+    active = person.memberships.filter(status=MembershipStatus.ACTIVE).select_related("union").first()
+    if active is None:
+        return
+    if path_in_scope(actor, active.union.path):
+        where = active.union.name
+    else:
+        where = "其他工会"
+        log_access(actor=actor, object_type="members.person", object_id=str(person.pk),
+                   fields=["membership_status"], purpose=REGISTRY_CONFLICT_PURPOSE, node_path=active.union.path)
+    raise ValidationError({"id_number": [
+        f"该身份证号已是{where}的会员，请办理会员关系转接 / this person is already a member; "
+        f"use a membership transfer"]})
+
+
+REGISTRY_CONFLICT_PURPOSE = "登记/导入时提示该身份证号已在其他工会在会，需办理会员关系转接"
+
+
+def _reregister(*, actor, person: Person, union: UnionNode, values: dict) -> None:
+    """Replaces a record kept by another subtree's union with what `union` records (shared fields
+    such as the name included) and leaves an event on each side: the old union's node sees which
+    fields were replaced and its own former values, the new union's node sees its own new values."""
+    old_path = person.record_path
+    before = snapshot(person, PERSON_FIELDS)
+    old_name = person.name
+    for k, v in {**UNION_RECORDED, **values}.items():
+        setattr(person, k, v)
+    person.record_path = union.path
+    person.save()
+    after = snapshot(person, PERSON_FIELDS)
+    changed = [k for k in PERSON_FIELDS if before.get(k) != after.get(k)]
+    audit(actor=actor, verb="person.reregister", obj=person, node_path=union.path, new=after)
+    if old_path:
+        audit(actor=actor, verb="person.reregister_elsewhere", obj=person, object_repr=old_name,
+              node_path=old_path, old=before, new={"fields": changed})
 
 
 def _card_no(union: UnionNode, person: Person) -> str:
@@ -213,6 +271,9 @@ def membership_transfer(*, actor, person: Person, to_union: UnionNode, reason: s
                                     source="transfer", card_no=current.card_no)
     transfer = MembershipTransfer.objects.create(person=person, from_membership=current, to_membership=new,
                                                  reason=reason, actor=actor)
+    # 转接 hands the record over with the member (both unions are party to it).
+    Person.objects.filter(pk=person.pk).update(record_path=to_union.path)
+    person.record_path = to_union.path
     audit(actor=actor, verb="membership.transfer", obj=person, node_path=current.union.path,
           old={"union": current.union_id}, new={"union": to_union.pk, "reason": reason})
     audit(actor=actor, verb="membership.transfer_in", obj=person, node_path=to_union.path,

@@ -11,14 +11,15 @@ from typing import IO
 
 import xlsxwriter
 from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone, translation
 
 from huigong.accounts.models import Cap
 from huigong.core.audit import audit, log_access
 from huigong.core.crypto import mask_query
-from huigong.core.scope import require, staff_of
+from huigong.core.scope import require, root_path, staff_of
 from huigong.members.models import Education, EmploymentForm, Gender, MembershipStatus, PoliticalStatus
-from huigong.members.selectors import member_list_for_actor
+from huigong.members.selectors import UNION_RECORDED_COLUMNS, member_list_for_actor
 from huigong.orgs.models import UnionNode
 
 from .columns import COLUMNS
@@ -58,6 +59,16 @@ def members_export_xlsx(*, actor, node: UnionNode | None = None, q: str = "", em
               "person__employer__name", "person__employer__uscc", "person__platform__name", "person__job_title",
               "person__employee_no", "joined_on", "person__contract_start", "person__contract_end",
               "person__address", "person__bank_name", pii[2], "status", "card_no")
+    # A former member's row may carry a record another subtree's union has since recorded: its
+    # contact, bank and job columns are left empty unless recorded inside the actor's subtree.
+    own = Q(person__record_path__startswith=root_path(actor))
+    recorded = {}
+    for i, f in enumerate(fields):
+        parts = f.split("__")
+        if parts[0] == "person" and parts[1] in UNION_RECORDED_COLUMNS:
+            recorded[f"recorded_{i}"] = Case(When(own, then=F(f)), default=Value(None))
+    qs = qs.annotate(**recorded)
+    fields = tuple(f"recorded_{i}" if f"recorded_{i}" in recorded else f for i, f in enumerate(fields))
     # Chinese labels whatever the page language, so that the file imports back.
     with translation.override("zh-hans"):
         maps = {3: _labels(Gender), 7: _labels(Education), 8: _labels(PoliticalStatus),

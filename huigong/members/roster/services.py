@@ -21,9 +21,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from huigong.accounts.models import Cap
-from huigong.core.audit import audit
-from huigong.core.scope import ensure_path_in_scope, path_in_scope, require
+from huigong.core.audit import _jsonable, actor_label, audit
+from huigong.core.models import AccessLog, AuditEvent
+from huigong.core.request_context import current_ip
+from huigong.core.scope import ensure_path_in_scope, path_in_scope, require, root_path
 from huigong.members.models import ImportStatus, RosterImport
+from huigong.members.services import REGISTRY_CONFLICT_PURPOSE
 from huigong.orgs.models import Enterprise, UnionNode
 
 from .files import (
@@ -39,7 +42,7 @@ from .files import (
 )
 from .report import error_report_file, template_xlsx
 from .validate import Lookups, R, RowError, RowValidator, display_value
-from .writers import Conflict, OrmWriter, PostgresWriter
+from .writers import Conflict, OrmWriter, PostgresWriter, Pulled
 
 log = logging.getLogger(__name__)
 
@@ -122,10 +125,11 @@ def roster_import_start(*, actor, union: UnionNode, enterprise: Enterprise | Non
 
 
 class _Rejected(Exception):
-    def __init__(self, errors: list[RowError], message: str = ""):
+    def __init__(self, errors: list[RowError], message: str = "", conflicts: list[Conflict] | None = None):
         super().__init__(message)
         self.errors = errors
         self.message = message
+        self.conflicts = conflicts or []
 
 
 class _Progress:
@@ -180,7 +184,7 @@ def roster_import_run(import_id: int) -> None:
     except RosterFileError as e:
         _finish_rejected(imp, [], message=str(e))
     except _Rejected as r:
-        _finish_rejected(imp, r.errors, message=r.message)
+        _finish_rejected(imp, r.errors, message=r.message, conflicts=r.conflicts)
     except PermissionDenied as e:
         _finish_failed(imp, f"{e} ")
     except Exception as e:
@@ -347,6 +351,8 @@ class _Dedup:
 
 
 def _conflict_errors(conflicts: list[Conflict], actor, label: str) -> list[RowError]:
+    """What the importer learns about someone active in another union: that much and no more (what
+    a transfer request needs). The other union is named only inside the actor's own subtree."""
     out = []
     for c in conflicts:
         where = f"“{c.union_name}”" if path_in_scope(actor, c.union_path) else "其他工会"
@@ -354,6 +360,52 @@ def _conflict_errors(conflicts: list[Conflict], actor, label: str) -> list[RowEr
                             f"该职工已是{where}的会员，不能通过导入转会，请办理会员关系转接 / this person is already a "
                             f"member of another union; use 会员关系转接 (membership transfer) instead"))
     return out
+
+
+def _log_conflict_access(conflicts: list[Conflict], actor, imp: RosterImport) -> None:
+    """Telling an importer that a number is an active member of another subtree's union is an
+    access to that union's data: one access row per person, at the owning union's node (so that
+    union sees who asked), written with the rejection."""
+    rows, seen = [], set()
+    paths = {c.union_path for c in conflicts if not path_in_scope(actor, c.union_path)}
+    node_ids = dict(UnionNode.objects.filter(path__in=paths).values_list("path", "id")) if paths else {}
+    for c in conflicts:
+        if c.union_path not in node_ids or c.person_id in seen:
+            continue
+        seen.add(c.person_id)
+        rows.append(AccessLog(actor=actor, actor_label=actor_label(actor), object_type="members.person",
+                              object_id=str(c.person_id), fields="membership_status",
+                              purpose=f"{REGISTRY_CONFLICT_PURPOSE}（名册导入 {imp.pk}）"[:255],
+                              node_path=c.union_path, node_id=node_ids[c.union_path], row_count=1,
+                              ip=current_ip()))
+    AccessLog.objects.bulk_create(rows, batch_size=1000)
+
+
+def _audit_pulled(pulled: list[Pulled], actor, imp: RosterImport) -> None:
+    """Records of former members that another subtree's union kept, replaced by this import: an
+    event on each side (members.services._reregister writes the same pair for one registration).
+    The old union's node sees its own former values and which fields were replaced; the importing
+    union's node sees its new values. Set-based: a cross-subtree re-registration is rare, but a
+    roster full of them must not cost a query per row."""
+    if not pulled:
+        return
+    paths = {p.old_path for p in pulled if p.old_path}
+    node_ids = dict(UnionNode.objects.filter(path__in=paths).values_list("path", "id")) if paths else {}
+    label, ip = actor_label(actor), current_ip()
+    events = []
+    for p in pulled:
+        changed = [k for k in p.new if p.old.get(k) != p.new.get(k)]
+        events.append(AuditEvent(actor=actor, actor_label=label, verb="person.reregister",
+                                 object_type="members.person", object_id=str(p.person_id),
+                                 object_repr=str(p.new.get("name", ""))[:255], node_path=imp.union.path,
+                                 node_id=imp.union_id, new=_jsonable(p.new), ip=ip))
+        if p.old_path:
+            events.append(AuditEvent(actor=actor, actor_label=label, verb="person.reregister_elsewhere",
+                                     object_type="members.person", object_id=str(p.person_id),
+                                     object_repr=str(p.old.get("name", ""))[:255], node_path=p.old_path,
+                                     node_id=node_ids.get(p.old_path), old=_jsonable(p.old),
+                                     new={"fields": changed}, ip=ip))
+    AuditEvent.objects.bulk_create(events, batch_size=1000)
 
 
 def _validated_chunks(validator: RowValidator, rows, progress: _Progress, total: int, errors: list[RowError],
@@ -387,7 +439,8 @@ def _run_postgres(imp: RosterImport, validator: RowValidator, rows, progress: _P
     clock = time.perf_counter
     with transaction.atomic():
         connection.ensure_connection()
-        writer = PostgresWriter(connection.connection, import_id=imp.pk, union=imp.union, now=timezone.now())
+        writer = PostgresWriter(connection.connection, import_id=imp.pk, union=imp.union,
+                                scope=root_path(imp.created_by), now=timezone.now())
         writer.open()
         try:
             for records, clean in _validated_chunks(validator, rows, progress, total, errors, timings):
@@ -414,10 +467,10 @@ def _run_postgres(imp: RosterImport, validator: RowValidator, rows, progress: _P
             writer.abandon()
         errors += _conflict_errors(conflicts, imp.created_by, validator._label("id_number"))
         if errors:
-            raise _Rejected(errors)
+            raise _Rejected(errors, conflicts=conflicts)
         progress.update(force=True, status=ImportStatus.WRITING)
         writer.close()
-        _finish_done(imp, validator.processed, writer.counts, note_rows=validator.note_rows)
+        _finish_done(imp, validator.processed, writer.counts, writer.pulled, note_rows=validator.note_rows)
 
 
 def _run_orm(imp: RosterImport, validator: RowValidator, rows, progress: _Progress, total: int,
@@ -425,13 +478,15 @@ def _run_orm(imp: RosterImport, validator: RowValidator, rows, progress: _Progre
     """SQLite: validate everything first (nothing to overlap with), then one transaction."""
     errors: list[RowError] = []
     staged = [records for records, _ in _validated_chunks(validator, rows, progress, total, errors, timings)]
-    writer = OrmWriter(union=imp.union, now=timezone.now())
+    writer = OrmWriter(union=imp.union, scope=root_path(imp.created_by), now=timezone.now())
     if errors:
         # Registry conflicts are worth reporting alongside the row errors.
+        found: list[Conflict] = []
         for records in staged:
             writer.stage(records)
-            errors += _conflict_errors(writer.conflicts(), imp.created_by, validator._label("id_number"))
-        raise _Rejected(errors)
+            found += writer.conflicts()
+        errors += _conflict_errors(found, imp.created_by, validator._label("id_number"))
+        raise _Rejected(errors, conflicts=found)
     progress.update(force=True, status=ImportStatus.WRITING)
     with transaction.atomic():
         conflicts: list[Conflict] = []
@@ -439,11 +494,12 @@ def _run_orm(imp: RosterImport, validator: RowValidator, rows, progress: _Progre
             writer.stage(records)
             conflicts += writer.conflicts()
         if conflicts:
-            raise _Rejected(_conflict_errors(conflicts, imp.created_by, validator._label("id_number")))
+            raise _Rejected(_conflict_errors(conflicts, imp.created_by, validator._label("id_number")),
+                            conflicts=conflicts)
         for records in staged:
             writer.stage(records)
             writer.upsert()
-        _finish_done(imp, validator.processed, writer.counts, note_rows=validator.note_rows)
+        _finish_done(imp, validator.processed, writer.counts, writer.pulled, note_rows=validator.note_rows)
 
 
 def _note_rows_text(note_rows: list[int]) -> str:
@@ -454,9 +510,12 @@ def _note_rows_text(note_rows: list[int]) -> str:
             f"a form's notes or footer, not people")
 
 
-def _finish_done(imp: RosterImport, processed: int, counts, *, note_rows: list[int] = ()) -> None:
+def _finish_done(imp: RosterImport, processed: int, counts, pulled: list[Pulled], *,
+                 note_rows: list[int] = ()) -> None:
     """Inside the write transaction. One audit event for the whole load: the per-row record of
-    a bulk load is the import itself plus the stored file, not 100,000 audit rows."""
+    a bulk load is the import itself plus the stored file, not 100,000 audit rows; only the
+    records another subtree's union kept get events of their own, on both sides."""
+    _audit_pulled(pulled, imp.created_by, imp)
     rows = counts.created + counts.updated
     imp.status = ImportStatus.DONE
     imp.total_rows = imp.processed_rows = processed
@@ -469,10 +528,12 @@ def _finish_done(imp: RosterImport, processed: int, counts, *, note_rows: list[i
                             "error_count", "finished_at", "message"])
     audit(actor=imp.created_by, verb="roster_import.apply", obj=imp, node_path=imp.union.path,
           new={"rows": rows, "created": counts.created, "updated": counts.updated,
-               "memberships": counts.memberships, "union": imp.union_id, "file": imp.original_name})
+               "memberships": counts.memberships, "union": imp.union_id, "file": imp.original_name,
+               **({"replaced_elsewhere": len(pulled)} if pulled else {})})
 
 
-def _finish_rejected(imp: RosterImport, errors: list[RowError], *, message: str = "") -> None:
+def _finish_rejected(imp: RosterImport, errors: list[RowError], *, message: str = "",
+                     conflicts: list[Conflict] | None = None) -> None:
     errors.sort(key=lambda e: e.row)
     total = len(errors)
     if not message:
@@ -491,6 +552,8 @@ def _finish_rejected(imp: RosterImport, errors: list[RowError], *, message: str 
         imp.save(update_fields=["status", "error_count", "errors_preview", "message", "finished_at", "error_report"])
         audit(actor=imp.created_by, verb="roster_import.reject", obj=imp, node_path=imp.union.path,
               new={"errors": total, "message": message[:200]})
+        if conflicts:
+            _log_conflict_access(conflicts, imp.created_by, imp)
 
 
 def _finish_failed(imp: RosterImport, reason: str) -> None:

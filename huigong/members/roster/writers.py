@@ -2,7 +2,11 @@
 by chunk inside the import's single transaction, check the registry for the chunk (a person
 whose active membership is in another union is an error: that is 会员关系转接), and upsert
 people by ID-number blind index: required columns are overwritten, optional ones only when the
-roster has a value (a blank cell never wipes what the registry knows)."""
+roster has a value (a blank cell never wipes what the registry knows). That merge applies to
+records kept inside the importing actor's subtree only: a former member whose record another
+subtree's union kept gets the roster's values alone (blanks included), so one union never
+receives what another collected, and the replacement is returned (`pulled`) to be audited on
+both sides."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import logging
 from dataclasses import dataclass
 
 from huigong.members.models import Membership, MembershipStatus, Person
+from huigong.members.services import PERSON_FIELDS
 from huigong.orgs.models import UnionNode
 
 from .bulkcrypt import BulkFernet
@@ -43,6 +48,27 @@ class Conflict:
     union_id: int
     union_name: str
     union_path: str
+    person_id: int
+
+
+# The audited snapshot of a person (members.services.PERSON_FIELDS) as columns.
+SNAPSHOT = {f: (f"{f}_id" if f in ("employer", "platform") else f) for f in PERSON_FIELDS}
+
+
+@dataclass(frozen=True, slots=True)
+class Pulled:
+    """A person whose record another subtree's union kept, replaced by this import's row."""
+
+    row: int
+    person_id: int
+    old_path: str
+    old: dict
+    new: dict
+
+
+def _in_scope(record_path: str, scope: str) -> bool:
+    # members.selectors.recorded_in_scope, for the actor's root path at hand.
+    return bool(record_path) and record_path.startswith(scope)
 
 
 class WriteCounts:
@@ -64,12 +90,14 @@ class PostgresWriter:
     the upsert can be sent without waiting (send_upsert/collect) so that the database runs it
     while Python validates the next chunk."""
 
-    def __init__(self, raw_connection, *, import_id: int, union: UnionNode, now: dt.datetime):
+    def __init__(self, raw_connection, *, import_id: int, union: UnionNode, scope: str, now: dt.datetime):
         self.conn = raw_connection
         self.union = union
+        self.scope = scope  # the importing actor's root path
         self.now = now
         self.table = f"roster_stage_{int(import_id)}"
         self.counts = WriteCounts()
+        self.pulled: list[Pulled] = []
         self.crypt = BulkFernet.for_model_field(Person._meta.get_field("id_number"))
         self._pipeline = None
         self._cursor = None
@@ -127,7 +155,7 @@ class PostgresWriter:
                     write(row)
 
     def conflicts(self) -> list[Conflict]:
-        sql = (f"SELECT s.row_no, s.id_number_mask, u.id, u.name, u.path FROM {self.table} s "
+        sql = (f"SELECT s.row_no, s.id_number_mask, u.id, u.name, u.path, p.id FROM {self.table} s "
                "JOIN members_person p ON p.id_number_hash = s.id_number_hash "
                "JOIN members_membership m ON m.person_id = p.id AND m.status = %s "
                "JOIN orgs_unionnode u ON u.id = m.union_id WHERE m.union_id <> %s")
@@ -150,11 +178,15 @@ class PostgresWriter:
             return []
         pipeline, cursor, self._pipeline = self._pipeline, self._cursor, None
         pipeline.__exit__(None, None, None)
-        created, total, memberships, conflicts = cursor.fetchone()
+        created, total, memberships, conflicts, pulled = cursor.fetchone()
         cursor.close()
         self.counts.created += created
         self.counts.updated += total - created
         self.counts.memberships += memberships
+        n = len(SNAPSHOT)
+        for row, person_id, old_path, *values in pulled:
+            self.pulled.append(Pulled(row, person_id, old_path, dict(zip(SNAPSHOT, values[:n])),
+                                      dict(zip(SNAPSHOT, values[n:]))))
         return [Conflict(*c) for c in conflicts]
 
     def abandon(self) -> None:
@@ -172,16 +204,30 @@ class PostgresWriter:
 
     def _build_upsert(self) -> tuple[str, dict]:
         cols = ", ".join(PERSON_COLUMNS)
+        # SET expressions read the row as it was: whether its record was kept inside the actor's subtree.
+        own = "starts_with(p.record_path, %(scope)s)"
         sets = [f"{c} = EXCLUDED.{c}" for c in _ALWAYS]
-        sets += [f"{c} = CASE WHEN EXCLUDED.{h} <> '' THEN EXCLUDED.{c} ELSE p.{c} END"
+        sets += [f"{c} = CASE WHEN EXCLUDED.{h} <> '' OR NOT {own} THEN EXCLUDED.{c} ELSE p.{c} END"
                  for c, h in _KEEP_WITH_HASH.items()]
-        sets += [f"{c} = COALESCE(NULLIF(EXCLUDED.{c}, ''), p.{c})" for c in _KEEP_IF_BLANK]
-        sets += [f"{c} = COALESCE(EXCLUDED.{c}, p.{c})" for c in _KEEP_IF_NULL]
+        sets += [f"{c} = CASE WHEN {own} THEN COALESCE(NULLIF(EXCLUDED.{c}, ''), p.{c}) ELSE EXCLUDED.{c} END"
+                 for c in _KEEP_IF_BLANK]
+        sets += [f"{c} = CASE WHEN {own} THEN COALESCE(EXCLUDED.{c}, p.{c}) ELSE EXCLUDED.{c} END"
+                 for c in _KEEP_IF_NULL]
+        sets.append("record_path = EXCLUDED.record_path")
         sets.append("updated_at = EXCLUDED.updated_at")
+        snap_old = ", ".join(f"p.{c} AS o_{c}" for c in SNAPSHOT.values())
+        snap_new = ", ".join(f"s.{c} AS n_{c}" for c in SNAPSHOT.values())
+        snap_out = ", ".join([*(f"o_{c}" for c in SNAPSHOT.values()), *(f"n_{c}" for c in SNAPSHOT.values())])
         sql = f"""
-            WITH up AS (
-                INSERT INTO members_person AS p ({cols}, created_at, updated_at)
-                SELECT {cols}, %(now)s, %(now)s FROM {self.table}
+            WITH prior AS (
+                -- Records another subtree's union kept, as they were before this statement (every
+                -- part of one statement reads the same snapshot): the replacements to audit.
+                SELECT s.row_no, p.id AS person_id, p.record_path, {snap_old}, {snap_new}
+                FROM {self.table} s JOIN members_person p ON p.id_number_hash = s.id_number_hash
+                WHERE NOT {own}
+            ), up AS (
+                INSERT INTO members_person AS p ({cols}, record_path, created_at, updated_at)
+                SELECT {cols}, %(union_path)s, %(now)s, %(now)s FROM {self.table}
                 ON CONFLICT (id_number_hash) DO UPDATE SET {", ".join(sets)}
                 RETURNING p.id, p.id_number_hash, (p.xmax = 0) AS inserted
             ), mem AS (
@@ -196,7 +242,7 @@ class PostgresWriter:
             ), conflict AS (
                 -- People already active in another union: the import will be rolled back and
                 -- these rows reported (会员关系转接 is the way to move them).
-                SELECT s.row_no, s.id_number_mask, u.id AS union_id, u.name, u.path
+                SELECT s.row_no, s.id_number_mask, u.id AS union_id, u.name, u.path, up.id AS person_id
                 FROM up JOIN {self.table} s ON s.id_number_hash = up.id_number_hash
                 JOIN members_membership m ON m.person_id = up.id AND m.status = %(active)s
                                          AND m.union_id <> %(union)s
@@ -205,11 +251,13 @@ class PostgresWriter:
             )
             SELECT (SELECT count(*) FROM up WHERE inserted), (SELECT count(*) FROM up),
                    (SELECT count(*) FROM mem),
-                   (SELECT coalesce(json_agg(json_build_array(row_no, id_number_mask, union_id, name, path)),
-                                    '[]'::json) FROM conflict)
+                   (SELECT coalesce(json_agg(json_build_array(row_no, id_number_mask, union_id, name, path,
+                                                              person_id)), '[]'::json) FROM conflict),
+                   (SELECT coalesce(json_agg(json_build_array(row_no, person_id, record_path, {snap_out})
+                                             ORDER BY row_no), '[]'::json) FROM prior)
         """
         params = {"now": self.now, "union": self.union.pk, "active": MembershipStatus.ACTIVE,
-                  "prefix": card_no_prefix(self.union)}
+                  "prefix": card_no_prefix(self.union), "scope": self.scope, "union_path": self.union.path}
         return sql, params
 
 
@@ -220,10 +268,12 @@ class OrmWriter:
 
     batch_size = 500
 
-    def __init__(self, *, union: UnionNode, now: dt.datetime):
+    def __init__(self, *, union: UnionNode, scope: str, now: dt.datetime):
         self.union = union
+        self.scope = scope  # the importing actor's root path
         self.now = now
         self.counts = WriteCounts()
+        self.pulled: list[Pulled] = []
         self._staged: list[tuple] = []
 
     def open(self) -> None:
@@ -245,10 +295,10 @@ class OrmWriter:
             hashes = list(by_hash)[i:i + self.batch_size]
             rows = (Membership.objects.filter(status=MembershipStatus.ACTIVE, person__id_number_hash__in=hashes)
                     .exclude(union_id=self.union.pk)
-                    .values_list("person__id_number_hash", "union_id", "union__name", "union__path"))
-            for h, union_id, name, path in rows:
+                    .values_list("person__id_number_hash", "union_id", "union__name", "union__path", "person_id"))
+            for h, union_id, name, path, person_id in rows:
                 r = by_hash[h]
-                out.append(Conflict(r[0], r[R["id_number_mask"]], union_id, name, path))
+                out.append(Conflict(r[0], r[R["id_number_mask"]], union_id, name, path, person_id))
         return out
 
     def upsert(self) -> None:
@@ -262,7 +312,11 @@ class OrmWriter:
         for r in records:
             values = {c: r[R[c]] for c in PERSON_COLUMNS}
             old = existing.get(values["id_number_hash"])
-            if old is not None:
+            if old is not None and not _in_scope(old.record_path, self.scope):
+                self.pulled.append(Pulled(r[0], old.pk, old.record_path,
+                                          {f: getattr(old, c) for f, c in SNAPSHOT.items()},
+                                          {f: values[c] for f, c in SNAPSHOT.items()}))
+            elif old is not None:
                 for c in _KEEP_IF_BLANK:
                     if not values[c]:
                         values[c] = getattr(old, c)
@@ -274,8 +328,9 @@ class OrmWriter:
                         values[c] = getattr(old, c)
             values["phone"] = values["phone"] or None
             values["bank_account"] = values["bank_account"] or None
-            people.append(Person(**values, created_at=self.now, updated_at=self.now))
-        update_fields = [c for c in PERSON_COLUMNS if c not in ("id_number", "id_number_hash")] + ["updated_at"]
+            people.append(Person(**values, record_path=self.union.path, created_at=self.now, updated_at=self.now))
+        update_fields = [c for c in PERSON_COLUMNS if c not in ("id_number", "id_number_hash")] + \
+            ["record_path", "updated_at"]
         Person.objects.bulk_create(people, batch_size=self.batch_size, update_conflicts=True,
                                    unique_fields=["id_number_hash"], update_fields=update_fields)
         self.counts.updated += len(existing)

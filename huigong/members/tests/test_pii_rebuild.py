@@ -68,7 +68,11 @@ def test_crossed_concurrent_moves_keep_the_tree_sound(on_postgres):
     assert UnionNode.objects.find_problems() == ([], [], [], [], [])
 
 
-def test_rejoin_from_another_subtree_does_not_rewrite_the_person(cast):
+def test_rejoin_from_another_subtree_records_the_new_unions_values_and_tells_the_old_one(cast):
+    # The old union's record is neither handed over nor silently rewritten: the new union's values
+    # replace it and the old union's node gets an event with its former values (issue 14, item 5;
+    # more in test_former_members.py).
+    from huigong.core.models import AuditEvent
     from huigong.members.models import Person
     from huigong.members.services import member_register, membership_withdraw
 
@@ -78,7 +82,9 @@ def test_rejoin_from_another_subtree_does_not_rewrite_the_person(cast):
                         phone="13900002222", bank_account="6222020200112233445")
     kept = Person.objects.get(pk=person.pk)
     assert m.person_id == person.pk
-    assert (kept.name, kept.phone, kept.bank_account) == ("赵青岛", person.phone, None)
+    assert (kept.name, kept.phone, kept.bank_account) == ("冒名", "13900002222", "6222020200112233445")
+    event = AuditEvent.objects.get(verb="person.reregister_elsewhere", node_path=cast.qd_ent.path)
+    assert event.old["name"] == "赵青岛" and event.old["phone_mask"] == person.phone_mask
 
 
 def test_lockout_counts_failures_per_username_across_addresses(cast, settings):
