@@ -9,4 +9,5 @@ urlpatterns: list = [
     path("", portal.home, name="home"),
     path("help/", portal.help_request, name="help"),
     path("apply/<int:programme_id>/", portal.apply, name="apply"),
+    path("applications/<int:pk>/", portal.application, name="application"),
 ]

@@ -6,8 +6,10 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from huigong.core.money import format_yuan
 from huigong.core.widgets import DateInput, DateTimeInput
 from huigong.members.models import EmploymentForm
 from huigong.orgs.forms import EnterpriseField, NodeField, bilingual
@@ -187,7 +189,28 @@ class ReimbursementSubmitForm(forms.Form):
 
     def __init__(self, *args, programmes, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["programme"] = forms.ModelChoiceField(label=_("补贴项目"), queryset=programmes,
-                                                          empty_label=None,
-                                                          error_messages=bilingual("补贴项目", "programme"))
+        self.fields["programme"] = CappedProgrammeField(label=_("补贴项目"), queryset=programmes, empty_label=None,
+                                                        error_messages=bilingual("补贴项目", "programme"))
         self.order_fields(["programme", "amount_yuan", "receipt", "note"])
+        # Each programme's cap, in yuan, under the amount (the select's labels carry it too).
+        self.caps = [(p.title, format_yuan(p.reimbursement_cap_fen)) for p in programmes
+                     if p.reimbursement_cap_fen is not None]
+
+    def clean(self):
+        d = super().clean()
+        programme, amount = d.get("programme"), d.get("amount_yuan")
+        cap = getattr(programme, "reimbursement_cap_fen", None)
+        if cap is not None and amount is not None and to_fen(amount) > cap:
+            self.add_error("amount_yuan", gettext("申请金额超过“%(title)s”的补贴上限 %(cap)s 元，请填写不超过 %(cap)s 元的金额。")
+                           % {"title": programme.title, "cap": format_yuan(cap)})
+        return d
+
+
+class CappedProgrammeField(forms.ModelChoiceField):
+    """A reimbursement programme named with its cap: 骑手健康证补贴（补贴上限 80.00 元）."""
+
+    def label_from_instance(self, obj):
+        if obj.reimbursement_cap_fen is None:
+            return obj.title
+        return gettext("%(title)s（补贴上限 %(cap)s 元）") % {"title": obj.title,
+                                                          "cap": format_yuan(obj.reimbursement_cap_fen)}

@@ -261,9 +261,30 @@ def claims_for_person(person: Person) -> list[BenefitClaim]:
 
 def claim_for_person(person: Person, claim_id) -> BenefitClaim:
     try:
-        return BenefitClaim.objects.select_related("programme", "union", "person").get(pk=claim_id, person=person)
+        return (BenefitClaim.objects.select_related("programme", "programme__node", "union", "person")
+                .get(pk=claim_id, person=person))
     except (BenefitClaim.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def waitlist_position(claim: BenefitClaim) -> int | None:
+    """1-based place of a waitlisted claim in its programme's queue (the order waitlist_promote follows),
+    None for any other claim."""
+    if claim.status != "waitlisted":
+        return None
+    ahead = BenefitClaim.objects.filter(programme_id=claim.programme_id, status="waitlisted").filter(
+        Q(created_at__lt=claim.created_at) | Q(created_at=claim.created_at, id__lt=claim.id)).count()
+    return ahead + 1
+
+
+def programme_contact(programme: BenefitProgramme, union: UnionNode | None = None) -> list[UnionNode]:
+    """Whom a worker asks about a claim: the programme's union and the worker's own union (when it is
+    another one), those of them that have a contact, an address or a phone on record."""
+    out = []
+    for node in (programme.node, union):
+        if node is not None and node not in out and (node.contact_name or node.contact_phone or node.address):
+            out.append(node)
+    return out
 
 
 def reimbursements_for_person(person: Person) -> list[Reimbursement]:

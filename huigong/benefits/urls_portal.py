@@ -9,6 +9,7 @@ urlpatterns: list = [
     path("", views.programmes, name="programmes"),
     path("<int:pk>/claim/", views.claim, name="claim"),
     path("claims/", views.claims, name="claims"),
+    path("claims/<int:pk>/", views.claim_detail, name="claim_detail"),
     path("claims/<int:pk>/cancel/", views.claim_cancel, name="claim_cancel"),
     path("reimbursements/", views.reimbursements, name="reimbursements"),
     path("reimbursements/new/", views.reimbursement_new, name="reimbursement_new"),

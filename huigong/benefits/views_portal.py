@@ -50,17 +50,34 @@ def claim(request, pk: int):
         messages.warning(request, _("名额已满，已为您登记候补；有人取消时按先后顺序递补，结果会通知您。"))
     else:
         messages.success(request, _("申领成功：%(title)s") % {"title": programme.title})
-    return redirect("benefits_portal:claims")
+    # What to do next (where to go, whom to ask; the place in the queue) is on the claim's own page.
+    return redirect("benefits_portal:claim_detail", pk=c.pk)
 
 
 @worker_required
 @require_GET
 def claims(request):
+    """我的申领: place claims and 先办后补 reimbursements, each with its status."""
     person = current_person(request)
     if person is None:
         return _not_member(request)
-    return render(request, "benefits/portal/claims.html", {"claims": selectors.claims_for_person(person),
-                                                           "tab": "me"})
+    return render(request, "benefits/portal/claims.html", {
+        "claims": selectors.claims_for_person(person),
+        "reimbursements": selectors.reimbursements_for_person(person), "tab": "me"})
+
+
+@worker_required
+@require_GET
+def claim_detail(request, pk: int):
+    """One of the worker's own claims and its next step: whom to contact, what the programme says; a
+    waitlisted claim shows its place in the queue."""
+    person = current_person(request)
+    if person is None:
+        return _not_member(request)
+    c = selectors.claim_for_person(person, pk)
+    return render(request, "benefits/portal/claim_detail.html", {
+        "c": c, "p": c.programme, "contact": selectors.programme_contact(c.programme, c.union),
+        "position": selectors.waitlist_position(c), "tab": "me"})
 
 
 @worker_required

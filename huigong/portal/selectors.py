@@ -116,15 +116,45 @@ def enterprise_search(q: str, *, platforms_first: bool = False, limit: int = 20)
     return items
 
 
+def place_name(union_name: str) -> str:
+    """The place a city or district union stands for: 杭州市总工会 → 杭州市, 西湖区总工会 → 西湖区."""
+    for suffix in ("总工会", "工会"):
+        if union_name.endswith(suffix) and len(union_name) > len(suffix):
+            return union_name[: -len(suffix)]
+    return union_name
+
+
+def district_place(district_name: str, city_name: str) -> str:
+    """A district with its city, as people say it: "杭州市 西湖区"; a district named with its city's
+    short name drops it ("青岛市 高新区", not "青岛市 青岛高新区")."""
+    city, district = place_name(city_name), place_name(district_name)
+    short = city[:-1] if city.endswith(("市", "州", "盟")) and len(city) > 2 else city
+    if short and district.startswith(short) and len(district) > len(short):
+        district = district[len(short):]
+    return f"{city} {district}".strip()
+
+
 def districts_for_join() -> list[tuple[str, list[UnionNode]]]:
-    """Districts a worker may pick as their work area, grouped under their city (for <optgroup>s)."""
+    """Districts a worker may pick as their work area, grouped under their city (for <optgroup>s); each
+    district's `place` names it with its city, so same-named districts of two cities are told apart."""
     districts = list(UnionNode.objects.filter(level=NodeLevel.DISTRICT).order_by("path")[:500])
     parents = {p[: -UnionNode.steplen] for p in (d.path for d in districts)}
     names = dict(UnionNode.objects.filter(path__in=parents).values_list("path", "name"))
-    groups: dict[str, list[UnionNode]] = {}
+    groups: dict[str, tuple[str, list[UnionNode]]] = {}  # keyed by the city's path: two cities may share a name
     for d in districts:
-        groups.setdefault(names.get(d.path[: -UnionNode.steplen], ""), []).append(d)
-    return list(groups.items())
+        parent = d.path[: -UnionNode.steplen]
+        city = names.get(parent, "")
+        d.place = district_place(d.name, city)
+        groups.setdefault(parent, (place_name(city), []))[1].append(d)
+    return list(groups.values())
+
+
+def area_place(area: UnionNode | None) -> str:
+    """One chosen work area with its city (the join walk's confirm and status pages)."""
+    if area is None:
+        return ""
+    parent = UnionNode.objects.filter(path=area.path[: -UnionNode.steplen]).values_list("name", flat=True).first()
+    return district_place(area.name, parent or "")
 
 
 # --- 我已是会员 requests a union confirms ------------------------------------------------------------------

@@ -143,3 +143,62 @@ def apply(request, programme_id: int):
             messages.success(request, _("申请已提交，请留意审批进度。"))
             return redirect("assistance_portal:home")
     return render(request, "assistance/portal/apply.html", {"form": form, "programme": programme})
+
+
+EDITABLE = ("draft", "returned")
+WITHDRAWABLE = ("draft", "submitted", "returned")
+
+
+@worker_required
+@require_http_methods(["GET", "POST"])
+def application(request, pk: int):
+    """One of the worker's own applications: a draft (or one returned for changes) can be edited, saved,
+    submitted; a draft, returned or submitted one withdrawn (after a confirmation step, no script).
+    Only applications on files the worker heads; anyone else's is a 404."""
+    from ..selectors.aid import applications_for_person
+    from ..services.aid import aid_application_submit, aid_application_update, aid_application_withdraw
+
+    person = current_person(request)
+    app = applications_for_person(person).filter(pk=pk).first() if person is not None else None
+    if app is None:
+        raise Http404
+    editable = app.status in EDITABLE
+    form = ApplyForm(request.POST if request.method == "POST" and editable else None,
+                     initial={"amount_yuan": fen_to_yuan(app.amount_requested_fen), "reason": app.reason})
+    action = request.POST.get("action", "")
+    if request.method == "POST":
+        try:
+            if action == "withdraw" and app.status in WITHDRAWABLE:
+                aid_application_withdraw(actor=request.user, application=app, via_portal=True)
+                messages.success(request, _("申请已撤回。"))
+                return redirect("assistance_portal:home")
+            if action in ("save", "submit") and editable and form.is_valid():
+                with transaction.atomic():
+                    app = aid_application_update(actor=request.user, application=app, via_portal=True,
+                                                 amount_fen=to_fen(form.cleaned_data["amount_yuan"]),
+                                                 reason=form.cleaned_data["reason"])
+                    if action == "submit":
+                        aid_application_submit(actor=request.user, application=app, via_portal=True)
+                if action == "submit":
+                    messages.success(request, _("申请已提交，请留意审批进度。"))
+                    return redirect("assistance_portal:home")
+                messages.success(request, _("草稿已保存。"))
+                return redirect("assistance_portal:application", pk=app.pk)
+            if action not in ("save", "submit") or not editable:
+                messages.error(request, _("该申请当前不能进行此操作。"))
+                return redirect("assistance_portal:application", pk=app.pk)
+        except ValidationError as e:
+            if hasattr(e, "error_dict"):
+                for k, v in e.message_dict.items():
+                    form.add_error("amount_yuan" if k == "amount_fen" else (k if k in form.fields else None), v)
+            else:
+                form.add_error(None, e.messages)
+    app.tone = TONE.get(app.status, "gray")
+    app.amount_yuan = format_yuan(app.amount_approved_fen or app.amount_requested_fen)
+    app.programme.amount_yuan = format_yuan(app.programme.amount_fen)
+    returned = (app.steps.filter(decision="returned").exclude(comment="").order_by("-decided_at").first()
+                if app.status == "returned" else None)
+    return render(request, "assistance/portal/application.html", {
+        "app": app, "form": form, "editable": editable, "withdrawable": app.status in WITHDRAWABLE,
+        "confirm_withdraw": request.GET.get("withdraw") == "1" and app.status in WITHDRAWABLE,
+        "returned": returned})

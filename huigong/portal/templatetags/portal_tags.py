@@ -45,3 +45,11 @@ def portal_tab(context) -> str:
     if match.view_name in ("portal:me",):
         return "me"
     return "services"
+
+
+@register.filter
+def area_place(area) -> str:
+    """A work-area (district) union named with its city: "杭州市 西湖区"."""
+    from huigong.portal.selectors import area_place as place
+
+    return place(area)

@@ -223,7 +223,8 @@ def test_where_page_groups_districts_by_city(client, worker, cast):
     client.post("/portal/join/identity/", {"name": "陈骑手", "id_number": new_id_number()})
     client.post("/portal/join/work/", {"employment_form": "rider"})
     body = client.get("/portal/join/where/").content.decode()
-    assert '<optgroup label="杭州市总工会">' in body and "西湖区总工会" in body and "青岛高新区总工会" in body
+    # Places, not union names: each district with its city (issue 15 item 10).
+    assert '<optgroup label="杭州市">' in body and ">杭州市 西湖区</option>" in body and ">青岛市 高新区</option>" in body
 
 
 def test_card_qr_opens_a_scoped_check_page(client, worker, cast):
