@@ -86,3 +86,30 @@ class StaffSessionAuth(SessionAuth):
 
 def actor_of(request: HttpRequest):
     return request.auth
+
+
+def staff_docs_required(view):
+    """The OpenAPI document and the docs page describe every route and field: staff only (a signed-in
+    staff session, or a bearer token for an integration fetching the document). Anonymous visitors of
+    the page are sent to sign in; the document answers 401; a worker's session 403."""
+
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        from django.contrib.auth.views import redirect_to_login
+        from django.http import JsonResponse
+
+        user = None
+        if request.META.get("HTTP_AUTHORIZATION"):
+            try:
+                user = TokenAuth()(request)
+            except AuthenticationError:
+                user = None
+        elif getattr(request, "user", None) is not None and request.user.is_authenticated:
+            user = request.user
+        if user is None:
+            if request.path.endswith(".json") or request.META.get("HTTP_AUTHORIZATION"):
+                return JsonResponse({"detail": "请先登录 / sign in first"}, status=401)
+            return redirect_to_login(request.get_full_path())
+        _ensure_staff(user)  # PermissionDenied → 403 for an account without a staff profile
+        return view(request, *args, **kwargs)
+
+    return wrapped
