@@ -16,6 +16,7 @@ from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer, SessionAuth
 
 from huigong.accounts.models import ApiToken
+from huigong.accounts.selectors import totp_required_for
 from huigong.core.scope import staff_of
 
 TOKEN_PREFIX = "hg_"
@@ -79,7 +80,7 @@ class StaffSessionAuth(SessionAuth):
             return None
         # The console middleware leaves /api/ alone, so the TOTP requirement is enforced here:
         # otherwise a password alone would reach every record through the API.
-        if settings.HUIGONG_REQUIRE_TOTP and not (hasattr(user, "is_verified") and user.is_verified()):
+        if not (hasattr(user, "is_verified") and user.is_verified()) and totp_required_for(user):
             raise PermissionDenied("请先完成两步验证 / complete two-factor verification first")
         return _ensure_staff(user)
 
