@@ -5,7 +5,8 @@
     var el = document.getElementById("dash-data");
     if (!el || !window.echarts) return;
     var data = JSON.parse(el.textContent);
-    var cfg = window.HG_DASH || {labels: {}};
+    var cfgEl = document.getElementById("dash-config");
+    var cfg = cfgEl ? JSON.parse(cfgEl.textContent) : {labels: {}};
     var charts = [];
     var narrow = window.matchMedia("(max-width: 800px)").matches;
     var palette = ["#2457a6", "#b3262e", "#1e7a46", "#9a5b00", "#7b5bb6", "#0a7ea4", "#c2410c", "#52606d"];
