@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 
 from huigong.core.middleware import API_PATH_PREFIX
 
+from .selectors import totp_required_for
+
 # Set at sign-in for a user who has a confirmed authenticator, so the check below needs no query.
 # Every sign-in goes through accounts:login (the Django admin's login page redirects there).
 OTP_PENDING_SESSION_KEY = "hg_otp_pending"
@@ -45,8 +47,8 @@ class SessionTouchMiddleware:
 
 class StaffSecurityMiddleware:
     """A signed-in session must pass TOTP verification before it reaches any console page or the
-    session-authenticated API when either HUIGONG_REQUIRE_TOTP is on (enrolling a device first if the
-    user has none) or the user has enrolled a device. Only sign-in, sign-out, the TOTP page itself,
+    session-authenticated API when the account's roles call for it (selectors.totp_required_for:
+    enrolling a device first if the user has none) or the user has enrolled a device. Only sign-in, sign-out, the TOTP page itself,
     the language switch and static files stay open before that."""
 
     def __init__(self, get_response):
@@ -68,9 +70,9 @@ class StaffSecurityMiddleware:
             and user.is_authenticated
             and not user.is_verified()
             and not request.path.startswith(self.open_paths())
-            and (settings.HUIGONG_REQUIRE_TOTP or request.session.get(OTP_PENDING_SESSION_KEY))
-            # Last: it costs a query (the staff profile), needed only when a code is due at all.
             and not (request.session.get(WORKER_SESSION_KEY) and not hasattr(user, "staff"))
+            # Last: it may cost a query (the staff profile's role), needed only for an unverified session.
+            and (request.session.get(OTP_PENDING_SESSION_KEY) or totp_required_for(user))
         ):
             if request.path.startswith(API_PATH_PREFIX):
                 return JsonResponse({"detail": _("请先完成动态验证码验证 / verify your one-time code first")},

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -50,3 +51,27 @@ def api_token_get_for_actor(actor, token_id: int) -> ApiToken:
         return ApiToken.objects.get(pk=token_id, user=actor)
     except (ApiToken.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+# What a password alone must not unlock: full personal data, exports, approvals, payments, and the
+# power to hand out roles that do these.
+TOTP_SENSITIVE_CAPS = frozenset({Cap.PII_FULL, Cap.EXPORT, Cap.APPROVE, Cap.MONEY, Cap.STAFF_MANAGE})
+
+
+def totp_required_for(user) -> bool:
+    """Must this signed-in account pass a TOTP code before using the console and the API?
+
+    HUIGONG_REQUIRE_TOTP asks it of every account. HUIGONG_REQUIRE_TOTP_SENSITIVE (on by default in
+    production) asks it of superusers and of every staff role holding a capability in
+    TOTP_SENSITIVE_CAPS; a viewer-only role and workers of the portal are not asked."""
+    if settings.HUIGONG_REQUIRE_TOTP:
+        return True
+    if not settings.HUIGONG_REQUIRE_TOTP_SENSITIVE or not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    try:
+        staff = user.staff
+    except StaffProfile.DoesNotExist:
+        return False
+    return bool(staff.caps & TOTP_SENSITIVE_CAPS)

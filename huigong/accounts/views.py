@@ -60,7 +60,7 @@ class LoginView(auth_views.LoginView):
         services.login_record(actor=user)
         has_device = services.totp_confirmed_device(user) is not None
         self.request.session[OTP_PENDING_SESSION_KEY] = has_device
-        if has_device or settings.HUIGONG_REQUIRE_TOTP:
+        if has_device or selectors.totp_required_for(user):
             return redirect(f"{reverse('accounts:totp')}?{urlencode({'next': self.get_success_url()})}")
         return response
 
@@ -110,7 +110,7 @@ def totp(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/totp_enrol.html", {
         "form": form, "next": nxt, "qr_svg": mark_safe(qr_svg),
         "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
-        "required": settings.HUIGONG_REQUIRE_TOTP,
+        "required": selectors.totp_required_for(request.user),
     })
 
 
@@ -121,7 +121,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/profile.html", {
         "totp_device": services.totp_confirmed_device(request.user),
         "session_idle_minutes": max(1, settings.SESSION_COOKIE_AGE // 60),
-        "require_totp": settings.HUIGONG_REQUIRE_TOTP,
+        "require_totp": selectors.totp_required_for(request.user),
     })
 
 

@@ -15,7 +15,7 @@ from huigong.orgs.api import enterprises_router, sites_router, unions_router
 from huigong.portal.api import ROUTERS as portal_routers
 
 from . import errors
-from .auth import StaffSessionAuth, TokenAuth
+from .auth import StaffSessionAuth, TokenAuth, staff_docs_required
 from .docs import LocalSwagger
 
 DESCRIPTION = """
@@ -52,6 +52,7 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=[TokenAuth(), StaffSessionAuth()],
     docs=LocalSwagger(),
+    docs_decorator=staff_docs_required,
     renderer=Utf8JSONRenderer(),
 )
 errors.install(api)

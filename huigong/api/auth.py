@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest
@@ -16,6 +15,7 @@ from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer, SessionAuth
 
 from huigong.accounts.models import ApiToken
+from huigong.accounts.selectors import totp_required_for
 from huigong.core.scope import staff_of
 
 TOKEN_PREFIX = "hg_"
@@ -79,10 +79,37 @@ class StaffSessionAuth(SessionAuth):
             return None
         # The console middleware leaves /api/ alone, so the TOTP requirement is enforced here:
         # otherwise a password alone would reach every record through the API.
-        if settings.HUIGONG_REQUIRE_TOTP and not (hasattr(user, "is_verified") and user.is_verified()):
+        if not (hasattr(user, "is_verified") and user.is_verified()) and totp_required_for(user):
             raise PermissionDenied("请先完成两步验证 / complete two-factor verification first")
         return _ensure_staff(user)
 
 
 def actor_of(request: HttpRequest):
     return request.auth
+
+
+def staff_docs_required(view):
+    """The OpenAPI document and the docs page describe every route and field: staff only (a signed-in
+    staff session, or a bearer token for an integration fetching the document). Anonymous visitors of
+    the page are sent to sign in; the document answers 401; a worker's session 403."""
+
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        from django.contrib.auth.views import redirect_to_login
+        from django.http import JsonResponse
+
+        user = None
+        if request.META.get("HTTP_AUTHORIZATION"):
+            try:
+                user = TokenAuth()(request)
+            except AuthenticationError:
+                user = None
+        elif getattr(request, "user", None) is not None and request.user.is_authenticated:
+            user = request.user
+        if user is None:
+            if request.path.endswith(".json") or request.META.get("HTTP_AUTHORIZATION"):
+                return JsonResponse({"detail": "请先登录 / sign in first"}, status=401)
+            return redirect_to_login(request.get_full_path())
+        _ensure_staff(user)  # PermissionDenied → 403 for an account without a staff profile
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -165,7 +165,7 @@ class CandidateFilters(PageQuery):
     union: Id | None = None
 
 
-class VisitIn(Input):
+class SweepVisitIn(Input):
     person_id: Id
     visited_on: dt.date | None = None
     household_size: int
@@ -180,7 +180,7 @@ class VisitIn(Input):
     note: str = Field("", max_length=255)
 
 
-class VisitOut(Schema):
+class SweepVisitOut(Schema):
     id: int
     person_id: int
     union: Ref
@@ -267,9 +267,9 @@ def sweep_candidates(request, sweep_id: Id, filters: Query[CandidateFilters]):
     return page
 
 
-@sweeps_router.post("/{int:sweep_id}/visits", response=responses({200: VisitOut}, body=True),
+@sweeps_router.post("/{int:sweep_id}/visits", response=responses({200: SweepVisitOut}, body=True),
                     summary="录入/更正走访 / record a member's visit (upsert)")
-def sweep_visit(request, sweep_id: Id, payload: VisitIn):
+def sweep_visit(request, sweep_id: Id, payload: SweepVisitIn):
     actor = actor_of(request)
     require(actor, Cap.ASSIST)
     s = scr_sel.sweep_get_for_actor(actor, sweep_id)

@@ -57,7 +57,7 @@ class BudgetOut(Schema):
     paid_fen: int
 
 
-class ProgrammeOut(Schema):
+class AidProgrammeOut(Schema):
     id: int
     node: Ref
     kind: AidProgrammeKind
@@ -73,7 +73,7 @@ class ProgrammeOut(Schema):
     budgets: list[BudgetOut]
 
 
-class ProgrammeIn(Input):
+class AidProgrammeIn(Input):
     union_id: Id
     kind: AidProgrammeKind
     name: str = Field(..., max_length=120)
@@ -87,7 +87,7 @@ class ProgrammeIn(Input):
     description: str = ""
 
 
-class ProgrammePatch(Input):
+class AidProgrammePatch(Input):
     name: str | None = Field(None, max_length=120)
     description: str | None = None
     amount_mode: AmountMode | None = None
@@ -126,14 +126,14 @@ def _programme_out(actor, p) -> dict:
                          "paid_fen": b.paid_fen} for b in aid_sel.budgets_for_actor(actor, p)]}
 
 
-@programmes_router.get("", response=responses({200: list[ProgrammeOut]}), summary="帮扶项目 / aid programmes")
+@programmes_router.get("", response=responses({200: list[AidProgrammeOut]}), summary="帮扶项目 / aid programmes")
 def programme_list(request, year: int | None = None, status: str = ""):
     actor = actor_of(request)
     return [_programme_out(actor, p) for p in aid_sel.programmes_for_actor(actor, year=year, status=status)]
 
 
-@programmes_router.post("", response=responses({201: ProgrammeOut}, body=True), summary="新建项目 / create")
-def programme_create(request, payload: ProgrammeIn):
+@programmes_router.post("", response=responses({201: AidProgrammeOut}, body=True), summary="新建项目 / create")
+def programme_create(request, payload: AidProgrammeIn):
     actor = actor_of(request)
     node = node_ref_for_actor(actor, payload.union_id, "union_id")
     d = payload.dict()
@@ -142,15 +142,15 @@ def programme_create(request, payload: ProgrammeIn):
     return Status(201, _programme_out(actor, p))
 
 
-@programmes_router.get("/{int:programme_id}", response=responses({200: ProgrammeOut}), summary="项目详情 / detail")
+@programmes_router.get("/{int:programme_id}", response=responses({200: AidProgrammeOut}), summary="项目详情 / detail")
 def programme_detail(request, programme_id: Id):
     actor = actor_of(request)
     return _programme_out(actor, aid_sel.programme_get_for_actor(actor, programme_id))
 
 
-@programmes_router.patch("/{int:programme_id}", response=responses({200: ProgrammeOut}, body=True),
+@programmes_router.patch("/{int:programme_id}", response=responses({200: AidProgrammeOut}, body=True),
                          summary="修改、开始或结束受理 / edit, open or close")
-def programme_update(request, programme_id: Id, payload: ProgrammePatch):
+def programme_update(request, programme_id: Id, payload: AidProgrammePatch):
     actor = actor_of(request)
     p = aid_sel.programme_get_for_actor(actor, programme_id, for_write=True)
     ch = changes_of(payload)
@@ -168,7 +168,7 @@ def programme_update(request, programme_id: Id, payload: ProgrammePatch):
     return _programme_out(actor, p)
 
 
-@programmes_router.put("/{int:programme_id}/budgets", response=responses({200: ProgrammeOut}, body=True),
+@programmes_router.put("/{int:programme_id}/budgets", response=responses({200: AidProgrammeOut}, body=True),
                        summary="设置某单位预算 / set a union's budget")
 def programme_budget(request, programme_id: Id, payload: BudgetIn):
     actor = actor_of(request)
@@ -487,7 +487,7 @@ class PayoutOut(Schema):
     paid_at: dt.datetime | None
 
 
-class BatchOut(Schema):
+class AidBatchOut(Schema):
     id: int
     node: Ref
     title: str
@@ -497,18 +497,18 @@ class BatchOut(Schema):
     payouts: list[PayoutOut]
 
 
-class BatchIn(Input):
+class AidBatchIn(Input):
     union_id: Id
     title: str = Field(..., max_length=160)
     application_ids: list[Id] | None = Field(None, description="不填为范围内全部公示期满的申请 / default: all")
 
 
-class PaidIn(Input):
+class AidPaidIn(Input):
     bank_reference: str = Field(..., max_length=64)
     paid_on: dt.date | None = None
 
 
-class FailedIn(Input):
+class AidFailedIn(Input):
     reason: str = Field(..., max_length=255)
 
 
@@ -516,7 +516,7 @@ class RetryIn(Input):
     batch_id: Id | None = None
 
 
-class ImportOut(Schema):
+class AidImportOut(Schema):
     paid: int
     failed: int
     unchanged: int
@@ -538,14 +538,14 @@ def _batch_out(actor, pk) -> dict:
             "total_fen": sum(p.amount_fen for p in ps), "payouts": [_payout_out(p) for p in ps]}
 
 
-@batches_router.get("", response=responses({200: list[BatchOut]}), summary="发放批次 / payout batches")
+@batches_router.get("", response=responses({200: list[AidBatchOut]}), summary="发放批次 / payout batches")
 def batch_list(request):
     actor = actor_of(request)
     return [_batch_out(actor, b.pk) for b in money_sel.batches_for_actor(actor)[:200]]
 
 
-@batches_router.post("", response=responses({201: BatchOut}, body=True), summary="新建发放批次 / create")
-def batch_create(request, payload: BatchIn):
+@batches_router.post("", response=responses({201: AidBatchOut}, body=True), summary="新建发放批次 / create")
+def batch_create(request, payload: AidBatchIn):
     actor = actor_of(request)
     node = node_ref_for_actor(actor, payload.union_id, "union_id")
     b = payout_svc.payout_batch_create(actor=actor, node=node, title=payload.title,
@@ -553,12 +553,12 @@ def batch_create(request, payload: BatchIn):
     return Status(201, _batch_out(actor, b.pk))
 
 
-@batches_router.get("/{int:batch_id}", response=responses({200: BatchOut}), summary="批次详情 / detail")
+@batches_router.get("/{int:batch_id}", response=responses({200: AidBatchOut}), summary="批次详情 / detail")
 def batch_detail(request, batch_id: Id):
     return _batch_out(actor_of(request), batch_id)
 
 
-@batches_router.post("/{int:batch_id}/sent", response=responses({200: BatchOut}), summary="已提交银行 / sent")
+@batches_router.post("/{int:batch_id}/sent", response=responses({200: AidBatchOut}), summary="已提交银行 / sent")
 def batch_sent(request, batch_id: Id):
     actor = actor_of(request)
     payout_svc.payout_batch_mark_sent(actor=actor, batch=money_sel.batch_get_for_actor(actor, batch_id))
@@ -588,7 +588,7 @@ def _xlsx(out):
     return banksheet.download(out.content, out.filename, out.content_type)
 
 
-@batches_router.post("/{int:batch_id}/bank-results", response=responses({200: ImportOut}, body=True),
+@batches_router.post("/{int:batch_id}/bank-results", response=responses({200: AidImportOut}, body=True),
                      summary="导入银行回盘 / import the bank's result sheet")
 def batch_import(request, batch_id: Id, file: File[UploadedFile]):
     from django.core.exceptions import ValidationError
@@ -607,7 +607,7 @@ def payout_detail(request, payout_id: Id):
 
 @payouts_router.post("/{int:payout_id}/paid", response=responses({200: PayoutOut}, body=True),
                      summary="标记到账（幂等）/ mark paid (idempotent)")
-def payout_paid(request, payout_id: Id, payload: PaidIn):
+def payout_paid(request, payout_id: Id, payload: AidPaidIn):
     actor = actor_of(request)
     p = payout_svc.payout_mark_paid(actor=actor, payout=money_sel.payout_get_for_actor(actor, payout_id),
                                     bank_reference=payload.bank_reference, paid_on=payload.paid_on)
@@ -616,7 +616,7 @@ def payout_paid(request, payout_id: Id, payload: PaidIn):
 
 @payouts_router.post("/{int:payout_id}/failed", response=responses({200: PayoutOut}, body=True),
                      summary="标记失败 / mark failed")
-def payout_failed(request, payout_id: Id, payload: FailedIn):
+def payout_failed(request, payout_id: Id, payload: AidFailedIn):
     actor = actor_of(request)
     p = payout_svc.payout_mark_failed(actor=actor, payout=money_sel.payout_get_for_actor(actor, payout_id),
                                       reason=payload.reason)

@@ -523,7 +523,7 @@ def payment_batch_create(request, payload: BatchIn):
                         "payments": list(batch.payments.defer("bank_account").order_by("id"))})
 
 
-class ImportOut(Schema):
+class BenefitImportOut(Schema):
     paid: int
     failed: int
     unchanged: int
@@ -540,7 +540,7 @@ def payment_batch_bank_sheet(request, batch_id: Id, full: bool = False):
         actor=actor, batch=selectors.payment_batch_get_for_actor(actor, batch_id), full=full))
 
 
-@payments_router.post("/batches/{batch_id}/bank-results", response=responses({200: ImportOut}, body=True),
+@payments_router.post("/batches/{batch_id}/bank-results", response=responses({200: BenefitImportOut}, body=True),
                       summary="导入银行回盘（整表校验，幂等）/ import the bank's result sheet (checked whole; idempotent)")
 def payment_batch_results(request, batch_id: Id, file: File[UploadedFile]):
     actor = actor_of(request)

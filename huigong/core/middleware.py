@@ -5,7 +5,7 @@ from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.contrib.messages.middleware import MessageMiddleware
 from django.middleware import locale
 from django.utils import translation
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 
 # Where the JSON API is mounted (huigong/urls.py).
 API_PATH_PREFIX = "/api/"
@@ -42,4 +42,30 @@ class LocaleMiddleware(locale.LocaleMiddleware):
             return super().process_response(request, response)
         patch_vary_headers(response, ("Accept-Language",))
         response.headers.setdefault("Content-Language", translation.get_language())
+        return response
+
+
+class NoStoreMiddleware:
+    """Nothing a signed-in person sees, no API answer and no download may be kept by a browser's or a
+    proxy's cache: pages carry personal data (a shared office computer's back button, a proxy in the
+    union's network), the API's JSON too, and exports are whole rosters. So every such response gets
+    Django's never-cache headers (`Cache-Control: no-store, …`). Anonymous pages (sign-in, the public
+    notice) and static files (served by WhiteNoise before this runs, long-cached by hashed name)
+    keep their own headers."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        path = request.path_info
+        if path.startswith(settings.STATIC_URL):
+            return response
+        user = getattr(request, "user", None)
+        if (
+            path.startswith(API_PATH_PREFIX)
+            or (user is not None and user.is_authenticated)
+            or response.get("Content-Disposition", "").startswith("attachment")
+        ):
+            add_never_cache_headers(response)
         return response

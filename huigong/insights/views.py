@@ -76,7 +76,11 @@ def _dashboard_body(node, period, generation: str) -> dict:
     part = cache.get(key) if cached else None
     if part is None:
         data = selectors.dashboard_data(node, period)
-        html = render_to_string("insights/_dashboard_body.html", {"data": data, "node": node, "period": period})
+        # What the charts' script needs besides the data, handed over as JSON (no inline script).
+        config = {"nodeUrl": f"?{urlencode({'period': period.key})}&node=",
+                  "labels": {"active": _("在会会员"), "new": _("新入会"), "own": _("本级")}}
+        html = render_to_string("insights/_dashboard_body.html",
+                                {"data": data, "config": config, "node": node, "period": period})
         part = {"html": html, "as_of": data["as_of"], "compare_label": data["period"]["compare_label"]}
         if cached:
             cache.set(key, part, 600)

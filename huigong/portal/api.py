@@ -101,7 +101,7 @@ class AcceptIn(Input):
                                                                    "card was checked, required when unverified")
 
 
-class RejectIn(Input):
+class JoinRejectIn(Input):
     reason: str = Field(..., max_length=255, description="不通过原因 / reason")
 
 
@@ -137,7 +137,7 @@ def join_accept(request, app_id: Id, payload: AcceptIn):
 
 @join_router.post("/{int:app_id}/reject", response=responses({200: JoinApplicationOut}, body=True),
                   summary="退回入会申请 / reject with a reason")
-def join_reject(request, app_id: Id, payload: RejectIn):
+def join_reject(request, app_id: Id, payload: JoinRejectIn):
     actor = actor_of(request)
     join.join_reject(actor=actor, application=_out(actor, app_id), reason=payload.reason)
     return _out(actor, app_id)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -49,6 +50,7 @@ DEBUG = False
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
 INSTALLED_APPS = [
+    "csp",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -74,6 +76,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "huigong.core.request_context.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -82,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "huigong.core.middleware.NoStoreMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "huigong.accounts.middleware.StaffSecurityMiddleware",
     "huigong.core.middleware.PageMessageMiddleware",
@@ -157,6 +161,26 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "console:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files, or an
+# inline block carrying the request's nonce (`{{ request.csp_nonce }}`); no inline event handlers,
+# no style="" attributes, nothing from another host (union networks are often closed anyway), no
+# framing. A page that needs an exception must not get one here: move the code to a static file.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        # Swagger UI's and the stylesheets' small icons are data: URIs; QR codes are inline SVG.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 # 等保 level-3: lock after repeated failures, short idle sessions.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=30)
@@ -173,6 +197,10 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 # When true, every staff account must enrol a TOTP device before using the console.
 HUIGONG_REQUIRE_TOTP = os.environ.get("HUIGONG_REQUIRE_TOTP", "0") == "1"
+# When true, every role that can see full personal data, export, approve, pay or manage accounts (and
+# every superuser) must enrol and use TOTP (accounts.selectors.totp_required_for). On by default in
+# production (settings/prod.py); the embedded demo leaves it off.
+HUIGONG_REQUIRE_TOTP_SENSITIVE = os.environ.get("HUIGONG_REQUIRE_TOTP_SENSITIVE", "0") == "1"
 OTP_TOTP_ISSUER = "惠工 Huigong"
 
 LANGUAGE_CODE = "zh-hans"

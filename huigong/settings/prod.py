@@ -20,6 +20,17 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 if SESSION_COOKIE_SECURE:
     # TLS ends at the reverse proxy, which must set X-Forwarded-Proto (and strip it from clients).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HSTS: once a browser has seen the site over HTTPS it refuses plain HTTP for it (no downgrade on a
+# hostile network). A year by default when serving HTTPS; HUIGONG_HSTS_SECONDS=0 turns it off (e.g.
+# while trying a new host name), HUIGONG_HSTS_INCLUDE_SUBDOMAINS=1 / HUIGONG_HSTS_PRELOAD=1 only when
+# every subdomain of the federation's domain is HTTPS too.
+SECURE_HSTS_SECONDS = int(os.environ.get("HUIGONG_HSTS_SECONDS", "31536000" if SESSION_COOKIE_SECURE else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("HUIGONG_HSTS_INCLUDE_SUBDOMAINS", "0") == "1"
+SECURE_HSTS_PRELOAD = os.environ.get("HUIGONG_HSTS_PRELOAD", "0") == "1"
+# A password alone must not unlock full personal data, exports, approvals or payments: every role that
+# can do these enrols TOTP (accounts.selectors.totp_required_for). An operator who must run without it
+# says so explicitly with HUIGONG_REQUIRE_TOTP_SENSITIVE=0 (docs/operations.md).
+HUIGONG_REQUIRE_TOTP_SENSITIVE = os.environ.get("HUIGONG_REQUIRE_TOTP_SENSITIVE", "1") == "1"
 # Production sits behind one reverse proxy (TLS ends there); it must append to X-Forwarded-For.
 HUIGONG_TRUSTED_PROXIES = int(os.environ.get("HUIGONG_TRUSTED_PROXIES", "1"))
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]

@@ -57,3 +57,37 @@ def test_collectstatic_with_the_production_manifest_storage(tmp_path, settings):
     call_command("collectstatic", interactive=False, verbosity=0)
     assert (tmp_path / "staticfiles.json").exists()
     assert list(tmp_path.glob("css/*.*.css"))  # hashed names
+
+
+HEADERS_PROBE = ("import django; django.setup(); from django.conf import settings as s; "
+                 "print(s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.HUIGONG_REQUIRE_TOTP_SENSITIVE, "
+                 "'csp.middleware.CSPMiddleware' in s.MIDDLEWARE)")
+
+
+def headers_probe(tmp_path, **env):
+    base = {k: v for k, v in os.environ.items() if not k.startswith("HUIGONG_") and k not in (
+        "SECRET_KEY", "SALT_KEY", "BLIND_INDEX_KEY", "DATABASE_URL", "HTTPS")}
+    base.update(DJANGO_SETTINGS_MODULE="huigong.settings.prod", HUIGONG_VAR_DIR=str(tmp_path), **KEYS, **env)
+    out = subprocess.run([sys.executable, "-c", HEADERS_PROBE], cwd=ROOT, env=base, capture_output=True, text=True,
+                         timeout=60, check=False)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.split("\n")[-2]
+
+
+def test_production_sends_hsts_and_requires_totp_for_sensitive_roles_by_default(tmp_path):
+    assert headers_probe(tmp_path) == "31536000 False True True"
+
+
+def test_operators_turn_hsts_and_totp_off_only_explicitly(tmp_path):
+    assert headers_probe(tmp_path, HUIGONG_HSTS_SECONDS="0", HUIGONG_REQUIRE_TOTP_SENSITIVE="0") == "0 False False True"
+    assert headers_probe(tmp_path, HUIGONG_HSTS_INCLUDE_SUBDOMAINS="1").startswith("31536000 True")
+    # Plain HTTP (a closed test network): no HSTS, which would lock browsers out of the host.
+    assert headers_probe(tmp_path, HTTPS="0").startswith("0 ")
+
+
+def test_the_hsts_header_is_sent_over_https(cast, settings):
+    from django.test import Client
+
+    settings.SECURE_HSTS_SECONDS = 31536000
+    r = Client().get("/accounts/login/", secure=True)
+    assert r["Strict-Transport-Security"] == "max-age=31536000"

@@ -5,7 +5,8 @@
     var el = document.getElementById("dash-data");
     if (!el || !window.echarts) return;
     var data = JSON.parse(el.textContent);
-    var cfg = window.HG_DASH || {labels: {}};
+    var cfgEl = document.getElementById("dash-config");
+    var cfg = cfgEl ? JSON.parse(cfgEl.textContent) : {labels: {}};
     var charts = [];
     var narrow = window.matchMedia("(max-width: 800px)").matches;
     var palette = ["#2457a6", "#b3262e", "#1e7a46", "#9a5b00", "#7b5bb6", "#0a7ea4", "#c2410c", "#52606d"];
@@ -22,12 +23,22 @@
       return Math.abs(v) >= 100000 ? (v / 10000).toFixed(1) + "万" : Number(v).toLocaleString();
     }
 
+    // ECharts' default axis tooltip is markup with style="" attributes, which the page's
+    // Content-Security-Policy refuses: plain lines instead (names escaped: a formatter's string is HTML).
+    function axisTip(params) {
+      var list = Array.isArray(params) ? params : [params];
+      if (!list.length) return "";
+      return [esc(list[0].axisValueLabel || list[0].name)].concat(list.map(function (p) {
+        return esc(p.seriesName) + ": " + fmt(Array.isArray(p.value) ? p.value[1] : p.value);
+      })).join("<br>");
+    }
+
     var trend = make("chart-trend");
     if (trend) {
       var series = data.trend.series;
       trend.setOption({
         color: palette,
-        tooltip: {trigger: "axis"},
+        tooltip: {trigger: "axis", formatter: axisTip},
         legend: {top: 0, data: series.map(function (s) { return s.label; })},
         grid: {left: 8, right: 8, top: 36, bottom: 8, containLabel: true},
         xAxis: {type: "category", data: data.trend.months, axisLabel: {formatter: function (m) { return m.slice(2); }}},
@@ -70,7 +81,7 @@
       var cs = data.assist_mix.cause.slice().reverse();
       cause.setOption({
         color: ["#9a5b00"],
-        tooltip: {trigger: "axis", axisPointer: {type: "shadow"}},
+        tooltip: {trigger: "axis", axisPointer: {type: "shadow"}, formatter: axisTip},
         grid: {left: 8, right: 30, top: 8, bottom: 8, containLabel: true},
         xAxis: {type: "value", minInterval: 1},
         yAxis: {type: "category", data: cs.map(function (r) { return r.name; })},
@@ -84,7 +95,7 @@
       var rows = data.children.slice().reverse();
       kids.setOption({
         color: palette,
-        tooltip: {trigger: "axis", axisPointer: {type: "shadow"}},
+        tooltip: {trigger: "axis", axisPointer: {type: "shadow"}, formatter: axisTip},
         legend: {top: 0},
         grid: {left: 8, right: 24, top: 30, bottom: 8, containLabel: true},
         xAxis: {type: "value", axisLabel: {formatter: fmt}},
