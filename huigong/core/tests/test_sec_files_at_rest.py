@@ -1,0 +1,173 @@
+"""Files at rest (ISSUE14 High 1): every stored file is encrypted with the key ring of the encrypted
+fields, written 0600 in 0700 directories, served only by scoped views that leave an access row, and
+rosters with their error reports are deleted after the retention period."""
+
+import datetime as dt
+import os
+import random
+import stat
+from pathlib import Path
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import reverse
+from django.utils import timezone
+from python_calamine import CalamineWorkbook
+
+from huigong.core import files, periodic
+from huigong.core.models import AccessLog, AuditEvent
+from huigong.members.models import ImportStatus, RosterImport
+from huigong.members.roster import roster_import_start
+from huigong.members.roster.services import roster_files_purge
+from huigong.members.roster.testing import person_row, roster_xlsx, upload
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return Path(settings.MEDIA_ROOT)
+
+
+def _rows(n, **overrides):
+    rng = random.Random(7)
+    return [person_row(rng, **overrides) for _ in range(n)]
+
+
+def _import(cast, rows, actor=None):
+    return roster_import_start(actor=actor or cast.city_admin, union=cast.tech,
+                               upload=upload("名册-张三.xlsx", roster_xlsx(rows)))
+
+
+def _on_disk(field_file) -> Path:
+    return Path(field_file.storage.path(field_file.name))
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_every_file_field_stores_through_the_encrypted_storage():
+    fields = list(files.file_fields())
+    assert {f"{m._meta.label_lower}.{f.name}" for m, f in fields} >= {
+        "members.rosterimport.file", "members.rosterimport.error_report", "benefits.reimbursement.receipt",
+        "assistance.fileevidence.upload", "insights.report.file"}
+    for model, field in fields:  # a future app's FileField is covered too
+        assert files.is_encrypted_storage(field.storage), f"{model._meta.label_lower}.{field.name}"
+
+
+def test_an_uploaded_roster_is_ciphertext_on_disk_mode_0600_and_still_imports(cast, media):
+    rows = _rows(3)
+    imp = _import(cast, rows)
+    assert imp.status == ImportStatus.DONE, imp.errors_preview
+    assert imp.created_count == 3
+    path = _on_disk(imp.file)
+    raw = path.read_bytes()
+    assert raw.startswith(files.MAGIC)
+    for row in rows:  # neither the ID numbers nor the phones are on disk in the clear
+        assert row["身份证号"].encode() not in raw and row["手机号"].encode() not in raw
+    assert b"PK\x03\x04" not in raw[: files.HEADER_LEN + 64]  # not the xlsx zip either
+    assert _mode(path) == 0o600
+    assert _mode(path.parent) == 0o700
+    assert "张三" not in imp.file.name  # the uploader's file name is not on disk
+    with imp.file.open("rb") as fh:  # through the storage it reads back as the upload
+        assert fh.read() == roster_xlsx(rows)
+
+
+def test_the_error_report_is_encrypted_and_served_to_its_subtree_with_an_access_row(client, cast, media):
+    rows = _rows(2)
+    rows[1]["身份证号"] = rows[1]["身份证号"][:-1] + ("0" if rows[1]["身份证号"][-1] != "0" else "1")
+    imp = _import(cast, rows)
+    assert imp.status == ImportStatus.REJECTED and imp.error_report
+    assert rows[1]["身份证号"].encode() not in _on_disk(imp.error_report).read_bytes()
+    assert _mode(_on_disk(imp.error_report)) == 0o600
+    url = reverse("members:import_errors", args=[imp.pk])
+
+    client.force_login(cast.outsider)
+    assert client.get(url).status_code in (403, 404)
+    assert not AccessLog.objects.filter(object_type="members.rosterimport").exists()
+
+    client.force_login(cast.city_admin)
+    response = client.get(url)
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content)
+    sheet = CalamineWorkbook.from_filelike(__import__("io").BytesIO(body)).get_sheet_by_index(0).to_python()
+    assert len(sheet) >= 2  # a real workbook, decrypted on the way out
+    assert response["Cache-Control"].startswith("no-store")
+    row = AccessLog.objects.get(object_type="members.rosterimport", object_id=str(imp.pk))
+    assert row.actor == cast.city_admin and row.fields == "error_report" and row.node_path == cast.tech.path
+
+
+def test_a_receipt_is_encrypted_and_opening_it_leaves_an_access_row(client, cast, media):
+    from huigong.benefits.models import Reimbursement
+
+    field = Reimbursement._meta.get_field("receipt")
+    secret = b"%PDF-1.4 health certificate of 330106199001011234"
+    name = field.storage.save(field.generate_filename(None, "体检报告.pdf"), ContentFile(secret))
+    path = Path(field.storage.path(name))
+    assert b"330106199001011234" not in path.read_bytes() and _mode(path) == 0o600
+    with field.storage.open(name) as fh:
+        assert fh.read() == secret
+    assert field.storage.size(name) == len(secret)
+
+
+def test_an_altered_or_truncated_file_does_not_open(media):
+    storage = files.EncryptedFileSystemStorage()
+    data = os.urandom(3 * files.SEGMENT + 5)
+    name = storage.save("t/x.bin", ContentFile(data))
+    path = Path(storage.path(name))
+    raw = path.read_bytes()
+    path.write_bytes(raw[: files.HEADER_LEN + 2 * files.CIPHER_SEGMENT])  # the last segments cut off
+    with pytest.raises(files.FileDecryptError), storage.open(name) as fh:
+        fh.read()
+    flipped = bytearray(raw)
+    flipped[files.HEADER_LEN + 10] ^= 1
+    path.write_bytes(bytes(flipped))
+    with pytest.raises(files.FileDecryptError), storage.open(name) as fh:
+        fh.read()
+    path.write_bytes(data)  # a plaintext file slipped in is refused, not served
+    with pytest.raises(files.FileDecryptError):
+        storage.open(name)
+
+
+def test_the_migration_step_encrypts_files_written_in_the_clear(cast, media):
+    imp = _import(cast, _rows(2))
+    path = _on_disk(imp.file)
+    plain = roster_xlsx(_rows(2))
+    path.write_bytes(plain)  # as a file stored before encryption at rest
+    path.chmod(0o644)
+    counts = files.rotate_files(plaintext_only=True)
+    assert counts["encrypted"] == 1
+    raw = path.read_bytes()
+    assert raw.startswith(files.MAGIC) and plain[:200] not in raw and _mode(path) == 0o600
+    with imp.file.open("rb") as fh:
+        assert fh.read() == plain
+
+
+def test_rosters_and_error_reports_are_purged_after_the_retention_period(client, cast, media, settings):
+    settings.HUIGONG_ROSTER_RETENTION_DAYS = 30
+    good = _import(cast, _rows(2))
+    bad_rows = _rows(2)
+    bad_rows[0]["身份证号"] = "123"
+    bad = _import(cast, bad_rows)
+    recent = _import(cast, _rows(1))
+    assert bad.error_report and bad.errors_preview
+    old = timezone.now() - dt.timedelta(days=31)
+    RosterImport.objects.filter(pk__in=[good.pk, bad.pk]).update(created_at=old)
+    paths = [_on_disk(good.file), _on_disk(bad.file), _on_disk(bad.error_report)]
+
+    assert periodic.tick(force=True)["members.roster_files_purge"] == "ok"
+
+    assert not any(p.exists() for p in paths)
+    bad.refresh_from_db()
+    good.refresh_from_db()
+    assert not bad.file and not bad.error_report and bad.errors_preview == [] and bad.files_purged_at
+    assert good.files_purged_at and good.status == ImportStatus.DONE and good.created_count == 2  # the record stays
+    recent.refresh_from_db()
+    assert recent.files_purged_at is None and _on_disk(recent.file).exists()
+    assert AuditEvent.objects.filter(verb="roster_import.purge").count() == 2
+    assert roster_files_purge() == 0  # idempotent
+
+    client.force_login(cast.city_admin)
+    assert client.get(reverse("members:import_errors", args=[bad.pk])).status_code == 404
+    page = client.get(reverse("members:import_detail", args=[bad.pk])).content.decode()
+    assert "按保留期限删除" in page
