@@ -8,7 +8,9 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         from huigong.core import periodic
+        from huigong.core.crypto import register_rotation_hook
 
-        from .services import portal_purge
+        from .services import portal_purge, worker_usernames_recompute
 
         periodic.register("portal.purge", 3600, portal_purge)
+        register_rotation_hook("portal.worker_usernames", worker_usernames_recompute)
