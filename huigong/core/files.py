@@ -372,7 +372,7 @@ def rotate_files(*, dry_run: bool = False, plaintext_only: bool = False, app_reg
     plaintext_only (the migration that turned encryption on): encrypted files are left as they are."""
     counts = {"current": 0, "rotated": 0, "encrypted": 0, "missing": 0}
     current = current_key_id()
-    for _model, _field, _name, path in stored_files(app_registry):
+    for _model, field, _name, path in stored_files(app_registry):
         try:
             raw = open(path, "rb")  # noqa: SIM115
         except FileNotFoundError:
@@ -396,6 +396,12 @@ def rotate_files(*, dry_run: bool = False, plaintext_only: bool = False, app_reg
                 encrypt_file_in_place(path, source_encrypted=True)
         with contextlib.suppress(OSError):
             path.chmod(FILE_MODE)
+            # Directories made before encryption at rest were 0755: private from here on.
+            root = Path(field.storage.location).resolve()
+            for d in path.resolve().parents:
+                if d == root or root not in d.parents:
+                    break
+                d.chmod(DIR_MODE)
     return counts
 
 

@@ -169,10 +169,12 @@ def test_the_migration_step_encrypts_files_written_in_the_clear(cast, media):
     plain = roster_xlsx(_rows(2))
     path.write_bytes(plain)  # as a file stored before encryption at rest
     path.chmod(0o644)
+    path.parent.chmod(0o755)
     counts = files.rotate_files(plaintext_only=True)
     assert counts["encrypted"] == 1
     raw = path.read_bytes()
     assert raw.startswith(files.MAGIC) and plain[:200] not in raw and _mode(path) == 0o600
+    assert _mode(path.parent) == 0o700
     with imp.file.open("rb") as fh:
         assert fh.read() == plain
 
