@@ -159,3 +159,23 @@ def test_rotating_both_keys_of_a_populated_database_keeps_workers_members_and_fi
         with open(imp.file.path, "rb") as raw:
             assert files.read_header(raw)[4:12] == files.current_key_id()
         assert run(dry_run=True).startswith("checked")  # nothing is left under the old key
+
+
+def test_a_file_no_key_opens_stops_the_rotation_and_names_the_file(cast, settings, tmp_path):
+    import random
+
+    from huigong.members.roster import roster_import_start
+    from huigong.members.roster.testing import person_row, roster_xlsx, upload
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    rng = random.Random(5)
+    imp = roster_import_start(actor=cast.city_admin, union=cast.tech,
+                              upload=upload("r.xlsx", roster_xlsx([person_row(rng)])))
+    # Written under a key that is not configured any more.
+    with override_settings(SECRET_KEY="a-key-nobody-kept" + "y" * 40):
+        imp.file.storage.delete(imp.file.name)
+        imp.file.storage.save(imp.file.name, io.BytesIO(b"PK old roster"))
+    with pytest.raises(CommandError, match="no configured key"):
+        run(dry_run=True)
+    with pytest.raises(CommandError, match="no configured key"):
+        run()
