@@ -207,3 +207,23 @@ def test_rosters_and_error_reports_are_purged_after_the_retention_period(client,
     assert client.get(reverse("members:import_errors", args=[bad.pk])).status_code == 404
     page = client.get(reverse("members:import_detail", args=[bad.pk])).content.decode()
     assert "按保留期限删除" in page
+
+
+def test_a_generated_report_is_encrypted_and_downloaded_in_scope_with_an_access_row(client, cast, media):
+    from huigong.insights.models import Report, ReportStatus
+
+    pdf = b"%PDF-1.7 report of the Xihu subtree"
+    report = Report.objects.create(node=cast.xihu, period_key="2026-11", period_label="2026年11月",
+                                   status=ReportStatus.DONE, created_by=cast.city_admin)
+    report.file.save("report-xihu.pdf", ContentFile(pdf))
+    assert pdf not in _on_disk(report.file).read_bytes() and _mode(_on_disk(report.file)) == 0o600
+    url = reverse("insights:report_download", args=[report.pk])
+
+    client.force_login(cast.outsider)
+    assert client.get(url).status_code in (403, 404)
+    client.force_login(cast.city_admin)
+    response = client.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == pdf
+    assert "attachment" in response["Content-Disposition"]
+    assert AccessLog.objects.filter(object_type="insights.report", object_id=str(report.pk),
+                                    actor=cast.city_admin).count() == 1
