@@ -276,10 +276,10 @@ def _execute(imp: RosterImport, progress: _Progress) -> None:
     actor = imp.created_by
     require(actor, Cap.IMPORT)
     ensure_path_in_scope(actor, imp.union.path)
-    local = contextlib.ExitStack()
-    path = local.enter_context(_local_path(imp.file))
     timings = _Timings()
+    local = contextlib.ExitStack()
     try:
+        path = local.enter_context(_local_path(imp.file))
         timings.lap("decrypt")
         kind = kind_from_name(imp.original_name)
         info = sniff(path, kind)
