@@ -295,7 +295,7 @@ def reimbursements_for_person(person: Person) -> list[Reimbursement]:
 
 def reimbursement_for_person(person: Person, reimbursement_id) -> Reimbursement:
     try:
-        return Reimbursement.objects.select_related("programme").get(pk=reimbursement_id, person=person)
+        return Reimbursement.objects.select_related("programme", "union").get(pk=reimbursement_id, person=person)
     except (Reimbursement.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 

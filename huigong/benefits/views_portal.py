@@ -148,7 +148,7 @@ def my_receipt(request, pk: int):
     person = current_person(request)
     if person is None:
         return _not_member(request)
-    return _receipt_response(selectors.reimbursement_for_person(person, pk))
+    return _receipt_response(request.user, selectors.reimbursement_for_person(person, pk))
 
 
 def _coord(raw: str | None, limit: float) -> float | None:

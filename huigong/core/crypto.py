@@ -8,6 +8,7 @@ import hmac
 from functools import lru_cache
 
 from django.conf import settings
+from django.db import models
 
 
 @lru_cache(maxsize=1)
@@ -54,7 +55,8 @@ def mask_name(name: str) -> str:
 
 def mask_query(q: str) -> str:
     """A search string as it may be kept in an audit row: full ID numbers and phones masked."""
-    from huigong.core import idnumber, phone as phone_rules
+    from huigong.core import idnumber
+    from huigong.core import phone as phone_rules
 
     q = (q or "").strip()
     norm = idnumber.normalize(q)
@@ -63,3 +65,32 @@ def mask_query(q: str) -> str:
     if phone_rules.is_valid(phone_rules.normalize(q)):
         return mask_phone(phone_rules.normalize(q))
     return q
+
+
+class BlindIndexField(models.CharField):
+    """A blind index column: blind_index(value of `source`, `purpose`), for exact lookup and UNIQUE
+    without plaintext. Declaring it (rather than a bare CharField) is what lets a key rotation find and
+    recompute it (reencrypt_personal_data walks every model for these). `source=None` marks an
+    ephemeral index with nothing to recompute from (a one-time code's phone, a day's rate-limit
+    row): it goes stale at a rotation and expires by itself.
+
+    In migrations it is a plain CharField (deconstruct): declaring an index changes no schema."""
+
+    def __init__(self, *args, source: str | None = None, purpose: str = "", **kwargs):
+        kwargs.setdefault("max_length", 64)
+        self.source, self.purpose = source, purpose
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.CharField", args, kwargs
+
+
+# Values derived from a blind index that live outside a BlindIndexField (a worker's auth username is
+# "w-" + the phone's index): the app that derives one registers how to recompute it, and a key
+# rotation runs every hook inside its transaction. name -> func(*, dry_run) -> rows.
+ROTATION_HOOKS: dict = {}
+
+
+def register_rotation_hook(name: str, func) -> None:
+    ROTATION_HOOKS[name] = func

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from huigong.accounts.models import Cap
 from huigong.core.audit import audit
+from huigong.core.files import file_response
 from huigong.core.scope import path_in_scope, require
 from huigong.orgs.selectors import node_ancestors, node_picker_choices
 
@@ -226,12 +227,9 @@ def report_download(request, pk: int):
     report = selectors.report_get_for_actor(request.user, pk)
     if report.status != ReportStatus.DONE or not report.file:
         raise Http404
-    return FileResponse(
-        report.file.open("rb"),
-        as_attachment=True,
-        filename=f"工作数据报告-{report.node.name}-{report.period_key.replace(':', '至')}.pdf",
-        content_type="application/pdf",
-    )
+    return file_response(report.file, actor=request.user, object_type="insights.report", object_id=report.pk,
+                         node_path=report.node.path, purpose="下载报告", content_type="application/pdf",
+                         filename=f"工作数据报告-{report.node.name}-{report.period_key.replace(':', '至')}.pdf")
 
 
 @login_required

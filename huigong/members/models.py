@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField
 
+from huigong.core.crypto import BlindIndexField
 from huigong.orgs.models import Enterprise, UnionNode
 
 
@@ -54,12 +55,12 @@ class Person(models.Model):
     name_pinyin = models.CharField(max_length=120, blank=True)
     name_initials = models.CharField(max_length=20, blank=True)
     id_number = EncryptedCharField(_("身份证号"), max_length=18)
-    id_number_hash = models.CharField(max_length=64)
+    id_number_hash = BlindIndexField(max_length=64, source="id_number", purpose="id")
     id_number_mask = models.CharField(_("身份证号"), max_length=18)
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("出生日期"))
     phone = EncryptedCharField(_("手机号"), max_length=20, blank=True, null=True)
-    phone_hash = models.CharField(max_length=64, blank=True)
+    phone_hash = BlindIndexField(max_length=64, blank=True, source="phone", purpose="phone")
     phone_mask = models.CharField(_("手机号"), max_length=20, blank=True)
     ethnicity = models.CharField(_("民族"), max_length=20, blank=True)
     education = models.CharField(_("学历"), max_length=16, choices=Education.choices, blank=True)
@@ -72,7 +73,7 @@ class Person(models.Model):
     job_title = models.CharField(_("岗位"), max_length=50, blank=True)
     bank_name = models.CharField(_("开户行"), max_length=100, blank=True)
     bank_account = EncryptedCharField(_("银行账号"), max_length=40, blank=True, null=True)
-    bank_account_hash = models.CharField(max_length=64, blank=True)
+    bank_account_hash = BlindIndexField(max_length=64, blank=True, source="bank_account", purpose="bank")
     bank_account_mask = models.CharField(_("银行账号"), max_length=24, blank=True)
     # Optional columns enterprises' rosters commonly carry.
     political_status = models.CharField(_("政治面貌"), max_length=16, choices=PoliticalStatus.choices,
@@ -194,6 +195,9 @@ class RosterImport(models.Model):
     error_report = models.FileField(upload_to="import-errors/%Y/%m/", blank=True)
     # The first errors, so the detail page shows them without opening the report file.
     errors_preview = models.JSONField(default=list, blank=True)
+    # Set when the retention job deleted the uploaded file and the error report (and the preview of
+    # the errors, which quotes cells): the record of the import stays.
+    files_purged_at = models.DateTimeField(_("文件清除时间"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

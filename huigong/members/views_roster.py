@@ -9,12 +9,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from huigong.accounts.models import Cap
+from huigong.core.files import file_response
 from huigong.core.scope import require
 from huigong.orgs.forms import apply_service_errors
 
@@ -82,10 +83,9 @@ def import_progress(request, pk: int):
 @require_GET
 def import_errors(request, pk: int):
     imp = roster_import_get_for_actor(request.user, pk)
-    if not imp.error_report:
-        raise Http404
-    return FileResponse(imp.error_report.open("rb"), as_attachment=True, content_type=XLSX,
-                        filename=f"导入错误报告-{imp.pk}.xlsx")
+    return file_response(imp.error_report, actor=request.user, object_type="members.rosterimport", object_id=imp.pk,
+                         node_path=imp.union.path, purpose="下载导入错误报告", content_type=XLSX,
+                         filename=f"导入错误报告-{imp.pk}.xlsx")
 
 
 @login_required

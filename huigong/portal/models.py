@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField
 
+from huigong.core.crypto import BlindIndexField
 from huigong.members.models import EmploymentForm, Person
 from huigong.orgs.models import Enterprise, UnionNode
 
@@ -17,7 +18,7 @@ class WorkerAccount(models.Model):
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="worker_accounts", verbose_name=_("职工"))
     phone = EncryptedCharField(_("手机号"), max_length=20)
-    phone_hash = models.CharField(max_length=64, unique=True)
+    phone_hash = BlindIndexField(max_length=64, unique=True, source="phone", purpose="phone")
     phone_mask = models.CharField(_("手机号"), max_length=20)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -39,7 +40,7 @@ class SmsPurpose(models.TextChoices):
 class SmsCode(models.Model):
     """A one-time code: only an HMAC of it is kept; it dies after a few wrong tries or 5 minutes."""
 
-    phone_hash = models.CharField(max_length=64)
+    phone_hash = BlindIndexField(max_length=64, source=None, purpose="phone")  # ephemeral: codes live 5 minutes
     purpose = models.CharField(max_length=16, choices=SmsPurpose.choices)
     code_hash = models.CharField(max_length=64)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -160,7 +161,7 @@ class JoinApplication(models.Model):
     name = models.CharField(_("姓名"), max_length=50)
     # Cleared (NULL) by the retention job some time after a rejection or withdrawal.
     id_number = EncryptedCharField(_("身份证号"), max_length=18, null=True, blank=True)
-    id_number_hash = models.CharField(max_length=64)
+    id_number_hash = BlindIndexField(max_length=64, source="id_number", purpose="id")
     id_number_mask = models.CharField(_("身份证号"), max_length=18)
     phone_mask = models.CharField(_("手机号"), max_length=20)
     employment_form = models.CharField(_("用工形式"), max_length=16, choices=EmploymentForm.choices)
@@ -227,7 +228,7 @@ class IdentityCheck(models.Model):
     (typos, not a list), so the join pages cannot be used to probe whose records exist."""
 
     account = models.ForeignKey(WorkerAccount, on_delete=models.CASCADE, related_name="+")
-    id_number_hash = models.CharField(max_length=64)
+    id_number_hash = BlindIndexField(max_length=64, source=None, purpose="id")  # ephemeral: one day's limit
     day = models.DateField()
 
     class Meta:

@@ -297,6 +297,20 @@ def consent_withdraw(*, account: WorkerAccount, purpose: str) -> str:
     return effect
 
 
+def worker_usernames_recompute(*, dry_run: bool = False) -> int:
+    """After a key rotation: every worker's auth username again derives from the current blind-index
+    key (the sign-in form looks the user up by it). Run by reencrypt_personal_data, in its transaction."""
+    User = get_user_model()
+    count = 0
+    for account in WorkerAccount.objects.select_related("user").only("id", "phone", "user__id", "user__username"):
+        wanted = worker_username(account.phone)
+        if account.user.username != wanted:
+            count += 1
+            if not dry_run:
+                User.objects.filter(pk=account.user.pk).update(username=wanted)
+    return count
+
+
 # --- Password (forgotten, or changed from 我的) -------------------------------------------------------
 
 def account_password_reset(*, phone: str, code: str, password: str) -> WorkerAccount:

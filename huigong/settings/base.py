@@ -216,6 +216,17 @@ STATICFILES_DIRS = [BASE_DIR / "huigong" / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Every stored file is encrypted (huigong.core.files) with the key ring of the encrypted fields, and
+# readable by the service user only; each shape's STORAGES names EncryptedFileSystemStorage as default.
+STORAGES = {
+    "default": {"BACKEND": "huigong.core.files.EncryptedFileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# Uploaded rosters and their error reports (full ID numbers, phones, bank accounts) are deleted this many
+# days after the import by the periodic job; the import record stays, marked as purged.
+HUIGONG_ROSTER_RETENTION_DAYS = int(os.environ.get("HUIGONG_ROSTER_RETENTION_DAYS", "30"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Roster import limits: hostile files are refused before anything is parsed into the database.

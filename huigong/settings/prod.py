@@ -35,7 +35,7 @@ HUIGONG_REQUIRE_TOTP_SENSITIVE = os.environ.get("HUIGONG_REQUIRE_TOTP_SENSITIVE"
 HUIGONG_TRUSTED_PROXIES = int(os.environ.get("HUIGONG_TRUSTED_PROXIES", "1"))
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "huigong.core.files.EncryptedFileSystemStorage"},  # files at rest: encrypted
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 # One cache shared by all gunicorn workers (the dashboard's KPI answers, keyed by rollup generation);

@@ -10,7 +10,7 @@ HUIGONG_TASK_MODE = "sync"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="huigong-media-"))  # noqa: F405
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "huigong.core.files.EncryptedFileSystemStorage"},  # files at rest: encrypted
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 AXES_FAILURE_LIMIT = 3

@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField, EncryptedIntegerField, EncryptedTextField
 
+from huigong.core.crypto import BlindIndexField
 from huigong.members.models import Person
 from huigong.orgs.models import UnionNode
 
@@ -85,7 +86,7 @@ class FileMember(models.Model):
     name = models.CharField(_("姓名"), max_length=50)
     relation = models.CharField(_("与户主关系"), max_length=16)  # 本人, 配偶, 子女, 父母, …
     id_number = EncryptedCharField(_("身份证号"), max_length=18)
-    id_number_hash = models.CharField(max_length=64)
+    id_number_hash = BlindIndexField(max_length=64, source="id_number", purpose="id")
     id_number_mask = models.CharField(_("身份证号"), max_length=18)
     monthly_income_fen = EncryptedIntegerField(_("月收入"), default=0, null=True)  # 0 is stored as NULL
     health_note = EncryptedTextField(_("健康状况"), blank=True, null=True)

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from huigong.accounts.models import Cap
 from huigong.core.audit import log_access
+from huigong.core.files import file_response
 from huigong.core.money import fen_to_yuan, format_yuan
 from huigong.core.scope import require, root_path
 from huigong.members.selectors import member_list_for_actor, person_get_for_actor
@@ -300,11 +301,9 @@ def evidence_upload(request, pk: int):
 def evidence_download(request, pk: int, evidence_id: int):
     file = sel.file_get_for_actor(request.user, pk)
     ev = sel.evidence_get_for_actor(request.user, file, evidence_id, purpose="下载证明材料 / evidence download")
-    response = FileResponse(ev.upload.open("rb"), content_type=ev.content_type, as_attachment=False,
-                            filename=ev.original_name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-    return response
+    return file_response(ev.upload, actor=request.user, object_type="assistance.fileevidence", object_id=ev.pk,
+                         node_path=file.node_path, purpose="", content_type=ev.content_type,
+                         filename=ev.original_name, as_attachment=False, access_logged=True)
 
 
 @login_required

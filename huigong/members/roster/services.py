@@ -3,9 +3,9 @@ rows or none). See writers.py for the two database paths and validate.py for the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-import shutil
 import tempfile
 import time
 from contextlib import contextmanager
@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from huigong.accounts.models import Cap
 from huigong.core.audit import _jsonable, actor_label, audit
+from huigong.core.files import is_encrypted_storage, plaintext_path
 from huigong.core.models import AccessLog, AuditEvent
 from huigong.core.request_context import current_ip
 from huigong.core.scope import ensure_path_in_scope, path_in_scope, require, root_path
@@ -223,15 +224,44 @@ def roster_imports_fail_stale(*, now=None) -> int:
     return count
 
 
+def roster_files_purge(*, now=None, limit: int = 500) -> int:
+    """Deletes the uploaded roster and its error report (full ID numbers, phones, bank accounts) of
+    finished imports older than HUIGONG_ROSTER_RETENTION_DAYS, and the error preview that quotes their
+    cells. The import record stays, marked with files_purged_at and an audit event. Run by the
+    periodic tick; returns how many imports were purged."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.HUIGONG_ROSTER_RETENTION_DAYS)
+    due = (RosterImport.objects.filter(created_at__lt=cutoff, files_purged_at__isnull=True)
+           .exclude(status__in=[ImportStatus.PENDING, ImportStatus.VALIDATING, ImportStatus.WRITING])
+           .select_related("union").order_by("pk")[:limit])
+    count = 0
+    for imp in due:
+        names = [f.name for f in (imp.file, imp.error_report) if f]
+        with transaction.atomic():
+            claimed = RosterImport.objects.filter(pk=imp.pk, files_purged_at__isnull=True).update(
+                file="", error_report="", errors_preview=[], files_purged_at=now)
+            if not claimed:
+                continue
+            audit(actor=None, verb="roster_import.purge", obj=imp, node_path=imp.union.path,
+                  new={"files": len(names), "retention_days": settings.HUIGONG_ROSTER_RETENTION_DAYS})
+        # After the row no longer names them: a crash in between leaves an orphan file, never a row
+        # pointing at a file that is gone.
+        for name in names:
+            imp.file.storage.delete(name)
+        count += 1
+    return count
+
+
+@contextlib.contextmanager
 def _local_path(field_file):
-    """A filesystem path calamine can open, and a temp file to delete afterwards if one was made
-    (storages without local files, e.g. object storage, are copied out first)."""
-    if isinstance(field_file.storage, FileSystemStorage):
-        return field_file.path, None
-    fd, name = tempfile.mkstemp(prefix="roster-", suffix=Path(field_file.name).suffix)
-    with os.fdopen(fd, "wb") as out, field_file.open("rb") as src:
-        shutil.copyfileobj(src, out)
-    return name, name
+    """A filesystem path calamine can open. Stored files are encrypted at rest (huigong.core.files):
+    they are decrypted into a private temp directory (0700, file 0600) that is deleted afterwards;
+    a plain local storage (a test's own) is read in place."""
+    if isinstance(field_file.storage, FileSystemStorage) and not is_encrypted_storage(field_file.storage):
+        yield field_file.path
+        return
+    with plaintext_path(field_file) as path:
+        yield path
 
 
 def _find_header(rows_iter, validator_factory):
@@ -250,9 +280,11 @@ def _execute(imp: RosterImport, progress: _Progress) -> None:
     actor = imp.created_by
     require(actor, Cap.IMPORT)
     ensure_path_in_scope(actor, imp.union.path)
-    path, cleanup = _local_path(imp.file)
     timings = _Timings()
+    local = contextlib.ExitStack()
     try:
+        path = local.enter_context(_local_path(imp.file))
+        timings.lap("decrypt")
         kind = kind_from_name(imp.original_name)
         info = sniff(path, kind)
         scan = BodyScan(path, info) if kind == "xlsx" else None
@@ -281,8 +313,7 @@ def _execute(imp: RosterImport, progress: _Progress) -> None:
         runner(imp, validator, rows, progress, total, timings)
         timings.lap("pipeline")
     finally:
-        if cleanup:
-            os.unlink(cleanup)
+        local.close()
         log.info("roster import %s timings: %s", imp.pk, timings)
 
 
