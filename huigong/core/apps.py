@@ -2,6 +2,15 @@ import os
 import sys
 
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class AuditedAdminConfig(admin_apps.AdminConfig):
+    """Replaces "django.contrib.admin" in INSTALLED_APPS: the admin site audits every write
+    (huigong.core.admin_site)."""
+
+    default = False  # CoreConfig stays this module's default
+    default_site = "huigong.core.admin_site.AuditedAdminSite"
 
 
 class CoreConfig(AppConfig):
