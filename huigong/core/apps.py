@@ -20,6 +20,11 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from django.conf import settings
+        from django.core import checks
+
+        from .checks import app_role_owns_no_table
+
+        checks.register(app_role_owns_no_table, checks.Tags.security, deploy=True)
 
         # The embedded shape has no Celery beat: the serving process keeps the clock (see core/periodic.py).
         # Under the autoreloader only the child (RUN_MAIN) serves; the watcher process must not tick too.

@@ -103,6 +103,14 @@ def test_grant_app_role_refuses_the_owner_and_prints_the_statements(on_postgres,
     assert "TRUNCATE" not in out.replace("REVOKE TRUNCATE", "")
 
 
+def test_deploy_check_warns_when_the_app_connects_as_the_owner(app_role):
+    from huigong.core.checks import app_role_owns_no_table
+
+    assert [m.id for m in app_role_owns_no_table()] == ["huigong.W001"]  # the test runs as a superuser
+    _as(app_role)
+    assert app_role_owns_no_table() == []
+
+
 @pytest.mark.parametrize("table", ["core_auditevent", "core_accesslog"])
 def test_even_the_owner_cannot_truncate_the_audit_trail(on_postgres, cast, table):
     audit(actor=cast.city_admin, verb="test.before", object_type="x", object_id="1")
