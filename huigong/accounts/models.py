@@ -94,3 +94,15 @@ class ApiToken(models.Model):
     @staticmethod
     def new_key() -> str:
         return "hg_" + secrets.token_urlsafe(32)
+
+
+class UserSession(models.Model):
+    """Which sessions belong to which user, so that cutting an account off can delete every one of them
+    at once wherever the session engine keeps them (the database, the cache, or both). Django stores a
+    session as an opaque blob keyed by a random key: without this index a user's sessions can only be
+    found by decoding every session there is. A row whose session already ended is harmless and is
+    pruned at the user's next sign-in."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)

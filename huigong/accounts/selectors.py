@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from huigong.core.db import for_update
 from huigong.core.scope import ensure_path_in_scope, require, root_path, staff_of
 
 from .models import ApiToken, Cap, StaffProfile
@@ -30,7 +31,7 @@ def staff_get_for_actor(actor, staff_id: int, *, for_write: bool = False) -> Sta
     require(actor, Cap.STAFF_MANAGE)
     qs = StaffProfile.objects.select_related("user", "node")
     if for_write:
-        qs = qs.select_for_update(of=("self",))
+        qs = for_update(qs, of=("self",))
     try:
         staff = qs.get(pk=staff_id)
     except (StaffProfile.DoesNotExist, ValueError, TypeError):

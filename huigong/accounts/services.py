@@ -5,7 +5,9 @@ written to the audit trail."""
 from __future__ import annotations
 
 import secrets
+from importlib import import_module
 
+from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -17,7 +19,7 @@ from huigong.core.audit import audit
 from huigong.core.scope import ensure_path_in_scope, require, staff_of
 from huigong.orgs.models import UnionNode
 
-from .models import ApiToken, Cap, Role, StaffProfile
+from .models import ApiToken, Cap, Role, StaffProfile, UserSession
 
 User = get_user_model()
 
@@ -55,6 +57,35 @@ def _ensure_manageable(actor, staff: StaffProfile) -> StaffProfile:
     if staff.node_id == manager.node_id and staff.role == "admin" and staff.user_id != getattr(actor, "pk", None):
         raise PermissionDenied("同级管理员账号须由上级管理员管理 / a peer admin is managed by an admin above")
     return manager
+
+
+# --- sessions -------------------------------------------------------------------------------------
+
+def _session_store(session_key: str | None = None):
+    return import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+
+
+def session_index_add(*, user, session_key: str) -> None:
+    """Remember that `session_key` is `user`'s (called at every sign-in), and forget the user's earlier
+    sessions that have ended meanwhile."""
+    if not session_key or not getattr(user, "pk", None):
+        return
+    store = _session_store()
+    stale = [k for k in UserSession.objects.filter(user=user).values_list("session_key", flat=True)
+             if k != session_key and not store.exists(k)]
+    if stale:
+        UserSession.objects.filter(session_key__in=stale).delete()
+    UserSession.objects.update_or_create(session_key=session_key, defaults={"user": user})
+
+
+def sessions_end(*, user) -> int:
+    """Delete every session of `user` from the session engine (database rows and cached copies alike),
+    so that each of their browsers is signed out at its next request. Returns how many were indexed."""
+    keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+    for key in keys:
+        _session_store(key).delete()
+    UserSession.objects.filter(session_key__in=keys).delete()
+    return len(keys)
 
 
 @transaction.atomic
@@ -122,8 +153,9 @@ def staff_deactivate(*, actor, staff: StaffProfile) -> StaffProfile:
     user.is_active = False
     user.save(update_fields=["is_active"])
     revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    ended = sessions_end(user=user)
     audit(actor=actor, verb="staff.deactivate", obj=staff, object_repr=user.username, node_path=staff.node.path,
-          old={"is_active": True}, new={"is_active": False, "tokens_revoked": revoked})
+          old={"is_active": True}, new={"is_active": False, "tokens_revoked": revoked, "sessions_ended": ended})
     return staff
 
 
@@ -143,7 +175,9 @@ def staff_activate(*, actor, staff: StaffProfile) -> StaffProfile:
 @transaction.atomic
 def staff_reset_password(*, actor, staff: StaffProfile, password: str = "") -> str:
     """Set a new password (generated when none is given) and return it for showing once. Also
-    removes the account's authenticator, since a reset usually means a lost phone too."""
+    removes the account's authenticator, since a reset usually means a lost phone too, and ends the
+    account's sessions and revokes its API tokens: a reset is also how a suspected break-in is cut off,
+    and whoever held the old password may have signed in or made a token with it."""
     manager = _ensure_manageable(actor, staff)
     if staff.pk == manager.pk:
         raise PermissionDenied(_("请在个人设置中修改自己的密码 / change your own password in your profile"))
@@ -152,8 +186,11 @@ def staff_reset_password(*, actor, staff: StaffProfile, password: str = "") -> s
     staff.user.set_password(password)
     staff.user.save(update_fields=["password"])
     removed, _detail = TOTPDevice.objects.filter(user=staff.user).delete()
+    revoked = ApiToken.objects.filter(user=staff.user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    ended = sessions_end(user=staff.user)
     audit(actor=actor, verb="staff.reset_password", obj=staff, object_repr=staff.user.username,
-          node_path=staff.node.path, new={"totp_devices_removed": removed})
+          node_path=staff.node.path,
+          new={"totp_devices_removed": removed, "tokens_revoked": revoked, "sessions_ended": ended})
     return password
 
 

@@ -12,6 +12,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -203,8 +204,9 @@ def staff_detail(request: HttpRequest, staff_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def staff_deactivate(request: HttpRequest, staff_id: int) -> HttpResponse:
-    target = selectors.staff_get_for_actor(request.user, staff_id, for_write=True)
-    services.staff_deactivate(actor=request.user, staff=target)
+    with transaction.atomic():  # the row lock of for_write lasts until the change commits
+        target = selectors.staff_get_for_actor(request.user, staff_id, for_write=True)
+        services.staff_deactivate(actor=request.user, staff=target)
     messages.success(request, _("账号已停用，其接口令牌已吊销"))
     return redirect("accounts:staff_detail", staff_id=target.pk)
 
@@ -212,8 +214,9 @@ def staff_deactivate(request: HttpRequest, staff_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def staff_activate(request: HttpRequest, staff_id: int) -> HttpResponse:
-    target = selectors.staff_get_for_actor(request.user, staff_id, for_write=True)
-    services.staff_activate(actor=request.user, staff=target)
+    with transaction.atomic():  # the row lock of for_write lasts until the change commits
+        target = selectors.staff_get_for_actor(request.user, staff_id, for_write=True)
+        services.staff_activate(actor=request.user, staff=target)
     messages.success(request, _("账号已启用"))
     return redirect("accounts:staff_detail", staff_id=target.pk)
 
@@ -221,8 +224,9 @@ def staff_activate(request: HttpRequest, staff_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def staff_reset_password(request: HttpRequest, staff_id: int) -> HttpResponse:
-    target = selectors.staff_get_for_actor(request.user, staff_id, for_write=True)
-    password = services.staff_reset_password(actor=request.user, staff=target)
+    with transaction.atomic():
+        target = selectors.staff_get_for_actor(request.user, staff_id, for_write=True)
+        password = services.staff_reset_password(actor=request.user, staff=target)
     return render(request, "accounts/staff_password.html", {"target": target, "password": password,
                                                             "created": False})
 

@@ -5,6 +5,7 @@ from collections import defaultdict
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
+from huigong.core.db import for_update
 from huigong.core.scope import ensure_path_in_scope, root_path, staff_of
 
 from .models import Enterprise, ServiceSite, UnionNode
@@ -18,7 +19,7 @@ def node_get_for_actor(actor, node_id: int, *, for_write: bool = False) -> Union
     staff_of(actor)
     qs = UnionNode.objects.all()
     if for_write:
-        qs = qs.select_for_update()
+        qs = for_update(qs)
     try:
         node = qs.get(pk=node_id)
     except (UnionNode.DoesNotExist, ValueError, TypeError):
@@ -74,7 +75,7 @@ def enterprise_get_for_actor(actor, enterprise_id: int, *, for_write: bool = Fal
     staff_of(actor)
     qs = Enterprise.objects.select_related("union")
     if for_write:
-        qs = qs.select_for_update(of=("self",))
+        qs = for_update(qs, of=("self",))
     try:
         ent = qs.get(pk=enterprise_id)
     except (Enterprise.DoesNotExist, ValueError, TypeError):

@@ -51,7 +51,7 @@ ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost
 
 INSTALLED_APPS = [
     "csp",
-    "django.contrib.admin",
+    "huigong.core.apps.AuditedAdminConfig",  # django.contrib.admin, every write audited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -195,6 +195,9 @@ SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+# `manage.py flush` empties the audit trail with everything else: refused unless the database holds only
+# the demo. The test settings turn this on (a test database is thrown away); nothing else should.
+HUIGONG_ALLOW_FLUSH = False
 # When true, every staff account must enrol a TOTP device before using the console.
 HUIGONG_REQUIRE_TOTP = os.environ.get("HUIGONG_REQUIRE_TOTP", "0") == "1"
 # When true, every role that can see full personal data, export, approve, pay or manage accounts (and

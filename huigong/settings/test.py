@@ -20,3 +20,5 @@ HUIGONG_SMS_SENDER = "huigong.portal.sms.MemorySmsSender"
 # Tests change programmes and claim again at once (and SQLite reuses ids after a rollback): claims read
 # the programme every time unless a test turns the per-process copy on.
 HUIGONG_CLAIM_PROGRAMME_SECONDS = 0
+# A throw-away database: `manage.py flush` (TransactionTestCase's teardown) may empty it, audit trail and all.
+HUIGONG_ALLOW_FLUSH = True

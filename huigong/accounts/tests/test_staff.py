@@ -81,7 +81,7 @@ def test_deactivate_revokes_tokens_and_blocks_sign_in(client, cast):
     token.refresh_from_db()
     assert cast.tech_staff.is_active is False and token.revoked_at is not None
     ev = AuditEvent.objects.get(verb="staff.deactivate")
-    assert ev.new == {"is_active": False, "tokens_revoked": 1}
+    assert ev.new == {"is_active": False, "tokens_revoked": 1, "sessions_ended": 0}
     resp = client.post(reverse("accounts:login"), {"username": "tech_staff", "password": "pw-Test-12345"})
     assert resp.status_code == 200
     services.staff_activate(actor=cast.city_admin, staff=cast.tech_staff.staff)
