@@ -120,11 +120,19 @@ def reserve_budget(app: AidApplication, amount: int) -> ProgrammeBudget:
         raise ValidationError(_("项目“%(p)s”在本档案所在范围内没有预算 / programme %(p)s has no budget for this "
                                 "file's union") % {"p": app.programme.name})
     budget = path[-1]
-    for b in path[:-1]:  # the budget that pays is checked (and reserved) by the conditional UPDATE below
+    # Every budget on the path counts what its node and the nodes under it committed (budgets held below
+    # a node draw on its budget too); the tightest refuses.
+    for b in path:
         left = b.total_fen - budget_subtree_committed(app.programme_id, b.node_path)
-        if amount > left:
-            raise ValidationError(_("预算不足：上级“%(node)s”的预算余额 %(left)s 元，不足 %(amt)s 元")
-                                  % {"node": b.node.name, "left": format_yuan(max(left, 0)), "amt": format_yuan(amount)})
+        if amount <= left:
+            continue
+        if b is budget:
+            raise ValidationError(_("预算不足：%(node)s 的预算余额 %(left)s 元，不足 %(amt)s 元 / over budget: %(node)s has "
+                                    "%(left)s yuan left, %(amt)s needed") % {
+                "node": b.node.name, "left": format_yuan(max(left, 0)), "amt": format_yuan(amount)})
+        raise ValidationError(_("预算不足：上级“%(node)s”的预算（含下级已占用）余额 %(left)s 元，不足 %(amt)s 元")
+                              % {"node": b.node.name, "left": format_yuan(max(left, 0)), "amt": format_yuan(amount)})
+    # The conditional UPDATE is the backstop (with the CHECKs) whatever the reads above saw.
     n = (ProgrammeBudget.objects.filter(pk=budget.pk, committed_fen__lte=F("total_fen") - amount)
          .update(committed_fen=F("committed_fen") + amount))
     if not n:
