@@ -5,6 +5,7 @@ at submission."""
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from huigong.accounts.models import Role, StaffProfile
 from huigong.core.duties import DutyConflict
@@ -117,3 +118,13 @@ def test_finance_pays_what_the_leader_approved(cast):
     batch = f.batch()
     p = payouts.payout_mark_paid(actor=cast.finance, payout=batch.payouts.get(), bank_reference="R2")
     assert p.status == "paid"
+
+
+def test_the_page_says_why_the_applicant_cannot_decide(client, flow, cast):
+    applicant = make_staff(cast.tech, Role.ADMIN, "tech_chair_page")
+    app = _apply(flow, applicant)
+    client.force_login(applicant)
+    r = client.post(reverse("assistance:application_action", args=[app.pk, "decide"]),
+                    {"decision": "approved", "comment": "同意"}, follow=True)
+    assert r.status_code == 200 and "职责分离" in r.content.decode()
+    assert AidApplication.objects.get(pk=app.pk).current_step == 0

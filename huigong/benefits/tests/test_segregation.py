@@ -58,3 +58,11 @@ def test_whoever_approved_cannot_pay(cast):
     pay.refresh_from_db()
     assert pay.status == PaymentStatus.PENDING
     assert services.payment_batch_import_results(actor=cast.finance, batch=batch, data=sheet)["paid"] == 1
+
+
+def test_the_review_page_says_why_the_submitter_cannot_approve(client, cast):
+    item = _submitted(cast, cast.city_admin)
+    client.force_login(cast.city_admin)
+    r = client.post(f"/benefits/reimbursements/{item.pk}/", {"action": "approve", "approved_yuan": "50.00"})
+    assert r.status_code == 200 and "职责分离" in r.content.decode()
+    assert Reimbursement.objects.get(pk=item.pk).status == ReimbursementStatus.SUBMITTED
