@@ -94,7 +94,7 @@ def approved_by_leader(cast):
 
 
 def test_nobody_pays_what_they_approved(approved_by_leader, cast):
-    assert approved_by_leader[1].status == "notice_ended"
+    assert AidApplication.objects.get(pk=approved_by_leader[1].pk).status == "notice_ended"
     with pytest.raises(DutyConflict, match="审批"):
         payouts.payout_batch_create(actor=cast.leader, node=cast.hangzhou, title="发放")
     assert not Payout.objects.exists()
