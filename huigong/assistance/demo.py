@@ -279,7 +279,9 @@ def _qingdao(c: _Ctx, gaoxin: UnionNode) -> str:
     if union is None or union.n < 3:
         return ""
     chair = c.login(union, "qingdao_union_chair", Role.ADMIN, f"{union.name}主席")
-    approvers = {gaoxin.pk: admin, union.pk: chair}
+    # The admin applies, so the district's step is the leader's: nobody approves what they applied for.
+    leader = c.existing("qingdao_leader") or c.login(gaoxin, "qingdao_leader", Role.LEADER, "青岛高新区总工会领导")
+    approvers = {gaoxin.pk: leader, union.pk: chair}
     screening.screening_rule_create(actor=admin, node=gaoxin, dibao_fen=103_000, relative_multiple=Decimal("1.5"),
                                     effective_from=dt.date(c.year, 1, 1), note="青岛市低保标准 1030 元/人·月")
     living = c.programme(admin, gaoxin, "living", levels=["grassroots", "district"], notice_days=5)

@@ -22,7 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from huigong.accounts.models import Cap
-from huigong.core import banksheet
+from huigong.core import banksheet, duties
 from huigong.core.audit import audit, diff, log_access, snapshot
 from huigong.core.crypto import mask_bank
 from huigong.core.db import retry_on_deadlock
@@ -836,6 +836,8 @@ def _reimbursement_for_review(actor, reimbursement: Reimbursement) -> Reimbursem
     item = (Reimbursement.objects.select_for_update().select_related("programme", "person", "union")
             .get(pk=reimbursement.pk))
     ensure_path_in_scope(actor, item.union.path)
+    # Whoever submitted it (the worker, or staff on the worker's behalf) does not review it.
+    duties.ensure_not_party(actor, duties.authors(item, ["reimbursement.submit"]))
     if item.status != ReimbursementStatus.SUBMITTED:
         raise ValidationError({"status": [
             f"该申请当前为「{item.get_status_display()}」，不能再审核 / this application was already reviewed"]})
@@ -939,6 +941,9 @@ def payment_batch_create(*, actor, programme: BenefitProgramme, title: str = "",
         if not item.person.bank_account_mask:
             skipped.append(f"{item.person.name}：未登记银行账户 / no bank account on file")
             continue
+        if item.reviewer_id == getattr(actor, "pk", None):
+            skipped.append(f"{item.person.name}：职责分离，您审批了该申请，须由其他人员发放")
+            continue
         if not _bank_consent_ok(item.person):
             skipped.append(f"{item.person.name}：未授权使用银行账户 / no consent for the bank account")
             continue
@@ -966,6 +971,7 @@ def payment_batch_bank_sheet(*, actor, batch: PaymentBatch, full: bool = False) 
                 .order_by("id"))
     if not rows:
         raise ValidationError({"batch": ["本批次没有待银行处理的发放 / nothing in this batch is waiting for the bank"]})
+    duties.ensure_not_approver(actor, [p.reimbursement.reviewer_id for p in rows])
     content = banksheet.write_bank_sheet([
         banksheet.SheetRow(payee=p.payee_name, account=p.bank_account if full else p.bank_account_mask,
                            bank=p.bank_name, amount_fen=p.amount_fen, purpose=p.reimbursement.programme.title,
@@ -1036,6 +1042,8 @@ def payment_batch_import_results(*, actor, batch: PaymentBatch, data: bytes) -> 
     if not programme_visible(actor, batch.programme):
         raise PermissionDenied("不在您的管辖范围内 / outside your part of the union tree")
     rows = _parse_payment_results(actor, batch, data)
+    duties.ensure_not_approver(actor, Reimbursement.objects.filter(
+        pk__in=[r["payment"].reimbursement_id for r in rows]).values_list("reviewer_id", flat=True))
     counts = {"paid": 0, "failed": 0, "unchanged": 0}
     for row in rows:
         p = row["payment"]
@@ -1062,6 +1070,7 @@ def _payment_for_settle(actor, payment: ReimbursementPayment) -> ReimbursementPa
                .select_related("reimbursement", "reimbursement__union", "reimbursement__person",
                                "reimbursement__programme").get(pk=payment.pk))
     ensure_path_in_scope(actor, payment.reimbursement.union.path)
+    duties.ensure_not_approver(actor, [payment.reimbursement.reviewer_id])
     return payment
 
 

@@ -18,6 +18,18 @@ from .models import BenefitProgramme, ProgrammeKind, ServiceBoard
 _seq = itertools.count(1)
 
 
+def clerk(cast):
+    """A staff member at the cast's city who takes receipts on the workers' behalf, so that city_admin
+    may review them: nobody reviews what they submitted (core/duties.py)."""
+    from django.contrib.auth import get_user_model
+
+    from huigong.accounts.models import Role
+    from huigong.testing import make_staff
+
+    user = get_user_model().objects.filter(username="city_clerk").first()
+    return user or make_staff(cast.hangzhou, Role.STAFF, "city_clerk")
+
+
 def make_programme(actor, node: UnionNode, *, kind: str = ProgrammeKind.QUOTA, quota: int | None = 10,
                    open_now: bool = True, **kw) -> BenefitProgramme:
     kw.setdefault("board", ServiceBoard.CARE)

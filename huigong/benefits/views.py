@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from huigong.accounts.models import Cap
 from huigong.core import banksheet
+from huigong.core.duties import DutyConflict
 from huigong.core.files import file_response
 from huigong.core.scope import require
 from huigong.orgs.forms import apply_service_errors
@@ -223,6 +224,8 @@ def reimbursement_detail(request, pk: int):
                     raise Http404
             except ValidationError as e:
                 apply_service_errors(form, e, {"approved_fen": "approved_yuan"})
+            except DutyConflict as e:  # said on the form, not a bare 403: the rule is the answer
+                form.add_error(None, str(e))
             else:
                 nxt = selectors.reimbursement_list_for_actor(request.user, status=ReimbursementStatus.SUBMITTED).first()
                 return redirect("benefits:reimbursement_detail", pk=nxt.pk) if nxt else \

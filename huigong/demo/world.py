@@ -213,7 +213,8 @@ def hangzhou() -> Node:
     ]
     return Node("杭州市总工会", L.CITY, "330100", key="hangzhou", children=districts + city_joint,
                 logins=[("hangzhou_admin", Role.ADMIN, "杭州市总工会管理员"), ("hangzhou_leader", Role.LEADER, "杭州市总工会领导"),
-                        ("hangzhou_finance", Role.FINANCE, "杭州市总工会财务")],
+                        ("hangzhou_finance", Role.FINANCE, "杭州市总工会财务"),
+                        ("hangzhou_staff", Role.STAFF, "杭州市总工会工作人员")],
                 sites=[(SiteKind.WORKERS_HOME, "杭州市职工服务中心"), (SiteKind.MOTHERS_ROOM, "杭州市总工会爱心妈妈小屋")])
 
 

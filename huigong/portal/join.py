@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from huigong.accounts.models import Cap
-from huigong.core import idnumber
+from huigong.core import duties, idnumber
 from huigong.core.audit import audit
 from huigong.core.crypto import blind_index
 from huigong.core.scope import ensure_path_in_scope, path_in_scope, require
@@ -255,6 +255,7 @@ def _lock_pending(actor, application: JoinApplication) -> JoinApplication:
     app = (JoinApplication.objects.select_for_update(of=("self",))
            .select_related("routed_to", "account", "employer", "platform").get(pk=application.pk))
     ensure_path_in_scope(actor, app.routed_to.path)
+    duties.ensure_not_party(actor, [app.account.user_id])
     if app.status not in PENDING_JOIN_STATUSES:
         raise ValidationError({"status": [
             f"该申请已是“{app.get_status_display()}”状态，不能再处理 / this application has already been decided"]})

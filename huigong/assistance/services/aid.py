@@ -5,7 +5,11 @@ Rules decided here (and tested):
 - A programme is owned by a node for its subtree; ASSIST at a node of the actor's subtree may create and
   manage it. A budget can be set for any node inside the programme's subtree (the nearest ancestor-or-self
   node of a file that has a budget pays for it); it can never be set below what is already committed.
-- A household year cap is set by a node for its subtree; the nearest ancestor-or-self cap applies.
+- Limits nest, and a lower node can only tighten: a budget may not exceed the tightest budget of the
+  programme above its node, nor a household cap the tightest cap above its node (refused, naming it);
+  enforcement takes the minimum along the path (approval.py).
+- A household year cap is set by a node for its subtree; the smallest cap at or above the file's union
+  applies.
 - An application needs: the programme open, the file open, the file inside both the actor's scope and the
   programme's subtree, the file's level among the programme's eligible levels (if any), one of the
   required causes (if any), and an amount: FIXED = exactly the programme amount, UP_TO = 1 fen .. amount.
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -170,10 +175,32 @@ def programme_close(*, actor, programme: AidProgramme) -> AidProgramme:
                                  "aid_programme.close")
 
 
+def _tightest(rows, attr: str):
+    """The row with the smallest `attr` (the nearest on a tie): the limit that binds along a path."""
+    rows = sorted(rows, key=lambda r: (getattr(r, attr), -len(r.node_path)))
+    return rows[0] if rows else None
+
+
+def budget_parent_limit(programme: AidProgramme, node: UnionNode) -> ProgrammeBudget | None:
+    """The tightest budget the programme has above `node` (strict ancestors): what a budget at `node`
+    may not exceed."""
+    above = ancestor_paths(node.path)[:-1]
+    return _tightest(ProgrammeBudget.objects.filter(programme=programme, node_path__in=above).select_related("node"),
+                     "total_fen")
+
+
+def budget_subtree_committed(programme_id: int, node_path: str) -> int:
+    """What approvals have reserved in the budgets held at `node_path` and below it."""
+    return (ProgrammeBudget.objects.filter(programme_id=programme_id, node_path__startswith=node_path)
+            .aggregate(s=Sum("committed_fen"))["s"] or 0)
+
+
 @transaction.atomic
 def programme_budget_set(*, actor, programme: AidProgramme, node: UnionNode, total_fen: int) -> ProgrammeBudget:
-    """Set (create or change) the budget of `node` for `programme`. Never below what is committed:
-    the change is one conditional UPDATE, so a concurrent approval can't slip under it."""
+    """Set (create or change) the budget of `node` for `programme`. A lower node can only tighten: the
+    budget may not exceed the tightest budget above it (refused, naming it), and approval checks every
+    budget on the path (approval.reserve_budget). Never below what is committed at the node and under
+    it: the row is locked, and approvals lock the budgets on their path before reserving."""
     require(actor, Cap.ASSIST)
     ensure_path_in_scope(actor, node.path)
     if not node.path.startswith(programme.node_path):
@@ -185,6 +212,14 @@ def programme_budget_set(*, actor, programme: AidProgramme, node: UnionNode, tot
         raise ValidationError({"total_fen": _("预算金额无效 / invalid budget amount")}) from None
     if total_fen < 0:
         raise ValidationError({"total_fen": _("预算不能为负 / the budget cannot be negative")})
+    # Lock the budgets on the path, root first (the order approvals use), then read the limit above.
+    list(ProgrammeBudget.objects.select_for_update().filter(programme=programme,
+                                                           node_path__in=ancestor_paths(node.path))
+         .order_by("node_path").values_list("pk", flat=True))
+    parent = budget_parent_limit(programme, node)
+    if parent is not None and total_fen > parent.total_fen:
+        raise ValidationError({"total_fen": _("预算总额不能高于上级“%(node)s”为本项目设定的预算 %(cap)s 元")
+                               % {"node": parent.node.name, "cap": format_yuan(parent.total_fen)}})
     budget, created = ProgrammeBudget.objects.get_or_create(
         programme=programme, node=node, defaults={"node_path": node.path, "total_fen": total_fen})
     if created:
@@ -192,6 +227,10 @@ def programme_budget_set(*, actor, programme: AidProgramme, node: UnionNode, tot
               node_path=node.path, new={"total_fen": total_fen})
         return budget
     old = budget.total_fen
+    used = budget_subtree_committed(programme.pk, node.path)
+    if total_fen < used:
+        raise ValidationError({"total_fen": _("预算不能低于本级及下级已审批占用的 %(c)s 元 / the budget cannot be below the "
+                                              "%(c)s yuan already committed") % {"c": format_yuan(used)}})
     n = ProgrammeBudget.objects.filter(pk=budget.pk, committed_fen__lte=total_fen).update(total_fen=total_fen)
     budget.refresh_from_db()
     if not n:
@@ -202,8 +241,16 @@ def programme_budget_set(*, actor, programme: AidProgramme, node: UnionNode, tot
     return budget
 
 
+def household_cap_above(node: UnionNode, year: int) -> HouseholdYearCap | None:
+    """The tightest cap of `year` set above `node` (strict ancestors): what a cap at `node` may not exceed."""
+    return _tightest(HouseholdYearCap.objects.filter(year=year, node_path__in=ancestor_paths(node.path)[:-1])
+                     .select_related("node"), "cap_fen")
+
+
 @transaction.atomic
 def household_cap_set(*, actor, node: UnionNode, year: int, cap_fen: int) -> HouseholdYearCap:
+    """A lower node can only tighten: a cap above the tightest cap set above `node` is refused (an upper
+    node may still lower its cap below one set under it; the minimum along the path applies)."""
     require(actor, Cap.ASSIST)
     ensure_path_in_scope(actor, node.path)
     try:
@@ -212,6 +259,10 @@ def household_cap_set(*, actor, node: UnionNode, year: int, cap_fen: int) -> Hou
         raise ValidationError({"cap_fen": _("上限金额无效 / invalid cap")}) from None
     if cap_fen <= 0:
         raise ValidationError({"cap_fen": _("每户年度上限必须大于 0 / the household cap must be greater than 0")})
+    above = household_cap_above(node, year)
+    if above is not None and cap_fen > above.cap_fen:
+        raise ValidationError({"cap_fen": _("每户年度上限不能高于上级“%(node)s”设定的 %(cap)s 元")
+                               % {"node": above.node.name, "cap": format_yuan(above.cap_fen)}})
     cap, created = HouseholdYearCap.objects.select_for_update().get_or_create(
         node=node, year=year, defaults={"node_path": node.path, "cap_fen": cap_fen})
     old = None if created else cap.cap_fen
@@ -224,7 +275,9 @@ def household_cap_set(*, actor, node: UnionNode, year: int, cap_fen: int) -> Hou
 
 
 def household_cap_for(file: HardshipFile, year: int) -> HouseholdYearCap | None:
-    return nearest(HouseholdYearCap.objects.filter(year=year), file.node_path)
+    """The cap that binds a household: the smallest set at the file's union or any node above it."""
+    return _tightest(HouseholdYearCap.objects.filter(year=year, node_path__in=ancestor_paths(file.node_path))
+                     .select_related("node"), "cap_fen")
 
 
 # --- Applications --------------------------------------------------------------------------------------
@@ -352,7 +405,7 @@ def aid_application_submit(*, actor, application: AidApplication, via_portal: bo
     old = snapshot(app, APPLICATION_FIELDS)
     if app.status == ApplicationStatus.RETURNED:
         app.round += 1
-    build_steps(app)
+    build_steps(app, actor=actor)
     app.status = ApplicationStatus.SUBMITTED
     app.current_step = 0
     app.amount_approved_fen = None

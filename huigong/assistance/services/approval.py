@@ -12,9 +12,10 @@ Rules (decided here, tested in tests/test_approval.py):
   jump the queue: the district's decision is the district's.
 - `current_step` is the seq of the pending step within the current round.
 - approved at the last step: the budget of the nearest ancestor-or-self node of the file that has a
-  budget for the programme is reserved by one conditional UPDATE (committed + amount <= total); the
-  household year cap (nearest cap of that year, across programmes: approved + in notice + notice ended
-  + paid) counts the HOUSEHOLD, not the file: every file sharing a member's ID number (blind index) or
+  budget for the programme is reserved by one conditional UPDATE (committed + amount <= total), after
+  every budget above it on the path has been checked for room (what its subtree committed + amount <=
+  its total: limits nest, the tightest wins); the household year cap (the smallest cap of that year at
+  or above the file's union, across programmes: approved + in notice + notice ended + paid) counts the HOUSEHOLD, not the file: every file sharing a member's ID number (blind index) or
   the head with this one, so closing a file and opening a new one does not reset the year. It is
   checked with all those file rows locked (in pk order), so two approvals for one household serialise.
   Either refusal writes nothing.
@@ -30,7 +31,8 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from huigong.accounts.models import Cap
+from huigong.accounts.models import ROLE_CAPS, Cap, StaffProfile
+from huigong.core import duties
 from huigong.core.audit import audit, snapshot
 from huigong.core.money import format_yuan
 from huigong.core.scope import require
@@ -46,7 +48,7 @@ from ..models import (
     HardshipFile,
     ProgrammeBudget,
 )
-from .aid import APPLICATION_FIELDS, ancestor_paths, household_cap_for, nearest
+from .aid import APPLICATION_FIELDS, ancestor_paths, budget_subtree_committed, household_cap_for
 
 # Statuses whose approved amount counts against the household's year cap.
 CAP_STATUSES = (ApplicationStatus.APPROVED, ApplicationStatus.NOTICE, ApplicationStatus.NOTICE_ENDED,
@@ -71,11 +73,32 @@ def approval_nodes(file_node: UnionNode, levels: list[str]) -> list[tuple[str, U
     return out
 
 
-def build_steps(app: AidApplication) -> list[ApprovalStep]:
+def approvers_at(node_ids) -> dict[int, set[int]]:
+    """The active users who may decide a step at each node (APPROVE held at that very node)."""
+    roles = [r for r, caps in ROLE_CAPS.items() if Cap.APPROVE in caps]
+    out: dict[int, set[int]] = {n: set() for n in node_ids}
+    for node_id, user_id in StaffProfile.objects.filter(node_id__in=list(node_ids), role__in=roles,
+                                                        user__is_active=True).values_list("node_id", "user_id"):
+        out[node_id].add(user_id)
+    return out
+
+
+# Who wrote an application: they may not decide it (core/duties.py).
+AUTHOR_VERBS = ("aid_application.create", "aid_application.update", "aid_application.submit")
+
+
+def application_parties(app: AidApplication) -> set[int]:
+    return ({app.applied_by_id} | duties.authors(app, AUTHOR_VERBS)) - {None}
+
+
+def build_steps(app: AidApplication, *, actor=None) -> list[ApprovalStep]:
     pairs = approval_nodes(UnionNode.objects.get(pk=app.file.node_id), app.programme.approval_levels)
     if not pairs:
         raise ValidationError({"programme": _("档案所在工会的上级中没有项目要求的任何审批层级 / none of the "
                                               "programme's approval levels exists above the file's union")})
+    who = approvers_at([node.pk for _level, node in pairs])
+    duties.ensure_chain_has_second_person(parties=application_parties(app) | duties.user_ids([actor]),
+                                          steps=[who[node.pk] for _level, node in pairs])
     return ApprovalStep.objects.bulk_create([
         ApprovalStep(application=app, round=app.round, seq=i, node=node, node_path=node.path, level=level)
         for i, (level, node) in enumerate(pairs)])
@@ -86,10 +109,30 @@ def current_step(app: AidApplication) -> ApprovalStep | None:
 
 
 def reserve_budget(app: AidApplication, amount: int) -> ProgrammeBudget:
-    budget = nearest(ProgrammeBudget.objects.filter(programme_id=app.programme_id), app.file.node_path)
-    if budget is None:
+    """Reserve `amount` in the budget of the nearest ancestor-or-self node of the file that has one.
+    Budgets nest: every budget on the path must have room for what its node and the nodes under it
+    have committed plus this amount (the tightest wins). The path's budgets are locked root first (the
+    order programme_budget_set uses), so approvals under one budget serialise on it."""
+    path = list(ProgrammeBudget.objects.select_for_update().filter(
+        programme_id=app.programme_id, node_path__in=ancestor_paths(app.file.node_path))
+        .select_related("node").order_by("node_path"))
+    if not path:
         raise ValidationError(_("项目“%(p)s”在本档案所在范围内没有预算 / programme %(p)s has no budget for this "
                                 "file's union") % {"p": app.programme.name})
+    budget = path[-1]
+    # Every budget on the path counts what its node and the nodes under it committed (budgets held below
+    # a node draw on its budget too); the tightest refuses.
+    for b in path:
+        left = b.total_fen - budget_subtree_committed(app.programme_id, b.node_path)
+        if amount <= left:
+            continue
+        if b is budget:
+            raise ValidationError(_("预算不足：%(node)s 的预算余额 %(left)s 元，不足 %(amt)s 元 / over budget: %(node)s has "
+                                    "%(left)s yuan left, %(amt)s needed") % {
+                "node": b.node.name, "left": format_yuan(max(left, 0)), "amt": format_yuan(amount)})
+        raise ValidationError(_("预算不足：上级“%(node)s”的预算（含下级已占用）余额 %(left)s 元，不足 %(amt)s 元")
+                              % {"node": b.node.name, "left": format_yuan(max(left, 0)), "amt": format_yuan(amount)})
+    # The conditional UPDATE is the backstop (with the CHECKs) whatever the reads above saw.
     n = (ProgrammeBudget.objects.filter(pk=budget.pk, committed_fen__lte=F("total_fen") - amount)
          .update(committed_fen=F("committed_fen") + amount))
     if not n:
@@ -157,6 +200,7 @@ def approval_decide(*, actor, application: AidApplication, decision: str, commen
         raise ValidationError(_("没有待审批的环节 / no approval step is pending"))
     if staff.node_id != step.node_id:
         raise PermissionDenied(_("本环节应由“%(n)s”审批 / this step is for %(n)s to decide") % {"n": step.node.name})
+    duties.ensure_not_party(actor, application_parties(app))
     comment = (comment or "").strip()
     if decision != ApprovalDecision.APPROVED and not comment:
         raise ValidationError({"comment": _("退回或不同意时请填写审批意见 / a comment is required to return or reject")})

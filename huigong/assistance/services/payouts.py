@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huigong.accounts.models import Cap
-from huigong.core import banksheet
+from huigong.core import banksheet, duties
 from huigong.core.audit import audit
 from huigong.core.money import format_yuan
 from huigong.core.scope import ensure_path_in_scope, require
@@ -39,6 +39,8 @@ from .. import clock
 from ..models import (
     AidApplication,
     ApplicationStatus,
+    ApprovalDecision,
+    ApprovalStep,
     BatchStatus,
     HardshipFile,
     LedgerEntry,
@@ -52,6 +54,13 @@ from ..models import (
 
 def idempotency_key(application_id: int) -> str:
     return f"aid-{application_id}"
+
+
+def _ensure_not_approver(actor, application_ids) -> None:
+    """Nobody pays what they approved (core/duties.py): any approving step of any round counts."""
+    duties.ensure_not_approver(actor, ApprovalStep.objects.filter(
+        application_id__in=list(application_ids), decision=ApprovalDecision.APPROVED,
+        decided_by__isnull=False).values_list("decided_by_id", flat=True).distinct())
 
 
 def _money_actor(actor, path: str):
@@ -92,6 +101,7 @@ def payout_batch_create(*, actor, node: UnionNode, title: str, applications=None
     apps = [a for a in apps if a.pk in still]
     if not apps:
         raise ValidationError(_("没有公示期满、待发放的申请 / no application is past its notice and awaiting payment"))
+    _ensure_not_approver(actor, [a.pk for a in apps])
     for a in apps:
         if not a.file.bank_account:
             raise ValidationError({"applications": _("档案 %(f)s 没有收款银行账号 / file %(f)s has no bank account")
@@ -113,6 +123,7 @@ def payout_batch_create(*, actor, node: UnionNode, title: str, applications=None
 def _payout_locked(actor, payout: Payout) -> Payout:
     p = Payout.objects.select_related("batch").get(pk=payout.pk)
     _money_actor(actor, p.batch.node_path)
+    _ensure_not_approver(actor, [p.application_id])
     return p
 
 
@@ -226,6 +237,7 @@ def payout_batch_mark_sent(*, actor, batch: PayoutBatch) -> PayoutBatch:
     """The sheet went to the bank: pending payouts become sent."""
     _money_actor(actor, batch.node_path)
     b = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
+    _ensure_not_approver(actor, b.payouts.values_list("application_id", flat=True))
     pending = list(b.payouts.select_for_update().filter(status=PayoutStatus.PENDING))
     n = b.payouts.filter(pk__in=[p.pk for p in pending], status=PayoutStatus.PENDING).update(status=PayoutStatus.SENT)
     for p in pending:
@@ -308,6 +320,7 @@ def payout_batch_import_results(*, actor, batch: PayoutBatch, data: bytes) -> di
     """Apply a bank result sheet: all rows validated first, then mark_paid / mark_failed per row, each
     idempotent (a sheet imported twice changes nothing the second time)."""
     _money_actor(actor, batch.node_path)
+    _ensure_not_approver(actor, batch.payouts.values_list("application_id", flat=True))
     rows = parse_result_sheet(batch, data)
     counts = {"paid": 0, "failed": 0, "unchanged": 0, "stale": 0}
     stale = []

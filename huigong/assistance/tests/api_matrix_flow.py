@@ -32,10 +32,12 @@ def _prog(w, node=None, actor=None, name="杭州生活救助", levels=("city",))
 def _app(w, stage="draft"):
     p = _prog(w)
     f = make_file(w.member, w.tech)
-    a = aid.aid_application_create(actor=w.city_admin, programme=p, file=f, amount_fen=100_000, reason="杭州申请理由")
+    # The district's staff applies: the roles under test may then decide it (nobody decides their own).
+    a = aid.aid_application_create(actor=w.district_staff, programme=p, file=f, amount_fen=100_000,
+                                   reason="杭州申请理由")
     if stage == "draft":
         return a
-    a = aid.aid_application_submit(actor=w.city_admin, application=a)
+    a = aid.aid_application_submit(actor=w.district_staff, application=a)
     if stage == "submitted":
         return a
     a = approval.approval_decide(actor=w.leader, application=a, decision="approved")
@@ -60,8 +62,9 @@ def _qd_app(w, stage="draft"):
     a = aid.aid_application_create(actor=w.outsider, programme=p, file=f, amount_fen=100_000, reason="青岛申请理由")
     if stage == "draft":
         return a
+    qd_leader = make_staff(w.qingdao, Role.LEADER)  # the applicant does not approve their own
     a = aid.aid_application_submit(actor=w.outsider, application=a)
-    a = approval.approval_decide(actor=w.outsider, application=a, decision="approved")
+    a = approval.approval_decide(actor=qd_leader, application=a, decision="approved")
     with clock.travel(TODAY - dt.timedelta(days=5)):
         n = notices.notice_publish(actor=w.outsider, node=w.qingdao, applications=[a], title="青岛公示", days=1)
     if stage == "notice":

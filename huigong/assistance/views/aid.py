@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from huigong.accounts.models import Cap
+from huigong.core.duties import DutyConflict
 from huigong.core.money import format_yuan
 from huigong.core.scope import path_in_scope, require
 from huigong.orgs.forms import apply_service_errors
@@ -299,5 +300,7 @@ def application_action(request, pk: int, action: str):
             raise Http404
     except ValidationError as e:
         _error_message(request, e)
+    except DutyConflict as e:  # said on the page, not a bare 403: the rule is the answer
+        messages.error(request, str(e))
     return redirect("assistance:application_detail", app.pk)
 

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from huigong.benefits import services
 from huigong.benefits.models import ProgrammeKind
-from huigong.benefits.testing import make_programme, receipt_png
+from huigong.benefits.testing import clerk, make_programme, receipt_png
 from huigong.members.models import Person
 from huigong.testing import result_sheet
 
@@ -28,12 +28,14 @@ def _claim(w):
 
 
 def _reimbursement(w, membership=None, actor=None, node=None, approve=False):
+    submitter = actor or clerk(w)
     actor, node, membership = actor or w.city_admin, node or w.xihu, membership or w.rider
     p = make_programme(actor, node, kind=ProgrammeKind.REIMBURSEMENT, quota=10, title="健康证补贴")
     person = Person.objects.get(pk=membership.person_id)
     person.bank_account, person.bank_account_mask = "6222020000001111", "**** **** 1111"
     person.save()
-    item = services.reimbursement_submit(actor=actor, programme=p, person=person, amount_fen=5000, receipt=receipt_png())
+    item = services.reimbursement_submit(actor=submitter, programme=p, person=person, amount_fen=5000,
+                                         receipt=receipt_png())
     if approve:
         item = services.reimbursement_approve(actor=actor, reimbursement=item)
     return item

@@ -9,7 +9,7 @@ from python_calamine import CalamineWorkbook
 from huigong.accounts.models import Role
 from huigong.benefits import services
 from huigong.benefits.models import PaymentStatus, ProgrammeKind, Reimbursement, ReimbursementStatus
-from huigong.benefits.testing import make_programme, receipt_png
+from huigong.benefits.testing import clerk, make_programme, receipt_png
 from huigong.core.banksheet import RESULT_HEADERS
 from huigong.core.models import AccessLog, AuditEvent
 from huigong.members.models import Person
@@ -25,7 +25,7 @@ def batch(cast):
         person = Person.objects.get(pk=membership.person_id)
         person.bank_account, person.bank_account_mask, person.bank_name = account, "**** " + account[-4:], "工商银行"
         person.save()
-        item = services.reimbursement_submit(actor=cast.city_admin, programme=rb, person=person, amount_fen=fen,
+        item = services.reimbursement_submit(actor=clerk(cast), programme=rb, person=person, amount_fen=fen,
                                              receipt=receipt_png())
         services.reimbursement_approve(actor=cast.city_admin, reimbursement=item)
     made, _ = services.payment_batch_create(actor=cast.finance, programme=rb)

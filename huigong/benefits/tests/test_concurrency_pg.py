@@ -17,7 +17,7 @@ from huigong.benefits.models import (
     ReimbursementPayment,
     ReimbursementStatus,
 )
-from huigong.benefits.testing import bulk_members, make_programme, receipt_png
+from huigong.benefits.testing import bulk_members, clerk, make_programme, receipt_png
 from huigong.members.models import Person
 from huigong.testing import run_in_threads
 
@@ -103,7 +103,7 @@ def _approved_reimbursements(cast, n):
     for p in people:
         p.bank_account, p.bank_account_mask, p.bank_name = "6222020000001234", "**** **** 1234", "工商银行"
         p.save(update_fields=["bank_account", "bank_account_mask", "bank_name"])
-        item = services.reimbursement_submit(actor=cast.city_admin, programme=programme.pk, person=p,
+        item = services.reimbursement_submit(actor=clerk(cast), programme=programme.pk, person=p,
                                              amount_fen=7000, receipt=receipt_png())
         items.append(services.reimbursement_approve(actor=cast.city_admin, reimbursement=item))
     return programme, items

@@ -16,7 +16,7 @@ from huigong.benefits.models import (
     SiteUsage,
     Visit,
 )
-from huigong.benefits.testing import make_programme, receipt_png
+from huigong.benefits.testing import clerk, make_programme, receipt_png
 from huigong.members.models import Person
 from huigong.orgs.models import ServiceSite, SiteKind
 from huigong.testing import make_staff
@@ -32,7 +32,7 @@ def hz(cast):
     quota = make_programme(cast.city_admin, cast.hangzhou, quota=5, title="杭州职工体检")
     claim = services.claim_create(actor=cast.city_admin, programme=quota, person=rider)
     rb = make_programme(cast.city_admin, cast.hangzhou, kind=ProgrammeKind.REIMBURSEMENT, quota=10)
-    item = services.reimbursement_submit(actor=cast.city_admin, programme=rb, person=rider, amount_fen=5000,
+    item = services.reimbursement_submit(actor=clerk(cast), programme=rb, person=rider, amount_fen=5000,
                                          receipt=receipt_png())
     services.reimbursement_approve(actor=cast.city_admin, reimbursement=item)
     batch, _ = services.payment_batch_create(actor=cast.finance, programme=rb)
@@ -41,7 +41,7 @@ def hz(cast):
     member = Person.objects.get(pk=cast.member.person_id)
     member.bank_account, member.bank_account_mask = "6222020000001234", "**** **** 1234"
     member.save()
-    item2 = services.reimbursement_submit(actor=cast.city_admin, programme=rb, person=member, amount_fen=3000,
+    item2 = services.reimbursement_submit(actor=clerk(cast), programme=rb, person=member, amount_fen=3000,
                                           receipt=receipt_png())
     services.reimbursement_approve(actor=cast.city_admin, reimbursement=item2)
     batch2, _ = services.payment_batch_create(actor=cast.finance, programme=rb)

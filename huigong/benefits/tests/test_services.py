@@ -17,7 +17,7 @@ from huigong.benefits.models import (
     ReimbursementStatus,
     SiteUsage,
 )
-from huigong.benefits.testing import bulk_members, make_programme, receipt_pdf, receipt_png
+from huigong.benefits.testing import bulk_members, clerk, make_programme, receipt_pdf, receipt_png
 from huigong.core.models import AuditEvent
 from huigong.members.models import EmploymentForm, Person
 from huigong.orgs.models import ServiceSite, SiteKind
@@ -194,7 +194,7 @@ def _with_bank(membership):
 def test_reimbursement_flow_to_paid(cast):
     p = _reimb_programme(cast)
     rider = _with_bank(cast.rider)
-    item = services.reimbursement_submit(actor=cast.city_admin, programme=p, person=rider, amount_fen=9000,
+    item = services.reimbursement_submit(actor=clerk(cast), programme=p, person=rider, amount_fen=9000,
                                          receipt=receipt_png(), note="体检费")
     assert item.status == ReimbursementStatus.SUBMITTED and item.receipt_type == "image/png"
     assert "IMG_0001" not in item.receipt.name
@@ -223,7 +223,7 @@ def test_reimbursement_flow_to_paid(cast):
 def test_failed_payment_is_retried_once_with_a_new_key(cast):
     p = _reimb_programme(cast)
     rider = _with_bank(cast.rider)
-    item = services.reimbursement_submit(actor=cast.city_admin, programme=p, person=rider, amount_fen=3000,
+    item = services.reimbursement_submit(actor=clerk(cast), programme=p, person=rider, amount_fen=3000,
                                          receipt=receipt_pdf())
     services.reimbursement_approve(actor=cast.city_admin, reimbursement=item)
     batch, _ = services.payment_batch_create(actor=cast.finance, programme=p)
@@ -242,7 +242,7 @@ def test_failed_payment_is_retried_once_with_a_new_key(cast):
 
 def test_no_bank_account_is_skipped_with_the_reason(cast):
     p = _reimb_programme(cast)
-    item = services.reimbursement_submit(actor=cast.city_admin, programme=p, person=_person(cast.rider),
+    item = services.reimbursement_submit(actor=clerk(cast), programme=p, person=_person(cast.rider),
                                          amount_fen=3000, receipt=receipt_png())
     services.reimbursement_approve(actor=cast.city_admin, reimbursement=item)
     batch, skipped = services.payment_batch_create(actor=cast.finance, programme=p)
@@ -251,10 +251,10 @@ def test_no_bank_account_is_skipped_with_the_reason(cast):
 
 def test_reject_needs_reason_and_returns_the_place(cast):
     p = _reimb_programme(cast, quota=1)
-    item = services.reimbursement_submit(actor=cast.city_admin, programme=p, person=_person(cast.rider),
+    item = services.reimbursement_submit(actor=clerk(cast), programme=p, person=_person(cast.rider),
                                          amount_fen=3000, receipt=receipt_png())
     with pytest.raises(ValidationError) as e:
-        services.reimbursement_submit(actor=cast.city_admin, programme=p, person=_person(cast.member),
+        services.reimbursement_submit(actor=clerk(cast), programme=p, person=_person(cast.member),
                                       amount_fen=3000, receipt=receipt_png())
     assert _refusal(e) == "名额已满 / all places are taken"
     with pytest.raises(ValidationError) as e:
@@ -263,7 +263,7 @@ def test_reject_needs_reason_and_returns_the_place(cast):
     services.reimbursement_reject(actor=cast.city_admin, reimbursement=item, reason="票据模糊")
     p.refresh_from_db()
     assert p.remaining == 1
-    again = services.reimbursement_submit(actor=cast.city_admin, programme=p, person=_person(cast.rider),
+    again = services.reimbursement_submit(actor=clerk(cast), programme=p, person=_person(cast.rider),
                                           amount_fen=3000, receipt=receipt_png())
     assert again.status == ReimbursementStatus.SUBMITTED
 
@@ -273,11 +273,11 @@ def test_bad_receipt_or_amount_is_refused_naming_the_field(cast):
 
     p = _reimb_programme(cast)
     with pytest.raises(ValidationError) as e:
-        services.reimbursement_submit(actor=cast.city_admin, programme=p, person=_person(cast.rider),
+        services.reimbursement_submit(actor=clerk(cast), programme=p, person=_person(cast.rider),
                                       amount_fen=3000, receipt=SimpleUploadedFile("a.jpg", b"not an image"))
     assert "票据 / receipt" in _refusal(e)
     with pytest.raises(ValidationError) as e:
-        services.reimbursement_submit(actor=cast.city_admin, programme=p, person=_person(cast.rider),
+        services.reimbursement_submit(actor=clerk(cast), programme=p, person=_person(cast.rider),
                                       amount_fen=0, receipt=receipt_png())
     assert "amount" in e.value.message_dict
     assert not p.reimbursements.exists()
@@ -285,7 +285,7 @@ def test_bad_receipt_or_amount_is_refused_naming_the_field(cast):
 
 def test_outsider_cannot_review(cast):
     p = _reimb_programme(cast)
-    item = services.reimbursement_submit(actor=cast.city_admin, programme=p, person=_person(cast.rider),
+    item = services.reimbursement_submit(actor=clerk(cast), programme=p, person=_person(cast.rider),
                                          amount_fen=3000, receipt=receipt_png())
     with pytest.raises(PermissionDenied):
         services.reimbursement_approve(actor=cast.outsider, reimbursement=item)

@@ -7,7 +7,7 @@ import pytest
 
 from huigong.benefits import services
 from huigong.benefits.models import ClaimStatus, ProgrammeKind, ReimbursementStatus
-from huigong.benefits.testing import make_programme, receipt_png
+from huigong.benefits.testing import clerk, make_programme, receipt_png
 from huigong.members.models import Person
 from huigong.orgs.models import ServiceSite, SiteKind
 
@@ -26,7 +26,7 @@ def world(cast, hz_programme, qd_programme):
     rider.save()
     claim = services.claim_create(actor=cast.city_admin, programme=hz_programme, person=rider)
     rb = make_programme(cast.city_admin, cast.hangzhou, kind=ProgrammeKind.REIMBURSEMENT, quota=10, title="骑手健康证补贴")
-    item = services.reimbursement_submit(actor=cast.city_admin, programme=rb, person=rider, amount_fen=5000,
+    item = services.reimbursement_submit(actor=clerk(cast), programme=rb, person=rider, amount_fen=5000,
                                          receipt=receipt_png())
     site = ServiceSite.objects.create(name="西湖职工之家", kind=SiteKind.WORKERS_HOME, union=cast.xihu, address="文三路")
     return {"claim": claim, "rb": rb, "item": item, "site": site}

@@ -25,7 +25,7 @@ from huigong.assistance.services import screening
 from huigong.assistance.tests.flowkit import YEAR
 from huigong.benefits import services as benefit_services
 from huigong.benefits.models import BenefitClaim, ReimbursementPayment, SiteUsage
-from huigong.benefits.testing import make_programme, receipt_png
+from huigong.benefits.testing import clerk, make_programme, receipt_png
 from huigong.insights import kpis as catalogue
 from huigong.insights.periods import parse_period
 from huigong.insights.rollups import rollups_refresh
@@ -81,10 +81,10 @@ def full(world):  # noqa: F811
     rider = c.rider.person
     rider.bank_account, rider.bank_account_mask, rider.bank_name = "6222021234567890", "**** 7890", "工行"
     rider.save()
-    item = benefit_services.reimbursement_submit(actor=c.city_admin, programme=prog, person=rider,
+    item = benefit_services.reimbursement_submit(actor=clerk(c), programme=prog, person=rider,
                                                  amount_fen=5000, receipt=receipt_png())
     benefit_services.reimbursement_approve(actor=c.city_admin, reimbursement=item)
-    benefit_services.reimbursement_submit(actor=c.city_admin, programme=prog, person=c.member.person,
+    benefit_services.reimbursement_submit(actor=clerk(c), programme=prog, person=c.member.person,
                                           amount_fen=4000, receipt=receipt_png())
     batch, _ = benefit_services.payment_batch_create(actor=c.finance, programme=prog)
     pay = batch.payments.get()
