@@ -224,6 +224,9 @@ HUIGONG_TASK_MODE = os.environ.get("HUIGONG_TASK_MODE", "celery")
 # Workers' one-time codes (portal): a dotted path to a class with send(phone, text); the console
 # sender only logs the code. Production points this at its SMS gateway's adapter.
 HUIGONG_SMS_SENDER = os.environ.get("HUIGONG_SMS_SENDER", "huigong.portal.sms.ConsoleSmsSender")
+# Senders whose codes never reach a phone but stay readable on the server (the log, the process):
+# prod.py refuses them.
+NON_DELIVERING_SMS_SENDERS = ("huigong.portal.sms.ConsoleSmsSender", "huigong.portal.sms.MemorySmsSender")
 # Reverse proxies in front of Django that append the client address to X-Forwarded-For (0: none, use
 # REMOTE_ADDR). Client addresses for audit rows, SMS limits and django-axes come from core.request_context.
 HUIGONG_TRUSTED_PROXIES = int(os.environ.get("HUIGONG_TRUSTED_PROXIES", "0"))
