@@ -21,6 +21,17 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def log_guard():
+    """Every test fails if its log records hold an ID number, a mobile number or an SMS code
+    (huigong/testing_logs.py). Only the guard's own tests take it by name, to forget what they planted."""
+    from huigong.testing_logs import capture
+
+    with capture() as leaks:
+        yield leaks
+    leaks.assert_clean()
+
+
 @pytest.fixture
 def browser(monkeypatch):
     """A headless Debian chromium driven by Playwright; skips with the reason when it is absent."""
