@@ -4,7 +4,9 @@ Personal data leaves only masked (the *_mask columns; lists never decrypt). The 
 number, phone or bank account comes from POST /members/{id}/reveal alone, which goes through
 selectors.person_reveal and so needs the PII capability and writes an AccessLog row.
 Birth dates are deliberately absent: with the masked ID (region + last four) a birth date would
-give back the whole number."""
+give back the whole number.
+A search by ID number or phone goes in the body of POST /members/search: GET /members refuses a number in
+`q` (a URL ends up in access logs), and a role without the PII capability may not search by a full number."""
 
 from __future__ import annotations
 
