@@ -21,6 +21,20 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def log_guard(request):
+    """Every test fails if its log records hold an ID number, a mobile number or an SMS code
+    (huigong/testing_logs.py). Only the guard's own tests take it by name, to forget what they planted.
+    A test marked random_numbers_in_logs (generated input, e.g. the API fuzz test's path ids) is not checked:
+    its numbers are nobody's."""
+    from huigong.testing_logs import capture
+
+    with capture() as leaks:
+        yield leaks
+    if request.node.get_closest_marker("random_numbers_in_logs") is None:
+        leaks.assert_clean()
+
+
 @pytest.fixture
 def browser(monkeypatch):
     """A headless Debian chromium driven by Playwright; skips with the reason when it is absent."""

@@ -390,6 +390,7 @@ def main() -> None:
     var_dir = tempfile.mkdtemp(prefix="hg-bench-quota-")
     env = child_env(DB, var_dir)
     env.update({"DJANGO_SETTINGS_MODULE": "huigong.settings.prod", "HTTPS": "0", "HUIGONG_TASK_MODE": "sync",
+                "HUIGONG_SMS_SENDER": "huigong.portal.sms.DisabledSmsSender",
                 "DB_CONN_MAX_AGE": "600"})
     for name, make in (("SECRET_KEY", lambda: secrets.token_urlsafe(40)), ("SALT_KEY", lambda: secrets.token_urlsafe(16)),
                        ("BLIND_INDEX_KEY", lambda: secrets.token_hex(32))):

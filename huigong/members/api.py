@@ -4,7 +4,9 @@ Personal data leaves only masked (the *_mask columns; lists never decrypt). The 
 number, phone or bank account comes from POST /members/{id}/reveal alone, which goes through
 selectors.person_reveal and so needs the PII capability and writes an AccessLog row.
 Birth dates are deliberately absent: with the masked ID (region + last four) a birth date would
-give back the whole number."""
+give back the whole number.
+A search by ID number or phone goes in the body of POST /members/search: GET /members refuses a number in
+`q` (a URL ends up in access logs), and a role without the PII capability may not search by a full number."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from python_calamine import CalamineWorkbook
 from huigong.api.auth import actor_of
 from huigong.api.errors import fields_renamed
 from huigong.api.schemas import Id, Input, PageQuery, Ref, changes_of, page_of, paginate, ref, responses
+from huigong.core import searchtext
 from huigong.orgs import selectors as org_selectors
 from huigong.orgs.api import enterprise_ref_for_actor, node_ref_for_actor
 from huigong.orgs.models import UnionNode
@@ -37,6 +40,7 @@ from .models import (
     RosterImport,
 )
 
+NUMBER_IN_URL = "身份证号、手机号不能放在网址中（会留在访问日志里），请用 POST /api/v1/members/search 查找"
 members_router = Router()
 memberships_router = Router()
 imports_router = Router()
@@ -195,8 +199,8 @@ class MemberFilters(PageQuery):
     q: str = Field(
         "",
         max_length=50,
-        description="姓名、拼音、首字母、完整身份证号或手机号 / name, pinyin, "
-        "initials, full ID number or phone",
+        description="姓名、拼音或首字母；身份证号、手机号不得放在网址中，请用 POST /members/search / name, "
+        "pinyin or initials; an ID number or phone is refused here (URLs end up in logs): use POST /members/search",
     )
     union: Id | None = Field(None, description="此工会及下级 / in this union's subtree")
     employment_form: EmploymentForm | None = None
@@ -280,6 +284,16 @@ class MembershipFilters(PageQuery):
     joined_to: dt.date | None = None
 
 
+class MemberSearchIn(MemberFilters):
+    """The member list's filters in a body, for searches by ID number or phone."""
+
+    q: str = Field(
+        "",
+        max_length=50,
+        description="姓名、拼音、首字母、完整身份证号或手机号 / name, pinyin, initials, full ID number or phone",
+    )
+
+
 def _references(actor, data: dict) -> dict:
     """Replaces *_id keys of a body by the objects the services take, each checked against scope."""
     if "employer_id" in data:
@@ -310,6 +324,26 @@ def _transfer_target(union_id: Id) -> UnionNode:
 )
 def member_list(request, filters: Query[MemberFilters]):
     actor = actor_of(request)
+    # Refused even though this one already reached the access log: clients learn to use the POST route.
+    if searchtext.looks_personal(filters.q):
+        raise ValidationError({"q": [NUMBER_IN_URL]})
+    return _member_page(actor, filters)
+
+
+@members_router.post(
+    "/search",
+    response=responses({200: MemberPage}, body=True),
+    summary="按身份证号、手机号等查找会员（脱敏）/ search members by ID number or phone, masked",
+    description="与 GET /members 相同的筛选与分页，参数放在请求体中：身份证号、手机号不会出现在网址和访问日志中。"
+    "按完整号码查找需要“查看完整敏感信息”权限。 / The filters and paging of GET /members in the body, so that an "
+    "ID number or phone never appears in a URL or an access log. Searching by a full number needs the full-PII "
+    "capability.",
+)
+def member_search(request, payload: MemberSearchIn):
+    return _member_page(actor_of(request), payload)
+
+
+def _member_page(actor, filters: MemberFilters) -> dict:
     node = org_selectors.node_get_for_actor(actor, filters.union) if filters.union is not None else None
     qs = selectors.member_list_for_actor(
         actor,

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import re
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from huigong.accounts.models import Cap
 from huigong.core import idnumber, phone as phone_rules
@@ -16,6 +18,16 @@ from .models import NEW_EMPLOYMENT_FORMS, Membership, MembershipStatus, Person
 
 PII_FIELDS = ("id_number", "phone", "bank_account")
 _LATIN = re.compile(r"^[a-zA-Z]+$")
+
+
+NUMBER_SEARCH_NEEDS_PII = _("按身份证号或手机号查找需要“查看完整敏感信息”权限，请按姓名查找")
+
+
+def is_number_search(q: str) -> bool:
+    """A full ID number or mobile number: what search_filter looks up by blind index."""
+    q = (q or "").strip()
+    norm_id = idnumber.normalize(q)
+    return (len(norm_id) == 18 and norm_id[:17].isdigit()) or phone_rules.is_valid(phone_rules.normalize(q))
 
 
 def search_filter(q: str, *, record_prefix: str = "") -> Q:
@@ -64,6 +76,10 @@ def member_list_for_actor(actor, *, q: str = "", node: UnionNode | None = None, 
     if enterprise_id:
         qs = qs.filter(Q(person__employer_id=enterprise_id) | Q(person__platform_id=enterprise_id))
     if q:
+        # Finding a member by a full number binds that number to a named person, which is what revealing
+        # it does: a role without the full-PII capability may not (it finds people by name instead).
+        if is_number_search(q) and not staff_of(actor).can(Cap.PII_FULL):
+            raise PermissionDenied(NUMBER_SEARCH_NEEDS_PII)
         qs = qs.filter(search_filter(q, record_prefix=own))
     return qs.order_by("-joined_on", "-id")
 

@@ -5,46 +5,60 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from huigong.accounts.models import Cap
+from huigong.core import searchtext
 from huigong.core.scope import path_in_scope, require
 from huigong.orgs.forms import apply_service_errors
 
 from . import selectors, services
 from .forms import STATUS_ALL, MemberCreateForm, MemberEditForm, MemberFilterForm, TransferForm, WithdrawForm
-from .models import NEW_EMPLOYMENT_FORMS, MembershipStatus
+from .models import NEW_EMPLOYMENT_FORMS, Membership, MembershipStatus
 
 MEMBERS_PER_PAGE = 50
 REVEAL_PURPOSE = "会员详情页查看 / member detail page"
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def member_list(request):
+    """The search form POSTs: its text (maybe an ID number or phone) is kept in the session and the list
+    is shown at ?s=<token>, so no number ever lands in a URL (core/searchtext.py)."""
     staff = require(request.user, Cap.VIEW)
-    form = MemberFilterForm(request.GET or None, actor=request.user)
+    if request.method == "POST":
+        return searchtext.redirect_with_token(request, reverse("members:list"))
+    data, search_error = searchtext.query_from(request)
+    form = MemberFilterForm(data or None, actor=request.user)
     filters = form.cleaned_data if form.is_valid() else {}
     status = filters.get("status") or MembershipStatus.ACTIVE
     enterprise = filters.get("enterprise")
-    qs = selectors.member_list_for_actor(
-        request.user, q=filters.get("q", ""), node=filters.get("node"),
-        employment_form=filters.get("employment_form", ""), enterprise_id=enterprise.pk if enterprise else None,
-        status="" if status == STATUS_ALL else status)
+    try:
+        qs = selectors.member_list_for_actor(
+            request.user, q=filters.get("q", ""), node=filters.get("node"),
+            employment_form=filters.get("employment_form", ""),
+            enterprise_id=enterprise.pk if enterprise else None,
+            status="" if status == STATUS_ALL else status)
+    except PermissionDenied as e:
+        search_error = str(e)
+    if search_error:  # a refused or expired search shows nothing rather than the unfiltered list
+        qs = Membership.objects.none()
     page = Paginator(qs, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
     for m in page.object_list:
         m.is_new_form = m.person.employment_form in NEW_EMPLOYMENT_FORMS
     extra_filtered = any(filters.get(k) for k in ("node", "enterprise", "employment_form")) or \
         status != MembershipStatus.ACTIVE
-    filtered = extra_filtered or bool(filters.get("q"))
+    filtered = extra_filtered or bool(filters.get("q")) or bool(search_error)
     return render(request, "members/list.html", {
         "form": form, "page_obj": page, "filtered": filtered, "extra_filtered": extra_filtered, "status": status,
+        "search_error": search_error,
         "can_write": staff.can(Cap.MEMBER_WRITE), "can_export": staff.can(Cap.EXPORT),
     })
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from huigong.accounts.models import Cap
+from huigong.core import searchtext
 from huigong.core.files import file_response
 from huigong.core.scope import require
 from huigong.orgs.forms import apply_service_errors
@@ -102,10 +103,15 @@ def export(request):
     """The member list's filters, as an .xlsx streamed from a temporary file; ?full=1 for full
     personal numbers (a role with the PII capability; logged)."""
     require(request.user, Cap.EXPORT)
-    form = MemberFilterForm(request.GET or None, actor=request.user)
-    if request.GET and not form.is_valid():
+    # The list's search text comes behind its token (?s=), never as a number in the URL (core/searchtext.py).
+    data, search_error = searchtext.query_from(request)
+    if search_error:
+        raise PermissionDenied(search_error)
+    data.pop("full", None)
+    form = MemberFilterForm(data or None, actor=request.user)
+    if data and not form.is_valid():
         raise PermissionDenied(_("筛选条件无效或不在您的管辖范围内 / invalid filter or outside your part of the tree"))
-    filters = form.cleaned_data if request.GET else {}
+    filters = form.cleaned_data if data else {}
     status = filters.get("status") or MembershipStatus.ACTIVE
     enterprise = filters.get("enterprise")
     result = members_export_xlsx(

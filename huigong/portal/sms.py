@@ -1,6 +1,8 @@
 """Sending one-time codes by SMS. The sender is chosen by settings.HUIGONG_SMS_SENDER (a dotted path):
-ConsoleSmsSender logs the code (development, demo), MemorySmsSender keeps an outbox tests read; a real
-gateway implements the same one-method protocol."""
+ConsoleSmsSender logs the code (development, demo), MemorySmsSender keeps an outbox tests read,
+DisabledSmsSender sends nothing (a deployment without an SMS gateway yet); a real gateway implements the
+same one-method protocol. The production settings refuse the first two (NON_DELIVERING_SMS_SENDERS in
+settings/base.py): a code in a log is a sign-in for whoever reads the log."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from typing import Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from huigong.core.crypto import mask_phone
+
 log = logging.getLogger("huigong.sms")
 
 
@@ -22,8 +26,24 @@ class SmsSender(Protocol):
 
 
 class ConsoleSmsSender:
+    """Development and demo only: writes the message, code included, to the log (README says where to
+    find it); the phone is masked, as everywhere else in logs."""
+
     def send(self, phone: str, text: str) -> None:
-        log.warning("SMS to %s: %s", phone, text)
+        log.warning("SMS to %s: %s", mask_phone(phone), text)
+
+
+class SmsNotConfigured(RuntimeError):
+    pass
+
+
+class DisabledSmsSender:
+    """No SMS gateway configured: every message is refused, so sign-up and sign-in by code answer
+    短信发送失败 while staff pages and password sign-in work. Allowed in production, unlike the console
+    sender."""
+
+    def send(self, phone: str, text: str) -> None:
+        raise SmsNotConfigured("no SMS gateway is configured (HUIGONG_SMS_SENDER)")
 
 
 @dataclass(frozen=True)

@@ -184,8 +184,17 @@ CONTENT_SECURITY_POLICY = {
 # 等保 level-3: lock after repeated failures, short idle sessions.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=30)
-# Username alone too: spreading guesses over many addresses must not dodge the lockout.
-AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+# Two tiers (accounts/lockout.py): an account locks on the address the failures came from, so a stranger
+# elsewhere cannot lock a staff member out with a few wrong passwords; guesses spread over many addresses
+# meet a much higher account-wide limit over a longer window (the slower back-off).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "huigong.accounts.lockout.LockoutHandler"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # one row per failure: the account-wide tier counts them
+HUIGONG_LOGIN_USERNAME_FAILURE_LIMIT = int(os.environ.get("HUIGONG_LOGIN_USERNAME_FAILURE_LIMIT",
+                                                          str(10 * AXES_FAILURE_LIMIT)))
+HUIGONG_LOGIN_USERNAME_WINDOW = timedelta(minutes=int(os.environ.get("HUIGONG_LOGIN_USERNAME_WINDOW_MINUTES", "60")))
+# axes keeps the form's fields of a failed sign-in (AccessAttempt.post_data); these never land there.
+AXES_SENSITIVE_PARAMETERS = ["phone", "code", "new_password1", "new_password2", "otp_token"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(30 * 60)))
@@ -262,6 +271,9 @@ HUIGONG_SMS_SENDER = os.environ.get("HUIGONG_SMS_SENDER", "huigong.portal.sms.Co
 HUIGONG_TRANSFER_REQUEST_DAYS = int(os.environ.get("HUIGONG_TRANSFER_REQUEST_DAYS", "15"))
 HUIGONG_TRANSFER_REQUEST_REMIND_DAYS = int(os.environ.get("HUIGONG_TRANSFER_REQUEST_REMIND_DAYS", "3"))
 HUIGONG_LINK_CONFIRM_DAYS = int(os.environ.get("HUIGONG_LINK_CONFIRM_DAYS", "15"))
+# Senders whose codes never reach a phone but stay readable on the server (the log, the process):
+# prod.py refuses them.
+NON_DELIVERING_SMS_SENDERS = ("huigong.portal.sms.ConsoleSmsSender", "huigong.portal.sms.MemorySmsSender")
 # Reverse proxies in front of Django that append the client address to X-Forwarded-For (0: none, use
 # REMOTE_ADDR). Client addresses for audit rows, SMS limits and django-axes come from core.request_context.
 HUIGONG_TRUSTED_PROXIES = int(os.environ.get("HUIGONG_TRUSTED_PROXIES", "0"))

@@ -14,6 +14,14 @@ if _missing:
 from .base import *  # noqa: F403
 
 DEBUG = False
+# Workers' one-time codes are sign-ins: they must reach phones, never a log file or a log collector.
+HUIGONG_SMS_SENDER = os.environ.get("HUIGONG_SMS_SENDER", "")
+if HUIGONG_SMS_SENDER in ("", *NON_DELIVERING_SMS_SENDERS):  # noqa: F405
+    raise ImproperlyConfigured(
+        f"HUIGONG_SMS_SENDER={HUIGONG_SMS_SENDER or '(unset)'} writes workers' one-time codes to the log or "
+        "keeps them in the process instead of sending them: set HUIGONG_SMS_SENDER to the dotted path of your "
+        "SMS gateway's adapter (a class with send(phone, text)), or to huigong.portal.sms.DisabledSmsSender "
+        "to run without worker SMS (see docs/operations.md)")
 SESSION_COOKIE_SECURE = os.environ.get("HTTPS", "1") == "1"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True

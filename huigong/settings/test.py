@@ -14,6 +14,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 AXES_FAILURE_LIMIT = 3
+HUIGONG_LOGIN_USERNAME_FAILURE_LIMIT = 10 * AXES_FAILURE_LIMIT
 ROSTER_SYNC_MAX_ROWS = 50
 LANGUAGE_CODE = "zh-hans"
 HUIGONG_SMS_SENDER = "huigong.portal.sms.MemorySmsSender"

@@ -103,6 +103,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     # Members
     ("GET", "/api/v1/members"): Row(LIST, markers=("李小红", "赵青岛")),
+    ("POST", "/api/v1/members/search"): Row(LIST, body=lambda w: {"status": "all"}, markers=("李小红", "赵青岛")),
     ("POST", "/api/v1/members"): Row(
         MEMBER_CREATE,
         body=lambda w: {

@@ -13,6 +13,10 @@ from huigong.api.api import api
 
 from .conftest import make_token
 
+# Generated path ids can be 11-digit numbers that django.request logs ("Not Found: /api/v1/…/15212344835"):
+# shaped like phones, but nobody's, so the suite's log guard (huigong/testing_logs.py) leaves this test alone.
+pytestmark = pytest.mark.random_numbers_in_logs
+
 schema = schemathesis.openapi.from_dict(api.get_openapi_schema())
 schema.app = get_wsgi_application()
 

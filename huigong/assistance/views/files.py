@@ -120,7 +120,8 @@ def file_create(request):
     require(request.user, Cap.ASSIST)
     initial, head, visit, help_request = _prefill(request)
     if head is None:  # choose the head of household first: a member of the actor's subtree
-        q = (request.GET.get("q") or "").strip()[:50]
+        # The search form POSTs: an ID number or phone typed here never lands in a URL (core/searchtext.py).
+        q = (request.POST.get("q") or "").strip()[:50] if request.method == "POST" else ""
         found = list(member_list_for_actor(request.user, q=q)[:30]) if q else []
         for m in found:
             m.shown_name = scr_sel.display_name(request.user, m.person.name)
