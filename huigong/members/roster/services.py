@@ -94,10 +94,13 @@ def roster_import_start(*, actor, union: UnionNode, enterprise: Enterprise | Non
         check_size(upload.size)
         check_magic(kind, read_head(upload))
         with _upload_path(upload) as path:
-            info = sniff(path, kind)
+            info = sniff(path, kind, scan_bytes=settings.ROSTER_SCAN_IN_REQUEST_BYTES)
     except RosterFileError as e:
         raise ValidationError({"file": [str(e)]}) from None
     estimated = max(info.estimated_rows - 1, 0)
+    # Inline only when the sheet's real size is known and small; an unmeasured (big) sheet is
+    # measured by the worker before anything loads it.
+    inline = estimated <= settings.ROSTER_SYNC_MAX_ROWS and (kind == "csv" or info.extent is not None)
     with transaction.atomic():
         imp = RosterImport(union=union, enterprise=enterprise, original_name=name, file_size=upload.size,
                            created_by=actor, total_rows=estimated)
@@ -107,7 +110,7 @@ def roster_import_start(*, actor, union: UnionNode, enterprise: Enterprise | Non
         audit(actor=actor, verb="roster_import.create", obj=imp, node_path=union.path,
               new={"file": name, "size": upload.size, "union": union.pk,
                    "enterprise": enterprise.pk if enterprise else None, "estimated_rows": estimated})
-    if estimated <= settings.ROSTER_SYNC_MAX_ROWS:
+    if inline:
         roster_import_run(imp.pk)
     else:
         from huigong.core.tasks import enqueue
