@@ -24,8 +24,6 @@ SPREADSHEETML = frozenset({
     "http://schemas.openxmlformats.org/spreadsheetml/2006/main",  # transitional (what Excel writes)
     "http://purl.oclc.org/ooxml/spreadsheetml/main",  # strict
 })
-_BLOCK = 4 << 20
-_MAX_TAG = 1 << 20  # a single start tag longer than this is not a spreadsheet
 
 NOT_XLSX = "不是有效的 .xlsx 文件（缺少工作簿结构） / not a valid .xlsx workbook"
 NO_SHEET = "工作簿结构不完整：找不到第一个工作表 / the workbook has no readable first sheet"
@@ -37,14 +35,7 @@ class XlsxError(Exception):
     """The workbook is refused; the message is shown to staff as is."""
 
 
-# A start tag of a row or cell, any namespace prefix; '<' never occurs inside a tag (not even in an
-# attribute value), so [^<]* spans exactly the tag. Over-matching (e.g. a prefixed x:r attribute)
-# can only make the extent larger, i.e. refuse more, never less.
-_P = rb"<(?:[A-Za-z_][\w.\-]*:)?"
-_CELL_TAG = re.compile(_P + rb"c(?=[\s/>])")
-_CELL_REF = re.compile(_P + rb"c[\s/>][^<]*?\br\s*=\s*[\"']\s*([A-Za-z]+)\s*(\d+)")
-_ROW_TAG = re.compile(_P + rb"row(?=[\s/>])")
-_ROW_REF = re.compile(_P + rb"row[\s/>][^<]*?\br\s*=\s*[\"']\s*(\d+)")
+_REF = re.compile(r"\s*([A-Za-z]+)\s*(\d+)\s*$")
 
 
 def col_number(letters: bytes | str) -> int:
@@ -65,6 +56,7 @@ class Extent:
     rows: int = 0
     columns: int = 0
     cells: int = 0
+    formula: bool = False  # a formula element was seen (only meaningful when the scan ran to the end)
 
     @property
     def area(self) -> int:
@@ -72,84 +64,65 @@ class Extent:
 
 
 def sheet_extent(fh: BinaryIO, *, stop_rows: int | None = None, stop_columns: int | None = None) -> Extent:
-    """Streams a worksheet part and measures its real extent from every `<row r>` and `<c r>`
-    (rows and cells without a reference are counted by position, as readers place them).
-    Memory is one block; time is one pass of C regexes over the decompressed XML."""
+    """Parses a worksheet part as a stream (expat, one pass, bounded memory) and measures its real
+    extent from every <row r> and <c r> as a reader places them: by local name, whatever the
+    namespace; a row or cell without a reference follows the previous one. Also notes formula
+    elements (Extent.formula). Stops early past a bound. Raises XlsxError for a DTD or bad XML."""
     ext = Extent()
-    max_ref_row = 0
-    rows_without_ref = 0
-    max_col_ref = b""
-    tail = b""
-    while True:
-        block = fh.read(_BLOCK)
-        buf = tail + block
-        if block:
-            cut = buf.rfind(b"<")
-            if cut <= 0:
-                if len(buf) > _MAX_TAG:
-                    raise XlsxError(DAMAGED)
-                tail = buf
-                continue
-            chunk, tail = buf[:cut], buf[cut:]
-            if len(tail) > _MAX_TAG:
-                raise XlsxError(DAMAGED)
-        else:
-            chunk, tail = buf, b""
-        if chunk:
-            refs = _CELL_REF.findall(chunk)
-            n_cells = len(_CELL_TAG.findall(chunk))
-            ext.cells += n_cells
-            if refs:
-                letters, digits = zip(*refs)
-                widest = max(set(letters), key=lambda s: (len(s), s.upper()))
-                if (len(widest), widest.upper()) > (len(max_col_ref), max_col_ref.upper()):
-                    max_col_ref = widest
-                max_ref_row = max(max_ref_row, max(map(int, digits)))
-            if n_cells > len(refs):
-                # Some cells carry no reference: a reader places them after the previous cell of
-                # their row, so the row's cell count bounds their column.
-                widest_row = max(len(_CELL_TAG.findall(part)) for part in _ROW_TAG.split(chunk))
-                ext.columns = max(ext.columns, widest_row)
-            row_refs = _ROW_REF.findall(chunk)
-            max_ref_row = max(max_ref_row, max(map(int, row_refs), default=0))
-            rows_without_ref += len(_ROW_TAG.findall(chunk)) - len(row_refs)
-            ext.columns = max(ext.columns, col_number(max_col_ref))
-            ext.rows = max_ref_row + rows_without_ref
+    formulas = {f"{ns}\x01f" for ns in SPREADSHEETML}
+    state = [0, 0]  # current row, current column
+
+    def start(name, attrs):
+        local = name[name.rfind("\x01") + 1:]
+        if local == "c":
+            ext.cells += 1
+            ref = attrs.get("r")
+            m = _REF.match(ref) if ref else None
+            if m:
+                col, row = col_number(m.group(1)), int(m.group(2))
+            else:
+                col, row = state[1] + 1, state[0]
+            state[1] = col
+            if col > ext.columns:  # noqa: PLR1730 - once per cell: cheaper than max()
+                ext.columns = col
+            if row > ext.rows:  # noqa: PLR1730
+                ext.rows = row
+        elif local == "row":
+            ref = attrs.get("r")
+            state[0] = int(ref) if ref and ref.strip().isdigit() else state[0] + 1
+            state[1] = 0
+            if state[0] > ext.rows:  # noqa: PLR1730
+                ext.rows = state[0]
             if (stop_rows is not None and ext.rows > stop_rows) or \
                     (stop_columns is not None and ext.columns > stop_columns):
-                return ext
-        if not block:
-            return ext
+                raise _Stop
+        elif name in formulas:
+            ext.formula = True
+
+    parser = expat.ParserCreate(namespace_separator="\x01")
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = _dtd
+    parser.EntityDeclHandler = _dtd
+    try:
+        parser.ParseFile(fh)
+    except _Stop:
+        pass
+    except expat.ExpatError:
+        raise XlsxError(DAMAGED) from None
+    return ext
+
+
+class _Stop(Exception):
+    pass
 
 
 def _dtd(*_args) -> None:
     raise XlsxError(HAS_DTD)
 
 
-class _Found(Exception):
-    pass
-
-
 def has_formula(fh: BinaryIO) -> bool:
-    """True when the sheet has a formula element, by namespace URI (not by prefix). Raises
-    XlsxError for a document with a DTD or that is not well-formed XML."""
-    parser = expat.ParserCreate(namespace_separator="\x01")
-    formulas = {f"{ns}\x01f" for ns in SPREADSHEETML}
-
-    def start(name, _attrs):
-        if name in formulas:
-            raise _Found
-
-    parser.StartElementHandler = start
-    parser.StartDoctypeDeclHandler = _dtd
-    parser.EntityDeclHandler = _dtd
-    try:
-        parser.ParseFile(fh)
-    except _Found:
-        return True
-    except expat.ExpatError:
-        raise XlsxError(DAMAGED) from None
-    return False
+    """True when the sheet has a formula element, by namespace URI (not by prefix)."""
+    return sheet_extent(fh).formula
 
 
 # ---------------------------------------------------------------- the first sheet's part name

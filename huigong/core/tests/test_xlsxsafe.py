@@ -49,15 +49,7 @@ def test_a_prefixed_sheet_is_measured():
     assert (ext.rows, ext.columns) == (4, 11)
 
 
-def test_tags_split_across_read_blocks_are_measured(monkeypatch):
-    monkeypatch.setattr(xlsxsafe, "_BLOCK", 7)
-    body = "".join(f'<row r="{r}"><c r="A{r}"><v>1</v></c><c r="Q{r}"><v>2</v></c></row>' for r in range(1, 200))
-    ext = _extent(_sheet(body))
-    assert (ext.rows, ext.columns, ext.cells) == (199, 17, 398)
-
-
-def test_the_scan_stops_past_a_bound(monkeypatch):
-    monkeypatch.setattr(xlsxsafe, "_BLOCK", 64)
+def test_the_scan_stops_past_a_bound():
     body = "".join(f'<row r="{r}"><c r="A{r}"><v>1</v></c></row>' for r in range(1, 1000))
     assert 10 < _extent(_sheet(body), stop_rows=10).rows < 999
 
@@ -76,6 +68,11 @@ def test_the_scan_stops_past_a_bound(monkeypatch):
 ])
 def test_a_formula_is_found_by_its_namespace_whatever_its_prefix(xml, found):
     assert xlsxsafe.has_formula(io.BytesIO(xml)) is found
+
+
+def test_undeclared_prefixes_are_refused_as_damaged():
+    with pytest.raises(xlsxsafe.XlsxError):
+        _extent(_sheet('<row r="1"><q:c r="A1"/></row>'))
 
 
 def test_a_sheet_with_a_dtd_is_refused():

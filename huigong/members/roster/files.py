@@ -2,16 +2,14 @@
 python-calamine parses anything: zip bombs from the zip's central directory, the sheet's size from
 its real used extent (measured from the cell references by huigong.core.xlsxsafe, never from the
 <dimension> claim; calamine allocates every cell of that extent). In the web request only small
-sheets are measured, bigger ones go to the background worker, which measures them first. The sheet
-is then parsed for formulas while calamine loads it (calamine releases the GIL, so the scan runs on
-the other core)."""
+sheets are measured, bigger ones go to the background worker, which measures them first. The same
+parse finds formula cells (by namespace, whatever their prefix)."""
 
 from __future__ import annotations
 
 import codecs
 import csv
 import re
-import threading
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -185,42 +183,6 @@ def _too_many_cols(n: int) -> str:
 
 FORMULA_REFUSED = ("文件中含有公式单元格，已拒绝。请复制整张表后“选择性粘贴 → 数值”，保存后重新上传 / "
                    "the workbook contains formula cells; paste the sheet as values only and upload again")
-
-
-def scan_xlsx_body(path: str | Path, info: FileInfo) -> None:
-    """Parses the first sheet's XML and refuses formula cells: an `<f>` element in the
-    SpreadsheetML namespace under whatever prefix the file binds to it (and any DTD)."""
-    try:
-        with zipfile.ZipFile(path) as zf, zf.open(info.sheet_member) as fh:
-            found = xlsxsafe.has_formula(fh)
-    except xlsxsafe.XlsxError as e:
-        raise RosterFileError(str(e)) from None
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
-        raise RosterFileError("工作表数据已损坏（大小或校验不符） / the sheet data is damaged "
-                              "(its size or checksum does not match)") from None
-    if found:
-        raise RosterFileError(FORMULA_REFUSED)
-
-
-class BodyScan:
-    """Runs scan_xlsx_body on a thread; `result()` re-raises its refusal in the caller."""
-
-    def __init__(self, path, info: FileInfo):
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(path, info), daemon=True,
-                                        name="roster-scan")
-        self._thread.start()
-
-    def _run(self, path, info) -> None:
-        try:
-            scan_xlsx_body(path, info)
-        except BaseException as e:  # noqa: BLE001 - handed to the caller
-            self._error = e
-
-    def result(self) -> None:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
 
 
 @dataclass

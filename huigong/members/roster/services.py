@@ -27,7 +27,7 @@ from huigong.members.models import ImportStatus, RosterImport
 from huigong.orgs.models import Enterprise, UnionNode
 
 from .files import (
-    BodyScan,
+    FORMULA_REFUSED,
     FileInfo,
     RosterFileError,
     check_magic,
@@ -253,15 +253,12 @@ def _execute(imp: RosterImport, progress: _Progress) -> None:
     timings = _Timings()
     try:
         kind = kind_from_name(imp.original_name)
-        info = sniff(path, kind)
-        scan = BodyScan(path, info) if kind == "xlsx" else None
-        try:
-            sheet = open_rows(path, info)
-            timings.lap("read")
-        finally:
-            if scan is not None:
-                scan.result()
-                timings.lap("scan_wait")
+        info = sniff(path, kind)  # an .xlsx is measured (and parsed for formulas) before it is loaded
+        timings.lap("measure")
+        if info.extent is not None and info.extent.formula:
+            raise RosterFileError(FORMULA_REFUSED)
+        sheet = open_rows(path, info)
+        timings.lap("read")
         lookups = Lookups.load(actor, imp.enterprise)
         today = timezone.localdate()
         rows = enumerate(sheet.rows, start=1)
