@@ -125,6 +125,97 @@ def has_formula(fh: BinaryIO) -> bool:
     return sheet_extent(fh).formula
 
 
+# ---------------------------------------------------------------- the fast path
+#
+# Every writer in practice (Excel, WPS, LibreOffice, XlsxWriter, openpyxl) writes <row r="N"> and
+# <c r="A1" ...> with no prefix, in the default SpreadsheetML namespace. For such a sheet the extent
+# is read with literal-prefix regexes and byte counts, ~10x faster than a parse. Anything else (a
+# prefixed row, cell or formula element, a namespace declared past the root, a cell or row whose
+# reference is not the first attribute, a DTD, CDATA or a comment) sends the whole sheet to the parser.
+
+_FAST_BLOCK = 4 << 20
+# Upper bounds of the cell and row elements in a block (each "<c" that is not another element
+# whose name starts with c: cols, color, charset, condense, cfRule, ...): when they equal the number of
+# plainly written references, every cell and row has been read.
+_NOT_CELL = (b"<co", b"<cf", b"<ch")
+_FORMULA = re.compile(rb"<f[\s/>]")
+_FAST_COL = re.compile(rb'<c r="([A-Z]{1,7})\d{1,10}"')
+_FAST_CELL_ROW = re.compile(rb'<c r="[A-Z]{1,7}(\d{1,10})"')
+_FAST_ROW = re.compile(rb'<row r="(\d{1,10})"')
+_ROOT = re.compile(rb'<worksheet\s[^<>]*\bxmlns="([^"]+)"')
+
+
+class _Unusual(Exception):
+    pass
+
+
+def _fast_extent(fh: BinaryIO, stop_rows: int | None, stop_columns: int | None) -> Extent:
+    ext = Extent()
+    widest = b""
+    tail = b""
+    first = True
+    while True:
+        block = fh.read(_FAST_BLOCK)
+        buf = tail + block
+        if block:
+            cut = buf.rfind(b"<")
+            if cut <= 0:
+                if len(buf) > _FAST_BLOCK:
+                    raise _Unusual
+                tail = buf
+                continue
+            chunk, tail = buf[:cut], buf[cut:]
+        else:
+            chunk, tail = buf, b""
+        if first:
+            root = _ROOT.search(chunk)
+            if not root or root.group(1).decode() not in SPREADSHEETML:
+                raise _Unusual
+            after_root = chunk.find(b">", root.end())
+            if after_root < 0 or b"xmlns" in chunk[after_root:]:
+                raise _Unusual
+            first = False
+        elif b"xmlns" in chunk:
+            raise _Unusual
+        if b"<!" in chunk or b":c" in chunk or b":row" in chunk or b":f" in chunk:
+            raise _Unusual  # a DTD, CDATA, comment, or a prefixed cell, row or formula
+        letters = _FAST_COL.findall(chunk)
+        n_cells = chunk.count(b"<c") - sum(chunk.count(o) for o in _NOT_CELL)
+        row_refs = _FAST_ROW.findall(chunk)
+        n_rows = chunk.count(b"<row") - chunk.count(b"<rowB")
+        if n_cells != len(letters) or n_rows != len(row_refs):
+            raise _Unusual
+        if not ext.formula and _FORMULA.search(chunk):
+            ext.formula = True
+        ext.cells += n_cells
+        if letters:
+            # sets first: a block has a few distinct columns and rows, but many cells
+            w = max(set(letters), key=lambda x: (len(x), x))
+            if (len(w), w) > (len(widest), widest):
+                widest = w
+            ext.rows = max(ext.rows, max(map(int, set(_FAST_CELL_ROW.findall(chunk)))))
+        if row_refs:
+            ext.rows = max(ext.rows, max(map(int, row_refs)))
+        ext.columns = col_number(widest)
+        if (stop_rows is not None and ext.rows > stop_rows) or \
+                (stop_columns is not None and ext.columns > stop_columns):
+            return ext
+        if not block:
+            return ext
+
+
+def measure(open_part, *, stop_rows: int | None = None, stop_columns: int | None = None) -> Extent:
+    """The extent (and formula flag) of the sheet that `open_part()` streams: the fast path for a
+    plainly written sheet, the namespace-aware parse for anything else."""
+    try:
+        with open_part() as fh:
+            return _fast_extent(fh, stop_rows, stop_columns)
+    except _Unusual:
+        pass
+    with open_part() as fh:
+        return sheet_extent(fh, stop_rows=stop_rows, stop_columns=stop_columns)
+
+
 # ---------------------------------------------------------------- the first sheet's part name
 
 _SHEET_RE = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\b(?:r|\w+):id=\"([^\"]+)\"", re.DOTALL)
@@ -167,7 +258,6 @@ def first_sheet_member(zf: zipfile.ZipFile, *, too_big: str = DAMAGED) -> zipfil
 def measure_first_sheet(zf: zipfile.ZipFile, **stops) -> tuple[zipfile.ZipInfo, Extent]:
     info = first_sheet_member(zf)
     try:
-        with zf.open(info) as fh:
-            return info, sheet_extent(fh, **stops)
+        return info, measure(lambda: zf.open(info), **stops)
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
         raise XlsxError(DAMAGED) from None

@@ -147,3 +147,19 @@ def test_a_sparse_result_sheet_is_refused_in_bounded_memory(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result == {"outcome": "refused", "peak_kb": result["peak_kb"]} and result["peak_kb"] < 300 * 1024, result
+
+
+@pytest.mark.parametrize("body", [
+    '<row r="1"><c r="A1"><v>1</v></c><c r="T1" t="s"><v>0</v></c></row><row r="7"><c r="B7"><v>1</v></c></row>',
+    '<row r="1"><c r="A1"><f>1+1</f><v>2</v></c></row>',
+    # a cell behind a prefix bound on the root, which a reader still takes for a cell
+    '<row r="1"><c r="A1"/><m:c r="XFD9"><v>1</v></m:c></row>',
+    '<row r="1"><c r="A1"/></row><!-- <row r="99"/> -->',
+    '<row r="2"><c t="s" r="H2"><v>1</v></c></row>',
+    '<row r="1"><c r="A1" t="inlineStr"><is><r><rPr><color rgb="FF0000"/><charset val="134"/></rPr><t>x</t></r></is></c></row>',
+])
+def test_the_fast_path_agrees_with_the_parser(body):
+    xml = _sheet(body, root=f'<worksheet xmlns="{MAIN}" xmlns:m="{MAIN}">')
+    fast = xlsxsafe.measure(lambda: io.BytesIO(xml))
+    parsed = xlsxsafe.sheet_extent(io.BytesIO(xml))
+    assert fast == parsed

@@ -145,8 +145,7 @@ def _measure(zf: zipfile.ZipFile, sheet_info: zipfile.ZipInfo) -> xlsxsafe.Exten
     limits allow (too many rows or columns, too many cells, or a mostly empty range)."""
     max_rows, max_cols = settings.ROSTER_MAX_ROWS + 1, settings.ROSTER_MAX_COLUMNS
     try:
-        with zf.open(sheet_info) as fh:
-            ext = xlsxsafe.sheet_extent(fh, stop_rows=max_rows, stop_columns=max_cols)
+        ext = xlsxsafe.measure(lambda: zf.open(sheet_info), stop_rows=max_rows, stop_columns=max_cols)
     except xlsxsafe.XlsxError as e:
         raise RosterFileError(str(e)) from None
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
