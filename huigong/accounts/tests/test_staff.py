@@ -141,7 +141,7 @@ def test_staff_pages_refuse_roles_without_staff_manage(client, cast, who, name):
 def test_outsider_cannot_see_or_change_hangzhou_staff(client, cast):
     client.force_login(cast.outsider)
     pk = cast.district_staff.staff.pk
-    assert client.get(reverse("accounts:staff_detail", args=[pk])).status_code == 403
+    assert client.get(reverse("accounts:staff_detail", args=[pk])).status_code == 404
     assert client.post(reverse("accounts:staff_detail", args=[pk]),
                        {"role": "admin", "node": cast.xihu.pk}).status_code == 403
     for name in ("accounts:staff_deactivate", "accounts:staff_activate", "accounts:staff_reset_password"):
