@@ -114,3 +114,15 @@ def test_the_hostile_sparse_file_is_refused_in_bounded_memory(tmp_path, far_cell
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["outcome"].startswith("refused"), result
     assert result["peak_kb"] < 300 * 1024, result
+
+
+def test_a_sheet_not_measured_in_the_request_is_measured_and_imported_by_the_worker(
+        cast, settings, django_capture_on_commit_callbacks):
+    settings.ROSTER_SCAN_IN_REQUEST_BYTES = 100  # too big to measure in the request: its size is unknown
+    content = roster_xlsx([person_row() for _ in range(5)])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        imp = roster_import_start(actor=cast.city_admin, union=cast.tech, upload=upload("r.xlsx", content))
+    assert imp.status == ImportStatus.PENDING and len(callbacks) == 1  # not run inline
+    callbacks[0]()
+    imp.refresh_from_db()
+    assert imp.status == ImportStatus.DONE and imp.created_count == 5
