@@ -123,7 +123,7 @@ def test_upload_is_denied_outside_scope_and_role(cast, api_as):
     assert _post(api_as(cast.outsider), cast.tech, content, name="a.csv").status_code == 422
     assert _post(api_as(cast.tech_staff), cast.riders, content, name="a.csv").status_code == 422
     r = _post(api_as(cast.city_admin), cast.tech, content, name="a.csv", enterprise_id=cast.qd_enterprise.pk)
-    assert r.status_code == 403
+    assert r.status_code == 422
     assert RosterImport.objects.count() == 0
 
 

@@ -46,7 +46,7 @@ def test_rule_and_sweep_flow_over_the_api(cast):
     out = as_(cast.outsider)
     assert out.get(f"sweeps/{sid}").status_code == 404
     assert out.get(f"sweeps/{sid}/coverage").status_code == 404
-    assert out.post(f"sweeps/{sid}/apply-rules").status_code == 403
+    assert out.post(f"sweeps/{sid}/apply-rules").status_code == 404
     assert out.get("sweeps").json()["count"] == 0
     assert as_(cast.viewer).post(f"sweeps/{sid}/apply-rules").status_code == 403
     assert admin.post(f"sweeps/{sid}/close").json()["status"] == "closed"

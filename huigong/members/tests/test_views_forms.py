@@ -153,7 +153,7 @@ def test_edit_needs_member_write(client, cast, who):
     assert get(client, getattr(cast, who), "members:edit", person.pk).status_code == 403
     r = post(client, getattr(cast, who), "members:edit", person.pk,
              data={"name": "改名", "employment_form": EmploymentForm.CONTRACT})
-    assert r.status_code == 404 and Person.objects.get(pk=person.pk).name == "李小红"
+    assert r.status_code == 403 and Person.objects.get(pk=person.pk).name == "李小红"
 
 
 def test_outsider_cannot_edit(client, cast):
