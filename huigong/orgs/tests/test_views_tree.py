@@ -160,7 +160,7 @@ def test_outsider_cannot_create_edit_or_move_in_another_subtree(client, cast):
              data={"name": "被改", "code": cast.tech.code, "level": cast.tech.level})
     assert r.status_code == 404 and UnionNode.objects.get(pk=cast.tech.pk).name != "被改"
     r = post(client, cast.outsider, "orgs:node_move", cast.tech.pk, data={"new_parent": cast.gaoxin.pk})
-    assert r.status_code == 403
+    assert r.status_code == 404
     # And the outsider cannot pull a node of their own under ours.
     r = post(client, cast.outsider, "orgs:node_move", cast.qd_ent.pk, data={"new_parent": cast.xihu.pk})
     assert r.status_code == 200 and "new_parent" in r.context["form"].errors
