@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from huigong.core.scope import root_path, staff_of
+from huigong.core.scope import OutOfScope, root_path, staff_of
 from huigong.members.models import Person
 from huigong.orgs.models import ServiceSite, UnionNode
 
@@ -39,7 +39,7 @@ def _ancestor_paths(path: str) -> list[str]:
 
 
 def _denied() -> PermissionDenied:
-    return PermissionDenied(_("不在您的管辖范围内 / outside your part of the union tree"))
+    return OutOfScope()
 
 
 # --- programmes ------------------------------------------------------------------------------------
@@ -70,13 +70,15 @@ def programme_get_for_actor(actor, programme_id, *, for_write: bool = False) -> 
         raise Http404 from None
     root = root_path(actor)
     owned = programme.node.path.startswith(root)
-    if not owned and (for_write or not root.startswith(programme.node.path)):
+    if not owned and not root.startswith(programme.node.path):
         raise _denied()
+    if not owned and for_write:  # a programme set above the actor: seen, so refusing it reveals nothing
+        raise PermissionDenied(_("当前角色无此权限 / your role does not allow this"))
     return programme
 
 
 def payment_batch_get_for_actor(actor, batch_id) -> PaymentBatch:
-    """A payment batch of a programme the actor may see (404 for none, 403 outside their subtree)."""
+    """A payment batch of a programme the actor may see (404 for none and outside their subtree)."""
     try:
         batch = PaymentBatch.objects.select_related("programme__node").get(pk=batch_id)
     except (PaymentBatch.DoesNotExist, ValueError, TypeError):

@@ -16,7 +16,7 @@ from functools import cache, cached_property
 
 from django.apps import apps
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -28,7 +28,7 @@ from huigong.core.crypto import mask_bank
 from huigong.core.db import retry_on_deadlock
 from huigong.core.money import format_yuan
 from huigong.core.rawread import Columns, fetch_one, hot_cursor, partial, relate
-from huigong.core.scope import ensure_path_in_scope, path_in_scope, require, staff_of
+from huigong.core.scope import OutOfScope, ensure_path_in_scope, path_in_scope, require, staff_of
 from huigong.core.uploads import check_upload
 from huigong.members.models import EmploymentForm, Membership, MembershipStatus, Person
 from huigong.orgs.models import Enterprise, ServiceSite, UnionNode
@@ -922,7 +922,7 @@ def payment_batch_create(*, actor, programme: BenefitProgramme, title: str = "",
     require(actor, Cap.MONEY)
     prefix = staff_of(actor).node.path
     if not programme_visible(actor, programme):
-        raise PermissionDenied("不在您的管辖范围内 / outside your part of the union tree")
+        raise OutOfScope
     qs = (Reimbursement.objects.select_for_update(of=("self",)).select_related("person", "union")
           .filter(programme=programme, status=ReimbursementStatus.APPROVED, union__path__startswith=prefix)
           .exclude(payments__status__in=[PaymentStatus.PENDING, PaymentStatus.PAID]).order_by("id"))
@@ -964,7 +964,7 @@ def payment_batch_bank_sheet(*, actor, batch: PaymentBatch, full: bool = False) 
     if full:
         require(actor, Cap.PII_FULL)
     if not programme_visible(actor, batch.programme):
-        raise PermissionDenied("不在您的管辖范围内 / outside your part of the union tree")
+        raise OutOfScope
     prefix = staff_of(actor).node.path
     rows = list(ReimbursementPayment.objects.select_related("reimbursement__programme")
                 .filter(batch=batch, status=PaymentStatus.PENDING, reimbursement__union__path__startswith=prefix)
@@ -1040,7 +1040,7 @@ def payment_batch_import_results(*, actor, batch: PaymentBatch, data: bytes) -> 
     twice changes nothing the second time). Returns counts of paid, failed and unchanged rows."""
     require(actor, Cap.MONEY)
     if not programme_visible(actor, batch.programme):
-        raise PermissionDenied("不在您的管辖范围内 / outside your part of the union tree")
+        raise OutOfScope
     rows = _parse_payment_results(actor, batch, data)
     duties.ensure_not_approver(actor, Reimbursement.objects.filter(
         pk__in=[r["payment"].reimbursement_id for r in rows]).values_list("reviewer_id", flat=True))

@@ -20,6 +20,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from huigong.core import xlsxsafe
 from huigong.core.money import fen_to_yuan
 from huigong.members.roster.report import neutralise
 
@@ -32,6 +33,10 @@ RESULT_FAIL = ("失败", "fail", "failed")
 
 MAX_RESULT_BYTES = 5 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
+# The reader allocates every cell from A1 to the last used one (~32 bytes each): a result sheet's
+# real extent (measured from its cells, see xlsxsafe) must stay within these, ~100 MB at most.
+MAX_RESULT_ROWS = 100_000
+MAX_RESULT_COLUMNS = 30
 FRACTION = "fraction"  # parse_amount_fen: more than two decimals
 
 
@@ -98,6 +103,22 @@ def check_zip(data: bytes) -> None:
     if unzipped > MAX_UNZIPPED_BYTES:
         raise ValidationError({"upload": _("文件解压后过大（疑似压缩炸弹），已拒绝 / the file unpacks to too much data "
                                            "(a zip bomb); refused")})
+    check_extent(data)
+
+
+def check_extent(data: bytes) -> None:
+    """Refuses a sheet whose used range (from A1, measured from its cells, not its <dimension>) is
+    larger than a result sheet can be, before any reader allocates it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            _member, ext = xlsxsafe.measure_first_sheet(zf, stop_rows=MAX_RESULT_ROWS, stop_columns=MAX_RESULT_COLUMNS)
+    except xlsxsafe.XlsxError:
+        raise ValidationError({"upload": _("无法读取该 Excel 文件 / the file is not a readable .xlsx sheet")}) from None
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise ValidationError({"upload": _("无法读取该 Excel 文件 / the file is not a readable .xlsx sheet")}) from None
+    if ext.rows > MAX_RESULT_ROWS or ext.columns > MAX_RESULT_COLUMNS:
+        raise ValidationError({"upload": _("回盘文件的已用范围超过 %(rows)d 行或 %(cols)d 列的上限，请删除多余的行列后重新上传")
+                               % {"rows": MAX_RESULT_ROWS, "cols": MAX_RESULT_COLUMNS}})
 
 
 def result_rows(data: bytes) -> Iterator[tuple[int, dict[str, str], list]]:

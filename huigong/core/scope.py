@@ -4,7 +4,17 @@ sees its subtree (materialised-path prefix) and nothing else."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.utils.translation import gettext as _
+
+
+class OutOfScope(Http404, PermissionDenied):
+    """An object outside the actor's subtree. Pages and the API answer it exactly like an id that does
+    not exist (404, same body), so ids cannot be probed for existence across subtrees; it is still a
+    PermissionDenied for code that asks "was this refused?". Role refusals stay PermissionDenied (403)."""
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or _("不在您的管辖范围内 / outside your part of the union tree"))
 
 
 def staff_of(user):
@@ -34,4 +44,4 @@ def path_in_scope(user, path: str) -> bool:
 
 def ensure_path_in_scope(user, path: str) -> None:
     if not path_in_scope(user, path):
-        raise PermissionDenied(_("不在您的管辖范围内 / outside your part of the union tree"))
+        raise OutOfScope

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-# A decompression bomb is refused before it is decoded (Pillow checks this limit on open).
+# A decompression bomb is refused before it is decoded: width x height from the header is checked
+# against this limit (Pillow itself only warns between 1x and 2x its limit, and accepts the file).
 MAX_IMAGE_PIXELS = 40_000_000
 
 
@@ -56,10 +57,14 @@ def check_upload(upload, *, field_label: str, allow_pdf: bool = True,
     from PIL import Image
 
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    too_large = False
     try:
-        with Image.open(upload) as img:
+        with Image.open(upload) as img:  # reads the header only
             fmt = img.format
-            img.verify()
+            width, height = img.size
+            too_large = width * height > MAX_IMAGE_PIXELS
+            if not too_large:
+                img.verify()
     except Exception:  # Pillow raises many types for junk, truncation and bombs alike
         upload.seek(0)
         kinds = "JPG/PNG/WebP/PDF" if allow_pdf else "JPG/PNG/WebP"
@@ -67,6 +72,10 @@ def check_upload(upload, *, field_label: str, allow_pdf: bool = True,
             _("%(field)s：无法识别的文件，请上传 %(kinds)s / not a readable %(kinds)s file")
             % {"field": field_label, "kinds": kinds}) from None
     upload.seek(0)
+    if too_large:
+        raise ValidationError(
+            _("%(field)s：图片像素过多（%(w)d×%(h)d），上限为 %(mp)d 百万像素，请缩小后上传")
+            % {"field": field_label, "w": width, "h": height, "mp": MAX_IMAGE_PIXELS // 1_000_000})
     if fmt not in IMAGE_FORMATS:
         raise ValidationError(_("%(field)s：不支持的图片格式 %(fmt)s / unsupported image format %(fmt)s")
                               % {"field": field_label, "fmt": fmt})

@@ -35,7 +35,7 @@ sites_router = Router()
 
 def node_ref_for_actor(actor, node_id: int, field: str) -> UnionNode:
     """A union named in a request body. A missing one is the client's input error (422, naming the
-    field); one outside the actor's subtree stays a 403 from the selector."""
+    field); one outside the actor's subtree is answered the same way (no existence oracle)."""
     try:
         return selectors.node_get_for_actor(actor, node_id)
     except Http404:

@@ -247,6 +247,11 @@ ROSTER_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("ROSTER_MAX_UNCOMPRESSED_BYTE
 ROSTER_MAX_COMPRESSION_RATIO = int(os.environ.get("ROSTER_MAX_COMPRESSION_RATIO", "200"))
 ROSTER_MAX_ROWS = int(os.environ.get("ROSTER_MAX_ROWS", "1048576"))
 ROSTER_MAX_COLUMNS = int(os.environ.get("ROSTER_MAX_COLUMNS", "60"))
+# Cells of a sheet's used extent (rows x columns): the reader allocates ~32 bytes for each.
+ROSTER_MAX_CELLS = int(os.environ.get("ROSTER_MAX_CELLS", str(32 * 1024 * 1024)))
+# Sheets that unpack to at most this are measured in the web request (and run there when small);
+# bigger ones go to the background worker, which measures them before loading.
+ROSTER_SCAN_IN_REQUEST_BYTES = int(os.environ.get("ROSTER_SCAN_IN_REQUEST_BYTES", str(8 * 1024 * 1024)))
 # Files with more rows than this go to a background task with progress on the page.
 ROSTER_SYNC_MAX_ROWS = int(os.environ.get("ROSTER_SYNC_MAX_ROWS", "2000"))
 

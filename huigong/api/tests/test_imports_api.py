@@ -120,10 +120,10 @@ def test_upload_validation(cast, api_as):
 def test_upload_is_denied_outside_scope_and_role(cast, api_as):
     content = roster_csv([person_row()])
     assert _post(api_as(cast.viewer), cast.tech, content, name="a.csv").status_code == 403
-    assert _post(api_as(cast.outsider), cast.tech, content, name="a.csv").status_code == 403
-    assert _post(api_as(cast.tech_staff), cast.riders, content, name="a.csv").status_code == 403
+    assert _post(api_as(cast.outsider), cast.tech, content, name="a.csv").status_code == 422
+    assert _post(api_as(cast.tech_staff), cast.riders, content, name="a.csv").status_code == 422
     r = _post(api_as(cast.city_admin), cast.tech, content, name="a.csv", enterprise_id=cast.qd_enterprise.pk)
-    assert r.status_code == 403
+    assert r.status_code == 422
     assert RosterImport.objects.count() == 0
 
 
@@ -146,8 +146,8 @@ def test_import_list_and_get_are_scoped(cast, api_as):
     assert [i["id"] for i in api_as(cast.outsider).get("imports").json()["items"]] == [qd["id"]]
     assert api_as(cast.city_admin).get("imports", {"status": "rejected"}).json()["count"] == 0
     assert api_as(cast.city_admin).get("imports", {"union": cast.riders.pk}).json()["count"] == 0
-    assert api_as(cast.outsider).get(f"imports/{hz['id']}").status_code == 403
-    assert api_as(cast.outsider).get(f"imports/{hz['id']}/errors").status_code == 403
+    assert api_as(cast.outsider).get(f"imports/{hz['id']}").status_code == 404
+    assert api_as(cast.outsider).get(f"imports/{hz['id']}/errors").status_code == 404
     assert api_as(cast.viewer).get(f"imports/{hz['id']}").status_code == 403
     assert api_as(cast.city_admin).get("imports/999999").status_code == 404
     assert ImportStatus.DONE == hz["status"]

@@ -24,7 +24,9 @@ from .conftest import ROLES, ApiClient, make_token, role_users
 ALL_OK = dict.fromkeys(("admin", "staff", "viewer", "finance", "leader"), 200)
 
 
-def _expect(ok: dict[str, int], *, outsider: int = 403) -> dict[str, int]:
+def _expect(ok: dict[str, int], *, outsider: int = 404) -> dict[str, int]:
+    # outsider: an admin of another subtree; a Hangzhou object is "not found" for them (404, like an
+    # unknown id); a Hangzhou object named in a body or query is a 422 "does not exist"
     out = {role: 403 for role in ROLES}
     out.update(ok)
     out["outsider"] = outsider
@@ -184,6 +186,14 @@ MATRIX.update(_assist_files_rows(Row, _expect))
 from huigong.assistance.tests.api_matrix_flow import matrix_rows as _assist_flow_rows  # noqa: E402
 
 MATRIX.update(_assist_flow_rows(Row, _expect))
+
+# Routes that name a Hangzhou object in the body or query rather than the path: the outsider gets the
+# 422 "does not exist" that an unknown id gets (an out-of-scope id is not told apart from a missing one).
+NAMED_IN_BODY = [("POST", f"/api/v1/{r}") for r in (
+    "aid-programmes", "enterprises", "hardship-files", "imports", "members", "notices", "payout-batches",
+    "screening-rules", "sites", "sweeps", "unions")] + [("PUT", "/api/v1/aid-programmes/household-caps")]
+for _key in NAMED_IN_BODY:
+    MATRIX[_key].expect = {**MATRIX[_key].expect, "outsider": 422}
 
 
 def _openapi_operations() -> set[tuple[str, str]]:

@@ -7,7 +7,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 
 from huigong.accounts.models import Cap
-from huigong.core.scope import ensure_path_in_scope, require, root_path, staff_of
+from huigong.core.scope import OutOfScope, ensure_path_in_scope, path_in_scope, require, root_path, staff_of
 
 from ..models import (
     AidApplication,
@@ -40,10 +40,12 @@ def programme_get_for_actor(actor, pk, *, for_write: bool = False) -> AidProgram
     except (AidProgramme.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
     root = root_path(actor)
-    if for_write:
-        ensure_path_in_scope(actor, prog.node_path)
-    elif not (prog.node_path.startswith(root) or root.startswith(prog.node_path)):
-        raise PermissionDenied
+    visible = prog.node_path.startswith(root) or root.startswith(prog.node_path)
+    if not visible:
+        raise OutOfScope
+    if for_write and not path_in_scope(actor, prog.node_path):
+        # a programme set above the actor: seen, so refusing it reveals nothing
+        raise PermissionDenied("当前角色无此权限 / your role does not allow this")
     return prog
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from huigong.accounts.models import Cap
 from huigong.core.audit import log_access
 from huigong.core.models import AuditEvent
-from huigong.core.scope import ensure_path_in_scope, path_in_scope, require, root_path
+from huigong.core.scope import OutOfScope, ensure_path_in_scope, path_in_scope, require, root_path
 from huigong.orgs.models import UnionNode
 
 from ..models import FileEvidence, FileMember, FileStatus, HardshipFile
@@ -104,7 +104,7 @@ def file_get_for_actor(actor, pk, *, for_write: bool = False) -> HardshipFile:
     except (HardshipFile.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
     if not path_in_scope(actor, file.node_path):
-        raise PermissionDenied("不在您的管辖范围内 / outside your part of the union tree")
+        raise OutOfScope
     return file
 
 

@@ -11,7 +11,7 @@ from django.http import Http404
 
 from huigong.accounts.models import Cap
 from huigong.core.crypto import mask_name
-from huigong.core.scope import ensure_path_in_scope, path_in_scope, require, root_path
+from huigong.core.scope import OutOfScope, ensure_path_in_scope, path_in_scope, require, root_path
 from huigong.members.models import Membership, MembershipStatus
 from huigong.orgs.models import UnionNode
 
@@ -72,7 +72,7 @@ def sweep_get_for_actor(actor, pk, *, for_write: bool = False) -> Sweep:
         raise Http404 from None
     mine = root_path(actor)
     if not (sweep.node_path.startswith(mine) or mine.startswith(sweep.node_path)):
-        raise PermissionDenied("不在您的管辖范围内 / outside your part of the union tree")
+        raise OutOfScope
     return sweep
 
 
@@ -186,5 +186,5 @@ def help_request_get_for_actor(actor, pk, *, for_write: bool = False) -> HelpReq
     except (HelpRequest.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
     if not path_in_scope(actor, hr.node_path):
-        raise PermissionDenied("不在您的管辖范围内 / outside your part of the union tree")
+        raise OutOfScope
     return hr

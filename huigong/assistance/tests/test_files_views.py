@@ -60,7 +60,7 @@ def test_outsider_gets_nothing_of_hangzhou(client, world):
     assert world.file.file_no not in r.content.decode()
     assert client.get(reverse("assistance:evidence_download", args=[world.file.pk, world.evidence.pk])).status_code \
         in (403, 404)
-    assert client.post(reverse("assistance:sweep_apply", args=[world.sweep.pk])).status_code == 403
+    assert client.post(reverse("assistance:sweep_apply", args=[world.sweep.pk])).status_code == 404
 
 
 def test_viewer_reads_masked_and_may_not_write(client, world):
@@ -135,7 +135,7 @@ def test_visit_entry_form_records_and_moves_on(client, world):
     assert r.status_code == 302
     assert SweepVisit.objects.filter(person=p).exists()
     client.force_login(world.outsider)
-    assert client.get(url).status_code == 403
+    assert client.get(url).status_code == 404
 
 
 def test_help_request_queue_and_decline(client, world):
@@ -145,7 +145,7 @@ def test_help_request_queue_and_decline(client, world):
     body = client.get(reverse("assistance:help_requests")).content.decode()
     assert f"?help={hr.pk}" in body
     client.force_login(world.outsider)
-    assert client.post(reverse("assistance:help_request_decline", args=[hr.pk]), {"reason": "x"}).status_code == 403
+    assert client.post(reverse("assistance:help_request_decline", args=[hr.pk]), {"reason": "x"}).status_code == 404
     client.force_login(world.district_staff)
     client.post(reverse("assistance:help_request_decline", args=[hr.pk]), {"reason": "收入高于标准"})
     hr.refresh_from_db()
@@ -161,7 +161,7 @@ def test_reveal_is_logged_and_needs_full_pii(client, world):
     client.force_login(world.viewer)
     assert client.post(url, {"member": head.pk}).status_code == 403
     client.force_login(world.outsider)
-    assert client.post(url, {"member": head.pk}).status_code == 403
+    assert client.post(url, {"member": head.pk}).status_code == 404
     client.force_login(world.city_admin)
     r = client.post(url, {"member": head.pk})
     assert r.status_code == 200 and world.rider.person.id_number in r.content.decode()

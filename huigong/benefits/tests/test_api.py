@@ -69,10 +69,10 @@ def test_outsider_token_cannot_read_hangzhou_claims(cast, hz_programme):
     from huigong.api.tests.conftest import ApiClient, make_token
 
     api = ApiClient(make_token(cast.outsider))
-    assert api.get("/api/v1/benefit-claims", {"programme_id": hz_programme.pk}).status_code == 403
-    assert api.get(f"/api/v1/benefit-programmes/{hz_programme.pk}").status_code == 403
+    assert api.get("/api/v1/benefit-claims", {"programme_id": hz_programme.pk}).status_code == 404
+    assert api.get(f"/api/v1/benefit-programmes/{hz_programme.pk}").status_code == 404
     r = api.post("/api/v1/benefit-claims", {"programme_id": hz_programme.pk, "person_id": cast.member.person_id})
-    assert r.status_code == 403
+    assert r.status_code == 404
 
 
 def test_the_worker_identity_is_one_query_and_follows_the_membership(worker_api, cast, hz_programme):

@@ -49,3 +49,34 @@ def test_pdf_renders_chinese_when_the_font_is_there():
         pytest.skip("fonts-noto-cjk is not installed")
     data = pdf.render_pdf("pdf/base.html", {})
     assert data.startswith(b"%PDF")
+
+
+def _huge_png(width: int, height: int) -> bytes:
+    """A bilevel PNG of width x height pixels that is a few KB on disk (all-black rows compress well),
+    built chunk by chunk so the test never holds the decoded image."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    row = b"\x00" + b"\x00" * ((width + 7) // 8)
+    z = zlib.compressobj(9)
+    idat = b"".join(z.compress(row) for _ in range(height)) + z.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def test_a_png_above_the_pixel_limit_is_refused_before_decoding():
+    # Given a 7000 x 7000 (49 megapixel) PNG of a few KB: Pillow only warns between 1x and 2x its limit
+    body = _huge_png(7000, 7000)
+    assert len(body) < 100_000
+    # When it is uploaded as evidence, then it is refused naming the field and the size
+    with pytest.raises(ValidationError) as exc:
+        check_upload(SimpleUploadedFile("x.png", body), field_label="病历材料")
+    assert "病历材料" in exc.value.messages[0] and "7000×7000" in exc.value.messages[0]
+
+
+def test_a_png_just_within_the_pixel_limit_is_accepted():
+    body = _huge_png(6000, 6000)  # 36 megapixels
+    assert check_upload(SimpleUploadedFile("x.png", body), field_label="票据").content_type == "image/png"

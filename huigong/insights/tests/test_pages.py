@@ -55,9 +55,9 @@ def test_dashboard_figures_and_drilldown(rolled):
 def test_outsider_cannot_open_a_hangzhou_dashboard(rolled):
     w = rolled
     c = client_for(w.outsider)
-    assert c.get("/insights/", {"node": w.xihu.pk}).status_code == 403
-    assert c.get("/insights/export.xlsx", {"node": w.xihu.pk}).status_code == 403
-    assert c.post(f"/insights/reports/new/?node={w.xihu.pk}").status_code == 403
+    assert c.get("/insights/", {"node": w.xihu.pk}).status_code == 404
+    assert c.get("/insights/export.xlsx", {"node": w.xihu.pk}).status_code == 404
+    assert c.post(f"/insights/reports/new/?node={w.xihu.pk}").status_code == 404
     # Their own subtree works and shows only Qingdao.
     r = c.get("/insights/")
     assert r.status_code == 200 and "西湖" not in r.content.decode()
@@ -65,7 +65,7 @@ def test_outsider_cannot_open_a_hangzhou_dashboard(rolled):
 
 def test_lower_staff_cannot_look_up_the_tree(rolled):
     w = rolled
-    assert client_for(w.tech_staff).get("/insights/", {"node": w.hangzhou.pk}).status_code == 403
+    assert client_for(w.tech_staff).get("/insights/", {"node": w.hangzhou.pk}).status_code == 404
 
 
 def test_bad_period_and_node_are_explained(rolled):
@@ -128,8 +128,8 @@ def test_pdf_report_in_the_background(rolled, settings, django_capture_on_commit
     print(f"report page 1 rendered for review: {out}")
     # Scope: the outsider cannot see or download it.
     o = client_for(w.outsider)
-    assert o.get(f"/insights/reports/{report.pk}/").status_code == 403
-    assert o.get(f"/insights/reports/{report.pk}/download/").status_code == 403
+    assert o.get(f"/insights/reports/{report.pk}/").status_code == 404
+    assert o.get(f"/insights/reports/{report.pk}/download/").status_code == 404
     assert "杭州" not in o.get("/insights/reports/").content.decode()
 
 

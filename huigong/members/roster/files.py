@@ -1,14 +1,15 @@
-"""Opening an uploaded roster safely. Everything that could exhaust memory or CPU (zip bombs,
-huge sheets) is decided from the zip's central directory and the sheet's first bytes, before
-python-calamine parses anything; the rest of the sheet is scanned for formulas while calamine
-loads it (calamine releases the GIL, so the scan runs on the other core)."""
+"""Opening an uploaded roster safely. Everything that could exhaust memory or CPU is decided before
+python-calamine parses anything: zip bombs from the zip's central directory, the sheet's size from
+its real used extent (measured from the cell references by huigong.core.xlsxsafe, never from the
+<dimension> claim; calamine allocates every cell of that extent). In the web request only small
+sheets are measured, bigger ones go to the background worker, which measures them first. The same
+parse finds formula cells (by namespace, whatever their prefix)."""
 
 from __future__ import annotations
 
 import codecs
 import csv
 import re
-import threading
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+
+from huigong.core import xlsxsafe
 
 XLSX_MAGIC = b"PK\x03\x04"
 _CHUNK = 1 << 20
@@ -30,9 +33,9 @@ class FileInfo:
     kind: str  # "xlsx" | "csv"
     estimated_rows: int  # data rows, header included; an estimate when the file does not say
     sheet_member: str = ""
-    sheet_prefix: bytes = b""
     encoding: str = ""
     declared_columns: int = 0
+    extent: xlsxsafe.Extent | None = None  # xlsx: measured from the cells, None when not measured yet
 
 
 def kind_from_name(name: str) -> str:
@@ -68,14 +71,16 @@ def check_magic(kind: str, head: bytes) -> None:
             raise RosterFileError("文件不是文本格式的 CSV / the file is not a text CSV file")
 
 
-def sniff(path: str | Path, kind: str) -> FileInfo:
+def sniff(path: str | Path, kind: str, *, scan_bytes: int | None = None) -> FileInfo:
+    """What the file is and how big. An .xlsx's real extent is measured when its first sheet part
+    unpacks to at most `scan_bytes` (None: always); otherwise `info.extent` stays None (unknown)."""
     path = Path(path)
     check_size(path.stat().st_size)
     with path.open("rb") as fh:
         head = fh.read(65536)
     check_magic(kind, head)
     if kind == "xlsx":
-        return _sniff_xlsx(path)
+        return _sniff_xlsx(path, scan_bytes)
     return _sniff_csv(path)
 
 
@@ -83,42 +88,10 @@ def sniff(path: str | Path, kind: str) -> FileInfo:
 
 _BOMB = ("文件解压后过大或压缩比异常（疑似压缩炸弹），已拒绝 / the workbook expands to too much data "
          "or has a suspicious compression ratio (a zip bomb); refused")
-_SHEET_RE = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"", re.DOTALL)
-_SHEET_RE2 = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\b\w+:id=\"([^\"]+)\"", re.DOTALL)
 _DIM_RE = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,3})(\d+)(?::([A-Z]{1,3})(\d+))?\"")
-_ROOT_PREFIX_RE = re.compile(rb"<(\w+):worksheet\b")
 
 
-def _col_number(letters: bytes) -> int:
-    n = 0
-    for c in letters:
-        n = n * 26 + (c - 64)
-    return n
-
-
-def _rel_target(zf: zipfile.ZipFile, rid: bytes) -> str:
-    rels = _small_member(zf, "xl/_rels/workbook.xml.rels")
-    for m in re.finditer(rb"<(?:\w+:)?Relationship\b[^>]*>", rels):
-        tag = m.group(0)
-        if re.search(rb"\bId=\"" + re.escape(rid) + rb"\"", tag):
-            target = re.search(rb"\bTarget=\"([^\"]+)\"", tag)
-            if target:
-                t = target.group(1).decode("utf-8", "replace")
-                return t.lstrip("/") if t.startswith("/") else "xl/" + t
-    raise RosterFileError("工作簿结构不完整：找不到第一个工作表 / the workbook has no readable first sheet")
-
-
-def _small_member(zf: zipfile.ZipFile, name: str, limit: int = 2 * 1024 * 1024) -> bytes:
-    try:
-        info = zf.getinfo(name)
-    except KeyError:
-        raise RosterFileError("不是有效的 .xlsx 文件（缺少工作簿结构） / not a valid .xlsx workbook") from None
-    if info.file_size > limit:
-        raise RosterFileError(_BOMB)
-    return zf.read(name)
-
-
-def _sniff_xlsx(path: Path) -> FileInfo:
+def _sniff_xlsx(path: Path, scan_bytes: int | None) -> FileInfo:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError):
@@ -138,40 +111,62 @@ def _sniff_xlsx(path: Path) -> FileInfo:
         for i in infos:
             if i.file_size > _CHUNK and i.file_size / max(i.compress_size, 1) > ratio_limit:
                 raise RosterFileError(_BOMB)
-        workbook = _small_member(zf, "xl/workbook.xml")
-        m = _SHEET_RE.search(workbook) or _SHEET_RE2.search(workbook)
-        if not m:
-            raise RosterFileError("工作簿中没有工作表 / the workbook has no sheet")
-        member = _rel_target(zf, m.group(1))
         try:
-            sheet_info = zf.getinfo(member)
-        except KeyError:
-            raise RosterFileError("工作簿结构不完整：找不到第一个工作表 / the workbook has no readable first sheet") \
-                from None
-        try:
+            sheet_info = xlsxsafe.first_sheet_member(zf, too_big=_BOMB)
             with zf.open(sheet_info) as fh:
                 head = fh.read(65536)
+        except xlsxsafe.XlsxError as e:
+            raise RosterFileError(str(e)) from None
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
-            raise RosterFileError("工作表数据已损坏 / the sheet data is damaged") from None
-    prefix_m = _ROOT_PREFIX_RE.search(head)
-    prefix = prefix_m.group(1) + b":" if prefix_m else b""
-    dim = _DIM_RE.search(head)
-    max_rows, max_cols = settings.ROSTER_MAX_ROWS, settings.ROSTER_MAX_COLUMNS
-    if dim:
-        last_col = dim.group(3) or dim.group(1)
-        last_row = int(dim.group(4) or dim.group(2))
-        cols = _col_number(last_col)
-        if last_row > max_rows + 1:
-            raise RosterFileError(_too_many_rows(last_row))
-        if cols > max_cols:
-            raise RosterFileError(_too_many_cols(cols))
-        rows = last_row
-    else:
+            raise RosterFileError(xlsxsafe.DAMAGED) from None
+        max_rows, max_cols = settings.ROSTER_MAX_ROWS, settings.ROSTER_MAX_COLUMNS
+        # The dimension element is only a claim: a large one is refused at once, a small one proves
+        # nothing. The real extent is measured below when the sheet is small enough to scan here,
+        # and otherwise by the background worker before the sheet is loaded.
+        dim = _DIM_RE.search(head)
         cols = 0
-        # No dimension: guess from the size; the body scan counts the real rows.
-        rows = max(1, sheet_info.file_size // 400)
-    return FileInfo(kind="xlsx", estimated_rows=rows, sheet_member=member, sheet_prefix=prefix,
-                    declared_columns=cols)
+        if dim:
+            last_row = int(dim.group(4) or dim.group(2))
+            cols = xlsxsafe.col_number(dim.group(3) or dim.group(1))
+            if last_row > max_rows + 1:
+                raise RosterFileError(_too_many_rows(last_row))
+            if cols > max_cols:
+                raise RosterFileError(_too_many_cols(cols))
+        info = FileInfo(kind="xlsx", estimated_rows=max(1, sheet_info.file_size // 400), sheet_member=sheet_info.filename,
+                        declared_columns=cols)
+        if scan_bytes is None or sheet_info.file_size <= scan_bytes:
+            info.extent = _measure(zf, sheet_info)
+            info.estimated_rows = max(info.extent.rows, 1)
+    return info
+
+
+def _measure(zf: zipfile.ZipFile, sheet_info: zipfile.ZipInfo) -> xlsxsafe.Extent:
+    """The sheet's real used extent, refused when a reader would have to allocate more than the
+    limits allow (too many rows or columns, too many cells, or a mostly empty range)."""
+    max_rows, max_cols = settings.ROSTER_MAX_ROWS + 1, settings.ROSTER_MAX_COLUMNS
+    try:
+        ext = xlsxsafe.measure(lambda: zf.open(sheet_info), stop_rows=max_rows, stop_columns=max_cols)
+    except xlsxsafe.XlsxError as e:
+        raise RosterFileError(str(e)) from None
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+        raise RosterFileError(xlsxsafe.DAMAGED) from None
+    if ext.rows > max_rows:
+        raise RosterFileError(_too_many_rows(ext.rows))
+    if ext.columns > max_cols:
+        raise RosterFileError(_too_many_cols(ext.columns))
+    if ext.area > settings.ROSTER_MAX_CELLS:
+        raise RosterFileError(f"工作表已用范围为 {ext.rows:,} 行 × {ext.columns} 列，超过 "
+                              f"{settings.ROSTER_MAX_CELLS:,} 个单元格的上限，请拆分后分批导入")
+    if ext.area > SPARSE_RATIO * ext.cells + SPARSE_SLACK:
+        raise RosterFileError(f"工作表已用范围为 {ext.rows:,} 行 × {ext.columns} 列，但其中只有 {ext.cells:,} 个单元格："
+                              "表中有大面积空白区域。请删除多余的空白行和列（或只复制有数据的区域到新表）后重新上传")
+    return ext
+
+
+# A roster fills most of its used range; a range mostly empty is what a hostile sparse file looks
+# like (two cells far apart make a reader allocate every cell between them).
+SPARSE_RATIO = 8
+SPARSE_SLACK = 1_000_000
 
 
 def _too_many_rows(n: int) -> str:
@@ -189,55 +184,6 @@ FORMULA_REFUSED = ("文件中含有公式单元格，已拒绝。请复制整张
                    "the workbook contains formula cells; paste the sheet as values only and upload again")
 
 
-def scan_xlsx_body(path: str | Path, info: FileInfo) -> None:
-    """Streams the first sheet's XML: refuses formula cells and counts the real rows (the
-    dimension element is only a claim). Bounded by the declared sizes checked in sniff()."""
-    p = info.sheet_prefix
-    needles = (b"<" + p + b"f>", b"<" + p + b"f ", b"<" + p + b"f/")
-    row_needle = b"<" + p + b"row"
-    limit = settings.ROSTER_MAX_ROWS + 1
-    rows = 0
-    tail = b""
-    try:
-        with zipfile.ZipFile(path) as zf, zf.open(info.sheet_member) as fh:
-            while True:
-                block = fh.read(4 * _CHUNK)
-                if not block:
-                    break
-                buf = tail + block
-                if any(n in buf for n in needles):
-                    raise RosterFileError(FORMULA_REFUSED)
-                rows += block.count(row_needle)
-                if rows > limit:
-                    raise RosterFileError(_too_many_rows(rows))
-                tail = buf[-8:]
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
-        raise RosterFileError("工作表数据已损坏（大小或校验不符） / the sheet data is damaged "
-                              "(its size or checksum does not match)") from None
-    info.estimated_rows = rows
-
-
-class BodyScan:
-    """Runs scan_xlsx_body on a thread; `result()` re-raises its refusal in the caller."""
-
-    def __init__(self, path, info: FileInfo):
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(path, info), daemon=True,
-                                        name="roster-scan")
-        self._thread.start()
-
-    def _run(self, path, info) -> None:
-        try:
-            scan_xlsx_body(path, info)
-        except BaseException as e:  # noqa: BLE001 - handed to the caller
-            self._error = e
-
-    def result(self) -> None:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-
-
 @dataclass
 class SheetRows:
     rows: Iterator[list]
@@ -246,8 +192,20 @@ class SheetRows:
     width: int
 
 
-def open_xlsx(path: str | Path) -> SheetRows:
+def open_xlsx(path: str | Path, info: FileInfo | None = None) -> SheetRows:
     from python_calamine import CalamineWorkbook
+
+    if info is None or info.extent is None:
+        # Never load a sheet whose extent has not been measured (see xlsxsafe).
+        try:
+            with zipfile.ZipFile(path) as zf:
+                extent = _measure(zf, xlsxsafe.first_sheet_member(zf))
+        except xlsxsafe.XlsxError as e:
+            raise RosterFileError(str(e)) from None
+        except (zipfile.BadZipFile, OSError, ValueError):
+            raise RosterFileError(xlsxsafe.DAMAGED) from None
+        if info is not None:
+            info.extent = extent
 
     try:
         wb = CalamineWorkbook.from_path(str(path))
@@ -324,7 +282,7 @@ def open_csv(path: str | Path, info: FileInfo) -> SheetRows:
 
 
 def open_rows(path: str | Path, info: FileInfo) -> SheetRows:
-    return open_xlsx(path) if info.kind == "xlsx" else open_csv(path, info)
+    return open_xlsx(path, info) if info.kind == "xlsx" else open_csv(path, info)
 
 
 def read_head(upload, n: int = 65536) -> bytes:

@@ -31,7 +31,7 @@ from huigong.members.services import REGISTRY_CONFLICT_PURPOSE
 from huigong.orgs.models import Enterprise, UnionNode
 
 from .files import (
-    BodyScan,
+    FORMULA_REFUSED,
     FileInfo,
     RosterFileError,
     check_magic,
@@ -98,10 +98,13 @@ def roster_import_start(*, actor, union: UnionNode, enterprise: Enterprise | Non
         check_size(upload.size)
         check_magic(kind, read_head(upload))
         with _upload_path(upload) as path:
-            info = sniff(path, kind)
+            info = sniff(path, kind, scan_bytes=settings.ROSTER_SCAN_IN_REQUEST_BYTES)
     except RosterFileError as e:
         raise ValidationError({"file": [str(e)]}) from None
     estimated = max(info.estimated_rows - 1, 0)
+    # Inline only when the sheet's real size is known and small; an unmeasured (big) sheet is
+    # measured by the worker before anything loads it.
+    inline = estimated <= settings.ROSTER_SYNC_MAX_ROWS and (kind == "csv" or info.extent is not None)
     with transaction.atomic():
         imp = RosterImport(union=union, enterprise=enterprise, original_name=name, file_size=upload.size,
                            created_by=actor, total_rows=estimated)
@@ -111,7 +114,7 @@ def roster_import_start(*, actor, union: UnionNode, enterprise: Enterprise | Non
         audit(actor=actor, verb="roster_import.create", obj=imp, node_path=union.path,
               new={"file": name, "size": upload.size, "union": union.pk,
                    "enterprise": enterprise.pk if enterprise else None, "estimated_rows": estimated})
-    if estimated <= settings.ROSTER_SYNC_MAX_ROWS:
+    if inline:
         roster_import_run(imp.pk)
     else:
         from huigong.core.tasks import enqueue
@@ -286,15 +289,12 @@ def _execute(imp: RosterImport, progress: _Progress) -> None:
         path = local.enter_context(_local_path(imp.file))
         timings.lap("decrypt")
         kind = kind_from_name(imp.original_name)
-        info = sniff(path, kind)
-        scan = BodyScan(path, info) if kind == "xlsx" else None
-        try:
-            sheet = open_rows(path, info)
-            timings.lap("read")
-        finally:
-            if scan is not None:
-                scan.result()
-                timings.lap("scan_wait")
+        info = sniff(path, kind)  # an .xlsx is measured (and parsed for formulas) before it is loaded
+        timings.lap("measure")
+        if info.extent is not None and info.extent.formula:
+            raise RosterFileError(FORMULA_REFUSED)
+        sheet = open_rows(path, info)
+        timings.lap("read")
         lookups = Lookups.load(actor, imp.enterprise)
         today = timezone.localdate()
         rows = enumerate(sheet.rows, start=1)

@@ -76,11 +76,24 @@ def test_a_huge_sheet_is_refused_from_its_dimension(cast, settings):
     _refused(cast, "r.xlsx", roster_xlsx(_rows(1)), f"{len(LABELS)} 列")
 
 
-def test_a_sheet_that_lies_about_its_size_is_counted(cast, settings):
-    settings.ROSTER_MAX_ROWS = 10
-    content = _rezip(roster_xlsx(_rows(20)), lambda name, data: re.sub(
+def _lying(rows: int) -> bytes:
+    return _rezip(roster_xlsx(_rows(rows)), lambda name, data: re.sub(
         rb'<dimension ref="[^"]+"/>', b'<dimension ref="A1:T2"/>', data) if name.endswith("sheet1.xml") else data)
-    imp = _start(cast, "r.xlsx", content)  # the dimension says 2 rows: accepted for now
+
+
+def test_a_sheet_that_lies_about_its_size_is_measured_in_the_request(cast, settings):
+    settings.ROSTER_MAX_ROWS = 10
+    _refused(cast, "r.xlsx", _lying(20), "上限")  # the dimension says 2 rows; the cells say 21
+
+
+def test_a_sheet_too_big_to_measure_in_the_request_is_measured_by_the_worker(cast, settings,
+                                                                            django_capture_on_commit_callbacks):
+    settings.ROSTER_MAX_ROWS = 10
+    settings.ROSTER_SCAN_IN_REQUEST_BYTES = 100  # every sheet is "big": its size is unknown in the request
+    with django_capture_on_commit_callbacks(execute=True):
+        imp = _start(cast, "r.xlsx", _lying(20))  # the dimension says 2 rows: not trusted, not run inline
+        assert imp.status == ImportStatus.PENDING
+    imp.refresh_from_db()
     assert imp.status == ImportStatus.REJECTED and "上限" in imp.message
     assert Person.objects.filter(memberships__source="import").count() == 0
 

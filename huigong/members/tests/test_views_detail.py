@@ -33,7 +33,7 @@ def test_detail_for_roles_in_scope(client, cast, who):
 def test_detail_outside_scope_is_denied(client, cast, who):
     target = cast.rider.person if who == "tech_staff" else cast.member.person
     r = get(client, getattr(cast, who), target.pk)
-    assert r.status_code == 403
+    assert r.status_code == 404
     assert target.name not in r.content.decode()
 
 
@@ -91,7 +91,7 @@ def test_reveal_is_forbidden_without_pii_capability(client, cast, who):
 def test_reveal_by_outsider_is_denied_and_not_logged(client, cast):
     person = cast.member.person
     r = reveal(client, cast.outsider, person.pk, "id_number")
-    assert r.status_code == 403 and person.id_number not in r.content.decode()
+    assert r.status_code == 404 and person.id_number not in r.content.decode()
     assert AccessLog.objects.count() == 0
 
 
@@ -138,7 +138,7 @@ def test_history_of_a_member_who_came_from_another_subtree(client, cast):
     assert first.union_id == cast.qd_ent.pk and first.in_scope is False
     assert reverse("orgs:node_detail", args=[cast.qd_ent.pk]) not in r.content.decode()
     # The source subtree no longer sees the person.
-    assert get(client, cast.outsider, person.pk).status_code == 403
+    assert get(client, cast.outsider, person.pk).status_code == 404
 
 
 def test_withdrawn_member_detail_shows_status_and_no_actions(client, cast):

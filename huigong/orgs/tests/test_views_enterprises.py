@@ -94,8 +94,8 @@ def test_detail_shows_facts_and_member_counts(client, cast):
 
 
 def test_detail_outside_scope_is_denied(client, cast):
-    assert get(client, cast.outsider, "orgs:enterprise_detail", cast.enterprise.pk).status_code == 403
-    assert get(client, cast.tech_staff, "orgs:enterprise_detail", cast.platform.pk).status_code == 403
+    assert get(client, cast.outsider, "orgs:enterprise_detail", cast.enterprise.pk).status_code == 404
+    assert get(client, cast.tech_staff, "orgs:enterprise_detail", cast.platform.pk).status_code == 404
     assert get(client, cast.city_admin, "orgs:enterprise_detail", 987654).status_code == 404
 
 
@@ -147,10 +147,10 @@ def test_create_and_edit_need_org_write(client, cast, who):
 
 
 def test_outsider_cannot_edit(client, cast):
-    assert get(client, cast.outsider, "orgs:enterprise_edit", cast.enterprise.pk).status_code == 403
+    assert get(client, cast.outsider, "orgs:enterprise_edit", cast.enterprise.pk).status_code == 404
     r = post(client, cast.outsider, "orgs:enterprise_edit", cast.enterprise.pk,
              data=form_data(cast, name="被改", union=cast.qd_ent.pk, uscc=cast.enterprise.uscc))
-    assert r.status_code == 403 and Enterprise.objects.get(pk=cast.enterprise.pk).name != "被改"
+    assert r.status_code == 404 and Enterprise.objects.get(pk=cast.enterprise.pk).name != "被改"
 
 
 def test_edit_changes_covering_union_and_audits(client, cast):

@@ -159,9 +159,9 @@ def test_outsider_is_denied_hangzhou_applications(client, cast):
     client.force_login(cast.outsider)
     body = client.get("/portal/staff/joins/?status=").content.decode()
     assert qd_app.name in body and app.name not in body
-    assert client.get(f"/portal/staff/joins/{app.pk}/").status_code == 403
-    assert client.post(f"/portal/staff/joins/{app.pk}/accept/").status_code == 403
-    assert client.post(f"/portal/staff/joins/{app.pk}/reject/", {"reason": "x"}).status_code == 403
+    assert client.get(f"/portal/staff/joins/{app.pk}/").status_code == 404
+    assert client.post(f"/portal/staff/joins/{app.pk}/accept/").status_code == 404
+    assert client.post(f"/portal/staff/joins/{app.pk}/reject/", {"reason": "x"}).status_code == 404
     assert JoinApplication.objects.get(pk=app.pk).status == JoinStatus.SUBMITTED
 
 
@@ -243,5 +243,5 @@ def test_card_qr_opens_a_scoped_check_page(client, worker, cast):
     assert staff.get(url.replace("t=", "t=x")).status_code == 400  # tampered
     outsider = Client()
     outsider.force_login(cast.outsider)
-    assert outsider.get(url).status_code == 403
+    assert outsider.get(url).status_code == 404
     assert client.get(url).status_code == 403  # the worker's own session is not staff
