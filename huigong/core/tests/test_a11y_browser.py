@@ -33,6 +33,8 @@ def _axe_path() -> Path:
 
 def _world(cast):
     """Data behind every page: returns {name: object} for the detail pages."""
+    import random
+
     import huigong.benefits.testing as benefits
     from huigong.assistance.services import files as file_services
     from huigong.assistance.tests import files_support
@@ -42,8 +44,6 @@ def _world(cast):
     from huigong.members.roster import roster_import_start
     from huigong.members.roster.testing import person_row, roster_xlsx, upload
     from huigong.portal.testing import make_worker_account, submit_join
-
-    import random
 
     w = {}
     # 三助: a rule, a sweep, an open file, an aid round approved, publicised and in a payout batch.
@@ -86,7 +86,7 @@ def _console_urls(cast, w) -> list[str]:
     notice = Notice.objects.order_by("pk").first()
     return [
         "/", "/org/", f"/org/nodes/{cast.xihu.pk}/", "/org/enterprises/", f"/org/enterprises/{cast.enterprise.pk}/",
-        "/org/sites/", "/members/", f"/members/{cast.member.pk}/", "/members/new/", "/members/imports/",
+        "/org/sites/", "/members/", f"/members/{cast.member.person.pk}/", "/members/new/", "/members/imports/",
         f"/members/imports/{w['import'].pk}/", "/audit/", "/audit/access/", "/accounts/staff/",
         f"/accounts/staff/{cast.district_staff.staff.pk}/",
         "/accounts/tokens/", "/accounts/profile/",
@@ -196,3 +196,68 @@ def test_axe_finds_no_critical_or_serious_violation_on_any_page(live_server, bro
         ctx.close()
     assert not found, "axe-core violations:\n" + "\n".join(
         f"{page}\n  " + "\n  ".join(items) for page, items in found.items())
+
+
+def _tab_until(page, predicate: str, limit: int = 80) -> list[str]:
+    """Presses Tab until `predicate` (a JS expression on `el`, the focused element) holds; returns what
+    was focused on the way. Fails if it never holds or if a focused element shows no focus ring."""
+    seen = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        info = page.evaluate("""() => { const el = document.activeElement; const s = getComputedStyle(el);
+            return {tag: el.tagName, text: (el.getAttribute('aria-label') || el.innerText || el.value || '').trim(),
+                    href: el.getAttribute('href') || '', ring: s.outlineStyle !== 'none' || s.boxShadow !== 'none'}; }""")
+        seen.append(f"{info['tag']} {info['text'][:20]} {info['href']}".strip())
+        assert info["ring"], f"no visible focus on {seen[-1]}"
+        if page.evaluate(f"() => {{ const el = document.activeElement; return !!({predicate}); }}"):
+            return seen
+    raise AssertionError(f"never reached {predicate} by Tab; focused: {seen}")
+
+
+def test_the_console_works_with_the_keyboard_alone(live_server, browser, cast):
+    base = live_server.url
+    ctx, page = _context(browser, live_server, viewport=LAPTOP, user=cast.city_admin, bypass_csp=False)
+    page.goto(base + "/")
+    # The first stop skips the navigation; then every item of the main navigation is reached in order.
+    seen = _tab_until(page, "el.classList.contains('skip-link')", limit=1)
+    assert seen == ["A 跳到正文 #main"]
+    nav = page.eval_on_selector_all("nav.nav a", "els => els.map(a => a.getAttribute('href'))")
+    seen = _tab_until(page, "el.closest('nav.nav') && el.getAttribute('href') === '/members/'")
+    reached = [s.rsplit(" ", 1)[-1] for s in seen]
+    assert [h for h in nav if h in reached] == nav[: nav.index("/members/") + 1]
+    page.keyboard.press("Enter")
+    page.wait_for_url(base + "/members/")
+
+    # Members: skip to the content, type a search, submit with Enter, open the member found with Enter.
+    _tab_until(page, "el.classList.contains('skip-link')", limit=1)
+    page.keyboard.press("Enter")
+    _tab_until(page, "el.id === 'id_q'")
+    page.keyboard.type("李小红")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/members/?q=*")
+    assert "李小红" in page.locator("table").inner_text()
+    _tab_until(page, f"el.getAttribute('href') === '/members/{cast.member.person.pk}/'")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/members/{cast.member.person.pk}/")
+
+    # The union tree: the arrow is a button; Space opens the row and loads its children.
+    page.goto(base + "/org/")
+    _tab_until(page, "el.matches('button.tree-expand')")
+    button = page.locator("button.tree-expand").first
+    assert button.get_attribute("aria-expanded") == "false"
+    page.keyboard.press("Space")
+    kids = page.locator("#" + button.get_attribute("aria-controls"))
+    kids.locator(".tree-row").first.wait_for()
+    assert button.get_attribute("aria-expanded") == "true" and kids.is_visible()
+    page.keyboard.press("Space")
+    assert button.get_attribute("aria-expanded") == "false" and not kids.is_visible()
+
+    # A table wider than a phone scrolls: its region takes the focus, and the arrow keys scroll it.
+    page.set_viewport_size(PHONE)
+    page.goto(base + "/members/")
+    _tab_until(page, "el.matches('.table-wrap[role=region]')")
+    region = page.locator(".table-wrap[role=region]").first
+    assert region.evaluate("el => el.scrollWidth > el.clientWidth")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('.table-wrap[role=region]').scrollLeft > 0")
+    ctx.close()
