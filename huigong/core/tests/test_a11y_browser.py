@@ -164,7 +164,7 @@ def _walk(page, base: str, urls, label: str, found: dict, shots: Path | None) ->
         if bad:
             found[key] = [_describe(v) for v in bad]
         if shots is not None:
-            name = f"{label}{url}".strip("/").replace("/", "_") or "root"
+            name = f"{label}{url.split('?')[0]}".strip("/").replace("/", "_") or "root"
             page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
 
