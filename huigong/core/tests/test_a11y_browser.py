@@ -63,7 +63,7 @@ def _world(cast):
     w["subsidy"] = benefits.make_programme(cast.city_admin, cast.xihu, kind=ProgrammeKind.REIMBURSEMENT,
                                            title="骑手健康证补贴", quota=50)
     person = cast.rider.person
-    benefit_services.claim_create(actor=cast.city_admin, programme=w["checkup"], person=person)
+    w["claim"] = benefit_services.claim_create(actor=cast.city_admin, programme=w["checkup"], person=person)
     w["reimbursement"] = benefit_services.reimbursement_submit(
         actor=cast.city_admin, programme=w["subsidy"], person=person, amount_fen=4_000,
         receipt=benefits.receipt_png())
@@ -75,7 +75,7 @@ def _world(cast):
     w["join"] = submit_join(platform=cast.platform)
     from huigong.portal.services import message_send
 
-    message_send(person=person, title="体检名额已确认", body="请按时到体检点体检。")
+    w["message"] = message_send(person=person, title="体检名额已确认", body="请按时到体检点体检。")
     return w
 
 
@@ -101,9 +101,16 @@ def _console_urls(cast, w) -> list[str]:
         "/benefits/programmes/new/", "/benefits/reimbursements/", f"/benefits/reimbursements/{w['reimbursement'].pk}/",
         "/benefits/visits/", "/benefits/sites/",
         "/insights/", "/insights/reports/",
+        "/accounts/staff/new/", "/org/enterprises/new/", "/org/sites/new/", f"/org/nodes/{cast.xihu.pk}/edit/",
+        "/assistance/sweeps/new/", "/assistance/notices/new/",
         "/portal/staff/joins/", f"/portal/staff/joins/{w['join'].pk}/", "/portal/staff/transfers/",
+        "/portal/staff/links/",
         f"/portal/staff/card/?t={card_token(cast.rider)}",
     ]
+
+
+def _portal_urls(w) -> list[str]:
+    return [*PORTAL_URLS, f"/portal/messages/{w['message'].pk}/", f"/portal/benefits/claims/{w['claim'].pk}/"]
 
 
 PORTAL_URLS = [
@@ -186,7 +193,7 @@ def test_axe_finds_no_critical_or_serious_violation_on_any_page(live_server, bro
     ctx.close()
     for viewport, label in ((LAPTOP, "laptop"), (PHONE, "phone")):
         ctx, page = _context(browser, live_server, viewport=viewport, worker=w["worker"])
-        _walk(page, base, PORTAL_URLS, label, found, shots)
+        _walk(page, base, _portal_urls(w), label, found, shots)
         ctx.close()
         ctx, page = _context(browser, live_server, viewport=viewport, worker=w["newcomer"])
         _walk(page, base, JOIN_URLS, label, found, shots)
