@@ -32,6 +32,9 @@ FILES: list[tuple[str, str, str]] = [
     # The stylesheet names its source map; production's manifest storage refuses a dangling reference.
     ("swagger-ui-dist", "swagger-ui.css.map", "swagger-ui/swagger-ui.css.map"),
     ("swagger-ui-dist", "LICENSE", "licenses/swagger-ui.LICENSE"),
+    # axe-core: the accessibility checks the browser tests inject into every page (never served by a page).
+    ("axe-core", "axe.min.js", "axe.min.js"),
+    ("axe-core", "LICENSE", "licenses/axe-core.LICENSE"),
 ]
 
 

@@ -65,9 +65,14 @@ def verb_label(verb: str, object_type: str) -> str:
 def _field_label(model, key: str) -> str:
     if model is not None:
         try:
-            return str(model._meta.get_field(key).verbose_name)
+            field = model._meta.get_field(key)
         except FieldDoesNotExist:
-            pass
+            return key
+        # A reverse relation (e.g. a file's "members" list) has no verbose_name of its own.
+        label = getattr(field, "verbose_name", None)
+        if label is None and getattr(field, "related_model", None) is not None:
+            label = field.related_model._meta.verbose_name_plural
+        return str(label) if label else key
     return key
 
 

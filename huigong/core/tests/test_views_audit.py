@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from huigong.core.audit import audit, log_access
-from huigong.core.models import AccessLog, AuditEvent
 from huigong.core.audit_display import diff_rows
+from huigong.core.models import AccessLog, AuditEvent
 
 AUDIT = reverse("console:audit")
 ACCESS = reverse("console:audit_access")
@@ -156,3 +156,16 @@ def test_audit_page_query_count_is_bounded(client, cast, django_assert_max_num_q
     client.force_login(cast.city_admin)
     with django_assert_max_num_queries(12):
         assert client.get(AUDIT).status_code == 200
+
+
+def test_a_change_to_a_reverse_relation_is_labelled_and_the_page_renders(client, cast):
+    """A hardship file's audit row lists its household ("members", a reverse relation with no verbose_name
+    of its own): the log page used to crash on it with a 500."""
+    from huigong.assistance.models import FileMember
+
+    rows = diff_rows(None, {"members": [{"name": "李大山"}]}, object_type="assistance.hardshipfile")
+    assert rows[0]["key"] == str(FileMember._meta.verbose_name_plural)
+    audit(actor=cast.city_admin, verb="hardship_file.create", object_type="assistance.hardshipfile", object_id="1",
+          object_repr="档案", node_path=cast.xihu.path, new={"members": [{"name": "李大山"}]})
+    client.force_login(cast.city_admin)
+    assert client.get(AUDIT).status_code == 200
