@@ -32,6 +32,13 @@ FILES: list[tuple[str, str, str]] = [
     # The stylesheet names its source map; production's manifest storage refuses a dangling reference.
     ("swagger-ui-dist", "swagger-ui.css.map", "swagger-ui/swagger-ui.css.map"),
     ("swagger-ui-dist", "LICENSE", "licenses/swagger-ui.LICENSE"),
+    # Searchable pickers (huigong/static/js/pickers.js enhances every <select data-picker>).
+    ("tom-select", "dist/js/tom-select.complete.min.js", "tom-select/tom-select.complete.min.js"),
+    ("tom-select", "dist/css/tom-select.default.min.css", "tom-select/tom-select.default.min.css"),
+    # Both name their source maps; the manifest storage refuses a dangling reference.
+    ("tom-select", "dist/js/tom-select.complete.min.js.map", "tom-select/tom-select.complete.min.js.map"),
+    ("tom-select", "dist/css/tom-select.default.min.css.map", "tom-select/tom-select.default.min.css.map"),
+    ("tom-select", "LICENSE", "licenses/tom-select.LICENSE"),
 ]
 
 

@@ -85,9 +85,13 @@ class VisitForm(FactsMixin):
     has_work_injury = forms.BooleanField(label=_("工伤"), required=False)
     note = forms.CharField(label=_("备注"), max_length=255, required=False)
 
-    def __init__(self, *a, people, **kw):
+    def __init__(self, *a, people, search_url: str = "", **kw):
         super().__init__(*a, **kw)
-        self.fields["person"].choices = people
+        # An empty choice first: nobody is preselected, so a visit is never recorded for the wrong member.
+        self.fields["person"].choices = [("", _("— 请选择会员 —")), *people]
+        self.fields["person"].widget.attrs.update({
+            "data-picker": "", "data-picker-url": search_url,
+            "data-placeholder": _("输入姓名、拼音或身份证后4位查找"), "required": True})
         self.order_fields(["person", "visited_on", "household_size", "monthly_income_yuan", "rigid_expense_yuan"])
 
     def facts(self) -> dict:

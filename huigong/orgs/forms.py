@@ -42,9 +42,18 @@ def bilingual(zh: str, en: str) -> dict[str, str]:
     }
 
 
-def node_label(node: UnionNode, indent_from: int | None = None) -> str:
+def node_label(node: UnionNode, indent_from: int | None = None, parent: str = "") -> str:
+    """"name（code）", indented by depth inside a tree-ordered list; with `parent`, "· parent" after it,
+    so that same-named unions (every district has its 总工会) are told apart in search results."""
     pad = "\u3000" * max(0, node.depth - indent_from) if indent_from else ""
-    return f"{pad}{node.name}（{node.code}）"
+    return f"{pad}{node.name}（{node.code}）" + (f" · {parent}" if parent else "")
+
+
+def parent_names(nodes) -> dict[str, str]:
+    """The parent's name of each node by the node's path, in one query."""
+    paths = {n.path[: -UnionNode.steplen] for n in nodes if len(n.path) > UnionNode.steplen}
+    names = selectors.node_names_by_path(paths) if paths else {}
+    return {n.path: names.get(n.path[: -UnionNode.steplen], "") for n in nodes}
 
 
 class PickerWidget(forms.Select):
@@ -79,6 +88,10 @@ class PickerWidget(forms.Select):
         ctx["widget"]["search_url"] = f"{reverse(self.search_url_name)}?{urlencode(params)}"
         ctx["widget"]["search_name"] = f"{name}__search"
         ctx["widget"]["searchable"] = self.searchable
+        # Enhanced by static/js/pickers.js into a searchable picker asking the same view for JSON.
+        json_params = urlencode({**self.search_params, "format": "json"})
+        ctx["widget"]["attrs"].update({"data-picker": "",
+                                       "data-picker-url": f"{reverse(self.search_url_name)}?{json_params}"})
         return ctx
 
 
@@ -112,7 +125,8 @@ class NodeField(forms.ModelChoiceField):
         self.widget.searchable = more or self.anywhere
         top = len(root_path(self.actor)) // UnionNode.steplen
         opts = [("", str(self.empty_label))] if self.empty_label is not None else []
-        opts += [(str(n.pk), node_label(n, top)) for n in nodes]
+        parents = parent_names(nodes)
+        opts += [(str(n.pk), node_label(n, top, parents[n.path])) for n in nodes]
         return opts
 
 
