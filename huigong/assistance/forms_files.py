@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huigong.core.scope import root_path
 from huigong.core.widgets import DateInput
+from huigong.orgs.forms import TreeChoiceMixin
 from huigong.orgs.models import UnionNode
 
 from .models import CloseReason, EvidenceKind, HardshipCause, HardshipLevel, ReviewOutcome
@@ -27,9 +28,9 @@ def to_fen(value) -> int:
     return int((Decimal(value or 0) * 100).to_integral_value())
 
 
-class NodeChoiceField(forms.ModelChoiceField):
+class NodeChoiceField(TreeChoiceMixin, forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        return "　" * max(0, obj.depth - 1) + obj.name
+        return self.with_context(obj, "　" * max(0, obj.depth - 1) + obj.name)
 
 
 def scoped_nodes(actor):

@@ -56,6 +56,27 @@ def parent_names(nodes) -> dict[str, str]:
     return {n.path: names.get(n.path[: -UnionNode.steplen], "") for n in nodes}
 
 
+class TreeChoiceMixin:
+    """For a ModelChoiceField over a tree-ordered list of unions: searchable (static/js/pickers.js), and a
+    union whose name repeats in the list (every district has its 总工会) shows its parent's name after it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.widget.attrs["data-picker"] = ""
+
+    def with_context(self, obj: UnionNode, label: str) -> str:
+        cache = getattr(self, "_tree_names", None)
+        if cache is None or cache[0] is not self.queryset:
+            names = dict(self.queryset.values_list("path", "name"))
+            seen: dict[str, int] = {}
+            for name in names.values():
+                seen[name] = seen.get(name, 0) + 1
+            cache = self._tree_names = (self.queryset, names, {n for n, c in seen.items() if c > 1})
+        _qs, names, repeated = cache
+        parent = names.get(obj.path[: -UnionNode.steplen]) if obj.name in repeated else None
+        return f"{label} · {parent}" if parent else label
+
+
 class PickerWidget(forms.Select):
     """A <select> whose options come from `options(value)` at render time, preceded by a search box that
     swaps the options through htmx. The search box belongs to no form, so it is never submitted."""
