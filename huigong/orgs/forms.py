@@ -146,8 +146,11 @@ class NodeField(forms.ModelChoiceField):
         self.widget.searchable = more or self.anywhere
         top = len(root_path(self.actor)) // UnionNode.steplen
         opts = [("", str(self.empty_label))] if self.empty_label is not None else []
-        parents = parent_names(nodes)
-        opts += [(str(n.pk), node_label(n, top, parents[n.path])) for n in nodes]
+        # The tree's indentation shows where a union sits; a name that repeats also gets its parent's name.
+        names = [n.name for n in nodes]
+        repeated = [n for n in nodes if names.count(n.name) > 1]
+        parents = parent_names(repeated) if repeated else {}
+        opts += [(str(n.pk), node_label(n, top, parents.get(n.path, ""))) for n in nodes]
         return opts
 
 
