@@ -5,14 +5,33 @@
 (function () {
   "use strict";
 
-  function remoteLoader(url) {
+  function remoteLoader(url, hits) {
     var sep = url.indexOf("?") === -1 ? "?" : "&";
     return function (query, callback) {
       fetch(url + sep + "q=" + encodeURIComponent(query), {
         credentials: "same-origin", headers: { "Accept": "application/json" }
       }).then(function (r) { return r.ok ? r.json() : { results: [] }; })
-        .then(function (data) { callback(data.results || []); })
+        .then(function (data) {
+          var results = data.results || [];
+          var found = {};
+          results.forEach(function (item) { found[item.value] = true; });
+          hits[query] = found;
+          callback(results);
+        })
         .catch(function () { callback(); });
+    };
+  }
+
+  // The server matches what the labels do not show (pinyin, initials, a full ID number or phone): an option
+  // it returned for the query stays listed even when the label itself does not contain the typed text.
+  function remoteScore(hits) {
+    return function (query) {
+      var local = this.sifter.getScoreFunction(query, this.getSearchOptions());
+      return function (item) {
+        var score = local(item);
+        if (score > 0) return score;
+        return hits[query] && hits[query][item.value] ? 0.5 : 0;
+      };
     };
   }
 
@@ -40,7 +59,9 @@
       }
     };
     if (url) {
-      options.load = remoteLoader(url);
+      var hits = {};
+      options.load = remoteLoader(url, hits);
+      options.score = remoteScore(hits);
       options.shouldLoad = function (query) { return query.trim().length > 0; };
       options.loadThrottle = 250;
     }
