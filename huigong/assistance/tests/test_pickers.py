@@ -41,7 +41,7 @@ def world(cast):
 
 
 def _select(html: str) -> str:
-    return re.search(r'<select name="person".*?</select>', html, re.S).group(0)
+    return re.search(r'<select name="person".*?</select>', html, re.DOTALL).group(0)
 
 
 def test_the_visit_form_preselects_nobody_and_requires_a_choice(client, world):

@@ -52,9 +52,9 @@ def test_union_and_enterprise_fields_render_searchable_pickers(client, twins):
 def test_full_union_lists_are_searchable_and_tell_twins_apart(client, twins, url_name):
     client.force_login(twins.city_admin)
     html = client.get(reverse(url_name)).content.decode()
-    select = re.search(r'<select name="node".*?</select>', html, re.S).group(0)
+    select = re.search(r'<select name="node".*?</select>', html, re.DOTALL).group(0)
     assert "data-picker" in select
     assert f'<option value="{twins.twin_a.pk}">' in select
-    labels = re.findall(r'<option value="(?:%d|%d)">([^<]*)</option>' % (twins.twin_a.pk, twins.twin_b.pk), select)
+    labels = re.findall(rf'<option value="(?:{twins.twin_a.pk}|{twins.twin_b.pk})">([^<]*)</option>', select)
     assert sorted(label.strip("\u3000") for label in labels) == ["建筑工会 · 拱墅区总工会", "建筑工会 · 西湖区总工会"]
     assert "杭州某科技公司工会 ·" not in select  # a unique name needs no context
