@@ -133,3 +133,42 @@ def test_without_javascript_the_plain_select_still_submits(live_server, browser,
     page.click("button:has-text('保存并录入下一户')")
     page.wait_for_load_state()
     assert list(SweepVisit.objects.values_list("person_id", flat=True)) == [world.zw1.person_id]
+
+
+def test_union_pickers_search_the_tree_and_tell_twins_apart(live_server, browser, shots):
+    from django.urls import reverse
+    from playwright.sync_api import expect
+
+    from huigong.orgs.models import NodeLevel
+    from huigong.testing import Cast, make_node
+
+    cast = Cast().build()
+    gongshu = make_node(cast.hangzhou, "拱墅区总工会", NodeLevel.DISTRICT)
+    make_node(cast.xihu, "建筑工会", NodeLevel.GRASSROOTS)
+    twin_b = make_node(gongshu, "建筑工会", NodeLevel.GRASSROOTS)
+    page = _context(browser, live_server, cast.city_admin, viewport=LAPTOP).new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(live_server.url + reverse("orgs:enterprise_create"))
+    page.wait_for_selector("select[name=union].tomselected", state="attached")
+    assert not page.locator("select[name=union]").locator("xpath=..").locator(".picker-search").is_visible()
+    page.locator("select[name=union] + .ts-wrapper .ts-control input").focus()
+    page.keyboard.type("建筑")
+    options = page.locator("select[name=union] + .ts-wrapper .ts-dropdown .option")
+    expect(options).to_have_count(2)
+    expect(options.filter(has_text="· 拱墅区总工会")).to_have_count(1)
+    expect(options.filter(has_text="· 西湖区总工会")).to_have_count(1)
+    page.screenshot(path=str(shots / "union-picker-laptop.png"), full_page=True)
+    options.filter(has_text="· 拱墅区总工会").click()
+    assert page.eval_on_selector("select[name=union]", "s => s.value") == str(twin_b.pk)
+    assert errors == []
+
+    phone = _context(browser, live_server, cast.city_admin, viewport=PHONE, device_scale_factor=2,
+                     is_mobile=True, has_touch=True).new_page()
+    phone.goto(live_server.url + reverse("members:list"))
+    phone.wait_for_selector("select[data-picker].tomselected", state="attached")
+    phone.screenshot(path=str(shots / "members-filters-phone.png"), full_page=True)
+    page.goto(live_server.url + reverse("members:list"))
+    page.wait_for_selector("select[data-picker].tomselected", state="attached")
+    page.screenshot(path=str(shots / "members-filters-laptop.png"), full_page=True)
