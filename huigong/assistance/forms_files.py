@@ -91,7 +91,7 @@ class VisitForm(FactsMixin):
         # An empty choice first: nobody is preselected, so a visit is never recorded for the wrong member.
         self.fields["person"].choices = [("", _("— 请选择会员 —")), *people]
         self.fields["person"].widget.attrs.update({
-            "data-picker": "", "data-picker-url": search_url,
+            "data-picker": "", "data-picker-url": search_url, "data-picker-empty": _("没有匹配的结果"),
             "data-placeholder": _("输入姓名、拼音或身份证后4位查找"), "required": True})
         self.order_fields(["person", "visited_on", "household_size", "monthly_income_yuan", "rigid_expense_yuan"])
 

@@ -62,7 +62,7 @@ class TreeChoiceMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.widget.attrs["data-picker"] = ""
+        self.widget.attrs.update({"data-picker": "", "data-picker-empty": _("没有匹配的结果")})
 
     def with_context(self, obj: UnionNode, label: str) -> str:
         cache = getattr(self, "_tree_names", None)
@@ -111,7 +111,7 @@ class PickerWidget(forms.Select):
         ctx["widget"]["searchable"] = self.searchable
         # Enhanced by static/js/pickers.js into a searchable picker asking the same view for JSON.
         json_params = urlencode({**self.search_params, "format": "json"})
-        ctx["widget"]["attrs"].update({"data-picker": "",
+        ctx["widget"]["attrs"].update({"data-picker": "", "data-picker-empty": _("没有匹配的结果"),
                                        "data-picker-url": f"{reverse(self.search_url_name)}?{json_params}"})
         return ctx
 
