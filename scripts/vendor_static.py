@@ -35,6 +35,13 @@ FILES: list[tuple[str, str, str]] = [
     # axe-core: the accessibility checks the browser tests inject into every page (never served by a page).
     ("axe-core", "axe.min.js", "axe.min.js"),
     ("axe-core", "LICENSE", "licenses/axe-core.LICENSE"),
+    # Searchable pickers (huigong/static/js/pickers.js enhances every <select data-picker>).
+    ("tom-select", "dist/js/tom-select.complete.min.js", "tom-select/tom-select.complete.min.js"),
+    ("tom-select", "dist/css/tom-select.default.min.css", "tom-select/tom-select.default.min.css"),
+    # Both name their source maps; the manifest storage refuses a dangling reference.
+    ("tom-select", "dist/js/tom-select.complete.min.js.map", "tom-select/tom-select.complete.min.js.map"),
+    ("tom-select", "dist/css/tom-select.default.min.css.map", "tom-select/tom-select.default.min.css.map"),
+    ("tom-select", "LICENSE", "licenses/tom-select.LICENSE"),
 ]
 
 

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from huigong.orgs.forms import TreeChoiceMixin
 from huigong.orgs.models import UnionNode
 
 from .models import Role
@@ -69,10 +70,10 @@ class PasswordChangeForm(forms.Form):
         return data
 
 
-class NodeChoiceField(forms.ModelChoiceField):
+class NodeChoiceField(TreeChoiceMixin, forms.ModelChoiceField):
     def label_from_instance(self, obj: UnionNode) -> str:
         # Indent by depth so the subtree reads as a tree inside a plain <select>.
-        return "\u3000" * max(0, obj.depth - self.base_depth) + obj.name
+        return self.with_context(obj, "\u3000" * max(0, obj.depth - self.base_depth) + obj.name)
 
     base_depth = 1
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huigong.core.scope import root_path
 from huigong.core.widgets import DateInput
+from huigong.orgs.forms import TreeChoiceMixin
 from huigong.orgs.models import UnionNode
 
 from .models import CloseReason, EvidenceKind, HardshipCause, HardshipLevel, ReviewOutcome
@@ -27,9 +28,9 @@ def to_fen(value) -> int:
     return int((Decimal(value or 0) * 100).to_integral_value())
 
 
-class NodeChoiceField(forms.ModelChoiceField):
+class NodeChoiceField(TreeChoiceMixin, forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        return "　" * max(0, obj.depth - 1) + obj.name
+        return self.with_context(obj, "　" * max(0, obj.depth - 1) + obj.name)
 
 
 def scoped_nodes(actor):
@@ -85,9 +86,13 @@ class VisitForm(FactsMixin):
     has_work_injury = forms.BooleanField(label=_("工伤"), required=False)
     note = forms.CharField(label=_("备注"), max_length=255, required=False)
 
-    def __init__(self, *a, people, **kw):
+    def __init__(self, *a, people, search_url: str = "", **kw):
         super().__init__(*a, **kw)
-        self.fields["person"].choices = people
+        # An empty choice first: nobody is preselected, so a visit is never recorded for the wrong member.
+        self.fields["person"].choices = [("", _("— 请选择会员 —")), *people]
+        self.fields["person"].widget.attrs.update({
+            "data-picker": "", "data-picker-url": search_url, "data-picker-empty": _("没有匹配的结果"),
+            "data-placeholder": _("输入姓名、拼音或身份证后4位查找"), "required": True})
         self.order_fields(["person", "visited_on", "household_size", "monthly_income_yuan", "rigid_expense_yuan"])
 
     def facts(self) -> dict:

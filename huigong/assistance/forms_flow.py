@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huigong.core.widgets import DateInput
+from huigong.orgs.forms import TreeChoiceMixin
 from huigong.orgs.models import NodeLevel, UnionNode
 
 from . import clock
@@ -34,9 +35,9 @@ class YuanField(forms.DecimalField):
         return None if value in (None, "") else int((Decimal(value) * 100).to_integral_value())
 
 
-class NodeChoiceField(forms.ModelChoiceField):
+class NodeChoiceField(TreeChoiceMixin, forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        return obj.name
+        return self.with_context(obj, obj.name)
 
 
 def subtree_nodes(actor):

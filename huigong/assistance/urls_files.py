@@ -13,6 +13,7 @@ urlpatterns: list = [
     path("sweeps/<int:pk>/apply-rules/", screening.sweep_apply, name="sweep_apply"),
     path("sweeps/<int:pk>/close/", screening.sweep_close, name="sweep_close"),
     path("sweeps/assignments/<int:pk>/visit/", screening.sweep_visit, name="sweep_visit"),
+    path("sweeps/assignments/<int:pk>/visit/people/", screening.sweep_visit_people, name="sweep_visit_people"),
     path("files/", files.file_list, name="file_list"),
     path("files/new/", files.file_create, name="file_create"),
     path("files/<int:pk>/", files.file_detail, name="file_detail"),

@@ -206,3 +206,29 @@ def transfer_request_get_for_actor(actor, request_id):
     if not (req.from_union.path.startswith(prefix) or req.to_union.path.startswith(prefix)):
         raise Http404
     return req
+
+
+# --- Pickers ------------------------------------------------------------------------------------------
+
+_ID_TAIL = re.compile(r"^[.…*·\s]*(\d{3}[\dXx])$")
+
+
+def picker_filter(q: str, *, record_prefix: str = "") -> Q:
+    """What a member picker's search box matches: the masked ID tail shown in its labels ("…041X", "041x"),
+    else everything the member search matches (name, pinyin, initials, full ID number, phone)."""
+    m = _ID_TAIL.match(q.strip())
+    if m:
+        return Q(person__id_number_mask__endswith=m.group(1).upper())
+    return search_filter(q, record_prefix=record_prefix)
+
+
+def member_picker_label(membership: Membership, *, actor) -> str:
+    """"name · …041X · unit": enough to tell same-name members apart, and nothing but masked data. The unit
+    is the employer (or platform) when its record was collected in the actor's subtree, else the union."""
+    person = membership.person
+    unit = None
+    if recorded_in_scope(actor, person.record_path):
+        unit = person.employer or person.platform
+    unit_name = unit.name if unit is not None else membership.union.name
+    tail = (person.id_number_mask or "")[-4:]
+    return f"{person.name} · …{tail} · {unit_name}"

@@ -42,9 +42,39 @@ def bilingual(zh: str, en: str) -> dict[str, str]:
     }
 
 
-def node_label(node: UnionNode, indent_from: int | None = None) -> str:
+def node_label(node: UnionNode, indent_from: int | None = None, parent: str = "") -> str:
+    """"name（code）", indented by depth inside a tree-ordered list; with `parent`, "· parent" after it,
+    so that same-named unions (every district has its 总工会) are told apart in search results."""
     pad = "\u3000" * max(0, node.depth - indent_from) if indent_from else ""
-    return f"{pad}{node.name}（{node.code}）"
+    return f"{pad}{node.name}（{node.code}）" + (f" · {parent}" if parent else "")
+
+
+def parent_names(nodes) -> dict[str, str]:
+    """The parent's name of each node by the node's path, in one query."""
+    paths = {n.path[: -UnionNode.steplen] for n in nodes if len(n.path) > UnionNode.steplen}
+    names = selectors.node_names_by_path(paths) if paths else {}
+    return {n.path: names.get(n.path[: -UnionNode.steplen], "") for n in nodes}
+
+
+class TreeChoiceMixin:
+    """For a ModelChoiceField over a tree-ordered list of unions: searchable (static/js/pickers.js), and a
+    union whose name repeats in the list (every district has its 总工会) shows its parent's name after it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.widget.attrs.update({"data-picker": "", "data-picker-empty": _("没有匹配的结果")})
+
+    def with_context(self, obj: UnionNode, label: str) -> str:
+        cache = getattr(self, "_tree_names", None)
+        if cache is None or cache[0] is not self.queryset:
+            names = dict(self.queryset.values_list("path", "name"))
+            seen: dict[str, int] = {}
+            for name in names.values():
+                seen[name] = seen.get(name, 0) + 1
+            cache = self._tree_names = (self.queryset, names, {n for n, c in seen.items() if c > 1})
+        _qs, names, repeated = cache
+        parent = names.get(obj.path[: -UnionNode.steplen]) if obj.name in repeated else None
+        return f"{label} · {parent}" if parent else label
 
 
 class PickerWidget(forms.Select):
@@ -79,6 +109,10 @@ class PickerWidget(forms.Select):
         ctx["widget"]["search_url"] = f"{reverse(self.search_url_name)}?{urlencode(params)}"
         ctx["widget"]["search_name"] = f"{name}__search"
         ctx["widget"]["searchable"] = self.searchable
+        # Enhanced by static/js/pickers.js into a searchable picker asking the same view for JSON.
+        json_params = urlencode({**self.search_params, "format": "json"})
+        ctx["widget"]["attrs"].update({"data-picker": "", "data-picker-empty": _("没有匹配的结果"),
+                                       "data-picker-url": f"{reverse(self.search_url_name)}?{json_params}"})
         return ctx
 
 
@@ -112,7 +146,11 @@ class NodeField(forms.ModelChoiceField):
         self.widget.searchable = more or self.anywhere
         top = len(root_path(self.actor)) // UnionNode.steplen
         opts = [("", str(self.empty_label))] if self.empty_label is not None else []
-        opts += [(str(n.pk), node_label(n, top)) for n in nodes]
+        # The tree's indentation shows where a union sits; a name that repeats also gets its parent's name.
+        names = [n.name for n in nodes]
+        repeated = [n for n in nodes if names.count(n.name) > 1]
+        parents = parent_names(repeated) if repeated else {}
+        opts += [(str(n.pk), node_label(n, top, parents.get(n.path, ""))) for n in nodes]
         return opts
 
 

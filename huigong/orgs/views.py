@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -25,6 +26,7 @@ from .forms import (
     TreeSearchForm,
     apply_service_errors,
     node_label,
+    parent_names,
 )
 from .models import UnionNode
 
@@ -187,8 +189,9 @@ def node_picker(request):
     nodes = selectors.node_search_for_actor(
         request.user, q, members_only=request.GET.get("members") == "1" or anywhere,
         anywhere=anywhere, limit=30)
-    options = [(str(n.pk), node_label(n)) for n in nodes]
-    return render(request, "orgs/_picker_options.html", {"options": options, "blank": request.GET.get("blank")})
+    parents = parent_names(nodes)
+    options = [(str(n.pk), node_label(n, parent=parents[n.path])) for n in nodes]
+    return _picker_response(request, options)
 
 
 @login_required
@@ -198,8 +201,14 @@ def enterprise_picker(request):
     q = request.GET.get(field, "")[:60]
     kind = request.GET.get("kind", "")
     items, _more = selectors.enterprise_picker_choices(request.user, kind=kind, q=q, limit=30)
-    return render(request, "orgs/_picker_options.html", {
-        "options": [(str(e.pk), e.name) for e in items], "blank": request.GET.get("blank")})
+    return _picker_response(request, [(str(e.pk), e.name) for e in items])
+
+
+def _picker_response(request, options: list[tuple[str, str]]):
+    """<option>s for the htmx search box, or with format=json the searchable picker's results."""
+    if request.GET.get("format") == "json":
+        return JsonResponse({"results": [{"value": v, "text": t} for v, t in options]})
+    return render(request, "orgs/_picker_options.html", {"options": options, "blank": request.GET.get("blank")})
 
 
 # --- Enterprises -------------------------------------------------------------------------------------

@@ -152,7 +152,7 @@ def visit_queue(actor, assignment: SweepAssignment) -> QuerySet[Membership]:
     ensure_path_in_scope(actor, assignment.node_path)
     visited = SweepVisit.objects.filter(sweep_id=assignment.sweep_id, person_id=OuterRef("person_id"))
     return (Membership.objects.filter(union_id=assignment.node_id, status=MembershipStatus.ACTIVE)
-            .exclude(Exists(visited)).select_related("person")
+            .exclude(Exists(visited)).select_related("person", "person__employer", "person__platform", "union")
             .defer("person__id_number", "person__phone", "person__bank_account").order_by("person__name", "id"))
 
 

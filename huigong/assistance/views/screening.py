@@ -6,14 +6,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from huigong.accounts.models import Cap
 from huigong.core.money import fen_to_yuan, format_yuan
 from huigong.core.scope import path_in_scope, require, root_path
-from huigong.members.selectors import person_get_for_actor
+from huigong.members.selectors import member_picker_label, person_get_for_actor, picker_filter
 from huigong.orgs import selectors as org_selectors
 from huigong.orgs.forms import apply_service_errors
 from huigong.orgs.models import UnionNode
@@ -173,15 +175,44 @@ def sweep_close(request, pk: int):
     return redirect("assistance:sweep_detail", pk=sweep.pk)
 
 
+VISIT_PICKER_LIMIT = 500  # members rendered into the visit form's picker; the rest are found by search
+VISIT_SEARCH_LIMIT = 30
+
+
+def _visit_people(actor, queue, wanted: str | None) -> list[tuple[int, str]]:
+    """The visit picker's choices: the first members of the queue, plus the one asked for (posted or
+    preselected) when it is further down, so a member found by search validates and stays chosen."""
+    rows = list(queue[:VISIT_PICKER_LIMIT])
+    if wanted and wanted.isdigit() and all(m.person_id != int(wanted) for m in rows):
+        rows += list(queue.filter(person_id=int(wanted))[:1])
+    return [(m.person_id, member_picker_label(m, actor=actor)) for m in rows]
+
+
+@login_required
+@require_GET
+def sweep_visit_people(request, pk: int):
+    """JSON search for the visit form's member picker: members of the assignment's queue by name, pinyin,
+    initials, ID tail ("…041X"), full ID number or phone; only masked labels leave the server."""
+    assignment = sel.assignment_get_for_actor(request.user, pk)
+    queue = sel.visit_queue(request.user, assignment)
+    q = request.GET.get("q", "").strip()[:40]
+    rows = list(queue.filter(picker_filter(q, record_prefix=root_path(request.user)))[:VISIT_SEARCH_LIMIT]) \
+        if q else []
+    return JsonResponse({"results": [{"value": str(m.person_id), "text": member_picker_label(m, actor=request.user)}
+                                     for m in rows]})
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def sweep_visit(request, pk: int):
     """Quick visit entry for one assigned union: its members not yet visited, one form per visit."""
     assignment = sel.assignment_get_for_actor(request.user, pk)
     queue = sel.visit_queue(request.user, assignment)
-    people = [(m.person_id, m.person.name) for m in queue[:500]]
     preselect = request.GET.get("person")
-    form = VisitForm(request.POST or None, people=people, initial={"person": preselect} if preselect else None)
+    people = _visit_people(request.user, queue, request.POST.get("person") or preselect)
+    search_url = reverse("assistance:sweep_visit_people", args=[assignment.pk])
+    form = VisitForm(request.POST or None, people=people, search_url=search_url,
+                     initial={"person": preselect} if preselect else None)
     if request.method == "POST" and form.is_valid():
         person, _m = person_get_for_actor(request.user, form.cleaned_data["person"])
         try:
