@@ -19,6 +19,7 @@ import xlsxwriter
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from huigong.core import xlsxsafe
 from huigong.core.money import fen_to_yuan
@@ -197,7 +198,7 @@ def parse_amount_fen(text: str) -> int | str | None:
 
 
 class ResultImportForm(forms.Form):
-    upload = forms.FileField(label=_("银行回盘文件（.xlsx）"))
+    upload = forms.FileField(label=gettext_lazy("银行回盘文件（.xlsx）"))
 
     MAX_BYTES = MAX_RESULT_BYTES
 
