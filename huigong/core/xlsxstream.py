@@ -336,9 +336,12 @@ class _Cells:
         if self.collect:
             self.parts.append(data)
 
-    def parser(self):
+    def parser(self, *, text: bool = True):
+        """text=False: cells are found with their values empty (the bounds pass needs no text)."""
         p = _parser()
-        p.StartElementHandler, p.EndElementHandler, p.CharacterDataHandler = self.start, self.end, self.text
+        p.StartElementHandler, p.EndElementHandler = self.start, self.end
+        if text:
+            p.CharacterDataHandler = self.text
         return p
 
 
@@ -353,7 +356,7 @@ def sheet_bounds(zf: zipfile.ZipFile, sheet_info: zipfile.ZipInfo) -> Bounds:
         if row > b.last_row:  # noqa: PLR1730
             b.last_row = row
 
-    p = _Cells(emit).parser()
+    p = _Cells(emit).parser(text=False)
     with zf.open(sheet_info) as fh:
         for _ in _parse(p, fh):
             pass
