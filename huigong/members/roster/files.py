@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from huigong.core import xlsxsafe
+from huigong.core import xlsxsafe, xlsxstream
 
 XLSX_MAGIC = b"PK\x03\x04"
 _CHUNK = 1 << 20
@@ -192,10 +192,17 @@ class SheetRows:
     width: int
 
 
+# Above this used area (rows x columns, what calamine allocates) a sheet is read by the streaming
+# reader (huigong.core.xlsxstream) in bounded memory; at or below it calamine, which is faster, stays
+# well under the worker's memory budget (see docs/architecture.md for the measurement).
+STREAM_ABOVE_CELLS = 1_000_000
+
+
 def open_xlsx(path: str | Path, info: FileInfo | None = None) -> SheetRows:
     from python_calamine import CalamineWorkbook
 
-    if info is None or info.extent is None:
+    extent = info.extent if info is not None else None
+    if extent is None:
         # Never load a sheet whose extent has not been measured (see xlsxsafe).
         try:
             with zipfile.ZipFile(path) as zf:
@@ -207,6 +214,8 @@ def open_xlsx(path: str | Path, info: FileInfo | None = None) -> SheetRows:
         if info is not None:
             info.extent = extent
 
+    if extent.area > STREAM_ABOVE_CELLS:
+        return _open_xlsx_streaming(path)
     try:
         wb = CalamineWorkbook.from_path(str(path))
         sheet = wb.get_sheet_by_index(0)
@@ -219,6 +228,45 @@ def open_xlsx(path: str | Path, info: FileInfo | None = None) -> SheetRows:
     start = sheet.start
     return SheetRows(rows=sheet.iter_rows(), col_offset=start[1] if start else 0, height=sheet.total_height,
                      width=sheet.width)
+
+
+def _open_xlsx_streaming(path: str | Path) -> SheetRows:
+    """The same rows as calamine's, read as a stream (huigong.core.xlsxstream): the shared strings,
+    styles and the sheet's value range are read first, then the rows one block at a time."""
+    zf = zipfile.ZipFile(path)  # closed by the generator below, or at once on an error
+    try:
+        sheet_info = xlsxsafe.first_sheet_member(zf)
+        bounds = xlsxstream.sheet_bounds(zf, sheet_info)
+        strings = xlsxstream.load_shared_strings(zf)
+        styles = xlsxstream.load_date_styles(zf)
+        date1904 = xlsxstream.is_1904(zf)
+    except xlsxsafe.XlsxError as e:
+        zf.close()
+        raise RosterFileError(str(e)) from None
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError):
+        zf.close()
+        raise RosterFileError(xlsxsafe.DAMAGED) from None
+    if bounds.last_row > settings.ROSTER_MAX_ROWS + 1:
+        zf.close()
+        raise RosterFileError(_too_many_rows(bounds.last_row))
+    if bounds.width > settings.ROSTER_MAX_COLUMNS:
+        zf.close()
+        raise RosterFileError(_too_many_cols(bounds.width))
+
+    def rows() -> Iterator[list]:
+        try:
+            for _n, cells in xlsxstream.iter_rows(zf, sheet_info, strings, bounds=bounds, date_styles=styles,
+                                                   date1904=date1904):
+                yield cells
+        except xlsxsafe.XlsxError as e:
+            raise RosterFileError(str(e)) from None
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+            raise RosterFileError(xlsxsafe.DAMAGED) from None
+        finally:
+            zf.close()
+
+    first = bounds.first_column
+    return SheetRows(rows=rows(), col_offset=first - 1 if first else 0, height=bounds.last_row, width=bounds.width)
 
 
 # ---------------------------------------------------------------- csv
