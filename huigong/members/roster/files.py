@@ -194,8 +194,9 @@ class SheetRows:
 
 # Above this used area (rows x columns, what calamine allocates) a sheet is read by the streaming
 # reader (huigong.core.xlsxstream) in bounded memory; at or below it calamine, which is faster, stays
-# well under the worker's memory budget (see docs/architecture.md for the measurement).
-STREAM_ABOVE_CELLS = 1_000_000
+# under the worker's 300 MB budget: ~125 MB of Django plus ~90 MB per million cells (measured, see
+# docs/architecture.md). The streaming reader is ~10x slower, so the threshold is as high as that allows.
+STREAM_ABOVE_CELLS = 1_800_000
 
 
 def open_xlsx(path: str | Path, info: FileInfo | None = None) -> SheetRows:
