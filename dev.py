@@ -189,7 +189,8 @@ def cmd_test(pytest_args: list[str]) -> int:
     # Both cores (pytest-xdist, one database per worker) unless the caller chose (-n, -p no:xdist).
     if not any(a == "-n" or a.startswith(("-n", "--numprocesses")) or a == "no:xdist" for a in pytest_args):
         workers = str(min(os.cpu_count() or 1, 4))
-        pytest_args = ["-n", workers, *pytest_args] if workers != "1" else pytest_args
+        # worksteal: an idle worker takes tests queued for the other, so neither waits at the end.
+        pytest_args = ["-n", workers, "--dist", "worksteal", *pytest_args] if workers != "1" else pytest_args
     say(f"running the suite on {'PostgreSQL' if db.startswith('postgres') else 'SQLite'}")
     rc = subprocess.call([str(VENV_PY), "-m", "pytest", *pytest_args], cwd=ROOT,
                          env={**os.environ, "DJANGO_SETTINGS_MODULE": "huigong.settings.test"},
