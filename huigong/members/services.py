@@ -350,7 +350,10 @@ def _lock_request(actor, request: TransferRequest) -> TransferRequest:
     require(actor, Cap.MEMBER_WRITE)
     req = (TransferRequest.objects.select_for_update(of=("self",)).select_related("from_union", "to_union", "person")
            .get(pk=request.pk))
-    # Only the releasing side answers: its staff or anyone above it.
+    # Only the releasing side answers: its staff or anyone above it. The receiving side sees the request
+    # (it asked) and is told why it cannot answer; anyone else gets the 404 of an unknown request.
+    if not path_in_scope(actor, req.from_union.path) and path_in_scope(actor, req.to_union.path):
+        raise PermissionDenied("只有原工会可以答复转接请求")
     ensure_path_in_scope(actor, req.from_union.path)
     if not req.is_pending:
         raise ValidationError({"status": [

@@ -69,7 +69,8 @@ HEADERS_PROBE = ("import django; django.setup(); from django.conf import setting
 def headers_probe(tmp_path, **env):
     base = {k: v for k, v in os.environ.items() if not k.startswith("HUIGONG_") and k not in (
         "SECRET_KEY", "SALT_KEY", "BLIND_INDEX_KEY", "DATABASE_URL", "HTTPS")}
-    base.update(DJANGO_SETTINGS_MODULE="huigong.settings.prod", HUIGONG_VAR_DIR=str(tmp_path), **KEYS, **env)
+    base.update(DJANGO_SETTINGS_MODULE="huigong.settings.prod", HUIGONG_VAR_DIR=str(tmp_path),
+                HUIGONG_SMS_SENDER="huigong.portal.sms.DisabledSmsSender", **KEYS, **env)
     out = subprocess.run([sys.executable, "-c", HEADERS_PROBE], cwd=ROOT, env=base, capture_output=True, text=True,
                          timeout=60, check=False)
     assert out.returncode == 0, out.stderr

@@ -65,7 +65,12 @@ def test_test_command_passes_pytest_exit_code_but_not_no_tests(dev, monkeypatch,
 
     monkeypatch.setattr(dev.subprocess, "call", fake_call)
     assert dev.cmd_test(["-k", "demo"]) == expected
-    assert seen["cmd"][-3:] == ["pytest", "-k", "demo"]
+    assert seen["cmd"][-2:] == ["-k", "demo"] and "pytest" in seen["cmd"]
+    # Every core (pytest-xdist) unless the caller chose: -n 0 runs in one process.
+    if (dev.os.cpu_count() or 1) > 1:
+        assert seen["cmd"][seen["cmd"].index("-n") + 1] == str(min(dev.os.cpu_count(), 4))
+    dev.cmd_test(["-n", "0"])
+    assert seen["cmd"].count("-n") == 1 and seen["cmd"][-2:] == ["-n", "0"]
 
 
 def test_missing_debian_packages_are_a_note_without_root(dev, monkeypatch, capsys):
