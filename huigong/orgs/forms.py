@@ -63,6 +63,8 @@ class TreeChoiceMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.widget.attrs.update({"data-picker": "", "data-picker-empty": _("没有匹配的结果")})
+        if self.label:
+            self.widget.attrs.setdefault("aria-label", str(self.label))
 
     def with_context(self, obj: UnionNode, label: str) -> str:
         cache = getattr(self, "_tree_names", None)
@@ -105,6 +107,9 @@ class PickerWidget(forms.Select):
 
     def get_context(self, name, value, attrs):
         ctx = super().get_context(name, value, attrs)
+        # The visible label points at the search box: the select itself carries the field's name (axe).
+        if getattr(self, "label", None):
+            ctx["widget"]["attrs"].setdefault("aria-label", str(self.label))
         params = {**self.search_params, "field": f"{name}__search"}
         ctx["widget"]["search_url"] = f"{reverse(self.search_url_name)}?{urlencode(params)}"
         ctx["widget"]["search_name"] = f"{name}__search"
@@ -116,7 +121,13 @@ class PickerWidget(forms.Select):
         return ctx
 
 
-class NodeField(forms.ModelChoiceField):
+class _LabelledPicker:
+    def widget_attrs(self, widget):
+        widget.label = self.label  # the select's accessible name (PickerWidget.get_context)
+        return super().widget_attrs(widget)
+
+
+class NodeField(_LabelledPicker, forms.ModelChoiceField):
     """A union of the actor's subtree (or, with anywhere=True, of the whole tree: transfers)."""
 
     def __init__(self, *, actor, members_only: bool = False, anywhere: bool = False, **kwargs):
@@ -154,7 +165,7 @@ class NodeField(forms.ModelChoiceField):
         return opts
 
 
-class EnterpriseField(forms.ModelChoiceField):
+class EnterpriseField(_LabelledPicker, forms.ModelChoiceField):
     """An enterprise (or, with kind="platform", a platform) covered by a union of the actor's subtree."""
 
     def __init__(self, *, actor, kind: str = "", blank: str = "none", **kwargs):
