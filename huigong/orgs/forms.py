@@ -9,6 +9,7 @@ from typing import ClassVar
 from urllib.parse import urlencode
 
 from django import forms
+from django.forms.boundfield import BoundField
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -56,15 +57,30 @@ def parent_names(nodes) -> dict[str, str]:
     return {n.path: names.get(n.path[: -UnionNode.steplen], "") for n in nodes}
 
 
-class TreeChoiceMixin:
+class _NamedSelectBoundField(BoundField):
+    def build_widget_attrs(self, attrs, widget=None):
+        attrs = super().build_widget_attrs(attrs, widget)
+        # Computed at render time, so the name is in the language of the request (not of the import).
+        if self.label and "aria-label" not in attrs and "aria-label" not in (widget or self.field.widget).attrs:
+            attrs["aria-label"] = str(self.label)
+        return attrs
+
+
+class NamedSelectMixin:
+    """A picker's visible label points at its search box (static/js/pickers.js): the <select> itself
+    carries the field's name as aria-label (axe select-name), in the language of the request."""
+
+    def get_bound_field(self, form, field_name):
+        return _NamedSelectBoundField(form, self, field_name)
+
+
+class TreeChoiceMixin(NamedSelectMixin):
     """For a ModelChoiceField over a tree-ordered list of unions: searchable (static/js/pickers.js), and a
     union whose name repeats in the list (every district has its 总工会) shows its parent's name after it."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.widget.attrs.update({"data-picker": "", "data-picker-empty": _("没有匹配的结果")})
-        if self.label:
-            self.widget.attrs.setdefault("aria-label", str(self.label))
 
     def with_context(self, obj: UnionNode, label: str) -> str:
         cache = getattr(self, "_tree_names", None)
@@ -107,9 +123,6 @@ class PickerWidget(forms.Select):
 
     def get_context(self, name, value, attrs):
         ctx = super().get_context(name, value, attrs)
-        # The visible label points at the search box: the select itself carries the field's name (axe).
-        if getattr(self, "label", None):
-            ctx["widget"]["attrs"].setdefault("aria-label", str(self.label))
         params = {**self.search_params, "field": f"{name}__search"}
         ctx["widget"]["search_url"] = f"{reverse(self.search_url_name)}?{urlencode(params)}"
         ctx["widget"]["search_name"] = f"{name}__search"
@@ -121,13 +134,7 @@ class PickerWidget(forms.Select):
         return ctx
 
 
-class _LabelledPicker:
-    def widget_attrs(self, widget):
-        widget.label = self.label  # the select's accessible name (PickerWidget.get_context)
-        return super().widget_attrs(widget)
-
-
-class NodeField(_LabelledPicker, forms.ModelChoiceField):
+class NodeField(NamedSelectMixin, forms.ModelChoiceField):
     """A union of the actor's subtree (or, with anywhere=True, of the whole tree: transfers)."""
 
     def __init__(self, *, actor, members_only: bool = False, anywhere: bool = False, **kwargs):
@@ -165,7 +172,7 @@ class NodeField(_LabelledPicker, forms.ModelChoiceField):
         return opts
 
 
-class EnterpriseField(_LabelledPicker, forms.ModelChoiceField):
+class EnterpriseField(NamedSelectMixin, forms.ModelChoiceField):
     """An enterprise (or, with kind="platform", a platform) covered by a union of the actor's subtree."""
 
     def __init__(self, *, actor, kind: str = "", blank: str = "none", **kwargs):
