@@ -211,7 +211,9 @@ def _tab_until(page, predicate: str, limit: int = 80) -> list[str]:
     seen = []
     for _ in range(limit):
         page.keyboard.press("Tab")
-        info = page.evaluate("""() => { const el = document.activeElement; const s = getComputedStyle(el);
+        # A searchable picker's input draws its ring on the box around it (.ts-control), like a plain input.
+        info = page.evaluate("""() => { const el = document.activeElement;
+            const s = getComputedStyle(el.closest('.ts-wrapper') ? el.closest('.ts-control') : el);
             return {tag: el.tagName, text: (el.getAttribute('aria-label') || el.innerText || el.value || '').trim(),
                     href: el.getAttribute('href') || '', ring: s.outlineStyle !== 'none' || s.boxShadow !== 'none'}; }""")
         seen.append(f"{info['tag']} {info['text'][:20]} {info['href']}".strip())
@@ -221,8 +223,6 @@ def _tab_until(page, predicate: str, limit: int = 80) -> list[str]:
     raise AssertionError(f"never reached {predicate} by Tab; focused: {seen}")
 
 
-@pytest.mark.xfail(reason="the searchable pickers (tom-select) merged after this test was written change the "
-                   "members filter's tab order; to be walked again (noted in the session 8 closing note)", strict=False)
 def test_the_console_works_with_the_keyboard_alone(live_server, browser, cast):
     base = live_server.url
     ctx, page = _context(browser, live_server, viewport=LAPTOP, user=cast.city_admin, bypass_csp=False)
@@ -243,7 +243,7 @@ def test_the_console_works_with_the_keyboard_alone(live_server, browser, cast):
     _tab_until(page, "el.id === 'id_q'")
     page.keyboard.type("李小红")
     page.keyboard.press("Enter")
-    page.wait_for_url("**/members/?q=*")
+    page.wait_for_url("**/members/?*s=*")  # the search text travels by POST, behind a token (core/searchtext)
     assert "李小红" in page.locator("table").inner_text()
     _tab_until(page, f"el.getAttribute('href') === '/members/{cast.member.person.pk}/'")
     page.keyboard.press("Enter")
