@@ -306,8 +306,10 @@ def application_action(request, pk: int, action: str):
                                            reason=form.cleaned_data["reason"])
                 messages.success(request, _("申请已修改 / the application is updated"))
         elif action == "decide":
-            step = approval.current_step(app) if app.status == ApplicationStatus.SUBMITTED else None
-            acting_for = step.node if step and step.node_id != request.user.staff.node_id else None
+            # The reason field only for whom the chain lets act for the step; anyone else is refused by
+            # the service (403), not asked for a reason.
+            current = approval.approval_chain(app).current
+            acting_for = current.node if current and current.may_act(request.user.pk) == "acting" else None
             form = DecideForm(request.POST, acting_for=acting_for)
             if not form.is_valid():
                 for errs in form.errors.values():
