@@ -247,3 +247,43 @@ def test_the_queue_does_not_offer_the_applicant_their_own_application(client, ca
     client.force_login(flow.tech_admin)
     html = client.get(reverse("assistance:application_detail", args=[app.pk])).content.decode()
     assert "提交审批意见" in html
+
+
+def test_acting_for_over_the_api_names_the_missing_reason(world, cast):
+    from huigong.api.tests.conftest import ApiClient, make_token
+
+    flow, union, draft = world
+    app = _submit(cast, draft)
+    api = ApiClient(make_token(flow.xihu_leader))
+    queue = api.get("aid-applications?mine_to_approve=true").json()
+    assert [a["id"] for a in queue["items"]] == [app.pk]
+    r = api.post(f"aid-applications/{app.pk}/decide", {"decision": "approved"})
+    assert r.status_code == 422 and "acting_reason" in r.content.decode()
+    r = api.post(f"aid-applications/{app.pk}/decide", {"decision": "approved", "acting_reason": "主席空缺"})
+    assert r.status_code == 200, r.content
+    step = r.json()["steps"][0]
+    assert step["acting_node"]["id"] == cast.xihu.pk and step["acting_reason"] == "主席空缺"
+    outsider = ApiClient(make_token(cast.outsider))
+    assert outsider.post(f"aid-applications/{app.pk}/decide",
+                         {"decision": "approved", "acting_reason": "x"}).status_code == 404
+
+
+def test_the_queue_reads_a_fixed_number_of_queries(world, cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    flow, union, draft = world
+    _submit(cast, draft)
+
+    def count():
+        with CaptureQueriesContext(connection) as q:
+            rows = approval_queue_rows(flow.xihu_leader)
+        return len(rows), len(q)
+
+    n1, q1 = count()
+    for name in ("甲困难", "乙困难", "丙困难"):
+        f = make_file(make_member(cast.city_admin, union, name), union)
+        _submit(cast, aid.aid_application_create(actor=cast.district_staff, programme=flow.prog, file=f,
+                                                 amount_fen=100_000, reason="困难"))
+    n2, q2 = count()
+    assert (n1, n2) == (1, 4) and q2 == q1
