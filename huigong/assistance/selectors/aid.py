@@ -105,7 +105,7 @@ def approval_queue_rows(actor) -> list[QueueRow]:
     Applications the actor may not decide (their own, or a second step of the same round) are listed
     with the reason, not as actionable."""
     staff = require(actor, Cap.APPROVE)
-    pending = (ApprovalStep.objects.filter(node_path__startswith=staff.node.path, decision=ApprovalDecision.PENDING,
+    pending = (ApprovalStep.objects.filter(node__path__startswith=staff.node.path, decision=ApprovalDecision.PENDING,
                                            application__status=ApplicationStatus.SUBMITTED,
                                            round=F("application__round"), seq=F("application__current_step"))
                .select_related("application", "application__programme", "application__file",

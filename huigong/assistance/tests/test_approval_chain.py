@@ -102,10 +102,8 @@ def test_save_and_submit_does_not_submit_blind_into_an_orphaned_step(client, wor
 def test_resolve_chain_is_pure(cast):
     """The rule on plain data (what issue 16 lifts into the kernel): nobody able at a node and its
     parent, someone at the grandparent; a user who decided another step is not able."""
-    step = UnionNode.steplen
-    p = ["0001" * 1, "0001" * 2, "0001" * 3]
-    assert all(len(x) % step == 0 for x in p)
-    top, mid, low = (UnionNode(pk=900 + i, path=path, name=f"n{i}") for i, path in enumerate(p))
+    seg = "1".zfill(UnionNode.steplen)
+    top, mid, low = (UnionNode(pk=900 + k, path=seg * k, name=f"n{k}") for k in (1, 2, 3))
     A = approval.Approver
     branch = {n.path: n for n in (top, mid, low)}
     decided = ApprovalStep(seq=1, decision=ApprovalDecision.APPROVED, decided_by_id=7)
@@ -115,6 +113,9 @@ def test_resolve_chain_is_pure(cast):
     assert steps[0].orphaned and steps[0].acting_node is top and _names(steps[0].acting) == {"八"}
     assert _names(steps[1].able) == {"七"}
     assert _names(steps[2].able) == {"八"}
+    # Nobody above either: still orphaned, and nobody is named to act for it
+    (alone,) = approval.resolve_chain([("city", top, None)], branch=branch, approvers={}, parties=set())
+    assert alone.orphaned and alone.acting_node is None and alone.acting == []
 
 
 # --- the level above acts for an orphaned step ---------------------------------------------------------
@@ -181,7 +182,7 @@ def test_the_page_asks_for_the_reason_and_shows_it_in_the_history(client, world,
 
 
 def test_an_outsider_cannot_see_or_act(client, world, cast):
-    flow, union, draft = world
+    _flow, _union, draft = world
     app = _submit(cast, draft)
     with pytest.raises(PermissionDenied):
         approval.approval_decide(actor=cast.outsider, application=app, decision="approved", acting_reason="x")
@@ -252,7 +253,7 @@ def test_the_queue_does_not_offer_the_applicant_their_own_application(client, ca
 def test_acting_for_over_the_api_names_the_missing_reason(world, cast):
     from huigong.api.tests.conftest import ApiClient, make_token
 
-    flow, union, draft = world
+    flow, _union, draft = world
     app = _submit(cast, draft)
     api = ApiClient(make_token(flow.xihu_leader))
     queue = api.get("aid-applications?mine_to_approve=true").json()
