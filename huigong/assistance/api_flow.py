@@ -198,6 +198,8 @@ class StepOut(Schema):
     amount_fen: int | None
     comment: str
     decided_at: dt.datetime | None
+    acting_node: Ref | None = Field(None, description="代为审批的上级工会 / the union above that acted for this step")
+    acting_reason: str = Field("", description="代为审批原因 / why it acted for it")
 
 
 class ApplicationOut(Schema):
@@ -242,6 +244,8 @@ class DecisionIn(Input):
     decision: ApprovalDecision
     comment: str = Field("", max_length=2000)
     amount_fen: int | None = Field(None, description="核定金额（可低于申请金额）/ approved amount")
+    acting_reason: str = Field("", max_length=2000, description="代为审批原因（下级环节无人可审批、由上级代为审批时必填）"
+                                                                " / required when acting for a step below that has nobody able to act")
 
 
 class ApplicationFilter(PageQuery):
@@ -262,7 +266,9 @@ def _app_detail(actor, pk) -> dict:
     a = aid_sel.application_get_for_actor(actor, pk)
     return {**_app_out(a), "steps": [{"round": s.round, "seq": s.seq, "node": ref(s.node), "level": s.level,
                                       "decision": s.decision, "amount_fen": s.amount_fen, "comment": s.comment,
-                                      "decided_at": s.decided_at} for s in aid_sel.steps_of(a)]}
+                                      "decided_at": s.decided_at,
+                                      "acting_node": ref(s.acting_node) if s.acting_node_id else None,
+                                      "acting_reason": s.acting_reason} for s in aid_sel.steps_of(a)]}
 
 
 @applications_router.get("", response=responses({200: ApplicationPage}), summary="帮扶申请 / applications")
@@ -336,7 +342,7 @@ def application_decide(request, application_id: Id, payload: DecisionIn):
     actor = actor_of(request)
     a = aid_sel.application_get_for_actor(actor, application_id)
     approval_svc.approval_decide(actor=actor, application=a, decision=payload.decision, comment=payload.comment,
-                                 amount_fen=payload.amount_fen)
+                                 amount_fen=payload.amount_fen, acting_reason=payload.acting_reason)
     return _app_detail(actor, application_id)
 
 

@@ -118,6 +118,18 @@ class DecideForm(forms.Form):
                                  choices=[c for c in ApprovalDecision.choices if c[0] != ApprovalDecision.PENDING])
     amount = YuanField(label=_("核定金额（元，不填为申请金额）"), required=False)
     comment = forms.CharField(label=_("意见说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    acting_reason = forms.CharField(label=_("代为审批原因"), required=False, max_length=2000,
+                                    widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, acting_for=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if acting_for is None:
+            del self.fields["acting_reason"]
+        else:
+            f = self.fields["acting_reason"]
+            f.required = True
+            f.help_text = _("“%(n)s”暂无可审批人员，由上级代为审批，原因将记入审批记录") % {"n": acting_for.name}
+            f.error_messages["required"] = _("代为审批须填写原因")
 
 
 class ApplicationFilterForm(forms.Form):

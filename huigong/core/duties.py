@@ -42,6 +42,16 @@ def authors(obj: models.Model, verbs: Iterable[str]) -> set[int]:
                .values_list("actor_id", flat=True))
 
 
+def authors_of_many(model, pks: Iterable, verbs: Iterable[str]) -> dict[int, set[int]]:
+    """`authors` for many objects of one model in one query: {pk: user ids}."""
+    out: dict[int, set[int]] = {}
+    rows = AuditEvent.objects.filter(object_type=model._meta.label_lower, object_id__in=[str(p) for p in pks],
+                                     verb__in=list(verbs), actor__isnull=False).values_list("object_id", "actor_id")
+    for object_id, actor_id in rows:
+        out.setdefault(int(object_id), set()).add(actor_id)
+    return out
+
+
 def ensure_not_party(actor, parties: Iterable, *, action: str = "审批", role: str = "申请或经办") -> None:
     """Refuse `actor` when they are one of `parties` (users or user ids; None is ignored)."""
     pk = getattr(actor, "pk", None)

@@ -186,6 +186,11 @@ class ApprovalStep(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
+    # 代为审批: the step had nobody able to act, and an approver of the nearest union above that had
+    # someone decided it for it (services/approval.py, approval_chain). Empty for an ordinary decision.
+    acting_node = models.ForeignKey(UnionNode, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("代为审批工会"))
+    acting_reason = models.TextField(_("代为审批原因"), blank=True)
 
     class Meta:
         ordering = ["round", "seq"]

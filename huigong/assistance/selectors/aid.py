@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import Http404
 
 from huigong.accounts.models import Cap
 from huigong.core.scope import OutOfScope, ensure_path_in_scope, path_in_scope, require, root_path, staff_of
+from huigong.orgs.models import UnionNode
 
 from ..models import (
     AidApplication,
@@ -18,6 +21,7 @@ from ..models import (
     Notice,
     ProgrammeBudget,
 )
+from ..services import approval
 from ..services.aid import ancestor_paths
 
 
@@ -86,19 +90,54 @@ def application_get_for_actor(actor, pk) -> AidApplication:
     return app
 
 
-def approval_queue(actor) -> QuerySet[AidApplication]:
-    """待我审批: submitted applications whose pending step is at the actor's own node."""
+@dataclass
+class QueueRow:
+    """One line of 待我审批: the application, the union the actor acts for (代为审批) or None when the
+    step is its own union's, and why the actor may not decide it ("" when they may)."""
+    app: AidApplication
+    acting_for: UnionNode | None
+    blocked: str
+
+
+def approval_queue_rows(actor) -> list[QueueRow]:
+    """待我审批: submitted applications whose pending step is at the actor's own union, and those whose
+    pending step below has nobody able to act and is flagged to the actor's union (approval_chain).
+    Applications the actor may not decide (their own, or a second step of the same round) are listed
+    with the reason, not as actionable."""
     staff = require(actor, Cap.APPROVE)
-    pending = ApprovalStep.objects.filter(node_id=staff.node_id, decision=ApprovalDecision.PENDING,
-                                          application__status=ApplicationStatus.SUBMITTED)
-    ids = [s.application_id for s in pending.select_related("application")
-           if s.round == s.application.round and s.seq == s.application.current_step]
+    pending = (ApprovalStep.objects.filter(node__path__startswith=staff.node.path, decision=ApprovalDecision.PENDING,
+                                           application__status=ApplicationStatus.SUBMITTED,
+                                           round=F("application__round"), seq=F("application__current_step"))
+               .select_related("application", "application__programme", "application__file",
+                               "application__file__head", "application__node")
+               .order_by("application__submitted_at", "application_id"))
+    apps = [s.application for s in pending]
+    chains = approval.approval_chains(apps)
+    rows = []
+    for app in apps:
+        chain = chains[app.pk]
+        cs = chain.current
+        if cs is None:
+            continue
+        if cs.node.pk == staff.node_id:
+            acting_for = None
+        elif cs.orphaned and cs.acting_node is not None and cs.acting_node.pk == staff.node_id:
+            acting_for = cs.node
+        else:
+            continue
+        rows.append(QueueRow(app, acting_for, "" if cs.may_act(actor.pk) else chain.blocked_reason(actor.pk)))
+    return rows
+
+
+def approval_queue(actor) -> QuerySet[AidApplication]:
+    """The applications of 待我审批 the actor may decide now (approval_queue_rows without the blocked)."""
+    ids = [r.app.pk for r in approval_queue_rows(actor) if not r.blocked]
     return (AidApplication.objects.filter(pk__in=ids)
             .select_related("programme", "file", "file__head", "node").order_by("submitted_at", "pk"))
 
 
 def steps_of(app: AidApplication) -> list[ApprovalStep]:
-    return list(app.steps.select_related("node", "decided_by").order_by("round", "seq"))
+    return list(app.steps.select_related("node", "decided_by", "acting_node").order_by("round", "seq"))
 
 
 def applications_for_person(person) -> QuerySet[AidApplication]:

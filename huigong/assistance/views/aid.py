@@ -190,8 +190,9 @@ def application_list(request):
 @require_GET
 def approval_queue(request):
     require(request.user, Cap.APPROVE)
-    apps = list(sel.approval_queue(request.user))
-    return render(request, "assistance/approval_queue.html", {"apps": apps})
+    rows = sel.approval_queue_rows(request.user)
+    return render(request, "assistance/approval_queue.html", {
+        "rows": rows, "actionable": sum(1 for r in rows if not r.blocked)})
 
 
 def _file_by_no(actor, file_no: str) -> HardshipFile | None:
@@ -224,7 +225,13 @@ def application_create(request):
             except ValidationError as e:
                 apply_service_errors(form, e, {"amount_fen": "amount", "file": "file_no"})
             else:
-                if request.POST.get("submit_now"):
+                orphaned = request.POST.get("submit_now") and approval.approval_chain(
+                    app, extra_parties=[request.user]).orphaned
+                if orphaned:
+                    # Not submitted blind: the chain has a step nobody can act on; the page shows it.
+                    messages.warning(request, _("申请已保存为草稿，尚未提交：审批链中“%(n)s”暂无可审批人员，请查看审批链后再提交")
+                                     % {"n": "、".join(s.node.name for s in orphaned)})
+                elif request.POST.get("submit_now"):
                     try:
                         svc.aid_application_submit(actor=request.user, application=app)
                         messages.success(request, _("申请已提交审批 / the application is submitted"))
@@ -248,13 +255,26 @@ def application_detail(request, pk: int):
     for s in steps:
         rounds.setdefault(s.round, []).append(s)
     step = approval.current_step(app) if app.status == ApplicationStatus.SUBMITTED else None
-    can_decide = bool(step and staff.can(Cap.APPROVE) and step.node_id == staff.node_id)
     can_edit = staff.can(Cap.ASSIST) and app.status in (ApplicationStatus.DRAFT, ApplicationStatus.RETURNED)
+    # The chain (who can act at each step) while it matters: before submission (as it would be for
+    # whoever submits it now) and while it is being decided.
+    chain = None
+    if app.status in (ApplicationStatus.DRAFT, ApplicationStatus.RETURNED, ApplicationStatus.SUBMITTED):
+        chain = approval.approval_chain(app, extra_parties=[request.user] if can_edit else ())
+    current = chain.current if chain else None
+    may = current.may_act(request.user.pk) if current and staff.can(Cap.APPROVE) else ""
+    can_decide = bool(step and may)
+    acting_for = current.node if may == "acting" else None
+    blocked = ""
+    if current and staff.can(Cap.APPROVE) and not may and staff.node_id in (
+            current.node.pk, current.acting_node.pk if current.acting_node else None):
+        blocked = chain.blocked_reason(request.user.pk)
     notice_entry = getattr(app, "notice_entry", None) if hasattr(app, "notice_entry") else None
     payout = app.payout if hasattr(app, "payout") else None
     return render(request, "assistance/application_detail.html", {
         "app": app, "rounds": sorted(rounds.items(), reverse=True), "step": step, "can_decide": can_decide,
-        "decide_form": DecideForm() if can_decide else None, "can_edit": can_edit,
+        "decide_form": DecideForm(acting_for=acting_for) if can_decide else None, "can_edit": can_edit,
+        "chain": chain, "acting_for": acting_for, "blocked": blocked,
         "can_withdraw": staff.can(Cap.ASSIST) and app.status in (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED,
                                                                  ApplicationStatus.RETURNED),
         "edit_form": ApplicationEditForm(initial={"amount": app.amount_requested_fen / 100, "reason": app.reason})
@@ -286,7 +306,11 @@ def application_action(request, pk: int, action: str):
                                            reason=form.cleaned_data["reason"])
                 messages.success(request, _("申请已修改 / the application is updated"))
         elif action == "decide":
-            form = DecideForm(request.POST)
+            # The reason field only for whom the chain lets act for the step; anyone else is refused by
+            # the service (403), not asked for a reason.
+            current = approval.approval_chain(app).current
+            acting_for = current.node if current and current.may_act(request.user.pk) == "acting" else None
+            form = DecideForm(request.POST, acting_for=acting_for)
             if not form.is_valid():
                 for errs in form.errors.values():
                     for e in errs:
@@ -294,7 +318,8 @@ def application_action(request, pk: int, action: str):
             else:
                 d = form.cleaned_data
                 approval.approval_decide(actor=request.user, application=app, decision=d["decision"],
-                                         comment=d["comment"], amount_fen=YuanField.fen(d["amount"]))
+                                         comment=d["comment"], amount_fen=YuanField.fen(d["amount"]),
+                                         acting_reason=d.get("acting_reason", ""))
                 messages.success(request, _("审批意见已提交 / decision recorded"))
         else:
             raise Http404
