@@ -17,6 +17,8 @@ Usage:
   python bench/dashboard.py                      # 1,000,000 members
   python bench/dashboard.py --members 100000 --requests 30
   python bench/dashboard.py --reuse              # keep the database of the previous run
+  python bench/dashboard.py --day-changes 0.01 --runs 2 --db hg_bench_day   # first build, then refreshes
+                                                 # after a day's changes touching 1 % of the members
 Needs PostgreSQL (BENCH_PG, default postgres://postgres@127.0.0.1:5432); the database hg_bench_dashboard is
 dropped and recreated unless --reuse.
 """
@@ -82,6 +84,94 @@ def pct(values: list[float], p: float) -> float:
 
 
 # ----------------------------------------------------------------- children (run with Django set up)
+
+
+def child_day_changes(fraction: float, seed: int) -> dict:
+    """A working day's writes, dated today, touching `fraction` of the active members (default 1 %):
+    half of them transferred to another union (the old membership ended, a new one opened with source
+    'transfer'), a quarter withdrawn, and as many former members joining again by import; a tenth as many
+    people's employment form corrected by an import (which moves them between dimension values in every
+    month of the stock); and as many ledger payouts and granted benefit claims as members touched dated
+    today (existing rows re-dated: the same rollup cells a new payout or claim touches, plus the ones
+    they leave). Plain SQL, no audit events: the benchmark calls refresh_kpi itself."""
+    django_setup()
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    now = timezone.now()
+    out: dict[str, int] = {}
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SELECT setseed(%s)", [((seed % 1000) / 1000.0)])
+        cur.execute("SELECT count(*) FROM members_membership WHERE status = 'active'")
+        n = max(4, int(cur.fetchone()[0] * fraction))
+        cur.execute(
+            "CREATE TEMP TABLE day_pick ON COMMIT DROP AS SELECT id, person_id, union_id, "
+            "row_number() OVER () AS rn FROM (SELECT id, person_id, union_id FROM members_membership "
+            "WHERE status = 'active' ORDER BY random() LIMIT %s) s",
+            [n],
+        )
+        cur.execute(
+            "CREATE TEMP TABLE day_unions ON COMMIT DROP AS "
+            "SELECT array_agg(union_id ORDER BY union_id) AS ids FROM (SELECT DISTINCT union_id FROM members_membership) s"
+        )
+        half, quarter = n // 2, n // 4
+        # Transfers: end the old membership, open one in another union.
+        cur.execute(
+            "UPDATE members_membership m SET status = 'transferred', ended_on = %s FROM day_pick p "
+            "WHERE m.id = p.id AND p.rn <= %s",
+            [today, half],
+        )
+        out["transferred"] = cur.rowcount
+        cur.execute(
+            "INSERT INTO members_membership (person_id, union_id, status, joined_on, ended_on, card_no, source, created_at) "
+            "SELECT p.person_id, u.ids[1 + (p.rn * 7919) %% cardinality(u.ids)], 'active', %s, NULL, '', 'transfer', %s "
+            "FROM day_pick p CROSS JOIN day_unions u WHERE p.rn <= %s",
+            [today, now, half],
+        )
+        # Withdrawals.
+        cur.execute(
+            "UPDATE members_membership m SET status = 'withdrawn', ended_on = %s FROM day_pick p "
+            "WHERE m.id = p.id AND p.rn > %s AND p.rn <= %s",
+            [today, half, half + quarter],
+        )
+        out["withdrawn"] = cur.rowcount
+        # Former members joining again through an import (people with no active membership).
+        cur.execute(
+            "INSERT INTO members_membership (person_id, union_id, status, joined_on, ended_on, card_no, source, created_at) "
+            "SELECT f.person_id, f.union_id, 'active', %s, NULL, '', 'import', %s FROM ("
+            "  SELECT DISTINCT ON (m.person_id) m.person_id, m.union_id FROM members_membership m "
+            "  WHERE m.status <> 'active' AND m.ended_on < %s AND NOT EXISTS (SELECT 1 FROM members_membership a "
+            "    WHERE a.person_id = m.person_id AND a.status = 'active') "
+            "  ORDER BY m.person_id, m.ended_on DESC LIMIT %s) f",
+            [today, now, today, quarter],
+        )
+        out["rejoined"] = cur.rowcount
+        # An import correcting people's employment form.
+        cur.execute(
+            "UPDATE members_person p SET employment_form = CASE WHEN p.employment_form = 'rider' THEN 'courier' "
+            "ELSE 'rider' END FROM (SELECT person_id FROM day_pick WHERE rn > %s ORDER BY rn LIMIT %s) s "
+            "WHERE p.id = s.person_id",
+            [half + quarter, max(1, n // 10)],
+        )
+        out["form_corrected"] = cur.rowcount
+        # Payouts and granted claims of the day.
+        cur.execute(
+            "UPDATE assistance_ledgerentry l SET paid_on = %s WHERE l.id IN "
+            "(SELECT id FROM assistance_ledgerentry ORDER BY random() LIMIT %s)",
+            [today, n],
+        )
+        out["payouts"] = cur.rowcount
+        cur.execute(
+            "UPDATE benefits_benefitclaim c SET granted_at = %s WHERE c.id IN (SELECT id FROM benefits_benefitclaim "
+            "WHERE status = 'granted' AND granted_at IS NOT NULL ORDER BY random() LIMIT %s)",
+            [now, n],
+        )
+        out["claims"] = cur.rowcount
+        out["members_touched"] = n
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE members_membership, members_person, assistance_ledgerentry, benefits_benefitclaim")
+    return out
 
 
 def child_refresh(runs: int) -> dict:
@@ -257,6 +347,49 @@ def serve(env: dict, workers: int, cache: bool):
     raise SystemExit("gunicorn did not start: " + proc.stderr.read().decode()[-2000:])
 
 
+def _refresh_line(label: str, ref: dict) -> tuple[float, float]:
+    raw, refresh = ref["raw_aggregate_s"][0], ref["refresh_s"][0]
+    raw_wm = ref["raw_aggregate_work_mem_s"][0]
+    print(f"{label:34s} refresh {refresh:7.2f} s  raw aggregate {raw:6.2f} s  ratio {refresh / raw:.2f}x"
+          f"  ({refresh / raw_wm:.2f}x the same-memory SELECT {raw_wm:.2f} s)", flush=True)
+    slow = sorted(ref["per_kpi"].items(), key=lambda kv: -(kv[1][1] - kv[1][0]))[:4]
+    print("    slowest over their floor: " + ", ".join(f"{n} {b:.2f}/{a:.2f} s" for n, (a, b) in slow), flush=True)
+    return refresh, raw
+
+
+def day_changes(args, env: dict) -> None:
+    """First build, then --runs rounds of (a day's changes, refresh), then a refresh with nothing changed.
+    Each refresh is timed beside the raw aggregate measured in the same child, KPI by KPI."""
+    print(f"rollup rows before: {rollup_rows(env):,}")
+    results: dict[str, list] = {"first_build": [], "day": [], "unchanged": []}
+    if not args.reuse:
+        results["first_build"].append(_refresh_line("first build (empty rollups)",
+                                                    run_child(SCRIPT, ["--child", "refresh", "--runs", "1"], env)))
+    for i in range(args.runs):
+        with Timer() as t:
+            ch = run_child(SCRIPT, ["--child", "day_changes", "--day-changes", str(args.day_changes),
+                                    "--seed", str(args.seed + i)], env)
+        print(f"day's changes {i + 1} ({t.seconds:.0f} s to apply): {json.dumps(ch)}", flush=True)
+        results["day"].append(_refresh_line(f"refresh after day's changes {i + 1}",
+                                            run_child(SCRIPT, ["--child", "refresh", "--runs", "1"], env)))
+    results["unchanged"].append(_refresh_line("refresh, nothing changed",
+                                              run_child(SCRIPT, ["--child", "refresh", "--runs", "1"], env)))
+    day = results["day"]
+    if day:
+        ratios = [a / b for a, b in day]
+        print(f"after a day's changes: median ratio {median(ratios):.2f}x over {len(day)} rounds "
+              f"(refresh median {median([a for a, _ in day]):.2f} s, raw median {median([b for _, b in day]):.2f} s;"
+              f" target ≤ 2x)")
+    print(json.dumps({k: [[round(a, 2), round(b, 2)] for a, b in v] for k, v in results.items()}))
+
+
+def rollup_rows(env: dict) -> int:
+    import psycopg
+
+    with psycopg.connect(env["DATABASE_URL"]) as conn:
+        return conn.execute("SELECT count(*) FROM insights_kpirollup").fetchone()[0]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--members", type=int, default=1_000_000)
@@ -267,8 +400,16 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true")
     ap.add_argument("--skip-dashboard", action="store_true", help="only refresh vs raw aggregate")
     ap.add_argument("--skip-refresh", action="store_true", help="only the dashboard timings")
-    ap.add_argument("--child", choices=["refresh", "targets"])
+    ap.add_argument("--day-changes", type=float, default=0.0, metavar="FRACTION",
+                    help="refresh after a day's changes touching FRACTION of the members (e.g. 0.01), "
+                         "--runs times, after timing the first build; then one refresh with no change")
+    ap.add_argument("--db", default=DB, help="database name (dropped and recreated unless --reuse)")
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--child", choices=["refresh", "targets", "day_changes"])
     args = ap.parse_args()
+    if args.child == "day_changes":
+        emit(child_day_changes(args.day_changes, args.seed))
+        return
     if args.child == "refresh":
         emit(child_refresh(args.runs))
         return
@@ -277,12 +418,12 @@ def main() -> None:
         return
 
     var_dir = f"/tmp/hg-bench-dashboard-{os.getpid()}"
-    env = child_env(DB, var_dir)
+    env = child_env(args.db, var_dir)
     # One cache shared by the gunicorn workers, as in production (prod.py: Redis); a db of its own.
     env["HUIGONG_CACHE_URL"] = os.environ.get("HUIGONG_BENCH_CACHE_URL", "redis://127.0.0.1:6379/7")
     print(f"machine: {machine()}")
     if not args.reuse:
-        recreate_database(DB)
+        recreate_database(args.db)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
     if not args.reuse:
         with Timer() as gen:
@@ -301,6 +442,9 @@ def main() -> None:
             )
         print(f"generate_federation --members {args.members:,}: {gen.seconds:.0f} s")
     raw_m = ref_m = float("nan")
+    if args.day_changes:
+        day_changes(args, env)
+        return
     if not args.skip_refresh:
         ref = run_child(SCRIPT, ["--child", "refresh", "--runs", str(args.runs)], env)
         raw_m, ref_m = median(ref["raw_aggregate_s"]), median(ref["refresh_s"])

@@ -226,6 +226,67 @@ class RosterImport(models.Model):
         return self.status in (ImportStatus.DONE, ImportStatus.REJECTED, ImportStatus.FAILED)
 
 
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", _("排队中")
+    RUNNING = "running", _("生成中")
+    DONE = "done", _("可下载")
+    FAILED = "failed", _("失败")
+
+
+class MemberExport(models.Model):
+    """A member export too big to write inside the web request: a background task writes the .xlsx
+    into an encrypted file that only its requester downloads (from 我的导出), until the retention purge
+    deletes it. The filters are the member list's; the search text, which may be an ID number or a
+    phone, is kept encrypted."""
+
+    union = models.ForeignKey(UnionNode, on_delete=models.PROTECT, related_name="member_exports",
+                              verbose_name=_("导出范围"))
+    node = models.ForeignKey(UnionNode, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    enterprise = models.ForeignKey(Enterprise, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    q = EncryptedCharField(max_length=200, blank=True, null=True)
+    employment_form = models.CharField(max_length=16, blank=True)
+    membership_status = models.CharField(max_length=16, blank=True)
+    full_pii = models.BooleanField(_("完整个人信息"), default=False)
+    status = models.CharField(_("状态"), max_length=16, choices=ExportStatus.choices, default=ExportStatus.PENDING)
+    total_rows = models.PositiveIntegerField(_("总行数"), default=0)
+    processed_rows = models.PositiveIntegerField(_("已写入"), default=0)
+    file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
+    filename = models.CharField(_("文件名"), max_length=255, blank=True)
+    message = models.TextField(_("说明"), blank=True)
+    files_purged_at = models.DateTimeField(_("文件清除时间"), null=True, blank=True)
+    downloaded_at = models.DateTimeField(_("首次下载时间"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("会员导出")
+        verbose_name_plural = _("会员导出")
+        indexes = [models.Index(fields=["created_by", "status"], name="memberexport_owner_status_idx")]
+
+    def __str__(self) -> str:
+        return self.filename or f"export {self.pk}"
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == ExportStatus.DONE:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, int(self.processed_rows * 100 / self.total_rows))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ExportStatus.DONE, ExportStatus.FAILED)
+
+    @property
+    def downloadable(self) -> bool:
+        return self.status == ExportStatus.DONE and bool(self.file) and self.files_purged_at is None
+
+
 class TransferRequestStatus(models.TextChoices):
     PENDING = "pending", _("待原工会确认")
     ACCEPTED = "accepted", _("原工会已同意")

@@ -10,4 +10,8 @@ urlpatterns: list = [
     path("imports/<int:pk>/progress/", views_roster.import_progress, name="import_progress"),
     path("imports/<int:pk>/errors.xlsx", views_roster.import_errors, name="import_errors"),
     path("export.xlsx", views_roster.export, name="export"),
+    path("exports/", views_roster.export_list, name="export_list"),
+    path("exports/<int:pk>/", views_roster.export_detail, name="export_detail"),
+    path("exports/<int:pk>/progress/", views_roster.export_progress, name="export_progress"),
+    path("exports/<int:pk>/download.xlsx", views_roster.export_download, name="export_download"),
 ]

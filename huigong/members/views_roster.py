@@ -1,4 +1,5 @@
-"""Console pages for roster import (upload, progress, errors, template) and the member export.
+"""Console pages for roster import (upload, progress, errors, template) and the member export (in the
+request, or in the background with a progress page and 我的导出).
 Thin: the services in huigong.members.roster do the checking, scoping and auditing."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -21,17 +22,25 @@ from huigong.core.scope import require
 from huigong.orgs.forms import apply_service_errors
 
 from .forms import STATUS_ALL, MemberFilterForm
-from .models import ImportStatus, MembershipStatus
+from .models import ImportStatus, MemberExport, MembershipStatus
 from .roster import (
-    members_export_xlsx,
     roster_import_get_for_actor,
     roster_import_list_for_actor,
     roster_import_start,
     roster_template_xlsx,
 )
+from .roster.export_jobs import (
+    member_export_downloaded,
+    member_export_get_for_actor,
+    member_export_list_for_actor,
+    member_export_start,
+    retention_days,
+    sync_max_rows,
+)
 from .roster.forms import ImportForm
 
 IMPORTS_PER_PAGE = 20
+EXPORTS_PER_PAGE = 20
 ERRORS_SHOWN = 100
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -101,7 +110,8 @@ def import_template(request):
 @require_GET
 def export(request):
     """The member list's filters, as an .xlsx streamed from a temporary file; ?full=1 for full
-    personal numbers (a role with the PII capability; logged)."""
+    personal numbers (a role with the PII capability; logged). Above MEMBER_EXPORT_SYNC_MAX_ROWS rows
+    the file is written in the background: the user lands on the export's progress page."""
     require(request.user, Cap.EXPORT)
     # The list's search text comes behind its token (?s=), never as a number in the URL (core/searchtext.py).
     data, search_error = searchtext.query_from(request)
@@ -114,8 +124,51 @@ def export(request):
     filters = form.cleaned_data if data else {}
     status = filters.get("status") or MembershipStatus.ACTIVE
     enterprise = filters.get("enterprise")
-    result = members_export_xlsx(
+    result = member_export_start(
         actor=request.user, node=filters.get("node"), q=filters.get("q", ""),
         employment_form=filters.get("employment_form", ""), enterprise_id=enterprise.pk if enterprise else None,
         status="" if status == STATUS_ALL else status, full_pii=request.GET.get("full") == "1")
+    if isinstance(result, MemberExport):
+        messages.info(request, _("导出的行数较多，已转入后台生成，完成后可在“我的导出”下载"))
+        return redirect("members:export_detail", result.pk)
     return FileResponse(result.file, as_attachment=True, content_type=XLSX, filename=result.filename)
+
+
+@login_required
+@require_GET
+def export_list(request):
+    """我的导出: the user's background exports, newest first."""
+    page = Paginator(member_export_list_for_actor(request.user), EXPORTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "members/export_list.html", {"page_obj": page, "sync_max_rows": sync_max_rows()})
+
+
+@login_required
+@require_GET
+def export_detail(request, pk: int):
+    job = member_export_get_for_actor(request.user, pk)
+    return render(request, "members/export_detail.html", {"job": job, "retention_days": retention_days()})
+
+
+@login_required
+@require_GET
+def export_progress(request, pk: int):
+    """The progress card, polled by htmx every second while the export runs; the page reloads once
+    when it finishes, to show the download button."""
+    job = member_export_get_for_actor(request.user, pk)
+    response = render(request, "members/export_progress.html", {"job": job})
+    if job.is_finished and request.headers.get("HX-Request") and request.GET.get("running"):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_GET
+def export_download(request, pk: int):
+    job = member_export_get_for_actor(request.user, pk)
+    if not job.downloadable:
+        raise Http404
+    response = file_response(job.file, actor=request.user, object_type="members.memberexport", object_id=job.pk,
+                             node_path=job.union.path, purpose="下载会员名册导出 / member export download",
+                             content_type=XLSX, filename=job.filename)
+    member_export_downloaded(job)
+    return response

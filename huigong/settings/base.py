@@ -254,6 +254,12 @@ ROSTER_MAX_CELLS = int(os.environ.get("ROSTER_MAX_CELLS", str(32 * 1024 * 1024))
 ROSTER_SCAN_IN_REQUEST_BYTES = int(os.environ.get("ROSTER_SCAN_IN_REQUEST_BYTES", str(8 * 1024 * 1024)))
 # Files with more rows than this go to a background task with progress on the page.
 ROSTER_SYNC_MAX_ROWS = int(os.environ.get("ROSTER_SYNC_MAX_ROWS", "2000"))
+# A member export of more rows than this is written by a background task (members/roster/export_jobs.py):
+# the requester follows its progress and downloads it from 我的导出. Its file is deleted after
+# HUIGONG_EXPORT_RETENTION_DAYS (by default the roster retention).
+MEMBER_EXPORT_SYNC_MAX_ROWS = int(os.environ.get("MEMBER_EXPORT_SYNC_MAX_ROWS", "5000"))
+HUIGONG_EXPORT_RETENTION_DAYS = int(os.environ.get("HUIGONG_EXPORT_RETENTION_DAYS",
+                                                   str(HUIGONG_ROSTER_RETENTION_DAYS)))
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 if os.environ.get("HUIGONG_CACHE_URL"):  # opt-in shared cache (benchmarks); prod.py always sets one

@@ -23,6 +23,8 @@ class NavItem:
     cap: str | None = None
     # View names that start with a match prefix but belong to another item.
     exclude: tuple[str, ...] = ()
+    # A count shown beside the label when not zero (the user's exports ready to download).
+    badge: str | None = None
 
 
 NAV: list[NavItem] = [
@@ -36,6 +38,8 @@ NAV: list[NavItem] = [
     NavItem(_("惠工服务"), "benefits:home", "gift", ("benefits:",)),
     NavItem(_("入会申请"), "portal:staff_join_list", "user-plus", ("portal:staff_",)),
     NavItem(_("名册导入"), "members:import_list", "upload", ("members:import",), cap=Cap.IMPORT),
+    NavItem(_("我的导出"), "members:export_list", "download", ("members:export_",), cap=Cap.EXPORT,
+            badge="member_exports_ready"),
     NavItem(_("审计日志"), "console:audit", "shield", ("console:audit",), cap=Cap.AUDIT_VIEW),
     NavItem(_("账号管理"), "accounts:staff_list", "user-cog", ("accounts:staff",), cap=Cap.STAFF_MANAGE),
     NavItem(_("接口令牌"), "accounts:tokens", "key", ("accounts:token",)),
@@ -82,8 +86,19 @@ def console_nav(context) -> dict:
         url = safe_reverse(item.url_name)
         if not url:
             continue
-        items.append({"label": item.label, "url": url, "icon": item.icon, "active": _active(item, view_name)})
+        count = _badge(item.badge, request) if item.badge else 0
+        items.append({"label": item.label, "url": url, "icon": item.icon, "active": _active(item, view_name),
+                      "badge": count})
     return {"items": items}
+
+
+def _badge(name: str, request) -> int:
+    user = getattr(request, "user", None)
+    if name == "member_exports_ready" and user is not None and user.is_authenticated:
+        from huigong.members.roster.export_jobs import member_exports_ready_count
+
+        return member_exports_ready_count(user)
+    return 0
 
 
 @register.inclusion_tag("partials/icon.html")

@@ -6,6 +6,7 @@ imported back."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
@@ -42,10 +43,12 @@ def _labels(enum) -> dict[str, str]:
 
 def members_export_xlsx(*, actor, node: UnionNode | None = None, q: str = "", employment_form: str = "",
                         full_pii: bool = False, enterprise_id: int | None = None,
-                        status: str = MembershipStatus.ACTIVE) -> ExportFile:
+                        status: str = MembershipStatus.ACTIVE,
+                        on_progress: Callable[[int], None] | None = None, job=None) -> ExportFile:
     """Members in the actor's subtree (or node's, inside it) with the member list's filters.
     Masked ID/phone/bank values unless full_pii, which needs the PII capability and leaves one
-    access-log row for the whole file."""
+    access-log row for the whole file. `on_progress(rows written)` is called every CHUNK rows;
+    `job`, the MemberExport a background task writes, is named in the audit event."""
     require(actor, Cap.EXPORT)
     if full_pii:
         require(actor, Cap.PII_FULL)
@@ -92,6 +95,8 @@ def members_export_xlsx(*, actor, node: UnionNode | None = None, q: str = "", em
     write_string, write_datetime = ws.write_string, ws.write_datetime
     for values in qs.values_list(*fields).iterator(chunk_size=CHUNK):
         n += 1
+        if on_progress is not None and n % CHUNK == 0:
+            on_progress(n)
         for col, v in enumerate(values):
             if v is None or v == "" or col in skip_cols:
                 continue
@@ -102,15 +107,20 @@ def members_export_xlsx(*, actor, node: UnionNode | None = None, q: str = "", em
             write_string(n, col, neutralise(m.get(v, v) if m else v))
     wb.close()
     out.seek(0)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     with transaction.atomic():
         audit(actor=actor, verb="members.export", object_type="orgs.unionnode", object_id=str(scope_node.pk),
               object_repr=scope_node.name, node_path=scope_node.path,
               new={"rows": n, "full_pii": full_pii, "q": mask_query(q), "employment_form": employment_form,
                    **({"enterprise": enterprise_id} if enterprise_id else {}),
-                   **({"status": status} if status != MembershipStatus.ACTIVE else {})})
+                   **({"status": status} if status != MembershipStatus.ACTIVE else {}),
+                   **({"job": job.pk} if job is not None else {})})
         if full_pii:
             log_access(actor=actor, object_type="members.person", object_id=f"export:{scope_node.pk}",
                        fields=["id_number", "phone", "bank_account"], purpose="名册导出 / roster export",
                        node_path=scope_node.path, row_count=n)
-    return ExportFile(file=out, filename=f"会员名册-{scope_node.name}-{stamp}.xlsx", row_count=n, full_pii=full_pii)
+    return ExportFile(file=out, filename=export_filename(scope_node), row_count=n, full_pii=full_pii)
+
+
+def export_filename(scope_node: UnionNode) -> str:
+    """会员名册-<union>-<YYYYmmdd-HHMM>.xlsx, in local time."""
+    return f"会员名册-{scope_node.name}-{timezone.localtime().strftime('%Y%m%d-%H%M')}.xlsx"

@@ -10,7 +10,7 @@ from python_calamine import CalamineWorkbook
 
 from huigong.core.models import AccessLog, AuditEvent
 from huigong.members import urls_roster
-from huigong.members.models import ImportStatus, Person, RosterImport
+from huigong.members.models import ImportStatus, MemberExport, Person, RosterImport
 from huigong.members.roster import roster_import_start
 from huigong.members.roster.testing import person_row, roster_xlsx, upload
 
@@ -22,7 +22,13 @@ ROUTES = {
     "members:import_progress": (lambda w: [w.bad_import.pk], "import", "GET"),
     "members:import_errors": (lambda w: [w.bad_import.pk], "import", "GET"),
     "members:export": (lambda w: [], "export", "GET"),
+    "members:export_list": (lambda w: [], "export", "GET"),
+    "members:export_detail": (lambda w: [w.big_export.pk], "export", "GET"),
+    "members:export_progress": (lambda w: [w.big_export.pk], "export", "GET"),
+    "members:export_download": (lambda w: [w.big_export.pk], "export", "GET"),
 }
+# A background export is its requester's alone: other roles that may export get a 404.
+OWNER_ONLY = {"members:export_detail", "members:export_progress", "members:export_download"}
 ROLES = ["city_admin", "district_staff", "tech_staff", "viewer", "finance", "leader"]
 OURS = ("李小红", "王骑手", "杭州某科技", "hangzhou-roster.xlsx", "周示范")
 
@@ -40,7 +46,21 @@ def world(cast):
     cast.bad_import = roster_import_start(actor=cast.district_staff, union=cast.tech,
                                           upload=upload("hangzhou-roster.xlsx", roster_xlsx(rows)))
     assert cast.bad_import.status == ImportStatus.REJECTED
+    cast.big_export = _background_export(cast.city_admin)
     return cast
+
+
+def _background_export(actor):
+    from django.test import override_settings
+
+    from huigong.members.roster.export_jobs import member_export_run, member_export_start
+
+    with override_settings(MEMBER_EXPORT_SYNC_MAX_ROWS=0):
+        job = member_export_start(actor=actor)
+    member_export_run(job.pk)
+    job.refresh_from_db()
+    assert job.downloadable
+    return job
 
 
 def url(world, name):
@@ -61,7 +81,9 @@ def test_anonymous_is_sent_to_sign_in(client, world, name):
 @pytest.mark.parametrize("name", sorted(ROUTES))
 def test_outsider_gets_nothing_of_ours(client, world, name):
     client.force_login(world.outsider)
-    events, reads, imports = AuditEvent.objects.count(), AccessLog.objects.count(), RosterImport.objects.count()
+    events = AuditEvent.objects.exclude(verb="members.export").count()
+    reads, imports = AccessLog.objects.count(), RosterImport.objects.count()
+    exports = MemberExport.objects.count()
     for method in ROUTES[name][2].split():
         r = getattr(client, method.lower())(url(world, name))
         if ROUTES[name][0](world):
@@ -76,6 +98,7 @@ def test_outsider_gets_nothing_of_ours(client, world, name):
     # The outsider's own (empty) export is audited; nothing else is written.
     assert AuditEvent.objects.exclude(verb="members.export").count() == events
     assert (AccessLog.objects.count(), RosterImport.objects.count()) == (reads, imports)
+    assert MemberExport.objects.count() == exports
 
 
 def test_outsider_cannot_export_our_subtree(client, world):
@@ -93,7 +116,10 @@ def test_roles_inside_the_subtree(client, world, name, role):
         if method == "POST" and allowed:
             continue  # exercised with real uploads below
         r = getattr(client, method.lower())(url(world, name))
-        assert r.status_code == (200 if allowed else 403), (name, role, method, r.status_code)
+        expected = 200 if allowed else 403
+        if allowed and name in OWNER_ONLY and user != world.big_export.created_by:
+            expected = 404
+        assert r.status_code == expected, (name, role, method, r.status_code)
 
 
 # ---------------------------------------------------------------- behaviour
