@@ -57,6 +57,10 @@ class Extent:
     columns: int = 0
     cells: int = 0
     formula: bool = False  # a formula element was seen (only meaningful when the scan ran to the end)
+    # Every row and cell was written plainly (the fast path below read the whole part): no prefix,
+    # no CDATA or comment, each <row starting with its r="N" reference. Such a sheet can be cut
+    # between rows with byte searches (huigong.core.xlsxstream.iter_rows_chunked).
+    plain: bool = False
 
     @property
     def area(self) -> int:
@@ -201,6 +205,7 @@ def _fast_extent(fh: BinaryIO, stop_rows: int | None, stop_columns: int | None) 
                 (stop_columns is not None and ext.columns > stop_columns):
             return ext
         if not block:
+            ext.plain = True
             return ext
 
 
