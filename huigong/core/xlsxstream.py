@@ -528,7 +528,7 @@ def _slices(fh, chunk_bytes: int) -> Iterator[tuple[bytes, bytes]]:
         # slice over and over), then cut before the last row that starts in them.
         parts, size = [rest], len(rest)
         while size < chunk_bytes:
-            block = fh.read(chunk_bytes - size if chunk_bytes - size > _BLOCK else _BLOCK)
+            block = fh.read(max(_BLOCK, chunk_bytes - size))
             if not block:
                 break
             parts.append(block)
