@@ -93,8 +93,66 @@ def _world_codes() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     return enterprises[:N_ENTERPRISES], platforms[:N_PLATFORMS]
 
 
+TILE = 100_000
+
+
 def write_roster(path: str, rows: int, seed: int = 2026) -> None:
-    """XlsxWriter constant_memory (inline strings, flat memory): the same file for every contender."""
+    """The same file for every contender. Up to TILE rows: XlsxWriter constant_memory (inline strings,
+    flat memory). Above: the TILE-row roster repeated (_tile_roster), each copy's ID numbers moved to
+    other region codes so that every number stays valid and distinct (minutes instead of an hour)."""
+    if rows > TILE:
+        base = path + f".base{TILE}.xlsx"
+        write_roster(base, TILE, seed)
+        try:
+            _tile_roster(base, path, rows)
+        finally:
+            os.unlink(base)
+        return
+    _write_roster(path, rows, seed)
+
+
+def _tile_roster(base: str, path: str, rows: int) -> None:
+    import re
+    import zipfile
+
+    from huigong.core import idnumber
+
+    with zipfile.ZipFile(base) as zf:
+        names = zf.namelist()
+        parts = {n: zf.read(n) for n in names}
+    sheet_name = next(n for n in names if n.startswith("xl/worksheets/"))
+    xml = parts[sheet_name]
+    first = xml.index(b'<row r="2"')
+    end = xml.index(b"</sheetData>")
+    head, body, tail = xml[:first], xml[first:end], xml[end:]
+    refs = re.compile(rb'(<row r="|<c r="[A-Z]{1,3})(\d+)"')
+    ids = re.compile(rb'(<c r="B\d+" t="inlineStr"><is><t>)(\d{6})(\d{11})[\dX]')
+    tmp = path + ".tmp"
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+        for n in names:
+            if n != sheet_name:
+                out.writestr(n, parts[n])
+        with out.open(sheet_name, "w", force_zip64=True) as fh:
+            fh.write(head.replace(b'<dimension ref="A1:T%d"/>' % (TILE + 1), b'<dimension ref="A1:T%d"/>' % (rows + 1)))
+            for copy in range(-(-rows // TILE)):
+                offset = copy * TILE
+
+                def region(m, copy=copy):
+                    body17 = b"%02d%s%s" % (33 + copy, m.group(2)[2:], m.group(3))
+                    return m.group(1) + body17 + idnumber.check_char(body17.decode()).encode()
+
+                chunk = ids.sub(region, body) if copy else body
+                if offset:
+                    chunk = refs.sub(lambda m, o=offset: b"%s%d\"" % (m.group(1), int(m.group(2)) + o), chunk)
+                keep = rows - offset
+                if keep < TILE:
+                    chunk = chunk[:chunk.index(b'<row r="%d"' % (offset + keep + 2))]
+                fh.write(chunk)
+            fh.write(tail)
+    os.replace(tmp, path)
+
+
+def _write_roster(path: str, rows: int, seed: int) -> None:
     import xlsxwriter
 
     from huigong.core import idnumber

@@ -39,8 +39,21 @@ def run_bench(script: str, *args: str, timeout: float = 600) -> tuple[str, dict 
     env["BENCH_DB_SUFFIX"] = f"_smoke_{uuid.uuid4().hex[:10]}"
     for key in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL"):  # the scripts set their own for their children
         env.pop(key, None)
-    proc = subprocess.run([sys.executable, str(ROOT / "bench" / script), *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
+    try:
+        proc = subprocess.run([sys.executable, str(ROOT / "bench" / script), *args], env=env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
+    finally:
+        _drop_databases(server, env["BENCH_DB_SUFFIX"])  # whatever the script left (some keep theirs)
     assert proc.returncode == 0, f"bench/{script} failed (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
     found = [ln for ln in proc.stdout.splitlines() if ln.startswith("json: ")]
     return proc.stdout, json.loads(found[-1][6:]) if found else None
+
+
+def _drop_databases(server: str, suffix: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE right(datname, %s) = %s",
+                                            [len(suffix), suffix])]
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

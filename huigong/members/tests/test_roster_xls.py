@@ -90,19 +90,17 @@ def test_wrong_or_damaged_xls_and_et_files_are_refused(cast, name, content, frag
 
 
 def test_a_password_protected_xls_is_refused(tmp_path):
+    import olefile
+
     data = bytearray((FIXTURES / "roster-libreoffice.xls").read_bytes())
     # Turn the globals' first record after BOF into FILEPASS (what a password-protected file carries).
     path = tmp_path / "p.xls"
-    import olefile
-
     with olefile.OleFileIO(str(FIXTURES / "roster-libreoffice.xls")) as ole:
         stream = bytearray(ole.openstream("Workbook").read())
-    bof_len = int.from_bytes(stream[2:4], "little")
-    pos = 4 + bof_len
-    stream[pos:pos + 2] = (0x002F).to_bytes(2, "little")
-    start = bytes(data).find(bytes(stream[:64]))
+    start = bytes(data).find(bytes(stream[:64]))  # the stream's first sector in the file
     assert start > 0
-    data[start:start + 64] = stream[:64]
+    pos = 4 + int.from_bytes(stream[2:4], "little")  # the record after BOF
+    data[start + pos:start + pos + 2] = (0x002F).to_bytes(2, "little")
     path.write_bytes(bytes(data))
     with pytest.raises(RosterFileError, match="加密"):
         files.sniff(path, "xls")
