@@ -4,7 +4,8 @@ import pytest
 
 from tests.bench_smoke import run_bench
 
-pytestmark = pytest.mark.postgres
+# Several Django processes (and gunicorn for the HTTP benchmarks) even at a tiny size: over ~20 s.
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
 def test_screening_bench_runs():
