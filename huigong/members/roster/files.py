@@ -232,7 +232,7 @@ class SheetRows:
 # reader (huigong.core.xlsxstream) in bounded memory; at or below it calamine, which is faster, stays
 # under the worker's 300 MB budget: ~125 MB of Django plus ~90 MB per million cells (measured, see
 # docs/architecture.md). Above it, a plainly written sheet (what every spreadsheet program writes) is
-# still read by calamine, a slice of ~30,000 rows at a time (~1.2x calamine's time for the read alone);
+# still read by calamine, a slice of ~7,500 rows at a time (about calamine's time, see docs/benchmarks.md);
 # any other is parsed by the streaming reader (~10x slower).
 STREAM_ABOVE_CELLS = 1_800_000
 
