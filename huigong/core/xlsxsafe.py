@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 from xml.parsers import expat
 
@@ -60,7 +60,7 @@ class Extent:
     # Every row and cell was written plainly (the fast path below read the whole part): no prefix,
     # no CDATA or comment, each <row starting with its r="N" reference. Such a sheet can be cut
     # between rows with byte searches (huigong.core.xlsxstream.iter_rows_chunked).
-    plain: bool = False
+    plain: bool = field(default=False, compare=False)  # how it was read, not what was measured
 
     @property
     def area(self) -> int:
