@@ -4,6 +4,7 @@ and printing results."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -18,16 +19,54 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 
 
+def bench_db(name: str) -> str:
+    """The database a script uses: `name`, plus BENCH_DB_SUFFIX when set (so that test runs on a
+    shared server each get their own)."""
+    return name + os.environ.get("BENCH_DB_SUFFIX", "")
+
+
 def database_url(name: str) -> str:
     return f"{PG_SERVER}/{name}"
 
 
 def recreate_database(name: str) -> None:
+    """A new empty database; a copy of BENCH_TEMPLATE (a migrated database, see migrated_template)
+    when that is set, so that the script's own `migrate` has nothing left to do."""
     import psycopg
 
+    template = os.environ.get("BENCH_TEMPLATE")
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+
+
+def migrated_template() -> str:
+    """A database migrated to this tree's migrations, named after them (hg_bench_tpl_<digest>), made once
+    per server and reused: the scripts' smoke runs copy it instead of migrating a fresh database each."""
+    import psycopg
+
+    digest = hashlib.sha256()
+    for path in sorted(ROOT.glob("huigong/*/migrations/*.py")):
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    name = f"hg_bench_tpl_{digest.hexdigest()[:16]}"
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", [name])  # one maker at a time
+        try:
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                return name
+            tmp = f"{name}_new"
+            conn.execute(f'DROP DATABASE IF EXISTS "{tmp}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{tmp}"')
+            import tempfile
+
+            with tempfile.TemporaryDirectory(prefix="hg-bench-tpl-") as var:
+                env = {**child_env(tmp, var), "DJANGO_SETTINGS_MODULE": "huigong.settings.base"}
+                subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v", "0"], env=env, cwd=ROOT,
+                               check=True, capture_output=True, timeout=1800)
+            conn.execute(f'ALTER DATABASE "{tmp}" RENAME TO "{name}"')  # whole, or not there at all
+            return name
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", [name])
 
 
 def drop_database(name: str) -> None:
@@ -59,8 +98,13 @@ def django_setup() -> None:
 
 
 def peak_rss_mb() -> float:
-    # ru_maxrss is in KiB on Linux: the high-water mark of this process.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """The high-water mark of this process's resident memory: VmHWM (ru_maxrss may carry a forked
+    parent's across exec)."""
+    try:
+        line = next(ln for ln in Path("/proc/self/status").read_text().splitlines() if ln.startswith("VmHWM"))
+        return int(line.split()[1]) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def run_child(script: str, args: list[str], env: dict, timeout: float = 7200) -> dict:

@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (
     ROOT,
     Timer,
+    bench_db,
     child_env,
     django_setup,
     emit,
@@ -52,7 +53,7 @@ from bench.common import (
     run_child,
 )
 
-DB = "hg_bench_dashboard"
+DB = bench_db("hg_bench_dashboard")
 SCRIPT = str(Path(__file__).resolve())
 def periods() -> list[str]:
     """Periods relative to the current month (a fixed list goes stale), and "" — the page a leader opens
@@ -179,11 +180,10 @@ def child_refresh(runs: int) -> dict:
     django_setup()
     from django.conf import settings
     from django.db import connection, transaction
+    from django.utils import timezone
 
     from huigong.insights import kpis as catalogue
     from huigong.insights.kpis import Dialect
-    from django.utils import timezone
-
     from huigong.insights.rollups import aggregate_sql, cut_aggregate_sql, cut_days, refresh_kpi, window
 
     d = Dialect()

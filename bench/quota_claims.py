@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
     ROOT,
+    bench_db,
     child_env,
     database_url,
     drop_database,
@@ -55,7 +56,7 @@ from bench.common import (
     run_child,
 )
 
-DB = "hg_bench_quota"
+DB = bench_db("hg_bench_quota")
 CSRF = "b" * 32  # the CSRF secret every client holds in its cookie and echoes in the header
 
 

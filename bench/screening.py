@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
     Timer,
+    bench_db,
     child_env,
     database_url,
     django_setup,
@@ -41,7 +42,7 @@ from bench.common import (
     run_child,
 )
 
-DB = "hg_bench_screening"
+DB = bench_db("hg_bench_screening")
 SCRIPT = str(Path(__file__).resolve())
 
 HAND_SQL = """

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 from xml.parsers import expat
 
@@ -57,6 +57,10 @@ class Extent:
     columns: int = 0
     cells: int = 0
     formula: bool = False  # a formula element was seen (only meaningful when the scan ran to the end)
+    # Every row and cell was written plainly (the fast path below read the whole part): no prefix,
+    # no CDATA or comment, each <row starting with its r="N" reference. Such a sheet can be cut
+    # between rows with byte searches (huigong.core.xlsxstream.iter_rows_chunked).
+    plain: bool = field(default=False, compare=False)  # how it was read, not what was measured
 
     @property
     def area(self) -> int:
@@ -201,6 +205,7 @@ def _fast_extent(fh: BinaryIO, stop_rows: int | None, stop_columns: int | None) 
                 (stop_columns is not None and ext.columns > stop_columns):
             return ext
         if not block:
+            ext.plain = True
             return ext
 
 

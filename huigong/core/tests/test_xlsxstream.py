@@ -94,7 +94,7 @@ def test_openpyxl_rows_match_calamine(tmp_path):
 
 
 def _hand_written(tmp_path, sheet: str, *, strings: str = "", styles: str = "", workbook_pr: str = "",
-                  ns: str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"):
+                  ns: str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main", plain_xml: str = ""):
     path = tmp_path / "h.xlsx"
     rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
     with zipfile.ZipFile(path, "w") as zf:
@@ -109,7 +109,8 @@ def _hand_written(tmp_path, sheet: str, *, strings: str = "", styles: str = "", 
         zf.writestr("_rels/.rels", f'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
         zf.writestr("xl/workbook.xml", f'<?xml version="1.0"?><workbook xmlns="{ns}" xmlns:r="{rel}">{workbook_pr}<sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>')
         zf.writestr("xl/_rels/workbook.xml.rels", f'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
-        zf.writestr("xl/worksheets/sheet1.xml", f'<?xml version="1.0"?><x:worksheet xmlns:x="{ns}"><x:sheetData>{sheet}</x:sheetData></x:worksheet>')
+        zf.writestr("xl/worksheets/sheet1.xml", plain_xml or f'<?xml version="1.0"?><x:worksheet xmlns:x="{ns}">'
+                    f'<x:sheetData>{sheet}</x:sheetData></x:worksheet>')
         if strings:
             zf.writestr("xl/sharedStrings.xml", f'<?xml version="1.0"?><sst xmlns="{ns}">{strings}</sst>')
         if styles:
@@ -157,20 +158,84 @@ def test_shared_strings_are_compact():
         s[0]
 
 
+def _placed(rows, col_offset, width):
+    """Rows as placed on the sheet: from column A, `width` cells."""
+    return [([""] * col_offset + list(r) + [""] * width)[:width] for r in rows]
+
+
 def test_open_xlsx_streams_big_sheets_with_the_same_rows(tmp_path, monkeypatch):
     from huigong.members.roster import files
 
     path = tmp_path / "r.xlsx"
     _write_xlsxwriter(path, constant_memory=True)
     info = files.sniff(path, "xlsx")
+    assert info.extent.plain
     by_calamine = files.open_xlsx(path, info)
     want = list(by_calamine.rows)
     monkeypatch.setattr(files, "STREAM_ABOVE_CELLS", 10)
+    monkeypatch.setattr(xlsxstream, "CHUNK_BYTES", 1500)  # many slices
+    sliced = files.open_xlsx(path, info)
+    assert not hasattr(sliced.rows, "__len__")  # a generator, not calamine's iterator
+    assert sliced.col_offset == 0 and sliced.width == info.extent.columns
+    assert list(sliced.rows) == _placed(want, by_calamine.col_offset, info.extent.columns)
+    info.extent.plain = False  # written in some other way: the expat reader
     streamed = files.open_xlsx(path, info)
-    assert not hasattr(streamed.rows, "__len__")  # a generator, not calamine's iterator
     assert streamed.col_offset == by_calamine.col_offset == 2
     assert streamed.width == by_calamine.width
     assert list(streamed.rows) == want
+
+
+@pytest.mark.parametrize("writer", ["shared-strings", "inline-strings", "openpyxl"])
+@pytest.mark.parametrize("chunk_bytes", [200, 3000, 1 << 20])
+def test_sliced_rows_match_calamine(tmp_path, writer, chunk_bytes):
+    path = tmp_path / "r.xlsx"
+    if writer == "openpyxl":
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.append(["姓名", "出生日期", "数量", "是否", None, "时间"])
+        for i in range(60):
+            ws.append([f"张{i}", dt.date(1990, 5, 6) + dt.timedelta(days=i), i * 1.5, bool(i % 2), None,
+                       dt.datetime(2022, 2, 2, 10, 0)])
+        ws["H70"] = "远处"
+        ws["C80"] = dt.time(13, 45)
+        wb.save(path)
+    else:
+        _write_xlsxwriter(path, constant_memory=writer == "inline-strings")
+    with zipfile.ZipFile(path) as zf:
+        info, extent = xlsxsafe.measure_first_sheet(zf)
+        assert extent.plain
+        got = list(xlsxstream.iter_rows_chunked(zf, info, extent.columns, chunk_bytes=chunk_bytes))
+    sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+    want = _placed(sheet.iter_rows(), sheet.start[1], extent.columns)
+    assert got == want
+    assert [[type(v) for v in r] for r in got] == [[type(v) for v in r] for r in want]
+
+
+def _plain(sheet_data: str) -> str:
+    return ('<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            f'<dimension ref="A1:B2"/>{sheet_data}<mergeCells count="0"/></worksheet>')
+
+
+def test_sliced_1904_dates_and_empty_sheet(tmp_path):
+    sheet = '<sheetData><row r="2"><c r="A2" s="1"><v>100</v></c><c r="B2" s="1"><v>100.25</v></c></row></sheetData>'
+    styles = '<cellXfs><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs>'
+    path = _hand_written(tmp_path, "", styles=styles, workbook_pr='<workbookPr date1904="1"/>', plain_xml=_plain(sheet))
+    want = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).iter_rows()
+    with zipfile.ZipFile(path) as zf:
+        info, extent = xlsxsafe.measure_first_sheet(zf)
+        got = list(xlsxstream.iter_rows_chunked(zf, info, extent.columns))
+    assert extent.plain
+    assert got == list(want) == [["", ""], [dt.date(1904, 4, 10), dt.datetime(1904, 4, 10, 6, 0)]]
+    for empty in ("<sheetData/>", "<sheetData></sheetData>", '<sheetData><row r="3"><c r="B3" s="1"/></row></sheetData>'):
+        path = _hand_written(tmp_path, "", plain_xml=_plain(empty))
+        with zipfile.ZipFile(path) as zf:
+            assert list(xlsxstream.iter_rows_chunked(zf, xlsxsafe.first_sheet_member(zf), 3)) == []
+
+
+def test_sliced_damaged_sheet_is_refused(tmp_path):
+    path = _hand_written(tmp_path, "", plain_xml=_plain('<sheetData><row r="1"><c r="A1"><v>1</v></c></row>'))
+    with zipfile.ZipFile(path) as zf, pytest.raises(XlsxError):
+        list(xlsxstream.iter_rows_chunked(zf, xlsxsafe.first_sheet_member(zf), 1))
 
 
 _MEMORY_CHILD = """

@@ -18,9 +18,10 @@ from pathlib import Path
 
 from django.conf import settings
 
-from huigong.core import xlsxsafe, xlsxstream
+from huigong.core import xlssafe, xlsxsafe, xlsxstream
 
 XLSX_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = xlssafe.OLE2_MAGIC
 _CHUNK = 1 << 20
 
 
@@ -30,7 +31,7 @@ class RosterFileError(Exception):
 
 @dataclass
 class FileInfo:
-    kind: str  # "xlsx" | "csv"
+    kind: str  # "xlsx" | "xls" | "csv" (what the content is: a .et file is one of the first two)
     estimated_rows: int  # data rows, header included; an estimate when the file does not say
     sheet_member: str = ""
     encoding: str = ""
@@ -39,15 +40,19 @@ class FileInfo:
 
 
 def kind_from_name(name: str) -> str:
+    """What the name says: "xlsx", "xls" (Excel 97-2003), "et" (WPS Spreadsheets: an Excel 97-2003 or
+    an .xlsx workbook inside, told apart by content_kind) or "csv"."""
     suffix = Path(name or "").suffix.lower()
-    if suffix == ".xlsx":
-        return "xlsx"
-    if suffix == ".csv":
-        return "csv"
-    if suffix in (".xls", ".et", ".wps"):
-        raise RosterFileError("不支持旧版 .xls 格式，请在 Excel 中另存为 .xlsx 后上传 / "
-                              "the old .xls format is not supported; save the file as .xlsx")
-    raise RosterFileError("只能上传 .xlsx 或 .csv 文件 / only .xlsx or .csv files can be uploaded")
+    if suffix in (".xlsx", ".xls", ".et", ".csv"):
+        return suffix[1:]
+    raise RosterFileError("只能上传 .xlsx、.xls、.et 或 .csv 文件 / only .xlsx, .xls, .et or .csv files can be uploaded")
+
+
+def content_kind(kind: str, head: bytes) -> str:
+    """The reader a file needs: a WPS .et file is read as what its bytes are."""
+    if kind == "et":
+        return "xls" if head.startswith(OLE2_MAGIC) else "xlsx"
+    return kind
 
 
 def check_size(size: int) -> None:
@@ -61,10 +66,19 @@ def check_size(size: int) -> None:
 
 def check_magic(kind: str, head: bytes) -> None:
     if kind == "xlsx" and not head.startswith(XLSX_MAGIC):
+        if head.startswith(OLE2_MAGIC):
+            raise RosterFileError("文件内容是旧版 .xls 工作簿或已加密的工作簿：旧版文件请把扩展名改为 .xls，加密文件请取消密码后上传 / "
+                                  "the content is an Excel 97-2003 (.xls) or a password-protected workbook")
         raise RosterFileError("文件内容不是 .xlsx 格式（扩展名与内容不符或文件已损坏） / "
                               "the content is not an .xlsx workbook (wrong extension or a damaged file)")
+    if kind == "xls" and not head.startswith(OLE2_MAGIC):
+        raise RosterFileError("文件内容不是 .xls 格式（扩展名与内容不符或文件已损坏） / "
+                              "the content is not an Excel 97-2003 workbook (wrong extension or a damaged file)")
+    if kind == "et" and not head.startswith((OLE2_MAGIC, XLSX_MAGIC)):
+        raise RosterFileError("文件内容不是 WPS 表格（.et）工作簿（扩展名与内容不符或文件已损坏） / "
+                              "the content is not a WPS Spreadsheets workbook (wrong extension or a damaged file)")
     if kind == "csv":
-        if head.startswith((XLSX_MAGIC, b"\xd0\xcf\x11\xe0")):
+        if head.startswith((XLSX_MAGIC, OLE2_MAGIC)):
             raise RosterFileError("文件内容是 Excel 工作簿而不是 CSV，请把扩展名改为 .xlsx / "
                                   "the content is an Excel workbook, not CSV")
         if b"\x00" in head:
@@ -79,9 +93,26 @@ def sniff(path: str | Path, kind: str, *, scan_bytes: int | None = None) -> File
     with path.open("rb") as fh:
         head = fh.read(65536)
     check_magic(kind, head)
+    kind = content_kind(kind, head)
     if kind == "xlsx":
         return _sniff_xlsx(path, scan_bytes)
+    if kind == "xls":
+        return _sniff_xls(path)
     return _sniff_csv(path)
+
+
+def _sniff_xls(path: Path) -> FileInfo:
+    """An Excel 97-2003 workbook (at most 65,536 rows): its BIFF stream is bounded, then the first
+    sheet's real extent measured from its cell records (huigong.core.xlssafe), always."""
+    max_rows, max_cols = settings.ROSTER_MAX_ROWS + 1, settings.ROSTER_MAX_COLUMNS
+    try:
+        if xlssafe.workbook_stream_size(path) > settings.ROSTER_MAX_UNCOMPRESSED_BYTES:
+            raise RosterFileError(_BOMB)
+        ext = xlssafe.measure(path, stop_rows=max_rows, stop_columns=max_cols)
+    except xlsxsafe.XlsxError as e:
+        raise RosterFileError(str(e)) from None
+    _check_extent(ext)
+    return FileInfo(kind="xls", estimated_rows=max(ext.rows, 1), declared_columns=ext.columns, extent=ext)
 
 
 # ---------------------------------------------------------------- xlsx
@@ -150,6 +181,12 @@ def _measure(zf: zipfile.ZipFile, sheet_info: zipfile.ZipInfo) -> xlsxsafe.Exten
         raise RosterFileError(str(e)) from None
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
         raise RosterFileError(xlsxsafe.DAMAGED) from None
+    _check_extent(ext)
+    return ext
+
+
+def _check_extent(ext: xlsxsafe.Extent) -> None:
+    max_rows, max_cols = settings.ROSTER_MAX_ROWS + 1, settings.ROSTER_MAX_COLUMNS
     if ext.rows > max_rows:
         raise RosterFileError(_too_many_rows(ext.rows))
     if ext.columns > max_cols:
@@ -160,7 +197,6 @@ def _measure(zf: zipfile.ZipFile, sheet_info: zipfile.ZipInfo) -> xlsxsafe.Exten
     if ext.area > SPARSE_RATIO * ext.cells + SPARSE_SLACK:
         raise RosterFileError(f"工作表已用范围为 {ext.rows:,} 行 × {ext.columns} 列，但其中只有 {ext.cells:,} 个单元格："
                               "表中有大面积空白区域。请删除多余的空白行和列（或只复制有数据的区域到新表）后重新上传")
-    return ext
 
 
 # A roster fills most of its used range; a range mostly empty is what a hostile sparse file looks
@@ -195,7 +231,9 @@ class SheetRows:
 # Above this used area (rows x columns, what calamine allocates) a sheet is read by the streaming
 # reader (huigong.core.xlsxstream) in bounded memory; at or below it calamine, which is faster, stays
 # under the worker's 300 MB budget: ~125 MB of Django plus ~90 MB per million cells (measured, see
-# docs/architecture.md). The streaming reader is ~10x slower, so the threshold is as high as that allows.
+# docs/architecture.md). Above it, a plainly written sheet (what every spreadsheet program writes) is
+# still read by calamine, a slice of ~7,500 rows at a time (about calamine's time, see docs/benchmarks.md);
+# any other is parsed by the streaming reader (~10x slower).
 STREAM_ABOVE_CELLS = 1_800_000
 
 
@@ -216,6 +254,8 @@ def open_xlsx(path: str | Path, info: FileInfo | None = None) -> SheetRows:
             info.extent = extent
 
     if extent.area > STREAM_ABOVE_CELLS:
+        if extent.plain:
+            return _open_xlsx_sliced(path, extent)
         return _open_xlsx_streaming(path)
     try:
         wb = CalamineWorkbook.from_path(str(path))
@@ -229,6 +269,30 @@ def open_xlsx(path: str | Path, info: FileInfo | None = None) -> SheetRows:
     start = sheet.start
     return SheetRows(rows=sheet.iter_rows(), col_offset=start[1] if start else 0, height=sheet.total_height,
                      width=sheet.width)
+
+
+def _open_xlsx_sliced(path: str | Path, extent: xlsxsafe.Extent) -> SheetRows:
+    """A plainly written big sheet: calamine reads it a slice of rows at a time
+    (huigong.core.xlsxstream.iter_rows_chunked), at calamine's speed in bounded memory. Rows are
+    given from column A, as wide as the measured extent."""
+    zf = zipfile.ZipFile(path)  # closed by the generator below, or at once on an error
+    try:
+        sheet_info = xlsxsafe.first_sheet_member(zf)
+    except xlsxsafe.XlsxError as e:
+        zf.close()
+        raise RosterFileError(str(e)) from None
+
+    def rows() -> Iterator[list]:
+        try:
+            yield from xlsxstream.iter_rows_chunked(zf, sheet_info, extent.columns)
+        except xlsxsafe.XlsxError as e:
+            raise RosterFileError(str(e)) from None
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+            raise RosterFileError(xlsxsafe.DAMAGED) from None
+        finally:
+            zf.close()
+
+    return SheetRows(rows=rows(), col_offset=0, height=extent.rows, width=extent.columns)
 
 
 def _open_xlsx_streaming(path: str | Path) -> SheetRows:
@@ -330,8 +394,32 @@ def open_csv(path: str | Path, info: FileInfo) -> SheetRows:
     return SheetRows(rows=rows(), col_offset=0, height=info.estimated_rows, width=0)
 
 
+def open_xls(path: str | Path, info: FileInfo) -> SheetRows:
+    """An Excel 97-2003 sheet, already measured (sniff): calamine loads it whole, as it is small
+    (65,536 rows at most, the measured extent within the limits)."""
+    from python_calamine import CalamineWorkbook
+
+    if info.extent is None:
+        raise RosterFileError(xlsxsafe.DAMAGED)
+    try:
+        with open(path, "rb") as fh:  # by content: the name may say .et
+            sheet = CalamineWorkbook.from_filelike(fh).get_sheet_by_index(0)
+    except Exception as e:  # noqa: BLE001 - calamine raises several kinds
+        raise RosterFileError(f"无法读取工作表：{type(e).__name__} / the sheet cannot be read") from None
+    if sheet.height > settings.ROSTER_MAX_ROWS + 1 or sheet.width > settings.ROSTER_MAX_COLUMNS:
+        raise RosterFileError(_too_many_rows(sheet.height) if sheet.height > settings.ROSTER_MAX_ROWS + 1
+                              else _too_many_cols(sheet.width))
+    start = sheet.start
+    return SheetRows(rows=sheet.iter_rows(), col_offset=start[1] if start else 0, height=sheet.total_height,
+                     width=sheet.width)
+
+
 def open_rows(path: str | Path, info: FileInfo) -> SheetRows:
-    return open_xlsx(path, info) if info.kind == "xlsx" else open_csv(path, info)
+    if info.kind == "xlsx":
+        return open_xlsx(path, info)
+    if info.kind == "xls":
+        return open_xls(path, info)
+    return open_csv(path, info)
 
 
 def read_head(upload, n: int = 65536) -> bytes:

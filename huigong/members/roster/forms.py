@@ -6,7 +6,7 @@ from huigong.orgs.forms import EnterpriseField, NodeField
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("名册文件"), help_text=_("Excel（.xlsx）或 CSV（UTF-8 / GB18030），表头与导入模板一致"),
+    file = forms.FileField(label=_("名册文件"), help_text=_("Excel（.xlsx、.xls）、WPS 表格（.et）或 CSV（UTF-8 / GB18030），表头与导入模板一致"),
                            error_messages={"required": "请选择要上传的文件 / choose a file to upload",
                                            "empty": "文件为空 / the file is empty"})
 
@@ -20,5 +20,5 @@ class ImportForm(forms.Form):
         self.fields["enterprise"] = EnterpriseField(actor=actor, label=_("单位（选填）"), required=False,
                                                     help_text=_("名册未填用人单位或平台时，默认填为此单位"))
         self.order_fields(["union", "enterprise", "file"])
-        self.fields["file"].widget.attrs["accept"] = ".xlsx,.csv"
+        self.fields["file"].widget.attrs["accept"] = ".xlsx,.xls,.et,.csv"
         self.max_mb = settings.ROSTER_MAX_UPLOAD_BYTES // (1024 * 1024)

@@ -121,7 +121,7 @@ def test_files_over_the_size_limit(cast, settings):
     _refused(cast, "r.xlsx", roster_xlsx(_rows(3)), "上限")
 
 
-@pytest.mark.parametrize("name, fragment", [("r.xls", "另存为 .xlsx"), ("r.txt", "只能上传"), ("roster", "只能上传"),
+@pytest.mark.parametrize("name, fragment", [("r.xls", "不是 .xls 格式"), ("r.txt", "只能上传"), ("roster", "只能上传"),
                                             ("r.xlsx.exe", "只能上传")])
 def test_wrong_extensions(cast, name, fragment):
     _refused(cast, name, roster_xlsx(_rows(1)), fragment)

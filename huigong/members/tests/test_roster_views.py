@@ -152,7 +152,7 @@ def test_upload_form_errors(client, world):
                                                      "file": upload("r.xlsx", roster_xlsx(_rows(1)))})
     assert r.status_code == 400 and "union" in r.context["form"].errors
     r = client.post(reverse("members:import_list"), {"union": world.tech.pk, "file": upload("r.xls", b"x" * 10)})
-    assert r.status_code == 400 and "另存为 .xlsx" in r.context["form"].errors["file"][0]
+    assert r.status_code == 400 and "不是 .xls 格式" in r.context["form"].errors["file"][0]
     r = client.post(reverse("members:import_list"), {"union": world.qd_ent.pk,
                                                      "file": upload("r.xlsx", roster_xlsx(_rows(1)))})
     assert r.status_code == 400 and "union" in r.context["form"].errors

@@ -1,0 +1,14 @@
+"""bench/quota_claims.py runs end to end at a tiny size (gunicorn and the raw floor, nothing oversold)."""
+
+import pytest
+
+from tests.bench_smoke import run_bench
+
+# Several Django processes (and gunicorn for the HTTP benchmarks) even at a tiny size: over ~20 s.
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+
+def test_quota_claims_bench_runs():
+    out, _ = run_bench("quota_claims.py", "--claims", "40", "--quota", "10", "--clients", "2", "--client-procs", "1",
+                       "--workers", "1", "--threads", "2", "--runs", "1")
+    assert "oversold 0" in out and "ours/floor =" in out
