@@ -99,33 +99,58 @@ def query_for(mode: str, person, scope_path: str) -> str | None:
     raise ValueError(mode)
 
 
-def sql_for(mode: str, q: str, union_ids: list[int], own_path: str, count_cap: int) -> list[tuple[str, list]]:
-    """Hand-written SQL for one request: the page and the bounded count, on the same indexes."""
+def sql_for(mode: str, q: str, union_ids: list[int], own_path: str, count_cap: int) -> dict:
+    """Hand-written SQL for one request, the way the app goes about it on the same indexes: the matching
+    people first (bounded), then the page of 50 and the bounded count over their memberships (or, past
+    the bound, over the search as a sub-select walked by join date)."""
     from huigong.core import crypto, idnumber, phone as phone_rules
-    from huigong.members.selectors import name_grams
+    from huigong.members.selectors import SEARCH_CANDIDATES, name_grams
 
-    where, params = ["m.union_id = ANY(%s)", "m.status = 'active'"], [union_ids]
+    people = None
     if mode == "name":
-        where.append("m.person_id IN (SELECT id FROM members_person WHERE hg_name_grams(name) @> %s::text[] "
-                     "AND name LIKE %s)")
-        params += [name_grams(q), f"%{q}%"]
+        people = ("SELECT id FROM members_person WHERE hg_name_grams(name) @> %s::text[] AND name LIKE %s",
+                  [name_grams(q), f"%{q}%"])
     elif mode in ("pinyin", "initials"):
-        where.append("m.person_id IN (SELECT id FROM members_person WHERE name_initials LIKE %s "
-                     "OR name_pinyin LIKE %s)")
-        params += [q.lower() + "%", q.lower() + "%"]
+        people = ("SELECT id FROM members_person WHERE name_initials LIKE %s OR name_pinyin LIKE %s",
+                  [q.lower() + "%", q.lower() + "%"])
     elif mode == "tail":
-        where.append("m.person_id IN (SELECT id FROM members_person WHERE id_tail_hash = ANY(%s))")
-        params.append(crypto.id_tail_lookups(idnumber.parse_tail(q).tail))
+        people = ("SELECT id FROM members_person WHERE id_tail_hash = ANY(%s)",
+                  [crypto.id_tail_lookups(idnumber.parse_tail(q).tail)])
     elif mode == "phone":
-        where.append("m.person_id IN (SELECT id FROM members_person WHERE phone_hash = %s AND record_path LIKE %s)")
-        params += [crypto.blind_index(phone_rules.normalize(q), "phone"), own_path + "%"]
-    cond = " AND ".join(where)
-    page = ("SELECT m.id, m.joined_on, m.status, m.card_no, p.id, p.name, p.gender, p.id_number_mask, p.phone_mask, "
-            "p.employment_form, u.id, u.name FROM members_membership m "
-            "JOIN members_person p ON p.id = m.person_id JOIN orgs_unionnode u ON u.id = m.union_id "
-            f"WHERE {cond} ORDER BY m.joined_on DESC, m.id DESC LIMIT {PAGE_SIZE}")
-    count = f"SELECT count(*) FROM (SELECT 1 FROM members_membership m WHERE {cond} LIMIT {count_cap + 1}) s"
-    return [(page, params), (count, params)]
+        people = ("SELECT id FROM members_person WHERE phone_hash = %s AND record_path LIKE %s",
+                  [crypto.blind_index(phone_rules.normalize(q), "phone"), own_path + "%"])
+
+    def statements(extra: str, extra_params: list) -> list:
+        cond = "m.union_id = ANY(%s) AND m.status = 'active'" + extra
+        params = [union_ids, *extra_params]
+        page = ("SELECT m.id, m.joined_on, m.status, m.card_no, p.id, p.name, p.gender, p.id_number_mask, "
+                "p.phone_mask, p.employment_form, u.id, u.name FROM members_membership m "
+                "JOIN members_person p ON p.id = m.person_id JOIN orgs_unionnode u ON u.id = m.union_id "
+                f"WHERE {cond} ORDER BY m.joined_on DESC, m.id DESC LIMIT {PAGE_SIZE}")
+        count = f"SELECT count(*) FROM (SELECT 1 FROM members_membership m WHERE {cond} LIMIT {count_cap + 1}) s"
+        return [[page, params], [count, params]]
+
+    if people is None:
+        return {"people": None, "plain": statements("", [])}
+    return {"people": [f"{people[0]} LIMIT {SEARCH_CANDIDATES + 1}", people[1]], "bound": SEARCH_CANDIDATES,
+            "by_ids": statements(" AND m.person_id = ANY(%s)", ["__ids__"]),
+            "dense": statements(f" AND m.person_id IN ({people[0]})", people[1])}
+
+
+def run_sql(cur, spec: dict) -> tuple[list, int]:
+    """Runs one request's statements on a cursor: (page rows, bounded count)."""
+    if spec["people"] is None:
+        stmts = spec["plain"]
+    else:
+        cur.execute(*spec["people"])
+        ids = [r[0] for r in cur.fetchall()]
+        stmts = spec["dense"] if len(ids) > spec["bound"] else \
+            [[sql, [ids if p == "__ids__" else p for p in params]] for sql, params in spec["by_ids"]]
+    (page_sql, page_params), (count_sql, count_params) = stmts
+    cur.execute(page_sql, page_params)
+    rows = cur.fetchall()
+    cur.execute(count_sql, count_params)
+    return rows, cur.fetchone()[0]
 
 
 def make_actors(rng: random.Random, districts: int):
@@ -292,9 +317,7 @@ def sql_caller(dburl: str):
             conn = state["conn"] = psycopg.connect(dburl, autocommit=True)
             state["close"] = conn.close
         with conn.cursor() as cur:
-            for sql, params in item["sql"]:
-                cur.execute(sql, params)
-                cur.fetchall()
+            run_sql(cur, item["sql"])
         return True
     return call
 

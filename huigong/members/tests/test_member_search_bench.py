@@ -13,7 +13,7 @@ from huigong.api.tests.conftest import ApiClient
 def test_member_search_bench_smoke(cast, client):
     if connection.vendor != "postgresql":
         pytest.skip("the bench's SQL is PostgreSQL's (hg_name_grams)")
-    from bench.member_search import COOKIE, MODES, build_targets
+    from bench.member_search import COOKIE, MODES, build_targets, run_sql
 
     targets = build_targets(2, 15, districts=1)["targets"]
     for mode in MODES:
@@ -27,12 +27,8 @@ def test_member_search_bench_smoke(cast, client):
             r = ApiClient(token).post("/api/v1/members/search", body)
             assert r.status_code == 200, (mode, r.json())
             api = r.json()
-            (page_sql, params), (count_sql, count_params) = item["sql"]
             with connection.cursor() as cur:
-                cur.execute(page_sql, params)
-                rows = cur.fetchall()
-                cur.execute(count_sql, count_params)
-                count = cur.fetchone()[0]
+                rows, count = run_sql(cur, item["sql"])
             assert [m["membership_id"] for m in api["items"]] == [row[0] for row in rows], (mode, item["q"])
             assert api["count"] == count and api["count_exact"], (mode, item["q"])
             assert [m.pk for m in page.context["page_obj"]] == [row[0] for row in rows], (mode, item["q"])
