@@ -363,6 +363,7 @@ def main() -> None:
                 print(f"record_path set on {cur.rowcount:,} people")
                 conn.execute("VACUUM ANALYZE members_person")
         conn.execute("ANALYZE members_membership")
+        conn.execute("ANALYZE members_person")
         members = conn.execute("SELECT count(*) FROM members_membership WHERE status = 'active'").fetchone()[0]
     print(f"active members: {members:,}")
     tg = run_child(SCRIPT, ["--child", "targets", "--requests", str(args.requests)], env)
