@@ -23,6 +23,31 @@ def blind_index(value: str, purpose: str) -> str:
     return hmac.new(_key(), msg, hashlib.sha256).hexdigest()
 
 
+# ID tail index: the last ID_TAIL characters of an ID number under their own purpose, so that the tail shown
+# in lists ("…041X") finds the member without decrypting a column. Shorter tails (4 or 5 characters) are
+# looked up as the 100 or 10 six-character tails that end with them (the characters before the last one
+# are digits). 32 hex characters (128 bits) are plenty for a lookup that is never unique.
+ID_TAIL = 6
+ID_TAIL_MIN = 4
+ID_TAIL_WIDTH = 32
+
+
+def id_tail_index(number: str) -> str:
+    """The tail index of a normalised ID number ("" for anything shorter than a tail)."""
+    if not number or len(number) < ID_TAIL:
+        return ""
+    return blind_index(number[-ID_TAIL:], "id_tail")[:ID_TAIL_WIDTH]
+
+
+def id_tail_lookups(tail: str) -> list[str]:
+    """Every tail index a 4- to 6-character tail (digits, the last one maybe X) matches."""
+    if not ID_TAIL_MIN <= len(tail) <= ID_TAIL:
+        raise ValueError("an ID tail has 4 to 6 characters")
+    pad = ID_TAIL - len(tail)
+    heads = [f"{i:0{pad}d}" for i in range(10**pad)] if pad else [""]
+    return [blind_index(h + tail, "id_tail")[:ID_TAIL_WIDTH] for h in heads]
+
+
 def fernet():
     """The Fernet used by the encrypted model fields, for bulk paths that bypass the ORM."""
     from huigong.members.models import Person

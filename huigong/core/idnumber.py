@@ -85,6 +85,38 @@ def random_number(rng: random.Random, region_code: str = "330102", gender: str |
     return make(region_code, birth, rng.randint(0, 999), gender)
 
 
+@dataclass(frozen=True, slots=True)
+class IdTail:
+    """What a user typed to find someone by the end of an ID number: the tail, and the visible head of a
+    masked number ("1101**********041X") when there is one."""
+    tail: str
+    head: str = ""
+
+
+_MASK_CHARS = "*.·•"
+
+
+def parse_tail(raw: str) -> IdTail | None:
+    """The last 4 to 6 characters of an ID number as users copy them from a list: "041X", "…041x",
+    "****041X", "1101**********041X" (full-width characters and spaces folded as in normalize()).
+    None when `raw` is not such a tail (a name, a full number, a phone)."""
+    text = normalize(raw or "")
+    if not text:
+        return None
+    body = text.rstrip("0123456789X")
+    tail = text[len(body):]
+    if not 4 <= len(tail) <= 6 or not tail[:-1].isdigit():
+        return None
+    head = body.rstrip(_MASK_CHARS)
+    if head == body and body:  # something other than a mask before the tail
+        return None
+    if head and (not head.isdigit() or len(head) + (len(body) - len(head)) + len(tail) > 18):
+        return None
+    if body and not head and body.strip(_MASK_CHARS):
+        return None
+    return IdTail(tail=tail, head=head)
+
+
 def mask(number: str) -> str:
     """330102********1234 — region and last four kept, birth date hidden."""
     if not number:

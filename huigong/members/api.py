@@ -145,7 +145,12 @@ class MemberOut(MemberFields):
         return ref(obj.union)
 
 
-MemberPage = page_of(MemberOut, "MemberPage")
+class MemberPage(page_of(MemberOut, "MemberPageBase")):
+    count: int = Field(..., description="符合条件的总数；count_exact 为 false 时为估计值 / total matching rows; an "
+                                        "estimate when count_exact is false")
+    count_exact: bool = Field(
+        True, description=f"总数是否精确：超过 {selectors.COUNT_EXACT_UP_TO} 条时为估计值 / whether count is exact: "
+                          f"above {selectors.COUNT_EXACT_UP_TO:,} rows it is the database's estimate")
 
 
 class MemberDetailOut(MemberFields):
@@ -199,8 +204,9 @@ class MemberFilters(PageQuery):
     q: str = Field(
         "",
         max_length=50,
-        description="姓名、拼音或首字母；身份证号、手机号不得放在网址中，请用 POST /members/search / name, "
-        "pinyin or initials; an ID number or phone is refused here (URLs end up in logs): use POST /members/search",
+        description="姓名、拼音、首字母或列表中显示的身份证号后4位（如 …041X）；身份证号、手机号不得放在网址中，请用 "
+        "POST /members/search / name, pinyin, initials or the ID tail a list shows (…041X); an ID number or phone "
+        "is refused here (URLs end up in logs): use POST /members/search",
     )
     union: Id | None = Field(None, description="此工会及下级 / in this union's subtree")
     employment_form: EmploymentForm | None = None
@@ -290,7 +296,9 @@ class MemberSearchIn(MemberFilters):
     q: str = Field(
         "",
         max_length=50,
-        description="姓名、拼音、首字母、完整身份证号或手机号 / name, pinyin, initials, full ID number or phone",
+        description="姓名、拼音、首字母、完整身份证号、身份证号后4至6位（可带 * 或 …，如 1101**********041X；5至6位需"
+        "“查看完整敏感信息”权限）或手机号 / name, pinyin, initials, full ID number, its last 4 to 6 characters (masked "
+        "forms such as 1101**********041X accepted; 5 or 6 need the full-PII capability) or phone",
     )
 
 
@@ -353,7 +361,9 @@ def _member_page(actor, filters: MemberFilters) -> dict:
         enterprise_id=filters.enterprise,
         status="" if filters.status == "all" else filters.status,
     )
-    return paginate(qs, filters)
+    count, exact = selectors.count_members(qs)
+    items = list(qs[filters.offset : filters.offset + filters.limit])
+    return {"count": count, "count_exact": exact, "limit": filters.limit, "offset": filters.offset, "items": items}
 
 
 @members_router.get(

@@ -57,6 +57,9 @@ class Person(models.Model):
     id_number = EncryptedCharField(_("身份证号"), max_length=18)
     id_number_hash = BlindIndexField(max_length=64, source="id_number", purpose="id")
     id_number_mask = models.CharField(_("身份证号"), max_length=18)
+    # Blind index of the last six characters (huigong.core.crypto.id_tail_index): the tail a list shows
+    # ("…041X") finds the member. Recomputed at a key rotation by the hook in apps.py.
+    id_tail_hash = models.CharField(max_length=32, blank=True, default="")
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("出生日期"))
     phone = EncryptedCharField(_("手机号"), max_length=20, blank=True, null=True)
@@ -102,6 +105,8 @@ class Person(models.Model):
             models.Index(fields=["name_pinyin"], name="person_pinyin_prefix_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["name_initials"], name="person_initials_prefix_idx",
                          opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["id_tail_hash"], name="person_id_tail_idx"),
+            # Substrings of names: a GIN index over hg_name_grams(name), PostgreSQL only (migration 0010).
         ]
 
     def __str__(self) -> str:
@@ -143,6 +148,8 @@ class Membership(models.Model):
             # of the previous one, and the rollups are monthly): a day's rows, not the whole table.
             models.Index(fields=["joined_on"], name="membership_joined_on_idx"),
             models.Index(fields=["ended_on"], name="membership_ended_on_idx"),
+            # The member list: a status's newest joins first, read in order (ORDER BY joined_on DESC, id DESC).
+            models.Index(fields=["status", "joined_on", "id"], name="membership_status_joined_idx"),
         ]
 
     def __str__(self) -> str:

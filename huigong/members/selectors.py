@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import json
 import re
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import PermissionDenied
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import BooleanField, ExpressionWrapper, Func, Q, QuerySet, TextField
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from huigong.accounts.models import Cap
-from huigong.core import idnumber, phone as phone_rules
+from huigong.core import crypto, idnumber, phone as phone_rules
 from huigong.core.audit import log_access
 from huigong.core.crypto import blind_index
 from huigong.core.scope import ensure_path_in_scope, path_in_scope, require, root_path, staff_of
@@ -19,8 +23,19 @@ from .models import NEW_EMPLOYMENT_FORMS, Membership, MembershipStatus, Person
 PII_FIELDS = ("id_number", "phone", "bank_account")
 _LATIN = re.compile(r"^[a-zA-Z]+$")
 
+# A search first collects the matching people (each mode by its own index); up to this many, the list
+# is the memberships of exactly those people. More than this (a surname alone, one initial) and the list
+# is walked by join date with the search as a filter, which finds a page quickly because matches are
+# dense (at 4,000 matches in a million, 0.4%, that walk read 26,000 memberships: 1.2 s). Deciding it from the count keeps PostgreSQL from walking the join-date index backwards through
+# every membership for a search that matches a handful.
+SEARCH_CANDIDATES = 10000
+# Counts are exact up to this many rows; above it a list says "about N" (PostgreSQL's estimate), since
+# counting a million memberships exactly costs more than the whole rest of the page.
+COUNT_EXACT_UP_TO = 5000
+
 
 NUMBER_SEARCH_NEEDS_PII = _("按身份证号或手机号查找需要“查看完整敏感信息”权限，请按姓名查找")
+LONG_TAIL_NEEDS_PII = _("按身份证号后5至6位查找需要“查看完整敏感信息”权限；列表中显示的后4位可直接查找")
 
 
 def is_number_search(q: str) -> bool:
@@ -30,8 +45,39 @@ def is_number_search(q: str) -> bool:
     return (len(norm_id) == 18 and norm_id[:17].isdigit()) or phone_rules.is_valid(phone_rules.normalize(q))
 
 
-def search_filter(q: str, *, record_prefix: str = "") -> Q:
-    """Name, pinyin ("zhangsan"), initials ("zs"), full ID number or phone: exact ones by blind index.
+def check_search_allowed(actor, q: str) -> None:
+    """Finding a member by a full number binds that number to a named person, which is what revealing it
+    does: a role without the full-PII capability may not (it finds people by name instead). The last four
+    characters of an ID number are on every list, so anyone who sees the list may search by them; five or
+    six tell more than the list (the birth day), so they need the capability too."""
+    if not q or staff_of(actor).can(Cap.PII_FULL):
+        return
+    if is_number_search(q):
+        raise PermissionDenied(NUMBER_SEARCH_NEEDS_PII)
+    tail = idnumber.parse_tail(q)
+    if tail is not None and len(tail.tail) > crypto.ID_TAIL_MIN:
+        raise PermissionDenied(LONG_TAIL_NEEDS_PII)
+
+
+class NameGrams(Func):
+    """hg_name_grams(name): the name's characters and pairs of characters (PostgreSQL function and GIN
+    index from migration 0010), so that a substring of a name is found by index."""
+
+    function = "hg_name_grams"
+    output_field = ArrayField(TextField())
+
+
+def name_grams(text: str) -> list[str]:
+    """What hg_name_grams gives for `text`, as a query: its pairs (or the character alone)."""
+    if len(text) == 1:
+        return [text]
+    return sorted({text[i:i + 2] for i in range(len(text) - 1)})
+
+
+def person_filter(q: str, *, record_prefix: str = "") -> Q:
+    """For a Person queryset that has the name_search_grams alias on PostgreSQL (see _people).
+    Name, pinyin ("zhangsan"), initials ("zs"), full ID number, the tail of one as lists show it
+    ("…041X", "1101**********041X") or phone, over Person: exact ones by blind index.
     A phone finds only records collected under `record_prefix` (the searcher's subtree), so that
     one union cannot learn whose number a phone is from what another union recorded."""
     q = q.strip()
@@ -39,14 +85,41 @@ def search_filter(q: str, *, record_prefix: str = "") -> Q:
         return Q()
     norm_id = idnumber.normalize(q)
     if len(norm_id) == 18 and norm_id[:17].isdigit():
-        return Q(person__id_number_hash=blind_index(norm_id, "id"))
+        return Q(id_number_hash=blind_index(norm_id, "id"))
     norm_phone = phone_rules.normalize(q)
     if phone_rules.is_valid(norm_phone):
-        return Q(person__phone_hash=blind_index(norm_phone, "phone"), person__record_path__startswith=record_prefix)
+        return Q(phone_hash=blind_index(norm_phone, "phone"), record_path__startswith=record_prefix)
+    tail = idnumber.parse_tail(q)
+    if tail is not None:
+        found = Q(id_tail_hash__in=crypto.id_tail_lookups(tail.tail))
+        if tail.head:  # the mask keeps the region code: a copied "1101**…" must match it
+            found &= Q(id_number_mask__startswith=tail.head[:6])
+        return found
     if _LATIN.match(q):
         low = q.lower()
-        return Q(person__name_initials__startswith=low) | Q(person__name_pinyin__startswith=low)
-    return Q(person__name__contains=q)
+        return Q(name_initials__startswith=low) | Q(name_pinyin__startswith=low)
+    if connection.vendor == "postgresql":
+        # The pairs find the candidates by index; LIKE checks the order of the pairs.
+        return Q(name_search_grams__contains=name_grams(q), name__contains=q)
+    return Q(name__contains=q)
+
+
+def _people(q: str, record_prefix: str) -> QuerySet[Person]:
+    qs = Person.objects.all()
+    if connection.vendor == "postgresql":
+        qs = qs.alias(name_search_grams=NameGrams("name"))
+    return qs.filter(person_filter(q, record_prefix=record_prefix))
+
+
+def search_filter(q: str, *, record_prefix: str = "") -> Q:
+    """person_filter for a queryset of memberships (or anything with a `person`)."""
+    if not q.strip():
+        return Q()
+    return Q(person__in=_people(q, record_prefix))
+
+
+def subtree_union_ids(prefix: str) -> list[int]:
+    return list(UnionNode.objects.filter(path__startswith=prefix).order_by().values_list("pk", flat=True))
 
 
 def member_list_for_actor(actor, *, q: str = "", node: UnionNode | None = None, employment_form: str = "",
@@ -59,7 +132,9 @@ def member_list_for_actor(actor, *, q: str = "", node: UnionNode | None = None, 
         prefix = node.path
     own = root_path(actor)
     qs = (
-        Membership.objects.filter(union__path__startswith=prefix)
+        # The subtree's unions by id rather than a join on their path: PostgreSQL then knows how many
+        # memberships the scope holds, and picks the union index for a small one.
+        Membership.objects.filter(union_id__in=subtree_union_ids(prefix))
         .select_related("person", "union", "person__employer", "person__platform")
         .defer("person__id_number", "person__phone", "person__bank_account")
         # A former member's row may carry a record another subtree's union has since recorded:
@@ -76,12 +151,47 @@ def member_list_for_actor(actor, *, q: str = "", node: UnionNode | None = None, 
     if enterprise_id:
         qs = qs.filter(Q(person__employer_id=enterprise_id) | Q(person__platform_id=enterprise_id))
     if q:
-        # Finding a member by a full number binds that number to a named person, which is what revealing
-        # it does: a role without the full-PII capability may not (it finds people by name instead).
-        if is_number_search(q) and not staff_of(actor).can(Cap.PII_FULL):
-            raise PermissionDenied(NUMBER_SEARCH_NEEDS_PII)
-        qs = qs.filter(search_filter(q, record_prefix=own))
+        check_search_allowed(actor, q)
+        people = _people(q, own)
+        ids = list(people.order_by().values_list("pk", flat=True)[:SEARCH_CANDIDATES + 1])
+        if len(ids) <= SEARCH_CANDIDATES:
+            qs = qs.filter(person_id__in=ids)
+        else:
+            qs = qs.filter(person__in=people)
     return qs.order_by("-joined_on", "-id")
+
+
+def count_members(qs: QuerySet) -> tuple[int, bool]:
+    """(count, exact): exact up to COUNT_EXACT_UP_TO rows; above it PostgreSQL's estimate (never below
+    what was counted), which pages show as "about N". SQLite (the embedded set-up) always counts."""
+    if connection.vendor != "postgresql":
+        return qs.count(), True
+    lean = qs.order_by().values("pk")
+    counted = lean[:COUNT_EXACT_UP_TO + 1].count()
+    if counted <= COUNT_EXACT_UP_TO:
+        return counted, True
+    try:
+        plan = json.loads(lean.explain(format="json"))
+        estimate = int(plan[0]["Plan"]["Plan Rows"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        estimate = 0
+    return max(estimate, counted), False
+
+
+class MemberPaginator(Paginator):
+    """Django's Paginator with the count from count_members, and pages always asked for with LIMIT
+    per_page: Django's own asks for exactly the remaining rows on a short last page, and PostgreSQL
+    planned LIMIT 5 as a backwards walk of the join-date index through every membership (4.9 s, against
+    110 ms for LIMIT 50)."""
+
+    def __init__(self, object_list, per_page, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.count, self.count_exact = count_members(object_list)
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        return self._get_page(list(self.object_list[bottom:bottom + self.per_page]), number, self)
 
 
 def recorded_in_scope(actor, record_path: str) -> bool:
@@ -218,7 +328,7 @@ def picker_filter(q: str, *, record_prefix: str = "") -> Q:
     else everything the member search matches (name, pinyin, initials, full ID number, phone)."""
     m = _ID_TAIL.match(q.strip())
     if m:
-        return Q(person__id_number_mask__endswith=m.group(1).upper())
+        return Q(person__id_tail_hash__in=crypto.id_tail_lookups(m.group(1).upper()))
     return search_filter(q, record_prefix=record_prefix)
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from huigong.accounts.models import Cap
 from huigong.core import idnumber, phone as phone_rules, pinyin
 from huigong.core.audit import audit, diff, log_access, snapshot
-from huigong.core.crypto import blind_index, mask_bank, mask_phone
+from huigong.core.crypto import blind_index, id_tail_index, mask_bank, mask_phone
 from huigong.core.scope import ensure_path_in_scope, path_in_scope, require
 from huigong.orgs.models import Enterprise, EnterpriseKind, UnionNode
 
@@ -43,6 +43,7 @@ def derived_person_fields(*, name: str, id_number: str, phone: str = "", bank_ac
         "id_number": info.number,
         "id_number_hash": blind_index(info.number, "id"),
         "id_number_mask": idnumber.mask(info.number),
+        "id_tail_hash": id_tail_index(info.number),
         "gender": info.gender,
         "birth_date": info.birth_date,
         "phone": phone,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -50,7 +49,7 @@ def member_list(request):
         search_error = str(e)
     if search_error:  # a refused or expired search shows nothing rather than the unfiltered list
         qs = Membership.objects.none()
-    page = Paginator(qs, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    page = selectors.MemberPaginator(qs, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
     for m in page.object_list:
         m.is_new_form = m.person.employment_form in NEW_EMPLOYMENT_FORMS
     extra_filtered = any(filters.get(k) for k in ("node", "enterprise", "employment_form")) or \

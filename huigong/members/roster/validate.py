@@ -13,7 +13,7 @@ from operator import mul
 
 from huigong.core import idnumber, pinyin, uscc
 from huigong.core import phone as phone_rules
-from huigong.core.crypto import mask_bank, mask_phone
+from huigong.core.crypto import ID_TAIL, ID_TAIL_WIDTH, mask_bank, mask_phone
 from huigong.orgs.models import EnterpriseKind
 
 from .bulkcrypt import BlindIndexer
@@ -31,7 +31,8 @@ from .columns import (
 
 # Order of the values in a validated record; the writers map it onto Person columns.
 RECORD_FIELDS = (
-    "row_no", "name", "name_pinyin", "name_initials", "id_number", "id_number_hash", "id_number_mask", "gender",
+    "row_no", "name", "name_pinyin", "name_initials", "id_number", "id_number_hash", "id_number_mask", "id_tail_hash",
+    "gender",
     "birth_date", "phone", "phone_hash", "phone_mask", "ethnicity", "education", "political_status",
     "employment_form", "employer_id", "platform_id", "job_title", "employee_no", "joined_on", "contract_start",
     "contract_end", "address", "bank_name", "bank_account", "bank_account_hash", "bank_account_mask",
@@ -170,6 +171,7 @@ class RowValidator:
         self.width = len(header)
         self._date_cache: dict[str, dt.date] = {}
         self._id_hash = BlindIndexer("id")
+        self._id_tail = BlindIndexer("id_tail")
         self._phone_hash = BlindIndexer("phone")
         self._bank_hash = BlindIndexer("bank")
         self._today_ord = today.toordinal()
@@ -240,6 +242,7 @@ class RowValidator:
         width = self.width
         today = self.today
         id_hash, phone_hash, bank_hash = self._id_hash, self._phone_hash, self._bank_hash
+        id_tail, tail_len, tail_width = self._id_tail, -ID_TAIL, ID_TAIL_WIDTH
         pinyin_keys = pinyin.keys
         id_parse = _IdParser(today)
         formula_text = self.formula_text
@@ -416,7 +419,8 @@ class RowValidator:
             py, initials = pinyin_keys(name)
             number = info.number
             records.append((
-                row_no, name, py[:120], initials[:20], number, id_hash(number), id_mask(number), gender, birth,
+                row_no, name, py[:120], initials[:20], number, id_hash(number), id_mask(number),
+                id_tail(number[tail_len:])[:tail_width], gender, birth,
                 phone, phone_hash(phone) if phone else "", mask_phone(phone), ethnicity, education, political,
                 form, employer_id, platform_id, texts.get("job_title", ""), texts.get("employee_no", ""), joined,
                 c_start, c_end, texts.get("address", ""), texts.get("bank_name", ""), bank,

@@ -22,12 +22,14 @@ from .bulkcrypt import BulkFernet
 from .validate import RECORD_FIELDS, R
 
 PERSON_COLUMNS = (
-    "name", "name_pinyin", "name_initials", "id_number", "id_number_hash", "id_number_mask", "gender", "birth_date",
+    "name", "name_pinyin", "name_initials", "id_number", "id_number_hash", "id_number_mask", "id_tail_hash", "gender",
+    "birth_date",
     "phone", "phone_hash", "phone_mask", "ethnicity", "education", "political_status", "employment_form",
     "employer_id", "platform_id", "job_title", "employee_no", "contract_start", "contract_end", "address",
     "bank_name", "bank_account", "bank_account_hash", "bank_account_mask",
 )
-_ALWAYS = ("name", "name_pinyin", "name_initials", "id_number_mask", "gender", "birth_date", "employment_form")
+_ALWAYS = ("name", "name_pinyin", "name_initials", "id_number_mask", "id_tail_hash", "gender", "birth_date",
+           "employment_form")
 _KEEP_IF_BLANK = ("ethnicity", "education", "political_status", "job_title", "employee_no", "address", "bank_name")
 _KEEP_IF_NULL = ("employer_id", "platform_id", "contract_start", "contract_end")
 # Encrypted values travel with their blind index: replaced only when the roster has one.

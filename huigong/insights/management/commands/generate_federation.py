@@ -296,6 +296,9 @@ class Command(BaseCommand):
                     if h["employers"] and form in ("contract", "dispatch")
                     else None,
                     platform_id=rng.choice(h["platforms"]) if h["platforms"] else None,
+                    # Recorded by the union that holds the member (as a roster import does): a phone
+                    # search finds only records kept inside the searcher's subtree.
+                    record_path=h["node"].path,
                 )
                 persons.append(p)
                 # Joining grows over the years: more recent dates are likelier.

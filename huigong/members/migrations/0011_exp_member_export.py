@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0008_sec_files_roster_purged'),
+        ('members', '0010_name_grams_pg'),
         ('orgs', '0002_site_closed_on'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
