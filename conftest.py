@@ -9,6 +9,41 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_use_migrations,
+                    django_db_keepdb, django_db_createdb, django_db_modify_db_settings):
+    """pytest-django's django_db_setup, except that on PostgreSQL each worker's test database is a copy of
+    a template migrated once (huigong/testing_db.py) instead of being migrated again by every process."""
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _disable_migrations, _get_databases_for_setup
+
+    from huigong import testing_db
+
+    verbosity = request.config.option.verbose
+    kwargs = {}
+    if not django_db_use_migrations:
+        _disable_migrations()
+    if django_db_keepdb and not django_db_createdb:
+        kwargs["keepdb"] = True
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    copied = connection.alias in aliases and testing_db.wanted(
+        connection, use_migrations=django_db_use_migrations, keepdb=django_db_keepdb)
+    with django_db_blocker.unblock():
+        if copied:
+            testing_db.prepare(connection, verbosity=verbosity, rebuild=django_db_createdb)
+            kwargs["keepdb"] = True  # the copy is there and migrated: Django only checks it
+        db_cfg = setup_databases(verbosity=verbosity, interactive=False, aliases=aliases,
+                                 serialized_aliases=serialized_aliases, **kwargs)
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            try:
+                teardown_databases(db_cfg, verbosity=verbosity)
+            except Exception as exc:  # noqa: BLE001 - as pytest-django: a warning, not a failure
+                request.node.warn(pytest.PytestWarning(f"Error when trying to teardown test databases: {exc!r}"))
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts and ends in the default language: a request or test that activates English
