@@ -102,6 +102,18 @@ def on_postgres():
     return connection
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Slow and browser tests run first (in their collected order, then everything else in its own): with
+    two xdist workers a long test started last keeps one core busy while the other sits idle, whereas
+    started first it is balanced by the worker that steals the other's short tests. The order is the same
+    on every worker (xdist checks that the collections match)."""
+    def long_running(item):
+        return item.get_closest_marker("slow") is not None or item.get_closest_marker("browser") is not None
+
+    items[:] = [i for i in items if long_running(i)] + [i for i in items if not long_running(i)]
+
+
 def pytest_report_header(config):
     url = os.environ.get("DATABASE_URL", "")
     return f"database: {'PostgreSQL' if url.startswith('postgres') else 'SQLite (set DATABASE_URL for PostgreSQL)'}"
