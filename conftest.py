@@ -102,12 +102,19 @@ def on_postgres():
     return connection
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Slow and browser tests run first (in their collected order, then everything else in its own): with
-    two xdist workers a long test started last keeps one core busy while the other sits idle, whereas
+    """Every test that drives the `browser` fixture is marked `browser`, whether or not its module says
+    so, so that `-m "not browser"` leaves out all of them (this runs before `-m` deselects).
+
+    Then slow and browser tests run first (in their collected order, then everything else in its own):
+    with two xdist workers a long test started last keeps one core busy while the other sits idle, whereas
     started first it is balanced by the worker that steals the other's short tests. The order is the same
     on every worker (xdist checks that the collections match)."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()) and item.get_closest_marker("browser") is None:
+            item.add_marker(pytest.mark.browser)
+
     def long_running(item):
         return item.get_closest_marker("slow") is not None or item.get_closest_marker("browser") is not None
 
