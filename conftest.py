@@ -102,23 +102,42 @@ def on_postgres():
     return connection
 
 
-@pytest.hookimpl(tryfirst=True)
+def _database_use(item) -> int:
+    """pytest-django's order of kinds: 0 tests in a rolled-back transaction, 1 transactional tests (which
+    empty the database when they end), 2 tests without a database."""
+    from pytest_django.fixtures import validate_django_db
+
+    transactional = uses_db = False
+    marker = item.get_closest_marker("django_db")
+    if marker:
+        transaction, reset_sequences, *_ = validate_django_db(marker)
+        uses_db, transactional = True, bool(transaction or reset_sequences)
+    fixtures = getattr(item, "fixturenames", ())
+    transactional = transactional or "transactional_db" in fixtures or "live_server" in fixtures
+    uses_db = uses_db or "db" in fixtures
+    return 1 if transactional else 0 if uses_db else 2
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_collection_modifyitems(config, items):
     """Every test that drives the `browser` fixture is marked `browser`, whether or not its module says
-    so, so that `-m "not browser"` leaves out all of them (this runs before `-m` deselects).
+    so, so that `-m "not browser"` leaves out all of them (done before any plugin deselects).
 
-    Then slow and browser tests run first (in their collected order, then everything else in its own):
-    with two xdist workers a long test started last keeps one core busy while the other sits idle, whereas
-    started first it is balanced by the worker that steals the other's short tests. The order is the same
-    on every worker (xdist checks that the collections match)."""
+    Then, after every plugin has had its say, slow and browser tests move to the front of their kind:
+    pytest-django runs transactional tests after the others, as Django does (they empty the database), and
+    that stays; within each kind the long tests start first, so that a long test does not end a worker's
+    queue while the other core idles. The order is the same on every worker (xdist checks it)."""
     for item in items:
         if "browser" in getattr(item, "fixturenames", ()) and item.get_closest_marker("browser") is None:
             item.add_marker(pytest.mark.browser)
+    result = yield
 
-    def long_running(item):
-        return item.get_closest_marker("slow") is not None or item.get_closest_marker("browser") is not None
+    def key(item):
+        short = item.get_closest_marker("slow") is None and item.get_closest_marker("browser") is None
+        return _database_use(item), short
 
-    items[:] = [i for i in items if long_running(i)] + [i for i in items if not long_running(i)]
+    items.sort(key=key)  # stable: otherwise the collected order
+    return result
 
 
 def pytest_report_header(config):
