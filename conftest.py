@@ -9,6 +9,41 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_use_migrations,
+                    django_db_keepdb, django_db_createdb, django_db_modify_db_settings):
+    """pytest-django's django_db_setup, except that on PostgreSQL each worker's test database is a copy of
+    a template migrated once (huigong/testing_db.py) instead of being migrated again by every process."""
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _disable_migrations, _get_databases_for_setup
+
+    from huigong import testing_db
+
+    verbosity = request.config.option.verbose
+    kwargs = {}
+    if not django_db_use_migrations:
+        _disable_migrations()
+    if django_db_keepdb and not django_db_createdb:
+        kwargs["keepdb"] = True
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    copied = connection.alias in aliases and testing_db.wanted(
+        connection, use_migrations=django_db_use_migrations, keepdb=django_db_keepdb)
+    with django_db_blocker.unblock():
+        if copied:
+            testing_db.prepare(connection, verbosity=verbosity, rebuild=django_db_createdb)
+            kwargs["keepdb"] = True  # the copy is there and migrated: Django only checks it
+        db_cfg = setup_databases(verbosity=verbosity, interactive=False, aliases=aliases,
+                                 serialized_aliases=serialized_aliases, **kwargs)
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            try:
+                teardown_databases(db_cfg, verbosity=verbosity)
+            except Exception as exc:  # noqa: BLE001 - as pytest-django: a warning, not a failure
+                request.node.warn(pytest.PytestWarning(f"Error when trying to teardown test databases: {exc!r}"))
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts and ends in the default language: a request or test that activates English
@@ -65,6 +100,44 @@ def on_postgres():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (row locks / COPY): set DATABASE_URL to run it")
     return connection
+
+
+def _database_use(item) -> int:
+    """pytest-django's order of kinds: 0 tests in a rolled-back transaction, 1 transactional tests (which
+    empty the database when they end), 2 tests without a database."""
+    from pytest_django.fixtures import validate_django_db
+
+    transactional = uses_db = False
+    marker = item.get_closest_marker("django_db")
+    if marker:
+        transaction, reset_sequences, *_ = validate_django_db(marker)
+        uses_db, transactional = True, bool(transaction or reset_sequences)
+    fixtures = getattr(item, "fixturenames", ())
+    transactional = transactional or "transactional_db" in fixtures or "live_server" in fixtures
+    uses_db = uses_db or "db" in fixtures
+    return 1 if transactional else 0 if uses_db else 2
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config, items):
+    """Every test that drives the `browser` fixture is marked `browser`, whether or not its module says
+    so, so that `-m "not browser"` leaves out all of them (done before any plugin deselects).
+
+    Then, after every plugin has had its say, slow and browser tests move to the front of their kind:
+    pytest-django runs transactional tests after the others, as Django does (they empty the database), and
+    that stays; within each kind the long tests start first, so that a long test does not end a worker's
+    queue while the other core idles. The order is the same on every worker (xdist checks it)."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()) and item.get_closest_marker("browser") is None:
+            item.add_marker(pytest.mark.browser)
+    result = yield
+
+    def key(item):
+        short = item.get_closest_marker("slow") is None and item.get_closest_marker("browser") is None
+        return _database_use(item), short
+
+    items.sort(key=key)  # stable: otherwise the collected order
+    return result
 
 
 def pytest_report_header(config):

@@ -23,3 +23,10 @@ HUIGONG_SMS_SENDER = "huigong.portal.sms.MemorySmsSender"
 HUIGONG_CLAIM_PROGRAMME_SECONDS = 0
 # A throw-away database: `manage.py flush` (TransactionTestCase's teardown) may empty it, audit trail and all.
 HUIGONG_ALLOW_FLUSH = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT compilation in tests. PostgreSQL compiles a query with LLVM once its estimated cost passes
+    # jit_above_cost, and the insights refresh's statements over freshly filled temp tables (no
+    # statistics yet) pass it on a test's tiny world: a rollups_refresh() took 77 s with JIT and 1.8 s
+    # without on the 2-core CI machine (docs/benchmarks.md, "Test suite wall time"). Results are the same.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()

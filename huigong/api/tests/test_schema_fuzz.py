@@ -15,7 +15,8 @@ from .conftest import make_token
 
 # Generated path ids can be 11-digit numbers that django.request logs ("Not Found: /api/v1/…/15212344835"):
 # shaped like phones, but nobody's, so the suite's log guard (huigong/testing_logs.py) leaves this test alone.
-pytestmark = pytest.mark.random_numbers_in_logs
+# slow: ~110 generated cases, ~30 % of the test processes' CPU time (docs/benchmarks.md, "Test suite wall time").
+pytestmark = [pytest.mark.random_numbers_in_logs, pytest.mark.slow]
 
 schema = schemathesis.openapi.from_dict(api.get_openapi_schema())
 schema.app = get_wsgi_application()
