@@ -110,7 +110,7 @@ def export(request):
     data.pop("full", None)
     form = MemberFilterForm(data or None, actor=request.user)
     if data and not form.is_valid():
-        raise PermissionDenied(_("筛选条件无效或不在您的管辖范围内 / invalid filter or outside your part of the tree"))
+        raise PermissionDenied(_("筛选条件无效或不在您的管辖范围内"))
     filters = form.cleaned_data if data else {}
     status = filters.get("status") or MembershipStatus.ACTIVE
     enterprise = filters.get("enterprise")
