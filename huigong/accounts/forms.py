@@ -23,8 +23,8 @@ class LoginForm(AuthenticationForm):
                                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
 
     error_messages: ClassVar[dict] = {
-        "invalid_login": _("用户名或密码不正确 / wrong username or password"),
-        "inactive": _("该账号已停用 / this account is deactivated"),
+        "invalid_login": _("用户名或密码不正确"),
+        "inactive": _("该账号已停用"),
     }
 
 
@@ -39,7 +39,7 @@ class TotpTokenForm(forms.Form):
     def clean_token(self) -> str:
         token = self.cleaned_data["token"].strip().replace(" ", "")
         if not token.isdigit():
-            raise forms.ValidationError(_("验证码应为6位数字 / the code must be 6 digits"))
+            raise forms.ValidationError(_("验证码应为6位数字"))
         return token
 
 
@@ -59,14 +59,14 @@ class PasswordChangeForm(forms.Form):
     def clean_old_password(self) -> str:
         value = self.cleaned_data["old_password"]
         if not self.user.check_password(value):
-            raise forms.ValidationError(_("当前密码不正确 / current password is wrong"))
+            raise forms.ValidationError(_("当前密码不正确"))
         return value
 
     def clean(self):
         data = super().clean()
         p1, p2 = data.get("new_password1"), data.get("new_password2")
         if p1 and p2 and p1 != p2:
-            self.add_error("new_password2", _("两次输入的新密码不一致 / the new passwords do not match"))
+            self.add_error("new_password2", _("两次输入的新密码不一致"))
         return data
 
 
@@ -90,8 +90,7 @@ def _node_field(root: UnionNode, **kw) -> NodeChoiceField:
 class StaffCreateForm(forms.Form):
     username = forms.RegexField(label=_("用户名"), max_length=150, regex=r"^[A-Za-z0-9_.@+-]+$",
                                 help_text=_("字母、数字和 _ . @ + -"),
-                                error_messages={"invalid": _("用户名只能包含字母、数字和 _ . @ + - / "
-                                                             "username may contain letters, digits and _ . @ + -")})
+                                error_messages={"invalid": _("用户名只能包含字母、数字和 _ . @ + -")})
     display_name = forms.CharField(label=_("姓名"), max_length=50)
     role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
     password = forms.CharField(label=_("初始密码"), required=False, strip=False,
@@ -106,7 +105,7 @@ class StaffCreateForm(forms.Form):
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]
         if get_user_model().objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError(_("用户名已存在 / this username is taken"))
+            raise forms.ValidationError(_("用户名已存在"))
         return username
 
 

@@ -75,7 +75,7 @@ class StaffSecurityMiddleware:
             and (request.session.get(OTP_PENDING_SESSION_KEY) or totp_required_for(user))
         ):
             if request.path.startswith(API_PATH_PREFIX):
-                return JsonResponse({"detail": _("请先完成动态验证码验证 / verify your one-time code first")},
+                return JsonResponse({"detail": _("请先完成动态验证码验证")},
                                     status=403)
             return redirect(f"{reverse('accounts:totp')}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

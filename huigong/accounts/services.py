@@ -33,14 +33,14 @@ def _staff_snapshot(staff: StaffProfile) -> dict:
 
 def _check_role(role: str) -> None:
     if role not in Role.values:
-        raise ValidationError({"role": [_("角色无效 / invalid role")]})
+        raise ValidationError({"role": [_("角色无效")]})
 
 
 def _check_password(password: str, user=None) -> None:
     try:
         password_validation.validate_password(password, user)
     except ValidationError as e:
-        raise ValidationError({"password": [f"密码不符合要求 / password rejected: {m}" for m in e.messages]}) \
+        raise ValidationError({"password": [_("密码不符合要求：%(m)s") % {"m": m} for m in e.messages]}) \
             from None
 
 
@@ -55,7 +55,7 @@ def _ensure_manageable(actor, staff: StaffProfile) -> StaffProfile:
     # A peer admin at the same node is not theirs to reset or demote (account takeover); that is
     # for an admin above.
     if staff.node_id == manager.node_id and staff.role == "admin" and staff.user_id != getattr(actor, "pk", None):
-        raise PermissionDenied("同级管理员账号须由上级管理员管理 / a peer admin is managed by an admin above")
+        raise PermissionDenied(_("同级管理员账号须由上级管理员管理"))
     return manager
 
 
@@ -99,11 +99,11 @@ def staff_create(*, actor, node: UnionNode, username: str, role: str, display_na
     username = (username or "").strip()
     errors: dict[str, list[str]] = {}
     if not username:
-        errors["username"] = [_("用户名不能为空 / username is required")]
+        errors["username"] = [_("用户名不能为空")]
     elif User.objects.filter(username__iexact=username).exists():
-        errors["username"] = [_("用户名已存在 / this username is taken")]
+        errors["username"] = [_("用户名已存在")]
     if role not in Role.values:
-        errors["role"] = [_("角色无效 / invalid role")]
+        errors["role"] = [_("角色无效")]
     if errors:
         raise ValidationError(errors)
     password = password or generate_password()
@@ -123,7 +123,7 @@ def staff_update_role(*, actor, staff: StaffProfile, role: str, node: UnionNode 
     _check_role(role)
     if staff.pk == manager.pk and (role != staff.role or (node is not None and node.pk != staff.node_id)):
         # Nobody edits their own access: it would let an admin lock the subtree out or hide a change.
-        raise PermissionDenied(_("不能修改自己的角色或所属工会 / you cannot change your own role or node"))
+        raise PermissionDenied(_("不能修改自己的角色或所属工会"))
     if node is not None:
         ensure_path_in_scope(actor, node.path)
     before = _staff_snapshot(staff)
@@ -146,7 +146,7 @@ def staff_deactivate(*, actor, staff: StaffProfile) -> StaffProfile:
     """Disable sign-in and revoke the account's API tokens; the account and its history stay."""
     manager = _ensure_manageable(actor, staff)
     if staff.pk == manager.pk:
-        raise PermissionDenied(_("不能停用自己的账号 / you cannot deactivate your own account"))
+        raise PermissionDenied(_("不能停用自己的账号"))
     user = staff.user
     if not user.is_active:
         return staff
@@ -180,7 +180,7 @@ def staff_reset_password(*, actor, staff: StaffProfile, password: str = "") -> s
     and whoever held the old password may have signed in or made a token with it."""
     manager = _ensure_manageable(actor, staff)
     if staff.pk == manager.pk:
-        raise PermissionDenied(_("请在个人设置中修改自己的密码 / change your own password in your profile"))
+        raise PermissionDenied(_("请在个人设置中修改自己的密码"))
     password = password or generate_password()
     _check_password(password, staff.user)
     staff.user.set_password(password)
@@ -198,7 +198,7 @@ def staff_reset_password(*, actor, staff: StaffProfile, password: str = "") -> s
 def password_change(*, actor, old_password: str, new_password: str) -> None:
     """A user changes their own password."""
     if not actor.check_password(old_password):
-        raise ValidationError({"old_password": [_("当前密码不正确 / current password is wrong")]})
+        raise ValidationError({"old_password": [_("当前密码不正确")]})
     _check_password(new_password, actor)
     actor.set_password(new_password)
     actor.save(update_fields=["password"])
@@ -234,9 +234,9 @@ def totp_enrol_start(*, actor) -> TOTPDevice:
 def totp_enrol_confirm(*, actor, device: TOTPDevice, token: str) -> TOTPDevice:
     """Confirm a device with its first code; the device only counts once it has produced one."""
     if device.user_id != actor.pk or device.confirmed:
-        raise PermissionDenied(_("设备不存在或已确认 / no such device to confirm"))
+        raise PermissionDenied(_("设备不存在或已确认"))
     if not device.verify_token(token):
-        raise ValidationError({"token": [_("验证码不正确或已过期 / the code is wrong or expired")]})
+        raise ValidationError({"token": [_("验证码不正确或已过期")]})
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     # One authenticator per account: enrolling a new one retires any other.
@@ -264,9 +264,9 @@ def api_token_create(*, actor, name: str) -> tuple[ApiToken, str]:
     staff = staff_of(actor)
     name = (name or "").strip()
     if not name:
-        raise ValidationError({"name": [_("令牌名称不能为空 / token name is required")]})
+        raise ValidationError({"name": [_("令牌名称不能为空")]})
     if len(name) > 100:
-        raise ValidationError({"name": [_("令牌名称过长 / token name is too long")]})
+        raise ValidationError({"name": [_("令牌名称过长")]})
     raw = ApiToken.new_key()
     token = ApiToken.objects.create(user=actor, name=name, prefix=raw[:12], key_hash=ApiToken.hash_key(raw))
     audit(actor=actor, verb="api_token.create", obj=token, node_path=staff.node.path,
@@ -278,7 +278,7 @@ def api_token_create(*, actor, name: str) -> tuple[ApiToken, str]:
 def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
     staff = staff_of(actor)
     if token.user_id != actor.pk:
-        raise PermissionDenied(_("只能吊销自己的令牌 / you can only revoke your own tokens"))
+        raise PermissionDenied(_("只能吊销自己的令牌"))
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

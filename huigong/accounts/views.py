@@ -91,7 +91,7 @@ def totp(request: HttpRequest) -> HttpResponse:
                 otp_login(request, verified)
                 request.session.pop(OTP_PENDING_SESSION_KEY, None)
                 return redirect(nxt)
-            form.add_error("token", _("验证码不正确或已过期 / the code is wrong or expired"))
+            form.add_error("token", _("验证码不正确或已过期"))
         return render(request, "accounts/totp_verify.html", {"form": form, "next": nxt})
 
     pending = services.totp_enrol_start(actor=request.user)

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer, SessionAuth
 
@@ -44,14 +45,14 @@ class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):
         token = token.strip()
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
-            raise AuthenticationError(message="令牌无效 / invalid token")
+            raise AuthenticationError(message=_("令牌无效"))
         row = (
             ApiToken.objects.select_related("user", "user__staff", "user__staff__node")
             .filter(key_hash=ApiToken.hash_key(token), revoked_at__isnull=True)
             .first()
         )
         if row is None or not row.user.is_active:
-            raise AuthenticationError(message="令牌无效或已吊销 / invalid or revoked token")
+            raise AuthenticationError(message=_("令牌无效或已吊销"))
         now = timezone.now()
         if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
             # Conditional so that concurrent calls write at most once per minute between them.
@@ -80,7 +81,7 @@ class StaffSessionAuth(SessionAuth):
         # The console middleware leaves /api/ alone, so the TOTP requirement is enforced here:
         # otherwise a password alone would reach every record through the API.
         if not (hasattr(user, "is_verified") and user.is_verified()) and totp_required_for(user):
-            raise PermissionDenied("请先完成两步验证 / complete two-factor verification first")
+            raise PermissionDenied(_("请先完成两步验证"))
         return _ensure_staff(user)
 
 
@@ -107,7 +108,7 @@ def staff_docs_required(view):
             user = request.user
         if user is None:
             if request.path.endswith(".json") or request.META.get("HTTP_AUTHORIZATION"):
-                return JsonResponse({"detail": "请先登录 / sign in first"}, status=401)
+                return JsonResponse({"detail": _("请先登录")}, status=401)
             return redirect_to_login(request.get_full_path())
         _ensure_staff(user)  # PermissionDenied → 403 for an account without a staff profile
         return view(request, *args, **kwargs)

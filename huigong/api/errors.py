@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -32,27 +34,27 @@ _SOURCES = {"body", "query", "path", "form", "file", "header", "cookie"}
 _PARAM_NAMES = {"payload", "filters", "page"}
 
 _PYDANTIC_ZH = {
-    "missing": "必填",
-    "string_too_short": "不能为空或过短",
-    "string_too_long": "过长",
-    "int_parsing": "应为整数",
-    "int_type": "应为整数",
-    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
-    "date_parsing": "日期格式应为 YYYY-MM-DD",
-    "date_type": "日期格式应为 YYYY-MM-DD",
-    "enum": "取值无效",
-    "literal_error": "取值无效",
-    "greater_than_equal": "数值过小",
-    "less_than_equal": "数值过大",
-    "too_short": "至少需要一项",
-    "decimal_parsing": "应为数字",
-    "float_parsing": "应为数字",
-    "bool_parsing": "应为 true 或 false",
-    "json_invalid": "JSON 格式错误",
-    "model_attributes_type": "应为对象",
-    "dict_type": "应为对象",
-    "list_type": "应为列表",
-    "extra_forbidden": "不允许的字段",
+    "missing": gettext_lazy("必填"),
+    "string_too_short": gettext_lazy("不能为空或过短"),
+    "string_too_long": gettext_lazy("过长"),
+    "int_parsing": gettext_lazy("应为整数"),
+    "int_type": gettext_lazy("应为整数"),
+    "date_from_datetime_parsing": gettext_lazy("日期格式应为 YYYY-MM-DD"),
+    "date_parsing": gettext_lazy("日期格式应为 YYYY-MM-DD"),
+    "date_type": gettext_lazy("日期格式应为 YYYY-MM-DD"),
+    "enum": gettext_lazy("取值无效"),
+    "literal_error": gettext_lazy("取值无效"),
+    "greater_than_equal": gettext_lazy("数值过小"),
+    "less_than_equal": gettext_lazy("数值过大"),
+    "too_short": gettext_lazy("至少需要一项"),
+    "decimal_parsing": gettext_lazy("应为数字"),
+    "float_parsing": gettext_lazy("应为数字"),
+    "bool_parsing": gettext_lazy("应为 true 或 false"),
+    "json_invalid": gettext_lazy("JSON 格式错误"),
+    "model_attributes_type": gettext_lazy("应为对象"),
+    "dict_type": gettext_lazy("应为对象"),
+    "list_type": gettext_lazy("应为列表"),
+    "extra_forbidden": gettext_lazy("不允许的字段"),
 }
 
 
@@ -71,10 +73,11 @@ def schema_errors(errors: list[dict]) -> list[dict]:
         field = _field_from_loc(err.get("loc", ()))
         msg = err.get("msg", "invalid")
         if err.get("type") == "value_error":
-            # Our own validators already write "中文 / English".
+            # Our own validators already write a translated message.
             message = msg.removeprefix("Value error, ")
         else:
-            message = f"{_PYDANTIC_ZH.get(err.get('type', ''), '格式不正确')} / {field}: {msg}"
+            problem = _PYDANTIC_ZH.get(err.get("type", "")) or _("格式不正确")
+            message = _("%(field)s：%(problem)s") % {"field": field, "problem": problem}
         out.append({"field": field, "message": message})
     return out
 
@@ -99,33 +102,33 @@ def install(api: NinjaAPI) -> None:
         return api.create_response(request, {"detail": service_errors(exc)}, status=422)
 
     def on_denied(request, exc: PermissionDenied):
-        message = str(exc) or "无权访问 / permission denied"
+        message = str(exc) or _("无权访问")
         return api.create_response(request, {"detail": message}, status=403)
 
     def on_not_found(request, exc: Http404):
-        return api.create_response(request, {"detail": "未找到 / not found"}, status=404)
+        return api.create_response(request, {"detail": _("未找到")}, status=404)
 
     def on_unauthenticated(request, exc: AuthenticationError):
         message = (
-            exc.message if exc.message != "Unauthorized" else "请先登录或提供令牌 / sign in or send a token"
+            exc.message if exc.message != "Unauthorized" else _("请先登录或提供令牌")
         )
         response = api.create_response(request, {"detail": message}, status=401)
         response["WWW-Authenticate"] = 'Bearer realm="huigong"'
         return response
 
     def on_http_error(request, exc: HttpError):
-        # ninja's own refusals, in English only; give them the API's bilingual voice.
+        # ninja's own refusals, in English only; give them the API's voice (in the request's language).
         message = str(exc)
         if exc.status_code == 400 and message.startswith("Cannot parse request body"):
-            message = "请求体无法解析，应为 JSON / cannot parse the request body (JSON expected)"
+            message = _("请求体无法解析，应为 JSON")
         elif exc.status_code == 403 and "CSRF" in message:
-            message = "CSRF 校验失败：会话写操作需带 X-CSRFToken 头 / CSRF check failed: send X-CSRFToken"
+            message = _("CSRF 校验失败：会话写操作需带 X-CSRFToken 头")
         return api.create_response(request, {"detail": message}, status=exc.status_code)
 
     def on_conflict(request, exc: IntegrityError):
         # A uniqueness race the service's own checks could not see (two requests at once).
         return api.create_response(
-            request, {"detail": "数据冲突，请刷新后重试 / conflicting change, reload and retry"}, status=409
+            request, {"detail": _("数据冲突，请刷新后重试")}, status=409
         )
 
     api.add_exception_handler(NinjaValidationError, on_schema_error)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from django.db.models import QuerySet
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Schema
 from pydantic import create_model, field_validator
 
@@ -36,13 +39,14 @@ class Input(Schema):
     @classmethod
     def _refuse_nul(cls, value):
         if _has_nul(value):
-            raise ValueError("不能包含空字符 / must not contain NUL characters")
+            raise ValueError(_("不能包含空字符"))
         return value
 
 
 class PageQuery(Input):
-    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"每页条数 / page size (1–{MAX_LIMIT})")
-    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="跳过条数 / rows to skip")
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, 
+                       description=format_lazy(gettext_lazy("每页条数（1–{limit}）"), limit=MAX_LIMIT))
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description=gettext_lazy("跳过条数"))
 
 
 def page_of(item: type[Schema], name: str) -> type[Schema]:
@@ -50,7 +54,7 @@ def page_of(item: type[Schema], name: str) -> type[Schema]:
     return create_model(
         name,
         __base__=Schema,
-        count=(int, Field(..., description="符合条件的总数 / total matching rows")),
+        count=(int, Field(..., description=_("符合条件的总数"))),
         limit=(int, ...),
         offset=(int, ...),
         items=(list[item], ...),
@@ -81,8 +85,8 @@ class ErrorOut(Schema):
 
 
 class FieldError(Schema):
-    field: str = Field(..., description="出错的字段 / the input field at fault")
-    message: str = Field(..., description="中英文说明 / bilingual reason")
+    field: str = Field(..., description=gettext_lazy("出错的字段"))
+    message: str = Field(..., description=gettext_lazy("原因说明（请求的语言）"))
 
 
 class ValidationErrorOut(Schema):
@@ -112,5 +116,5 @@ def changes_of(payload: Schema, *, nullable: tuple[str, ...] = ()) -> dict[str, 
     changes = payload.dict(exclude_unset=True)
     bad = [f for f, v in changes.items() if v is None and f not in nullable]
     if bad:
-        raise ValidationError({f: [f"不能为 null / {f} must not be null"] for f in bad})
+        raise ValidationError({f: [_("%(f)s 不能为 null") % {"f": f}] for f in bad})
     return changes

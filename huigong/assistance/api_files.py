@@ -13,6 +13,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 
 from huigong.accounts.models import Cap
@@ -73,12 +75,12 @@ def _rule_out(r) -> dict:
             "effective_from": r.effective_from, "note": r.note}
 
 
-@rules_router.get("", response=responses({200: list[RuleOut]}), summary="排查标准（本级、下级与上级）/ screening rules")
+@rules_router.get("", response=responses({200: list[RuleOut]}), summary=gettext_lazy("排查标准（本级、下级与上级）"))
 def rule_list(request):
     return [_rule_out(r) for r in scr_sel.rule_list_for_actor(actor_of(request))]
 
 
-@rules_router.post("", response=responses({201: RuleOut}, body=True), summary="新增排查标准 / add a rule")
+@rules_router.post("", response=responses({201: RuleOut}, body=True), summary=gettext_lazy("新增排查标准"))
 def rule_create(request, payload: RuleIn):
     actor = actor_of(request)
     node = node_ref_for_actor(actor, payload.union_id, "union_id")
@@ -88,7 +90,7 @@ def rule_create(request, payload: RuleIn):
     return Status(201, _rule_out(r))
 
 
-@rules_router.patch("/{int:rule_id}", response=responses({200: RuleOut}, body=True), summary="修改排查标准 / edit")
+@rules_router.patch("/{int:rule_id}", response=responses({200: RuleOut}, body=True), summary=gettext_lazy("修改排查标准"))
 def rule_update(request, rule_id: Id, payload: RulePatch):
     actor = actor_of(request)
     r = scr_sel.rule_get_for_actor(actor, rule_id, for_write=True)
@@ -99,7 +101,7 @@ def rule_update(request, rule_id: Id, payload: RulePatch):
     return _rule_out(r)
 
 
-@rules_router.delete("/{int:rule_id}", response=responses({204: None}), summary="删除排查标准 / delete")
+@rules_router.delete("/{int:rule_id}", response=responses({204: None}), summary=gettext_lazy("删除排查标准"))
 def rule_delete(request, rule_id: Id):
     actor = actor_of(request)
     scr_svc.screening_rule_delete(actor=actor, rule=scr_sel.rule_get_for_actor(actor, rule_id, for_write=True))
@@ -136,7 +138,7 @@ class CoverageRowOut(Schema):
     member_total: int
     visited: int
     percent: int
-    own_level: bool = Field(..., description="该工会本级（非下级汇总）/ the union's own members, not a child")
+    own_level: bool = Field(..., description=gettext_lazy("该工会本级（非下级汇总）"))
 
 
 class CoverageOut(Schema):
@@ -153,7 +155,7 @@ class CandidateOut(Schema):
     name: str
     union: Ref
     household_size: int
-    monthly_income_fen: int | None = Field(..., description="仅完整敏感信息权限可见 / null unless pii_full")
+    monthly_income_fen: int | None = Field(..., description=gettext_lazy("仅完整敏感信息权限可见"))
     rigid_expense_fen: int | None
     per_capita_fen: int | None
     flagged_level: str
@@ -186,7 +188,7 @@ class SweepVisitOut(Schema):
     union: Ref
     visited_on: dt.date
     household_size: int
-    monthly_income_fen: int | None = Field(..., description="仅完整敏感信息权限可见 / null unless pii_full")
+    monthly_income_fen: int | None = Field(..., description=gettext_lazy("仅完整敏感信息权限可见"))
     rigid_expense_fen: int | None
     flagged_level: str
 
@@ -211,14 +213,14 @@ def _sweep_out(s, total=None, visited=None) -> dict:
             "last_rule_pass_at": s.last_rule_pass_at}
 
 
-@sweeps_router.get("", response=responses({200: SweepPage}), summary="摸底排查列表 / sweeps")
+@sweeps_router.get("", response=responses({200: SweepPage}), summary=gettext_lazy("摸底排查列表"))
 def sweep_list(request, filters: Query[SweepFilters]):
     page = paginate(scr_sel.sweep_list_for_actor(actor_of(request), status=filters.status), filters)
     page["items"] = [_sweep_out(s, s.total, s.visited) for s in page["items"]]
     return page
 
 
-@sweeps_router.post("", response=responses({201: SweepOut}, body=True), summary="发起摸底排查 / open a sweep")
+@sweeps_router.post("", response=responses({201: SweepOut}, body=True), summary=gettext_lazy("发起摸底排查"))
 def sweep_create(request, payload: SweepIn):
     actor = actor_of(request)
     node = node_ref_for_actor(actor, payload.union_id, "union_id")
@@ -226,13 +228,13 @@ def sweep_create(request, payload: SweepIn):
     return Status(201, _sweep_out(s))
 
 
-@sweeps_router.get("/{int:sweep_id}", response=responses({200: SweepOut}), summary="排查详情 / one sweep")
+@sweeps_router.get("/{int:sweep_id}", response=responses({200: SweepOut}), summary=gettext_lazy("排查详情"))
 def sweep_get(request, sweep_id: Id):
     return _sweep_out(scr_sel.sweep_get_for_actor(actor_of(request), sweep_id))
 
 
 @sweeps_router.get("/{int:sweep_id}/coverage", response=responses({200: CoverageOut}),
-                   summary="走访覆盖率（按下级汇总）/ coverage per child union")
+                   summary=gettext_lazy("走访覆盖率（按下级汇总）"))
 def sweep_coverage(request, sweep_id: Id, union: Id | None = None):
     actor = actor_of(request)
     s = scr_sel.sweep_get_for_actor(actor, sweep_id)
@@ -244,7 +246,7 @@ def sweep_coverage(request, sweep_id: Id, union: Id | None = None):
 
 
 @sweeps_router.get("/{int:sweep_id}/candidates", response=responses({200: CandidatePage}),
-                   summary="初筛对象（姓名按权限脱敏）/ flagged candidates")
+                   summary=gettext_lazy("初筛对象（姓名按权限脱敏）"))
 def sweep_candidates(request, sweep_id: Id, filters: Query[CandidateFilters]):
     actor = actor_of(request)
     s = scr_sel.sweep_get_for_actor(actor, sweep_id)
@@ -263,12 +265,12 @@ def sweep_candidates(request, sweep_id: Id, filters: Query[CandidateFilters]):
                                     node_path=scr_sel.sweep_scope_path(actor, s),
                                     fields=["visit.monthly_income_fen", "visit.rigid_expense_fen",
                                             "visit.per_capita_fen"],
-                                    n=len(page["items"]), purpose="API 初筛对象 / API sweep candidates")
+                                    n=len(page["items"]), purpose=_("API 初筛对象"))
     return page
 
 
 @sweeps_router.post("/{int:sweep_id}/visits", response=responses({200: SweepVisitOut}, body=True),
-                    summary="录入/更正走访 / record a member's visit (upsert)")
+                    summary=gettext_lazy("录入/更正走访"))
 def sweep_visit(request, sweep_id: Id, payload: SweepVisitIn):
     actor = actor_of(request)
     require(actor, Cap.ASSIST)
@@ -276,7 +278,7 @@ def sweep_visit(request, sweep_id: Id, payload: SweepVisitIn):
     try:
         person, _m = member_selectors.person_get_for_actor(actor, payload.person_id)
     except Http404:
-        raise ValidationError({"person_id": [f"会员 {payload.person_id} 不存在 / member not found"]}) from None
+        raise ValidationError({"person_id": [_("会员 %(person_id)s 不存在") % {"person_id": payload.person_id}]}) from None
     data = payload.dict()
     data.pop("person_id")
     v = scr_svc.sweep_visit_record(actor=actor, sweep=s, person=person, **data)
@@ -287,13 +289,13 @@ def sweep_visit(request, sweep_id: Id, payload: SweepVisitIn):
 
 
 @sweeps_router.post("/{int:sweep_id}/apply-rules", response=responses({200: RulePassOut}),
-                    summary="按标准初筛（一条语句）/ run the rule pass")
+                    summary=gettext_lazy("按标准初筛（一条语句）"))
 def sweep_apply_rules(request, sweep_id: Id):
     actor = actor_of(request)
     return scr_svc.sweep_rules_apply(actor=actor, sweep=scr_sel.sweep_get_for_actor(actor, sweep_id, for_write=True))
 
 
-@sweeps_router.post("/{int:sweep_id}/close", response=responses({200: SweepOut}), summary="结束排查 / close")
+@sweeps_router.post("/{int:sweep_id}/close", response=responses({200: SweepOut}), summary=gettext_lazy("结束排查"))
 def sweep_close(request, sweep_id: Id):
     actor = actor_of(request)
     s = scr_svc.sweep_close(actor=actor, sweep=scr_sel.sweep_get_for_actor(actor, sweep_id, for_write=True))
@@ -359,9 +361,9 @@ class FileOut(Schema):
     proposed_level: str
     level_reason: str
     household_size: int
-    monthly_income_fen: int | None = Field(..., description="仅完整敏感信息权限可见 / null unless pii_full")
+    monthly_income_fen: int | None = Field(..., description=gettext_lazy("仅完整敏感信息权限可见"))
     rigid_expense_fen: int | None
-    income_band: str = Field(..., description="人均收入相对低保线的区间 / per-capita income against the lines")
+    income_band: str = Field(..., description=gettext_lazy("人均收入相对低保线的区间"))
     causes: list[str]
     payee_name: str
     bank_account_mask: str
@@ -445,7 +447,7 @@ def _log_files(actor, files: list, purpose: str) -> None:
 
 def _detail(actor, pk) -> dict:
     f = file_sel.file_get_for_actor(actor, pk)
-    _log_files(actor, [f], "API 档案详情 / API hardship file")
+    _log_files(actor, [f], _("API 档案详情"))
     return _file_out(actor, f, detail=True)
 
 
@@ -455,51 +457,51 @@ def _files_out(actor, files, purpose: str) -> list[dict]:
     return [_file_out(actor, f, full=full, rules=rules) for f in files]
 
 
-@files_router.get("", response=responses({200: FilePage}), summary="困难职工档案 / hardship files")
+@files_router.get("", response=responses({200: FilePage}), summary=gettext_lazy("困难职工档案"))
 def file_list(request, filters: Query[FileFilters]):
     actor = actor_of(request)
     node = org_selectors.node_get_for_actor(actor, filters.union) if filters.union else None
     qs = file_sel.file_list_for_actor(actor, status=filters.status or "", level=filters.level or "",
                                       cause=filters.cause or "", node=node, q=filters.q).prefetch_related("causes")
     page = paginate(qs, filters)
-    page["items"] = _files_out(actor, page["items"], "API 档案列表 / API hardship files")
+    page["items"] = _files_out(actor, page["items"], _("API 档案列表"))
     return page
 
 
-@files_router.get("/due-for-review", response=responses({200: list[FileOut]}), summary="待年度复核 / due for review")
+@files_router.get("/due-for-review", response=responses({200: list[FileOut]}), summary=gettext_lazy("待年度复核"))
 def file_due(request):
     actor = actor_of(request)
     return _files_out(actor, file_sel.files_due_for_review(actor).prefetch_related("causes")[:500],
-                      "API 待复核档案 / API files due for review")
+                      _("API 待复核档案"))
 
 
-@files_router.post("", response=responses({201: FileDetailOut}, body=True), summary="建档（待核实）/ create a file")
+@files_router.post("", response=responses({201: FileDetailOut}, body=True), summary=gettext_lazy("建档（待核实）"))
 def file_create(request, payload: FileIn):
     actor = actor_of(request)
     require(actor, Cap.ASSIST)
     try:
         head, _m = member_selectors.person_get_for_actor(actor, payload.head_person_id)
     except Http404:
-        raise ValidationError({"head_person_id": ["会员不存在 / member not found"]}) from None
+        raise ValidationError({"head_person_id": [_("会员不存在")]}) from None
     visit = None
     if payload.source_visit_id:
         from .models import SweepVisit
 
         visit = SweepVisit.objects.filter(pk=payload.source_visit_id, person=head).first()
         if visit is None:
-            raise ValidationError({"source_visit_id": ["走访记录不存在 / visit not found"]})
+            raise ValidationError({"source_visit_id": [_("走访记录不存在")]})
     data = payload.dict(exclude={"head_person_id", "source_visit_id", "members"})
     f = file_svc.hardship_file_create(actor=actor, head=head, source_visit=visit,
                                       members=[m.dict() for m in payload.members], **data)
     return Status(201, _detail(actor, f.pk))
 
 
-@files_router.get("/{int:file_id}", response=responses({200: FileDetailOut}), summary="档案详情 / one file")
+@files_router.get("/{int:file_id}", response=responses({200: FileDetailOut}), summary=gettext_lazy("档案详情"))
 def file_get(request, file_id: Id):
     return _detail(actor_of(request), file_id)
 
 
-@files_router.patch("/{int:file_id}", response=responses({200: FileDetailOut}, body=True), summary="修改档案 / edit")
+@files_router.patch("/{int:file_id}", response=responses({200: FileDetailOut}, body=True), summary=gettext_lazy("修改档案"))
 def file_update(request, file_id: Id, payload: FilePatch):
     actor = actor_of(request)
     f = file_sel.file_get_for_actor(actor, file_id, for_write=True)
@@ -508,7 +510,7 @@ def file_update(request, file_id: Id, payload: FilePatch):
 
 
 @files_router.put("/{int:file_id}/causes", response=responses({200: FileDetailOut}, body=True),
-                  summary="致困原因 / set the causes")
+                  summary=gettext_lazy("致困原因"))
 def file_causes(request, file_id: Id, payload: CausesIn):
     actor = actor_of(request)
     f = file_sel.file_get_for_actor(actor, file_id, for_write=True)
@@ -517,7 +519,7 @@ def file_causes(request, file_id: Id, payload: CausesIn):
 
 
 @files_router.post("/{int:file_id}/members", response=responses({201: FileDetailOut}, body=True),
-                   summary="增加家庭成员 / add a household member")
+                   summary=gettext_lazy("增加家庭成员"))
 def file_member_add(request, file_id: Id, payload: HouseholdMemberIn):
     actor = actor_of(request)
     f = file_sel.file_get_for_actor(actor, file_id, for_write=True)
@@ -526,7 +528,7 @@ def file_member_add(request, file_id: Id, payload: HouseholdMemberIn):
 
 
 @files_router.delete("/{int:file_id}/members/{int:member_id}", response=responses({200: FileDetailOut}),
-                     summary="移除家庭成员 / remove a household member")
+                     summary=gettext_lazy("移除家庭成员"))
 def file_member_remove(request, file_id: Id, member_id: Id):
     actor = actor_of(request)
     f = file_sel.file_get_for_actor(actor, file_id, for_write=True)
@@ -538,7 +540,7 @@ def file_member_remove(request, file_id: Id, member_id: Id):
 
 
 @files_router.post("/{int:file_id}/open", response=responses({200: FileDetailOut}, body=True),
-                   summary="核实后建档 / verify and open")
+                   summary=gettext_lazy("核实后建档"))
 def file_open(request, file_id: Id, payload: OpenIn):
     actor = actor_of(request)
     f = file_sel.file_get_for_actor(actor, file_id, for_write=True)
@@ -547,7 +549,7 @@ def file_open(request, file_id: Id, payload: OpenIn):
 
 
 @files_router.post("/{int:file_id}/review", response=responses({200: FileDetailOut}, body=True),
-                   summary="年度复核 / yearly review")
+                   summary=gettext_lazy("年度复核"))
 def file_review(request, file_id: Id, payload: ReviewIn):
     actor = actor_of(request)
     f = file_sel.file_get_for_actor(actor, file_id, for_write=True)
@@ -559,7 +561,7 @@ def file_review(request, file_id: Id, payload: ReviewIn):
 
 
 @files_router.post("/{int:file_id}/close", response=responses({200: FileDetailOut}, body=True),
-                   summary="脱困销档 / close the file")
+                   summary=gettext_lazy("脱困销档"))
 def file_close(request, file_id: Id, payload: CloseIn):
     actor = actor_of(request)
     f = file_sel.file_get_for_actor(actor, file_id, for_write=True)

@@ -12,6 +12,8 @@ import datetime as dt
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -79,7 +81,7 @@ class AidProgrammeIn(Input):
     name: str = Field(..., max_length=120)
     year: int = Field(..., ge=2000, le=2100)
     amount_mode: AmountMode = AmountMode.UP_TO
-    amount_fen: int = Field(..., description="定额或上限，分 / the fixed amount or the limit, fen")
+    amount_fen: int = Field(..., description=gettext_lazy("定额或上限，分"))
     approval_levels: list[str] = Field(..., description="自下而上，如 [\"grassroots\", \"district\", \"city\"]")
     eligible_levels: list[str] = Field(default_factory=list)
     required_causes: list[str] = Field(default_factory=list)
@@ -126,13 +128,13 @@ def _programme_out(actor, p) -> dict:
                          "paid_fen": b.paid_fen} for b in aid_sel.budgets_for_actor(actor, p)]}
 
 
-@programmes_router.get("", response=responses({200: list[AidProgrammeOut]}), summary="帮扶项目 / aid programmes")
+@programmes_router.get("", response=responses({200: list[AidProgrammeOut]}), summary=gettext_lazy("帮扶项目"))
 def programme_list(request, year: int | None = None, status: str = ""):
     actor = actor_of(request)
     return [_programme_out(actor, p) for p in aid_sel.programmes_for_actor(actor, year=year, status=status)]
 
 
-@programmes_router.post("", response=responses({201: AidProgrammeOut}, body=True), summary="新建项目 / create")
+@programmes_router.post("", response=responses({201: AidProgrammeOut}, body=True), summary=gettext_lazy("新建项目"))
 def programme_create(request, payload: AidProgrammeIn):
     actor = actor_of(request)
     node = node_ref_for_actor(actor, payload.union_id, "union_id")
@@ -142,14 +144,14 @@ def programme_create(request, payload: AidProgrammeIn):
     return Status(201, _programme_out(actor, p))
 
 
-@programmes_router.get("/{int:programme_id}", response=responses({200: AidProgrammeOut}), summary="项目详情 / detail")
+@programmes_router.get("/{int:programme_id}", response=responses({200: AidProgrammeOut}), summary=gettext_lazy("项目详情"))
 def programme_detail(request, programme_id: Id):
     actor = actor_of(request)
     return _programme_out(actor, aid_sel.programme_get_for_actor(actor, programme_id))
 
 
 @programmes_router.patch("/{int:programme_id}", response=responses({200: AidProgrammeOut}, body=True),
-                         summary="修改、开始或结束受理 / edit, open or close")
+                         summary=gettext_lazy("修改、开始或结束受理"))
 def programme_update(request, programme_id: Id, payload: AidProgrammePatch):
     actor = actor_of(request)
     p = aid_sel.programme_get_for_actor(actor, programme_id, for_write=True)
@@ -164,12 +166,12 @@ def programme_update(request, programme_id: Id, payload: AidProgrammePatch):
     elif status is not None:
         from django.core.exceptions import ValidationError
 
-        raise ValidationError({"status": ["应为 open 或 closed / must be open or closed"]})
+        raise ValidationError({"status": [_("应为 open 或 closed")]})
     return _programme_out(actor, p)
 
 
 @programmes_router.put("/{int:programme_id}/budgets", response=responses({200: AidProgrammeOut}, body=True),
-                       summary="设置某单位预算 / set a union's budget")
+                       summary=gettext_lazy("设置某单位预算"))
 def programme_budget(request, programme_id: Id, payload: BudgetIn):
     actor = actor_of(request)
     p = aid_sel.programme_get_for_actor(actor, programme_id, for_write=True)
@@ -179,7 +181,7 @@ def programme_budget(request, programme_id: Id, payload: BudgetIn):
 
 
 @programmes_router.put("/household-caps", response=responses({200: CapOut}, body=True),
-                       summary="每户年度上限 / household year cap")
+                       summary=gettext_lazy("每户年度上限"))
 def household_cap(request, payload: CapIn):
     actor = actor_of(request)
     node = node_ref_for_actor(actor, payload.union_id, "union_id")
@@ -198,8 +200,8 @@ class StepOut(Schema):
     amount_fen: int | None
     comment: str
     decided_at: dt.datetime | None
-    acting_node: Ref | None = Field(None, description="代为审批的上级工会 / the union above that acted for this step")
-    acting_reason: str = Field("", description="代为审批原因 / why it acted for it")
+    acting_node: Ref | None = Field(None, description=gettext_lazy("代为审批的上级工会"))
+    acting_reason: str = Field("", description=gettext_lazy("代为审批原因"))
 
 
 class ApplicationOut(Schema):
@@ -232,7 +234,7 @@ class ApplicationIn(Input):
     file_id: Id
     amount_fen: int
     reason: str = Field(..., max_length=4000)
-    submit: bool = Field(False, description="创建后立即提交审批 / submit at once")
+    submit: bool = Field(False, description=gettext_lazy("创建后立即提交审批"))
 
 
 class ApplicationPatch(Input):
@@ -243,15 +245,15 @@ class ApplicationPatch(Input):
 class DecisionIn(Input):
     decision: ApprovalDecision
     comment: str = Field("", max_length=2000)
-    amount_fen: int | None = Field(None, description="核定金额（可低于申请金额）/ approved amount")
-    acting_reason: str = Field("", max_length=2000, description="代为审批原因（下级环节无人可审批、由上级代为审批时必填）"
-                                                                " / required when acting for a step below that has nobody able to act")
+    amount_fen: int | None = Field(None, description=gettext_lazy("核定金额（可低于申请金额）"))
+    acting_reason: str = Field("", max_length=2000, description=gettext_lazy(
+        "代为审批原因（下级环节无人可审批、由上级代为审批时必填）"))
 
 
 class ApplicationFilter(PageQuery):
     status: ApplicationStatus | None = None
     programme_id: Id | None = None
-    mine_to_approve: bool = Field(False, description="只看待我审批 / only those awaiting my decision")
+    mine_to_approve: bool = Field(False, description=gettext_lazy("只看待我审批"))
 
 
 def _app_out(a) -> dict:
@@ -271,7 +273,7 @@ def _app_detail(actor, pk) -> dict:
                                       "acting_reason": s.acting_reason} for s in aid_sel.steps_of(a)]}
 
 
-@applications_router.get("", response=responses({200: ApplicationPage}), summary="帮扶申请 / applications")
+@applications_router.get("", response=responses({200: ApplicationPage}), summary=gettext_lazy("帮扶申请"))
 def application_list(request, filters: Query[ApplicationFilter]):
     actor = actor_of(request)
     if filters.mine_to_approve:
@@ -285,7 +287,7 @@ def application_list(request, filters: Query[ApplicationFilter]):
     return page
 
 
-@applications_router.post("", response=responses({201: ApplicationDetail}, body=True), summary="新建申请 / apply")
+@applications_router.post("", response=responses({201: ApplicationDetail}, body=True), summary=gettext_lazy("新建申请"))
 def application_create(request, payload: ApplicationIn):
 
     actor = actor_of(request)
@@ -294,7 +296,7 @@ def application_create(request, payload: ApplicationIn):
     # Missing and out of scope answer alike (no existence oracle).
     file = HardshipFile.objects.filter(pk=payload.file_id, node_path__startswith=root_path(actor)).first()
     if file is None:
-        raise Http404(f"档案 {payload.file_id} 不存在 / file {payload.file_id} does not exist")
+        raise Http404(_("档案 %(file_id)s 不存在") % {"file_id": payload.file_id})
     with transaction.atomic():  # create + submit: a refused submission leaves no draft behind
         a = aid_svc.aid_application_create(actor=actor, programme=programme, file=file,
                                            amount_fen=payload.amount_fen, reason=payload.reason)
@@ -304,13 +306,13 @@ def application_create(request, payload: ApplicationIn):
 
 
 @applications_router.get("/{int:application_id}", response=responses({200: ApplicationDetail}),
-                         summary="申请详情与审批记录 / detail with approval steps")
+                         summary=gettext_lazy("申请详情与审批记录"))
 def application_detail(request, application_id: Id):
     return _app_detail(actor_of(request), application_id)
 
 
 @applications_router.patch("/{int:application_id}", response=responses({200: ApplicationDetail}, body=True),
-                           summary="修改草稿或退回的申请 / edit a draft or returned application")
+                           summary=gettext_lazy("修改草稿或退回的申请"))
 def application_update(request, application_id: Id, payload: ApplicationPatch):
     actor = actor_of(request)
     a = aid_sel.application_get_for_actor(actor, application_id)
@@ -321,7 +323,7 @@ def application_update(request, application_id: Id, payload: ApplicationPatch):
 
 
 @applications_router.post("/{int:application_id}/submit", response=responses({200: ApplicationDetail}, body=True),
-                          summary="提交审批 / submit")
+                          summary=gettext_lazy("提交审批"))
 def application_submit(request, application_id: Id):
     actor = actor_of(request)
     aid_svc.aid_application_submit(actor=actor, application=aid_sel.application_get_for_actor(actor, application_id))
@@ -329,7 +331,7 @@ def application_submit(request, application_id: Id):
 
 
 @applications_router.post("/{int:application_id}/withdraw", response=responses({200: ApplicationDetail}, body=True),
-                          summary="撤回 / withdraw")
+                          summary=gettext_lazy("撤回"))
 def application_withdraw(request, application_id: Id):
     actor = actor_of(request)
     aid_svc.aid_application_withdraw(actor=actor, application=aid_sel.application_get_for_actor(actor, application_id))
@@ -337,7 +339,7 @@ def application_withdraw(request, application_id: Id):
 
 
 @applications_router.post("/{int:application_id}/decide", response=responses({200: ApplicationDetail}, body=True),
-                          summary="审批（本级）/ decide the current step")
+                          summary=gettext_lazy("审批（本级）"))
 def application_decide(request, application_id: Id, payload: DecisionIn):
     actor = actor_of(request)
     a = aid_sel.application_get_for_actor(actor, application_id)
@@ -420,13 +422,13 @@ def _notice_out(actor, pk) -> dict:
                            for o in n.objections.order_by("pk")]}
 
 
-@notices_router.get("", response=responses({200: list[NoticeOut]}), summary="公示 / notices")
+@notices_router.get("", response=responses({200: list[NoticeOut]}), summary=gettext_lazy("公示"))
 def notice_list(request, status: str = ""):
     actor = actor_of(request)
     return [_notice_out(actor, n.pk) for n in aid_sel.notices_for_actor(actor, status=status)[:200]]
 
 
-@notices_router.post("", response=responses({201: NoticeOut}, body=True), summary="发布公示 / publish")
+@notices_router.post("", response=responses({201: NoticeOut}, body=True), summary=gettext_lazy("发布公示"))
 def notice_create(request, payload: NoticeIn):
     actor = actor_of(request)
     node = node_ref_for_actor(actor, payload.union_id, "union_id")
@@ -436,13 +438,13 @@ def notice_create(request, payload: NoticeIn):
     return Status(201, _notice_out(actor, n.pk))
 
 
-@notices_router.get("/{int:notice_id}", response=responses({200: NoticeOut}), summary="公示详情 / detail")
+@notices_router.get("/{int:notice_id}", response=responses({200: NoticeOut}), summary=gettext_lazy("公示详情"))
 def notice_detail(request, notice_id: Id):
     return _notice_out(actor_of(request), notice_id)
 
 
 @notices_router.post("/{int:notice_id}/objections", response=responses({201: NoticeOut}, body=True),
-                     summary="登记异议 / record an objection")
+                     summary=gettext_lazy("登记异议"))
 def notice_objection(request, notice_id: Id, payload: ObjectionIn):
     actor = actor_of(request)
     n = aid_sel.notice_get_for_actor(actor, notice_id)
@@ -453,7 +455,7 @@ def notice_objection(request, notice_id: Id, payload: ObjectionIn):
 
 
 @notices_router.post("/{int:notice_id}/objections/{int:objection_id}/resolve",
-                     response=responses({200: NoticeOut}, body=True), summary="处理异议 / resolve")
+                     response=responses({200: NoticeOut}, body=True), summary=gettext_lazy("处理异议"))
 def notice_objection_resolve(request, notice_id: Id, objection_id: Id, payload: ResolveIn):
     from django.http import Http404
 
@@ -468,7 +470,7 @@ def notice_objection_resolve(request, notice_id: Id, objection_id: Id, payload: 
 
 
 @notices_router.post("/{int:notice_id}/end", response=responses({200: NoticeOut}, body=True),
-                     summary="公示期满，结束公示 / end the notice")
+                     summary=gettext_lazy("公示期满，结束公示"))
 def notice_end(request, notice_id: Id):
     actor = actor_of(request)
     notice_svc.notice_end(actor=actor, notice=aid_sel.notice_get_for_actor(actor, notice_id))
@@ -506,7 +508,7 @@ class AidBatchOut(Schema):
 class AidBatchIn(Input):
     union_id: Id
     title: str = Field(..., max_length=160)
-    application_ids: list[Id] | None = Field(None, description="不填为范围内全部公示期满的申请 / default: all")
+    application_ids: list[Id] | None = Field(None, description=gettext_lazy("不填为范围内全部公示期满的申请"))
 
 
 class AidPaidIn(Input):
@@ -526,7 +528,7 @@ class AidImportOut(Schema):
     paid: int
     failed: int
     unchanged: int
-    stale: int = Field(0, description="早前发送次数的回盘行，已忽略 / rows of an earlier attempt, ignored")
+    stale: int = Field(0, description=gettext_lazy("早前发送次数的回盘行，已忽略"))
 
 
 def _payout_out(p) -> dict:
@@ -544,13 +546,13 @@ def _batch_out(actor, pk) -> dict:
             "total_fen": sum(p.amount_fen for p in ps), "payouts": [_payout_out(p) for p in ps]}
 
 
-@batches_router.get("", response=responses({200: list[AidBatchOut]}), summary="发放批次 / payout batches")
+@batches_router.get("", response=responses({200: list[AidBatchOut]}), summary=gettext_lazy("发放批次"))
 def batch_list(request):
     actor = actor_of(request)
     return [_batch_out(actor, b.pk) for b in money_sel.batches_for_actor(actor)[:200]]
 
 
-@batches_router.post("", response=responses({201: AidBatchOut}, body=True), summary="新建发放批次 / create")
+@batches_router.post("", response=responses({201: AidBatchOut}, body=True), summary=gettext_lazy("新建发放批次"))
 def batch_create(request, payload: AidBatchIn):
     actor = actor_of(request)
     node = node_ref_for_actor(actor, payload.union_id, "union_id")
@@ -559,12 +561,12 @@ def batch_create(request, payload: AidBatchIn):
     return Status(201, _batch_out(actor, b.pk))
 
 
-@batches_router.get("/{int:batch_id}", response=responses({200: AidBatchOut}), summary="批次详情 / detail")
+@batches_router.get("/{int:batch_id}", response=responses({200: AidBatchOut}), summary=gettext_lazy("批次详情"))
 def batch_detail(request, batch_id: Id):
     return _batch_out(actor_of(request), batch_id)
 
 
-@batches_router.post("/{int:batch_id}/sent", response=responses({200: AidBatchOut}), summary="已提交银行 / sent")
+@batches_router.post("/{int:batch_id}/sent", response=responses({200: AidBatchOut}), summary=gettext_lazy("已提交银行"))
 def batch_sent(request, batch_id: Id):
     actor = actor_of(request)
     payout_svc.payout_batch_mark_sent(actor=actor, batch=money_sel.batch_get_for_actor(actor, batch_id))
@@ -572,8 +574,7 @@ def batch_sent(request, batch_id: Id):
 
 
 @batches_router.post("/{int:batch_id}/bank-sheet", response=responses({200: None}),
-                     summary="生成银行批量代发表 .xlsx：待发放记录随之标记为已提交银行 / a new bank bulk-transfer sheet of "
-                             "the pending payouts, which become sent (full=true: logged)")
+                     summary=gettext_lazy("生成银行批量代发表 .xlsx：待发放记录随之标记为已提交银行"))
 def batch_export(request, batch_id: Id, full: bool = False, results: bool = False):
     actor = actor_of(request)
     out = ledger_svc.batch_bank_sheet(actor=actor, batch=money_sel.batch_get_for_actor(actor, batch_id), full=full,
@@ -582,7 +583,7 @@ def batch_export(request, batch_id: Id, full: bool = False, results: bool = Fals
 
 
 @batches_router.get("/{int:batch_id}/bank-sheet/{int:attempt}", response=responses({200: None}),
-                    summary="重新下载第 N 次发送的代发表（审计）/ download again the sheet of attempt N (audited)")
+                    summary=gettext_lazy("重新下载第 N 次发送的代发表（审计）"))
 def batch_export_again(request, batch_id: Id, attempt: int, full: bool = False, results: bool = False):
     actor = actor_of(request)
     out = ledger_svc.batch_bank_sheet(actor=actor, batch=money_sel.batch_get_for_actor(actor, batch_id), full=full,
@@ -595,24 +596,24 @@ def _xlsx(out):
 
 
 @batches_router.post("/{int:batch_id}/bank-results", response=responses({200: AidImportOut}, body=True),
-                     summary="导入银行回盘 / import the bank's result sheet")
+                     summary=gettext_lazy("导入银行回盘"))
 def batch_import(request, batch_id: Id, file: File[UploadedFile]):
     from django.core.exceptions import ValidationError
 
     actor = actor_of(request)
     b = money_sel.batch_get_for_actor(actor, batch_id)
     if file.size > 5 * 1024 * 1024:
-        raise ValidationError({"file": ["文件超过 5 MB / the file is larger than 5 MB"]})
+        raise ValidationError({"file": [_("文件超过 5 MB")]})
     return payout_svc.payout_batch_import_results(actor=actor, batch=b, data=file.read())
 
 
-@payouts_router.get("/{int:payout_id}", response=responses({200: PayoutOut}), summary="发放记录 / payout")
+@payouts_router.get("/{int:payout_id}", response=responses({200: PayoutOut}), summary=gettext_lazy("发放记录"))
 def payout_detail(request, payout_id: Id):
     return _payout_out(money_sel.payout_get_for_actor(actor_of(request), payout_id))
 
 
 @payouts_router.post("/{int:payout_id}/paid", response=responses({200: PayoutOut}, body=True),
-                     summary="标记到账（幂等）/ mark paid (idempotent)")
+                     summary=gettext_lazy("标记到账（幂等）"))
 def payout_paid(request, payout_id: Id, payload: AidPaidIn):
     actor = actor_of(request)
     p = payout_svc.payout_mark_paid(actor=actor, payout=money_sel.payout_get_for_actor(actor, payout_id),
@@ -621,7 +622,7 @@ def payout_paid(request, payout_id: Id, payload: AidPaidIn):
 
 
 @payouts_router.post("/{int:payout_id}/failed", response=responses({200: PayoutOut}, body=True),
-                     summary="标记失败 / mark failed")
+                     summary=gettext_lazy("标记失败"))
 def payout_failed(request, payout_id: Id, payload: AidFailedIn):
     actor = actor_of(request)
     p = payout_svc.payout_mark_failed(actor=actor, payout=money_sel.payout_get_for_actor(actor, payout_id),
@@ -630,7 +631,7 @@ def payout_failed(request, payout_id: Id, payload: AidFailedIn):
 
 
 @payouts_router.post("/{int:payout_id}/retry", response=responses({200: PayoutOut}, body=True),
-                     summary="重新发放（同一记录）/ retry on the same payout")
+                     summary=gettext_lazy("重新发放（同一记录）"))
 def payout_retry(request, payout_id: Id, payload: RetryIn):
     actor = actor_of(request)
     batch = money_sel.batch_get_for_actor(actor, payload.batch_id) if payload.batch_id else None
@@ -656,8 +657,7 @@ class LedgerOut(Schema):
     ledger_total_fen: int
     payouts_total_fen: int
     budget_paid_total_fen: int
-    payouts_outer_budget_total_fen: int = Field(0, description="由范围外（上级）预算支付的金额 / paid from budgets "
-                                                             "held above this union")
+    payouts_outer_budget_total_fen: int = Field(0, description=gettext_lazy("由范围外（上级）预算支付的金额"))
     reconciles: bool
     rows: list[LedgerRowOut]
 
@@ -667,7 +667,7 @@ class LedgerQuery(Input):
     year: int | None = Field(None, ge=2000, le=2100)
 
 
-@ledger_router.get("", response=responses({200: LedgerOut}), summary="台账汇总与对账 / ledger summary")
+@ledger_router.get("", response=responses({200: LedgerOut}), summary=gettext_lazy("台账汇总与对账"))
 def ledger(request, q: Query[LedgerQuery]):
     actor = actor_of(request)
     node = node_ref_for_actor(actor, q.union_id, "union_id") if q.union_id else actor.staff.node
@@ -677,7 +677,7 @@ def ledger(request, q: Query[LedgerQuery]):
             "payouts_outer_budget_total_fen": s["payouts_outer_budget_total"], "reconciles": money_sel.reconciles(s), "rows": s["rows"]}
 
 
-@ledger_router.get("/export", response=responses({200: None}), summary="台账导出 .xlsx / .pdf")
+@ledger_router.get("/export", response=responses({200: None}), summary=gettext_lazy("台账导出 .xlsx"))
 def ledger_export(request, q: Query[LedgerQuery], format: str = "xlsx", full: bool = False):
     actor = actor_of(request)
     node = node_ref_for_actor(actor, q.union_id, "union_id") if q.union_id else actor.staff.node

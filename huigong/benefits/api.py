@@ -11,6 +11,8 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.security import SessionAuth
@@ -213,7 +215,7 @@ ClaimPage = page_of(ClaimOut, "BenefitClaimPage")
 
 class ClaimIn(Input):
     programme_id: Id
-    person_id: Id | None = Field(None, description="员工为本人申领时省略 / omitted when a worker claims for themself")
+    person_id: Id | None = Field(None, description=gettext_lazy("员工为本人申领时省略"))
 
 
 class ClaimFilters(Input):
@@ -442,11 +444,11 @@ def claim_for(request, payload: ClaimIn) -> BenefitClaim:
     own = services.worker_person_id(actor)
     if own is not None:
         if payload.person_id not in (None, own):
-            raise PermissionDenied("只能为本人申领 / workers claim for themselves only")
+            raise PermissionDenied(_("只能为本人申领"))
         person = actor.worker_account.person
     else:
         if payload.person_id is None:
-            raise ValidationError({"person_id": ["请指定会员 / person_id is required"]})
+            raise ValidationError({"person_id": [_("请指定会员")]})
         person, _m = person_get_for_actor(actor, payload.person_id)
     claim = services.claim_create(actor=actor, programme=payload.programme_id, person=person)
     claim.person = person
@@ -464,7 +466,7 @@ def claim_list(request, filters: Query[ClaimFilters], page: Query[PageQuery]):
         qs = qs.order_by("-created_at")
     else:
         if not filters.programme_id:
-            raise ValidationError({"programme_id": ["请指定项目 / programme_id is required"]})
+            raise ValidationError({"programme_id": [_("请指定项目")]})
         programme = selectors.programme_get_for_actor(actor, filters.programme_id)
         qs = selectors.claim_list_for_actor(actor, programme).select_related("programme")
     if filters.status:
@@ -530,8 +532,7 @@ class BenefitImportOut(Schema):
 
 
 @payments_router.post("/batches/{batch_id}/bank-sheet", response=responses({200: None}),
-                      summary="银行批量代发表 .xlsx（待银行处理的发放；full=true 完整账号，记录查看日志）/ the bank "
-                              "bulk-transfer sheet of the pending payments (full=true: full accounts, logged)")
+                      summary=gettext_lazy("银行批量代发表 .xlsx（待银行处理的发放；full=true 完整账号，记录查看日志）"))
 def payment_batch_bank_sheet(request, batch_id: Id, full: bool = False):
     from huigong.core import banksheet
 
@@ -541,12 +542,12 @@ def payment_batch_bank_sheet(request, batch_id: Id, full: bool = False):
 
 
 @payments_router.post("/batches/{batch_id}/bank-results", response=responses({200: BenefitImportOut}, body=True),
-                      summary="导入银行回盘（整表校验，幂等）/ import the bank's result sheet (checked whole; idempotent)")
+                      summary=gettext_lazy("导入银行回盘（整表校验，幂等）"))
 def payment_batch_results(request, batch_id: Id, file: File[UploadedFile]):
     actor = actor_of(request)
     batch = selectors.payment_batch_get_for_actor(actor, batch_id)
     if file.size > 5 * 1024 * 1024:
-        raise ValidationError({"file": ["文件超过 5 MB / the file is larger than 5 MB"]})
+        raise ValidationError({"file": [_("文件超过 5 MB")]})
     return services.payment_batch_import_results(actor=actor, batch=batch, data=file.read())
 
 

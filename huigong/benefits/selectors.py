@@ -73,7 +73,7 @@ def programme_get_for_actor(actor, programme_id, *, for_write: bool = False) -> 
     if not owned and not root.startswith(programme.node.path):
         raise _denied()
     if not owned and for_write:  # a programme set above the actor: seen, so refusing it reveals nothing
-        raise PermissionDenied(_("当前角色无此权限 / your role does not allow this"))
+        raise PermissionDenied(_("当前角色无此权限"))
     return programme
 
 

@@ -20,6 +20,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from huigong.accounts.models import Cap
 from huigong.core import banksheet, duties
@@ -53,9 +55,9 @@ from .models import (
 
 log = logging.getLogger(__name__)
 
-FULL_MESSAGE = "名额已满 / all places are taken"
-SUB_FULL_MESSAGE = "您所在单位的名额已满 / all places for your employer are taken"
-ALREADY_MESSAGE = "您已申领过该项目 / you have already claimed this programme"
+FULL_MESSAGE = gettext_lazy("名额已满")
+SUB_FULL_MESSAGE = gettext_lazy("您所在单位的名额已满")
+ALREADY_MESSAGE = gettext_lazy("您已申领过该项目")
 RECEIPT_MAX_BYTES = 10 * 1024 * 1024
 PROGRAMME_FIELDS = ["node", "board", "kind", "title", "description", "year", "opens_at", "closes_at",
                     "membership_status", "employment_forms", "joined_from", "joined_to", "quota_total",
@@ -187,41 +189,41 @@ def _notify(person: Person, title: str, body: str, link: str = "") -> None:
 def _clean_programme(data: dict) -> None:
     errors: dict[str, list[str]] = {}
     if not (data.get("title") or "").strip():
-        errors["title"] = ["名称不能为空 / title is required"]
+        errors["title"] = [_("名称不能为空")]
     if data.get("board") not in ServiceBoard.values:
-        errors["board"] = ["服务板块无效 / invalid service board"]
+        errors["board"] = [_("服务板块无效")]
     kind = data.get("kind")
     if kind not in ProgrammeKind.values:
-        errors["kind"] = ["项目类型无效 / invalid programme kind"]
+        errors["kind"] = [_("项目类型无效")]
     year = data.get("year")
     if not isinstance(year, int) or not 2000 <= year <= 2100:
-        errors["year"] = ["年度应在 2000–2100 之间 / year must be between 2000 and 2100"]
+        errors["year"] = [_("年度应在 2000–2100 之间")]
     forms = data.get("employment_forms") or []
     if not isinstance(forms, list) or any(f not in EmploymentForm.values for f in forms):
-        errors["employment_forms"] = ["用工形式无效 / invalid employment form"]
+        errors["employment_forms"] = [_("用工形式无效")]
     if data.get("membership_status") not in MembershipStatus.values:
-        errors["membership_status"] = ["会籍要求无效 / invalid membership status"]
+        errors["membership_status"] = [_("会籍要求无效")]
     opens, closes = data.get("opens_at"), data.get("closes_at")
     if opens and closes and closes <= opens:
-        errors["closes_at"] = ["截止时间应晚于开始时间 / closing time must be after the opening time"]
+        errors["closes_at"] = [_("截止时间应晚于开始时间")]
     jf, jt = data.get("joined_from"), data.get("joined_to")
     if jf and jt and jt < jf:
-        errors["joined_to"] = ["入会日期范围无效 / join date range is inverted"]
+        errors["joined_to"] = [_("入会日期范围无效")]
     total = data.get("quota_total")
     if total is not None and (not isinstance(total, int) or total < 1 or total > 10_000_000):
-        errors["quota_total"] = ["总名额应为 1 到 10,000,000 的整数 / quota must be 1 to 10,000,000"]
+        errors["quota_total"] = [_("总名额应为 1 到 10,000,000 的整数")]
     if kind == ProgrammeKind.QUOTA and total is None:
-        errors["quota_total"] = ["名额类项目必须设置总名额 / a quota programme needs a quota"]
+        errors["quota_total"] = [_("名额类项目必须设置总名额")]
     cap = data.get("reimbursement_cap_fen")
     if kind == ProgrammeKind.REIMBURSEMENT:
         if cap is None:
-            errors["reimbursement_cap_fen"] = ["先办后补项目必须设置补贴上限 / a reimbursement programme needs a cap"]
+            errors["reimbursement_cap_fen"] = [_("先办后补项目必须设置补贴上限")]
         elif not isinstance(cap, int) or cap <= 0 or cap > 10**10:
-            errors["reimbursement_cap_fen"] = ["补贴上限应为正数 / the cap must be a positive amount"]
+            errors["reimbursement_cap_fen"] = [_("补贴上限应为正数")]
     elif cap is not None:
-        errors["reimbursement_cap_fen"] = ["只有先办后补项目设置补贴上限 / only reimbursement programmes have a cap"]
+        errors["reimbursement_cap_fen"] = [_("只有先办后补项目设置补贴上限")]
     if data.get("waitlist") and kind != ProgrammeKind.QUOTA:
-        errors["waitlist"] = ["只有名额类项目可以候补 / only quota programmes have a waitlist"]
+        errors["waitlist"] = [_("只有名额类项目可以候补")]
     if errors:
         raise ValidationError(errors)
 
@@ -261,9 +263,9 @@ def programme_update(*, actor, programme: BenefitProgramme, **changes) -> Benefi
                "joined_from", "joined_to", "quota_total", "waitlist", "reimbursement_cap_fen", "year"}
     unknown = set(changes) - allowed
     if unknown:
-        raise ValidationError({f: ["不可修改 / not editable"] for f in sorted(unknown)})
+        raise ValidationError({f: [_("不可修改")] for f in sorted(unknown)})
     if programme.status == ProgrammeStatus.CLOSED:
-        raise ValidationError({"status": ["项目已结束，不能修改 / the programme is closed"]})
+        raise ValidationError({"status": [_("项目已结束，不能修改")]})
     before = snapshot(programme, PROGRAMME_FIELDS)
     data = {f: getattr(programme, f) for f in PROGRAMME_FIELDS}
     data.update(changes)
@@ -278,18 +280,18 @@ def programme_update(*, actor, programme: BenefitProgramme, **changes) -> Benefi
                 status=ReimbursementStatus.REJECTED).count()
         if new_total is None or new_total < taken:
             raise ValidationError({"quota_total": [
-                f"已有 {taken} 个名额被领取，总名额不能少于此数 / {taken} places are already taken"]})
+                _("已有 %(taken)s 个名额被领取，总名额不能少于此数") % {"taken": taken}]})
         if programme.uses_sub_quotas:
             allotted = sum(programme.sub_quotas.values_list("slots", flat=True))
             if new_total < allotted:
                 raise ValidationError({"quota_total": [
-                    f"各单位名额合计 {allotted}，总名额不能少于此数 / sub-quotas add up to {allotted}"]})
+                    _("各单位名额合计 %(allotted)s，总名额不能少于此数") % {"allotted": allotted}]})
         programme.remaining = new_total - taken
     if programme.waitlist and changes.get("waitlist") is False and BenefitClaim.objects.filter(
             programme=programme, status=ClaimStatus.WAITLISTED).exists():
         # Turning the waitlist off would strand the people already queued (never promoted, never told).
         raise ValidationError({"waitlist": [
-            "仍有候补中的申领，不能关闭候补 / people are still on the waitlist; cancel their claims first"]})
+            _("仍有候补中的申领，不能关闭候补")]})
     for k, v in changes.items():
         setattr(programme, k, v)
     programme.save()
@@ -317,12 +319,12 @@ def programme_set_sub_quota(*, actor, programme: BenefitProgramme, enterprise: E
     programme = BenefitProgramme.objects.select_for_update().get(pk=programme.pk)
     ensure_path_in_scope(actor, programme.node.path)
     if programme.kind != ProgrammeKind.QUOTA:
-        raise ValidationError({"enterprise": ["只有名额类项目可以分配单位名额 / only quota programmes have sub-quotas"]})
+        raise ValidationError({"enterprise": [_("只有名额类项目可以分配单位名额")]})
     if not enterprise.union.path.startswith(programme.node.path):
         raise ValidationError({"enterprise": [
-            f"{enterprise.name} 不在本项目的工会范围内 / the enterprise is outside the programme's subtree"]})
+            _("%(enterprise_name)s 不在本项目的工会范围内") % {"enterprise_name": enterprise.name}]})
     if not isinstance(slots, int) or slots < 0:
-        raise ValidationError({"slots": [f"{enterprise.name}：名额应为非负整数 / slots must be 0 or more"]})
+        raise ValidationError({"slots": [_("%(enterprise_name)s：名额应为非负整数") % {"enterprise_name": enterprise.name}]})
     row = ProgrammeQuota.objects.select_for_update().filter(programme=programme, enterprise=enterprise).first()
     # Places this enterprise's members took before it had a sub-quota are its places too.
     earlier = (BenefitClaim.objects.filter(programme=programme, status=ClaimStatus.GRANTED, enterprise__isnull=True)
@@ -331,12 +333,12 @@ def programme_set_sub_quota(*, actor, programme: BenefitProgramme, enterprise: E
     used = (row.slots - row.remaining) if row else earlier.count()
     if slots < used:
         raise ValidationError({"slots": [
-            f"{enterprise.name} 已领取 {used} 个名额，不能少于此数 / {used} places are already taken"]})
+            _("%(enterprise_name)s 已领取 %(used)s 个名额，不能少于此数") % {"enterprise_name": enterprise.name, "used": used}]})
     others = sum(ProgrammeQuota.objects.filter(programme=programme).exclude(enterprise=enterprise)
                  .values_list("slots", flat=True))
     if others + slots > (programme.quota_total or 0):
         raise ValidationError({"slots": [
-            f"{enterprise.name}：各单位名额合计不能超过总名额 {programme.quota_total} / sub-quotas exceed the quota"]})
+            _("%(enterprise_name)s：各单位名额合计不能超过总名额 %(quota_total)s") % {"enterprise_name": enterprise.name, "quota_total": programme.quota_total}]})
     old = {"slots": row.slots} if row else None
     if row is None:
         # The earlier claims now count against it (and a cancellation gives the place back to it).
@@ -362,7 +364,7 @@ def _transition(actor, programme: BenefitProgramme, frm: tuple[str, ...], to: st
     ensure_path_in_scope(actor, programme.node.path)
     if programme.status not in frm:
         raise ValidationError({"status": [
-            f"项目当前状态为「{programme.get_status_display()}」，不能执行此操作 / not allowed in this status"]})
+            _("项目当前状态为「%(status)s」，不能执行此操作") % {"status": programme.get_status_display()}]})
     old = programme.status
     programme.status = to
     programme.save(update_fields=["status", "updated_at"])
@@ -394,26 +396,25 @@ def active_membership(person: Person) -> Membership | None:
 
 def ineligible_reason(programme: BenefitProgramme, person: Person, membership: Membership | None,
                       *, now: dt.datetime | None = None) -> str | None:
-    """Why `person` may not take part, in Chinese and English; None when they may."""
+    """Why `person` may not take part, in the request's language; None when they may."""
     now = now or timezone.now()
     if programme.status != ProgrammeStatus.OPEN:
-        return "项目未开放申领 / the programme is not open"
+        return _("项目未开放申领")
     if programme.opens_at and now < programme.opens_at:
-        return (f"项目将于 {timezone.localtime(programme.opens_at):%Y-%m-%d %H:%M} 开放 / "
-                f"the programme has not opened yet")
+        return (_("项目将于 %(localtime)s 开放") % {"localtime": format(timezone.localtime(programme.opens_at), "%Y-%m-%d %H:%M")})
     if programme.closes_at and now >= programme.closes_at:
-        return "项目已截止 / the programme has closed"
+        return _("项目已截止")
     if membership is None or membership.status != programme.membership_status:
-        return "需为在会会员 / only active union members may take part"
+        return _("需为在会会员")
     if not membership.union.path.startswith(programme.node.path):
-        return f"仅限{programme.node.name}所属会员 / only members under {programme.node.name}"
+        return _("仅限%(node_name)s所属会员") % {"node_name": programme.node.name}
     if programme.employment_forms and person.employment_form not in programme.employment_forms:
         labels = "、".join(str(EmploymentForm(f).label) for f in programme.employment_forms)
-        return f"仅限用工形式为{labels}的会员 / only members of these employment forms: {labels}"
+        return _("仅限用工形式为%(labels)s的会员") % {"labels": labels}
     if programme.joined_from and membership.joined_on < programme.joined_from:
-        return f"仅限 {programme.joined_from} 及以后入会的会员 / only members who joined on or after {programme.joined_from}"
+        return _("仅限 %(joined_from)s 及以后入会的会员") % {"joined_from": programme.joined_from}
     if programme.joined_to and membership.joined_on > programme.joined_to:
-        return f"仅限 {programme.joined_to} 及以前入会的会员 / only members who joined on or before {programme.joined_to}"
+        return _("仅限 %(joined_to)s 及以前入会的会员") % {"joined_to": programme.joined_to}
     return None
 
 
@@ -442,11 +443,11 @@ def claim_create(*, actor, programme: BenefitProgramme | int, person: Person) ->
     its own transaction below, so a refusal costs no transaction at all."""
     programme = _programme_for_claim(programme if isinstance(programme, int) else programme.pk)
     if programme is None:
-        raise ValidationError({"programme": ["项目不存在 / no such programme"]})
+        raise ValidationError({"programme": [_("项目不存在")]})
     membership = active_membership(person)
     _ensure_acts_for(actor, person, membership.union.path if membership else programme.node.path)
     if programme.kind != ProgrammeKind.QUOTA:
-        raise ValidationError({"programme": ["该项目不是名额类项目 / this programme takes no claims"]})
+        raise ValidationError({"programme": [_("该项目不是名额类项目")]})
     reason = ineligible_reason(programme, person, membership)
     if reason:
         raise ValidationError({"programme": [reason]})
@@ -457,7 +458,7 @@ def claim_create(*, actor, programme: BenefitProgramme | int, person: Person) ->
             enterprise_id is None
             or not ProgrammeQuota.objects.filter(programme=programme, enterprise_id=enterprise_id).exists()):
         raise ValidationError({"programme": [
-            "您所在单位未分配该项目名额 / your employer has no places in this programme"]})
+            _("您所在单位未分配该项目名额")]})
     try:
         if programme.quota_total is not None and programme.remaining is not None and programme.remaining <= 0:
             # Read a moment ago: places only come back through a cancellation, so "none left" is
@@ -675,7 +676,7 @@ def _claim_waitlist(actor, programme, person, membership, enterprise_id) -> Bene
                   new={"programme": programme.pk, "person": person.pk})
     except IntegrityError as exc:
         if _duplicate(exc):
-            raise ValidationError({"programme": ["您已申领过该项目 / you have already claimed this programme"]}) \
+            raise ValidationError({"programme": [_("您已申领过该项目")]}) \
                 from None
         raise
     # A place freed by a cancellation that committed while this claim was being queued would find no
@@ -708,10 +709,10 @@ def _claim_cancel(*, actor, claim: BenefitClaim, reason: str = "") -> BenefitCla
              .get(pk=claim.pk))
     _ensure_acts_for(actor, claim.person, claim.union.path)
     if claim.status == ClaimStatus.CANCELLED:
-        raise ValidationError({"claim": ["该申领已取消 / this claim is already cancelled"]})
+        raise ValidationError({"claim": [_("该申领已取消")]})
     programme = claim.programme
     if programme.status != ProgrammeStatus.OPEN:
-        raise ValidationError({"claim": ["项目已结束，不能取消 / the programme has closed"]})
+        raise ValidationError({"claim": [_("项目已结束，不能取消")]})
     was = claim.status
     claim.status, claim.cancelled_at, claim.cancel_reason = ClaimStatus.CANCELLED, timezone.now(), reason[:255]
     claim.save(update_fields=["status", "cancelled_at", "cancel_reason"])
@@ -786,24 +787,24 @@ def reimbursement_submit(*, actor, programme: BenefitProgramme | int, person: Pe
     programme_id = programme if isinstance(programme, int) else programme.pk
     programme = BenefitProgramme.objects.select_related("node").filter(pk=programme_id).first()
     if programme is None:
-        raise ValidationError({"programme": ["项目不存在 / no such programme"]})
+        raise ValidationError({"programme": [_("项目不存在")]})
     membership = active_membership(person)
     _ensure_acts_for(actor, person, membership.union.path if membership else programme.node.path)
     if programme.kind != ProgrammeKind.REIMBURSEMENT:
-        raise ValidationError({"programme": ["该项目不是先办后补项目 / this programme takes no reimbursements"]})
+        raise ValidationError({"programme": [_("该项目不是先办后补项目")]})
     reason = ineligible_reason(programme, person, membership)
     if reason:
         raise ValidationError({"programme": [reason]})
     if not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise ValidationError({"amount": ["金额应大于 0 / the amount must be more than 0"]})
+        raise ValidationError({"amount": [_("金额应大于 0")]})
     if amount_fen > 10**9:
-        raise ValidationError({"amount": ["金额过大 / the amount is too large"]})
+        raise ValidationError({"amount": [_("金额过大")]})
     if receipt is None:
-        raise ValidationError({"receipt": ["请上传票据照片或PDF / a receipt photo or PDF is required"]})
-    checked = check_upload(receipt, field_label="票据 / receipt", allow_pdf=True, max_bytes=RECEIPT_MAX_BYTES)
+        raise ValidationError({"receipt": [_("请上传票据照片或PDF")]})
+    checked = check_upload(receipt, field_label=_("票据"), allow_pdf=True, max_bytes=RECEIPT_MAX_BYTES)
     if Reimbursement.objects.filter(programme=programme, person=person).exclude(
             status=ReimbursementStatus.REJECTED).exists():
-        raise ValidationError({"programme": ["您已提交过该项目的申请 / you have already applied to this programme"]})
+        raise ValidationError({"programme": [_("您已提交过该项目的申请")]})
     receipt.name = f"receipt.{checked.extension}"  # never the phone's own file name
     item = Reimbursement(programme=programme, person=person, membership=membership, union_id=membership.union_id,
                          amount_fen=amount_fen, receipt=receipt, receipt_type=checked.content_type,
@@ -826,7 +827,7 @@ def reimbursement_submit(*, actor, programme: BenefitProgramme | int, person: Pe
         if isinstance(exc, IntegrityError):
             if "one_live_reimbursement_per_member" in str(exc) or "benefits_reimbursement" in str(exc):
                 raise ValidationError({"programme": [
-                    "您已提交过该项目的申请 / you have already applied to this programme"]}) from None
+                    _("您已提交过该项目的申请")]}) from None
         raise
     return item
 
@@ -840,7 +841,7 @@ def _reimbursement_for_review(actor, reimbursement: Reimbursement) -> Reimbursem
     duties.ensure_not_party(actor, duties.authors(item, ["reimbursement.submit"]))
     if item.status != ReimbursementStatus.SUBMITTED:
         raise ValidationError({"status": [
-            f"该申请当前为「{item.get_status_display()}」，不能再审核 / this application was already reviewed"]})
+            _("该申请当前为「%(status)s」，不能再审核") % {"status": item.get_status_display()}]})
     return item
 
 
@@ -852,12 +853,12 @@ def reimbursement_approve(*, actor, reimbursement: Reimbursement, approved_fen: 
     if approved_fen is None:
         approved_fen = min(item.amount_fen, cap)
     if not isinstance(approved_fen, int) or approved_fen <= 0:
-        raise ValidationError({"approved_fen": ["核定金额应大于 0 / the approved amount must be more than 0"]})
+        raise ValidationError({"approved_fen": [_("核定金额应大于 0")]})
     if approved_fen > item.amount_fen:
-        raise ValidationError({"approved_fen": ["核定金额不能超过申请金额 / cannot approve more than was claimed"]})
+        raise ValidationError({"approved_fen": [_("核定金额不能超过申请金额")]})
     if approved_fen > cap:
         raise ValidationError({"approved_fen": [
-            f"核定金额不能超过补贴上限 {format_yuan(cap)} 元 / cannot exceed the cap of {format_yuan(cap)} yuan"]})
+            _("核定金额不能超过补贴上限 %(format_yuan)s 元") % {"format_yuan": format_yuan(cap)}]})
     item.status, item.approved_fen, item.reason = ReimbursementStatus.APPROVED, approved_fen, (reason or "")[:255]
     item.reviewer, item.reviewed_at = actor, timezone.now()
     item.save(update_fields=["status", "approved_fen", "reason", "reviewer", "reviewed_at"])
@@ -874,7 +875,7 @@ def reimbursement_reject(*, actor, reimbursement: Reimbursement, reason: str) ->
     item = _reimbursement_for_review(actor, reimbursement)
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": ["请填写不通过的原因 / a reason is required"]})
+        raise ValidationError({"reason": [_("请填写不通过的原因")]})
     item.status, item.reason, item.reviewer, item.reviewed_at = (ReimbursementStatus.REJECTED, reason[:255], actor,
                                                                  timezone.now())
     item.save(update_fields=["status", "reason", "reviewer", "reviewed_at"])
@@ -939,13 +940,13 @@ def payment_batch_create(*, actor, programme: BenefitProgramme, title: str = "",
         if item.payments.exclude(status=PaymentStatus.FAILED).exists():
             continue
         if not item.person.bank_account_mask:
-            skipped.append(f"{item.person.name}：未登记银行账户 / no bank account on file")
+            skipped.append(_("%(person_name)s：未登记银行账户") % {"person_name": item.person.name})
             continue
         if item.reviewer_id == getattr(actor, "pk", None):
             skipped.append(f"{item.person.name}：职责分离，您审批了该申请，须由其他人员发放")
             continue
         if not _bank_consent_ok(item.person):
-            skipped.append(f"{item.person.name}：未授权使用银行账户 / no consent for the bank account")
+            skipped.append(_("%(person_name)s：未授权使用银行账户") % {"person_name": item.person.name})
             continue
         attempt = (item.payments.order_by("-attempt").values_list("attempt", flat=True).first() or 0) + 1
         _new_payment(item, batch, attempt)
@@ -970,7 +971,7 @@ def payment_batch_bank_sheet(*, actor, batch: PaymentBatch, full: bool = False) 
                 .filter(batch=batch, status=PaymentStatus.PENDING, reimbursement__union__path__startswith=prefix)
                 .order_by("id"))
     if not rows:
-        raise ValidationError({"batch": ["本批次没有待银行处理的发放 / nothing in this batch is waiting for the bank"]})
+        raise ValidationError({"batch": [_("本批次没有待银行处理的发放")]})
     duties.ensure_not_approver(actor, [p.reimbursement.reviewer_id for p in rows])
     content = banksheet.write_bank_sheet([
         banksheet.SheetRow(payee=p.payee_name, account=p.bank_account if full else p.bank_account_mask,
@@ -981,7 +982,7 @@ def payment_batch_bank_sheet(*, actor, batch: PaymentBatch, full: bool = False) 
           new={"rows": len(rows), "full": full, "payments": [p.idempotency_key for p in rows]})
     if full:
         log_access(actor=actor, object_type="benefits.reimbursementpayment", object_id=f"batch:{batch.pk}",
-                   fields=["bank_account"], purpose="银行批量代发表 / bank bulk-transfer sheet", node_path=prefix,
+                   fields=["bank_account"], purpose=_("银行批量代发表"), node_path=prefix,
                    row_count=len(rows))
     return content, f"批量代发-{batch.title}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
 
@@ -994,42 +995,37 @@ def _parse_payment_results(actor, batch: PaymentBatch, data: bytes) -> list[dict
         here, key = banksheet.where(i), c["key"]
         p = payments.get(key)
         if p is None:
-            errors.append(f"{here}：备注 {key or '—'} 不是本批次的发放记录 / {here}: {key or '—'} is not a payment of "
-                          "this batch")
+            errors.append(_("%(here)s：备注 %(value)s 不是本批次的发放记录") % {"here": here, "value": key or '—'})
             continue
         if key in seen:
-            errors.append(f"{here}：{key} 重复 / {here}: {key} appears twice")
+            errors.append(_("%(here)s：%(key)s 重复") % {"here": here, "key": key})
             continue
         seen.add(key)
         amount = banksheet.parse_amount_fen(c["amount"])
         if amount != p.amount_fen:
-            errors.append(f"{here}：金额 {c['amount'] or '—'} 与发放金额 {format_yuan(p.amount_fen)} 元不符 / {here}: "
-                          f"amount {c['amount'] or '—'} does not match {format_yuan(p.amount_fen)} yuan")
+            errors.append(_("%(here)s：金额 %(value)s 与发放金额 %(format_yuan)s 元不符") % {"format_yuan": format_yuan(p.amount_fen), "here": here, "value": c['amount'] or '—'})
             continue
         status = c["status"].lower()
         if status in banksheet.RESULT_OK:
             if not c["reference"]:
-                errors.append(f"{here}：成功的记录须有银行流水号 / {here}: a successful row needs the bank reference")
+                errors.append(_("%(here)s：成功的记录须有银行流水号") % {"here": here})
                 continue
             if p.status == PaymentStatus.FAILED:
-                errors.append(f"{here}：{key} 已标记失败（可能已重新发起），银行却回报成功：请先与银行核对，避免重复付款 / "
-                              f"{here}: {key} was marked failed (and may have been retried) but the bank reports "
-                              "success: check with the bank first, or it may be paid twice")
+                errors.append(_("%(here)s：%(key)s 已标记失败（可能已重新发起），银行却回报成功：请先与银行核对，避免重复付款") % {"here": here, "key": key})
                 continue
             out.append({"payment": p, "row": i, "ok": True, "reference": c["reference"]})
         elif status in banksheet.RESULT_FAIL:
             if p.status == PaymentStatus.PAID:
-                errors.append(f"{here}：{key} 已到账，银行却回报失败 / {here}: {key} is already paid but the bank "
-                              "reports a failure")
+                errors.append(_("%(here)s：%(key)s 已到账，银行却回报失败") % {"here": here, "key": key})
                 continue
-            out.append({"payment": p, "row": i, "ok": False, "reason": c["reason"] or "银行退回 / returned by the bank"})
+            out.append({"payment": p, "row": i, "ok": False, "reason": c["reason"] or _("银行退回")})
         else:
             errors.append(f"{here}：状态“{c['status'] or '—'}”无效，应为 成功 或 失败 / {here}: status "
                           f"{c['status'] or '—'} must be 成功 or 失败")
     if errors:
         raise ValidationError(errors)
     if not out:
-        raise ValidationError({"upload": ["表中没有结果行 / the sheet has no result rows"]})
+        raise ValidationError({"upload": [_("表中没有结果行")]})
     return out
 
 
@@ -1079,14 +1075,14 @@ def payment_mark_paid(*, actor, payment: ReimbursementPayment, bank_reference: s
     """The bank's receipt for a payment. Repeating it with the same reference changes nothing."""
     bank_reference = (bank_reference or "").strip()[:64]
     if not bank_reference:
-        raise ValidationError({"bank_reference": ["请填写银行流水号 / the bank reference is required"]})
+        raise ValidationError({"bank_reference": [_("请填写银行流水号")]})
     payment = _payment_for_settle(actor, payment)
     if payment.status == PaymentStatus.PAID:
         if payment.bank_reference == bank_reference:
             return payment
-        raise ValidationError({"bank_reference": ["该笔已到账，流水号不同 / already paid under another reference"]})
+        raise ValidationError({"bank_reference": [_("该笔已到账，流水号不同")]})
     if payment.status != PaymentStatus.PENDING:
-        raise ValidationError({"status": ["该笔已标记失败，请重新发起 / this payment failed; retry it instead"]})
+        raise ValidationError({"status": [_("该笔已标记失败，请重新发起")]})
     payment.status, payment.bank_reference = PaymentStatus.PAID, bank_reference
     payment.settled_at, payment.settled_by = timezone.now(), actor
     payment.save(update_fields=["status", "bank_reference", "settled_at", "settled_by"])
@@ -1104,11 +1100,11 @@ def payment_mark_paid(*, actor, payment: ReimbursementPayment, bank_reference: s
 def payment_mark_failed(*, actor, payment: ReimbursementPayment, reason: str) -> ReimbursementPayment:
     reason = (reason or "").strip()[:255]
     if not reason:
-        raise ValidationError({"reason": ["请填写失败原因 / a reason is required"]})
+        raise ValidationError({"reason": [_("请填写失败原因")]})
     payment = _payment_for_settle(actor, payment)
     if payment.status != PaymentStatus.PENDING:
         raise ValidationError({"status": [
-            f"该笔当前为「{payment.get_status_display()}」，不能标记失败 / only a pending payment can fail"]})
+            _("该笔当前为「%(status)s」，不能标记失败") % {"status": payment.get_status_display()}]})
     payment.status, payment.failure_reason = PaymentStatus.FAILED, reason
     payment.settled_at, payment.settled_by = timezone.now(), actor
     payment.save(update_fields=["status", "failure_reason", "settled_at", "settled_by"])
@@ -1130,12 +1126,12 @@ def payment_retry(*, actor, payment: ReimbursementPayment, batch: PaymentBatch |
     payment = _payment_for_settle(actor, payment)
     item = Reimbursement.objects.select_for_update().get(pk=payment.reimbursement_id)
     if payment.status != PaymentStatus.FAILED:
-        raise ValidationError({"status": ["只有失败的发放可以重新发起 / only a failed payment can be retried"]})
+        raise ValidationError({"status": [_("只有失败的发放可以重新发起")]})
     if item.payments.exclude(status=PaymentStatus.FAILED).exists():
-        raise ValidationError({"status": ["该申请已有进行中或已到账的发放 / this application already has a live payment"]})
+        raise ValidationError({"status": [_("该申请已有进行中或已到账的发放")]})
     person = item.person
     if not person.bank_account_mask:
-        raise ValidationError({"bank_account": [f"{person.name}：未登记银行账户 / no bank account on file"]})
+        raise ValidationError({"bank_account": [_("%(person_name)s：未登记银行账户") % {"person_name": person.name}]})
     latest = item.payments.order_by("-attempt").values_list("attempt", flat=True).first() or 0
     retry = _new_payment(item, batch or payment.batch, latest + 1)
     Reimbursement.objects.filter(pk=item.pk).update(status=ReimbursementStatus.APPROVED)
@@ -1156,22 +1152,22 @@ def visit_record(*, actor, node: UnionNode, visited_on: dt.date, headcount: int,
     ensure_path_in_scope(actor, node.path)
     errors: dict[str, list[str]] = {}
     if enterprise is None and site is None:
-        errors["enterprise"] = ["请选择走访的单位或服务阵地 / choose the enterprise or site visited"]
+        errors["enterprise"] = [_("请选择走访的单位或服务阵地")]
     if enterprise is not None and not path_in_scope(actor, enterprise.union.path):
-        errors["enterprise"] = ["该单位不在您的管辖范围内 / the enterprise is outside your part of the tree"]
+        errors["enterprise"] = [_("该单位不在您的管辖范围内")]
     if site is not None and not path_in_scope(actor, site.union.path):
-        errors["site"] = ["该阵地不在您的管辖范围内 / the site is outside your part of the tree"]
+        errors["site"] = [_("该阵地不在您的管辖范围内")]
     if programme is not None and not path_in_scope(actor, programme.node.path) \
             and not node.path.startswith(programme.node.path):
-        errors["programme"] = ["该项目不在您的管辖范围内 / the programme is outside your part of the tree"]
+        errors["programme"] = [_("该项目不在您的管辖范围内")]
     if not isinstance(headcount, int) or headcount < 1 or headcount > 1_000_000:
-        errors["headcount"] = ["慰问人数应为 1 到 1,000,000 / headcount must be 1 to 1,000,000"]
+        errors["headcount"] = [_("慰问人数应为 1 到 1,000,000")]
     if not (goods or "").strip():
-        errors["goods"] = ["请填写物资 / describe the goods handed out"]
+        errors["goods"] = [_("请填写物资")]
     if not isinstance(value_fen, int) or value_fen < 0 or value_fen > 10**11:
-        errors["value_fen"] = ["价值应为非负金额 / the value must be 0 or more"]
+        errors["value_fen"] = [_("价值应为非负金额")]
     if visited_on is None or visited_on > timezone.localdate():
-        errors["visited_on"] = ["走访日期不能晚于今天 / the visit date cannot be in the future"]
+        errors["visited_on"] = [_("走访日期不能晚于今天")]
     if errors:
         raise ValidationError(errors)
     visit = Visit.objects.create(programme=programme, node=node, enterprise=enterprise, site=site,
@@ -1188,9 +1184,9 @@ def site_usage_record(*, actor, site: ServiceSite, day: dt.date, visitors: int) 
     require(actor, Cap.BENEFIT)
     ensure_path_in_scope(actor, site.union.path)
     if not isinstance(visitors, int) or visitors < 0 or visitors > 1_000_000:
-        raise ValidationError({"visitors": ["服务人次应为 0 到 1,000,000 / visitors must be 0 to 1,000,000"]})
+        raise ValidationError({"visitors": [_("服务人次应为 0 到 1,000,000")]})
     if day is None or day > timezone.localdate():
-        raise ValidationError({"day": ["日期不能晚于今天 / the day cannot be in the future"]})
+        raise ValidationError({"day": [_("日期不能晚于今天")]})
     row = SiteUsage.objects.select_for_update().filter(site=site, day=day).first()
     old = {"visitors": row.visitors} if row else None
     if row is None:
@@ -1216,12 +1212,12 @@ def site_profile_save(*, actor, site: ServiceSite, district: str, offerings: lis
     errors: dict[str, list[str]] = {}
     district = (district or "").strip()
     if not district:
-        errors["district"] = ["请填写所在区 / the district is required"]
+        errors["district"] = [_("请填写所在区")]
     offerings = [o.strip()[:30] for o in offerings if o and o.strip()][:20]
     if any(b not in ServiceBoard.values for b in boards):
-        errors["boards"] = ["服务板块无效 / invalid service board"]
+        errors["boards"] = [_("服务板块无效")]
     if capacity is not None and (capacity < 0 or capacity > 100_000):
-        errors["capacity"] = ["可容纳人数无效 / capacity is out of range"]
+        errors["capacity"] = [_("可容纳人数无效")]
     if errors:
         raise ValidationError(errors)
     profile = SiteProfile.objects.select_for_update().filter(site=site).first()

@@ -97,7 +97,7 @@ def programme_edit(request, pk: int):
                           ProgrammeStatus.CLOSED: services.programme_close}.get(status)
                     if fn is None:
                         raise ValidationError({"status": [
-                            "已开放的项目不能退回草稿 / an opened programme cannot go back to draft"]})
+                            _("已开放的项目不能退回草稿")]})
                     programme = fn(actor=request.user, programme=programme)
         except ValidationError as e:
             apply_service_errors(form, e, {"reimbursement_cap_fen": "cap_yuan"})
@@ -318,8 +318,7 @@ def batch_import_results(request, pk: int):
     except ValidationError as e:
         _error(request, e)
     else:
-        messages.success(request, _("回盘已导入：到账 %(paid)d 笔，失败 %(failed)d 笔，未变 %(unchanged)d 笔 / results "
-                                    "imported") % counts)
+        messages.success(request, _("回盘已导入：到账 %(paid)d 笔，失败 %(failed)d 笔，未变 %(unchanged)d 笔") % counts)
     return redirect("benefits:batch_detail", pk=batch.pk)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema
 
 from huigong.api.auth import actor_of
@@ -19,8 +20,8 @@ router = Router()
 class AuditEventOut(Schema):
     id: int
     at: dt.datetime
-    actor_label: str = Field(..., description="操作人 / who")
-    verb: str = Field(..., description="动作，如 person.update / what, e.g. person.update")
+    actor_label: str = Field(..., description=gettext_lazy("操作人"))
+    verb: str = Field(..., description=gettext_lazy("动作，如 person.update"))
     object_type: str
     object_id: str
     object_repr: str
@@ -33,16 +34,16 @@ AuditPage = page_of(AuditEventOut, "AuditEventPage")
 
 
 class AuditFilters(PageQuery):
-    verb: str = Field("", max_length=64, description="完整动作或前缀，如 person / a verb or its prefix")
-    object_type: str = Field("", max_length=64, description="如 members.person / e.g. members.person")
+    verb: str = Field("", max_length=64, description=gettext_lazy("完整动作或前缀，如 person"))
+    object_type: str = Field("", max_length=64, description=gettext_lazy("如 members.person"))
     object_id: str = Field("", max_length=64)
-    actor: str = Field("", max_length=150, description="操作人用户名 / username")
+    actor: str = Field("", max_length=150, description=gettext_lazy("操作人用户名"))
     since: dt.date | None = None
     until: dt.date | None = None
-    q: str = Field("", max_length=100, description="对象名称 / object name fragment")
+    q: str = Field("", max_length=100, description=gettext_lazy("对象名称"))
 
 
-@router.get("", response=responses({200: AuditPage}), summary="审计日志 / audit events of your subtree")
+@router.get("", response=responses({200: AuditPage}), summary=gettext_lazy("审计日志"))
 def audit_list(request, filters: Query[AuditFilters]):
     qs = audit_list_for_actor(
         actor_of(request),
@@ -60,10 +61,10 @@ def audit_list(request, filters: Query[AuditFilters]):
 class AccessLogOut(Schema):
     id: int
     at: dt.datetime
-    actor_label: str = Field(..., description="查看人 / who")
+    actor_label: str = Field(..., description=gettext_lazy("查看人"))
     object_type: str
     object_id: str
-    fields: list[str] = Field(..., description="查看的字段 / fields shown in full")
+    fields: list[str] = Field(..., description=gettext_lazy("查看的字段"))
     purpose: str
     row_count: int
     ip: str | None
@@ -77,7 +78,7 @@ AccessLogPage = page_of(AccessLogOut, "AccessLogPage")
 
 
 class AccessLogFilters(PageQuery):
-    actor: str = Field("", max_length=150, description="查看人用户名 / username")
+    actor: str = Field("", max_length=150, description=gettext_lazy("查看人用户名"))
     object_type: str = Field("", max_length=64)
     object_id: str = Field("", max_length=64)
     since: dt.date | None = None
@@ -87,7 +88,7 @@ class AccessLogFilters(PageQuery):
 @router.get(
     "/access-log",
     response=responses({200: AccessLogPage}),
-    summary="敏感信息查看记录 / unmasked reads of personal data in your subtree",
+    summary=gettext_lazy("敏感信息查看记录"),
 )
 def access_log_list(request, filters: Query[AccessLogFilters]):
     qs = access_log_list_for_actor(

@@ -93,17 +93,16 @@ def cell(v) -> str:
 def check_zip(data: bytes) -> None:
     """An .xlsx is a zip: refuse one too large, or one whose members would unpack past 50 MB (a zip
     bomb), from the central directory before anything is decompressed."""
-    bad = ValidationError({"upload": _("无法读取该 Excel 文件 / the file is not a readable .xlsx sheet")})
+    bad = ValidationError({"upload": _("无法读取该 Excel 文件")})
     if len(data) > MAX_RESULT_BYTES:
-        raise ValidationError({"upload": _("文件超过 5 MB / the file is larger than 5 MB")})
+        raise ValidationError({"upload": _("文件超过 5 MB")})
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             unzipped = sum(i.file_size for i in zf.infolist())
     except (zipfile.BadZipFile, OSError, ValueError):
         raise bad from None
     if unzipped > MAX_UNZIPPED_BYTES:
-        raise ValidationError({"upload": _("文件解压后过大（疑似压缩炸弹），已拒绝 / the file unpacks to too much data "
-                                           "(a zip bomb); refused")})
+        raise ValidationError({"upload": _("文件解压后过大（疑似压缩炸弹），已拒绝")})
     check_extent(data)
 
 
@@ -114,9 +113,9 @@ def check_extent(data: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             _member, ext = xlsxsafe.measure_first_sheet(zf, stop_rows=MAX_RESULT_ROWS, stop_columns=MAX_RESULT_COLUMNS)
     except xlsxsafe.XlsxError:
-        raise ValidationError({"upload": _("无法读取该 Excel 文件 / the file is not a readable .xlsx sheet")}) from None
+        raise ValidationError({"upload": _("无法读取该 Excel 文件")}) from None
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise ValidationError({"upload": _("无法读取该 Excel 文件 / the file is not a readable .xlsx sheet")}) from None
+        raise ValidationError({"upload": _("无法读取该 Excel 文件")}) from None
     if ext.rows > MAX_RESULT_ROWS or ext.columns > MAX_RESULT_COLUMNS:
         raise ValidationError({"upload": _("回盘文件的已用范围超过 %(rows)d 行或 %(cols)d 列的上限，请删除多余的行列后重新上传")
                                % {"rows": MAX_RESULT_ROWS, "cols": MAX_RESULT_COLUMNS}})
@@ -133,15 +132,15 @@ def result_rows(data: bytes) -> Iterator[tuple[int, dict[str, str], list]]:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
     except Exception:  # noqa: BLE001 - calamine raises several kinds (CalamineError, XmlError, ZipError…)
-        raise ValidationError({"upload": _("无法读取该 Excel 文件 / the file is not a readable .xlsx sheet")}) from None
+        raise ValidationError({"upload": _("无法读取该 Excel 文件")}) from None
     header_at = next((i for i, r in enumerate(rows[:10]) if any(_header_key(c) == "key" for c in r)), None)
     if header_at is None:
-        raise ValidationError({"upload": _("找不到表头（须含“备注”“金额（元）”“状态”列）/ header row not found")})
+        raise ValidationError({"upload": _("找不到表头（须含“备注”“金额（元）”“状态”列）")})
     header = [_header_key(c) for c in rows[header_at]]
     col = {}
     for key, label in RESULT_COLUMNS.items():
         if key not in header:
-            raise ValidationError({"upload": _("缺少“%(c)s”列 / column %(c)s is missing") % {"c": label}})
+            raise ValidationError({"upload": _("缺少“%(c)s”列") % {"c": label}})
         col[key] = header.index(key)
     for i, r in enumerate(rows[header_at + 1:], start=header_at + 2):
         r = list(r) + [""] * (len(header) - len(r))
@@ -205,9 +204,9 @@ class ResultImportForm(forms.Form):
     def clean_upload(self):
         f = self.cleaned_data["upload"]
         if f.size > self.MAX_BYTES:
-            raise forms.ValidationError(_("文件超过 5 MB / the file is larger than 5 MB"))
+            raise forms.ValidationError(_("文件超过 5 MB"))
         if not f.name.lower().endswith(".xlsx"):
-            raise forms.ValidationError(_("请上传 .xlsx 文件 / upload an .xlsx file"))
+            raise forms.ValidationError(_("请上传 .xlsx 文件"))
         return f
 
 
@@ -223,4 +222,4 @@ def download(content: bytes, filename: str, content_type: str = XLSX):
 
 
 def where(n: int) -> str:
-    return _("第 %(n)d 行 / row %(n)d") % {"n": n}
+    return _("第 %(n)d 行") % {"n": n}

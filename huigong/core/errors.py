@@ -1,4 +1,4 @@
-"""Bilingual validation errors: every message names the field in Chinese and English."""
+"""Validation errors: every message names the field, in the language of the request."""
 
 from django.core.exceptions import ValidationError
 

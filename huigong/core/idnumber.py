@@ -8,12 +8,14 @@ import random
 import unicodedata
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 
 
 class IdNumberError(ValueError):
-    """Carries a bilingual reason; `code` lets callers map it."""
+    """Carries a translated reason; `code` lets callers map it."""
 
     def __init__(self, code: str, message: str):
         super().__init__(message)
@@ -44,18 +46,18 @@ def normalize(raw: str) -> str:
 def parse(raw: str) -> IdInfo:
     number = normalize(raw)
     if len(number) != 18:
-        raise IdNumberError("length", "身份证号应为18位 / ID number must have 18 characters")
+        raise IdNumberError("length", _("身份证号应为18位"))
     body = number[:17]
     if not body.isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        raise IdNumberError("chars", "身份证号含非法字符 / ID number has invalid characters")
+        raise IdNumberError("chars", _("身份证号含非法字符"))
     try:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise IdNumberError("birth", "身份证号中的出生日期无效 / birth date in ID number is invalid") from None
+        raise IdNumberError("birth", _("身份证号中的出生日期无效")) from None
     if birth.year < 1900 or birth > dt.date.today():
-        raise IdNumberError("birth", "身份证号中的出生日期无效 / birth date in ID number is invalid")
+        raise IdNumberError("birth", _("身份证号中的出生日期无效"))
     if check_char(body) != number[17]:
-        raise IdNumberError("check", "身份证号校验位错误 / ID number check digit is wrong")
+        raise IdNumberError("check", _("身份证号校验位错误"))
     gender = "M" if (ord(number[16]) - 48) % 2 == 1 else "F"
     return IdInfo(number=number, region_code=number[:6], birth_date=birth, gender=gender)
 

@@ -40,15 +40,13 @@ def _weasyprint():
     try:
         import weasyprint
     except OSError as exc:  # Pango missing
-        raise PdfUnavailable(_("服务器缺少 Pango 库，无法生成 PDF（apt-get install libpango-1.0-0） / "
-                               "the server lacks the Pango library needed for PDFs")) from exc
+        raise PdfUnavailable(_("服务器缺少 Pango 库，无法生成 PDF（apt-get install libpango-1.0-0）")) from exc
     return weasyprint
 
 
 def render_pdf(template_name: str, context: dict, *, base_url: str | None = None) -> bytes:
     """Renders a template (which should extend pdf/base.html) to PDF bytes."""
     if not cjk_font_installed():
-        raise PdfUnavailable(_("服务器未安装中文字体，无法生成 PDF（apt-get install fonts-noto-cjk） / "
-                               "no Chinese font is installed on the server (apt-get install fonts-noto-cjk)"))
+        raise PdfUnavailable(_("服务器未安装中文字体，无法生成 PDF（apt-get install fonts-noto-cjk）"))
     html = render_to_string(template_name, context)
     return _weasyprint().HTML(string=html, base_url=base_url).write_pdf()

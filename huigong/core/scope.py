@@ -14,23 +14,23 @@ class OutOfScope(Http404, PermissionDenied):
     PermissionDenied for code that asks "was this refused?". Role refusals stay PermissionDenied (403)."""
 
     def __init__(self, message: str | None = None):
-        super().__init__(message or _("不在您的管辖范围内 / outside your part of the union tree"))
+        super().__init__(message or _("不在您的管辖范围内"))
 
 
 def staff_of(user):
     """The StaffProfile of an authenticated, active staff user, or PermissionDenied."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        raise PermissionDenied(_("请先登录 / please sign in"))
+        raise PermissionDenied(_("请先登录"))
     try:
         return user.staff
     except Exception:  # RelatedObjectDoesNotExist
-        raise PermissionDenied(_("该账号不是工会工作人员账号 / this account is not a staff account")) from None
+        raise PermissionDenied(_("该账号不是工会工作人员账号")) from None
 
 
 def require(user, cap: str):
     staff = staff_of(user)
     if not staff.can(cap):
-        raise PermissionDenied(_("当前角色无此权限 / your role does not allow this"))
+        raise PermissionDenied(_("当前角色无此权限"))
     return staff
 
 

@@ -1,7 +1,7 @@
 """Checks on uploaded evidence and receipts (images and PDFs): by content, not by name.
 
 A file is accepted when its bytes are what its kind says (JPEG/PNG/WebP decoded by Pillow, PDF by
-its header and trailer) and it is within the size limit. Errors name the field, in Chinese and English.
+its header and trailer) and it is within the size limit. Errors name the field, in the request's language.
 """
 
 from __future__ import annotations
@@ -36,23 +36,23 @@ def check_upload(upload, *, field_label: str, allow_pdf: bool = True,
         upload.seek(0, io.SEEK_END)
         size = upload.tell()
     if size == 0:
-        raise ValidationError(_("%(field)s：文件是空的 / the file is empty") % {"field": field_label})
+        raise ValidationError(_("%(field)s：文件是空的") % {"field": field_label})
     if size > max_bytes:
         raise ValidationError(
-            _("%(field)s：文件超过 %(mb)d MB / the file is larger than %(mb)d MB")
+            _("%(field)s：文件超过 %(mb)d MB")
             % {"field": field_label, "mb": max_bytes // (1024 * 1024)})
     upload.seek(0)
     head = upload.read(8)
     upload.seek(0)
     if head.startswith(b"%PDF-"):
         if not allow_pdf:
-            raise ValidationError(_("%(field)s：只接受图片（JPG/PNG/WebP） / only images (JPG/PNG/WebP) are accepted")
+            raise ValidationError(_("%(field)s：只接受图片（JPG/PNG/WebP）")
                                   % {"field": field_label})
         upload.seek(max(0, size - 2048))
         tail = upload.read()
         upload.seek(0)
         if b"%%EOF" not in tail:
-            raise ValidationError(_("%(field)s：PDF 文件不完整 / the PDF file is incomplete") % {"field": field_label})
+            raise ValidationError(_("%(field)s：PDF 文件不完整") % {"field": field_label})
         return CheckedUpload("application/pdf", size, "pdf")
     from PIL import Image
 
@@ -69,7 +69,7 @@ def check_upload(upload, *, field_label: str, allow_pdf: bool = True,
         upload.seek(0)
         kinds = "JPG/PNG/WebP/PDF" if allow_pdf else "JPG/PNG/WebP"
         raise ValidationError(
-            _("%(field)s：无法识别的文件，请上传 %(kinds)s / not a readable %(kinds)s file")
+            _("%(field)s：无法识别的文件，请上传 %(kinds)s")
             % {"field": field_label, "kinds": kinds}) from None
     upload.seek(0)
     if too_large:
@@ -77,6 +77,6 @@ def check_upload(upload, *, field_label: str, allow_pdf: bool = True,
             _("%(field)s：图片像素过多（%(w)d×%(h)d），上限为 %(mp)d 百万像素，请缩小后上传")
             % {"field": field_label, "w": width, "h": height, "mp": MAX_IMAGE_PIXELS // 1_000_000})
     if fmt not in IMAGE_FORMATS:
-        raise ValidationError(_("%(field)s：不支持的图片格式 %(fmt)s / unsupported image format %(fmt)s")
+        raise ValidationError(_("%(field)s：不支持的图片格式 %(fmt)s")
                               % {"field": field_label, "fmt": fmt})
     return CheckedUpload(IMAGE_FORMATS[fmt], size, {"JPEG": "jpg"}.get(fmt, fmt.lower()))

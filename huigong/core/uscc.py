@@ -3,6 +3,8 @@ alphabet (no I, O, Z, S, V), last one a MOD 31 check character."""
 
 import unicodedata
 
+from django.utils.translation import gettext as _
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
@@ -25,11 +27,11 @@ def normalize(raw: str) -> str:
 def validate(raw: str) -> str:
     code = normalize(raw)
     if len(code) != 18:
-        raise UsccError("统一社会信用代码应为18位 / the unified social credit code must have 18 characters")
+        raise UsccError(_("统一社会信用代码应为18位"))
     if any(c not in _VALUE for c in code):
-        raise UsccError("统一社会信用代码含非法字符 / the unified social credit code has invalid characters")
+        raise UsccError(_("统一社会信用代码含非法字符"))
     if check_char(code[:17]) != code[17]:
-        raise UsccError("统一社会信用代码校验位错误 / the unified social credit code check character is wrong")
+        raise UsccError(_("统一社会信用代码校验位错误"))
     return code
 
 

@@ -13,13 +13,15 @@ import struct
 
 import olefile
 
+from django.utils.translation import gettext_lazy
+
 from huigong.core.xlsxsafe import Extent, XlsxError
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
-NOT_XLS = "不是有效的 .xls 文件（缺少工作簿数据） / not a valid .xls workbook"
-ENCRYPTED = "文件已加密，请取消密码后再上传 / the workbook is password-protected"
-DAMAGED = "工作表数据已损坏 / the sheet data is damaged"
+NOT_XLS = gettext_lazy("不是有效的 .xls 文件（缺少工作簿数据）")
+ENCRYPTED = gettext_lazy("文件已加密，请取消密码后再上传")
+DAMAGED = gettext_lazy("工作表数据已损坏")
 
 _BOF, _EOF, _BOUNDSHEET, _FILEPASS = 0x0809, 0x000A, 0x0085, 0x002F
 # Cell records: row (u16) and column (u16) first.
@@ -58,7 +60,7 @@ def measure(path, *, stop_rows: int | None = None, stop_columns: int | None = No
         if rid == _EOF:
             break
     if first_sheet is None or not 0 <= first_sheet < size:
-        raise XlsxError("工作簿中没有工作表 / the workbook has no sheet")
+        raise XlsxError(gettext_lazy("工作簿中没有工作表"))
     pos = first_sheet
     rid, _length = _HEAD.unpack_from(data, pos) if pos + 4 <= size else (0, 0)
     if rid != _BOF:

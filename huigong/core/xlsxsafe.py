@@ -20,14 +20,17 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 from xml.parsers import expat
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 SPREADSHEETML = frozenset({
     "http://schemas.openxmlformats.org/spreadsheetml/2006/main",  # transitional (what Excel writes)
     "http://purl.oclc.org/ooxml/spreadsheetml/main",  # strict
 })
 
-NOT_XLSX = "不是有效的 .xlsx 文件（缺少工作簿结构） / not a valid .xlsx workbook"
-NO_SHEET = "工作簿结构不完整：找不到第一个工作表 / the workbook has no readable first sheet"
-DAMAGED = "工作表数据已损坏 / the sheet data is damaged"
+NOT_XLSX = gettext_lazy("不是有效的 .xlsx 文件（缺少工作簿结构）")
+NO_SHEET = gettext_lazy("工作簿结构不完整：找不到第一个工作表")
+DAMAGED = gettext_lazy("工作表数据已损坏")
 HAS_DTD = "工作表中含有文档类型声明（DTD），已拒绝"
 
 
@@ -244,7 +247,7 @@ def first_sheet_member(zf: zipfile.ZipFile, *, too_big: str = DAMAGED) -> zipfil
     workbook = small_member(zf, "xl/workbook.xml", too_big=too_big)
     m = _SHEET_RE.search(workbook)
     if not m:
-        raise XlsxError("工作簿中没有工作表 / the workbook has no sheet")
+        raise XlsxError(_("工作簿中没有工作表"))
     rid = m.group(1)
     rels = small_member(zf, "xl/_rels/workbook.xml.rels", too_big=too_big)
     for tag in re.finditer(rb"<(?:\w+:)?Relationship\b[^>]*>", rels):

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils.translation import gettext
 
 from huigong.accounts.models import Role, StaffProfile
 from huigong.core import uscc
@@ -270,7 +271,7 @@ class Builder:
             self.report.extras = run_extensions(self)
             root = tree[0][1]
             audit(actor=None, verb="demo.seed", object_type="demo", object_id=root.code,
-                  object_repr="演示数据 / demo world", node_path=root.path,
+                  object_repr=gettext("演示数据"), node_path=root.path,
                   new={**self.report.as_dict(), "seed": self.seed, "logins": [u for u, _, _ in self.report.logins]})
         self.report.seconds = time.monotonic() - start
         return self.report
@@ -288,10 +289,9 @@ def _size(staff: int) -> str:
 
 def build(*, members: int = DEFAULT_MEMBERS, password: str = DEFAULT_PASSWORD, seed: int = SEED) -> Report:
     if demo_present():
-        raise DemoError("演示数据已存在 / the demo is already there")
+        raise DemoError(gettext("演示数据已存在"))
     if UnionNode.objects.exists():
-        raise DemoError("数据库中已有工会组织，演示数据只能建在空库中 / the database already holds a union tree; "
-                        "the demo is only built into an empty database")
+        raise DemoError(gettext("数据库中已有工会组织，演示数据只能建在空库中"))
     return Builder(members=members, password=password, seed=seed).run()
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_lazy
+
 from huigong.accounts.models import Role
 from huigong.orgs.models import EnterpriseKind, NodeLevel, SiteKind
 
@@ -420,4 +422,4 @@ SITE_DETAILS = {
     SiteKind.OTHER: ("全天开放", "休息、淋浴、车辆停放、法律咨询"),
 }
 
-DEMO_LOGIN_NOTE = "演示账号，仅供演示 / demo accounts, for demonstration only"
+DEMO_LOGIN_NOTE = gettext_lazy("演示账号，仅供演示")

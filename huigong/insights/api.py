@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema
 
 from huigong.api.auth import actor_of
@@ -40,7 +41,7 @@ class KpiOut(Schema):
     name: str
     label: str
     unit: str = Field(
-        ..., description="person / fen (integer 分) / count / percent / household / visit / slot"
+        ..., description=gettext_lazy("单位：person、fen（整数，单位为分）、count、percent、household、visit、slot")
     )
     unit_label: str
     kind: str = Field(
@@ -82,7 +83,7 @@ class DimValueOut(Schema):
 
 
 class ChildValueOut(Schema):
-    node_id: int | None = Field(None, description="下级工会；null 表示本级直属 / null: the node's own rows")
+    node_id: int | None = Field(None, description=gettext_lazy("下级工会；null 表示本级直属"))
     name: str
     value: float | None
 
@@ -93,8 +94,7 @@ class KpiValueOut(Schema):
     node_name: str
     period: PeriodOut
     previous_period: PeriodOut = Field(description=(
-        "对比期间；本期尚未结束时截至上期同一天 / what `previous` covers: the previous period, cut at the "
-        "same day while this one is still running"))
+        gettext_lazy("对比期间；本期尚未结束时截至上期同一天")))
     compare_label: str
     value: float | None
     previous: float | None
@@ -102,14 +102,14 @@ class KpiValueOut(Schema):
     dimensions: list[DimValueOut]
     children: list[ChildValueOut]
     as_of: str | None = Field(
-        None, description="汇总数据更新时间；null 表示直接取自业务表 / rollup freshness"
+        None, description=gettext_lazy("汇总数据更新时间；null 表示直接取自业务表")
     )
-    source: str = Field(description="rollup：取自汇总表；raw：直接取自业务表 / where the value came from")
-    pending: bool = Field(description="有新数据待汇总 / writes not rolled up yet may change it")
+    source: str = Field(description=gettext_lazy("rollup：取自汇总表；raw：直接取自业务表"))
+    pending: bool = Field(description=gettext_lazy("有新数据待汇总"))
 
 
 class KpiQuery(Input):
-    node: int | None = Field(None, ge=1, le=MAX_ID, description="工会 id，默认为调用者所在工会 / union id")
+    node: int | None = Field(None, ge=1, le=MAX_ID, description=gettext_lazy("工会 id，默认为调用者所在工会"))
     period: str = Field("", max_length=32, description="2025-03、2025-Q1、2025 或 2025-01:2025-06；默认本年")
 
 
@@ -117,7 +117,7 @@ def _period_out(p) -> dict:
     return {"key": p.key, "label": str(p.label), "start": p.start.isoformat(), "end": p.end.isoformat()}
 
 
-@router.get("", response=responses({200: list[KpiOut]}), summary="指标目录 / the KPI catalogue")
+@router.get("", response=responses({200: list[KpiOut]}), summary=gettext_lazy("指标目录"))
 def kpi_catalogue(request):
     insight_node_for_actor(actor_of(request), None)  # any staff role with the view capability
     return [_kpi_out(k) for k in catalogue.CATALOGUE.values() if k.available]
@@ -126,7 +126,7 @@ def kpi_catalogue(request):
 @router.get(
     "/{name}",
     response=responses({200: KpiValueOut}),
-    summary="某工会及其下级在某期间的指标值 / one KPI for a subtree and a period",
+    summary=gettext_lazy("某工会及其下级在某期间的指标值"),
 )
 def kpi_get(request, name: str, filters: Query[KpiQuery]):
     actor = actor_of(request)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from .periods import Period, parse_period
 
@@ -11,7 +12,7 @@ def period_from_query(data) -> Period:
     if start or end:
         if not (start and end):
             raise ValidationError(
-                {"period": ["自定义期间需要开始和结束月份 / a custom period needs both months"]}
+                {"period": [_("自定义期间需要开始和结束月份")]}
             )
         return parse_period(f"{start}:{end}")
     return parse_period(data.get("period"))
@@ -22,5 +23,5 @@ def node_id_from_query(data) -> int | None:
     if not raw:
         return None
     if not raw.isdigit() or len(raw) > 18:
-        raise ValidationError({"node": ["工会编号应为数字 / node must be a number"]})
+        raise ValidationError({"node": [_("工会编号应为数字")]})
     return int(raw)

@@ -169,8 +169,7 @@ def parse_period(value: str | None, *, field: str = "period") -> Period:
             {
                 field: [
                     _(
-                        "期间格式应为 2025-03、2025-Q1、2025 或 2025-01:2025-06 / period must look "
-                        "like 2025-03, 2025-Q1, 2025 or 2025-01:2025-06"
+                        "期间格式应为 2025-03、2025-Q1、2025 或 2025-01:2025-06"
                     )
                 ]
             }
@@ -186,10 +185,10 @@ def parse_period(value: str | None, *, field: str = "period") -> Period:
         first, last = month(m.group(1)), month(m.group(2))
         if last < first:
             raise ValidationError(
-                {field: [_("期间的结束月份早于开始月份 / the period ends before it starts")]}
+                {field: [_("期间的结束月份早于开始月份")]}
             )
         if len(months_between(first, last)) > MAX_RANGE_MONTHS:
-            raise ValidationError({field: [_("期间最长 120 个月 / a period spans at most 120 months")]})
+            raise ValidationError({field: [_("期间最长 120 个月")]})
         return Period("range", first, last)
     if _MONTH.match(value):
         first = month(value)

@@ -73,7 +73,7 @@ def report_run(report_id: int) -> None:
         return
     except Exception as exc:  # record it on the report; the page shows it
         log.exception("report %s failed", report_id)
-        _fail(report, _("生成失败：%(e)s / report failed") % {"e": exc.__class__.__name__})
+        _fail(report, _("生成失败：%(e)s") % {"e": exc.__class__.__name__})
         return
     name = f"report-{report.node.code}-{report.period_key.replace(':', '_')}.pdf"
     report.file.save(name, ContentFile(pdf), save=False)
@@ -94,7 +94,7 @@ def reports_reclaim() -> int:
         .update(
             status=ReportStatus.FAILED,
             finished_at=timezone.now(),
-            message=_("生成超时，请重新生成 / report generation timed out, please request it again"),
+            message=_("生成超时，请重新生成"),
         )
     )
 

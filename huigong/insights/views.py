@@ -10,9 +10,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
-from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -238,6 +238,6 @@ def refresh(request):
     """Rebuilds every rollup in the background (admins): after a bulk change, when the schedule is not soon enough."""
     require(request.user, Cap.ORG_WRITE)
     services.rollups_refresh_soon()
-    messages.success(request, _("已开始刷新汇总数据，完成后看板即显示最新数字 / refresh started"))
+    messages.success(request, _("已开始刷新汇总数据，完成后看板即显示最新数字"))
     nxt = str(request.POST.get("next", ""))
     return redirect(nxt if nxt.startswith("/insights/") else reverse("insights:dashboard"))

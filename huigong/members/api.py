@@ -16,6 +16,8 @@ from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from python_calamine import CalamineWorkbook
@@ -83,7 +85,7 @@ class MemberFields(Schema):
     name: str
     gender: Gender
     id_number_mask: str = Field(
-        ..., description="身份证号（脱敏）/ masked ID number, e.g. 330102********1234"
+        ..., description=gettext_lazy("身份证号（脱敏）")
     )
     phone_mask: str
     employment_form: EmploymentForm
@@ -146,11 +148,9 @@ class MemberOut(MemberFields):
 
 
 class MemberPage(page_of(MemberOut, "MemberPageBase")):
-    count: int = Field(..., description="符合条件的总数；count_exact 为 false 时为估计值 / total matching rows; an "
-                                        "estimate when count_exact is false")
+    count: int = Field(..., description=gettext_lazy("符合条件的总数；count_exact 为 false 时为估计值"))
     count_exact: bool = Field(
-        True, description=f"总数是否精确：超过 {selectors.COUNT_EXACT_UP_TO} 条时为估计值 / whether count is exact: "
-                          f"above {selectors.COUNT_EXACT_UP_TO:,} rows it is the database's estimate")
+        True, description=format_lazy(gettext_lazy("总数是否精确：超过 {n} 条时为估计值"), n=selectors.COUNT_EXACT_UP_TO))
 
 
 class MemberDetailOut(MemberFields):
@@ -160,7 +160,7 @@ class MemberDetailOut(MemberFields):
     bank_name: str
     bank_account_mask: str
     history: list[MembershipOut] = Field(
-        ..., description="会籍历史（含转接、退会）/ membership history, oldest first"
+        ..., description=gettext_lazy("会籍历史（含转接、退会）")
     )
 
 
@@ -204,15 +204,13 @@ class MemberFilters(PageQuery):
     q: str = Field(
         "",
         max_length=50,
-        description="姓名、拼音、首字母或列表中显示的身份证号后4位（如 …041X）；身份证号、手机号不得放在网址中，请用 "
-        "POST /members/search / name, pinyin, initials or the ID tail a list shows (…041X); an ID number or phone "
-        "is refused here (URLs end up in logs): use POST /members/search",
+        description=gettext_lazy("姓名、拼音、首字母或列表中显示的身份证号后4位（如 …041X）；身份证号、手机号不得放在网址中，请用 POST /members/search"),
     )
-    union: Id | None = Field(None, description="此工会及下级 / in this union's subtree")
+    union: Id | None = Field(None, description=gettext_lazy("此工会及下级"))
     employment_form: EmploymentForm | None = None
-    enterprise: Id | None = Field(None, description="用人单位或平台 / employer or platform id")
+    enterprise: Id | None = Field(None, description=gettext_lazy("用人单位或平台"))
     status: MembershipStatus | Literal["all"] = Field(
-        MembershipStatus.ACTIVE, description="会籍状态，all 为全部 / membership status, or all"
+        MembershipStatus.ACTIVE, description=gettext_lazy("会籍状态，all 为全部")
     )
 
 
@@ -251,7 +249,7 @@ PiiField = Literal["id_number", "phone", "bank_account"]
 class RevealIn(Input):
     fields: list[PiiField] = Field(..., min_length=1, max_length=3)
     purpose: str = Field(
-        ..., max_length=255, description="查看用途（记入查看记录）/ why, kept in the access log"
+        ..., max_length=255, description=gettext_lazy("查看用途（记入查看记录）")
     )
 
 
@@ -262,7 +260,7 @@ class RevealOut(Schema):
 
 class TransferIn(Input):
     to_union_id: Id = Field(
-        ..., description="转入工会（可在本辖区外）/ receiving union (may be outside your subtree)"
+        ..., description=gettext_lazy("转入工会（可在本辖区外）")
     )
     reason: str = Field("", max_length=255)
     on: dt.date | None = None
@@ -284,7 +282,7 @@ class WithdrawIn(Input):
 
 class MembershipFilters(PageQuery):
     person: Id | None = None
-    union: Id | None = Field(None, description="此工会及下级 / in this union's subtree")
+    union: Id | None = Field(None, description=gettext_lazy("此工会及下级"))
     status: MembershipStatus | None = None
     joined_from: dt.date | None = None
     joined_to: dt.date | None = None
@@ -296,9 +294,7 @@ class MemberSearchIn(MemberFilters):
     q: str = Field(
         "",
         max_length=50,
-        description="姓名、拼音、首字母、完整身份证号、身份证号后4至6位（可带 * 或 …，如 1101**********041X；5至6位需"
-        "“查看完整敏感信息”权限）或手机号 / name, pinyin, initials, full ID number, its last 4 to 6 characters (masked "
-        "forms such as 1101**********041X accepted; 5 or 6 need the full-PII capability) or phone",
+        description=gettext_lazy("姓名、拼音、首字母、完整身份证号、身份证号后4至6位（可带 * 或 …，如 1101**********041X；5至6位需“查看完整敏感信息”权限）或手机号"),
     )
 
 
@@ -320,7 +316,7 @@ def _transfer_target(union_id: Id) -> UnionNode:
     # services.membership_transfer), so this lookup is deliberately not scoped to the actor.
     node = UnionNode.objects.filter(pk=union_id).first()
     if node is None:
-        raise ValidationError({"to_union_id": [f"工会 {union_id} 不存在 / union {union_id} does not exist"]})
+        raise ValidationError({"to_union_id": [gettext("工会 %(union_id)s 不存在") % {"union_id": union_id}]})
     return node
 
 
@@ -328,7 +324,7 @@ def _transfer_target(union_id: Id) -> UnionNode:
 
 
 @members_router.get(
-    "", response=responses({200: MemberPage}), summary="会员列表（脱敏）/ list members, masked"
+    "", response=responses({200: MemberPage}), summary=gettext_lazy("会员列表（脱敏）")
 )
 def member_list(request, filters: Query[MemberFilters]):
     actor = actor_of(request)
@@ -341,11 +337,8 @@ def member_list(request, filters: Query[MemberFilters]):
 @members_router.post(
     "/search",
     response=responses({200: MemberPage}, body=True),
-    summary="按身份证号、手机号等查找会员（脱敏）/ search members by ID number or phone, masked",
-    description="与 GET /members 相同的筛选与分页，参数放在请求体中：身份证号、手机号不会出现在网址和访问日志中。"
-    "按完整号码查找需要“查看完整敏感信息”权限。 / The filters and paging of GET /members in the body, so that an "
-    "ID number or phone never appears in a URL or an access log. Searching by a full number needs the full-PII "
-    "capability.",
+    summary=gettext_lazy("按身份证号、手机号等查找会员（脱敏）"),
+    description=gettext_lazy("与 GET /members 相同的筛选与分页，参数放在请求体中：身份证号、手机号不会出现在网址和访问日志中。按完整号码查找需要“查看完整敏感信息”权限。"),
 )
 def member_search(request, payload: MemberSearchIn):
     return _member_page(actor_of(request), payload)
@@ -369,14 +362,14 @@ def _member_page(actor, filters: MemberFilters) -> dict:
 @members_router.get(
     "/{int:person_id}",
     response=responses({200: MemberDetailOut}),
-    summary="会员详情（脱敏，含会籍历史）/ one member, masked, with membership history",
+    summary=gettext_lazy("会员详情（脱敏，含会籍历史）"),
 )
 def member_get(request, person_id: Id):
     return _detail_for_actor(actor_of(request), person_id)
 
 
 @members_router.post(
-    "", response=responses({201: MemberDetailOut}, body=True), summary="会员登记 / register a member"
+    "", response=responses({201: MemberDetailOut}, body=True), summary=gettext_lazy("会员登记")
 )
 def member_create(request, payload: MemberCreateIn):
     actor = actor_of(request)
@@ -389,7 +382,7 @@ def member_create(request, payload: MemberCreateIn):
 @members_router.patch(
     "/{int:person_id}",
     response=responses({200: MemberDetailOut}, body=True),
-    summary="修改会员信息 / update a member",
+    summary=gettext_lazy("修改会员信息"),
 )
 def member_update(request, person_id: Id, payload: MemberPatchIn):
     actor = actor_of(request)
@@ -402,13 +395,13 @@ def member_update(request, person_id: Id, payload: MemberPatchIn):
 @members_router.post(
     "/{int:person_id}/reveal",
     response=responses({200: RevealOut}, body=True),
-    summary="查看完整敏感信息（留痕）/ reveal full personal data (logged)",
+    summary=gettext_lazy("查看完整敏感信息（留痕）"),
 )
 def member_reveal(request, person_id: Id, payload: RevealIn, response: HttpResponse):
     actor = actor_of(request)
     person, _ = selectors.person_get_for_actor(actor, person_id)
     if not payload.purpose.strip():
-        raise ValidationError({"purpose": ["请填写查看用途 / purpose is required"]})
+        raise ValidationError({"purpose": [gettext("请填写查看用途")]})
     fields = list(dict.fromkeys(payload.fields))
     values = selectors.person_reveal(actor, person, fields, purpose=payload.purpose.strip())
     # Full personal data must not linger in shared or browser caches.
@@ -419,7 +412,7 @@ def member_reveal(request, person_id: Id, payload: RevealIn, response: HttpRespo
 @members_router.post(
     "/{int:person_id}/transfer",
     response=responses({200: TransferOut}, body=True),
-    summary="会员关系转接 / transfer the membership to another union",
+    summary=gettext_lazy("会员关系转接"),
 )
 def member_transfer(request, person_id: Id, payload: TransferIn):
     actor = actor_of(request)
@@ -447,7 +440,7 @@ def member_transfer(request, person_id: Id, payload: TransferIn):
 @members_router.post(
     "/{int:person_id}/withdraw",
     response=responses({200: MembershipOut}, body=True),
-    summary="退会 / end the membership",
+    summary=gettext_lazy("退会"),
 )
 def member_withdraw(request, person_id: Id, payload: WithdrawIn):
     actor = actor_of(request)
@@ -465,7 +458,7 @@ def member_withdraw(request, person_id: Id, payload: WithdrawIn):
 @memberships_router.get(
     "",
     response=responses({200: MembershipPage}),
-    summary="会籍列表（含历史）/ list memberships, past ones included",
+    summary=gettext_lazy("会籍列表（含历史）"),
 )
 def membership_list(request, filters: Query[MembershipFilters]):
     actor = actor_of(request)
@@ -492,7 +485,7 @@ class ImportOut(Schema):
     status: ImportStatus
     status_label: str
     is_finished: bool
-    total_rows: int = Field(..., description="总行数（运行中为估计值）/ rows (an estimate while running)")
+    total_rows: int = Field(..., description=gettext_lazy("总行数（运行中为估计值）"))
     processed_rows: int
     progress_percent: int
     error_count: int
@@ -525,15 +518,15 @@ ImportPage = page_of(ImportOut, "ImportPage")
 
 
 class ImportRowError(Schema):
-    row: int = Field(..., description="Excel 行号（含表头）/ spreadsheet row number, header included")
+    row: int = Field(..., description=gettext_lazy("Excel 行号（含表头）"))
     column: str
-    value: str = Field(..., description="单元格内容（身份证号、手机号已打码）/ the cell, ID and phone masked")
+    value: str = Field(..., description=gettext_lazy("单元格内容（身份证号、手机号已打码）"))
     reason: str
 
 
 class ImportErrorPage(Schema):
-    count: int = Field(..., description="可列出的错误数 / errors listed")
-    total_errors: int = Field(..., description="错误总数 / errors found")
+    count: int = Field(..., description=gettext_lazy("可列出的错误数"))
+    total_errors: int = Field(..., description=gettext_lazy("错误总数"))
     limit: int
     offset: int
     items: list[ImportRowError]
@@ -541,7 +534,7 @@ class ImportErrorPage(Schema):
 
 class ImportFilters(PageQuery):
     status: ImportStatus | None = None
-    union: Id | None = Field(None, description="此工会及下级 / in this union's subtree")
+    union: Id | None = Field(None, description=gettext_lazy("此工会及下级"))
 
 
 def _report_value(text) -> str:
@@ -580,7 +573,7 @@ def _import_errors(imp: RosterImport, offset: int, limit: int) -> tuple[int, lis
 @imports_router.post(
     "",
     response=responses({201: ImportOut}, body=True),
-    summary="上传名册导入 / upload a roster (.xlsx or .csv)",
+    summary=gettext_lazy("上传名册导入"),
 )
 def import_create(
     request, union_id: Form[Id], file: File[UploadedFile], enterprise_id: Form[Id | None] = None
@@ -593,7 +586,7 @@ def import_create(
     return Status(201, roster.roster_import_start(actor=actor, union=union, enterprise=enterprise, upload=file))
 
 
-@imports_router.get("", response=responses({200: ImportPage}), summary="名册导入记录 / roster imports")
+@imports_router.get("", response=responses({200: ImportPage}), summary=gettext_lazy("名册导入记录"))
 def import_list(request, filters: Query[ImportFilters]):
     actor = actor_of(request)
     qs = roster.roster_import_list_for_actor(actor)
@@ -608,7 +601,7 @@ def import_list(request, filters: Query[ImportFilters]):
 @imports_router.get(
     "/{int:import_id}",
     response=responses({200: ImportOut}),
-    summary="导入状态与进度 / one import: status, progress, counts",
+    summary=gettext_lazy("导入状态与进度"),
 )
 def import_get(request, import_id: Id):
     return roster.roster_import_get_for_actor(actor_of(request), import_id)
@@ -617,7 +610,7 @@ def import_get(request, import_id: Id):
 @imports_router.get(
     "/{int:import_id}/errors",
     response=responses({200: ImportErrorPage}),
-    summary="导入错误明细 / row errors of a rejected import",
+    summary=gettext_lazy("导入错误明细"),
 )
 def import_errors(request, import_id: Id, page: Query[PageQuery]):
     imp = roster.roster_import_get_for_actor(actor_of(request), import_id)

@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from huigong.core import idnumber
 from huigong.core import phone as phone_rules
 from huigong.core.widgets import DateInput
-from huigong.orgs.forms import EnterpriseField, NodeField, bilingual
+from huigong.orgs.forms import EnterpriseField, NodeField, field_errors
 from huigong.orgs.models import EnterpriseKind
 
 from .models import Education, EmploymentForm, MembershipStatus
@@ -40,34 +41,34 @@ class MemberFilterForm(forms.Form):
 
 
 class _PersonFields(forms.Form):
-    name = forms.CharField(label=_("姓名"), max_length=50, error_messages=bilingual("姓名", "name"))
+    name = forms.CharField(label=_("姓名"), max_length=50, error_messages=field_errors(_("姓名")))
     employment_form = forms.ChoiceField(label=_("用工形式"), choices=EmploymentForm.choices,
                                         initial=EmploymentForm.CONTRACT,
-                                        error_messages=bilingual("用工形式", "employment form"))
+                                        error_messages=field_errors(_("用工形式")))
     ethnicity = forms.CharField(label=_("民族"), max_length=20, required=False,
-                                error_messages=bilingual("民族", "ethnicity"), help_text=_("例如 汉族"))
+                                error_messages=field_errors(_("民族")), help_text=_("例如 汉族"))
     education = forms.ChoiceField(label=_("学历"), required=False, choices=_blank(Education.choices, _("— 未填 —")),
-                                  error_messages=bilingual("学历", "education"))
+                                  error_messages=field_errors(_("学历")))
     job_title = forms.CharField(label=_("岗位"), max_length=50, required=False,
-                                error_messages=bilingual("岗位", "job title"))
+                                error_messages=field_errors(_("岗位")))
     bank_name = forms.CharField(label=_("开户行"), max_length=100, required=False,
-                                error_messages=bilingual("开户行", "bank"))
+                                error_messages=field_errors(_("开户行")))
     bank_account = forms.CharField(label=_("银行账号"), max_length=40, required=False,
-                                   error_messages=bilingual("银行账号", "bank account"))
-    phone = forms.CharField(label=_("手机号"), max_length=20, required=False, error_messages=bilingual("手机号", "phone"))
+                                   error_messages=field_errors(_("银行账号")))
+    phone = forms.CharField(label=_("手机号"), max_length=20, required=False, error_messages=field_errors(_("手机号")))
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["employer"] = EnterpriseField(actor=actor, label=_("用人单位"), required=False,
-                                                  error_messages=bilingual("用人单位", "employer"))
+                                                  error_messages=field_errors(_("用人单位")))
         self.fields["platform"] = EnterpriseField(actor=actor, kind=EnterpriseKind.PLATFORM, label=_("平台企业"),
                                                   required=False, help_text=_("新就业形态劳动者所在的平台"),
-                                                  error_messages=bilingual("平台企业", "platform"))
+                                                  error_messages=field_errors(_("平台企业")))
 
     def clean_phone(self):
         value = phone_rules.normalize(self.cleaned_data["phone"])
         if value and not phone_rules.is_valid(value):
-            raise forms.ValidationError("手机号格式不正确 / phone must be an 11-digit mainland mobile number")
+            raise forms.ValidationError(gettext("手机号格式不正确"))
         return value
 
     def clean_bank_account(self):
@@ -75,10 +76,10 @@ class _PersonFields(forms.Form):
 
 
 class MemberCreateForm(_PersonFields):
-    id_number = forms.CharField(label=_("身份证号"), max_length=20, error_messages=bilingual("身份证号", "ID number"),
+    id_number = forms.CharField(label=_("身份证号"), max_length=20, error_messages=field_errors(_("身份证号")),
                                 help_text=_("18位；性别与出生日期由身份证号自动得出"))
     joined_on = forms.DateField(label=_("入会日期"), required=False, widget=DateInput(),
-                                error_messages=bilingual("入会日期", "join date"), help_text=_("不填则为今天"))
+                                error_messages=field_errors(_("入会日期")), help_text=_("不填则为今天"))
 
     field_order: ClassVar[list[str]] = ["union", "name", "id_number", "phone", "employment_form", "employer", "platform", "joined_on",
                    "ethnicity", "education", "job_title", "bank_name", "bank_account"]
@@ -86,7 +87,7 @@ class MemberCreateForm(_PersonFields):
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, actor=actor, **kwargs)
         self.fields["union"] = NodeField(actor=actor, members_only=True, label=_("入会工会"),
-                                         error_messages=bilingual("入会工会", "union"),
+                                         error_messages=field_errors(_("入会工会")),
                                          help_text=_("只列出可以直接发展会员的工会（基层、联合、产业、乡镇/街道工会）"))
         self.order_fields(self.field_order)
 
@@ -119,21 +120,21 @@ class MemberEditForm(_PersonFields):
 
 
 class TransferForm(forms.Form):
-    reason = forms.CharField(label=_("转接原因"), max_length=255, error_messages=bilingual("转接原因", "reason"),
+    reason = forms.CharField(label=_("转接原因"), max_length=255, error_messages=field_errors(_("转接原因")),
                              help_text=_("例如 更换工作单位、跨区域流动"))
     on = forms.DateField(label=_("转接日期"), required=False, widget=DateInput(),
-                         error_messages=bilingual("转接日期", "date"), help_text=_("不填则为今天"))
+                         error_messages=field_errors(_("转接日期")), help_text=_("不填则为今天"))
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_union"] = NodeField(actor=actor, members_only=True, anywhere=True, label=_("转入工会"),
-                                            error_messages=bilingual("转入工会", "target union"),
+                                            error_messages=field_errors(_("转入工会")),
                                             help_text=_("可在全国范围内按名称或编码查找"))
         self.order_fields(["to_union", "reason", "on"])
 
 
 class WithdrawForm(forms.Form):
     reason = forms.CharField(label=_("退会原因"), max_length=255, widget=forms.Textarea(attrs={"rows": 3}),
-                             error_messages=bilingual("退会原因", "reason"))
+                             error_messages=field_errors(_("退会原因")))
     on = forms.DateField(label=_("退会日期"), required=False, widget=DateInput(),
-                         error_messages=bilingual("退会日期", "date"), help_text=_("不填则为今天"))
+                         error_messages=field_errors(_("退会日期")), help_text=_("不填则为今天"))

@@ -6,9 +6,11 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from huigong.accounts.models import Cap
-from huigong.core import idnumber, phone as phone_rules, pinyin
+from huigong.core import idnumber, pinyin
+from huigong.core import phone as phone_rules
 from huigong.core.audit import audit, diff, log_access, snapshot
 from huigong.core.crypto import blind_index, id_tail_index, mask_bank, mask_phone
 from huigong.core.scope import ensure_path_in_scope, path_in_scope, require
@@ -61,23 +63,23 @@ def _clean_person(*, name: str, id_number: str, phone: str, employment_form: str
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
     if not name:
-        errors["name"] = ["姓名不能为空 / name is required"]
+        errors["name"] = [_("姓名不能为空")]
     elif len(name) > 50:
-        errors["name"] = ["姓名过长 / name is too long"]
+        errors["name"] = [_("姓名过长")]
     try:
         idnumber.parse(id_number or "")
     except idnumber.IdNumberError as e:
         errors["id_number"] = [str(e)]
     phone = phone_rules.normalize(phone or "")
     if phone and not phone_rules.is_valid(phone):
-        errors["phone"] = ["手机号格式不正确 / phone must be an 11-digit mainland mobile number"]
+        errors["phone"] = [_("手机号格式不正确")]
     if employment_form not in EmploymentForm.values:
-        errors["employment_form"] = ["用工形式无效 / invalid employment form"]
+        errors["employment_form"] = [_("用工形式无效")]
     if platform is not None and platform.kind != EnterpriseKind.PLATFORM:
-        errors["platform"] = ["所选单位不是平台企业 / the selected unit is not a platform"]
+        errors["platform"] = [_("所选单位不是平台企业")]
     bank_account = (bank_account or "").replace(" ", "")
     if bank_account and not (bank_account.isdigit() and 12 <= len(bank_account) <= 30):
-        errors["bank_account"] = ["银行账号应为12到30位数字 / bank account must be 12-30 digits"]
+        errors["bank_account"] = [_("银行账号应为12到30位数字")]
     if errors:
         raise ValidationError(errors)
     return derived_person_fields(name=name, id_number=id_number, phone=phone, bank_account=bank_account)
@@ -87,12 +89,12 @@ def _ensure_units_in_scope(actor, *, employer: Enterprise | None) -> None:
     """An employer must be a unit of the actor's subtree. Platforms are not checked: a platform's
     union is often a city-level joint union above the district that registers its riders."""
     if employer is not None and not path_in_scope(actor, employer.union.path):
-        raise ValidationError({"employer": ["用人单位不在您的管辖范围内 / the employer is outside your part of the tree"]})
+        raise ValidationError({"employer": [_("用人单位不在您的管辖范围内")]})
 
 
 def _ensure_member_union(union: UnionNode) -> None:
     if not union.can_hold_members:
-        raise ValidationError({"union": ["该层级工会不能直接发展会员 / this level of union cannot hold members"]})
+        raise ValidationError({"union": [_("该层级工会不能直接发展会员")]})
 
 
 def member_register(*, actor, union: UnionNode, name: str, id_number: str, phone: str = "",
@@ -147,7 +149,7 @@ def _member_register(*, actor, union: UnionNode, data: dict, existing: Person | 
                                                job_title=job_title, bank_name=bank_name, record_path=union.path)
         except IntegrityError:  # registered by a concurrent request between the lookup and the insert
             raise ValidationError({"id_number": [
-                "该身份证号刚刚已被登记，请刷新后重试 / this ID number was just registered; reload and retry"]}) from None
+                _("该身份证号刚刚已被登记，请刷新后重试")]}) from None
         audit(actor=actor, verb="person.create", obj=person, node_path=union.path,
               new=snapshot(person, PERSON_FIELDS))
     try:
@@ -156,7 +158,7 @@ def _member_register(*, actor, union: UnionNode, data: dict, existing: Person | 
                                                    joined_on=joined_on or timezone.localdate(), source=source,
                                                    card_no=_card_no(union, person))
     except IntegrityError:
-        raise ValidationError({"id_number": ["该职工已有在会会籍 / this person already has an active membership"]}) \
+        raise ValidationError({"id_number": [_("该职工已有在会会籍")]}) \
             from None
     audit(actor=actor, verb="membership.create", obj=membership, node_path=union.path,
           new={"person": person.pk, "union": union.pk, "joined_on": membership.joined_on})
@@ -185,8 +187,7 @@ def _refuse_active_elsewhere(actor, person: Person) -> None:
         log_access(actor=actor, object_type="members.person", object_id=str(person.pk),
                    fields=["membership_status"], purpose=REGISTRY_CONFLICT_PURPOSE, node_path=active.union.path)
     raise ValidationError({"id_number": [
-        f"该身份证号已是{where}的会员，请办理会员关系转接 / this person is already a member; "
-        f"use a membership transfer"]})
+        _("该身份证号已是%(where)s的会员，请办理会员关系转接") % {"where": where}]})
 
 
 REGISTRY_CONFLICT_PURPOSE = "登记/导入时提示该身份证号已在其他工会在会，需办理会员关系转接"
@@ -226,7 +227,7 @@ def person_update(*, actor, person: Person, **changes) -> Person:
                "bank_name", "bank_account"}
     unknown = set(changes) - allowed
     if unknown:
-        raise ValidationError({f: ["不可修改 / not editable"] for f in unknown})
+        raise ValidationError({f: [_("不可修改")] for f in unknown})
     person = Person.objects.select_for_update().get(pk=person.pk)
     if "employer" in changes and getattr(changes["employer"], "pk", None) != person.employer_id:
         _ensure_units_in_scope(actor, employer=changes["employer"])
@@ -260,11 +261,11 @@ def membership_transfer(*, actor, person: Person, to_union: UnionNode, reason: s
     current = (Membership.objects.select_for_update().select_related("union")
                .filter(person=person, status=MembershipStatus.ACTIVE).first())
     if current is None:
-        raise ValidationError({"person": ["该职工没有在会会籍，无法转接 / no active membership to transfer"]})
+        raise ValidationError({"person": [_("该职工没有在会会籍，无法转接")]})
     ensure_path_in_scope(actor, to_union.path if requested_by_member else current.union.path)
     _ensure_member_union(to_union)
     if to_union.pk == current.union_id:
-        raise ValidationError({"to_union": ["转入工会与当前工会相同 / target union is the current union"]})
+        raise ValidationError({"to_union": [_("转入工会与当前工会相同")]})
     on = on or timezone.localdate()
     current.status, current.ended_on = MembershipStatus.TRANSFERRED, on
     current.save(update_fields=["status", "ended_on"])
@@ -288,10 +289,10 @@ def membership_withdraw(*, actor, person: Person, reason: str, on: dt.date | Non
     current = (Membership.objects.select_for_update().select_related("union")
                .filter(person=person, status=MembershipStatus.ACTIVE).first())
     if current is None:
-        raise ValidationError({"person": ["该职工没有在会会籍 / no active membership"]})
+        raise ValidationError({"person": [_("该职工没有在会会籍")]})
     ensure_path_in_scope(actor, current.union.path)
     if not reason.strip():
-        raise ValidationError({"reason": ["请填写退会原因 / a reason is required"]})
+        raise ValidationError({"reason": [_("请填写退会原因")]})
     current.status, current.ended_on = MembershipStatus.WITHDRAWN, on or timezone.localdate()
     current.save(update_fields=["status", "ended_on"])
     audit(actor=actor, verb="membership.withdraw", obj=current, node_path=current.union.path,

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -23,7 +24,7 @@ from .forms import STATUS_ALL, MemberCreateForm, MemberEditForm, MemberFilterFor
 from .models import NEW_EMPLOYMENT_FORMS, Membership, MembershipStatus
 
 MEMBERS_PER_PAGE = 50
-REVEAL_PURPOSE = "会员详情页查看 / member detail page"
+REVEAL_PURPOSE = gettext_lazy("会员详情页查看")
 
 
 @login_required

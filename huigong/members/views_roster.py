@@ -120,7 +120,7 @@ def export(request):
     data.pop("full", None)
     form = MemberFilterForm(data or None, actor=request.user)
     if data and not form.is_valid():
-        raise PermissionDenied(_("筛选条件无效或不在您的管辖范围内 / invalid filter or outside your part of the tree"))
+        raise PermissionDenied(_("筛选条件无效或不在您的管辖范围内"))
     filters = form.cleaned_data if data else {}
     status = filters.get("status") or MembershipStatus.ACTIVE
     enterprise = filters.get("enterprise")
@@ -168,7 +168,7 @@ def export_download(request, pk: int):
     if not job.downloadable:
         raise Http404
     response = file_response(job.file, actor=request.user, object_type="members.memberexport", object_id=job.pk,
-                             node_path=job.union.path, purpose="下载会员名册导出 / member export download",
+                             node_path=job.union.path, purpose=_("下载会员名册导出"),
                              content_type=XLSX, filename=job.filename)
     member_export_downloaded(job)
     return response

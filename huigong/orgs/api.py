@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Length, Substr
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 
 from huigong.api.auth import actor_of
@@ -39,7 +41,7 @@ def node_ref_for_actor(actor, node_id: int, field: str) -> UnionNode:
     try:
         return selectors.node_get_for_actor(actor, node_id)
     except Http404:
-        raise ValidationError({field: [f"工会 {node_id} 不存在 / union {node_id} does not exist"]}) from None
+        raise ValidationError({field: [_("工会 %(node_id)s 不存在") % {"node_id": node_id}]}) from None
 
 
 def enterprise_ref_for_actor(actor, enterprise_id: int, field: str):
@@ -47,7 +49,7 @@ def enterprise_ref_for_actor(actor, enterprise_id: int, field: str):
         return selectors.enterprise_get_for_actor(actor, enterprise_id)
     except Http404:
         raise ValidationError(
-            {field: [f"单位 {enterprise_id} 不存在 / enterprise {enterprise_id} does not exist"]}
+            {field: [_("单位 %(enterprise_id)s 不存在") % {"enterprise_id": enterprise_id}]}
         ) from None
 
 
@@ -64,7 +66,7 @@ class UnionOut(Schema):
     address: str
     contact_name: str
     contact_phone: str
-    parent_id: int | None = Field(None, description="上级工会 / parent union (null for the root)")
+    parent_id: int | None = Field(None, description=gettext_lazy("上级工会"))
     depth: int
     child_count: int
 
@@ -78,7 +80,7 @@ class UnionOut(Schema):
 
 
 class UnionDetailOut(UnionOut):
-    member_count: int = Field(..., description="本级及下级在会会员数 / active members in this subtree")
+    member_count: int = Field(..., description=gettext_lazy("本级及下级在会会员数"))
     created_at: dt.datetime
 
 
@@ -87,8 +89,8 @@ UnionPage = page_of(UnionOut, "UnionPage")
 
 class UnionFilters(PageQuery):
     level: NodeLevel | None = None
-    parent: Id | None = Field(None, description="只列此工会的直接下级 / only direct children of this union")
-    q: str = Field("", max_length=100, description="名称或编码 / name or code fragment")
+    parent: Id | None = Field(None, description=gettext_lazy("只列此工会的直接下级"))
+    q: str = Field("", max_length=100, description=gettext_lazy("名称或编码"))
 
 
 class UnionCreateIn(Input):
@@ -131,7 +133,7 @@ def _union_detail(node: UnionNode) -> dict:
     return node
 
 
-@unions_router.get("", response=responses({200: UnionPage}), summary="工会列表 / list unions in your subtree")
+@unions_router.get("", response=responses({200: UnionPage}), summary=gettext_lazy("工会列表"))
 def union_list(request, filters: Query[UnionFilters]):
     actor = actor_of(request)
     qs = selectors.node_list_for_actor(actor)
@@ -149,14 +151,14 @@ def union_list(request, filters: Query[UnionFilters]):
 @unions_router.get(
     "/{int:union_id}",
     response=responses({200: UnionDetailOut}),
-    summary="工会详情 / one union with rolled-up counts",
+    summary=gettext_lazy("工会详情"),
 )
 def union_get(request, union_id: Id):
     return _union_detail(selectors.node_get_for_actor(actor_of(request), union_id))
 
 
 @unions_router.post(
-    "", response=responses({201: UnionDetailOut}, body=True), summary="新建下级工会 / create a child union"
+    "", response=responses({201: UnionDetailOut}, body=True), summary=gettext_lazy("新建下级工会")
 )
 def union_create(request, payload: UnionCreateIn):
     actor = actor_of(request)
@@ -169,7 +171,7 @@ def union_create(request, payload: UnionCreateIn):
 @unions_router.patch(
     "/{int:union_id}",
     response=responses({200: UnionDetailOut}, body=True),
-    summary="修改工会 / update a union",
+    summary=gettext_lazy("修改工会"),
 )
 def union_update(request, union_id: Id, payload: UnionPatchIn):
     actor = actor_of(request)
@@ -181,7 +183,7 @@ def union_update(request, union_id: Id, payload: UnionPatchIn):
 @unions_router.post(
     "/{int:union_id}/move",
     response=responses({200: UnionDetailOut}, body=True),
-    summary="移动工会（含下级）/ move a union and its subtree",
+    summary=gettext_lazy("移动工会（含下级）"),
 )
 def union_move(request, union_id: Id, payload: UnionMoveIn):
     actor = actor_of(request)
@@ -197,7 +199,7 @@ def union_move(request, union_id: Id, payload: UnionMoveIn):
 class EnterpriseOut(Schema):
     id: int
     name: str
-    uscc: str = Field(..., description="统一社会信用代码 / unified social credit code")
+    uscc: str = Field(..., description=gettext_lazy("统一社会信用代码"))
     kind: EnterpriseKind
     kind_label: str
     industry: str
@@ -225,9 +227,9 @@ EnterprisePage = page_of(EnterpriseOut, "EnterprisePage")
 
 
 class EnterpriseFilters(PageQuery):
-    q: str = Field("", max_length=100, description="名称或完整信用代码 / name fragment or full credit code")
+    q: str = Field("", max_length=100, description=gettext_lazy("名称或完整信用代码"))
     kind: EnterpriseKind | None = None
-    union: Id | None = Field(None, description="此工会及下级 / in this union's subtree")
+    union: Id | None = Field(None, description=gettext_lazy("此工会及下级"))
     industry: str = Field("", max_length=64)
 
 
@@ -256,7 +258,7 @@ class EnterprisePatchIn(Input):
 
 
 @enterprises_router.get(
-    "", response=responses({200: EnterprisePage}), summary="单位列表 / list enterprises and platforms"
+    "", response=responses({200: EnterprisePage}), summary=gettext_lazy("单位列表")
 )
 def enterprise_list(request, filters: Query[EnterpriseFilters]):
     actor = actor_of(request)
@@ -268,14 +270,14 @@ def enterprise_list(request, filters: Query[EnterpriseFilters]):
 
 
 @enterprises_router.get(
-    "/{int:enterprise_id}", response=responses({200: EnterpriseOut}), summary="单位详情 / one enterprise"
+    "/{int:enterprise_id}", response=responses({200: EnterpriseOut}), summary=gettext_lazy("单位详情")
 )
 def enterprise_get(request, enterprise_id: Id):
     return selectors.enterprise_get_for_actor(actor_of(request), enterprise_id)
 
 
 @enterprises_router.post(
-    "", response=responses({201: EnterpriseOut}, body=True), summary="登记单位 / register an enterprise"
+    "", response=responses({201: EnterpriseOut}, body=True), summary=gettext_lazy("登记单位")
 )
 def enterprise_create(request, payload: EnterpriseCreateIn):
     actor = actor_of(request)
@@ -288,7 +290,7 @@ def enterprise_create(request, payload: EnterpriseCreateIn):
 @enterprises_router.patch(
     "/{int:enterprise_id}",
     response=responses({200: EnterpriseOut}, body=True),
-    summary="修改单位 / update an enterprise",
+    summary=gettext_lazy("修改单位"),
 )
 def enterprise_update(request, enterprise_id: Id, payload: EnterprisePatchIn):
     actor = actor_of(request)
@@ -317,7 +319,7 @@ class SiteOut(Schema):
     services: str
     phone: str
     is_active: bool
-    closed_on: dt.date | None = Field(None, description="关闭日期（关闭时记录，重新开放时清除）/ the day it closed")
+    closed_on: dt.date | None = Field(None, description=gettext_lazy("关闭日期（关闭时记录，重新开放时清除）"))
     created_at: dt.datetime
 
     @staticmethod
@@ -334,7 +336,7 @@ SitePage = page_of(SiteOut, "SitePage")
 
 class SiteFilters(PageQuery):
     kind: SiteKind | None = None
-    union: Id | None = Field(None, description="此工会及下级 / in this union's subtree")
+    union: Id | None = Field(None, description=gettext_lazy("此工会及下级"))
 
 
 class SiteCreateIn(Input):
@@ -362,7 +364,7 @@ class SitePatchIn(Input):
     is_active: bool | None = None
 
 
-@sites_router.get("", response=responses({200: SitePage}), summary="服务阵地列表 / list service sites")
+@sites_router.get("", response=responses({200: SitePage}), summary=gettext_lazy("服务阵地列表"))
 def site_list(request, filters: Query[SiteFilters]):
     actor = actor_of(request)
     node = selectors.node_get_for_actor(actor, filters.union) if filters.union is not None else None
@@ -371,14 +373,14 @@ def site_list(request, filters: Query[SiteFilters]):
 
 
 @sites_router.get(
-    "/{int:site_id}", response=responses({200: SiteOut}), summary="服务阵地详情 / one service site"
+    "/{int:site_id}", response=responses({200: SiteOut}), summary=gettext_lazy("服务阵地详情")
 )
 def site_get(request, site_id: Id):
     return selectors.site_get_for_actor(actor_of(request), site_id)
 
 
 @sites_router.post(
-    "", response=responses({201: SiteOut}, body=True), summary="新建服务阵地 / create a service site"
+    "", response=responses({201: SiteOut}, body=True), summary=gettext_lazy("新建服务阵地")
 )
 def site_create(request, payload: SiteCreateIn):
     actor = actor_of(request)
@@ -387,7 +389,7 @@ def site_create(request, payload: SiteCreateIn):
 
 
 @sites_router.patch(
-    "/{int:site_id}", response=responses({200: SiteOut}, body=True), summary="修改服务阵地 / update a site"
+    "/{int:site_id}", response=responses({200: SiteOut}, body=True), summary=gettext_lazy("修改服务阵地")
 )
 def site_update(request, site_id: Id, payload: SitePatchIn):
     actor = actor_of(request)

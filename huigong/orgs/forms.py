@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 from django import forms
 from django.forms.boundfield import BoundField
 from django.urls import reverse
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from huigong.core import uscc
@@ -27,20 +29,31 @@ from .models import (
     UnionNode,
 )
 
+# The messages Django's fields raise, each naming the field (its label, translated when shown).
+FIELD_ERRORS = {
+    "required": _("%(field)s不能为空"),
+    "invalid": _("%(field)s格式不正确"),
+    "invalid_choice": _("%(field)s的选项无效"),
+    "max_length": _("%(field)s过长（最多 %(limit_value)d 个字符）"),
+    "min_value": _("%(field)s不能小于 %(limit_value)s"),
+    "max_value": _("%(field)s不能大于 %(limit_value)s"),
+    "max_digits": _("%(field)s位数过多"),
+    "max_decimal_places": _("%(field)s小数位过多"),
+    "max_whole_digits": _("%(field)s整数位过多"),
+}
 
-def bilingual(zh: str, en: str) -> dict[str, str]:
-    """Field error messages naming the field in Chinese and English, like the services' messages."""
-    return {
-        "required": f"{zh}不能为空 / {en} is required",
-        "invalid": f"{zh}格式不正确 / {en} is not valid",
-        "invalid_choice": f"{zh}的选项无效 / {en}: invalid choice",
-        "max_length": f"{zh}过长（最多 %(limit_value)d 个字符） / {en} is too long (at most %(limit_value)d)",
-        "min_value": f"{zh}不能小于 %(limit_value)s / {en} must be at least %(limit_value)s",
-        "max_value": f"{zh}不能大于 %(limit_value)s / {en} must be at most %(limit_value)s",
-        "max_digits": f"{zh}位数过多 / {en} has too many digits",
-        "max_decimal_places": f"{zh}小数位过多 / {en} has too many decimal places",
-        "max_whole_digits": f"{zh}整数位过多 / {en} has too many digits",
-    }
+
+def _name_the_field(message, label) -> str:
+    # Not "%" formatting: Django fills in %(limit_value)d later.
+    return str(message).replace("%(field)s", str(label))
+
+
+_named = lazy(_name_the_field, str)
+
+
+def field_errors(label) -> dict[str, str]:
+    """Field error messages naming the field (`label`, a lazy translation), in the request's language."""
+    return {code: _named(message, label) for code, message in FIELD_ERRORS.items()}
 
 
 def node_label(node: UnionNode, indent_from: int | None = None, parent: str = "") -> str:
@@ -210,27 +223,27 @@ def _with_blank(choices, label=ALL_LABEL):
 # --- Nodes -------------------------------------------------------------------------------------------
 
 class NodeForm(forms.Form):
-    name = forms.CharField(label=_("名称"), max_length=120, error_messages=bilingual("名称", "name"))
-    code = forms.CharField(label=_("编码"), max_length=32, error_messages=bilingual("编码", "code"),
+    name = forms.CharField(label=_("名称"), max_length=120, error_messages=field_errors(_("名称")))
+    code = forms.CharField(label=_("编码"), max_length=32, error_messages=field_errors(_("编码")),
                            help_text=_("全国唯一，例如 HZ-XH-001"))
     level = forms.ChoiceField(label=_("层级"), choices=NodeLevel.choices, initial=NodeLevel.GRASSROOTS,
-                              error_messages=bilingual("层级", "level"))
+                              error_messages=field_errors(_("层级")))
     region_code = forms.CharField(label=_("行政区划代码"), max_length=6, required=False,
-                                  error_messages=bilingual("行政区划代码", "region code"),
+                                  error_messages=field_errors(_("行政区划代码")),
                                   help_text=_("6位数字，例如 330106"))
     address = forms.CharField(label=_("地址"), max_length=255, required=False,
-                              error_messages=bilingual("地址", "address"))
+                              error_messages=field_errors(_("地址")))
     contact_name = forms.CharField(label=_("联系人"), max_length=50, required=False,
-                                   error_messages=bilingual("联系人", "contact name"))
+                                   error_messages=field_errors(_("联系人")))
     contact_phone = forms.CharField(label=_("联系电话"), max_length=30, required=False,
-                                    error_messages=bilingual("联系电话", "contact phone"))
+                                    error_messages=field_errors(_("联系电话")))
 
 
 class NodeMoveForm(forms.Form):
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["new_parent"] = NodeField(actor=actor, label=_("新的上级工会"),
-                                              error_messages=bilingual("新的上级工会", "new parent"))
+                                              error_messages=field_errors(_("新的上级工会")))
 
 
 class TreeSearchForm(forms.Form):
@@ -240,28 +253,28 @@ class TreeSearchForm(forms.Form):
 # --- Enterprises -------------------------------------------------------------------------------------
 
 class EnterpriseForm(forms.Form):
-    name = forms.CharField(label=_("单位名称"), max_length=200, error_messages=bilingual("单位名称", "name"))
+    name = forms.CharField(label=_("单位名称"), max_length=200, error_messages=field_errors(_("单位名称")))
     uscc = forms.CharField(label=_("统一社会信用代码"), max_length=20,
-                           error_messages=bilingual("统一社会信用代码", "credit code"),
+                           error_messages=field_errors(_("统一社会信用代码")),
                            help_text=_("18位，末位为校验码"))
-    kind = forms.ChoiceField(label=_("类型"), choices=EnterpriseKind.choices, error_messages=bilingual("类型", "kind"))
+    kind = forms.ChoiceField(label=_("类型"), choices=EnterpriseKind.choices, error_messages=field_errors(_("类型")))
     industry = forms.CharField(label=_("行业"), max_length=64, required=False,
-                               error_messages=bilingual("行业", "industry"))
+                               error_messages=field_errors(_("行业")))
     size = forms.ChoiceField(label=_("规模"), choices=_with_blank(EnterpriseSize.choices, _("— 未填 —")),
-                             required=False, error_messages=bilingual("规模", "size"))
+                             required=False, error_messages=field_errors(_("规模")))
     employee_count = forms.IntegerField(label=_("职工人数"), min_value=0, max_value=10_000_000, initial=0,
-                                        error_messages=bilingual("职工人数", "employee count"))
+                                        error_messages=field_errors(_("职工人数")))
     region_code = forms.CharField(label=_("行政区划代码"), max_length=6, required=False,
-                                  error_messages=bilingual("行政区划代码", "region code"))
+                                  error_messages=field_errors(_("行政区划代码")))
     address = forms.CharField(label=_("地址"), max_length=255, required=False,
-                              error_messages=bilingual("地址", "address"))
+                              error_messages=field_errors(_("地址")))
 
     field_order: ClassVar[list[str]] = ["name", "uscc", "kind", "union", "industry", "size", "employee_count", "region_code", "address"]
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["union"] = NodeField(actor=actor, label=_("覆盖工会"),
-                                         error_messages=bilingual("覆盖工会", "covering union"))
+                                         error_messages=field_errors(_("覆盖工会")))
         self.order_fields(self.field_order)
 
     def clean_uscc(self):
@@ -274,7 +287,7 @@ class EnterpriseForm(forms.Form):
     def clean_region_code(self):
         value = self.cleaned_data["region_code"].strip()
         if value and (len(value) != 6 or not value.isdigit()):
-            raise forms.ValidationError("行政区划代码应为6位数字 / region code must be 6 digits")
+            raise forms.ValidationError(gettext("行政区划代码应为6位数字"))
         return value
 
 
@@ -293,19 +306,19 @@ class EnterpriseFilterForm(forms.Form):
 # --- Service sites -----------------------------------------------------------------------------------
 
 class SiteForm(forms.Form):
-    name = forms.CharField(label=_("名称"), max_length=200, error_messages=bilingual("名称", "name"))
-    kind = forms.ChoiceField(label=_("类型"), choices=SiteKind.choices, error_messages=bilingual("类型", "kind"))
-    address = forms.CharField(label=_("地址"), max_length=255, error_messages=bilingual("地址", "address"))
+    name = forms.CharField(label=_("名称"), max_length=200, error_messages=field_errors(_("名称")))
+    kind = forms.ChoiceField(label=_("类型"), choices=SiteKind.choices, error_messages=field_errors(_("类型")))
+    address = forms.CharField(label=_("地址"), max_length=255, error_messages=field_errors(_("地址")))
     latitude = forms.DecimalField(label=_("纬度"), max_digits=9, decimal_places=6, required=False,
-                                  error_messages=bilingual("纬度", "latitude"), help_text=_("例如 30.259244"))
+                                  error_messages=field_errors(_("纬度")), help_text=_("例如 30.259244"))
     longitude = forms.DecimalField(label=_("经度"), max_digits=9, decimal_places=6, required=False,
-                                   error_messages=bilingual("经度", "longitude"), help_text=_("例如 120.130211"))
+                                   error_messages=field_errors(_("经度")), help_text=_("例如 120.130211"))
     opening_hours = forms.CharField(label=_("开放时间"), max_length=120, required=False,
-                                    error_messages=bilingual("开放时间", "opening hours"),
+                                    error_messages=field_errors(_("开放时间")),
                                     help_text=_("例如 周一至周五 9:00-17:00"))
     services = forms.CharField(label=_("服务内容"), max_length=255, required=False,
-                               error_messages=bilingual("服务内容", "services"))
-    phone = forms.CharField(label=_("电话"), max_length=30, required=False, error_messages=bilingual("电话", "phone"))
+                               error_messages=field_errors(_("服务内容")))
+    phone = forms.CharField(label=_("电话"), max_length=30, required=False, error_messages=field_errors(_("电话")))
     is_active = forms.BooleanField(label=_("开放中"), required=False, initial=True)
 
     field_order: ClassVar[list[str]] = ["name", "kind", "union", "address", "latitude", "longitude", "opening_hours", "services",
@@ -314,7 +327,7 @@ class SiteForm(forms.Form):
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["union"] = NodeField(actor=actor, label=_("所属工会"),
-                                         error_messages=bilingual("所属工会", "union"))
+                                         error_messages=field_errors(_("所属工会")))
         self.order_fields(self.field_order)
 
 

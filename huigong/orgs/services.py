@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from huigong.accounts.models import Cap
 from huigong.core import uscc
@@ -23,15 +24,15 @@ SITE_FIELDS = ["name", "kind", "union", "address", "latitude", "longitude", "ope
 def _clean_node(code: str, name: str, level: str, region_code: str, *, exclude_pk: int | None = None) -> None:
     errors: dict[str, list[str]] = {}
     if not code.strip():
-        errors["code"] = ["编码不能为空 / code is required"]
+        errors["code"] = [_("编码不能为空")]
     elif UnionNode.objects.filter(code=code.strip()).exclude(pk=exclude_pk).exists():
-        errors["code"] = [f"编码 {code} 已被使用 / code {code} is already used"]
+        errors["code"] = [_("编码 %(code)s 已被使用") % {"code": code}]
     if not name.strip():
-        errors["name"] = ["名称不能为空 / name is required"]
+        errors["name"] = [_("名称不能为空")]
     if level not in NodeLevel.values:
-        errors["level"] = ["层级无效 / invalid level"]
+        errors["level"] = [_("层级无效")]
     if region_code and (len(region_code) != 6 or not region_code.isdigit()):
-        errors["region_code"] = ["行政区划代码应为6位数字 / region code must be 6 digits"]
+        errors["region_code"] = [_("行政区划代码应为6位数字")]
     if errors:
         raise ValidationError(errors)
 
@@ -78,7 +79,7 @@ def node_update(*, actor, node: UnionNode, **changes) -> UnionNode:
     ensure_path_in_scope(actor, node.path)
     unknown = set(changes) - set(NODE_FIELDS)
     if unknown:
-        raise ValidationError({f: ["不可修改 / not editable"] for f in unknown})
+        raise ValidationError({f: [_("不可修改")] for f in unknown})
     before = snapshot(node, NODE_FIELDS)
     for k, v in changes.items():
         setattr(node, k, v.strip() if isinstance(v, str) else v)
@@ -102,9 +103,9 @@ def node_move(*, actor, node: UnionNode, new_parent: UnionNode) -> UnionNode:
     ensure_path_in_scope(actor, node.path)
     ensure_path_in_scope(actor, new_parent.path)
     if node.pk == staff.node_id or node.depth == 1:
-        raise PermissionDenied("不能移动本级或根节点 / you cannot move your own node or the root")
+        raise PermissionDenied(_("不能移动本级或根节点"))
     if new_parent.path.startswith(node.path):
-        raise ValidationError({"new_parent": ["不能移动到自己的下级 / cannot move a node under itself"]})
+        raise ValidationError({"new_parent": [_("不能移动到自己的下级")]})
     old_parent = UnionNode.objects.get_parent(node)
     old_path = node.path
     node = UnionNode.objects.get(pk=node.pk)
@@ -121,16 +122,16 @@ def _clean_enterprise(data: dict, *, exclude_pk: int | None = None) -> dict:
     errors: dict[str, list[str]] = {}
     name = (data.get("name") or "").strip()
     if not name:
-        errors["name"] = ["单位名称不能为空 / name is required"]
+        errors["name"] = [_("单位名称不能为空")]
     try:
         data["uscc"] = uscc.validate(data.get("uscc") or "")
     except uscc.UsccError as e:
         errors["uscc"] = [str(e)]
     else:
         if Enterprise.objects.filter(uscc=data["uscc"]).exclude(pk=exclude_pk).exists():
-            errors["uscc"] = ["该统一社会信用代码已登记 / this credit code is already registered"]
+            errors["uscc"] = [_("该统一社会信用代码已登记")]
     if data.get("kind", EnterpriseKind.ENTERPRISE) not in EnterpriseKind.values:
-        errors["kind"] = ["类型无效 / invalid kind"]
+        errors["kind"] = [_("类型无效")]
     if errors:
         raise ValidationError(errors)
     data["name"] = name
@@ -158,7 +159,7 @@ def enterprise_update(*, actor, enterprise: Enterprise, **changes) -> Enterprise
     ensure_path_in_scope(actor, enterprise.union.path)
     unknown = set(changes) - set(ENTERPRISE_FIELDS)
     if unknown:
-        raise ValidationError({f: ["不可修改 / not editable"] for f in unknown})
+        raise ValidationError({f: [_("不可修改")] for f in unknown})
     if "union" in changes:
         ensure_path_in_scope(actor, changes["union"].path)
     before = snapshot(enterprise, ENTERPRISE_FIELDS)
@@ -179,16 +180,16 @@ def enterprise_update(*, actor, enterprise: Enterprise, **changes) -> Enterprise
 def _clean_site(data: dict) -> None:
     errors: dict[str, list[str]] = {}
     if not (data.get("name") or "").strip():
-        errors["name"] = ["名称不能为空 / name is required"]
+        errors["name"] = [_("名称不能为空")]
     if data.get("kind") not in SiteKind.values:
-        errors["kind"] = ["类型无效 / invalid kind"]
+        errors["kind"] = [_("类型无效")]
     if not (data.get("address") or "").strip():
-        errors["address"] = ["地址不能为空 / address is required"]
+        errors["address"] = [_("地址不能为空")]
     lat, lng = data.get("latitude"), data.get("longitude")
     if lat is not None and not (Decimal(-90) <= Decimal(str(lat)) <= Decimal(90)):
-        errors["latitude"] = ["纬度应在 -90 到 90 之间 / latitude must be between -90 and 90"]
+        errors["latitude"] = [_("纬度应在 -90 到 90 之间")]
     if lng is not None and not (Decimal(-180) <= Decimal(str(lng)) <= Decimal(180)):
-        errors["longitude"] = ["经度应在 -180 到 180 之间 / longitude must be between -180 and 180"]
+        errors["longitude"] = [_("经度应在 -180 到 180 之间")]
     if errors:
         raise ValidationError(errors)
 
@@ -213,7 +214,7 @@ def site_update(*, actor, site: ServiceSite, **changes) -> ServiceSite:
     ensure_path_in_scope(actor, site.union.path)
     unknown = set(changes) - set(SITE_FIELDS)
     if unknown:
-        raise ValidationError({f: ["不可修改 / not editable"] for f in unknown})
+        raise ValidationError({f: [_("不可修改")] for f in unknown})
     if "union" in changes:
         ensure_path_in_scope(actor, changes["union"].path)
     before = snapshot(site, SITE_FIELDS)

@@ -159,7 +159,7 @@ def node_move(request, pk: int):
     staff = require(request.user, Cap.ORG_WRITE)
     node = selectors.node_get_for_actor(request.user, pk)
     if node.pk == staff.node_id:
-        raise PermissionDenied(_("不能移动本级组织 / you cannot move your own node"))
+        raise PermissionDenied(_("不能移动本级组织"))
     form = NodeMoveForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema
 
 from huigong.api.auth import actor_of
@@ -36,8 +37,7 @@ class JoinApplicationOut(Schema):
     status_label: str
     transfer_from_union: Ref | None
     transfer_request_status: str = Field("", description="会员关系转接请求的状态（原工会答复前会籍不变）")
-    needs_verification: bool = Field(description="身份待核实：须当面核验身份证后填写核实说明才能通过 / identity "
-                                                 "unverified: accept only with a verification note")
+    needs_verification: bool = Field(description=gettext_lazy("身份待核实：须当面核验身份证后填写核实说明才能通过"))
     verification_note: str
     reason: str
     membership_id: int | None
@@ -90,19 +90,17 @@ JoinApplicationPage = page_of(JoinApplicationOut, "JoinApplicationPage")
 
 
 class JoinFilter(PageQuery):
-    status: JoinStatus | None = Field(None, description="状态 / status")
-    q: str = Field("", max_length=50, description="姓名包含 / name contains")
+    status: JoinStatus | None = Field(None, description=gettext_lazy("状态"))
+    q: str = Field("", max_length=50, description=gettext_lazy("姓名包含"))
 
 
 class AcceptIn(Input):
-    union_id: Id | None = Field(None, description="入会工会（受理工会为区县总工会时必填）/ placement union, "
-                                                  "required when routed to a district union")
-    verification_note: str = Field("", max_length=255, description="核实方式/说明（身份待核实时必填）/ how the ID "
-                                                                   "card was checked, required when unverified")
+    union_id: Id | None = Field(None, description=gettext_lazy("入会工会（受理工会为区县总工会时必填）"))
+    verification_note: str = Field("", max_length=255, description=gettext_lazy("核实方式/说明（身份待核实时必填）"))
 
 
 class JoinRejectIn(Input):
-    reason: str = Field(..., max_length=255, description="不通过原因 / reason")
+    reason: str = Field(..., max_length=255, description=gettext_lazy("不通过原因"))
 
 
 def _out(actor, pk: int) -> JoinApplication:
@@ -110,7 +108,7 @@ def _out(actor, pk: int) -> JoinApplication:
 
 
 @join_router.get("", response=responses({200: JoinApplicationPage}),
-                 summary="入会申请列表（本级及下级受理的）/ join applications routed to your subtree")
+                 summary=gettext_lazy("入会申请列表（本级及下级受理的）"))
 def join_list(request, filters: Query[JoinFilter]):
     actor = actor_of(request)
     qs = (selectors.join_list_for_actor(actor, status=filters.status or "", q=filters.q)
@@ -119,13 +117,13 @@ def join_list(request, filters: Query[JoinFilter]):
 
 
 @join_router.get("/{int:app_id}", response=responses({200: JoinApplicationOut}),
-                 summary="入会申请详情 / one join application")
+                 summary=gettext_lazy("入会申请详情"))
 def join_get(request, app_id: Id):
     return _out(actor_of(request), app_id)
 
 
 @join_router.post("/{int:app_id}/accept", response=responses({200: JoinApplicationOut}, body=True),
-                  summary="通过入会申请（登记会员或办理转接）/ accept: register the member or transfer")
+                  summary=gettext_lazy("通过入会申请（登记会员或办理转接）"))
 def join_accept(request, app_id: Id, payload: AcceptIn):
     actor = actor_of(request)
     app = _out(actor, app_id)
@@ -136,7 +134,7 @@ def join_accept(request, app_id: Id, payload: AcceptIn):
 
 
 @join_router.post("/{int:app_id}/reject", response=responses({200: JoinApplicationOut}, body=True),
-                  summary="退回入会申请 / reject with a reason")
+                  summary=gettext_lazy("退回入会申请"))
 def join_reject(request, app_id: Id, payload: JoinRejectIn):
     actor = actor_of(request)
     join.join_reject(actor=actor, application=_out(actor, app_id), reason=payload.reason)

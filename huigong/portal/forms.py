@@ -38,7 +38,7 @@ class PasswordResetForm(forms.Form):
     def clean(self):
         data = super().clean()
         if not self.fixed_phone and not data.get("phone"):
-            self.add_error("phone", _("请输入手机号 / enter your phone number"))
+            self.add_error("phone", _("请输入手机号"))
         return data
 
 

@@ -11,6 +11,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from huigong.accounts.models import Cap
 from huigong.core import duties, idnumber
@@ -84,9 +86,9 @@ def join_route(*, employer: Enterprise | None = None, platform: Enterprise | Non
                 if district is not None:
                     break
     if district is None:
-        raise ValidationError({"area": ["请选择工作所在的区县 / choose the district where you work"]})
+        raise ValidationError({"area": [_("请选择工作所在的区县")]})
     if district.level != NodeLevel.DISTRICT:
-        raise ValidationError({"area": ["请选择区/县一级的工作区域 / choose a district"]})
+        raise ValidationError({"area": [_("请选择区/县一级的工作区域")]})
     return area_union(district, employment_form)
 
 
@@ -107,9 +109,9 @@ def clean_identity(*, name: str, id_number: str) -> tuple[str, str]:
     errors = {}
     name = (name or "").strip()
     if not name:
-        errors["name"] = ["请填写姓名 / name is required"]
+        errors["name"] = [_("请填写姓名")]
     elif len(name) > 50:
-        errors["name"] = ["姓名过长 / name is too long"]
+        errors["name"] = [_("姓名过长")]
     number = ""
     try:
         number = idnumber.parse(id_number or "").number
@@ -131,11 +133,9 @@ class Check:
 
 
 # Refusals that concern someone else's record say the same thing, so the confirm page is no oracle.
-CANNOT_SUBMIT = ("该身份证号暂时不能在线提交，请携带身份证到工会当面办理 / this ID number cannot be submitted "
-                 "online now; please bring your ID card to a union office")
-OWN_PENDING = ("您已提交过入会申请，正在审核中，可在首页查看进度 / you have already applied; the application "
-               "is being reviewed (its progress is on the home page)")
-ACCOUNT_OTHER_PERSON = "该账号已绑定其他职工身份 / this account belongs to another person"
+CANNOT_SUBMIT = (gettext_lazy("该身份证号暂时不能在线提交，请携带身份证到工会当面办理"))
+OWN_PENDING = (gettext_lazy("您已提交过入会申请，正在审核中，可在首页查看进度"))
+ACCOUNT_OTHER_PERSON = gettext_lazy("该账号已绑定其他职工身份")
 MAX_ID_NUMBERS_PER_DAY = 3
 
 
@@ -150,7 +150,7 @@ def _throttle_id_numbers(account: WorkerAccount, id_hash: str) -> None:
         return
     if seen.count() >= MAX_ID_NUMBERS_PER_DAY:
         raise ValidationError({"id_number": [
-            "今天核验的身份证号次数已达上限，请明天再试 / too many different ID numbers today; try tomorrow"]})
+            _("今天核验的身份证号次数已达上限，请明天再试")]})
     try:
         with transaction.atomic():
             IdentityCheck.objects.create(account=account, day=day, id_number_hash=id_hash)
@@ -171,9 +171,9 @@ def join_check(*, account: WorkerAccount, draft: Draft) -> Check:
     record that is not provably the account holder's it says nothing (see CANNOT_SUBMIT)."""
     name, number = clean_identity(name=draft.name, id_number=draft.id_number)
     if draft.employment_form not in EmploymentForm.values:
-        raise ValidationError({"employment_form": ["请选择用工形式 / choose how you are employed"]})
+        raise ValidationError({"employment_form": [_("请选择用工形式")]})
     if draft.platform is not None and draft.platform.kind != EnterpriseKind.PLATFORM:
-        raise ValidationError({"platform": ["所选单位不是平台企业 / the selected unit is not a platform"]})
+        raise ValidationError({"platform": [_("所选单位不是平台企业")]})
     route = join_route(employer=draft.employer, platform=draft.platform, area=draft.area,
                        employment_form=draft.employment_form)
     h = blind_index(number, "id")
@@ -193,7 +193,7 @@ def join_check(*, account: WorkerAccount, draft: Draft) -> Check:
                        .filter(person=person, status=MembershipStatus.ACTIVE).first())
             if current is not None and current.union_id == route.union.pk:
                 raise ValidationError({"id_number": [
-                    f"您已是{current.union.name}的会员，无需重复入会 / you are already a member of this union"]})
+                    _("您已是%(union_name)s的会员，无需重复入会") % {"union_name": current.union.name}]})
         else:
             needs_verification = True
     return Check(route, current, needs_verification)
@@ -207,7 +207,7 @@ def join_submit(*, account: WorkerAccount, draft: Draft) -> JoinApplication:
 
     if not consent_active(account, ConsentPurpose.ID_NUMBER):
         raise ValidationError({"id_number": [
-            "请先同意身份证号使用授权 / consent to the use of your ID number first"]})
+            _("请先同意身份证号使用授权")]})
     check = join_check(account=account, draft=draft)
     name, number = clean_identity(name=draft.name, id_number=draft.id_number)
     try:
@@ -236,7 +236,7 @@ def join_withdraw(*, account: WorkerAccount, application: JoinApplication) -> Jo
     if app.account_id != account.pk:
         raise PermissionDenied
     if app.status not in OPEN_JOIN_STATUSES:
-        raise ValidationError({"status": ["该申请已处理，不能撤回 / this application has already been decided"]})
+        raise ValidationError({"status": [_("该申请已处理，不能撤回")]})
     old = app.status
     if app.status == JoinStatus.TRANSFER_REQUESTED and app.transfer_request_id:
         req = member_services.transfer_request_cancel(actor=account.user, request=app.transfer_request,
@@ -258,7 +258,7 @@ def _lock_pending(actor, application: JoinApplication) -> JoinApplication:
     duties.ensure_not_party(actor, [app.account.user_id])
     if app.status not in PENDING_JOIN_STATUSES:
         raise ValidationError({"status": [
-            f"该申请已是“{app.get_status_display()}”状态，不能再处理 / this application has already been decided"]})
+            _("该申请已是“%(status)s”状态，不能再处理") % {"status": app.get_status_display()}]})
     return app
 
 
@@ -299,9 +299,9 @@ def join_accept(*, actor, application: JoinApplication, union: UnionNode | None 
     app = _lock_pending(actor, application)
     target = union or app.routed_to
     if not target.path.startswith(app.routed_to.path):
-        raise ValidationError({"union": ["入会工会须是受理工会或其下级工会 / choose the routed union or one below it"]})
+        raise ValidationError({"union": [_("入会工会须是受理工会或其下级工会")]})
     if not target.can_hold_members:
-        raise ValidationError({"union": ["请选择可以发展会员的基层或联合工会 / choose a union that holds members"]})
+        raise ValidationError({"union": [_("请选择可以发展会员的基层或联合工会")]})
     ensure_path_in_scope(actor, target.path)
     note = (verification_note or "").strip()[:255]
     account = WorkerAccount.objects.select_for_update().get(pk=app.account_id)
@@ -312,8 +312,7 @@ def join_accept(*, actor, application: JoinApplication, union: UnionNode | None 
         raise ValidationError({"name": [NAME_MISMATCH]})
     if unverified and not note:
         raise ValidationError({"verification_note": [(
-            "身份待核实：请当面查验申请人身份证后填写核实方式/说明 / identity unverified: check the ID card "
-            "in person and describe how")]})
+            _("身份待核实：请当面查验申请人身份证后填写核实方式/说明"))]})
     if account.person_id and (person is None or account.person_id != person.pk):
         raise ValidationError({"account": [ACCOUNT_OTHER_PERSON]})
     current = (Membership.objects.select_for_update().select_related("union")
@@ -331,7 +330,7 @@ def join_accept(*, actor, application: JoinApplication, union: UnionNode | None 
             # 会员关系转接 asked for by the member (proven), carried out by staff who cover both unions.
             transfer = member_services.membership_transfer(
                 actor=actor, person=person, to_union=target,
-                reason=f"网上入会申请 #{app.pk}：职工本人申请转入 / online application by the member")
+                reason=_("网上入会申请 #%(app_pk)s：职工本人申请转入") % {"app_pk": app.pk})
             membership = transfer.to_membership
         else:
             membership = current  # joined this union meanwhile: nothing to register
@@ -460,7 +459,7 @@ def join_transfers_tick() -> dict:
 def join_reject(*, actor, application: JoinApplication, reason: str) -> JoinApplication:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": ["请填写不通过的原因 / a reason is required"]})
+        raise ValidationError({"reason": [_("请填写不通过的原因")]})
     app = _lock_pending(actor, application)
     old = app.status
     app.status, app.reason, app.decided_by, app.decided_at = JoinStatus.REJECTED, reason[:255], actor, timezone.now()

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from huigong.core import phone as phone_rules
 from huigong.core.audit import audit
@@ -46,7 +47,7 @@ MAX_CODES_PER_IP_HOUR = 20
 def normalize_phone(raw: str) -> str:
     phone = phone_rules.normalize(raw or "")
     if not phone_rules.is_valid(phone):
-        raise ValidationError({"phone": ["手机号格式不正确 / phone must be an 11-digit mainland mobile number"]})
+        raise ValidationError({"phone": [gettext("手机号格式不正确")]})
     return phone
 
 
@@ -66,7 +67,7 @@ def _code_hash(phone: str, purpose: str, code: str) -> str:
 
 # --- One-time codes -----------------------------------------------------------------------------------
 
-SMS_FAILED = "短信发送失败，请稍后再试 / SMS could not be sent; try later"
+SMS_FAILED = gettext_lazy("短信发送失败，请稍后再试")
 # What the number's owner gets when a code cannot be used (already registered / not registered): the page
 # answers the same either way, so it does not tell a stranger whether the number has an account.
 _NOTICES = {
@@ -98,13 +99,13 @@ def sms_code_send(*, phone: str, purpose: str, for_account: str = "") -> SmsCode
                       .order_by("-created_at").values_list("created_at", flat=True))
         if recent and now - recent[0] < RESEND_AFTER:
             wait = int((RESEND_AFTER - (now - recent[0])).total_seconds()) + 1
-            raise ValidationError({"phone": [f"验证码发送过于频繁，请{wait}秒后再试 / wait {wait} s before asking again"]})
+            raise ValidationError({"phone": [gettext("验证码发送过于频繁，请%(wait)s秒后再试") % {"wait": wait}]})
         if len(recent) >= MAX_CODES_PER_HOUR:
-            raise ValidationError({"phone": ["本小时内验证码次数已用完，请稍后再试 / too many codes this hour; try later"]})
+            raise ValidationError({"phone": [gettext("本小时内验证码次数已用完，请稍后再试")]})
         ip = current_ip()
         if ip and SmsCode.objects.filter(ip=ip, created_at__gte=now - dt.timedelta(hours=1)).count() \
                 >= MAX_CODES_PER_IP_HOUR:
-            raise ValidationError({"phone": ["请求过于频繁，请稍后再试 / too many requests from this network; try later"]})
+            raise ValidationError({"phone": [gettext("请求过于频繁，请稍后再试")]})
         code = f"{secrets.randbelow(1_000_000):06d}"
         # A notice's row holds a hash no code matches: it only counts towards the limits.
         code_hash = _code_hash(phone, purpose, code) if usable else "-" + secrets.token_hex(20)
@@ -131,7 +132,7 @@ def sms_code_check(*, phone: str, purpose: str, code: str) -> None:
     now = timezone.now()
     row = (SmsCode.objects.filter(phone_hash=h, purpose=purpose, used_at__isnull=True, expires_at__gt=now,
                                   attempts__lt=CODE_MAX_ATTEMPTS).order_by("-created_at").first())
-    bad = ValidationError({"code": ["验证码错误或已过期 / the code is wrong or has expired"]})
+    bad = ValidationError({"code": [gettext("验证码错误或已过期")]})
     if row is None:
         raise bad
     # The attempt is counted by a conditional UPDATE first, so parallel guesses cannot exceed the limit.
@@ -171,7 +172,7 @@ def account_signup(*, phone: str, password: str, code: str) -> WorkerAccount:
             for purpose in SIGNUP_PURPOSES:  # the terms and privacy policy agreed to on the sign-up page
                 consent_give(account=account, purpose=purpose)
     except IntegrityError:
-        raise ValidationError({"phone": ["该手机号已注册，请直接登录 / this phone is already registered; sign in"]}) \
+        raise ValidationError({"phone": [gettext("该手机号已注册，请直接登录")]}) \
             from None
     return account
 
@@ -184,7 +185,7 @@ def account_login_by_code(*, phone: str, code: str) -> WorkerAccount:
     phone = normalize_phone(phone)
     account = account_for_phone(phone)
     if account is None or not account.user.is_active:
-        raise ValidationError({"code": ["验证码错误或已过期 / the code is wrong or has expired"]})
+        raise ValidationError({"code": [gettext("验证码错误或已过期")]})
     sms_code_check(phone=phone, purpose=SmsPurpose.LOGIN, code=code)
     return account
 
@@ -274,12 +275,11 @@ def consent_withdraw(*, account: WorkerAccount, purpose: str) -> str:
     Withdrawing the ID-number consent also withdraws the account's pending join applications: the union
     would otherwise go on using the number."""
     if purpose in SIGNUP_PURPOSES:
-        raise ValidationError({"purpose": [("服务协议和隐私政策不能单独撤回，如不再使用请注销账号 / "
-                                            "the terms cannot be withdrawn; close the account instead")]})
+        raise ValidationError({"purpose": [(gettext("服务协议和隐私政策不能单独撤回，如不再使用请注销账号"))]})
     live = Consent.objects.select_for_update().select_related("text").filter(
         account=account, purpose=purpose, withdrawn_at__isnull=True).first()
     if live is None:
-        raise ValidationError({"purpose": ["没有可撤回的授权 / there is no consent to withdraw"]})
+        raise ValidationError({"purpose": [gettext("没有可撤回的授权")]})
     live.withdrawn_at = timezone.now()
     live.save(update_fields=["withdrawn_at"])
     audit(actor=account.user, verb="portal.consent.withdraw", obj=live,
@@ -325,7 +325,7 @@ def account_password_reset(*, phone: str, code: str, password: str) -> WorkerAcc
         raise ValidationError({"password": e.messages}) from None
     sms_code_check(phone=phone, purpose=SmsPurpose.RESET, code=code)
     if account is None or not account.user.is_active:
-        raise ValidationError({"code": ["验证码错误或已过期 / the code is wrong or has expired"]})
+        raise ValidationError({"code": [gettext("验证码错误或已过期")]})
     account.user.set_password(password)
     account.user.save(update_fields=["password"])
     audit(actor=account.user, verb="portal.account.password", obj=account, new={"phone_mask": account.phone_mask})

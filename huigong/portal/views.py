@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -35,7 +36,7 @@ def safe_next(request, default: str = "") -> str:
 # A rider switching between apps keeps a signed-in session (and the join draft) for a week of inactivity;
 # staff sessions keep the short console idle time.
 WORKER_SESSION_SECONDS = 7 * 24 * 3600
-STAFF_REFUSED = "工作人员请从管理端登录 / staff accounts sign in on the console"
+STAFF_REFUSED = gettext_lazy("工作人员请从管理端登录")
 # Code requests one browser session may make in an hour (the database also limits per phone and address).
 MAX_SENDS_PER_SESSION_HOUR = 8
 
@@ -58,7 +59,7 @@ def _send_code(request, phone: str, purpose: str) -> None:
     now = time.time()
     sends = [t for t in request.session.get("hg_sms_sends", []) if now - t < 3600]
     if len(sends) >= MAX_SENDS_PER_SESSION_HOUR:
-        raise ValidationError({"phone": [_("请求过于频繁，请稍后再试 / too many requests; try later")]})
+        raise ValidationError({"phone": [_("请求过于频繁，请稍后再试")]})
     request.session["hg_sms_sends"] = [*sends, now]
     services.sms_code_send(phone=phone, purpose=purpose)
 
@@ -81,13 +82,13 @@ def signup(request):
             else:
                 errors = {}
                 if not data["agree"]:
-                    errors["agree"] = [_("请阅读并同意服务协议 / please accept the terms")]
+                    errors["agree"] = [_("请阅读并同意服务协议")]
                 if not data["code"]:
-                    errors["code"] = [_("请输入短信验证码 / enter the SMS code")]
+                    errors["code"] = [_("请输入短信验证码")]
                 if not data["password"]:
-                    errors["password"] = [_("请设置密码 / choose a password")]
+                    errors["password"] = [_("请设置密码")]
                 elif data["password"] != data["password2"]:
-                    errors["password2"] = [_("两次输入的密码不一致 / the passwords differ")]
+                    errors["password2"] = [_("两次输入的密码不一致")]
                 if errors:
                     raise ValidationError(errors)
                 account = services.account_signup(phone=data["phone"], password=data["password"], code=data["code"])
@@ -141,7 +142,7 @@ def login_view(request):
                     request.axes_locked_out = False
                     locked = True
                 else:
-                    pw_form.add_error(None, _("手机号或密码不正确 / wrong phone number or password"))
+                    pw_form.add_error(None, _("手机号或密码不正确"))
     elif request.method == "POST" and mode == "code" and code_form.is_valid():
         data = code_form.cleaned_data
         try:
@@ -150,7 +151,7 @@ def login_view(request):
                 code_sent = True
             else:
                 if not data["code"]:
-                    raise ValidationError({"code": [_("请输入短信验证码 / enter the SMS code")]})
+                    raise ValidationError({"code": [_("请输入短信验证码")]})
                 account = services.account_login_by_code(phone=data["phone"], code=data["code"])
                 if not _sign_in(request, account):
                     raise ValidationError({"code": [STAFF_REFUSED]})
@@ -300,11 +301,11 @@ def password_view(request):
             else:
                 errors = {}
                 if not data["code"]:
-                    errors["code"] = [_("请输入短信验证码 / enter the SMS code")]
+                    errors["code"] = [_("请输入短信验证码")]
                 if not data["password"]:
-                    errors["password"] = [_("请设置新密码 / choose a new password")]
+                    errors["password"] = [_("请设置新密码")]
                 elif data["password"] != data["password2"]:
-                    errors["password2"] = [_("两次输入的密码不一致 / the passwords differ")]
+                    errors["password2"] = [_("两次输入的密码不一致")]
                 if errors:
                     raise ValidationError(errors)
                 changed = services.account_password_reset(phone=phone, code=data["code"], password=data["password"])

@@ -140,7 +140,7 @@ def join_where(request):
                 data.update(area=area.pk, enterprise=None)
                 _save(request, data)
                 return redirect("portal:join_confirm")
-        flash.error(request, _("请选择单位、平台或工作区域 / choose an employer, a platform or an area"))
+        flash.error(request, _("请选择单位、平台或工作区域"))
     q = (request.GET.get("q") or "").strip()
     results = selectors.enterprise_search(q, platforms_first=new_form) if q else []
     return render(request, "portal/join_where.html", {

@@ -46,7 +46,7 @@ def test_revoked_token_is_401(cast):
     ApiToken.objects.filter(key_hash=ApiToken.hash_key(raw)).update(revoked_at=timezone.now())
     r = ApiClient(raw).get("unions")
     assert r.status_code == 401
-    assert "吊销" in r.json()["detail"] and "revoked" in r.json()["detail"]
+    assert "吊销" in r.json()["detail"] and "revoked" not in r.json()["detail"]
 
 
 @pytest.mark.parametrize("raw", ["hg_not-a-real-token", "sk_live_abc", "", "hg_" + "x" * 300])
@@ -66,7 +66,7 @@ def test_token_of_a_deactivated_user_is_401(cast):
 def test_anonymous_is_401_with_a_bilingual_message(cast):
     r = Client().get("/api/v1/members")
     assert r.status_code == 401
-    assert r.json()["detail"] == "请先登录或提供令牌 / sign in or send a token"
+    assert r.json()["detail"] == "请先登录或提供令牌"
 
 
 def test_anonymous_write_is_401_not_a_csrf_403(cast):
@@ -78,7 +78,7 @@ def test_non_staff_account_is_403_by_token_and_by_session(cast):
     user = get_user_model().objects.create_user(username="plain", password="pw-Plain-12345")
     r = ApiClient(make_token(user)).get("unions")
     assert r.status_code == 403
-    assert "staff" in r.json()["detail"]
+    assert "工作人员" in r.json()["detail"]
     client = Client()
     client.force_login(user)
     assert client.get("/api/v1/unions").status_code == 403

@@ -73,7 +73,7 @@ def test_rejected_roster_writes_nothing_and_lists_row_errors(cast, api_as):
     items = errors.json()["items"]
     assert errors.json()["count"] == len(items) == body["error_count"]
     by_row = {e["row"]: e for e in items}
-    assert by_row[3]["column"].startswith("身份证号") and "check digit" in by_row[3]["reason"]
+    assert by_row[3]["column"].startswith("身份证号") and "校验位" in by_row[3]["reason"]
     assert 4 in by_row and 2 in by_row  # the duplicate names both rows
     assert not FULL_ID.search(errors.content.decode()), "error rows must show ID numbers masked"
 
@@ -101,7 +101,7 @@ def test_errors_beyond_the_preview_come_from_the_report(cast, api_as, django_cap
     assert {e["column"] for e in first["items"] + rest["items"]} == {rest["items"][0]["column"]}
     assert rest["items"][0]["column"].startswith("手机号")
     assert {e["value"] for e in first["items"] + rest["items"]} == {"*****"}  # phones are masked too
-    assert all("phone" in e["reason"] for e in rest["items"])
+    assert all("手机号" in e["reason"] for e in rest["items"])
 
 
 def test_upload_validation(cast, api_as):

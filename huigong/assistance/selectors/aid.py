@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from huigong.accounts.models import Cap
 from huigong.core.scope import OutOfScope, ensure_path_in_scope, path_in_scope, require, root_path, staff_of
@@ -49,7 +50,7 @@ def programme_get_for_actor(actor, pk, *, for_write: bool = False) -> AidProgram
         raise OutOfScope
     if for_write and not path_in_scope(actor, prog.node_path):
         # a programme set above the actor: seen, so refusing it reveals nothing
-        raise PermissionDenied("当前角色无此权限 / your role does not allow this")
+        raise PermissionDenied(_("当前角色无此权限"))
     return prog
 
 

@@ -156,7 +156,7 @@ def evidence_get_for_actor(actor, file: HardshipFile, pk, *, purpose: str) -> Fi
     """An evidence attachment for download: staff who may see the file's personal data; logged."""
     staff = require(actor, Cap.VIEW)
     if not (staff.can(Cap.PII_FULL) or staff.can(Cap.ASSIST)):
-        raise PermissionDenied("当前角色无此权限 / your role does not allow this")
+        raise PermissionDenied(_("当前角色无此权限"))
     ensure_path_in_scope(actor, file.node_path)
     try:
         ev = FileEvidence.objects.get(pk=int(pk), file=file)

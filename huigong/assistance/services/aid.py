@@ -68,7 +68,7 @@ def _check_levels(levels, label: str, allowed) -> list[str]:
     levels = list(levels or [])
     bad = [x for x in levels if x not in allowed]
     if bad:
-        raise ValidationError({label: _("无效的取值：%(v)s / invalid value(s): %(v)s") % {"v": ", ".join(map(str, bad))}})
+        raise ValidationError({label: _("无效的取值：%(v)s") % {"v": ", ".join(map(str, bad))}})
     return levels
 
 
@@ -80,20 +80,20 @@ def _clean_programme(data: dict) -> dict:
     if "approval_levels" in data:
         levels = _check_levels(data["approval_levels"], "approval_levels", NodeLevel.values)
         if not levels:
-            raise ValidationError({"approval_levels": _("至少需要一个审批层级 / at least one approval level is required")})
+            raise ValidationError({"approval_levels": _("至少需要一个审批层级")})
         if len(set(levels)) != len(levels):
-            raise ValidationError({"approval_levels": _("审批层级不能重复 / approval levels must not repeat")})
+            raise ValidationError({"approval_levels": _("审批层级不能重复")})
         data["approval_levels"] = levels
     if "amount_fen" in data and (data["amount_fen"] is None or int(data["amount_fen"]) <= 0):
-        raise ValidationError({"amount_fen": _("金额必须大于 0 / amount must be greater than 0")})
+        raise ValidationError({"amount_fen": _("金额必须大于 0")})
     if "notice_days" in data and (data["notice_days"] is None or int(data["notice_days"]) < 1):
-        raise ValidationError({"notice_days": _("公示天数至少 1 天 / the notice lasts at least 1 day")})
+        raise ValidationError({"notice_days": _("公示天数至少 1 天")})
     if "kind" in data and data["kind"] not in AidProgrammeKind.values:
-        raise ValidationError({"kind": _("无效的项目类别 / invalid programme kind")})
+        raise ValidationError({"kind": _("无效的项目类别")})
     if "amount_mode" in data and data["amount_mode"] not in AmountMode.values:
-        raise ValidationError({"amount_mode": _("无效的金额方式 / invalid amount mode")})
+        raise ValidationError({"amount_mode": _("无效的金额方式")})
     if "name" in data and not (data["name"] or "").strip():
-        raise ValidationError({"name": _("请填写项目名称 / the programme name is required")})
+        raise ValidationError({"name": _("请填写项目名称")})
     return data
 
 
@@ -109,8 +109,7 @@ def programme_create(*, actor, node: UnionNode, kind: str, name: str, year: int,
                                  "eligible_levels": eligible_levels or [], "required_causes": required_causes or [],
                                  "notice_days": int(notice_days), "description": description})
     if AidProgramme.objects.filter(node=node, kind=kind, year=data["year"], name=data["name"]).exists():
-        raise ValidationError({"name": _("本单位同年度已有同名项目 / this union already has a programme with this name "
-                                         "for the year")})
+        raise ValidationError({"name": _("本单位同年度已有同名项目")})
     prog = AidProgramme.objects.create(node=node, node_path=node.path, created_by=actor, **data)
     audit(actor=actor, verb="aid_programme.create", obj=prog, node_path=node.path,
           new=snapshot(prog, PROGRAMME_FIELDS))
@@ -131,13 +130,12 @@ def programme_update(*, actor, programme: AidProgramme, **changes) -> AidProgram
     allowed = set(PROGRAMME_FIELDS) - {"status", "kind", "year"}
     unknown = set(changes) - allowed
     if unknown:
-        raise ValidationError(_("不能修改的字段：%(f)s / fields that cannot be changed: %(f)s") % {"f": ", ".join(sorted(unknown))})
+        raise ValidationError(_("不能修改的字段：%(f)s") % {"f": ", ".join(sorted(unknown))})
     changes = _clean_programme(dict(changes))
     rules = {"amount_fen", "amount_mode", "eligible_levels", "required_causes", "approval_levels"}
     if rules & {k for k, v in changes.items() if getattr(prog, k) != v} and \
             prog.applications.exclude(status=ApplicationStatus.DRAFT).exists():
-        raise ValidationError(_("已有提交的申请，不能再修改金额和审批规则 / applications have been submitted: the "
-                                "amount and approval rules can no longer change"))
+        raise ValidationError(_("已有提交的申请，不能再修改金额和审批规则"))
     old = snapshot(prog, PROGRAMME_FIELDS)
     for k, v in changes.items():
         setattr(prog, k, v)
@@ -152,7 +150,7 @@ def _programme_set_status(actor, programme, status: str, allowed_from: tuple, ve
     if prog.status == status:
         return prog
     if prog.status not in allowed_from:
-        raise ValidationError(_("项目当前状态为“%(s)s”，不能执行此操作 / the programme is %(s)s") % {"s": prog.get_status_display()})
+        raise ValidationError(_("项目当前状态为“%(s)s”，不能执行此操作") % {"s": prog.get_status_display()})
     old = prog.status
     prog.status = status
     prog.save(update_fields=["status"])
@@ -204,14 +202,13 @@ def programme_budget_set(*, actor, programme: AidProgramme, node: UnionNode, tot
     require(actor, Cap.ASSIST)
     ensure_path_in_scope(actor, node.path)
     if not node.path.startswith(programme.node_path):
-        raise ValidationError({"node": _("预算单位必须在项目主办工会的范围内 / the budget's union must be inside the "
-                                         "programme's subtree")})
+        raise ValidationError({"node": _("预算单位必须在项目主办工会的范围内")})
     try:
         total_fen = int(total_fen)
     except (TypeError, ValueError):
-        raise ValidationError({"total_fen": _("预算金额无效 / invalid budget amount")}) from None
+        raise ValidationError({"total_fen": _("预算金额无效")}) from None
     if total_fen < 0:
-        raise ValidationError({"total_fen": _("预算不能为负 / the budget cannot be negative")})
+        raise ValidationError({"total_fen": _("预算不能为负")})
     # Lock the budgets on the path, root first (the order approvals use), then read the limit above.
     list(ProgrammeBudget.objects.select_for_update().filter(programme=programme,
                                                            node_path__in=ancestor_paths(node.path))
@@ -229,13 +226,11 @@ def programme_budget_set(*, actor, programme: AidProgramme, node: UnionNode, tot
     old = budget.total_fen
     used = budget_subtree_committed(programme.pk, node.path)
     if total_fen < used:
-        raise ValidationError({"total_fen": _("预算不能低于本级及下级已审批占用的 %(c)s 元 / the budget cannot be below the "
-                                              "%(c)s yuan already committed") % {"c": format_yuan(used)}})
+        raise ValidationError({"total_fen": _("预算不能低于本级及下级已审批占用的 %(c)s 元") % {"c": format_yuan(used)}})
     n = ProgrammeBudget.objects.filter(pk=budget.pk, committed_fen__lte=total_fen).update(total_fen=total_fen)
     budget.refresh_from_db()
     if not n:
-        raise ValidationError({"total_fen": _("预算不能低于已审批占用的 %(c)s 元 / the budget cannot be below the "
-                                              "%(c)s yuan already committed") % {"c": format_yuan(budget.committed_fen)}})
+        raise ValidationError({"total_fen": _("预算不能低于已审批占用的 %(c)s 元") % {"c": format_yuan(budget.committed_fen)}})
     audit(actor=actor, verb="aid_budget.update", obj=budget, object_repr=f"{programme} · {node.name}",
           node_path=node.path, old={"total_fen": old}, new={"total_fen": total_fen})
     return budget
@@ -256,9 +251,9 @@ def household_cap_set(*, actor, node: UnionNode, year: int, cap_fen: int) -> Hou
     try:
         cap_fen = int(cap_fen)
     except (TypeError, ValueError):
-        raise ValidationError({"cap_fen": _("上限金额无效 / invalid cap")}) from None
+        raise ValidationError({"cap_fen": _("上限金额无效")}) from None
     if cap_fen <= 0:
-        raise ValidationError({"cap_fen": _("每户年度上限必须大于 0 / the household cap must be greater than 0")})
+        raise ValidationError({"cap_fen": _("每户年度上限必须大于 0")})
     above = household_cap_above(node, year)
     if above is not None and cap_fen > above.cap_fen:
         raise ValidationError({"cap_fen": _("每户年度上限不能高于上级“%(node)s”设定的 %(cap)s 元")
@@ -287,46 +282,41 @@ def _check_amount(programme: AidProgramme, amount_fen) -> int:
     try:
         amount = int(amount_fen)
     except (TypeError, ValueError):
-        raise ValidationError({"amount_fen": _("申请金额无效 / invalid amount")}) from None
+        raise ValidationError({"amount_fen": _("申请金额无效")}) from None
     if amount <= 0:
-        raise ValidationError({"amount_fen": _("申请金额必须大于 0 / the amount must be greater than 0")})
+        raise ValidationError({"amount_fen": _("申请金额必须大于 0")})
     if programme.amount_mode == AmountMode.FIXED and amount != programme.amount_fen:
-        raise ValidationError({"amount_fen": _("本项目为定额 %(a)s 元 / this programme pays exactly %(a)s yuan")
+        raise ValidationError({"amount_fen": _("本项目为定额 %(a)s 元")
                                % {"a": format_yuan(programme.amount_fen)}})
     if amount > programme.amount_fen:
-        raise ValidationError({"amount_fen": _("申请金额超过项目上限 %(a)s 元 / the amount exceeds the programme's "
-                                               "limit of %(a)s yuan") % {"a": format_yuan(programme.amount_fen)}})
+        raise ValidationError({"amount_fen": _("申请金额超过项目上限 %(a)s 元") % {"a": format_yuan(programme.amount_fen)}})
     return amount
 
 
 def check_eligibility(programme: AidProgramme, file: HardshipFile) -> None:
     """Raise ValidationError (Chinese / English, naming the rule) when the file can't apply."""
     if programme.status != ProgrammeStatus.OPEN:
-        raise ValidationError({"programme": _("项目“%(p)s”未在受理中 / programme %(p)s is not open for applications")
+        raise ValidationError({"programme": _("项目“%(p)s”未在受理中")
                                % {"p": programme.name}})
     if file.status != FileStatus.OPEN:
-        raise ValidationError({"file": _("档案 %(f)s 不是在档状态 / file %(f)s is not open") % {"f": file.file_no}})
+        raise ValidationError({"file": _("档案 %(f)s 不是在档状态") % {"f": file.file_no}})
     if not file.node_path.startswith(programme.node_path):
-        raise ValidationError({"file": _("档案 %(f)s 不在项目“%(p)s”的范围内 / file %(f)s is outside the programme's "
-                                         "subtree") % {"f": file.file_no, "p": programme.name}})
+        raise ValidationError({"file": _("档案 %(f)s 不在项目“%(p)s”的范围内") % {"f": file.file_no, "p": programme.name}})
     if programme.eligible_levels and file.level not in programme.eligible_levels:
         labels = "、".join(str(HardshipLevel(x).label) for x in programme.eligible_levels)
-        raise ValidationError({"file": _("困难等级“%(l)s”不符合项目要求（%(a)s）/ hardship level %(l)s is not eligible "
-                                         "(needs %(a)s)") % {"l": file.get_level_display(), "a": labels}})
+        raise ValidationError({"file": _("困难等级“%(l)s”不符合项目要求（%(a)s）") % {"l": file.get_level_display(), "a": labels}})
     if programme.required_causes:
         causes = set(file.causes.values_list("cause", flat=True))
         if not causes & set(programme.required_causes):
             labels = "、".join(str(HardshipCause(x).label) for x in programme.required_causes)
-            raise ValidationError({"file": _("档案缺少项目要求的致困原因（%(c)s）/ the file has none of the required "
-                                             "causes (%(c)s)") % {"c": labels}})
+            raise ValidationError({"file": _("档案缺少项目要求的致困原因（%(c)s）") % {"c": labels}})
 
 
 def _duplicate_error(programme, file) -> ValidationError:
     other = AidApplication.objects.filter(programme=programme, file=file,
                                           status__in=LIVE_APPLICATION_STATUSES).first()
     label = f"#{other.pk}（{other.get_status_display()}）" if other else ""
-    return ValidationError({"file": _("该档案已有本项目的申请 %(a)s / this file already has a live application "
-                                      "under the programme %(a)s") % {"a": label}})
+    return ValidationError({"file": _("该档案已有本项目的申请 %(a)s") % {"a": label}})
 
 
 def _actor_for_application(actor, file: HardshipFile, via_portal: bool) -> None:
@@ -347,7 +337,7 @@ def aid_application_create(*, actor, programme: AidProgramme, file: HardshipFile
     check_eligibility(programme, file)
     amount = _check_amount(programme, amount_fen)
     if not (reason or "").strip():
-        raise ValidationError({"reason": _("请填写申请理由 / the reason is required")})
+        raise ValidationError({"reason": _("请填写申请理由")})
     if AidApplication.objects.filter(programme=programme, file=file, status__in=LIVE_APPLICATION_STATUSES).exists():
         raise _duplicate_error(programme, file)
     try:
@@ -376,13 +366,13 @@ def aid_application_update(*, actor, application: AidApplication, amount_fen: in
                            reason: str | None = None, via_portal: bool = False) -> AidApplication:
     app = application_for_write(actor, application, via_portal=via_portal)
     if app.status not in (ApplicationStatus.DRAFT, ApplicationStatus.RETURNED):
-        raise ValidationError(_("只有草稿或退回的申请可以修改 / only a draft or returned application can be changed"))
+        raise ValidationError(_("只有草稿或退回的申请可以修改"))
     old = snapshot(app, APPLICATION_FIELDS)
     if amount_fen is not None:
         app.amount_requested_fen = _check_amount(app.programme, amount_fen)
     if reason is not None:
         if not reason.strip():
-            raise ValidationError({"reason": _("请填写申请理由 / the reason is required")})
+            raise ValidationError({"reason": _("请填写申请理由")})
         app.reason = reason.strip()
     app.save()
     audit(actor=actor, verb="aid_application.update", obj=app, node_path=app.node_path, old=old,
@@ -398,7 +388,7 @@ def aid_application_submit(*, actor, application: AidApplication, via_portal: bo
 
     app = application_for_write(actor, application, via_portal=via_portal)
     if app.status not in (ApplicationStatus.DRAFT, ApplicationStatus.RETURNED):
-        raise ValidationError(_("申请当前状态为“%(s)s”，不能提交 / the application is %(s)s and cannot be submitted")
+        raise ValidationError(_("申请当前状态为“%(s)s”，不能提交")
                               % {"s": app.get_status_display()})
     check_eligibility(app.programme, app.file)
     _check_amount(app.programme, app.amount_requested_fen)
@@ -421,7 +411,7 @@ def aid_application_withdraw(*, actor, application: AidApplication, via_portal: 
     """The applicant pulls an application back before approval ends (draft, submitted, returned)."""
     app = application_for_write(actor, application, via_portal=via_portal)
     if app.status not in (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED):
-        raise ValidationError(_("申请当前状态为“%(s)s”，不能撤回 / the application is %(s)s and cannot be withdrawn")
+        raise ValidationError(_("申请当前状态为“%(s)s”，不能撤回")
                               % {"s": app.get_status_display()})
     old = app.status
     app.status = ApplicationStatus.WITHDRAWN

@@ -249,8 +249,7 @@ def approval_chain(app: AidApplication, *, extra_parties=()) -> Chain:
 def build_steps(app: AidApplication, *, actor=None) -> list[ApprovalStep]:
     pairs = approval_nodes(UnionNode.objects.get(pk=app.file.node_id), app.programme.approval_levels)
     if not pairs:
-        raise ValidationError({"programme": _("档案所在工会的上级中没有项目要求的任何审批层级 / none of the "
-                                              "programme's approval levels exists above the file's union")})
+        raise ValidationError({"programme": _("档案所在工会的上级中没有项目要求的任何审批层级")})
     who = approvers_at([node.pk for _level, node in pairs])
     duties.ensure_chain_has_second_person(parties=application_parties(app) | duties.user_ids([actor]),
                                           steps=[who[node.pk] for _level, node in pairs])
@@ -272,8 +271,7 @@ def reserve_budget(app: AidApplication, amount: int) -> ProgrammeBudget:
         programme_id=app.programme_id, node_path__in=ancestor_paths(app.file.node_path))
         .select_related("node").order_by("node_path"))
     if not path:
-        raise ValidationError(_("项目“%(p)s”在本档案所在范围内没有预算 / programme %(p)s has no budget for this "
-                                "file's union") % {"p": app.programme.name})
+        raise ValidationError(_("项目“%(p)s”在本档案所在范围内没有预算") % {"p": app.programme.name})
     budget = path[-1]
     # Every budget on the path counts what its node and the nodes under it committed (budgets held below
     # a node draw on its budget too); the tightest refuses.
@@ -282,8 +280,7 @@ def reserve_budget(app: AidApplication, amount: int) -> ProgrammeBudget:
         if amount <= left:
             continue
         if b is budget:
-            raise ValidationError(_("预算不足：%(node)s 的预算余额 %(left)s 元，不足 %(amt)s 元 / over budget: %(node)s has "
-                                    "%(left)s yuan left, %(amt)s needed") % {
+            raise ValidationError(_("预算不足：%(node)s 的预算余额 %(left)s 元，不足 %(amt)s 元") % {
                 "node": b.node.name, "left": format_yuan(max(left, 0)), "amt": format_yuan(amount)})
         raise ValidationError(_("预算不足：上级“%(node)s”的预算（含下级已占用）余额 %(left)s 元，不足 %(amt)s 元")
                               % {"node": b.node.name, "left": format_yuan(max(left, 0)), "amt": format_yuan(amount)})
@@ -292,8 +289,7 @@ def reserve_budget(app: AidApplication, amount: int) -> ProgrammeBudget:
          .update(committed_fen=F("committed_fen") + amount))
     if not n:
         budget.refresh_from_db()
-        raise ValidationError(_("预算不足：%(node)s 的预算余额 %(left)s 元，不足 %(amt)s 元 / over budget: %(node)s has "
-                                "%(left)s yuan left, %(amt)s needed") % {
+        raise ValidationError(_("预算不足：%(node)s 的预算余额 %(left)s 元，不足 %(amt)s 元") % {
             "node": budget.node.name, "left": format_yuan(budget.total_fen - budget.committed_fen),
             "amt": format_yuan(amount)})
     return budget
@@ -305,7 +301,7 @@ def release_budget(app: AidApplication) -> None:
         n = (ProgrammeBudget.objects.filter(pk=app.budget_id, committed_fen__gte=F("paid_fen") + app.amount_approved_fen)
              .update(committed_fen=F("committed_fen") - app.amount_approved_fen))
         if not n:  # the CHECKs would refuse anyway; say why
-            raise ValidationError(_("预算占用数据不一致，无法释放 / the budget reservation cannot be released"))
+            raise ValidationError(_("预算占用数据不一致，无法释放"))
 
 
 def household_file_ids(file_id: int) -> list[int]:
@@ -329,9 +325,7 @@ def check_household_cap(app: AidApplication, amount: int, file_ids: list[int] | 
     used = (AidApplication.objects.filter(file_id__in=file_ids, programme__year=year, status__in=CAP_STATUSES)
             .exclude(pk=app.pk).aggregate(s=Sum("amount_approved_fen"))["s"] or 0)
     if used + amount > cap.cap_fen:
-        raise ValidationError(_("超过每户年度上限：%(node)s 规定 %(year)s 年每户不超过 %(cap)s 元，本户已获 %(used)s 元，"
-                                "本次 %(amt)s 元 / over the household cap: %(cap)s yuan a year (set by %(node)s), "
-                                "%(used)s already granted, %(amt)s more asked") % {
+        raise ValidationError(_("超过每户年度上限：%(node)s 规定 %(year)s 年每户不超过 %(cap)s 元，本户已获 %(used)s 元，本次 %(amt)s 元") % {
             "node": cap.node.name, "year": year, "cap": format_yuan(cap.cap_fen), "used": format_yuan(used),
             "amt": format_yuan(amount)})
 
@@ -344,23 +338,23 @@ def approval_decide(*, actor, application: AidApplication, decision: str, commen
     why (`acting_reason`, recorded on the step and in the audit event)."""
     staff = require(actor, Cap.APPROVE)
     if decision not in (ApprovalDecision.APPROVED, ApprovalDecision.RETURNED, ApprovalDecision.REJECTED):
-        raise ValidationError({"decision": _("无效的审批意见 / invalid decision")})
+        raise ValidationError({"decision": _("无效的审批意见")})
     # Lock order everywhere: the household's files (pk order), then application, then budget.
     household = household_file_ids(application.file_id)
     list(HardshipFile.objects.select_for_update().filter(pk__in=household).order_by("pk").only("pk"))
     app = (AidApplication.objects.select_for_update(of=("self",)).select_related("programme", "file")
            .get(pk=application.pk))
     if app.status != ApplicationStatus.SUBMITTED:
-        raise ValidationError(_("申请当前状态为“%(s)s”，不在审批中 / the application is %(s)s, not awaiting approval")
+        raise ValidationError(_("申请当前状态为“%(s)s”，不在审批中")
                               % {"s": app.get_status_display()})
     step = current_step(app)
     if step is None or step.decision != ApprovalDecision.PENDING:
-        raise ValidationError(_("没有待审批的环节 / no approval step is pending"))
+        raise ValidationError(_("没有待审批的环节"))
     chain = approval_chain(app)
     cs = next(c for c in chain.steps if c.seq == step.seq)
     acting = staff.node_id != step.node_id
     if acting and not (cs.orphaned and cs.acting_node is not None and cs.acting_node.pk == staff.node_id):
-        raise PermissionDenied(_("本环节应由“%(n)s”审批 / this step is for %(n)s to decide") % {"n": step.node.name})
+        raise PermissionDenied(_("本环节应由“%(n)s”审批") % {"n": step.node.name})
     duties.ensure_not_party(actor, chain.parties)
     if any(c.step is not None and c.seq != step.seq and c.step.decided_by_id == actor.pk for c in chain.steps):
         raise duties.DutyConflict(_("职责分离：您已审批过本轮的另一环节，不能再审批此环节"))
@@ -369,7 +363,7 @@ def approval_decide(*, actor, application: AidApplication, decision: str, commen
         raise ValidationError({"acting_reason": _("代为审批须填写原因：说明“%(n)s”为何无人审批") % {"n": step.node.name}})
     comment = (comment or "").strip()
     if decision != ApprovalDecision.APPROVED and not comment:
-        raise ValidationError({"comment": _("退回或不同意时请填写审批意见 / a comment is required to return or reject")})
+        raise ValidationError({"comment": _("退回或不同意时请填写审批意见")})
     old = snapshot(app, APPLICATION_FIELDS)
     last = not app.steps.filter(round=app.round, seq__gt=step.seq).exists()
     amount = None
@@ -377,10 +371,9 @@ def approval_decide(*, actor, application: AidApplication, decision: str, commen
         base = app.amount_approved_fen or app.amount_requested_fen
         amount = base if amount_fen in (None, "") else int(amount_fen)
         if amount <= 0 or amount > base:
-            raise ValidationError({"amount_fen": _("核定金额须大于 0 且不超过 %(a)s 元 / the approved amount must be "
-                                                   "between 0 and %(a)s yuan") % {"a": format_yuan(base)}})
+            raise ValidationError({"amount_fen": _("核定金额须大于 0 且不超过 %(a)s 元") % {"a": format_yuan(base)}})
         if app.programme.amount_mode == AmountMode.FIXED and amount != app.programme.amount_fen:
-            raise ValidationError({"amount_fen": _("本项目为定额 %(a)s 元 / this programme pays exactly %(a)s yuan")
+            raise ValidationError({"amount_fen": _("本项目为定额 %(a)s 元")
                                    % {"a": format_yuan(app.programme.amount_fen)}})
         if last:
             check_household_cap(app, amount, household)

@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from huigong.accounts.models import Cap
 from huigong.core import idnumber
@@ -66,9 +67,9 @@ def _head_membership(actor, head: Person) -> Membership:
     m = (Membership.objects.select_related("union")
          .filter(person=head, status=MembershipStatus.ACTIVE).first())
     if m is None:
-        raise ValidationError({"head": ["户主须为在会会员 / the head of household must be an active member"]})
+        raise ValidationError({"head": [_("户主须为在会会员")]})
     if not path_in_scope(actor, m.union.path):
-        raise ValidationError({"head": ["该会员不在您的管辖范围内 / this member is outside your part of the tree"]})
+        raise ValidationError({"head": [_("该会员不在您的管辖范围内")]})
     return m
 
 
@@ -87,7 +88,7 @@ def _clean_money(value, field: str, label: str, errors: dict) -> int:
             raise ValueError
         return v
     except (TypeError, ValueError):
-        errors[field] = [f"{label}：应为0到100万元之间的金额 / must be between 0 and 1,000,000 yuan"]
+        errors[field] = [_("%(label)s：应为0到100万元之间的金额") % {"label": label}]
         return 0
 
 
@@ -98,12 +99,12 @@ def _clean_members(rows: list[dict]) -> list[dict]:
     for i, row in enumerate(rows, start=1):
         name = (row.get("name") or "").strip()
         relation = (row.get("relation") or "").strip()
-        where = f"第{i}位家庭成员 / household member {i}"
+        where = _("第%(i)s位家庭成员") % {"i": i}
         if not name or len(name) > 50:
-            errors.setdefault("members", []).append(f"{where}：姓名不能为空且不超过50字 / name is required")
+            errors.setdefault("members", []).append(_("%(where)s：姓名不能为空且不超过50字") % {"where": where})
             continue
         if relation not in RELATIONS:
-            errors.setdefault("members", []).append(f"{where}（{name}）：与户主关系无效 / invalid relation")
+            errors.setdefault("members", []).append(_("%(where)s（%(name)s）：与户主关系无效") % {"name": name, "where": where})
             continue
         try:
             info = idnumber.parse(row.get("id_number") or "")
@@ -113,7 +114,7 @@ def _clean_members(rows: list[dict]) -> list[dict]:
         h = blind_index(info.number, "id")
         if h in seen:
             errors.setdefault("members", []).append(
-                f"{where}（{name}）：与第{seen[h]}位身份证号重复 / same ID number as member {seen[h]}")
+                _("%(where)s（%(name)s）：与第%(seen)s位身份证号重复") % {"name": name, "seen": seen[h], "where": where})
             continue
         seen[h] = i
         income = _clean_money(row.get("monthly_income_fen", 0), "members", f"{where}（{name}）月收入", errors)
@@ -127,8 +128,7 @@ def _clean_members(rows: list[dict]) -> list[dict]:
 
 
 def _duplicate_message(file: HardshipFile) -> str:
-    return (f"已有档案 {file.file_no}（{mask_name(file.head.name)}，{file.node.name}） / "
-            f"already in file {file.file_no} ({mask_name(file.head.name)}, {file.node.name})")
+    return (_("已有档案 %(file_no)s（%(mask_name)s，%(node_name)s）") % {"file_no": file.file_no, "mask_name": mask_name(file.head.name), "node_name": file.node.name})
 
 
 def _refuse_duplicates(hashes: list[str], *, exclude_file: int | None = None) -> None:
@@ -148,15 +148,14 @@ def _insert_members(file: HardshipFile, members: list[dict]) -> list[FileMember]
         if "one_live_file" not in str(exc) and "id_number_hash" not in str(exc):
             raise
         _refuse_duplicates([m["id_number_hash"] for m in members], exclude_file=file.pk)
-        raise ValidationError({"members": [("该家庭成员刚刚已被建档，请刷新 / a household member was just filed; "
-                                           "reload")]}) from None
+        raise ValidationError({"members": [(_("该家庭成员刚刚已被建档，请刷新"))]}) from None
 
 
 def _clean_causes(causes) -> list[str]:
     causes = list(dict.fromkeys(causes or []))
     bad = [c for c in causes if c not in HardshipCause.values]
     if bad or not causes:
-        raise ValidationError({"causes": ["请选择至少一项有效的致困原因 / choose at least one valid cause"]})
+        raise ValidationError({"causes": [_("请选择至少一项有效的致困原因")]})
     return causes
 
 
@@ -172,20 +171,19 @@ def proposed_level_for(node_path: str, *, household_size: int, monthly_income_fe
 
 def _check_level(level: str, proposed: str, reason: str) -> str:
     if level not in HardshipLevel.values:
-        raise ValidationError({"level": ["请选择困难等级 / choose a hardship level"]})
+        raise ValidationError({"level": [_("请选择困难等级")]})
     reason = (reason or "").strip()
     if level != proposed and not reason:
-        shown = HardshipLevel(proposed).label if proposed else "不符合任何困难标准 / above every line"
+        shown = HardshipLevel(proposed).label if proposed else _("不符合任何困难标准")
         raise ValidationError({"level_reason": [
-            (f"所选等级与收入情况不符（系统初判：{shown}），如确需认定请填写理由 / the level does not match the "
-            f"household's figures; give a reason to confirm it anyway")]})
+            (_("所选等级与收入情况不符（系统初判：%(shown)s），如确需认定请填写理由") % {"shown": shown})]})
     return reason[:255] if level != proposed else ""
 
 
 def _clean_bank(bank_account: str) -> str:
     bank_account = (bank_account or "").replace(" ", "")
     if bank_account and not (bank_account.isdigit() and 12 <= len(bank_account) <= 30):
-        raise ValidationError({"bank_account": ["银行账号应为12到30位数字 / bank account must be 12-30 digits"]})
+        raise ValidationError({"bank_account": [_("银行账号应为12到30位数字")]})
     return bank_account
 
 
@@ -209,9 +207,9 @@ def hardship_file_create(*, actor, head: Person, causes: list[str], household_si
             raise ValueError
     except (TypeError, ValueError):
         size = 0
-        errors["household_size"] = [f"家庭人口应为1到{MAX_HOUSEHOLD}人 / household size must be 1 to {MAX_HOUSEHOLD}"]
-    income = _clean_money(monthly_income_fen, "monthly_income_fen", "家庭月收入 / monthly income", errors)
-    rigid = _clean_money(rigid_expense_fen, "rigid_expense_fen", "刚性支出 / rigid expenses", errors)
+        errors["household_size"] = [_("家庭人口应为1到%(MAX_HOUSEHOLD)s人") % {"MAX_HOUSEHOLD": MAX_HOUSEHOLD}]
+    income = _clean_money(monthly_income_fen, "monthly_income_fen", _("家庭月收入"), errors)
+    rigid = _clean_money(rigid_expense_fen, "rigid_expense_fen", _("刚性支出"), errors)
     if errors:
         raise ValidationError(errors)
     causes = _clean_causes(causes)
@@ -221,14 +219,14 @@ def hardship_file_create(*, actor, head: Person, causes: list[str], household_si
     cleaned = _clean_members(rows)
     if len(cleaned) > size:
         raise ValidationError({"household_size": [
-            f"家庭人口（{size}）少于登记的家庭成员（{len(cleaned)}） / household size is below the members listed"]})
+            _("家庭人口（%(size)s）少于登记的家庭成员（%(cleaned)s）") % {"cleaned": len(cleaned), "size": size}]})
     proposed = proposed_level_for(node.path, household_size=size, monthly_income_fen=income,
                                   rigid_expense_fen=rigid, causes=causes)
     reason = _check_level(level, proposed, level_reason)
     bank_account = _clean_bank(bank_account)
     _refuse_duplicates([m["id_number_hash"] for m in cleaned])
     if source_visit is not None and source_visit.person_id != head.pk:
-        raise ValidationError({"source_visit": ["走访记录与户主不一致 / the visit is of another member"]})
+        raise ValidationError({"source_visit": [_("走访记录与户主不一致")]})
     year = year or timezone.localdate().year
     file = HardshipFile.objects.create(
         file_no=next_file_no(node.region_code, year), node=node, node_path=node.path, head=head,
@@ -242,7 +240,7 @@ def hardship_file_create(*, actor, head: Person, causes: list[str], household_si
         updated = HelpRequest.objects.filter(pk=help_request.pk, person=head, status=HelpRequestStatus.NEW).update(
             status=HelpRequestStatus.FILED, file=file, handled_by=actor, handled_at=timezone.now())
         if not updated:
-            raise ValidationError({"help_request": ["该求助申请已处理 / this help request was already handled"]})
+            raise ValidationError({"help_request": [_("该求助申请已处理")]})
     audit(actor=actor, verb="hardship_file.create", obj=file, node_path=node.path,
           new=dict(snapshot(file, FILE_FIELDS), causes=causes, members=len(cleaned),
                    source_visit=source_visit.pk if source_visit else None))
@@ -252,8 +250,7 @@ def hardship_file_create(*, actor, head: Person, causes: list[str], household_si
 def _locked(file: HardshipFile, *, statuses=(FileStatus.DRAFT, FileStatus.OPEN)) -> HardshipFile:
     file = HardshipFile.objects.select_for_update().select_related("head", "node").get(pk=file.pk)
     if file.status not in statuses:
-        raise ValidationError({"status": [(f"档案状态为“{file.get_status_display()}”，不能进行此操作 / "
-                                          f"not possible while the file is {file.status}")]})
+        raise ValidationError({"status": [(_("档案状态为“%(status)s”，不能进行此操作") % {"status": file.get_status_display()})]})
     return file
 
 
@@ -266,7 +263,7 @@ def hardship_file_update(*, actor, file: HardshipFile, **changes) -> HardshipFil
                "payee_name", "bank_name", "bank_account", "causes"}
     unknown = set(changes) - allowed
     if unknown:
-        raise ValidationError({f: ["不可修改 / not editable"] for f in unknown})
+        raise ValidationError({f: [_("不可修改")] for f in unknown})
     file = _locked(file)
     before = snapshot(file, FILE_FIELDS)
     figures_before = {f: getattr(file, f) for f in FIGURES}
@@ -278,10 +275,9 @@ def hardship_file_update(*, actor, file: HardshipFile, **changes) -> HardshipFil
                 raise ValueError
             file.household_size = size
         except (TypeError, ValueError):
-            errors["household_size"] = [("家庭人口应不少于登记的家庭成员且不超过30人 / household size must cover the "
-                                        "members listed (at most 30)")]
-    for f, label in (("monthly_income_fen", "家庭月收入 / monthly income"),
-                     ("rigid_expense_fen", "刚性支出 / rigid expenses")):
+            errors["household_size"] = [(_("家庭人口应不少于登记的家庭成员且不超过30人"))]
+    for f, label in (("monthly_income_fen", _("家庭月收入")),
+                     ("rigid_expense_fen", _("刚性支出"))):
         if f in changes:
             setattr(file, f, _clean_money(changes[f], f, label, errors))
     if errors:
@@ -325,7 +321,7 @@ def file_member_add(*, actor, file: HardshipFile, name: str, relation: str, id_n
     ensure_path_in_scope(actor, file.node_path)
     file = _locked(file)
     if relation == "本人":
-        raise ValidationError({"relation": ["户主已在档案中 / the head is already in the file"]})
+        raise ValidationError({"relation": [_("户主已在档案中")]})
     [row] = _clean_members([{"name": name, "relation": relation, "id_number": id_number,
                              "monthly_income_fen": monthly_income_fen, "health_note": health_note,
                              "is_student": is_student}])
@@ -344,7 +340,7 @@ def file_member_remove(*, actor, member: FileMember) -> None:
     ensure_path_in_scope(actor, member.file.node_path)
     file = _locked(member.file)
     if member.relation == "本人":
-        raise ValidationError({"member": ["不能移除户主 / the head cannot be removed"]})
+        raise ValidationError({"member": [_("不能移除户主")]})
     audit(actor=actor, verb="hardship_file.member_remove", obj=file, node_path=file.node_path,
           old={"name": mask_name(member.name), "relation": member.relation, "id_number_mask": member.id_number_mask})
     member.delete()
@@ -356,8 +352,8 @@ def evidence_add(*, actor, file: HardshipFile, kind: str, upload) -> FileEvidenc
     ensure_path_in_scope(actor, file.node_path)
     file = _locked(file)
     if kind not in EvidenceKind.values:
-        raise ValidationError({"kind": ["请选择材料类型 / choose the kind of evidence"]})
-    checked = check_upload(upload, field_label="证明材料 / evidence")
+        raise ValidationError({"kind": [_("请选择材料类型")]})
+    checked = check_upload(upload, field_label=_("证明材料"))
     name = os.path.basename(getattr(upload, "name", "") or f"evidence.{checked.extension}")[:200]
     upload.name = f"{file.file_no}.{checked.extension}"  # the stored name never carries the user's text
     ev = FileEvidence.objects.create(file=file, kind=kind, upload=upload, original_name=name,
@@ -377,9 +373,9 @@ def hardship_file_open(*, actor, file: HardshipFile, verified_on: dt.date, verif
     file = _locked(file, statuses=(FileStatus.DRAFT,))
     errors = {}
     if verified_on is None or verified_on > timezone.localdate():
-        errors["verified_on"] = ["核实日期不能为空或晚于今天 / the verification date is required and not in the future"]
+        errors["verified_on"] = [_("核实日期不能为空或晚于今天")]
     if not (verification_note or "").strip():
-        errors["verification_note"] = ["请填写入户核实情况 / describe the verification visit"]
+        errors["verification_note"] = [_("请填写入户核实情况")]
     if errors:
         raise ValidationError(errors)
     today = timezone.localdate()
@@ -403,9 +399,9 @@ def hardship_file_close(*, actor, file: HardshipFile, reason: str, note: str = "
     ensure_path_in_scope(actor, file.node_path)
     file = _locked(file)
     if reason not in CloseReason.values:
-        raise ValidationError({"reason": ["请选择销档原因 / choose a reason"]})
+        raise ValidationError({"reason": [_("请选择销档原因")]})
     if reason == CloseReason.OTHER and not (note or "").strip():
-        raise ValidationError({"note": ["原因为“其他”时请填写说明 / explain the reason"]})
+        raise ValidationError({"note": [_("原因为“其他”时请填写说明")]})
     withdrawn = _settle_applications_before_close(actor, file)
     old_status = file.status
     file.status, file.closed_on = FileStatus.CLOSED, on or timezone.localdate()
@@ -434,8 +430,7 @@ def _settle_applications_before_close(actor, file: HardshipFile) -> list[int]:
     if blocking:
         named = "；".join(f"{a.programme.name}（{a.get_status_display()}）" for a in blocking)
         raise ValidationError({"reason": [
-            (f"该档案还有未发放完毕的帮扶申请：{named}。请待发放完成或处理后再销档 / this file has aid in progress "
-             f"(approved, under notice or awaiting payment): {named}; close it once paid or settled")]})
+            (_("该档案还有未发放完毕的帮扶申请：%(named)s。请待发放完成或处理后再销档") % {"named": named})]})
     withdrawn = []
     for a in apps:
         if a.status in (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED):
@@ -455,19 +450,19 @@ def file_review_record(*, actor, file: HardshipFile, year: int, outcome: str, re
     reviewed_on = reviewed_on or timezone.localdate()
     errors: dict[str, list[str]] = {}
     if outcome not in ReviewOutcome.values:
-        errors["outcome"] = ["请选择复核结论 / choose an outcome"]
+        errors["outcome"] = [_("请选择复核结论")]
     if reviewed_on > timezone.localdate():
-        errors["reviewed_on"] = ["复核日期不能晚于今天 / the review date cannot be in the future"]
+        errors["reviewed_on"] = [_("复核日期不能晚于今天")]
     if outcome == ReviewOutcome.CHANGE_LEVEL:
         if new_level not in HardshipLevel.values or new_level == file.level:
-            errors["new_level"] = ["请选择与当前不同的困难等级 / choose a level other than the current one"]
+            errors["new_level"] = [_("请选择与当前不同的困难等级")]
         if not (note or "").strip():
-            errors["note"] = ["调整等级须填写理由 / a reason is required to change the level"]
+            errors["note"] = [_("调整等级须填写理由")]
     if outcome == ReviewOutcome.CLOSE and close_reason not in CloseReason.values:
-        errors["close_reason"] = ["请选择销档原因 / choose a reason for closing"]
+        errors["close_reason"] = [_("请选择销档原因")]
     income = None
     if monthly_income_fen not in (None, ""):
-        income = _clean_money(monthly_income_fen, "monthly_income_fen", "家庭月收入 / monthly income", errors)
+        income = _clean_money(monthly_income_fen, "monthly_income_fen", _("家庭月收入"), errors)
     if errors:
         raise ValidationError(errors)
     old_level = file.level
@@ -478,7 +473,7 @@ def file_review_record(*, actor, file: HardshipFile, year: int, outcome: str, re
                 old_level=old_level, new_level=new_level if outcome == ReviewOutcome.CHANGE_LEVEL else old_level,
                 monthly_income_fen=income, note=(note or "").strip())
     except IntegrityError:
-        raise ValidationError({"year": [f"该档案{year}年度已复核 / this file was already reviewed for {year}"]}) from None
+        raise ValidationError({"year": [_("该档案%(year)s年度已复核") % {"year": year}]}) from None
     if income is not None:
         file.monthly_income_fen = income
     if outcome == ReviewOutcome.CHANGE_LEVEL:
@@ -501,19 +496,19 @@ def help_request_create(*, person: Person, user, situation: str, causes: list[st
     membership = (Membership.objects.select_related("union")
                   .filter(person=person, status=MembershipStatus.ACTIVE).first())
     if membership is None:
-        raise ValidationError({"person": ["您还不是在会会员，暂不能申请 / only active members can ask for help"]})
+        raise ValidationError({"person": [_("您还不是在会会员，暂不能申请")]})
     errors: dict[str, list[str]] = {}
     situation = (situation or "").strip()
     if not 10 <= len(situation) <= 2000:
-        errors["situation"] = ["请用10到2000字说明家庭困难情况 / describe the situation in 10 to 2000 characters"]
+        errors["situation"] = [_("请用10到2000字说明家庭困难情况")]
     try:
         size = int(household_size)
         if not 1 <= size <= MAX_HOUSEHOLD:
             raise ValueError
     except (TypeError, ValueError):
         size = 0
-        errors["household_size"] = [f"家庭人口应为1到{MAX_HOUSEHOLD}人 / household size must be 1 to {MAX_HOUSEHOLD}"]
-    income = _clean_money(monthly_income_fen, "monthly_income_fen", "家庭月收入 / monthly income", errors)
+        errors["household_size"] = [_("家庭人口应为1到%(MAX_HOUSEHOLD)s人") % {"MAX_HOUSEHOLD": MAX_HOUSEHOLD}]
+    income = _clean_money(monthly_income_fen, "monthly_income_fen", _("家庭月收入"), errors)
     if errors:
         raise ValidationError(errors)
     causes = _clean_causes(causes)
@@ -523,8 +518,7 @@ def help_request_create(*, person: Person, user, situation: str, causes: list[st
                                             situation=situation, causes=causes, household_size=size,
                                             monthly_income_fen=income)
     except IntegrityError:
-        raise ValidationError({"situation": [("您已有一份待核实的求助申请 / you already have a request being "
-                                             "verified")]}) from None
+        raise ValidationError({"situation": [(_("您已有一份待核实的求助申请"))]}) from None
     audit(actor=user, verb="help_request.create", obj=hr, node_path=membership.union.path,
           new={"causes": causes, "household_size": size})
     return hr
@@ -535,12 +529,12 @@ def help_request_decline(*, actor, request: HelpRequest, reason: str) -> HelpReq
     require(actor, Cap.ASSIST)
     ensure_path_in_scope(actor, request.node_path)
     if not (reason or "").strip():
-        raise ValidationError({"reason": ["请填写不予建档的原因 / a reason is required"]})
+        raise ValidationError({"reason": [_("请填写不予建档的原因")]})
     updated = HelpRequest.objects.filter(pk=request.pk, status=HelpRequestStatus.NEW).update(
         status=HelpRequestStatus.DECLINED, decline_reason=reason.strip()[:255], handled_by=actor,
         handled_at=timezone.now())
     if not updated:
-        raise ValidationError({"reason": ["该求助申请已处理 / this request was already handled"]})
+        raise ValidationError({"reason": [_("该求助申请已处理")]})
     request.refresh_from_db()
     audit(actor=actor, verb="help_request.decline", obj=request, node_path=request.node_path,
           new={"status": request.status, "reason": request.decline_reason})

@@ -67,7 +67,7 @@ def batch_bank_sheet(*, actor, batch: PayoutBatch, full: bool = False, with_resu
         rows = list(batch.payouts.filter(status=PayoutStatus.PENDING).select_related("application__programme")
                     .order_by("pk"))
         if not rows:
-            raise ValidationError(_("本批次没有待发送的发放记录 / nothing in this batch is pending"))
+            raise ValidationError(_("本批次没有待发送的发放记录"))
         content = write_bank_sheet([
             SheetRow(payee=p.payee_name, account=p.bank_account_mask, bank=p.bank_name, amount_fen=p.amount_fen,
                      purpose=f"{p.application.programme.name}", key=sheet_key(p)) for p in rows],
@@ -82,14 +82,12 @@ def batch_bank_sheet(*, actor, batch: PayoutBatch, full: bool = False, with_resu
     if attempt is None:
         rows = list(base.filter(status=PayoutStatus.PENDING))
         if not rows:
-            raise ValidationError(_("本批次没有待发送的发放记录：已发送的代发表请按发送次数重新下载 / nothing in this batch is "
-                                  "pending: re-download a sheet already sent by its attempt number"))
+            raise ValidationError(_("本批次没有待发送的发放记录：已发送的代发表请按发送次数重新下载"))
         ok = set(AidApplication.objects.select_for_update().filter(
             pk__in=[p.application_id for p in rows], status=ApplicationStatus.NOTICE_ENDED).values_list("pk", flat=True))
         bad = [p.idempotency_key for p in rows if p.application_id not in ok]
         if bad:
-            raise ValidationError(_("以下发放记录的申请已不在“公示期满”状态，不能发送：%(k)s / these payouts' applications "
-                                    "are no longer past their notice and cannot be sent: %(k)s") % {"k": "、".join(bad)})
+            raise ValidationError(_("以下发放记录的申请已不在“公示期满”状态，不能发送：%(k)s") % {"k": "、".join(bad)})
         Payout.objects.filter(pk__in=[p.pk for p in rows], status=PayoutStatus.PENDING).update(status=PayoutStatus.SENT)
         for p in rows:
             PayoutAttempt.objects.get_or_create(payout=p, number=p.attempts, status=PayoutStatus.SENT, defaults={
@@ -102,8 +100,7 @@ def batch_bank_sheet(*, actor, batch: PayoutBatch, full: bool = False, with_resu
     else:
         rows = list(base.filter(status=PayoutStatus.SENT, attempts=attempt))
         if not rows:
-            raise ValidationError({"attempt": _("本批次没有第 %(n)d 次发送、仍在银行处理中的记录 / nothing in this batch is "
-                                                "still at the bank on attempt %(n)d") % {"n": attempt}})
+            raise ValidationError({"attempt": _("本批次没有第 %(n)d 次发送、仍在银行处理中的记录") % {"n": attempt}})
         verb, label = "aid_batch.export_again", _("-第%(n)d次发送-重新下载") % {"n": attempt}
     content = write_bank_sheet([
         SheetRow(payee=p.payee_name, account=p.bank_account if full else p.bank_account_mask, bank=p.bank_name,
@@ -114,7 +111,7 @@ def batch_bank_sheet(*, actor, batch: PayoutBatch, full: bool = False, with_resu
           new={"rows": n_rows, "full": full, "attempt": attempt, "payouts": [sheet_key(p) for p in rows]})
     if full:
         log_access(actor=actor, object_type="assistance.payout", object_id=f"batch:{b.pk}",
-                   fields=["bank_account"], purpose="银行批量代发表 / bank bulk-transfer sheet",
+                   fields=["bank_account"], purpose=_("银行批量代发表"),
                    node_path=b.node_path, row_count=n_rows)
     del staff
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -155,7 +152,7 @@ def _ledger_access(actor, node, year, full, n, fmt):
           object_repr=node.name, node_path=node.path, new={"year": year, "rows": n, "full": full, "format": fmt})
     if full:
         log_access(actor=actor, object_type="assistance.ledger", object_id=f"{node.pk}:{year or 'all'}",
-                   fields=["head_name"], purpose="台账导出 / ledger export", node_path=node.path, row_count=n)
+                   fields=["head_name"], purpose=_("台账导出"), node_path=node.path, row_count=n)
 
 
 def _ledger_full(actor, full: bool) -> bool:

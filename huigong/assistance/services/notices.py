@@ -79,31 +79,28 @@ def notice_publish(*, actor, node: UnionNode, applications, title: str, contact:
     ensure_path_in_scope(actor, node.path)
     ids = sorted({a.pk if hasattr(a, "pk") else int(a) for a in applications})
     if not ids:
-        raise ValidationError({"applications": _("请至少选择一份已批准的申请 / choose at least one approved application")})
+        raise ValidationError({"applications": _("请至少选择一份已批准的申请")})
     if not (title or "").strip():
-        raise ValidationError({"title": _("请填写公示标题 / the title is required")})
+        raise ValidationError({"title": _("请填写公示标题")})
     apps = list(AidApplication.objects.select_for_update(of=("self",)).filter(pk__in=ids)
                 .select_related("programme", "file__head", "file__node").order_by("pk"))
     if len(apps) != len(ids):
-        raise ValidationError({"applications": _("有申请不存在 / an application does not exist")})
+        raise ValidationError({"applications": _("有申请不存在")})
     for a in apps:
         if not a.node_path.startswith(node.path):
-            raise ValidationError({"applications": _("申请 #%(id)s 不在“%(n)s”的范围内 / application #%(id)s is outside "
-                                                     "%(n)s") % {"id": a.pk, "n": node.name}})
+            raise ValidationError({"applications": _("申请 #%(id)s 不在“%(n)s”的范围内") % {"id": a.pk, "n": node.name}})
         if a.status != ApplicationStatus.APPROVED:
-            raise ValidationError({"applications": _("申请 #%(id)s 状态为“%(s)s”，只有已批准的申请可以公示 / application "
-                                                     "#%(id)s is %(s)s: only approved ones can be published")
+            raise ValidationError({"applications": _("申请 #%(id)s 状态为“%(s)s”，只有已批准的申请可以公示")
                                    % {"id": a.pk, "s": a.get_status_display()}})
     if days is None:
         days = max(a.programme.notice_days for a in apps)
     days = int(days)
     if days < 1:
-        raise ValidationError({"days": _("公示天数至少 1 天 / the notice lasts at least 1 day")})
+        raise ValidationError({"days": _("公示天数至少 1 天")})
     today = _today()
     starts_on = starts_on or today
     if starts_on < today:
-        raise ValidationError({"starts_on": _("公示开始日期不能早于今天（%(d)s）：公示期不能倒签 / the notice cannot start "
-                                              "before today (%(d)s): the period cannot be backdated")
+        raise ValidationError({"starts_on": _("公示开始日期不能早于今天（%(d)s）：公示期不能倒签")
                                % {"d": today.isoformat()}})
     notice = Notice.objects.create(node=node, node_path=node.path, title=title.strip(), body=body, contact=contact,
                                    starts_on=starts_on, ends_on=starts_on + dt.timedelta(days=days),
@@ -132,12 +129,11 @@ def notice_objection_record(*, actor, notice: Notice, content: str, application:
                             received_on: dt.date | None = None, channel: str = "") -> NoticeObjection:
     notice = _notice_for_write(actor, notice)
     if notice.status != NoticeStatus.PUBLISHED:
-        raise ValidationError(_("公示已结束，不能再登记异议 / the notice period is over: objections can no longer be "
-                                "recorded"))
+        raise ValidationError(_("公示已结束，不能再登记异议"))
     if not (content or "").strip():
-        raise ValidationError({"content": _("请填写异议内容 / the objection's content is required")})
+        raise ValidationError({"content": _("请填写异议内容")})
     if application is not None and not notice.entries.filter(application_id=application.pk).exists():
-        raise ValidationError({"application": _("该申请不在本次公示中 / the application is not on this notice")})
+        raise ValidationError({"application": _("该申请不在本次公示中")})
     received_on = received_on or _today()
     obj = NoticeObjection.objects.create(notice=notice, application=application, received_on=received_on,
                                          channel=channel, content=content.strip(), recorded_by=actor)
@@ -154,17 +150,16 @@ def notice_objection_resolve(*, actor, objection: NoticeObjection, upheld: bool,
     notice = _notice_for_write(actor, objection.notice)
     obj = NoticeObjection.objects.select_for_update().get(pk=objection.pk)
     if obj.resolved_at is not None:
-        raise ValidationError(_("该异议已处理 / this objection has already been resolved"))
+        raise ValidationError(_("该异议已处理"))
     if not (resolution or "").strip():
-        raise ValidationError({"resolution": _("请填写处理结果 / the resolution is required")})
+        raise ValidationError({"resolution": _("请填写处理结果")})
     if outcome not in (ApplicationStatus.REJECTED, ApplicationStatus.RETURNED):
-        raise ValidationError({"outcome": _("无效的处理方式 / invalid outcome")})
+        raise ValidationError({"outcome": _("无效的处理方式")})
     if upheld and obj.application_id:
         app = AidApplication.objects.select_for_update(of=("self",)).get(pk=obj.application_id)
         if app.status not in (ApplicationStatus.NOTICE, ApplicationStatus.NOTICE_ENDED) or \
                 hasattr(app, "payout") and app.payout is not None:
-            raise ValidationError(_("申请 #%(id)s 已进入发放，不能再撤下 / application #%(id)s is already in a payout "
-                                    "batch") % {"id": app.pk})
+            raise ValidationError(_("申请 #%(id)s 已进入发放，不能再撤下") % {"id": app.pk})
         old = {"status": app.status, "amount_approved_fen": app.amount_approved_fen}
         release_budget(app)
         NoticeEntry.objects.filter(application=app).delete()
@@ -188,11 +183,11 @@ def notice_end_blocker(notice: Notice, today: dt.date | None = None) -> str | No
     disables its button with this reason, and ending refuses with it."""
     today = today or _today()
     if notice.status != NoticeStatus.PUBLISHED:
-        return _("公示当前状态为“%(s)s” / the notice is %(s)s") % {"s": notice.get_status_display()}
+        return _("公示当前状态为“%(s)s”") % {"s": notice.get_status_display()}
     if today < notice.ends_on:
-        return _("公示期到 %(d)s 才结束 / the notice period runs until %(d)s") % {"d": notice.ends_on.isoformat()}
+        return _("公示期到 %(d)s 才结束") % {"d": notice.ends_on.isoformat()}
     if notice.objections.filter(resolved_at__isnull=True).exists():
-        return _("还有未处理的异议 / objections are still unresolved")
+        return _("还有未处理的异议")
     return None
 
 

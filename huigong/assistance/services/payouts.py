@@ -75,7 +75,7 @@ def payout_batch_create(*, actor, node: UnionNode, title: str, applications=None
     given ones, each of which must qualify)."""
     _money_actor(actor, node.path)
     if not (title or "").strip():
-        raise ValidationError({"title": _("请填写批次名称 / the batch title is required")})
+        raise ValidationError({"title": _("请填写批次名称")})
     # Locked (and re-read after the lock): an objection upheld meanwhile has moved the application out of
     # NOTICE_ENDED, and then it is not paid.
     qs = (AidApplication.objects.select_for_update(of=("self",))
@@ -88,10 +88,8 @@ def payout_batch_create(*, actor, node: UnionNode, title: str, applications=None
             if i not in found:
                 # Scope first: an application outside the node's subtree does not exist for this actor.
                 a = AidApplication.objects.filter(pk=i, node_path__startswith=node.path).first()
-                why = a.get_status_display() if a else _("不存在 / does not exist")
-                raise ValidationError({"applications": _("申请 #%(id)s 不能发放（%(why)s）：须公示期满、在本单位范围内且未发放 / "
-                                                         "application #%(id)s cannot be paid (%(why)s): it must be "
-                                                         "past its notice, in scope and not yet in a payout")
+                why = a.get_status_display() if a else _("不存在")
+                raise ValidationError({"applications": _("申请 #%(id)s 不能发放（%(why)s）：须公示期满、在本单位范围内且未发放")
                                        % {"id": i, "why": why}})
         apps = [found[i] for i in ids]
     else:
@@ -100,11 +98,11 @@ def payout_batch_create(*, actor, node: UnionNode, title: str, applications=None
                 .values_list("pk", flat=True))
     apps = [a for a in apps if a.pk in still]
     if not apps:
-        raise ValidationError(_("没有公示期满、待发放的申请 / no application is past its notice and awaiting payment"))
+        raise ValidationError(_("没有公示期满、待发放的申请"))
     _ensure_not_approver(actor, [a.pk for a in apps])
     for a in apps:
         if not a.file.bank_account:
-            raise ValidationError({"applications": _("档案 %(f)s 没有收款银行账号 / file %(f)s has no bank account")
+            raise ValidationError({"applications": _("档案 %(f)s 没有收款银行账号")
                                    % {"f": a.file.file_no}})
     batch = PayoutBatch.objects.create(node=node, node_path=node.path, title=title.strip(), created_by=actor)
     Payout.objects.bulk_create([
@@ -113,7 +111,7 @@ def payout_batch_create(*, actor, node: UnionNode, title: str, applications=None
                bank_account_mask=a.file.bank_account_mask) for a in apps], ignore_conflicts=True)
     mine = list(batch.payouts.values_list("application_id", flat=True))
     if not mine:  # every one was taken by a concurrent batch
-        raise ValidationError(_("这些申请已在其他批次中 / these applications are already in another batch"))
+        raise ValidationError(_("这些申请已在其他批次中"))
     audit(actor=actor, verb="aid_batch.create", obj=batch, node_path=node.path,
           new={"title": batch.title, "applications": mine,
                "total_fen": sum(a.amount_approved_fen for a in apps if a.pk in set(mine))})
@@ -144,7 +142,7 @@ def payout_mark_paid(*, actor, payout: Payout, bank_reference: str, paid_on: dt.
     p = _payout_locked(actor, payout)
     bank_reference = (bank_reference or "").strip()
     if not bank_reference:
-        raise ValidationError({"bank_reference": _("请填写银行流水号 / the bank reference is required")})
+        raise ValidationError({"bank_reference": _("请填写银行流水号")})
     now = timezone.now()
     n = (Payout.objects.filter(pk=p.pk, status__in=(PayoutStatus.PENDING, PayoutStatus.SENT))
          .update(status=PayoutStatus.PAID, bank_reference=bank_reference[:64], paid_at=now, failure_reason=""))
@@ -152,7 +150,7 @@ def payout_mark_paid(*, actor, payout: Payout, bank_reference: str, paid_on: dt.
     if not n:
         if p.status == PayoutStatus.PAID:
             return p  # already paid: nothing more happens, whoever asks and however often
-        raise ValidationError(_("发放记录 %(k)s 已标记失败，请先重新发放 / payout %(k)s has failed: retry it first")
+        raise ValidationError(_("发放记录 %(k)s 已标记失败，请先重新发放")
                               % {"k": p.idempotency_key})
     app = AidApplication.objects.select_related("programme").get(pk=p.application_id)
     paid_on = paid_on or clock.today()
@@ -163,7 +161,7 @@ def payout_mark_paid(*, actor, payout: Payout, bank_reference: str, paid_on: dt.
     moved = AidApplication.objects.filter(pk=app.pk, status=ApplicationStatus.NOTICE_ENDED).update(
         status=ApplicationStatus.PAID, updated_at=now)
     if not moved:
-        raise ValidationError(_("申请 #%(id)s 状态为“%(s)s”，不能发放 / application #%(id)s is %(s)s and cannot be paid")
+        raise ValidationError(_("申请 #%(id)s 状态为“%(s)s”，不能发放")
                               % {"id": app.pk, "s": app.get_status_display()})
     _attempt(p, PayoutStatus.PAID, actor, reference=bank_reference)
     _close_batch_if_done(p.batch_id)
@@ -178,14 +176,14 @@ def payout_mark_failed(*, actor, payout: Payout, reason: str) -> Payout:
     p = _payout_locked(actor, payout)
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": _("请填写失败原因 / the failure reason is required")})
+        raise ValidationError({"reason": _("请填写失败原因")})
     n = (Payout.objects.filter(pk=p.pk, status__in=(PayoutStatus.PENDING, PayoutStatus.SENT))
          .update(status=PayoutStatus.FAILED, failure_reason=reason[:255]))
     p.refresh_from_db()
     if not n:
         if p.status == PayoutStatus.FAILED:
             return p
-        raise ValidationError(_("发放记录 %(k)s 已到账，不能标记失败 / payout %(k)s is already paid")
+        raise ValidationError(_("发放记录 %(k)s 已到账，不能标记失败")
                               % {"k": p.idempotency_key})
     _attempt(p, PayoutStatus.FAILED, actor, reason=reason)
     audit(actor=actor, verb="aid_payout.failed", obj=p, object_repr=p.idempotency_key,
@@ -200,13 +198,12 @@ def payout_retry(*, actor, payout: Payout, batch: PayoutBatch | None = None) -> 
     if batch is not None:
         _money_actor(actor, batch.node_path)
         if not p.application.node_path.startswith(batch.node_path):
-            raise ValidationError({"batch": _("申请不在该批次单位的范围内 / the application is outside the batch's union")})
+            raise ValidationError({"batch": _("申请不在该批次单位的范围内")})
     if p.status in (PayoutStatus.PENDING, PayoutStatus.SENT):
         return p
     file = HardshipFile.objects.get(pk=p.application.file_id)
     if p.status == PayoutStatus.FAILED and not file.bank_account:
-        raise ValidationError({"bank_account": _("档案 %(f)s 没有收款银行账号，请先在档案中更正 / file %(f)s has no bank "
-                                                 "account: correct the file first") % {"f": file.file_no}})
+        raise ValidationError({"bank_account": _("档案 %(f)s 没有收款银行账号，请先在档案中更正") % {"f": file.file_no}})
     old_batch_id = p.batch_id
     before = {"status": "failed", "batch": old_batch_id, "payee_name": p.payee_name, "bank_name": p.bank_name,
               "bank_account": p.bank_account_mask}
@@ -221,7 +218,7 @@ def payout_retry(*, actor, payout: Payout, batch: PayoutBatch | None = None) -> 
     if not n:
         if p.status in (PayoutStatus.PENDING, PayoutStatus.SENT):
             return p
-        raise ValidationError(_("发放记录 %(k)s 已到账，无需重发 / payout %(k)s is already paid") % {"k": p.idempotency_key})
+        raise ValidationError(_("发放记录 %(k)s 已到账，无需重发") % {"k": p.idempotency_key})
     PayoutBatch.objects.filter(pk=p.batch_id, status=BatchStatus.DONE).update(status=BatchStatus.SENT, done_at=None)
     if old_batch_id != p.batch_id:
         _close_batch_if_done(old_batch_id)  # the old batch may have nothing open left
@@ -264,7 +261,7 @@ def parse_result_sheet(batch: PayoutBatch, data: bytes) -> list[dict]:
         key, _sep, n_text = cell.partition("#")
         p = payouts.get(key)
         if p is None:
-            errors.append(_("%(w)s：备注 %(k)s 不是本批次的发放记录 / %(w)s: %(k)s is not a payout of this batch")
+            errors.append(_("%(w)s：备注 %(k)s 不是本批次的发放记录")
                           % {"w": here, "k": cell or "—"})
             continue
         if not n_text.isdigit() or not 1 <= int(n_text) <= p.attempts:
@@ -273,25 +270,22 @@ def parse_result_sheet(batch: PayoutBatch, data: bytes) -> list[dict]:
                           % {"w": here, "k": cell, "n": p.attempts})
             continue
         if key in seen:
-            errors.append(_("%(w)s：%(k)s 重复 / %(w)s: %(k)s appears twice") % {"w": here, "k": key})
+            errors.append(_("%(w)s：%(k)s 重复") % {"w": here, "k": key})
             continue
         seen.add(key)
         amount = banksheet.parse_amount_fen(c["amount"])
         if amount == banksheet.FRACTION:
-            errors.append(_("%(w)s：金额 %(a)s 超过两位小数（分），不能四舍五入 / %(w)s: amount %(a)s has more than two "
-                            "decimals (fen); it is not rounded") % {"w": here, "a": c["amount"].replace(",", "")})
+            errors.append(_("%(w)s：金额 %(a)s 超过两位小数（分），不能四舍五入") % {"w": here, "a": c["amount"].replace(",", "")})
             continue
         if amount != p.amount_fen:
-            errors.append(_("%(w)s：金额 %(a)s 与发放金额 %(b)s 元不符 / %(w)s: amount %(a)s does not match %(b)s yuan")
+            errors.append(_("%(w)s：金额 %(a)s 与发放金额 %(b)s 元不符")
                           % {"w": here, "a": c["amount"] or "—", "b": format_yuan(p.amount_fen)})
             continue
         status = c["status"].lower()
         attempt = int(n_text)
         stale = attempt < p.attempts
         if stale and status in banksheet.RESULT_OK and p.status != PayoutStatus.PAID:
-            errors.append(_("%(w)s：这是第 %(a)d 次发送的回盘，报告成功，但该记录已重新发放（第 %(n)d 次）：请先与银行核对，"
-                            "避免重复付款 / %(w)s: this result is for attempt %(a)d and reports success, but the payout "
-                            "has been retried (attempt %(n)d): check with the bank first, or it may be paid twice")
+            errors.append(_("%(w)s：这是第 %(a)d 次发送的回盘，报告成功，但该记录已重新发放（第 %(n)d 次）：请先与银行核对，避免重复付款")
                           % {"w": here, "a": attempt, "n": p.attempts})
             continue
         if stale:
@@ -299,19 +293,19 @@ def parse_result_sheet(batch: PayoutBatch, data: bytes) -> list[dict]:
             continue
         if status in banksheet.RESULT_OK:
             if not c["reference"]:
-                errors.append(_("%(w)s：成功的记录须有银行流水号 / %(w)s: a successful row needs the bank reference")
+                errors.append(_("%(w)s：成功的记录须有银行流水号")
                               % {"w": here})
                 continue
             out.append({"payout": p, "row": i, "ok": True, "reference": c["reference"]})
         elif status in banksheet.RESULT_FAIL:
-            out.append({"payout": p, "row": i, "ok": False, "reason": c["reason"] or _("银行退回 / returned by the bank")})
+            out.append({"payout": p, "row": i, "ok": False, "reason": c["reason"] or _("银行退回")})
         else:
             errors.append(_("%(w)s：状态“%(s)s”无效，应为 成功 或 失败 / %(w)s: status %(s)s must be 成功 or 失败")
                           % {"w": here, "s": c["status"] or "—"})
     if errors:
         raise ValidationError(errors)
     if not out:
-        raise ValidationError({"upload": _("表中没有结果行 / the sheet has no result rows")})
+        raise ValidationError({"upload": _("表中没有结果行")})
     return out
 
 
@@ -345,14 +339,12 @@ def _apply_result_row(actor, row: dict) -> None:
     before = Payout.objects.get(pk=p.pk).status
     if row["ok"]:
         if before == PayoutStatus.FAILED:
-            raise ValidationError(_("%(k)s 已标记失败，银行却回报成功：请先重新发放 / %(k)s was marked failed but "
-                                    "the bank reports success: retry it first") % {"k": p.idempotency_key})
+            raise ValidationError(_("%(k)s 已标记失败，银行却回报成功：请先重新发放") % {"k": p.idempotency_key})
         payout_mark_paid(actor=actor, payout=p, bank_reference=row["reference"])
         row["counted"] = "paid" if before != PayoutStatus.PAID else "unchanged"
     else:
         if before == PayoutStatus.PAID:
-            raise ValidationError(_("%(k)s 已到账，银行却回报失败 / %(k)s is already paid but the bank reports a "
-                                    "failure") % {"k": p.idempotency_key})
+            raise ValidationError(_("%(k)s 已到账，银行却回报失败") % {"k": p.idempotency_key})
         payout_mark_failed(actor=actor, payout=p, reason=row["reason"])
         row["counted"] = "failed" if before != PayoutStatus.FAILED else "unchanged"
 

@@ -27,6 +27,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from huigong.accounts.models import Cap
 from huigong.core.audit import audit, snapshot
@@ -101,7 +102,7 @@ def _clean_rule(dibao_fen, relative_multiple) -> tuple[int, Decimal]:
         if not Decimal(1) <= relative_multiple <= Decimal(5):
             raise ValueError
     except (ArithmeticError, TypeError, ValueError):
-        errors["relative_multiple"] = ["相对困难倍数应在1到5之间 / the relative multiple must be between 1 and 5"]
+        errors["relative_multiple"] = [_("相对困难倍数应在1到5之间")]
     if errors:
         raise ValidationError(errors)
     return dibao_fen, relative_multiple
@@ -120,7 +121,7 @@ def screening_rule_create(*, actor, node: UnionNode, dibao_fen: int, relative_mu
                                                 note=note.strip()[:255], created_by=actor)
     except IntegrityError:
         raise ValidationError({"effective_from": [
-            "该工会在此日期已有排查标准，请修改原标准 / this union already has a rule from that date; edit it"]}) from None
+            _("该工会在此日期已有排查标准，请修改原标准")]}) from None
     audit(actor=actor, verb="screening_rule.create", obj=rule, node_path=node.path, new=snapshot(rule, RULE_FIELDS))
     return rule
 
@@ -161,11 +162,11 @@ def sweep_open(*, actor, node: UnionNode, title: str, year: int, deadline: dt.da
     errors = {}
     title = (title or "").strip()
     if not title:
-        errors["title"] = ["请填写排查名称 / a title is required"]
+        errors["title"] = [_("请填写排查名称")]
     if not (2000 <= int(year or 0) <= 2100):
-        errors["year"] = ["年度无效 / invalid year"]
+        errors["year"] = [_("年度无效")]
     if deadline is None or deadline < timezone.localdate():
-        errors["deadline"] = ["截止日期不能早于今天 / the deadline cannot be in the past"]
+        errors["deadline"] = [_("截止日期不能早于今天")]
     if errors:
         raise ValidationError(errors)
     sweep = Sweep.objects.create(node=node, node_path=node.path, title=title[:120], year=year, deadline=deadline,
@@ -185,7 +186,7 @@ def sweep_open(*, actor, node: UnionNode, title: str, year: int, deadline: dt.da
 def _open_sweep_locked(sweep: Sweep) -> Sweep:
     sweep = Sweep.objects.select_for_update().get(pk=sweep.pk)
     if sweep.status != SweepStatus.OPEN:
-        raise ValidationError({"sweep": ["该排查已结束 / this sweep is closed"]})
+        raise ValidationError({"sweep": [_("该排查已结束")]})
     return sweep
 
 
@@ -199,9 +200,9 @@ def _clean_facts(facts: dict) -> dict:
             raise ValueError
         out["household_size"] = size
     except (TypeError, ValueError):
-        errors["household_size"] = [f"家庭人口应为1到{MAX_HOUSEHOLD}人 / household size must be 1 to {MAX_HOUSEHOLD}"]
-    for f, label in (("monthly_income_fen", "家庭月收入 / monthly income"),
-                     ("rigid_expense_fen", "刚性支出 / rigid expenses")):
+        errors["household_size"] = [_("家庭人口应为1到%(MAX_HOUSEHOLD)s人") % {"MAX_HOUSEHOLD": MAX_HOUSEHOLD}]
+    for f, label in (("monthly_income_fen", _("家庭月收入")),
+                     ("rigid_expense_fen", _("刚性支出"))):
         v = facts.get(f, 0)
         try:
             v = int(v or 0)
@@ -209,7 +210,7 @@ def _clean_facts(facts: dict) -> dict:
                 raise ValueError
             out[f] = v
         except (TypeError, ValueError):
-            errors[f] = [f"{label}：应为0到100万元之间的金额 / must be between 0 and 1,000,000 yuan"]
+            errors[f] = [_("%(label)s：应为0到100万元之间的金额") % {"label": label}]
     children = facts.get("children_in_school", 0)
     try:
         children = int(children or 0)
@@ -217,7 +218,7 @@ def _clean_facts(facts: dict) -> dict:
             raise ValueError
         out["children_in_school"] = children
     except (TypeError, ValueError):
-        errors["children_in_school"] = ["在学子女人数应少于家庭人口 / children in school must be fewer than the household"]
+        errors["children_in_school"] = [_("在学子女人数应少于家庭人口")]
     for f in ("has_illness", "has_disability", "has_disaster", "has_job_loss", "has_work_injury"):
         out[f] = bool(facts.get(f, False))
     if errors:
@@ -233,22 +234,20 @@ def sweep_visit_record(*, actor, sweep: Sweep, person: Person, visited_on: dt.da
     require(actor, Cap.ASSIST)  # a grassroots union records visits of a sweep opened above it: its members' scope is checked
     unknown = set(facts) - set(VISIT_FACTS)
     if unknown:
-        raise ValidationError({f: ["未知字段 / unknown field"] for f in unknown})
+        raise ValidationError({f: [_("未知字段")] for f in unknown})
     data = _clean_facts(facts)
     visited_on = visited_on or timezone.localdate()
     if visited_on > timezone.localdate():
-        raise ValidationError({"visited_on": ["走访日期不能晚于今天 / the visit date cannot be in the future"]})
+        raise ValidationError({"visited_on": [_("走访日期不能晚于今天")]})
     sweep = _open_sweep_locked(sweep)
     membership = (Membership.objects.select_related("union")
                   .filter(person=person, status=MembershipStatus.ACTIVE).first())
     if membership is None or not membership.union.path.startswith(sweep.node_path):
-        raise ValidationError({"person": [("该职工不是本次排查范围内的在会会员 / this person is not an active member "
-                                          "of a union in this sweep")]})
+        raise ValidationError({"person": [(_("该职工不是本次排查范围内的在会会员"))]})
     ensure_path_in_scope(actor, membership.union.path)
     assignment = SweepAssignment.objects.filter(sweep=sweep, node=membership.union).first()
     if assignment is None:
-        raise ValidationError({"person": [("该职工所在工会未分配本次排查 / the member's union has no assignment in "
-                                          "this sweep")]})
+        raise ValidationError({"person": [(_("该职工所在工会未分配本次排查"))]})
     values = dict(data, visited_on=visited_on, visited_by=actor, note=(note or "").strip()[:255],
                   details=details or {}, assignment=assignment, node=membership.union,
                   node_path=membership.union.path)
@@ -258,8 +257,7 @@ def sweep_visit_record(*, actor, sweep: Sweep, person: Person, visited_on: dt.da
             with transaction.atomic():
                 visit = SweepVisit.objects.create(sweep=sweep, person=person, **values)
         except IntegrityError:
-            raise ValidationError({"person": [("该职工刚刚已被录入走访，请刷新 / this member's visit was just "
-                                              "recorded; reload")]}) from None
+            raise ValidationError({"person": [(_("该职工刚刚已被录入走访，请刷新"))]}) from None
         # A member who joined after the sweep opened still counts: the total never falls below the visits.
         SweepAssignment.objects.filter(pk=assignment.pk).update(
             visited_count=F("visited_count") + 1, member_total=Greatest(F("member_total"), F("visited_count") + 1))
@@ -288,7 +286,7 @@ def sweep_close(*, actor, sweep: Sweep) -> Sweep:
     updated = Sweep.objects.filter(pk=sweep.pk, status=SweepStatus.OPEN).update(status=SweepStatus.CLOSED,
                                                                               closed_at=timezone.now())
     if not updated:
-        raise ValidationError({"sweep": ["该排查已结束 / this sweep is already closed"]})
+        raise ValidationError({"sweep": [_("该排查已结束")]})
     sweep.refresh_from_db()
     audit(actor=actor, verb="sweep.close", obj=sweep, node_path=sweep.node_path,
           old={"status": SweepStatus.OPEN}, new={"status": SweepStatus.CLOSED})

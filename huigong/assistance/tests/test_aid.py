@@ -76,7 +76,7 @@ def test_application_create_submit_builds_steps(flow, cast):
 
 def test_duplicate_live_application_refused(flow):
     app = flow.apply(submit=False)
-    with pytest.raises(ValidationError, match="already has a live application"):
+    with pytest.raises(ValidationError, match="已有本项目的申请"):
         flow.apply(file=app.file, submit=False)
     aid.aid_application_withdraw(actor=flow.cast.tech_staff, application=app)
     again = flow.apply(file=app.file, submit=False)  # a withdrawn one no longer blocks
@@ -86,10 +86,10 @@ def test_duplicate_live_application_refused(flow):
 def test_level_and_cause_eligibility(cast):
     f = Flow(cast, eligible=("deep",), causes=("schooling",))
     relative = f.new_file(level="relative", causes=("schooling",))
-    with pytest.raises(ValidationError, match="hardship level"):
+    with pytest.raises(ValidationError, match="困难等级"):
         f.apply(file=relative)
     no_school = f.new_file(level="deep", causes=("illness",))
-    with pytest.raises(ValidationError, match="required"):
+    with pytest.raises(ValidationError, match="致困原因"):
         f.apply(file=no_school)
     ok = f.apply(file=f.new_file(level="deep", causes=("schooling", "illness")))
     assert ok.status == "submitted"
@@ -97,12 +97,12 @@ def test_level_and_cause_eligibility(cast):
 
 def test_amount_rules(cast):
     fixed = Flow(cast, mode="fixed", amount_fen=300_000)
-    with pytest.raises(ValidationError, match="exactly 3,000.00"):
+    with pytest.raises(ValidationError, match="定额 3,000.00 元"):
         fixed.apply(amount_fen=100_000)
     up_to = Flow(cast, amount_fen=200_000)
-    with pytest.raises(ValidationError, match="exceeds"):
+    with pytest.raises(ValidationError, match="超过项目上限"):
         up_to.apply(amount_fen=200_001)
-    with pytest.raises(ValidationError, match="greater than 0"):
+    with pytest.raises(ValidationError, match="申请金额必须大于 0"):
         up_to.apply(amount_fen=0)
 
 
@@ -110,10 +110,10 @@ def test_closed_file_or_programme_refused(flow, cast):
     closed = flow.new_file(status="closed")
     closed.close_reason = "recovered"
     closed.save()
-    with pytest.raises(ValidationError, match="not open"):
+    with pytest.raises(ValidationError, match="不是在档状态"):
         flow.apply(file=closed)
     aid.programme_close(actor=cast.city_admin, programme=flow.prog)
-    with pytest.raises(ValidationError, match="not open"):
+    with pytest.raises(ValidationError, match="未在受理中"):
         flow.apply()
 
 
@@ -133,7 +133,7 @@ def test_update_only_while_draft_or_returned(flow):
     app = aid.aid_application_update(actor=flow.cast.tech_staff, application=app, amount_fen=120_000, reason="新理由")
     assert app.amount_requested_fen == 120_000
     aid.aid_application_submit(actor=flow.cast.tech_staff, application=app)
-    with pytest.raises(ValidationError, match="draft or returned"):
+    with pytest.raises(ValidationError, match="只有草稿或退回的申请可以修改"):
         aid.aid_application_update(actor=flow.cast.tech_staff, application=app, amount_fen=1)
 
 

@@ -82,7 +82,7 @@ def test_create_and_submit_is_one_transaction(cast):
     f = flow.new_file()
     r = as_(cast.tech_staff).post("aid-applications", {"programme_id": flow.prog.pk, "file_id": f.pk,
                                                       "amount_fen": 100_000, "reason": "重病", "submit": True})
-    assert r.status_code == 422 and "approval levels" in r.content.decode()
+    assert r.status_code == 422 and "没有项目要求的任何审批层级" in r.content.decode()
     assert not AidApplication.objects.filter(file=f).exists()
 
 

@@ -166,7 +166,7 @@ def test_public_notice_link_expires_after_the_period(client, world):
         assert masked in client.get(url).content.decode()  # the last day of the grace
     with clock.travel(n.ends_on + dt.timedelta(days=notices.PUBLIC_GRACE_DAYS + 1)):
         r = client.get(url)
-        assert r.status_code == 410 and "this notice has ended" in r.content.decode()
+        assert r.status_code == 410 and "公示已结束" in r.content.decode()
         assert masked not in r.content.decode()
         pdf = client.get(url + "?format=pdf")
         assert pdf.status_code == 410 and pdf["Content-Type"].startswith("text/html")
@@ -182,7 +182,7 @@ def test_batch_page_actions_and_export(client, world, cast):
     assert Payout.objects.get(pk=p.pk).status == "sent"  # submitting the sheet sent it
     r = client.post(reverse("assistance:batch_export", args=[o["batch"].pk]),
                     {"full": "1", "results": "1", "confirm": "1"}, follow=True)
-    assert "nothing in this batch is pending" in r.content.decode()  # no second sheet of the same payments
+    assert "本批次没有待发送的发放记录" in r.content.decode()  # no second sheet of the same payments
     r = client.get(reverse("assistance:batch_export", args=[o["batch"].pk]) + "?attempt=1")
     assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxml")
     page = client.get(reverse("assistance:batch_detail", args=[o["batch"].pk])).content.decode()

@@ -49,7 +49,7 @@ def test_approver_at_wrong_node_refused(flow, cast):
 def test_return_and_resubmit_keeps_history(flow, cast):
     app = flow.apply()
     app = approval.approval_decide(actor=flow.tech_admin, application=app, decision="approved")
-    with pytest.raises(ValidationError, match="comment"):
+    with pytest.raises(ValidationError, match="退回或不同意时请填写审批意见"):
         approval.approval_decide(actor=flow.xihu_leader, application=app, decision="returned")
     app = approval.approval_decide(actor=flow.xihu_leader, application=app, decision="returned",
                                    comment="请补充医疗票据")
@@ -69,7 +69,7 @@ def test_reject_ends_it(flow, cast):
     assert app.status == "rejected"
     with pytest.raises(ValidationError):
         aid.aid_application_submit(actor=cast.tech_staff, application=app)
-    with pytest.raises(ValidationError, match="not awaiting"):
+    with pytest.raises(ValidationError, match="不在审批中"):
         approval.approval_decide(actor=flow.xihu_leader, application=app, decision="approved")
     # A rejected application no longer blocks a new one for the file.
     assert flow.apply(file=app.file, submit=False).status == "draft"
@@ -82,7 +82,7 @@ def test_over_budget_refused_and_nothing_written(cast):
     a2 = f.apply(amount_fen=100_000)
     a2 = approval.approval_decide(actor=f.tech_admin, application=a2, decision="approved")
     a2 = approval.approval_decide(actor=f.xihu_leader, application=a2, decision="approved")
-    with pytest.raises(ValidationError, match="over budget"):
+    with pytest.raises(ValidationError, match="预算不足"):
         approval.approval_decide(actor=f.city_leader, application=a2, decision="approved")
     a2 = AidApplication.objects.get(pk=a2.pk)
     assert a2.status == "submitted" and a2.current_step == 2
@@ -103,7 +103,7 @@ def test_household_cap_across_programmes(cast):
     file = f.new_file()
     f.approve_all(f.apply(file=file, amount_fen=100_000))
     big = f.apply(file=file, amount_fen=80_000, programme=other)
-    with pytest.raises(ValidationError, match="household cap") as e:
+    with pytest.raises(ValidationError, match="超过每户年度上限") as e:
         approval.approval_decide(actor=f.city_leader, application=big, decision="approved")
     assert "1,500.00" in str(e.value) and "杭州市总工会" in str(e.value)
     ok = approval.approval_decide(actor=f.city_leader, application=big, decision="approved", amount_fen=50_000)
@@ -122,14 +122,14 @@ def test_household_cap_counts_the_household_not_the_file(cast):
     FileMember.objects.filter(file=first).update(is_live=False)
     again = make_file(first.head, cast.tech)  # same head, a new file
     app = f.apply(file=again, amount_fen=100_000)
-    with pytest.raises(ValidationError, match="household cap") as e:
+    with pytest.raises(ValidationError, match="超过每户年度上限") as e:
         f.approve_all(app)
     assert "1,000.00" in str(e.value)  # what the household already had on the closed file
     # a member's ID number links files too (a spouse reopening the household under their own name)
     spouse = f.new_file(name="王家配偶")
     idn_hash = FileMember.objects.filter(file=first).values_list("id_number_hash", flat=True).first()
     FileMember.objects.filter(file=spouse).update(id_number_hash=idn_hash, is_live=False)
-    with pytest.raises(ValidationError, match="household cap"):
+    with pytest.raises(ValidationError, match="超过每户年度上限"):
         f.approve_all(f.apply(file=spouse, amount_fen=80_000))
 
 
@@ -144,7 +144,7 @@ def test_missing_level_is_skipped(cast):
 def test_no_level_resolves_refused(cast):
     f = Flow(cast, levels=("township",))
     app = f.apply(submit=False)
-    with pytest.raises(ValidationError, match="approval levels"):
+    with pytest.raises(ValidationError, match="没有项目要求的任何审批层级"):
         aid.aid_application_submit(actor=cast.tech_staff, application=app)
     assert AidApplication.objects.get(pk=app.pk).status == "draft"
 
@@ -165,7 +165,7 @@ def test_withdraw_while_submitted(flow, cast):
     app = flow.apply()
     app = aid.aid_application_withdraw(actor=cast.tech_staff, application=app)
     assert app.status == "withdrawn"
-    with pytest.raises(ValidationError, match="not awaiting"):
+    with pytest.raises(ValidationError, match="不在审批中"):
         approval.approval_decide(actor=flow.tech_admin, application=app, decision="approved")
 
 

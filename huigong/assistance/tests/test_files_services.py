@@ -70,7 +70,7 @@ def test_duplicate_by_any_household_member_is_refused_naming_the_file(ruled):
     with pytest.raises(ValidationError) as e:
         deep_file(cast, head=other, members=[{"name": "李大山", "relation": "配偶", "id_number": spouse_id}])
     msg = e.value.message_dict["members"][0]
-    assert first.file_no in msg and "李*红" in msg and "杭州某科技公司工会" in msg and "already in file" in msg
+    assert first.file_no in msg and "李*红" in msg and "杭州某科技公司工会" in msg and "已有档案" in msg
     with pytest.raises(ValidationError):  # the head again, alone
         deep_file(cast, members=[])
     assert HardshipFile.objects.count() == 1

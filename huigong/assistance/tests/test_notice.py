@@ -38,12 +38,12 @@ def test_publish_masks_names_and_moves_to_notice(flow):
 
 def test_only_approved_in_scope(flow, cast):
     draft = flow.apply(submit=False)
-    with pytest.raises(ValidationError, match="only approved"):
+    with pytest.raises(ValidationError, match="只有已批准的申请可以公示"):
         publish(flow, [draft])
     app = flow.approve_all(flow.apply())
     with pytest.raises(PermissionDenied):
         notices.notice_publish(actor=cast.outsider, node=cast.hangzhou, applications=[app], title="x")
-    with pytest.raises(ValidationError, match="outside"):
+    with pytest.raises(ValidationError, match="不在“"):
         notices.notice_publish(actor=cast.outsider, node=cast.qingdao, applications=[app], title="x")
     assert AidApplication.objects.get(pk=app.pk).status == "approved"
 
@@ -51,7 +51,7 @@ def test_only_approved_in_scope(flow, cast):
 def test_end_only_after_period(flow):
     app = flow.approve_all(flow.apply())
     n = publish(flow, [app])
-    with pytest.raises(ValidationError, match="runs until"):
+    with pytest.raises(ValidationError, match="才结束"):
         end_notice(flow.cast.city_admin, n, START + dt.timedelta(days=2))
     end_notice(flow.cast.city_admin, n, START + dt.timedelta(days=5))
     assert AidApplication.objects.get(pk=app.pk).status == "notice_ended"
@@ -64,7 +64,7 @@ def test_upheld_objection_pulls_and_releases_budget(flow):
     assert ProgrammeBudget.objects.get(pk=flow.budget.pk).committed_fen == 180_000
     o = notices.notice_objection_record(actor=flow.cast.city_admin, notice=n, application=a1, channel="电话",
                                         content="该户家中新购车辆")
-    with pytest.raises(ValidationError, match="unresolved"):
+    with pytest.raises(ValidationError, match="还有未处理的异议"):
         end_notice(flow.cast.city_admin, n, START + dt.timedelta(days=9))
     notices.notice_objection_resolve(actor=flow.cast.city_admin, objection=o, upheld=True,
                                      resolution="经核实属实，取消资助")
@@ -73,7 +73,7 @@ def test_upheld_objection_pulls_and_releases_budget(flow):
     assert ProgrammeBudget.objects.get(pk=flow.budget.pk).committed_fen == 80_000
     end_notice(flow.cast.city_admin, n, START + dt.timedelta(days=9))
     assert AidApplication.objects.get(pk=a2.pk).status == "notice_ended"
-    with pytest.raises(ValidationError, match="over"):
+    with pytest.raises(ValidationError, match="公示已结束，不能再登记异议"):
         notices.notice_objection_record(actor=flow.cast.city_admin, notice=n, content="迟到的异议")
 
 
@@ -137,7 +137,7 @@ def test_backdated_start_refused_and_the_period_cannot_be_skipped(flow):
     """Review #1: a notice starting in the past would end at once and let the money go out unseen."""
     app = flow.approve_all(flow.apply())
     with clock.travel(START):
-        with pytest.raises(ValidationError, match="backdated") as e:
+        with pytest.raises(ValidationError, match="公示期不能倒签") as e:
             notices.notice_publish(actor=flow.cast.city_admin, node=flow.cast.hangzhou, applications=[app],
                                    title="倒签公示", days=5, starts_on=START - dt.timedelta(days=30))
         assert "starts_on" in e.value.message_dict
@@ -145,7 +145,7 @@ def test_backdated_start_refused_and_the_period_cannot_be_skipped(flow):
         n = notices.notice_publish(actor=flow.cast.city_admin, node=flow.cast.hangzhou, applications=[app],
                                    title="公示", days=5)
         assert (n.starts_on, n.ends_on) == (START, START + dt.timedelta(days=5))
-        with pytest.raises(ValidationError, match="runs until"):
+        with pytest.raises(ValidationError, match="才结束"):
             notices.notice_end(actor=flow.cast.city_admin, notice=n)
         assert notices.notices_tick() == []
     end_notice(flow.cast.city_admin, n, START + dt.timedelta(days=5))
@@ -160,5 +160,5 @@ def test_notice_form_refuses_a_backdated_start(client, flow):
     r = client.post(reverse("assistance:notice_create"), {
         "node": flow.cast.hangzhou.pk, "title": "倒签公示", "days": 5, "applications": [app.pk],
         "starts_on": (clock.today() - dt.timedelta(days=3)).isoformat()})
-    assert r.status_code == 200 and "backdated" in r.content.decode()
+    assert r.status_code == 200 and "公示期不能倒签" in r.content.decode()
     assert AidApplication.objects.get(pk=app.pk).status == "approved"

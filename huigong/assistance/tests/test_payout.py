@@ -35,15 +35,15 @@ def test_batch_takes_notice_ended_only_once(flow):
     ps = list(b.payouts.order_by("pk"))
     assert [p.idempotency_key for p in ps] == [f"aid-{a.pk}" for a in apps]
     assert ps[0].bank_account == apps[0].file.bank_account and ps[0].bank_account_mask.endswith("3445")
-    with pytest.raises(ValidationError, match="no application"):
+    with pytest.raises(ValidationError, match="没有公示期满、待发放的申请"):
         flow.batch("第二批")
-    with pytest.raises(ValidationError, match="cannot be paid"):
+    with pytest.raises(ValidationError, match="不能发放"):
         flow.batch("第三批", applications=apps)
 
 
 def test_payment_before_notice_ended_refused(flow):
     app = flow.approve_all(flow.apply())
-    with pytest.raises(ValidationError, match="cannot be paid"):
+    with pytest.raises(ValidationError, match="不能发放"):
         flow.batch(applications=[app])
     with pytest.raises(ValidationError):
         flow.batch()
@@ -61,7 +61,7 @@ def test_mark_paid_writes_ledger_once(flow):
     assert AidApplication.objects.get(pk=app.pk).status == "paid"
     b.refresh_from_db()
     assert b.status == "done"
-    with pytest.raises(ValidationError, match="already paid"):
+    with pytest.raises(ValidationError, match="已到账"):
         payouts.payout_mark_failed(actor=flow.finance, payout=p, reason="x")
 
 
@@ -70,7 +70,7 @@ def test_fail_then_retry_same_row(flow):
     b = flow.batch()
     p = b.payouts.get()
     payouts.payout_mark_failed(actor=flow.finance, payout=p, reason="户名不符")
-    with pytest.raises(ValidationError, match="retry it first"):
+    with pytest.raises(ValidationError, match="请先重新发放"):
         payouts.payout_mark_paid(actor=flow.finance, payout=p, bank_reference="R1")
     b2 = payouts.PayoutBatch.objects.create(node=flow.cast.hangzhou, node_path=flow.cast.hangzhou.path, title="补发")
     p = payouts.payout_retry(actor=flow.finance, payout=p, batch=b2)
@@ -146,7 +146,7 @@ def test_import_results_validates_then_applies_idempotently(flow):
 def test_import_garbage_refused(flow):
     flow.ready_to_pay(1)
     b = flow.batch()
-    with pytest.raises(ValidationError, match="readable"):
+    with pytest.raises(ValidationError, match="无法读取该 Excel 文件"):
         payouts.payout_batch_import_results(actor=flow.finance, batch=b, data=b"not a sheet")
 
 
@@ -159,7 +159,7 @@ def test_import_zip_bomb_refused(flow):
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("xl/worksheets/sheet1.xml", b"\0" * (60 * 1024 * 1024))
     assert len(out.getvalue()) < 1024 * 1024
-    with pytest.raises(ValidationError, match="zip bomb"):
+    with pytest.raises(ValidationError, match="压缩炸弹"):
         payouts.payout_batch_import_results(actor=flow.finance, batch=b, data=out.getvalue())
 
 
@@ -177,7 +177,7 @@ def test_bank_sheet_sends_pending_rows_once(flow):
     assert set(b.payouts.values_list("status", flat=True)) == {"sent"}
     assert PayoutAttempt.objects.filter(payout__batch=b, status="sent", number=1).count() == 2
     assert PayoutBatch.objects.get(pk=b.pk).status == "sent"
-    with pytest.raises(ValidationError, match="nothing in this batch is pending"):
+    with pytest.raises(ValidationError, match="本批次没有待发送的发放记录"):
         batch_bank_sheet(actor=flow.finance, batch=b)
     p1 = Payout.objects.get(application=a1)
     payouts.payout_mark_failed(actor=flow.finance, payout=p1, reason="户名不符")
@@ -197,7 +197,7 @@ def test_bank_sheet_rechecks_the_applications(flow):
     [a] = flow.ready_to_pay(1)
     b = flow.batch()
     AidApplication.objects.filter(pk=a.pk).update(status="rejected")
-    with pytest.raises(ValidationError, match="no longer past their notice"):
+    with pytest.raises(ValidationError, match="已不在“公示期满”状态"):
         batch_bank_sheet(actor=flow.finance, batch=b)
     assert b.payouts.get().status == "pending"
 
@@ -272,7 +272,7 @@ def test_errors_while_applying_name_the_row(flow):
                            [2, "x", "", "", 1000, "", f"aid-{a2.pk}#1", "成功", "B2", ""]])
     with pytest.raises(ValidationError) as e:
         payouts.payout_batch_import_results(actor=flow.finance, batch=b, data=sheet)
-    assert e.value.messages[0].startswith("第 3 行 / row 3") and "retry it first" in e.value.messages[0]
+    assert e.value.messages[0].startswith("第 3 行") and "请先重新发放" in e.value.messages[0]
     assert not LedgerEntry.objects.exists()  # the whole sheet rolled back
 
 
@@ -286,7 +286,7 @@ def test_batch_error_does_not_reveal_out_of_scope_applications(flow, cast):
     with pytest.raises(ValidationError) as e:
         payouts.payout_batch_create(actor=qd_fin, node=cast.qingdao, title="x", applications=[a.pk])
     msg = " ".join(e.value.messages)
-    assert "does not exist" in msg and "公示期满" not in msg.split("：")[0]
+    assert "不存在" in msg and "公示期满" not in msg.split("：")[0]
     assert not Payout.objects.exists()
 
 

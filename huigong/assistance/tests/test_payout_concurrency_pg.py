@@ -91,7 +91,7 @@ def test_approvals_racing_for_the_last_budget(on_postgres, cast):
     results = _run(lambda a: approval.approval_decide(actor=flow.city_leader, application=a,
                                                       decision="approved").status, apps)
     assert Counter(k for k, _ in results) == {"ok": 2, "refused": 8}
-    assert all("over budget" in m for k, m in results if k == "refused")
+    assert all("预算不足" in m for k, m in results if k == "refused")
     b = ProgrammeBudget.objects.get(pk=flow.budget.pk)
     assert b.committed_fen == 200_000 <= b.total_fen
     assert AidApplication.objects.filter(status="approved").count() == 2
@@ -112,7 +112,7 @@ def test_approvals_racing_for_one_households_cap(on_postgres, cast):
     results = _run(lambda a: approval.approval_decide(actor=flow.city_leader, application=a,
                                                       decision="approved").status, apps)
     assert Counter(k for k, _ in results) == {"ok": 1, "refused": 5}
-    assert all("household cap" in m for k, m in results if k == "refused")
+    assert all("超过每户年度上限" in m for k, m in results if k == "refused")
 
 
 def test_upheld_objection_racing_a_batch_never_pays_a_rejected_application(on_postgres, cast, monkeypatch):

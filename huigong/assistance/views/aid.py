@@ -93,7 +93,7 @@ def programme_create(request):
         except ValidationError as e:
             apply_service_errors(form, e, {"amount_fen": "amount"})
         else:
-            messages.success(request, _("已创建项目“%(n)s”，设置预算后即可开始受理 / programme created") % {"n": p.name})
+            messages.success(request, _("已创建项目“%(n)s”，设置预算后即可开始受理") % {"n": p.name})
             return redirect("assistance:programme_detail", p.pk)
     return render(request, "assistance/programme_form.html", {"form": form})
 
@@ -121,10 +121,10 @@ def programme_status(request, pk: int):
     try:
         if action == "open":
             svc.programme_open(actor=request.user, programme=p)
-            messages.success(request, _("项目已开始受理 / the programme is open"))
+            messages.success(request, _("项目已开始受理"))
         elif action == "close":
             svc.programme_close(actor=request.user, programme=p)
-            messages.success(request, _("项目已结束受理 / the programme is closed"))
+            messages.success(request, _("项目已结束受理"))
         else:
             raise Http404
     except ValidationError as e:
@@ -141,7 +141,7 @@ def programme_budget(request, pk: int):
         try:
             svc.programme_budget_set(actor=request.user, programme=p, node=form.cleaned_data["node"],
                                      total_fen=YuanField.fen(form.cleaned_data["total"]))
-            messages.success(request, _("预算已保存 / budget saved"))
+            messages.success(request, _("预算已保存"))
         except ValidationError as e:
             _error_message(request, e)
     else:
@@ -160,7 +160,7 @@ def household_cap(request):
         try:
             svc.household_cap_set(actor=request.user, node=form.cleaned_data["node"], year=form.cleaned_data["year"],
                                   cap_fen=YuanField.fen(form.cleaned_data["cap"]))
-            messages.success(request, _("每户年度上限已保存 / household cap saved"))
+            messages.success(request, _("每户年度上限已保存"))
         except ValidationError as e:
             _error_message(request, e)
     else:
@@ -217,7 +217,7 @@ def application_create(request):
         d = form.cleaned_data
         file = _file_by_no(request.user, d["file_no"])
         if file is None:
-            form.add_error("file_no", _("找不到该档案或不在您的管辖范围内 / no such file in your part of the tree"))
+            form.add_error("file_no", _("找不到该档案或不在您的管辖范围内"))
         else:
             try:
                 app = svc.aid_application_create(actor=request.user, programme=d["programme"], file=file,
@@ -234,11 +234,11 @@ def application_create(request):
                 elif request.POST.get("submit_now"):
                     try:
                         svc.aid_application_submit(actor=request.user, application=app)
-                        messages.success(request, _("申请已提交审批 / the application is submitted"))
+                        messages.success(request, _("申请已提交审批"))
                     except ValidationError as e:
                         _error_message(request, e)
                 else:
-                    messages.success(request, _("申请已保存为草稿 / saved as a draft"))
+                    messages.success(request, _("申请已保存为草稿"))
                 return redirect("assistance:application_detail", app.pk)
     open_files = HardshipFile.objects.filter(node_path__startswith=request.user.staff.node.path,
                                              status=FileStatus.OPEN).select_related("head").order_by("file_no")[:200]
@@ -290,10 +290,10 @@ def application_action(request, pk: int, action: str):
     try:
         if action == "submit":
             svc.aid_application_submit(actor=request.user, application=app)
-            messages.success(request, _("申请已提交审批 / the application is submitted"))
+            messages.success(request, _("申请已提交审批"))
         elif action == "withdraw":
             svc.aid_application_withdraw(actor=request.user, application=app)
-            messages.success(request, _("申请已撤回 / the application is withdrawn"))
+            messages.success(request, _("申请已撤回"))
         elif action == "edit":
             form = ApplicationEditForm(request.POST)
             if not form.is_valid():
@@ -304,7 +304,7 @@ def application_action(request, pk: int, action: str):
                 svc.aid_application_update(actor=request.user, application=app,
                                            amount_fen=YuanField.fen(form.cleaned_data["amount"]),
                                            reason=form.cleaned_data["reason"])
-                messages.success(request, _("申请已修改 / the application is updated"))
+                messages.success(request, _("申请已修改"))
         elif action == "decide":
             # The reason field only for whom the chain lets act for the step; anyone else is refused by
             # the service (403), not asked for a reason.
@@ -320,7 +320,7 @@ def application_action(request, pk: int, action: str):
                 approval.approval_decide(actor=request.user, application=app, decision=d["decision"],
                                          comment=d["comment"], amount_fen=YuanField.fen(d["amount"]),
                                          acting_reason=d.get("acting_reason", ""))
-                messages.success(request, _("审批意见已提交 / decision recorded"))
+                messages.success(request, _("审批意见已提交"))
         else:
             raise Http404
     except ValidationError as e:

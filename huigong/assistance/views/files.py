@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -39,7 +40,7 @@ from ..selectors import files as sel
 from ..selectors import screening as scr_sel
 from ..services import files as svc
 
-REVEAL_PURPOSE = "困难档案详情页查看 / hardship file page"
+REVEAL_PURPOSE = gettext_lazy("困难档案详情页查看")
 MONEY_FIELDS = {"monthly_income_fen": "monthly_income_yuan", "rigid_expense_fen": "rigid_expense_yuan"}
 
 
@@ -104,7 +105,7 @@ def _prefill(request) -> tuple[dict, object, object, object]:
         help_request = scr_sel.help_request_get_for_actor(request.user, request.GET["help"], for_write=True)
         head, _m = person_get_for_actor(request.user, help_request.person_id)
         log_access(actor=request.user, object_type="assistance.helprequest", object_id=str(help_request.pk),
-                   fields=["situation", "monthly_income_fen"], purpose="求助申请核实建档 / filing a help request",
+                   fields=["situation", "monthly_income_fen"], purpose=_("求助申请核实建档"),
                    node_path=help_request.node_path)
         initial = {"household_size": help_request.household_size,
                    "monthly_income_yuan": fen_to_yuan(help_request.monthly_income_fen), "causes": help_request.causes,
@@ -184,7 +185,7 @@ def file_detail(request, pk: int):
 def file_edit(request, pk: int):
     file = sel.file_get_for_actor(request.user, pk, for_write=True)
     if not sel.may_see_figures(request.user):  # the form shows the household's income in full
-        raise PermissionDenied(_("当前角色无此权限 / your role does not allow this"))
+        raise PermissionDenied(_("当前角色无此权限"))
     if request.method == "GET":
         sel.file_figures(request.user, file, purpose=REVEAL_PURPOSE)  # logs the read of the figures
     initial = {"household_size": file.household_size, "monthly_income_yuan": fen_to_yuan(file.monthly_income_fen),
@@ -292,7 +293,7 @@ def evidence_upload(request, pk: int):
         else:
             messages.success(request, _("已上传证明材料"))
     else:
-        messages.error(request, _("证明材料：请选择类型和文件 / evidence: choose a kind and a file"))
+        messages.error(request, _("证明材料：请选择类型和文件"))
     return redirect("assistance:file_detail", pk=file.pk)
 
 
@@ -301,7 +302,7 @@ def evidence_upload(request, pk: int):
 @never_cache
 def evidence_download(request, pk: int, evidence_id: int):
     file = sel.file_get_for_actor(request.user, pk)
-    ev = sel.evidence_get_for_actor(request.user, file, evidence_id, purpose="下载证明材料 / evidence download")
+    ev = sel.evidence_get_for_actor(request.user, file, evidence_id, purpose=_("下载证明材料"))
     return file_response(ev.upload, actor=request.user, object_type="assistance.fileevidence", object_id=ev.pk,
                          node_path=file.node_path, purpose="", content_type=ev.content_type,
                          filename=ev.original_name, as_attachment=False, access_logged=True)
@@ -334,7 +335,7 @@ def help_request_list(request):
     if full:
         sel.log_figures_listed(request.user, object_type="assistance.helprequest", object_id=f"list:{status}",
                                node_path=root_path(request.user), fields=["monthly_income_fen"],
-                               n=len(page.object_list), purpose="职工求助列表 / help request list")
+                               n=len(page.object_list), purpose=_("职工求助列表"))
     return render(request, "assistance/file_help_requests.html", {
         "page_obj": page, "status": status, "statuses": HelpRequestStatus.choices, "can_write": staff.can(Cap.ASSIST),
         "decline_form": DeclineForm(),
@@ -348,7 +349,7 @@ def help_request_decline(request, pk: int):
     form = DeclineForm(request.POST)
     try:
         if not form.is_valid():
-            raise ValidationError({"reason": [_("请填写不予建档的原因 / a reason is required")]})
+            raise ValidationError({"reason": [_("请填写不予建档的原因")]})
         svc.help_request_decline(actor=request.user, request=hr, reason=form.cleaned_data["reason"])
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))

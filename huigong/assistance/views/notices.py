@@ -60,7 +60,7 @@ def notice_create(request):
         except ValidationError as e:
             apply_service_errors(form, e)
         else:
-            messages.success(request, _("公示已发布 / the notice is published"))
+            messages.success(request, _("公示已发布"))
             return redirect("assistance:notice_detail", n.pk)
     for a in approved:
         a.amount_yuan = format_yuan(a.amount_approved_fen or 0)
@@ -116,7 +116,7 @@ def notice_objection(request, pk: int):
         try:
             svc.notice_objection_record(actor=request.user, notice=notice, application=app, content=d["content"],
                                         received_on=d["received_on"], channel=d["channel"])
-            messages.success(request, _("异议已登记 / objection recorded"))
+            messages.success(request, _("异议已登记"))
         except ValidationError as e:
             for m in e.messages:
                 messages.error(request, m)
@@ -141,7 +141,7 @@ def notice_objection_resolve(request, pk: int):
         try:
             svc.notice_objection_resolve(actor=request.user, objection=obj, upheld=d["upheld"],
                                          resolution=d["resolution"], outcome=d["outcome"] or "rejected")
-            messages.success(request, _("异议已处理 / objection resolved"))
+            messages.success(request, _("异议已处理"))
         except ValidationError as e:
             for m in e.messages:
                 messages.error(request, m)
@@ -158,7 +158,7 @@ def notice_end(request, pk: int):
     notice = sel.notice_get_for_actor(request.user, pk)
     try:
         svc.notice_end(actor=request.user, notice=notice)
-        messages.success(request, _("公示期满，申请可进入发放 / the notice has ended"))
+        messages.success(request, _("公示期满，申请可进入发放"))
     except ValidationError as e:
         for m in e.messages:
             messages.error(request, m)

@@ -58,7 +58,7 @@ def batch_create(request):
         except ValidationError as e:
             apply_service_errors(form, e)
         else:
-            messages.success(request, _("发放批次已创建 / the batch is created"))
+            messages.success(request, _("发放批次已创建"))
             return redirect("assistance:batch_detail", b.pk)
     for a in waiting:
         a.amount_yuan = format_yuan(a.amount_approved_fen or 0)
@@ -113,7 +113,7 @@ def batch_export(request, pk: int):
             attempt = int(request.GET.get("attempt", ""))
         except ValueError:
             require(request.user, Cap.MONEY)
-            messages.error(request, _("请选择要重新下载的发送次数 / choose which attempt's sheet to download again"))
+            messages.error(request, _("请选择要重新下载的发送次数"))
             return redirect("assistance:batch_detail", batch.pk)
     try:
         out = batch_bank_sheet(actor=request.user, batch=batch, full=full, with_results=data.get("results") == "1",
@@ -154,8 +154,7 @@ def batch_import(request, pk: int):
     except ValidationError as e:
         _flash(request, e)
     else:
-        messages.success(request, _("回盘已导入：到账 %(paid)d 笔，失败 %(failed)d 笔，未变 %(unchanged)d 笔，过期（早前发送次数，"
-                                    "已忽略）%(stale)d 笔 / results imported") % counts)
+        messages.success(request, _("回盘已导入：到账 %(paid)d 笔，失败 %(failed)d 笔，未变 %(unchanged)d 笔，过期（早前发送次数，已忽略）%(stale)d 笔") % counts)
     return redirect("assistance:batch_detail", batch.pk)
 
 
@@ -164,7 +163,7 @@ def batch_import(request, pk: int):
 def batch_sent(request, pk: int):
     batch = sel.batch_get_for_actor(request.user, pk)
     svc.payout_batch_mark_sent(actor=request.user, batch=batch)
-    messages.success(request, _("已标记为提交银行 / marked as sent to the bank"))
+    messages.success(request, _("已标记为提交银行"))
     return redirect("assistance:batch_detail", batch.pk)
 
 
@@ -177,22 +176,22 @@ def payout_action(request, pk: int, action: str):
             form = MarkPaidForm(request.POST)
             if form.is_valid():
                 svc.payout_mark_paid(actor=request.user, payout=p, bank_reference=form.cleaned_data["bank_reference"])
-                messages.success(request, _("已标记到账 / marked paid"))
+                messages.success(request, _("已标记到账"))
             else:
-                messages.error(request, _("请填写银行流水号 / the bank reference is required"))
+                messages.error(request, _("请填写银行流水号"))
         elif action == "failed":
             form = MarkFailedForm(request.POST)
             if form.is_valid():
                 svc.payout_mark_failed(actor=request.user, payout=p, reason=form.cleaned_data["reason"])
-                messages.success(request, _("已标记失败 / marked failed"))
+                messages.success(request, _("已标记失败"))
             else:
-                messages.error(request, _("请填写失败原因 / the failure reason is required"))
+                messages.error(request, _("请填写失败原因"))
         elif action == "retry":
             target = None
             if request.POST.get("batch"):
                 target = sel.batch_get_for_actor(request.user, request.POST["batch"])
             svc.payout_retry(actor=request.user, payout=p, batch=target)
-            messages.success(request, _("已重新发放 / queued again"))
+            messages.success(request, _("已重新发放"))
         else:
             raise Http404
     except ValidationError as e:

@@ -134,7 +134,7 @@ def sweep_detail(request, pk: int):
         file_sel.log_figures_listed(request.user, object_type="assistance.sweep", object_id=str(sweep.pk),
                                     node_path=sel.sweep_scope_path(request.user, sweep),
                                     fields=["visit.monthly_income_fen", "visit.per_capita_fen"],
-                                    n=len(candidates.object_list), purpose="排查初筛对象列表 / sweep candidates")
+                                    n=len(candidates.object_list), purpose=_("排查初筛对象列表"))
     own_scope = sweep.node_path.startswith(root_path(request.user))
     my_assignments = []
     if staff.can(Cap.ASSIST) and sweep.status == SweepStatus.OPEN:

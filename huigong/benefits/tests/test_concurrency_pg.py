@@ -39,7 +39,7 @@ def test_20000_claims_on_5000_places_grant_exactly_5000(on_postgres, cast):
     outcomes = Counter(kind for kind, _ in results)
     assert outcomes == {"ok": 5000, "refused": 15000}
     refusals = Counter(msg for kind, msg in results if kind == "refused")
-    assert refusals == {"名额已满 / all places are taken": 15000}
+    assert refusals == {"名额已满": 15000}
     programme.refresh_from_db()
     assert programme.remaining == 0
     assert BenefitClaim.objects.filter(programme=programme, status=ClaimStatus.GRANTED).count() == 5000
@@ -54,7 +54,7 @@ def test_50_parallel_claims_by_one_member_give_one_claim(on_postgres, cast):
     results = _run(lambda _: services.claim_create(actor=actor, programme=programme.pk, person=person), range(50))
     assert Counter(kind for kind, _ in results) == {"ok": 1, "refused": 49}
     assert {msg for kind, msg in results if kind == "refused"} == {
-        "您已申领过该项目 / you have already claimed this programme"}
+        "您已申领过该项目"}
     programme.refresh_from_db()
     assert programme.remaining == 99
     assert BenefitClaim.objects.filter(programme=programme).count() == 1

@@ -101,7 +101,7 @@ def test_edit_back_to_draft_is_refused_and_nothing_is_written(client, cast):
     p = make_programme(cast.city_admin, cast.hangzhou, quota=5)
     client.force_login(cast.city_admin)
     r = client.post(f"/benefits/programmes/{p.pk}/edit/", _post(p, status="draft", title="半截修改"))
-    assert r.status_code == 200 and "cannot go back to draft" in r.content.decode()
+    assert r.status_code == 200 and "已开放的项目不能退回草稿" in r.content.decode()
     p.refresh_from_db()
     assert p.status == ProgrammeStatus.OPEN and p.title != "半截修改"
 
@@ -115,7 +115,7 @@ def test_edit_bad_input_names_the_field(client, cast):
     assert "2 places are already taken" in html
     html = client.post(f"/benefits/programmes/{p.pk}/edit/", _post(
         p, opens_at="2026-05-01T08:00", closes_at="2026-04-01T08:00")).content.decode()
-    assert "closing time must be after the opening time" in html
+    assert "截止时间应晚于开始时间" in html
     html = client.post(f"/benefits/programmes/{p.pk}/edit/", _post(p, title="")).content.decode()
     assert "项目名称" in html
     p.refresh_from_db()

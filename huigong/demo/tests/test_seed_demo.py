@@ -163,7 +163,7 @@ def test_second_run_changes_nothing(demo):
     before = (UnionNode.objects.count(), Person.objects.count(), Membership.objects.count(),
               AuditEvent.objects.count())
     out = seed(members=5000)
-    assert "nothing changed" in out
+    assert "未做改动" in out
     assert (UnionNode.objects.count(), Person.objects.count(), Membership.objects.count(),
             AuditEvent.objects.count()) == before
     assert "hangzhou_admin" in out  # the logins are printed again
@@ -220,16 +220,16 @@ def test_reset_rebuilds_the_demo(transactional_db):
     # Outside a test transaction, as in real use: PostgreSQL cannot TRUNCATE under pending FK checks.
     seed(members=80)
     out = seed(members=50, reset=True)
-    assert "wiping" in out
+    assert "清空演示数据库" in out
     assert Person.objects.count() == 50
     assert UnionNode.objects.filter(code=ROOT_CODE).count() == 1
     assert AuditEvent.objects.filter(verb="demo.seed").count() == 1
 
 
 def test_refuses_a_database_with_a_real_tree(cast):
-    with pytest.raises(CommandError, match="empty database"):
+    with pytest.raises(CommandError, match="演示数据只能建在空库中"):
         seed(members=10)
-    with pytest.raises(CommandError, match="not the demo"):
+    with pytest.raises(CommandError, match="拒绝清空"):
         seed(members=10, reset=True)
     assert Person.objects.count() == 3  # the cast's members are untouched
     assert not UnionNode.objects.filter(code=ROOT_CODE).exists()

@@ -14,6 +14,7 @@ import xlsxwriter
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from huigong.accounts.models import Cap
 from huigong.core.audit import audit, log_access
@@ -116,7 +117,7 @@ def members_export_xlsx(*, actor, node: UnionNode | None = None, q: str = "", em
                    **({"job": job.pk} if job is not None else {})})
         if full_pii:
             log_access(actor=actor, object_type="members.person", object_id=f"export:{scope_node.pk}",
-                       fields=["id_number", "phone", "bank_account"], purpose="名册导出 / roster export",
+                       fields=["id_number", "phone", "bank_account"], purpose=_("名册导出"),
                        node_path=scope_node.path, row_count=n)
     return ExportFile(file=out, filename=export_filename(scope_node), row_count=n, full_pii=full_pii)
 

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from huigong.accounts.models import Cap
 from huigong.core.audit import audit
@@ -127,11 +128,10 @@ def member_export_run(job_id: int) -> None:
             job.save(update_fields=["file", "status", "filename", "total_rows", "processed_rows", "finished_at",
                                     "message"])
     except PermissionDenied:
-        _finish_failed(job, "导出人已无导出权限或不再管辖该范围，未生成文件 / the requester may no longer export "
-                            "this part of the tree; no file was written")
+        _finish_failed(job, _("导出人已无导出权限或不再管辖该范围，未生成文件"))
     except Exception as e:
         log.exception("member export %s failed", job_id)
-        _finish_failed(job, f"导出失败，未生成文件 / the export failed; no file was written ({type(e).__name__})")
+        _finish_failed(job, _("导出失败，未生成文件（%(error)s）") % {"error": type(e).__name__})
     finally:
         if result is not None:
             result.file.close()
@@ -197,8 +197,7 @@ def member_exports_fail_stale(*, now=None) -> int:
         with transaction.atomic():
             claimed = MemberExport.objects.filter(pk=job.pk, status=ExportStatus.RUNNING).update(
                 status=ExportStatus.FAILED, finished_at=now,
-                message="导出中断（后台任务停止响应），请重新导出 / the export stopped (its worker stopped responding); "
-                        "please export again")
+                message=_("导出中断（后台任务停止响应），请重新导出"))
             if claimed:
                 audit(actor=job.created_by, verb="members.export_fail", obj=job, object_repr=job.union.name,
                       node_path=job.union.path, new={"reason": "stale worker"})

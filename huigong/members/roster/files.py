@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from huigong.core import xlssafe, xlsxsafe, xlsxstream
 
@@ -26,7 +28,7 @@ _CHUNK = 1 << 20
 
 
 class RosterFileError(Exception):
-    """The file as a whole is refused; the message is bilingual and shown to staff as is."""
+    """The file as a whole is refused; the message is translated and shown to staff as is."""
 
 
 @dataclass
@@ -45,7 +47,7 @@ def kind_from_name(name: str) -> str:
     suffix = Path(name or "").suffix.lower()
     if suffix in (".xlsx", ".xls", ".et", ".csv"):
         return suffix[1:]
-    raise RosterFileError("只能上传 .xlsx、.xls、.et 或 .csv 文件 / only .xlsx, .xls, .et or .csv files can be uploaded")
+    raise RosterFileError(_("只能上传 .xlsx、.xls、.et 或 .csv 文件"))
 
 
 def content_kind(kind: str, head: bytes) -> str:
@@ -58,31 +60,25 @@ def content_kind(kind: str, head: bytes) -> str:
 def check_size(size: int) -> None:
     limit = settings.ROSTER_MAX_UPLOAD_BYTES
     if size > limit:
-        raise RosterFileError(f"文件超过 {limit // (1024 * 1024)} MB 上限，请拆分后分批导入 / "
-                              f"the file is larger than the {limit // (1024 * 1024)} MB limit; split it")
+        raise RosterFileError(_("文件超过 %(limit)s MB 上限，请拆分后分批导入") % {"limit": limit // (1024 * 1024)})
     if size == 0:
-        raise RosterFileError("文件为空 / the file is empty")
+        raise RosterFileError(_("文件为空"))
 
 
 def check_magic(kind: str, head: bytes) -> None:
     if kind == "xlsx" and not head.startswith(XLSX_MAGIC):
         if head.startswith(OLE2_MAGIC):
-            raise RosterFileError("文件内容是旧版 .xls 工作簿或已加密的工作簿：旧版文件请把扩展名改为 .xls，加密文件请取消密码后上传 / "
-                                  "the content is an Excel 97-2003 (.xls) or a password-protected workbook")
-        raise RosterFileError("文件内容不是 .xlsx 格式（扩展名与内容不符或文件已损坏） / "
-                              "the content is not an .xlsx workbook (wrong extension or a damaged file)")
+            raise RosterFileError(_("文件内容是旧版 .xls 工作簿或已加密的工作簿：旧版文件请把扩展名改为 .xls，加密文件请取消密码后上传"))
+        raise RosterFileError(_("文件内容不是 .xlsx 格式（扩展名与内容不符或文件已损坏）"))
     if kind == "xls" and not head.startswith(OLE2_MAGIC):
-        raise RosterFileError("文件内容不是 .xls 格式（扩展名与内容不符或文件已损坏） / "
-                              "the content is not an Excel 97-2003 workbook (wrong extension or a damaged file)")
+        raise RosterFileError(_("文件内容不是 .xls 格式（扩展名与内容不符或文件已损坏）"))
     if kind == "et" and not head.startswith((OLE2_MAGIC, XLSX_MAGIC)):
-        raise RosterFileError("文件内容不是 WPS 表格（.et）工作簿（扩展名与内容不符或文件已损坏） / "
-                              "the content is not a WPS Spreadsheets workbook (wrong extension or a damaged file)")
+        raise RosterFileError(_("文件内容不是 WPS 表格（.et）工作簿（扩展名与内容不符或文件已损坏）"))
     if kind == "csv":
         if head.startswith((XLSX_MAGIC, OLE2_MAGIC)):
-            raise RosterFileError("文件内容是 Excel 工作簿而不是 CSV，请把扩展名改为 .xlsx / "
-                                  "the content is an Excel workbook, not CSV")
+            raise RosterFileError(_("文件内容是 Excel 工作簿而不是 CSV，请把扩展名改为 .xlsx"))
         if b"\x00" in head:
-            raise RosterFileError("文件不是文本格式的 CSV / the file is not a text CSV file")
+            raise RosterFileError(_("文件不是文本格式的 CSV"))
 
 
 def sniff(path: str | Path, kind: str, *, scan_bytes: int | None = None) -> FileInfo:
@@ -117,8 +113,7 @@ def _sniff_xls(path: Path) -> FileInfo:
 
 # ---------------------------------------------------------------- xlsx
 
-_BOMB = ("文件解压后过大或压缩比异常（疑似压缩炸弹），已拒绝 / the workbook expands to too much data "
-         "or has a suspicious compression ratio (a zip bomb); refused")
+_BOMB = (gettext_lazy("文件解压后过大或压缩比异常（疑似压缩炸弹），已拒绝"))
 _DIM_RE = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,3})(\d+)(?::([A-Z]{1,3})(\d+))?\"")
 
 
@@ -126,14 +121,13 @@ def _sniff_xlsx(path: Path, scan_bytes: int | None) -> FileInfo:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise RosterFileError("不是有效的 .xlsx 文件（文件已损坏或不是 Excel 格式） / "
-                              "not a valid .xlsx file (damaged, or not an Excel workbook)") from None
+        raise RosterFileError(_("不是有效的 .xlsx 文件（文件已损坏或不是 Excel 格式）")) from None
     with zf:
         infos = zf.infolist()
         if len(infos) > 10000:
             raise RosterFileError(_BOMB)
         if any(i.flag_bits & 0x1 for i in infos):
-            raise RosterFileError("文件已加密，请取消密码后再上传 / the workbook is password-protected")
+            raise RosterFileError(_("文件已加密，请取消密码后再上传"))
         total = sum(i.file_size for i in infos)
         packed = sum(i.compress_size for i in infos) or 1
         ratio_limit = settings.ROSTER_MAX_COMPRESSION_RATIO
@@ -207,17 +201,15 @@ SPARSE_SLACK = 1_000_000
 
 def _too_many_rows(n: int) -> str:
     limit = settings.ROSTER_MAX_ROWS
-    return (f"工作表约有 {n:,} 行，超过每个文件 {limit:,} 行的上限，请拆分后导入 / "
-            f"the sheet has about {n:,} rows, more than the {limit:,} allowed per file; split it")
+    return (_("工作表约有 %(n)s 行，超过每个文件 %(limit)s 行的上限，请拆分后导入") % {"limit": format(limit, ","), "n": format(n, ",")})
 
 
 def _too_many_cols(n: int) -> str:
     limit = settings.ROSTER_MAX_COLUMNS
-    return (f"工作表有 {n} 列，超过 {limit} 列的上限 / the sheet has {n} columns, more than the {limit} allowed")
+    return (_("工作表有 %(n)s 列，超过 %(limit)s 列的上限") % {"limit": limit, "n": n})
 
 
-FORMULA_REFUSED = ("文件中含有公式单元格，已拒绝。请复制整张表后“选择性粘贴 → 数值”，保存后重新上传 / "
-                   "the workbook contains formula cells; paste the sheet as values only and upload again")
+FORMULA_REFUSED = (gettext_lazy("文件中含有公式单元格，已拒绝。请复制整张表后“选择性粘贴 → 数值”，保存后重新上传"))
 
 
 @dataclass
@@ -261,7 +253,7 @@ def open_xlsx(path: str | Path, info: FileInfo | None = None) -> SheetRows:
         wb = CalamineWorkbook.from_path(str(path))
         sheet = wb.get_sheet_by_index(0)
     except Exception as e:  # noqa: BLE001 - calamine raises several kinds (CalamineError, XmlError, ZipError…)
-        raise RosterFileError(f"无法读取工作表：{type(e).__name__} / the sheet cannot be read") from None
+        raise RosterFileError(_("无法读取工作表：%(__name__)s") % {"__name__": type(e).__name__}) from None
     if sheet.height > settings.ROSTER_MAX_ROWS + 1:
         raise RosterFileError(_too_many_rows(sheet.height))
     if sheet.width > settings.ROSTER_MAX_COLUMNS:
@@ -354,8 +346,7 @@ def _detect_encoding(path: Path) -> str:
                 decoder.decode(block)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        raise RosterFileError("无法识别 CSV 文件的编码，请另存为 UTF-8 或 GB18030 / "
-                              "the CSV encoding is not UTF-8 or GB18030") from None
+        raise RosterFileError(_("无法识别 CSV 文件的编码，请另存为 UTF-8 或 GB18030")) from None
     return "gb18030"
 
 
@@ -387,7 +378,7 @@ def open_csv(path: str | Path, info: FileInfo) -> SheetRows:
                     raise RosterFileError(_too_many_cols(len(row)))
                 yield row
         except csv.Error as e:
-            raise RosterFileError(f"CSV 格式错误：{e} / malformed CSV") from None
+            raise RosterFileError(_("CSV 格式错误：%(e)s") % {"e": e}) from None
         finally:
             fh.close()
 
@@ -405,7 +396,7 @@ def open_xls(path: str | Path, info: FileInfo) -> SheetRows:
         with open(path, "rb") as fh:  # by content: the name may say .et
             sheet = CalamineWorkbook.from_filelike(fh).get_sheet_by_index(0)
     except Exception as e:  # noqa: BLE001 - calamine raises several kinds
-        raise RosterFileError(f"无法读取工作表：{type(e).__name__} / the sheet cannot be read") from None
+        raise RosterFileError(_("无法读取工作表：%(error)s") % {"error": type(e).__name__}) from None
     if sheet.height > settings.ROSTER_MAX_ROWS + 1 or sheet.width > settings.ROSTER_MAX_COLUMNS:
         raise RosterFileError(_too_many_rows(sheet.height) if sheet.height > settings.ROSTER_MAX_ROWS + 1
                               else _too_many_cols(sheet.width))

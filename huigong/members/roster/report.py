@@ -8,6 +8,7 @@ import tempfile
 
 import xlsxwriter
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from huigong.members.models import EmploymentForm
 
@@ -57,7 +58,7 @@ def error_report_file(errors: list[RowError], *, total_errors: int, file_name: s
         "Row numbers are Excel row numbers (header included). ID numbers, phones and bank accounts are masked.",
     ]
     if total_errors > MAX_REPORTED_ERRORS:
-        lines.append(f"仅列出前 {MAX_REPORTED_ERRORS} 处错误 / only the first {MAX_REPORTED_ERRORS} errors are listed")
+        lines.append(_("仅列出前 %(MAX_REPORTED_ERRORS)s 处错误") % {"MAX_REPORTED_ERRORS": MAX_REPORTED_ERRORS})
     for i, line in enumerate(lines):
         notes.write_string(i, 0, neutralise(line))
     wb.close()
@@ -97,7 +98,7 @@ def template_xlsx() -> bytes:
     notes.set_column(1, 1, 8)
     notes.set_column(2, 2, 90, wrap)
     general = [
-        "填写说明 / How to fill in",
+        _("填写说明"),
         "1. 第1行是表头，请勿修改列名；列的顺序可以调整，不需要的选填列可以删除，多余的列会被忽略。",
         f"2. 第2行是示例（姓名以“{EXAMPLE_PREFIX}”开头的行导入时自动跳过），可直接删除。",
         "3. 每行一名职工；按身份证号匹配：系统中已有的职工更新信息，新职工登记并加入所选工会。",

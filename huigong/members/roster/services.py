@@ -19,6 +19,7 @@ from django.core.files.storage import FileSystemStorage
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from huigong.accounts.models import Cap
 from huigong.core.audit import _jsonable, actor_label, audit
@@ -86,12 +87,11 @@ def roster_import_start(*, actor, union: UnionNode, enterprise: Enterprise | Non
     require(actor, Cap.IMPORT)
     ensure_path_in_scope(actor, union.path)
     if not union.can_hold_members:
-        raise ValidationError({"union": [("该层级工会不能直接发展会员，请选择基层工会或联合工会 / this level of union "
-                                          "cannot hold members; choose a grassroots or joint union")]})
+        raise ValidationError({"union": [(gettext("该层级工会不能直接发展会员，请选择基层工会或联合工会"))]})
     if enterprise is not None:
         ensure_path_in_scope(actor, enterprise.union.path)
     if upload is None:
-        raise ValidationError({"file": ["请选择要上传的文件 / choose a file to upload"]})
+        raise ValidationError({"file": [gettext("请选择要上传的文件")]})
     name = os.path.basename(upload.name or "roster")[:200]
     try:
         kind = kind_from_name(name)
@@ -218,8 +218,7 @@ def roster_imports_fail_stale(*, now=None) -> int:
             claimed = RosterImport.objects.filter(
                 pk=imp.pk, status__in=[ImportStatus.VALIDATING, ImportStatus.WRITING]).update(
                 status=ImportStatus.FAILED, finished_at=now,
-                message=("导入中断（后台任务停止响应），未写入任何数据，请重新上传 / "
-                         "the import stopped (its worker stopped responding); nothing was written, please upload again"))
+                message=(gettext("导入中断（后台任务停止响应），未写入任何数据，请重新上传")))
             if claimed:
                 audit(actor=imp.created_by, verb="roster_import.fail", obj=imp, node_path=imp.union.path,
                       new={"reason": "stale worker"})
@@ -375,9 +374,9 @@ class _Dedup:
             if first not in self.reported:
                 self.reported.add(first)
                 errors.append(RowError(first, self.label, value,
-                                       f"身份证号在文件中重复（另见第{r[0]}行） / the same ID number appears again in row {r[0]}"))
+                                       gettext("身份证号在文件中重复（另见第%(r)s行）") % {"r": r[0]}))
             errors.append(RowError(r[0], self.label, value,
-                                   f"身份证号在文件中重复（与第{first}行相同） / same ID number as row {first}"))
+                                   gettext("身份证号在文件中重复（与第%(first)s行相同）") % {"first": first}))
         return keep
 
 
@@ -537,8 +536,7 @@ def _note_rows_text(note_rows: list[int]) -> str:
     if not note_rows:
         return ""
     shown = "、".join(str(r) for r in note_rows[:10]) + ("…" if len(note_rows) > 10 else "")
-    return (f"；已跳过第 {shown} 行（表尾的填表人、联系电话、备注等说明，不是职工） / skipped row(s) {shown}: "
-            f"a form's notes or footer, not people")
+    return (gettext("；已跳过第 %(shown)s 行（表尾的填表人、联系电话、备注等说明，不是职工）") % {"shown": shown})
 
 
 def _finish_done(imp: RosterImport, processed: int, counts, pulled: list[Pulled], *,
@@ -552,9 +550,7 @@ def _finish_done(imp: RosterImport, processed: int, counts, pulled: list[Pulled]
     imp.total_rows = imp.processed_rows = processed
     imp.created_count, imp.updated_count, imp.error_count = counts.created, counts.updated, 0
     imp.finished_at = timezone.now()
-    imp.message = (f"已导入 {rows} 名职工：新增 {counts.created} 人，更新 {counts.updated} 人，新建会籍 {counts.memberships} 个 / "
-                   f"{rows} people loaded: {counts.created} new, {counts.updated} updated, "
-                   f"{counts.memberships} memberships opened") + _note_rows_text(list(note_rows))
+    imp.message = (gettext("已导入 %(rows)s 名职工：新增 %(created)s 人，更新 %(updated)s 人，新建会籍 %(memberships)s 个") % {"created": counts.created, "memberships": counts.memberships, "rows": rows, "updated": counts.updated}) + _note_rows_text(list(note_rows))
     imp.save(update_fields=["status", "total_rows", "processed_rows", "created_count", "updated_count",
                             "error_count", "finished_at", "message"])
     audit(actor=imp.created_by, verb="roster_import.apply", obj=imp, node_path=imp.union.path,
@@ -568,8 +564,7 @@ def _finish_rejected(imp: RosterImport, errors: list[RowError], *, message: str 
     errors.sort(key=lambda e: e.row)
     total = len(errors)
     if not message:
-        message = (f"发现 {total} 处错误，名册未导入（全部正确后才会导入）。请下载错误报告修改后重新上传 / "
-                   f"{total} errors found; nothing was imported. Download the error report, fix and upload again")
+        message = (gettext("发现 %(total)s 处错误，名册未导入（全部正确后才会导入）。请下载错误报告修改后重新上传") % {"total": total})
     report = error_report_file(errors, total_errors=total, file_name=imp.original_name) if errors else None
     with transaction.atomic():
         if report is not None:
@@ -590,7 +585,7 @@ def _finish_rejected(imp: RosterImport, errors: list[RowError], *, message: str 
 def _finish_failed(imp: RosterImport, reason: str) -> None:
     with transaction.atomic():
         imp.status = ImportStatus.FAILED
-        imp.message = (f"导入失败，未写入任何数据：{reason.strip()} / the import failed and nothing was written")
+        imp.message = (gettext("导入失败，未写入任何数据：%(strip)s") % {"strip": reason.strip()})
         imp.finished_at = timezone.now()
         imp.save(update_fields=["status", "message", "finished_at"])
         audit(actor=imp.created_by, verb="roster_import.fail", obj=imp, node_path=imp.union.path,

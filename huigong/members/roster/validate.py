@@ -11,6 +11,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from operator import mul
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from huigong.core import idnumber, pinyin, uscc
 from huigong.core import phone as phone_rules
 from huigong.core.crypto import ID_TAIL, ID_TAIL_WIDTH, mask_bank, mask_phone
@@ -43,7 +46,7 @@ _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _DATE8_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _YM_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$|^(\d{4})(\d{2})$")
-_FORMULA_REASON = "单元格以“=”开头，疑似公式，已拒绝 / the cell starts with '=' like a formula; formulas are not accepted"
+_FORMULA_REASON = gettext_lazy("单元格以“=”开头，疑似公式，已拒绝")
 
 
 class CellError(ValueError):
@@ -160,7 +163,7 @@ class RowValidator:
             if key is None:
                 continue
             if key in self.index:
-                problems.append(f"“{BY_KEY[key].label}”列出现了两次 / the column {BY_KEY[key].label} appears twice")
+                problems.append(_("“%(BY_KEY_label)s”列出现了两次") % {"BY_KEY_label": BY_KEY[key].label})
                 continue
             self.index[key] = pos
             self.labels[key] = f"{BY_KEY[key].label}（{_col_letter(col_offset + pos)}列）"
@@ -197,12 +200,12 @@ class RowValidator:
                     self._date_cache[s] = d
         elif t is float or t is int:
             if not 1 <= v < 2958466:
-                raise CellError("日期数值超出范围 / the date number is out of range")
+                raise CellError(_("日期数值超出范围"))
             d = _EXCEL_EPOCH + dt.timedelta(days=int(v))
         else:
             raise CellError("应为日期，实际是" + _type_name(v) + " / a date is expected here")
         if type(d) is dt.date and not 1900 <= d.year <= 2100:
-            raise CellError("日期年份应在1900到2100之间 / the year must be between 1900 and 2100")
+            raise CellError(_("日期年份应在1900到2100之间"))
         return d
 
     @staticmethod
@@ -212,7 +215,7 @@ class RowValidator:
             try:
                 return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             except ValueError:
-                raise CellError("日期不存在 / no such date") from None
+                raise CellError(_("日期不存在")) from None
         if partial:
             m = _YM_RE.match(s)
             if m:
@@ -273,28 +276,26 @@ class RowValidator:
                     if type(v) is str and v[:1] == "=":
                         key = next((k for k, p in ix.items() if p == pos), None)
                         errs.append(RowError(row_no, label(key) if key else _col_letter(pos),
-                                             display_value(key, v) if key else v[:100], _FORMULA_REASON))
+                                             display_value(key, v) if key else v[:100], str(_FORMULA_REASON)))
                 if errs:
                     errors.extend(errs)
                     continue
 
             name = _text(name_raw)
             if not name:
-                err("name", name_raw, "姓名不能为空 / name is required")
+                err("name", name_raw, _("姓名不能为空"))
             elif len(name) > 50:
-                err("name", name_raw, "姓名超过50个字 / name is longer than 50 characters")
+                err("name", name_raw, _("姓名超过50个字"))
 
             raw_id = cells[c_id]
             info = None
             if type(raw_id) is not str:
                 if raw_id is None or raw_id == "":
-                    err("id_number", raw_id, "身份证号不能为空 / ID number is required")
+                    err("id_number", raw_id, _("身份证号不能为空"))
                 else:
-                    err("id_number", raw_id, "身份证号被存成了数字，末几位已丢失。请把该列设为“文本”格式后重新填写 / "
-                                             "the ID number was stored as a number and lost digits; format the "
-                                             "column as text and enter it again")
+                    err("id_number", raw_id, _("身份证号被存成了数字，末几位已丢失。请把该列设为“文本”格式后重新填写"))
             elif not raw_id.strip():
-                err("id_number", raw_id, "身份证号不能为空 / ID number is required")
+                err("id_number", raw_id, _("身份证号不能为空"))
             else:
                 try:
                     info = id_parse(raw_id)
@@ -312,7 +313,7 @@ class RowValidator:
                         if g_val is None:
                             err("gender", g_raw, "性别应填“男”或“女” / gender must be 男 or 女")
                         elif g_val != gender:
-                            err("gender", g_raw, "性别与身份证号不一致 / gender does not match the ID number")
+                            err("gender", g_raw, _("性别与身份证号不一致"))
                 if c_birth is not None:
                     b_raw = cells[c_birth]
                     if b_raw not in ("", None):
@@ -323,7 +324,7 @@ class RowValidator:
                         else:
                             same = (b == birth) if type(b) is dt.date else (b == (birth.year, birth.month))
                             if not same:
-                                err("birth_date", b_raw, "出生日期与身份证号不一致 / birth date does not match the ID number")
+                                err("birth_date", b_raw, _("出生日期与身份证号不一致"))
 
             ethnicity = ""
             if c_eth is not None:
@@ -332,7 +333,7 @@ class RowValidator:
                 if e:
                     ethnicity = ETHNICITIES.get(e, "")
                     if not ethnicity:
-                        err("ethnicity", e_raw, "民族名称不正确 / unknown ethnic group")
+                        err("ethnicity", e_raw, _("民族名称不正确"))
 
             phone = ""
             if c_phone is not None:
@@ -340,22 +341,20 @@ class RowValidator:
                 if p_raw not in ("", None):
                     p = phone_rules.normalize(_text(p_raw))
                     if p and not phone_rules.is_valid(p):
-                        err("phone", p_raw, "手机号格式不正确，应为11位手机号 / phone must be an 11-digit mainland "
-                                            "mobile number")
+                        err("phone", p_raw, _("手机号格式不正确，应为11位手机号"))
                     elif p:
                         phone = p
 
-            education = _enum(cells, c_edu, EDUCATIONS, "education", err, "学历填写不正确 / unknown education level")
+            education = _enum(cells, c_edu, EDUCATIONS, "education", err, _("学历填写不正确"))
             political = _enum(cells, c_pol, POLITICAL_STATUSES, "political_status", err,
-                              "政治面貌填写不正确 / unknown political status")
+                              _("政治面貌填写不正确"))
             f_raw = cells[c_form]
             f = _text(f_raw)
             form = EMPLOYMENT_FORMS.get(f) if f else None
             if not f:
-                err("employment_form", f_raw, "用工形式不能为空 / employment form is required")
+                err("employment_form", f_raw, _("用工形式不能为空"))
             elif form is None:
-                err("employment_form", f_raw, "用工形式填写不正确，可选：劳动合同、劳务派遣、灵活就业、网约配送员/外卖骑手、快递员、"
-                                             "网约车司机、货车司机、其他 / unknown employment form")
+                err("employment_form", f_raw, _("用工形式填写不正确，可选：劳动合同、劳务派遣、灵活就业、网约配送员/外卖骑手、快递员、网约车司机、货车司机、其他"))
 
             employer_id = _employer(cells, c_emp, c_emp_code, lookups, err)
             platform_id = _platform(cells, c_plat, lookups, err)
@@ -367,7 +366,7 @@ class RowValidator:
                 t_raw = cells[pos]
                 t = _text(t_raw)
                 if len(t) > limit:
-                    err(key, t_raw, f"超过{limit}个字 / longer than {limit} characters")
+                    err(key, t_raw, _("超过%(limit)s个字") % {"limit": limit})
                 texts[key] = t
 
             joined = today
@@ -380,9 +379,9 @@ class RowValidator:
                         err("joined_on", j_raw, str(e))
                     else:
                         if joined.toordinal() > self._today_ord:
-                            err("joined_on", j_raw, "入会日期不能晚于今天 / the joining date is in the future")
+                            err("joined_on", j_raw, _("入会日期不能晚于今天"))
                         elif birth is not None and joined < birth:
-                            err("joined_on", j_raw, "入会日期早于出生日期 / the joining date is before the birth date")
+                            err("joined_on", j_raw, _("入会日期早于出生日期"))
             c_start = c_end = None
             if c_cs is not None:
                 s_raw = cells[c_cs]
@@ -400,7 +399,7 @@ class RowValidator:
                         err("contract_end", e_raw, str(e))
                     else:
                         if c_start is not None and c_end < c_start:
-                            err("contract_end", e_raw, "劳动合同终止日期早于起始日期 / the contract ends before it starts")
+                            err("contract_end", e_raw, _("劳动合同终止日期早于起始日期"))
 
             bank = ""
             if c_bank is not None:
@@ -408,10 +407,9 @@ class RowValidator:
                 if type(k_raw) is str:
                     bank = unicodedata.normalize("NFKC", k_raw).replace(" ", "").strip()
                     if bank and not (bank.isdigit() and bank.isascii() and 12 <= len(bank) <= 30):
-                        err("bank_account", k_raw, "银行账号应为12到30位数字 / bank account must be 12-30 digits")
+                        err("bank_account", k_raw, _("银行账号应为12到30位数字"))
                 elif k_raw is not None:
-                    err("bank_account", k_raw, "银行账号被存成了数字，可能已丢失位数。请把该列设为“文本”格式 / the bank "
-                                               "account was stored as a number; format the column as text")
+                    err("bank_account", k_raw, _("银行账号被存成了数字，可能已丢失位数。请把该列设为“文本”格式"))
 
             if errs:
                 errors.extend(errs)
@@ -504,8 +502,7 @@ def _resolve_code(code: str, lookups: Lookups, key: str, raw, err):
         return None
     hit = lookups.by_uscc.get(code)
     if hit is None:
-        err(key, raw, "在您管辖的单位中找不到该统一社会信用代码，请先登记单位 / no unit with this credit code in "
-                      "your part of the tree; register the unit first")
+        err(key, raw, _("在您管辖的单位中找不到该统一社会信用代码，请先登记单位"))
     else:
         lookups.resolved[as_written] = hit
     return hit
@@ -514,11 +511,10 @@ def _resolve_code(code: str, lookups: Lookups, key: str, raw, err):
 def _resolve_name(name: str, lookups: Lookups, key: str, raw, err):
     hits = lookups.by_name.get(name)
     if not hits:
-        err(key, raw, "在您管辖的单位中找不到该名称的单位，请填写统一社会信用代码或先登记单位 / no unit with this "
-                      "name in your part of the tree; give its credit code or register it first")
+        err(key, raw, _("在您管辖的单位中找不到该名称的单位，请填写统一社会信用代码或先登记单位"))
         return None
     if len(hits) > 1:
-        err(key, raw, "有多个同名单位，请填写统一社会信用代码 / several units have this name; give the credit code")
+        err(key, raw, _("有多个同名单位，请填写统一社会信用代码"))
         return None
     return hits[0]
 
@@ -552,7 +548,7 @@ def _platform(cells, c_plat, lookups: Lookups, err) -> int | None:
     if hit is None:
         return None
     if hit[1] != EnterpriseKind.PLATFORM:
-        err("platform", raw, "该单位不是平台企业 / this unit is not registered as a platform")
+        err("platform", raw, _("该单位不是平台企业"))
         return None
     return hit[0]
 

@@ -29,7 +29,7 @@ def _refused(cast, name, content, *fragments):
     with pytest.raises(ValidationError) as e:
         _start(cast, name, content)
     message = " ".join(e.value.message_dict["file"])
-    assert "/" in message  # Chinese / English
+    assert not re.search("[A-Za-z]{4,}", message), message  # one language: Chinese only
     for f in fragments:
         assert f in message, message
     assert RosterImport.objects.count() == 0
@@ -60,7 +60,7 @@ def test_a_zip_bomb_is_refused_from_its_central_directory(cast):
         z.writestr("xl/worksheets/sheet1.xml", b"\0" * (20 * 1024 * 1024))  # 20 MB of zeros
     data = bomb.getvalue()
     assert len(data) < 100_000
-    _refused(cast, "bomb.xlsx", data, "压缩炸弹", "zip bomb")
+    _refused(cast, "bomb.xlsx", data, "压缩炸弹")
 
 
 def test_too_much_uncompressed_data_is_refused(cast, settings):

@@ -69,7 +69,7 @@ def test_one_bad_row_means_nothing_is_written(cast):
     assert "手机号格式不正确" in imp.errors_preview[0][3]
     report = _report_rows(imp)
     assert report[0] == ["行号", "列", "值", "原因"]
-    assert report[1][:3] == [5.0, "手机号（F列）", "***"] and "phone must be" in report[1][3]
+    assert report[1][:3] == [5.0, "手机号（F列）", "***"] and "手机号格式不正确" in report[1][3]
 
 
 def test_error_report_masks_id_numbers_and_lists_every_error(cast):
@@ -222,7 +222,7 @@ def test_an_unexpected_failure_is_recorded_and_writes_nothing(cast, monkeypatch)
     monkeypatch.setattr(services, "_finish_done", boom)
     before = Person.objects.count()
     imp = _start(cast, _rows(3))
-    assert imp.status == ImportStatus.FAILED and "disk on fire" in imp.message and "nothing was written" in imp.message
+    assert imp.status == ImportStatus.FAILED and "disk on fire" in imp.message and "未写入任何数据" in imp.message
     assert Person.objects.count() == before
     assert AuditEvent.objects.filter(verb="roster_import.fail", object_id=str(imp.pk)).exists()
 

@@ -70,7 +70,7 @@ def test_enterprise_create_validates_credit_code(cast):
     with pytest.raises(ValidationError) as e:
         services.enterprise_create(actor=cast.city_admin, union=cast.tech, name="坏代码公司",
                                    uscc="91350100M000100Y44")
-    assert "uscc" in e.value.message_dict and "check" in e.value.message_dict["uscc"][0]
+    assert "uscc" in e.value.message_dict and "校验位" in e.value.message_dict["uscc"][0]
     ent = services.enterprise_create(actor=cast.city_admin, union=cast.tech, name=" 好公司 ", uscc=new_uscc())
     assert ent.name == "好公司"
     with pytest.raises(ValidationError):

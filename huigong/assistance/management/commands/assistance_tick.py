@@ -3,12 +3,13 @@
 Run it daily (cron / systemd timer): python manage.py assistance_tick"""
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext_lazy
 
 from huigong.assistance.services.notices import notices_tick
 
 
 class Command(BaseCommand):
-    help = "结束已到期的公示 / end notices whose period is over"
+    help = gettext_lazy("结束已到期的公示")
 
     def handle(self, *args, **options):
         done = notices_tick()

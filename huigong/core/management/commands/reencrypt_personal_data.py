@@ -26,6 +26,7 @@ from cryptography.fernet import InvalidToken
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 from encrypted_fields.fields import EncryptedFieldMixin, EncryptedJSONField
 
 from huigong.core import crypto, files
@@ -109,7 +110,7 @@ class Command(BaseCommand):
                 file_counts = self._files(dry_run=True)
             else:
                 audit(actor=None, verb="pii.reencrypt", object_type="core.keys",
-                      object_repr="密钥轮换 / key rotation", new={"rows": totals})
+                      object_repr=_("密钥轮换"), new={"rows": totals})
         if not dry_run:
             file_counts = self._files(dry_run=False)
         verb = "checked" if dry_run else "re-encrypted"

@@ -6,6 +6,7 @@ it refuses on a database that holds anything but the demo."""
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from huigong.demo.build import DEFAULT_MEMBERS, DEFAULT_PASSWORD, DemoError, build, demo_logins, demo_present
 from huigong.demo.world import DEMO_LOGIN_NOTE
@@ -26,26 +27,28 @@ class Command(BaseCommand):
         if members < 0:
             raise CommandError("--members must be >= 0")
         if demo_present() and not reset:
-            self.stdout.write("演示数据已存在，未做改动 / the demo is already there; nothing changed "
-                              "(--reset rebuilds it)")
+            self.stdout.write(gettext("演示数据已存在，未做改动（--reset 可重建）"))
             self._print_logins(password, url, existing=True)
             return
         if reset:
             if UnionNode.objects.exists() and not demo_present():
-                raise CommandError("数据库中有非演示数据，拒绝清空 / this database holds data that is not the demo; "
-                                   "refusing to wipe it")
+                raise CommandError(gettext("数据库中有非演示数据，拒绝清空"))
             if demo_present():
-                self.stdout.write("清空演示数据库 / wiping the demo database …")
+                self.stdout.write(gettext("清空演示数据库 …"))
                 call_command("flush", interactive=False, verbosity=0)
-        self.stdout.write(f"生成演示数据 / building the demo world with {members:,} members …")
+        self.stdout.write(gettext("生成演示数据：%(members)s 名会员 …") % {"members": format(members, ",")})
         try:
             report = build(members=members, password=password)
         except DemoError as e:
             raise CommandError(str(e)) from None
         self.stdout.write(self.style.SUCCESS(
-            f"完成 / done in {report.seconds:.1f}s: {report.nodes} unions, {report.enterprises} units "
-            f"({report.platforms} platforms), {report.sites} service sites, {report.persons:,} people, "
-            f"{report.active:,} active memberships, {report.transfers} transfers, {report.withdrawn} withdrawals"))
+            gettext("完成，用时 %(seconds)s 秒：%(nodes)s 个工会、%(enterprises)s 个单位（%(platforms)s 个平台）、"
+                    "%(sites)s 个服务阵地、%(persons)s 人、%(active)s 个在会会籍、%(transfers)s 次转接、"
+                    "%(withdrawn)s 次退会") % {
+                "active": format(report.active, ","), "enterprises": report.enterprises, "nodes": report.nodes,
+                "persons": format(report.persons, ","), "platforms": report.platforms,
+                "seconds": format(report.seconds, ".1f"), "sites": report.sites, "transfers": report.transfers,
+                "withdrawn": report.withdrawn}))
         for line in report.extras:
             self.stdout.write(f"  {line}")
         self._print_logins(password, url, existing=False)
@@ -59,5 +62,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{DEMO_LOGIN_NOTE}:  {url}")
         for username, role, node in rows:
             self.stdout.write(f"  {username.ljust(width)}  {role}  {node}")
-        note = " (unless changed since)" if existing else ""
-        self.stdout.write(f"  密码 / password: {password}{note}")
+        if existing:
+            self.stdout.write("  " + gettext("密码：%(password)s（如未修改）") % {"password": password})
+        else:
+            self.stdout.write("  " + gettext("密码：%(password)s") % {"password": password})

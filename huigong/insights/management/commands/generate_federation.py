@@ -19,6 +19,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 PROVINCES = [
     (
@@ -60,7 +61,7 @@ def _pick(rng: random.Random, pairs):
 
 
 class Command(BaseCommand):
-    help = "生成大规模合成工会数据（基准测试用） / generate a synthetic federation at scale for benchmarks"
+    help = gettext_lazy("生成大规模合成工会数据（基准测试用）")
 
     def add_arguments(self, parser):
         parser.add_argument("--members", type=int, default=1_000_000)
@@ -73,7 +74,7 @@ class Command(BaseCommand):
 
         if UnionNode.objects.exists():
             raise CommandError(
-                "数据库中已有工会组织，只能在空库中生成 / the database already holds a union tree"
+                gettext("数据库中已有工会组织，只能在空库中生成")
             )
         self.rng = random.Random(opts["seed"])
         self.today = timezone.localdate()
