@@ -2,7 +2,9 @@
 KPI. On PostgreSQL the new rows go to a temporary table and only the difference is written (UPDATE
 where the value changed, DELETE of rows that vanished, INSERT … ON CONFLICT of new ones), under a
 transaction-level advisory lock per KPI so that concurrent refreshes of one KPI queue; on SQLite the
-KPI's rows are deleted and re-inserted. Either way a node whose figure fell to zero loses its row."""
+KPI's rows are deleted and re-inserted. Either way a node whose figure fell to zero loses its row.
+On PostgreSQL a KPI already rolled up for the current window is refreshed incrementally
+(_refresh_pg_delta): only the cells its changes since the stored rows reach are written."""
 
 from __future__ import annotations
 
@@ -306,12 +308,15 @@ def _refresh_pg_delta(cur, k: Kpi, d: Dialect, first: dt.date, last: dt.date, cu
         params = [k.name]
     else:
         # A stock row (pair, m, v) adds v to month m's difference and takes it from month m+1's.
+        # (One read of the rows, each giving both.)
         old = (
-            f"SELECT node_id, dim, month, value FROM {TABLE} WHERE kpi = %s AND NOT subtree "
-            f"UNION ALL SELECT node_id, dim, CAST(month + interval '1 month' AS date), -value FROM {TABLE} "
-            "WHERE kpi = %s AND NOT subtree AND month < %s"
+            "SELECT r.node_id, r.dim, x.month, x.value "
+            f"FROM {TABLE} r CROSS JOIN LATERAL (VALUES (r.month, r.value), "
+            "(CAST(r.month + interval '1 month' AS date), -r.value)) x(month, value) "
+            "WHERE r.kpi = %s AND NOT r.subtree AND x.month <= %s"
         )
-        params = [k.name, k.name, last]
+        params = [k.name, last]
+    # The whole-KPI comparison by hash joins (see _refresh_pg); the few changed cells then by index.
     cur.execute("SET LOCAL enable_nestloop = off")
     cur.execute(
         "CREATE TEMP TABLE hg_ev_delta ON COMMIT DROP AS "
@@ -337,6 +342,10 @@ def _refresh_pg_delta(cur, k: Kpi, d: Dialect, first: dt.date, last: dt.date, cu
         f"FROM ({cells}) c WHERE c.value <> 0",
         [k.name],
     )
+    # Usually a few rows: with statistics and nested loops the subtree sums look their nodes up by key
+    # (a hash join read the whole node table, ~1 s per KPI at 1M members, changes or not).
+    cur.execute("SET LOCAL enable_nestloop = on")
+    cur.execute("ANALYZE hg_rollup_delta")
     cur.execute(_tree_sql("hg_rollup_delta", "hg_rollup_delta", "WHERE NOT o.subtree"))
     # Apply: add each change to its row (a missing row counted zero); rows that fall to zero go.
     cur.execute(
