@@ -288,7 +288,7 @@ def run_ours(env: dict, programme: int, sessions: list[str], clients: int, worke
         errors = log.read()
         log.close()
     granted = sum(1 for s, _, _, _ in results if s == 201)
-    full = sum(1 for s, _, note, _ in results if s == 422 and note == "名额已满 / all places are taken")
+    full = sum(1 for s, _, note, _ in results if s == 422 and note.startswith("名额已满"))
     other = [(s, note) for s, _, note, _ in results
              if s not in (201,) and not (s == 422 and note.startswith("名额已满"))]
     if other or not results:

@@ -265,8 +265,7 @@ def parse_result_sheet(batch: PayoutBatch, data: bytes) -> list[dict]:
                           % {"w": here, "k": cell or "—"})
             continue
         if not n_text.isdigit() or not 1 <= int(n_text) <= p.attempts:
-            errors.append(_("%(w)s：备注 %(k)s 须为代发表中的“发放编号#发送次数”（本记录现为第 %(n)d 次）/ %(w)s: 备注 %(k)s "
-                            "must be the sheet's key#attempt (this payout is on attempt %(n)d)")
+            errors.append(_("%(w)s：备注 %(k)s 须为代发表中的“发放编号#发送次数”（本记录现为第 %(n)d 次）")
                           % {"w": here, "k": cell, "n": p.attempts})
             continue
         if key in seen:

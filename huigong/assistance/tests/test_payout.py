@@ -131,7 +131,7 @@ def test_import_results_validates_then_applies_idempotently(flow):
     with pytest.raises(ValidationError) as e:
         payouts.payout_batch_import_results(actor=flow.finance, batch=b, data=bad)
     msg = " ".join(e.value.messages)
-    assert "row 3" in msg and "row 4" in msg and "aid-999999" in msg
+    assert "第 3 行" in msg and "第 4 行" in msg and "aid-999999" in msg
     assert not LedgerEntry.objects.exists()
     good = _result_sheet([[1, "x", "", "", 1000, "", k1, "成功", "B1", ""],
                           [2, "x", "", "", 1000, "", k2, "失败", "", "账户已销户"]])
@@ -188,7 +188,7 @@ def test_bank_sheet_sends_pending_rows_once(flow):
     again = batch_bank_sheet(actor=flow.finance, batch=b, attempt=1)
     assert _keys(again.content) == [f"aid-{a2.pk}#1"] and "第1次发送" in again.filename
     assert AuditEvent.objects.filter(verb="aid_batch.export_again").count() == 1
-    with pytest.raises(ValidationError, match="attempt 3"):
+    with pytest.raises(ValidationError, match="第 3 次发送"):
         batch_bank_sheet(actor=flow.finance, batch=b, attempt=3)
 
 
@@ -243,10 +243,10 @@ def test_stale_result_sheet_cannot_undo_a_retry(flow):
     assert counts == {"paid": 0, "failed": 0, "unchanged": 0, "stale": 1}
     assert Payout.objects.get(pk=p.pk).status == "sent"  # attempt 2 still at the bank
     old_ok = _result_sheet([[1, "x", "", "", 1000, "", f"aid-{a.pk}#1", "成功", "B-OLD", ""]])
-    with pytest.raises(ValidationError, match="row 2.*attempt 1"):
+    with pytest.raises(ValidationError, match="第 2 行.*第 1 次发送"):
         payouts.payout_batch_import_results(actor=flow.finance, batch=b, data=old_ok)
     no_attempt = _result_sheet([[1, "x", "", "", 1000, "", f"aid-{a.pk}", "成功", "B-1", ""]])
-    with pytest.raises(ValidationError, match="key#attempt"):
+    with pytest.raises(ValidationError, match="发放编号#发送次数"):
         payouts.payout_batch_import_results(actor=flow.finance, batch=b, data=no_attempt)
     new_ok = _result_sheet([[1, "x", "", "", 1000, "", f"aid-{a.pk}#2", "成功", "B-2", ""]])
     assert payouts.payout_batch_import_results(actor=flow.finance, batch=b, data=new_ok)["paid"] == 1
@@ -258,7 +258,7 @@ def test_result_amount_with_more_than_two_decimals_refused(flow):
     [a] = flow.ready_to_pay(1)
     b = flow.batch()
     sheet = _result_sheet([[1, "x", "", "", "1000.004", "", f"aid-{a.pk}#1", "成功", "B1", ""]])
-    with pytest.raises(ValidationError, match="row 2.*more than two decimals"):
+    with pytest.raises(ValidationError, match="第 2 行.*超过两位小数"):
         payouts.payout_batch_import_results(actor=flow.finance, batch=b, data=sheet)
     assert not LedgerEntry.objects.exists()
 
@@ -314,5 +314,5 @@ def test_a_row_without_a_key_that_is_not_a_total_or_note_is_still_an_error(flow)
                            [2, "张三", "6222", "工行", 500, "", "", "成功", "B2", ""]])
     with pytest.raises(ValidationError) as e:
         payouts.payout_batch_import_results(actor=flow.finance, batch=b, data=sheet)
-    assert "row 3" in " ".join(e.value.messages)
+    assert "第 3 行" in " ".join(e.value.messages)
     assert not LedgerEntry.objects.exists()

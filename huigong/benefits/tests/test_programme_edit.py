@@ -112,7 +112,7 @@ def test_edit_bad_input_names_the_field(client, cast):
     services.claim_create(actor=cast.city_admin, programme=p, person=_person(cast.rider))
     client.force_login(cast.city_admin)
     html = client.post(f"/benefits/programmes/{p.pk}/edit/", _post(p, quota_total=1)).content.decode()
-    assert "2 places are already taken" in html
+    assert "已有 2 个名额被领取" in html
     html = client.post(f"/benefits/programmes/{p.pk}/edit/", _post(
         p, opens_at="2026-05-01T08:00", closes_at="2026-04-01T08:00")).content.decode()
     assert "截止时间应晚于开始时间" in html

@@ -190,7 +190,7 @@ def test_a_requester_who_lost_the_capability_gets_no_file(cast, small_limit, dja
     staff.save()
     member_export_run(job.pk)
     job.refresh_from_db()
-    assert job.status == ExportStatus.FAILED and not job.file and "no file" in job.message
+    assert job.status == ExportStatus.FAILED and not job.file and "未生成文件" in job.message
     assert not AccessLog.objects.exists()
 
 
