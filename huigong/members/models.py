@@ -181,7 +181,27 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", _("失败")
 
 
-class RosterImport(models.Model):
+class JobProgress:
+    """Progress of a background job over rows (imports, exports): `status`, `total_rows` and
+    `processed_rows` fields, and the class's `done_status` and `finished_statuses`."""
+
+    done_status: str
+    finished_statuses: tuple[str, ...]
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.done_status:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, int(self.processed_rows * 100 / self.total_rows))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.finished_statuses
+
+
+class RosterImport(JobProgress, models.Model):
     """One uploaded roster. All rows load or none do; errors go to a downloadable report."""
 
     union = models.ForeignKey(UnionNode, on_delete=models.PROTECT, related_name="roster_imports",
@@ -220,17 +240,8 @@ class RosterImport(models.Model):
     def __str__(self) -> str:
         return self.original_name
 
-    @property
-    def progress_percent(self) -> int:
-        if self.status in (ImportStatus.DONE,):
-            return 100
-        if not self.total_rows:
-            return 0
-        return min(99, int(self.processed_rows * 100 / self.total_rows))
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (ImportStatus.DONE, ImportStatus.REJECTED, ImportStatus.FAILED)
+    done_status = ImportStatus.DONE
+    finished_statuses = (ImportStatus.DONE, ImportStatus.REJECTED, ImportStatus.FAILED)
 
 
 class ExportStatus(models.TextChoices):
@@ -240,7 +251,7 @@ class ExportStatus(models.TextChoices):
     FAILED = "failed", _("失败")
 
 
-class MemberExport(models.Model):
+class MemberExport(JobProgress, models.Model):
     """A member export too big to write inside the web request: a background task writes the .xlsx
     into an encrypted file that only its requester downloads (from 我的导出), until the retention purge
     deletes it. The filters are the member list's; the search text, which may be an ID number or a
@@ -277,17 +288,8 @@ class MemberExport(models.Model):
     def __str__(self) -> str:
         return self.filename or f"export {self.pk}"
 
-    @property
-    def progress_percent(self) -> int:
-        if self.status == ExportStatus.DONE:
-            return 100
-        if not self.total_rows:
-            return 0
-        return min(99, int(self.processed_rows * 100 / self.total_rows))
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (ExportStatus.DONE, ExportStatus.FAILED)
+    done_status = ExportStatus.DONE
+    finished_statuses = (ExportStatus.DONE, ExportStatus.FAILED)
 
     @property
     def downloadable(self) -> bool:

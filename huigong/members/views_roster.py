@@ -77,16 +77,22 @@ def import_detail(request, pk: int):
     })
 
 
+def _progress_card(request, job, template: str, context: dict):
+    """A job's progress card, polled by htmx while it runs (`?running=1`); once the job has finished the
+    whole page reloads, once, to show its outcome."""
+    response = render(request, template, context)
+    if job.is_finished and request.headers.get("HX-Request") and request.GET.get("running"):
+        response["HX-Refresh"] = "true"
+    return response
+
+
 @login_required
 @require_GET
 def import_progress(request, pk: int):
     """The progress card, polled by htmx every second while the import runs. When it finishes the
     whole page reloads once, to show the counts and the error table."""
     imp = roster_import_get_for_actor(request.user, pk)
-    response = render(request, "members/import_progress.html", {"imp": imp})
-    if imp.is_finished and request.headers.get("HX-Request") and request.GET.get("running"):
-        response["HX-Refresh"] = "true"
-    return response
+    return _progress_card(request, imp, "members/import_progress.html", {"imp": imp})
 
 
 @login_required
@@ -155,10 +161,7 @@ def export_progress(request, pk: int):
     """The progress card, polled by htmx every second while the export runs; the page reloads once
     when it finishes, to show the download button."""
     job = member_export_get_for_actor(request.user, pk)
-    response = render(request, "members/export_progress.html", {"job": job})
-    if job.is_finished and request.headers.get("HX-Request") and request.GET.get("running"):
-        response["HX-Refresh"] = "true"
-    return response
+    return _progress_card(request, job, "members/export_progress.html", {"job": job})
 
 
 @login_required

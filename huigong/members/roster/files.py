@@ -274,17 +274,21 @@ def _open_xlsx_sliced(path: str | Path, extent: xlsxsafe.Extent) -> SheetRows:
         zf.close()
         raise RosterFileError(str(e)) from None
 
-    def rows() -> Iterator[list]:
-        try:
-            yield from xlsxstream.iter_rows_chunked(zf, sheet_info, extent.columns)
-        except xlsxsafe.XlsxError as e:
-            raise RosterFileError(str(e)) from None
-        except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
-            raise RosterFileError(xlsxsafe.DAMAGED) from None
-        finally:
-            zf.close()
+    rows = _zip_rows(zf, xlsxstream.iter_rows_chunked(zf, sheet_info, extent.columns))
+    return SheetRows(rows=rows, col_offset=0, height=extent.rows, width=extent.columns)
 
-    return SheetRows(rows=rows(), col_offset=0, height=extent.rows, width=extent.columns)
+
+def _zip_rows(zf: zipfile.ZipFile, rows: Iterator[list]) -> Iterator[list]:
+    """The rows of a sheet read from `zf`, with its read errors as the importer's, closing `zf` at the
+    end (or when the consumer stops)."""
+    try:
+        yield from rows
+    except xlsxsafe.XlsxError as e:
+        raise RosterFileError(str(e)) from None
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+        raise RosterFileError(xlsxsafe.DAMAGED) from None
+    finally:
+        zf.close()
 
 
 def _open_xlsx_streaming(path: str | Path) -> SheetRows:
@@ -310,20 +314,10 @@ def _open_xlsx_streaming(path: str | Path) -> SheetRows:
         zf.close()
         raise RosterFileError(_too_many_cols(bounds.width))
 
-    def rows() -> Iterator[list]:
-        try:
-            for _n, cells in xlsxstream.iter_rows(zf, sheet_info, strings, bounds=bounds, date_styles=styles,
-                                                   date1904=date1904):
-                yield cells
-        except xlsxsafe.XlsxError as e:
-            raise RosterFileError(str(e)) from None
-        except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
-            raise RosterFileError(xlsxsafe.DAMAGED) from None
-        finally:
-            zf.close()
-
+    rows = _zip_rows(zf, (cells for _n, cells in xlsxstream.iter_rows(
+        zf, sheet_info, strings, bounds=bounds, date_styles=styles, date1904=date1904)))
     first = bounds.first_column
-    return SheetRows(rows=rows(), col_offset=first - 1 if first else 0, height=bounds.last_row, width=bounds.width)
+    return SheetRows(rows=rows, col_offset=first - 1 if first else 0, height=bounds.last_row, width=bounds.width)
 
 
 # ---------------------------------------------------------------- csv
