@@ -9,9 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
+from huigong.api.audit import router as audit_router
 from huigong.assistance.api import ROUTERS as assistance_routers
 from huigong.benefits.api import ROUTERS as benefits_routers
-from huigong.core.api import router as audit_router
 from huigong.insights.api import ROUTERS as insights_routers
 from huigong.members.api import imports_router, members_router, memberships_router
 from huigong.orgs.api import enterprises_router, sites_router, unions_router

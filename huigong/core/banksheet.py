@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from huigong.core import xlsxsafe
 from huigong.core.money import fen_to_yuan
-from huigong.members.roster.report import neutralise
+from huigong.core.xlsxsafe import neutralise
 
 BANK_HEADERS = ["序号", "收款人姓名", "收款账号", "开户行", "金额（元）", "用途", "备注"]
 RESULT_HEADERS = [*BANK_HEADERS, "状态", "银行流水号", "失败原因"]

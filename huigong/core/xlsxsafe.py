@@ -269,3 +269,14 @@ def measure_first_sheet(zf: zipfile.ZipFile, **stops) -> tuple[zipfile.ZipInfo, 
         return info, measure(lambda: zf.open(info), **stops)
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
         raise XlsxError(DAMAGED) from None
+
+
+# --- writing -----------------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value) -> str:
+    """Text safe to open in Excel/WPS: a leading =, +, -, @ (or tab/CR) gets an apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text

@@ -20,7 +20,7 @@ from huigong.core.banksheet import XLSX, SheetRow, write_bank_sheet
 from huigong.core.crypto import mask_name
 from huigong.core.money import fen_to_yuan, format_yuan
 from huigong.core.scope import ensure_path_in_scope, require
-from huigong.members.roster.report import neutralise
+from huigong.core.xlsxsafe import neutralise
 from huigong.orgs.models import UnionNode
 
 from ..models import (

@@ -20,12 +20,12 @@ from huigong.accounts.models import Cap
 from huigong.core.audit import audit, log_access
 from huigong.core.crypto import mask_query
 from huigong.core.scope import require, root_path, staff_of
+from huigong.core.xlsxsafe import neutralise
 from huigong.members.models import Education, EmploymentForm, Gender, MembershipStatus, PoliticalStatus
 from huigong.members.selectors import UNION_RECORDED_COLUMNS, member_list_for_actor
 from huigong.orgs.models import UnionNode
 
 from .columns import COLUMNS
-from .report import neutralise
 
 CHUNK = 2000
 

@@ -10,19 +10,11 @@ import xlsxwriter
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from huigong.core.xlsxsafe import neutralise
 from huigong.members.models import EmploymentForm
 
 from .columns import COLUMNS, EXAMPLE_PREFIX, GENDERS
 from .validate import RowError
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value) -> str:
-    """Text safe to open in Excel/WPS: a leading =, +, -, @ (or tab/CR) gets an apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
 
 MAX_REPORTED_ERRORS = 100_000
 

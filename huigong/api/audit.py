@@ -1,4 +1,5 @@
-"""API routes for reading the audit trail and the access log (mounted by huigong/api/api.py).
+"""API routes for reading the audit trail and the access log: the API surface over the kernel's audit
+selectors (huigong.core.selectors), mounted by huigong/api/api.py.
 Read-only by design: the audit table refuses UPDATE and DELETE, and the API offers nothing but GET."""
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ from ninja import Field, Query, Router, Schema
 
 from huigong.api.auth import actor_of
 from huigong.api.schemas import PageQuery, page_of, paginate, responses
-
-from .selectors import access_log_list_for_actor, audit_list_for_actor
+from huigong.core.selectors import access_log_list_for_actor, audit_list_for_actor
 
 router = Router()
 
