@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 from huigong.api.api import api
 from huigong.benefits.api_fast import with_claim_door
+from huigong.core import contrib
 
 
 def _hot_first(urls, *prefixes: str):
@@ -16,6 +17,19 @@ def _hot_first(urls, *prefixes: str):
     return [*hot, *(p for p in patterns if p not in hot)], app_name, namespace
 
 
+def _mounted(includes, root: str) -> list:
+    """The declared includes, the longest prefix first: a shorter prefix ("portal/") must not catch a
+    longer one's paths ("portal/benefits/…") whatever the order of INSTALLED_APPS."""
+    ordered = sorted(includes, key=lambda i: -len(i.prefix))
+    return [path(root + i.prefix, include(i.urlconf)) for i in ordered]
+
+
+def app_urlpatterns() -> list:
+    """Each installed app's console pages and worker-facing pages (under /portal/), as it declares them
+    (contributions.console_urls / portal_urls, core/contrib.py)."""
+    return [*_mounted(contrib.collect("console_urls"), ""), *_mounted(contrib.collect("portal_urls"), "portal/")]
+
+
 urlpatterns = [
     # First: the API's paths never clash with the pages below, and a claim rush hits it hardest.
     path("api/v1/", _hot_first(with_claim_door(api.urls), "benefit-claims")),
@@ -23,16 +37,9 @@ urlpatterns = [
     path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("accounts/", include("huigong.accounts.urls")),
-    path("org/", include("huigong.orgs.urls")),
-    path("members/", include("huigong.members.urls")),
-    path("assistance/", include("huigong.assistance.urls")),
-    path("benefits/", include("huigong.benefits.urls")),
-    path("insights/", include("huigong.insights.urls")),
-    # Worker-facing pages of other apps live under /portal/ too, each app owning its own file.
-    path("portal/benefits/", include("huigong.benefits.urls_portal")),
-    path("portal/assistance/", include("huigong.assistance.urls_portal")),
-    path("portal/", include("huigong.portal.urls")),
+    *app_urlpatterns(),
+    # The console's own pages (home, audit log) last: they own the root. Kept here, not declared, while
+    # they move out of the kernel (they are the kernel's today, a console app's next).
     path("", include("huigong.core.urls")),
 ]
 # MEDIA_ROOT is never served: uploaded rosters and error reports hold personal data and are

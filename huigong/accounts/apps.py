@@ -1,4 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+from huigong.core.contrib import Capability, Contributions, NavEntry, UrlInclude
 
 
 def _index_session(sender, request, user, **kwargs):
@@ -15,12 +18,35 @@ def _index_session(sender, request, user, **kwargs):
     session_index_add(user=user, session_key=session.session_key)
 
 
+def _apps_changed(setting, **kwargs):
+    # The roles' capabilities come from the installed apps' declarations (a test may install one).
+    if setting == "INSTALLED_APPS":
+        from .models import ROLE_CAPS
+
+        ROLE_CAPS.forget()
+
+
 class AccountsConfig(AppConfig):
     name = "huigong.accounts"
     label = "accounts"
     verbose_name = "账号"
+    contributions = Contributions(
+        console_urls=(UrlInclude("accounts/", "huigong.accounts.urls"),),
+        nav=(
+            NavEntry(130, _("账号管理"), "accounts:staff_list", "user-cog", ("accounts:staff",), cap="staff_manage"),
+            NavEntry(140, _("接口令牌"), "accounts:tokens", "key", ("accounts:token",)),
+        ),
+        capabilities=(
+            Capability("view", _("查看"), ("admin", "staff", "viewer", "finance", "leader")),
+            Capability("staff_manage", _("管理账号"), ("admin",)),
+        ),
+    )
 
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
         user_logged_in.connect(_index_session, dispatch_uid="huigong.accounts.index_session")
+
+        from django.test.signals import setting_changed
+
+        setting_changed.connect(_apps_changed, dispatch_uid="huigong.accounts.role_caps")

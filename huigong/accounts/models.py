@@ -1,10 +1,12 @@
 import hashlib
 import secrets
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from huigong.core import contrib
 from huigong.orgs.models import UnionNode
 
 
@@ -17,7 +19,9 @@ class Role(models.TextChoices):
 
 
 class Cap(models.TextChoices):
-    """Capabilities; a role is a set of them (see ROLE_CAPS)."""
+    """Names of the capabilities the spine and the first apps check (staff.can(Cap.X)). Which roles hold a
+    capability is declared by the app that owns it (contributions.capabilities, core/contrib.py); a new
+    app declares its own codes there and checks them as plain strings."""
 
     VIEW = "view", _("查看")
     MEMBER_WRITE = "member_write", _("维护会员")
@@ -33,15 +37,33 @@ class Cap(models.TextChoices):
     BENEFIT = "benefit", _("惠工服务")
 
 
-ROLE_CAPS: dict[str, frozenset[str]] = {
-    Role.ADMIN: frozenset({Cap.VIEW, Cap.MEMBER_WRITE, Cap.PII_FULL, Cap.IMPORT, Cap.EXPORT, Cap.ORG_WRITE,
-                           Cap.AUDIT_VIEW, Cap.STAFF_MANAGE, Cap.ASSIST, Cap.APPROVE, Cap.BENEFIT}),
-    Role.STAFF: frozenset({Cap.VIEW, Cap.MEMBER_WRITE, Cap.PII_FULL, Cap.IMPORT, Cap.EXPORT, Cap.ASSIST,
-                           Cap.BENEFIT}),
-    Role.VIEWER: frozenset({Cap.VIEW}),
-    Role.FINANCE: frozenset({Cap.VIEW, Cap.PII_FULL, Cap.MONEY, Cap.EXPORT}),
-    Role.LEADER: frozenset({Cap.VIEW, Cap.AUDIT_VIEW, Cap.EXPORT, Cap.APPROVE}),
-}
+class _RoleCaps(Mapping):
+    """{role: frozenset of capability codes}, gathered from every installed app's declared capabilities
+    the first time it is read (after the app registry is ready) and kept; `forget()` re-reads it (a test
+    that installs an app)."""
+
+    def __init__(self) -> None:
+        self._grants: dict[str, frozenset[str]] | None = None
+
+    def _get(self) -> dict[str, frozenset[str]]:
+        if self._grants is None:
+            self._grants = contrib.role_caps(Role.values)
+        return self._grants
+
+    def forget(self) -> None:
+        self._grants = None
+
+    def __getitem__(self, role: str) -> frozenset[str]:
+        return self._get()[role]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+
+ROLE_CAPS: Mapping[str, frozenset[str]] = _RoleCaps()
 
 
 class StaffProfile(models.Model):

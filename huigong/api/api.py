@@ -4,48 +4,28 @@ scoping, typed schemas in and out, an OpenAPI document and interactive docs serv
 from typing import ClassVar
 
 from django.utils.functional import lazy
-from django.utils.translation import gettext, pgettext, pgettext_lazy
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from huigong.api.audit import router as audit_router
-from huigong.assistance.api import ROUTERS as assistance_routers
-from huigong.benefits.api import ROUTERS as benefits_routers
-from huigong.insights.api import ROUTERS as insights_routers
-from huigong.members.api import imports_router, members_router, memberships_router
-from huigong.orgs.api import enterprises_router, sites_router, unions_router
-from huigong.portal.api import ROUTERS as portal_routers
+from huigong.core import contrib
 
 from . import errors
 from .auth import StaffSessionAuth, TokenAuth, staff_docs_required
 from .docs import LocalSwagger
 
-# The name of each area (an OpenAPI tag) in the introduction. A tag missing here still appears there,
-# under its own name, so an area added by an app is never left out.
-AREA_NAMES = {
-    "unions": pgettext_lazy("API area", "工会组织"),
-    "enterprises": pgettext_lazy("API area", "单位"),
-    "sites": pgettext_lazy("API area", "服务阵地"),
-    "members": pgettext_lazy("API area", "会员"),
-    "memberships": pgettext_lazy("API area", "会籍"),
-    "imports": pgettext_lazy("API area", "名册导入"),
-    "audit": pgettext_lazy("API area", "审计"),
-    "screening": pgettext_lazy("API area", "困难排查"),
-    "hardship-files": pgettext_lazy("API area", "困难职工档案"),
-    "aid": pgettext_lazy("API area", "帮扶项目与申请"),
-    "aid-notices": pgettext_lazy("API area", "帮扶公示"),
-    "aid-payouts": pgettext_lazy("API area", "帮扶发放"),
-    "aid-ledger": pgettext_lazy("API area", "帮扶台账"),
-    "benefit-programmes": pgettext_lazy("API area", "普惠服务项目"),
-    "benefit-claims": pgettext_lazy("API area", "普惠申领"),
-    "reimbursements": pgettext_lazy("API area", "先办后补"),
-    "reimbursement-payments": pgettext_lazy("API area", "补贴发放"),
-    "visits": pgettext_lazy("API area", "阵地服务记录"),
-    "site-usage": pgettext_lazy("API area", "阵地使用统计"),
-    "kpis": pgettext_lazy("API area", "数据指标"),
-    "join-applications": pgettext_lazy("API area", "网上入会"),
-}
+
+def area_names() -> dict:
+    """The name of each area (an OpenAPI tag) in the introduction, from the apps' router declarations.
+    A tag without a declared name still appears there, under its own name, so no area is left out."""
+    names: dict = {}
+    for r in contrib.collect("api_routers"):
+        for tag in r.tags:
+            if r.area is not None:
+                names.setdefault(tag, r.area)
+    return names
+
 
 ABOUT = _("""每个调用只能看到调用者所在工会及其下级（与控制台页面相同的范围与权限）。
 
@@ -63,7 +43,8 @@ ABOUT = _("""每个调用只能看到调用者所在工会及其下级（与控�
 
 def introduction(areas: list[str]) -> str:
     """The API's description: the areas it has (its routers' tags, in order), then how it works."""
-    names = [str(AREA_NAMES.get(tag, tag)) for tag in areas]
+    known = area_names()
+    names = [str(known.get(tag, tag)) for tag in areas]
     head = gettext("惠工的对外接口：%(areas)s。") % {"areas": pgettext("list separator", "、").join(names)}
     return f"{head}\n\n{ABOUT}"
 
@@ -107,14 +88,12 @@ api = HuigongAPI(
 )
 errors.install(api)
 
-api.add_router("/unions", unions_router, tags=["unions"])
-api.add_router("/enterprises", enterprises_router, tags=["enterprises"])
-api.add_router("/sites", sites_router, tags=["sites"])
-api.add_router("/members", members_router, tags=["members"])
-api.add_router("/memberships", memberships_router, tags=["memberships"])
-api.add_router("/imports", imports_router, tags=["imports"])
-api.add_router("/audit", audit_router, tags=["audit"])
 
-# Each later app lists its own routers, so adding one never edits this file.
-for _prefix, _router, _tags in [*assistance_routers, *benefits_routers, *portal_routers, *insights_routers]:
-    api.add_router(_prefix, _router, tags=_tags)
+
+def mount_routers(target: NinjaAPI) -> None:
+    """Every app's declared routers (contributions.api_routers), in INSTALLED_APPS order."""
+    for r in contrib.collect("api_routers"):
+        target.add_router(r.prefix, contrib.resolve(r.router), tags=list(r.tags))
+
+
+mount_routers(api)

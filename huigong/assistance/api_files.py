@@ -567,10 +567,3 @@ def file_close(request, file_id: Id, payload: CloseIn):
     f = file_sel.file_get_for_actor(actor, file_id, for_write=True)
     file_svc.hardship_file_close(actor=actor, file=f, reason=payload.reason, note=payload.note, on=payload.closed_on)
     return _detail(actor, file_id)
-
-
-ROUTERS: list = [
-    ("/screening-rules", rules_router, ["screening"]),
-    ("/sweeps", sweeps_router, ["screening"]),
-    ("/hardship-files", files_router, ["hardship-files"]),
-]

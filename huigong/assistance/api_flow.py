@@ -687,13 +687,3 @@ def ledger_export(request, q: Query[LedgerQuery], format: str = "xlsx", full: bo
     resp["Content-Disposition"] = content_disposition_header(True, out.filename)
     resp["Cache-Control"] = "no-store"
     return resp
-
-
-ROUTERS: list = [
-    ("/aid-programmes", programmes_router, ["aid"]),
-    ("/aid-applications", applications_router, ["aid"]),
-    ("/notices", notices_router, ["aid-notices"]),
-    ("/payout-batches", batches_router, ["aid-payouts"]),
-    ("/payouts", payouts_router, ["aid-payouts"]),
-    ("/ledger", ledger_router, ["aid-ledger"]),
-]

@@ -1,4 +1,19 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from huigong.core.contrib import (
+    ApiRouter,
+    Capability,
+    Contributions,
+    DemoBuilder,
+    KpiModule,
+    NavEntry,
+    PeriodicJob,
+    RecordSection,
+    Tile,
+    UrlInclude,
+)
 
 
 class AssistanceConfig(AppConfig):
@@ -10,11 +25,33 @@ class AssistanceConfig(AppConfig):
         "assistance.aidprogramme": "assistance:programme_detail", "assistance.notice": "assistance:notice_detail",
         "assistance.payoutbatch": "assistance:batch_detail", "assistance.sweep": "assistance:sweep_detail",
     }
-
-    def ready(self) -> None:
-        from huigong.core import periodic
-
-        from .services.notices import notices_tick
-
+    contributions = Contributions(
+        console_urls=(UrlInclude("assistance/", "huigong.assistance.urls"),),
+        portal_urls=(UrlInclude("assistance/", "huigong.assistance.urls_portal"),),
+        api_routers=(
+            ApiRouter("/screening-rules", "huigong.assistance.api_files.rules_router", ("screening",), pgettext_lazy("API area", "困难排查")),
+            ApiRouter("/sweeps", "huigong.assistance.api_files.sweeps_router", ("screening",), pgettext_lazy("API area", "困难排查")),
+            ApiRouter("/hardship-files", "huigong.assistance.api_files.files_router", ("hardship-files",), pgettext_lazy("API area", "困难职工档案")),
+            ApiRouter("/aid-programmes", "huigong.assistance.api_flow.programmes_router", ("aid",), pgettext_lazy("API area", "帮扶项目与申请")),
+            ApiRouter("/aid-applications", "huigong.assistance.api_flow.applications_router", ("aid",), pgettext_lazy("API area", "帮扶项目与申请")),
+            ApiRouter("/notices", "huigong.assistance.api_flow.notices_router", ("aid-notices",), pgettext_lazy("API area", "帮扶公示")),
+            ApiRouter("/payout-batches", "huigong.assistance.api_flow.batches_router", ("aid-payouts",), pgettext_lazy("API area", "帮扶发放")),
+            ApiRouter("/payouts", "huigong.assistance.api_flow.payouts_router", ("aid-payouts",), pgettext_lazy("API area", "帮扶发放")),
+            ApiRouter("/ledger", "huigong.assistance.api_flow.ledger_router", ("aid-ledger",), pgettext_lazy("API area", "帮扶台账")),
+        ),
+        nav=(NavEntry(70, _("困难帮扶"), "assistance:home", "heart", ("assistance:",)),),
+        tiles=(Tile(60, _("困难帮扶"), "assistance_portal:home", "heart", "purple", _("生活·大病·助学"), _("关爱帮扶")),),
+        capabilities=(
+            Capability("assist", _("帮扶业务"), ("admin", "staff")),
+            Capability("approve", _("审批"), ("admin", "leader")),
+            Capability("money", _("资金发放"), ("finance",)),
+        ),
+        record_sections=(
+            RecordSection(_("困难帮扶"), "huigong.assistance.selectors.applications_for_person", "assistance_portal:home"),
+        ),
+        demo_builder=DemoBuilder(30, "huigong.assistance.demo.build"),
+        kpis=(KpiModule("huigong.assistance.kpis", 30, {"assist": _("困难职工帮扶")}),),
         # 公示 whose period is over end by themselves (also: python manage.py assistance_tick).
-        periodic.register("assistance.notices_end", 600, notices_tick)
+        periodic=(PeriodicJob("assistance.notices_end", 600, "huigong.assistance.services.notices.notices_tick"),),
+        api_matrix=("huigong.assistance.tests.api_matrix_files", "huigong.assistance.tests.api_matrix_flow"),
+    )

@@ -1,5 +1,5 @@
 """API routes for benefit programmes, claims, reimbursements, visits and site usage (mounted under
-/api/v1/ by huigong/api/api.py from ROUTERS).
+/api/v1/ as the app declares them in apps.py).
 
 Claims are the one place a worker calls the API: POST /benefit-claims and GET /benefit-claims accept
 a signed-in worker's portal session (CSRF header required) as well as staff tokens and sessions; a
@@ -608,13 +608,3 @@ def usage_record(request, payload: UsageIn):
     row = services.site_usage_record(actor=actor, site=site, day=payload.day, visitors=payload.visitors)
     row.site = site
     return Status(201, row)
-
-
-ROUTERS: list = [
-    ("/benefit-programmes", programmes_router, ["benefit-programmes"]),
-    ("/benefit-claims", claims_router, ["benefit-claims"]),
-    ("/reimbursements", reimbursements_router, ["reimbursements"]),
-    ("/reimbursement-payments", payments_router, ["reimbursement-payments"]),
-    ("/visits", visits_router, ["visits"]),
-    ("/site-usage", usage_router, ["site-usage"]),
-]

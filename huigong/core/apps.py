@@ -3,6 +3,9 @@ import sys
 
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy as _
+
+from .contrib import Capability, Contributions, NavEntry
 
 
 class AuditedAdminConfig(admin_apps.AdminConfig):
@@ -17,6 +20,15 @@ class CoreConfig(AppConfig):
     name = "huigong.core"
     label = "core"
     verbose_name = "核心"
+    # The console's own pages (home, audit log). Their URLs are the central URL conf's last include
+    # (huigong/urls.py); these entries name them by URL name only, so they hold wherever those views live.
+    contributions = Contributions(
+        nav=(
+            NavEntry(10, _("首页"), "console:home", "home", ("console:home",)),
+            NavEntry(120, _("审计日志"), "console:audit", "shield", ("console:audit",), cap="audit_view"),
+        ),
+        capabilities=(Capability("audit_view", _("查看审计"), ("admin", "leader")),),
+    )
 
     def ready(self) -> None:
         from django.conf import settings
@@ -26,10 +38,13 @@ class CoreConfig(AppConfig):
 
         checks.register(app_role_owns_no_table, checks.Tags.security, deploy=True)
 
+        from huigong.core import periodic
+
+        # Every app's declared jobs (contributions.periodic); ready() runs once all app configs exist.
+        periodic.register_contributed()
+
         # The embedded shape has no Celery beat: the serving process keeps the clock (see core/periodic.py).
         # Under the autoreloader only the child (RUN_MAIN) serves; the watcher process must not tick too.
         serving = "runserver" in sys.argv and (os.environ.get("RUN_MAIN") == "true" or "--noreload" in sys.argv)
         if settings.HUIGONG_TASK_MODE == "thread" and serving:
-            from huigong.core import periodic
-
             periodic.start_thread()

@@ -1,5 +1,6 @@
 """Housekeeping that runs on a clock: notices whose period ended, rollups to refresh, imports whose
-worker died. Apps register jobs here (in their AppConfig.ready); one `tick` runs every job that is due.
+worker died. Apps declare their jobs in their AppConfig's contributions (core/contrib.py, PeriodicJob);
+CoreConfig.ready registers them here. One `tick` runs every job that is due.
 
 - production: Celery beat sends `huigong.core.tick` every minute (CELERY_BEAT_SCHEDULE in settings);
 - embedded (`python3 dev.py run`): a daemon thread in the serving process ticks every minute;
@@ -35,6 +36,25 @@ _lock = threading.Lock()
 
 def register(name: str, every_seconds: int, func: Callable[[], object]) -> None:
     JOBS[name] = Job(name, every_seconds, func)
+
+
+def register_contributed() -> None:
+    """Registers every installed app's declared jobs. The function is imported when the job first runs,
+    so declaring a job loads nothing at start-up."""
+    from . import contrib
+
+    for job in contrib.collect("periodic"):
+        register(job.name, job.every_seconds, _deferred(job.func))
+
+
+def _deferred(dotted: str) -> Callable[[], object]:
+    def run() -> object:
+        from . import contrib
+
+        return contrib.resolve(dotted)()
+
+    run.__qualname__ = run.__name__ = dotted
+    return run
 
 
 def tick(*, force: bool = False) -> dict[str, str]:

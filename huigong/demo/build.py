@@ -4,7 +4,6 @@ records the seeding (the rows are bulk-written, not one service call each)."""
 
 from __future__ import annotations
 
-import importlib
 import random
 import time
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from huigong.accounts.models import Role, StaffProfile
-from huigong.core import uscc
+from huigong.core import contrib, uscc
 from huigong.core.audit import audit
 from huigong.members.models import Membership, MembershipTransfer, Person
 from huigong.orgs.models import Enterprise, EnterpriseKind, EnterpriseSize, NodeLevel, ServiceSite, UnionNode
@@ -48,35 +47,18 @@ class Report:
     transfers: int = 0
     withdrawn: int = 0
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # username, role label, node name
-    extras: list[str] = field(default_factory=list)  # one line per demo extension (see DEMO_EXTENSIONS)
+    extras: list[str] = field(default_factory=list)  # one line per app's demo builder (run_extensions)
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k not in ("logins", "seconds")}
 
 
-# Apps that add their scenarios to the demo world, in this order (a later one may use an earlier
-# one's data). Each module has `build(builder: Builder) -> str`, returning a one-line summary; it
-# runs inside the demo's transaction, after the tree, units, sites, people and logins exist.
-DEMO_EXTENSIONS = [
-    "huigong.portal.demo",
-    "huigong.benefits.demo",
-    "huigong.assistance.demo",
-    "huigong.insights.demo",
-]
-
-
 def run_extensions(builder) -> list[str]:
-    lines = []
-    for module_name in DEMO_EXTENSIONS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:  # a real import error inside the module
-                raise
-            continue
-        lines.append(module.build(builder))
-    return lines
+    """Every installed app's demo builder (contributions.demo_builder, core/contrib.py), by its order key:
+    each adds its scenarios to the world and returns a one-line summary. They run inside the demo's
+    transaction, after the tree, units, sites, people and logins exist."""
+    return [contrib.resolve(b.func)(builder) for b in contrib.ordered("demo_builder")]
 
 
 def demo_present() -> bool:

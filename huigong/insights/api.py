@@ -1,4 +1,4 @@
-"""Routers this app adds to /api/v1/ (huigong/api/api.py mounts every (prefix, router, tags) in ROUTERS).
+"""The router this app adds to /api/v1/ (declared in apps.py, mounted by huigong/api/api.py).
 
 GET /api/v1/kpis            the catalogue
 GET /api/v1/kpis/{name}     one KPI for a node's subtree and a period: value, previous period, change,
@@ -166,6 +166,3 @@ def kpi_get(request, name: str, filters: Query[KpiQuery]):
         "source": source,
         "pending": rollups_pending(catalogue.base_names(k)),
     }
-
-
-ROUTERS: list = [("/kpis", router, ["kpis"])]

@@ -292,6 +292,21 @@ def kpi_sums(
     )
 
 
+
+class KpiReader:
+    """What a KPI's `compute` may read (core/kpi.py): the stored sums of other KPIs, by name, and periods."""
+
+    @staticmethod
+    def sums(name: str, node: UnionNode, period: Period, *, group: str = "total", source: str = AUTO) -> dict[str, int]:
+        return kpi_sums(catalogue.CATALOGUE[name], node, period, group=group, source=source)
+
+    @staticmethod
+    def period(kind: str, first: dt.date, last: dt.date) -> Period:
+        return Period(kind, first, last)
+
+
+READER = KpiReader()
+
 def _months_of(k: Kpi, period: Period) -> tuple[dt.date, dt.date]:
     """The months of rollup rows a stored KPI's figure for the period adds up."""
     if k.kind == FLOW:
@@ -326,7 +341,7 @@ def kpi_value(
 ) -> KpiValue:
     if k.kind == RATIO:
         if k.compute is not None:
-            return KpiValue(k, k.compute(node, period, source), {})
+            return KpiValue(k, k.compute(node, period, source, READER), {})
         num_name, num_dims, den_name, den_dims = k.ratio_of
         num = _part(catalogue.CATALOGUE[num_name], num_dims, node, period, source)
         den = _part(catalogue.CATALOGUE[den_name], den_dims, node, period, source)
@@ -557,7 +572,7 @@ def _values_from_sums(
             dims = {d: v for d, v in got.items() if d and v}
             out[k.name] = KpiValue(k, sum(got.values()), dims if k.dimension is not None else {})
         elif k.compute is not None:
-            out[k.name] = KpiValue(k, k.compute(node, period, source), {})
+            out[k.name] = KpiValue(k, k.compute(node, period, source, READER), {})
         else:
             num_name, num_dims, den_name, den_dims = k.ratio_of
 

@@ -1,4 +1,4 @@
-"""Routers this app adds to /api/v1/ (huigong/api/api.py mounts every (prefix, router, tags) in ROUTERS):
+"""The router this app adds to /api/v1/ (declared in apps.py, mounted by huigong/api/api.py):
 online join applications for the staff of the unions they are routed to."""
 
 from __future__ import annotations
@@ -139,6 +139,3 @@ def join_reject(request, app_id: Id, payload: JoinRejectIn):
     actor = actor_of(request)
     join.join_reject(actor=actor, application=_out(actor, app_id), reason=payload.reason)
     return _out(actor, app_id)
-
-
-ROUTERS: list = [("/join-applications", join_router, ["join-applications"])]

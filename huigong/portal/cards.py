@@ -3,16 +3,15 @@ applications across apps."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 import segno
 from django.core import signing
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from huigong.accounts.templatetags.console import safe_reverse
+from huigong.core import contrib
 from huigong.members.models import Membership, MembershipStatus
 
 from .models import OPEN_JOIN_STATUSES, JoinApplication, JoinStatus
@@ -68,14 +67,6 @@ def card_qr_svg(membership: Membership, request=None) -> str:
     return mark_safe(qr.svg_inline(scale=5, border=2, omitsize=True, dark="#1f2937"))
 
 
-# Other apps' small selectors of a worker's own records, shown on 我的 under 我的申请:
-# (module, function(person) -> iterable of model instances, kind label, portal URL name of their list page).
-# An app not installed yet, or a function not there yet, is skipped.
-FOREIGN_SELECTORS = (
-    ("huigong.benefits.selectors", "claims_for_person", _lazy("福利申领"), "benefits_portal:claims"),
-    ("huigong.benefits.selectors", "reimbursements_for_person", _lazy("先办后补"), "benefits_portal:reimbursements"),
-    ("huigong.assistance.selectors", "applications_for_person", _lazy("困难帮扶"), "assistance_portal:home"),
-)
 
 _TONES = {JoinStatus.SUBMITTED: "warn", JoinStatus.TRANSFER_OFFERED: "warn", JoinStatus.TRANSFER_REQUESTED: "warn",
           JoinStatus.ACCEPTED: "ok", JoinStatus.REJECTED: "bad", JoinStatus.WITHDRAWN: "muted"}
@@ -100,17 +91,19 @@ def _item_from(obj, kind: str, url: str) -> dict:
 
 
 def foreign_items(person) -> list[dict]:
+    """Other apps' records of the worker, shown on 我的 under 我的申请: each app declares its selectors
+    (contributions.record_sections, core/contrib.py)."""
     items: list[dict] = []
-    for module_name, fn_name, kind, url_name in FOREIGN_SELECTORS:
+    for section in contrib.collect("record_sections"):
         try:
-            fn = getattr(importlib.import_module(module_name), fn_name)
-        except (ImportError, AttributeError):
+            fn = contrib.resolve(section.selector)
+        except ImportError:
             continue
-        url = safe_reverse(url_name)
+        url = safe_reverse(section.url_name)
         try:
-            items += [_item_from(obj, str(kind), url) for obj in list(fn(person))[:20]]
+            items += [_item_from(obj, str(section.label), url) for obj in list(fn(person))[:20]]
         except Exception:  # one app's failing selector must not take the worker's page down
-            log.exception("portal: %s.%s failed", module_name, fn_name)
+            log.exception("portal: %s failed", section.selector)
     return items
 
 

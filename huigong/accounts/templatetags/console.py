@@ -2,48 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django import template
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext_lazy as _
 
-from huigong.accounts.models import Cap
+from huigong.core import contrib
 
 register = template.Library()
 
 
-@dataclass(frozen=True)
-class NavItem:
-    label: str
-    url_name: str
-    icon: str
-    # Highlight the item when the current view name starts with one of these.
-    match: tuple[str, ...]
-    cap: str | None = None
-    # View names that start with a match prefix but belong to another item.
-    exclude: tuple[str, ...] = ()
-    # A count shown beside the label when not zero (the user's exports ready to download).
-    badge: str | None = None
-
-
-NAV: list[NavItem] = [
-    NavItem(_("首页"), "console:home", "home", ("console:home",)),
-    NavItem(_("组织架构"), "orgs:tree", "tree", ("orgs:tree", "orgs:node")),
-    NavItem(_("会员"), "members:list", "users", ("members:",), exclude=("members:import", "members:export")),
-    NavItem(_("单位"), "orgs:enterprise_list", "building", ("orgs:enterprise",)),
-    NavItem(_("服务阵地"), "orgs:site_list", "pin", ("orgs:site",)),
-    NavItem(_("数据看板"), "insights:dashboard", "chart", ("insights:",)),
-    NavItem(_("困难帮扶"), "assistance:home", "heart", ("assistance:",)),
-    NavItem(_("惠工服务"), "benefits:home", "gift", ("benefits:",)),
-    NavItem(_("入会申请"), "portal:staff_join_list", "user-plus", ("portal:staff_",)),
-    NavItem(_("名册导入"), "members:import_list", "upload", ("members:import",), cap=Cap.IMPORT),
-    NavItem(_("我的导出"), "members:export_list", "download", ("members:export_",), cap=Cap.EXPORT,
-            badge="member_exports_ready"),
-    NavItem(_("审计日志"), "console:audit", "shield", ("console:audit",), cap=Cap.AUDIT_VIEW),
-    NavItem(_("账号管理"), "accounts:staff_list", "user-cog", ("accounts:staff",), cap=Cap.STAFF_MANAGE),
-    NavItem(_("接口令牌"), "accounts:tokens", "key", ("accounts:token",)),
-]
+def nav_entries() -> list:
+    """The console menu: every app's declared nav entries (contributions.nav), by their order key."""
+    return contrib.ordered("nav")
 
 
 def safe_reverse(name: str, *args) -> str:
@@ -67,7 +36,7 @@ def can(staff, cap: str) -> bool:
     return bool(staff is not None and staff.can(cap))
 
 
-def _active(item: NavItem, view_name: str) -> bool:
+def _active(item: contrib.NavEntry, view_name: str) -> bool:
     if not view_name or any(view_name.startswith(x) for x in item.exclude):
         return False
     return any(view_name.startswith(m) for m in item.match)
@@ -80,7 +49,7 @@ def console_nav(context) -> dict:
     match = getattr(request, "resolver_match", None)
     view_name = match.view_name if match else ""
     items = []
-    for item in NAV:
+    for item in nav_entries():
         if staff is None or (item.cap is not None and not staff.can(item.cap)):
             continue
         url = safe_reverse(item.url_name)
@@ -92,13 +61,11 @@ def console_nav(context) -> dict:
     return {"items": items}
 
 
-def _badge(name: str, request) -> int:
+def _badge(dotted: str, request) -> int:
     user = getattr(request, "user", None)
-    if name == "member_exports_ready" and user is not None and user.is_authenticated:
-        from huigong.members.roster.export_jobs import member_exports_ready_count
-
-        return member_exports_ready_count(user)
-    return 0
+    if user is None or not user.is_authenticated:
+        return 0
+    return int(contrib.resolve(dotted)(user) or 0)
 
 
 @register.inclusion_tag("partials/icon.html")

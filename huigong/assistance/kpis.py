@@ -1,24 +1,23 @@
-"""KPIs over the service apps: hardship assistance (困难职工帮扶), benefits (普惠服务) and online joining
-(建会入会). Each reads its app's tables through one event source, like the member KPIs in kpis.py."""
+"""The assistance app's KPIs (declared in apps.py, collected into the insights catalogue): hardship files,
+aid paid, applications, sweeps and budgets. Event sources read this app's tables only."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+
+from huigong.core.kpi import FLOW, RATIO, STOCK, Dialect, Dimension, Kpi, choices_of
 
 
 def _choices(import_path: str, name: str):
     def get() -> dict[str, str]:
         import importlib
 
-        enum = getattr(importlib.import_module(import_path), name)
-        return {v: str(lbl) for v, lbl in enum.choices}
+        return choices_of(getattr(importlib.import_module(import_path), name))()
 
     return get
 
 
-def kpis() -> list:
-    from .kpis import EMPLOYMENT_FORM, FLOW, RATIO, SITE_KIND, STOCK, Dialect, Dimension, Kpi
-
+def kpis() -> list[Kpi]:
     level = Dimension("level", _("困难等级"), _choices("huigong.assistance.models", "HardshipLevel"))
     cause = Dimension("cause", _("致困原因"), _choices("huigong.assistance.models", "HardshipCause"))
     close_reason = Dimension(
@@ -28,9 +27,7 @@ def kpis() -> list:
         "programme", _("救助类别"), _choices("huigong.assistance.models", "AidProgrammeKind")
     )
     budget_year = Dimension("budget_year", _("项目年度"), dict)  # the year itself is its label
-    board = Dimension("board", _("服务板块"), _choices("huigong.benefits.models", "ServiceBoard"))
 
-    # --- assistance -----------------------------------------------------------------------------------
     def open_files(d: Dialect) -> str:
         # A file counts from the day it was opened (after verification) until the day it was closed.
         return (
@@ -96,7 +93,7 @@ def kpis() -> list:
             "JOIN assistance_programmebudget b ON b.id = a.budget_id"
         )
 
-    def budget_used(node, period, source):
+    def budget_used(node, period, source, reader):
         """Of the budgets held by the subtree's nodes for programmes of the period's last year, the
         share paid out by the period's end (review #12). A payout is charged to the budget of the
         nearest ancestor-or-self of the file's union that has one: money paid in the subtree from a
@@ -105,23 +102,19 @@ def kpis() -> list:
         stored KPIs (assist.budget_fen, assist.budget_paid_fen), read from the rollups."""
         import datetime as dt
 
-        from . import kpis as catalogue
-        from .periods import Period
-        from .selectors import kpi_sums
-
         year_first = period.last.replace(month=1)
-        year = Period("year", year_first, year_first.replace(month=12))
-        budget = kpi_sums(catalogue.CATALOGUE["assist.budget_fen"], node, year, source=source).get("all", 0)
+        year = reader.period("year", year_first, year_first.replace(month=12))
+        budget = reader.sums("assist.budget_fen", node, year, source=source).get("all", 0)
         if not budget:
             return None
         # A year's programme pays from the year before at the earliest (送温暖 before the Spring Festival).
-        span = Period("range", dt.date(year_first.year - 1, 1, 1), period.last)
-        paid = kpi_sums(catalogue.CATALOGUE["assist.budget_paid_fen"], node, span, group="dim", source=source)
+        span = reader.period("range", dt.date(year_first.year - 1, 1, 1), period.last)
+        paid = reader.sums("assist.budget_paid_fen", node, span, group="dim", source=source)
         return round(paid.get(str(year_first.year), 0) * 100 / budget, 1)
 
     a_src = ("assistance_hardshipfile",)
     req = ("assistance",)
-    out = [
+    return [
         Kpi(
             "assist.open_files",
             _("在档困难职工户"),
@@ -271,140 +264,3 @@ def kpis() -> list:
             extra={"bases": ["assist.budget_paid_fen", "assist.budget_fen"]},
         ),
     ]
-
-    # --- benefits ---------------------------------------------------------------------------------------
-    def slots(d: Dialect) -> str:
-        return (
-            f"SELECT c.union_id AS node_id, g.board AS dim, {d.to_date('c.granted_at')} AS day, 1 AS amount "
-            "FROM benefits_benefitclaim c JOIN benefits_benefitprogramme g ON g.id = c.programme_id "
-            "WHERE c.status = 'granted' AND c.granted_at IS NOT NULL"
-        )
-
-    def reimbursed(d: Dialect) -> str:
-        return (
-            f"SELECT r.union_id AS node_id, g.board AS dim, {d.to_date('p.settled_at')} AS day, "
-            "p.amount_fen AS amount FROM benefits_reimbursementpayment p "
-            "JOIN benefits_reimbursement r ON r.id = p.reimbursement_id "
-            "JOIN benefits_benefitprogramme g ON g.id = r.programme_id "
-            "WHERE p.status = 'paid' AND p.settled_at IS NOT NULL"
-        )
-
-    def visits(d: Dialect) -> str:
-        return "SELECT v.node_id, '' AS dim, v.visited_on AS day, v.headcount AS amount FROM benefits_visit v"
-
-    def goods(d: Dialect) -> str:
-        return "SELECT v.node_id, '' AS dim, v.visited_on AS day, v.value_fen AS amount FROM benefits_visit v"
-
-    def usage(d: Dialect) -> str:
-        return (
-            "SELECT s.union_id AS node_id, s.kind AS dim, u.day AS day, u.visitors AS amount "
-            "FROM benefits_siteusage u JOIN orgs_servicesite s ON s.id = u.site_id"
-        )
-
-    req = ("benefits",)
-    out += [
-        Kpi(
-            "benefits.slots_claimed",
-            _("普惠名额领取"),
-            "slot",
-            _("期内领取成功（未取消）的普惠名额数（如免费体检），按服务板块分。"),
-            FLOW,
-            "benefits",
-            ("benefits_benefitclaim",),
-            board,
-            slots,
-            requires=req,
-            headline=True,
-        ),
-        Kpi(
-            "benefits.reimbursed_fen",
-            _("先办后补发放"),
-            "fen",
-            _("期内到账的报销补贴金额（按到账时间），按服务板块分。"),
-            FLOW,
-            "benefits",
-            ("benefits_reimbursementpayment", "benefits_reimbursement"),
-            board,
-            reimbursed,
-            requires=req,
-        ),
-        Kpi(
-            "benefits.visits",
-            _("送温暖/送清凉慰问"),
-            "visit",
-            _("期内走访慰问的职工人次。"),
-            FLOW,
-            "benefits",
-            ("benefits_visit",),
-            None,
-            visits,
-            requires=req,
-        ),
-        Kpi(
-            "benefits.goods_value_fen",
-            _("慰问物资价值"),
-            "fen",
-            _("期内走访慰问送出的物资与慰问金价值。"),
-            FLOW,
-            "benefits",
-            ("benefits_visit",),
-            None,
-            goods,
-            requires=req,
-        ),
-        Kpi(
-            "sites.usage",
-            _("服务阵地使用"),
-            "visit",
-            _("期内服务阵地登记的服务人次，按阵地类型分。"),
-            FLOW,
-            "orgs",
-            ("benefits_siteusage", "orgs_servicesite"),
-            SITE_KIND,
-            usage,
-            requires=req,
-        ),
-    ]
-
-    # --- joining ----------------------------------------------------------------------------------------
-    def join_apps(d: Dialect) -> str:
-        return (
-            f"SELECT j.routed_to_id AS node_id, j.employment_form AS dim, {d.to_date('j.submitted_at')} AS day, "
-            "1 AS amount FROM portal_joinapplication j"
-        )
-
-    def join_accepted(d: Dialect) -> str:
-        return (
-            f"SELECT j.routed_to_id AS node_id, j.employment_form AS dim, {d.to_date('j.decided_at')} AS day, "
-            "1 AS amount FROM portal_joinapplication j WHERE j.status = 'accepted' AND j.decided_at IS NOT NULL"
-        )
-
-    req = ("portal",)
-    out += [
-        Kpi(
-            "join.applications",
-            _("网上入会申请"),
-            "count",
-            _("期内通过职工端提交的入会申请数（按分配到的工会），按用工形式分。"),
-            FLOW,
-            "join",
-            ("portal_joinapplication",),
-            EMPLOYMENT_FORM,
-            join_apps,
-            requires=req,
-            headline=True,
-        ),
-        Kpi(
-            "join.accepted",
-            _("网上入会通过"),
-            "person",
-            _("期内审核通过、已入会的网上申请数，按用工形式分。"),
-            FLOW,
-            "join",
-            ("portal_joinapplication",),
-            EMPLOYMENT_FORM,
-            join_accepted,
-            requires=req,
-        ),
-    ]
-    return out

@@ -1,0 +1,2 @@
+def build(builder) -> str:
+    return "示例活动：0 项"

@@ -1,0 +1,5 @@
+RUNS: list[int] = []
+
+
+def tick() -> None:
+    RUNS.append(1)

@@ -1,0 +1,2 @@
+def entries_for_person(person) -> list:
+    return []
