@@ -97,9 +97,10 @@ class Capability:
 
 @dataclass(frozen=True)
 class RecordSection:
-    """A worker's own records of this app, listed on the portal's 我的 (my applications) page and in
-    the member record: `selector` is "module.function(person) -> iterable of model instances", `url_name`
-    the portal page that lists them all."""
+    """A section of the worker's own record: this app's records of the person, listed under 我的申请 on
+    the portal's 我的 page (the member card page, portal:me). `selector` is "module.function(person) ->
+    iterable of model instances" (unscoped: it is called with the signed-in worker's own person only);
+    `url_name` the portal page that lists them all."""
 
     label: Any
     selector: str
