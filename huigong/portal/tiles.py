@@ -14,12 +14,12 @@ def tiles() -> list[Tile]:
     return contrib.ordered("tiles")
 
 
-def _resolve(account, tiles: list[Tile]) -> list[dict]:
+def _resolve(account, items: list[Tile]) -> list[dict]:
     from .cards import active_membership
 
     is_member = account is not None and active_membership(account) is not None
     out = []
-    for t in tiles:
+    for t in items:
         url = safe_reverse(t.url_name)
         if t.only == "member" and not is_member or t.only == "applicant" and is_member:
             continue
