@@ -1,6 +1,6 @@
-"""Rows of the API route × role matrix (huigong/api/tests/test_matrix.py) for the members routes (members, memberships, roster imports), declared in
-the app's contributions (apps.py). Objects named by a row are built inside each role's rolled-back
-savepoint, so every role meets the same world."""
+"""Rows of the API route × role matrix (huigong/api/tests/test_matrix.py) for the members routes (members, memberships, roster imports).
+Declared in the app's contributions (apps.py). Objects named by a row are built inside each role's
+rolled-back savepoint, so every role meets the same world."""
 
 from __future__ import annotations
 
