@@ -24,3 +24,10 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         user_logged_in.connect(_index_session, dispatch_uid="huigong.accounts.index_session")
+
+        from huigong.core.approvals import services as approvals
+
+        from .approvers import approver_accounts
+
+        # The kernel's approval chains ask who holds a capability at a union through this hook.
+        approvals.register_approvers(approver_accounts)

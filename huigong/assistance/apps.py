@@ -12,9 +12,6 @@ class AssistanceConfig(AppConfig):
     }
 
     def ready(self) -> None:
-        from huigong.core import periodic
-
-        from .services.notices import notices_tick
-
-        # 公示 whose period is over end by themselves (also: python manage.py assistance_tick).
-        periodic.register("assistance.notices_end", 600, notices_tick)
+        # The aid 公示 scheme registers with the kernel's notice service, whose periodic job "notices.end"
+        # ends the notices whose period is over (also: python manage.py assistance_tick).
+        from .services import notices  # noqa: F401

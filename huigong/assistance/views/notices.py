@@ -22,7 +22,6 @@ from ..forms_flow import NoticeForm, ObjectionForm, ResolveForm
 from ..models import AidApplication, NoticeObjection, NoticeStatus
 from ..selectors import aid as sel
 from ..services import notices as svc
-from ..services.ledger import notice_pdf as render_notice_pdf
 
 
 def _rows(notice):
@@ -96,7 +95,7 @@ def notice_pdf(request, pk: int):
 
 def _pdf_response(notice):
     try:
-        pdf = render_notice_pdf(notice, sel.notice_rows(notice))
+        pdf = svc.notice_pdf(notice)
     except PdfUnavailable as e:
         return HttpResponse(str(e), status=503, content_type="text/plain; charset=utf-8")
     resp = HttpResponse(pdf, content_type="application/pdf")
