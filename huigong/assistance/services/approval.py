@@ -8,12 +8,12 @@ Rules (decided here, tested in tests/test_approval.py):
 - A level with no such node on the file's branch (e.g. a city with no district in between) is SKIPPED,
   not refused: the branch simply has fewer steps. A level that resolves to a node already in the round
   is skipped too. If no level resolves at all, submission is refused.
-- Only a holder of APPROVE whose own node IS the step's node decides it. An ancestor admin does not
-  jump the queue: the district's decision is the district's. The one exception is a step nobody can act
-  on (no approver at that union, or only the application's parties): it is flagged to the nearest union
-  above with someone able, whose approver may act for it (代为审批) with a recorded reason. Nobody
-  decides two steps of one round. See `approval_chain` (who can act at each step, which steps are
-  orphaned, who may act for them), used by the page, the queue and `approval_decide`.
+- Who decides a step is the kernel's approval-chain service (huigong/core/approvals/services.py, whose
+  module doc states the rules): only a holder of APPROVE whose own node IS the step's node decides it,
+  except a step nobody can act on, which the nearest union above with someone able decides for it
+  (代为审批) with a recorded reason; nobody approves their own; nobody decides two steps of one round;
+  an approval may reduce the amount. `approval_chain(s)` and `approval_decide` below give it an aid
+  application's chain and apply its decisions (budget, household cap, status).
 - `current_step` is the seq of the pending step within the current round.
 - approved at the last step: the budget of the nearest ancestor-or-self node of the file that has a
   budget for the programme is reserved by one conditional UPDATE (committed + amount <= total), after

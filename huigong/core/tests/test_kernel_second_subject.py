@@ -9,6 +9,8 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
+from django.test import RequestFactory
 
 from huigong.accounts.models import Cap, Role
 from huigong.core.approvals import services as chains
@@ -17,6 +19,7 @@ from huigong.core.duties import DutyConflict
 from huigong.core.models import AuditEvent
 from huigong.core.notices import services as notices
 from huigong.core.notices.models import NoticeStatus
+from huigong.core.notices.views import notice_public_response
 from huigong.core.scope import OutOfScope
 from huigong.core.tests.kernel_subject.models import (
     Grant,
@@ -244,5 +247,18 @@ def test_a_second_domain_publishes_a_notice_with_every_rule(cast, scheme, clock)
     from huigong.assistance.services.notices import SCHEME as aid_scheme
     assert notices.notice_from_token(aid_scheme, token) is None  # another domain's salt refuses it
     assert notices.public_rows_visible(scheme, n)
+    page = notice_public_response(RequestFactory().get("/n/"), scheme, token)
+    text = page.content.decode()
+    assert page.status_code == 200 and page["X-Robots-Tag"] == "noindex"
+    assert "李*" in text and "李四" not in text and "张*三" not in text  # the upheld row is gone
+    pdf = notice_public_response(RequestFactory().get("/n/", {"format": "pdf"}), scheme, token)
+    from huigong.core.pdf import cjk_font_installed
+
+    assert (pdf.status_code, pdf["Content-Type"]) == ((200, "application/pdf") if cjk_font_installed() else
+                                                      (503, "text/plain; charset=utf-8"))
+    with pytest.raises(Http404):
+        notice_public_response(RequestFactory().get("/n/"), scheme, token[:-2] + "xx")
     clock.day = n.ends_on + dt.timedelta(days=scheme.public_grace_days + 1)
     assert not notices.public_rows_visible(scheme, n)
+    gone = notice_public_response(RequestFactory().get("/n/"), scheme, token)
+    assert gone.status_code == 410 and "李*" not in gone.content.decode()
