@@ -50,3 +50,10 @@ class AccountsConfig(AppConfig):
         from django.test.signals import setting_changed
 
         setting_changed.connect(_apps_changed, dispatch_uid="huigong.accounts.role_caps")
+
+        from huigong.core.approvals import services as approvals
+
+        from .approvers import approver_accounts
+
+        # The kernel's approval chains ask who holds a capability at a union through this hook.
+        approvals.register_approvers(approver_accounts)

@@ -9,7 +9,6 @@ from huigong.core.contrib import (
     DemoBuilder,
     KpiModule,
     NavEntry,
-    PeriodicJob,
     RecordSection,
     Tile,
     UrlInclude,
@@ -51,7 +50,10 @@ class AssistanceConfig(AppConfig):
         ),
         demo_builder=DemoBuilder(30, "huigong.assistance.demo.build"),
         kpis=(KpiModule("huigong.assistance.kpis", 30, {"assist": _("困难职工帮扶")}),),
-        # 公示 whose period is over end by themselves (also: python manage.py assistance_tick).
-        periodic=(PeriodicJob("assistance.notices_end", 600, "huigong.assistance.services.notices.notices_tick"),),
         api_matrix=("huigong.assistance.tests.api_matrix_files", "huigong.assistance.tests.api_matrix_flow"),
     )
+
+    def ready(self) -> None:
+        # The aid 公示 scheme registers with the kernel's notice service, whose periodic job "notices.end"
+        # ends the notices whose period is over (also: python manage.py assistance_tick).
+        from .services import notices  # noqa: F401

@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "huigong.core",
+    "huigong.core.approvals",  # approval chains up the tree (abstract step + service)
+    "huigong.core.notices",  # 公示 (abstract notice tables + service)
     "huigong.orgs",
     "huigong.accounts",
     "huigong.members",

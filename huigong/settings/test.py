@@ -23,6 +23,9 @@ HUIGONG_SMS_SENDER = "huigong.portal.sms.MemorySmsSender"
 HUIGONG_CLAIM_PROGRAMME_SECONDS = 0
 # A throw-away database: `manage.py flush` (TransactionTestCase's teardown) may empty it, audit trail and all.
 HUIGONG_ALLOW_FLUSH = True
+# A test-only second domain that approves and publishes through the kernel's services (core.approvals,
+# core.notices) only: core/approvals/tests and core/notices/tests (test_second_subject_*).
+INSTALLED_APPS = [*INSTALLED_APPS, "huigong.core.tests.kernel_subject"]  # noqa: F405
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # No JIT compilation in tests. PostgreSQL compiles a query with LLVM once its estimated cost passes
     # jit_above_cost, and the insights refresh's statements over freshly filled temp tables (no

@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from huigong.core.approvals.models import ApprovalDecision, ApprovalStepBase  # noqa: F401
+from huigong.core.notices.models import NoticeBase, NoticeEntryBase, NoticeObjectionBase, NoticeStatus  # noqa: F401
 from huigong.orgs.models import UnionNode
 
 from .files import HardshipFile
@@ -163,60 +165,23 @@ class AidApplication(models.Model):
         return f"{self.programme} · {self.file}"
 
 
-class ApprovalDecision(models.TextChoices):
-    PENDING = "pending", _("待审批")
-    APPROVED = "approved", _("同意")
-    RETURNED = "returned", _("退回")
-    REJECTED = "rejected", _("不同意")
-
-
-class ApprovalStep(models.Model):
-    """One level's decision in one round. History is kept: a return starts a new round of steps."""
+class ApprovalStep(ApprovalStepBase):
+    """One level's decision in one round (the kernel's step: core/approvals). History is kept: a return
+    starts a new round of steps."""
 
     application = models.ForeignKey(AidApplication, on_delete=models.CASCADE, related_name="steps")
-    round = models.PositiveSmallIntegerField()
-    seq = models.PositiveSmallIntegerField()
-    node = models.ForeignKey(UnionNode, on_delete=models.PROTECT, related_name="+", verbose_name=_("审批工会"))
-    node_path = models.CharField(max_length=255)
-    level = models.CharField(max_length=16)
-    decision = models.CharField(_("意见"), max_length=16, choices=ApprovalDecision.choices,
-                                default=ApprovalDecision.PENDING)
-    amount_fen = models.BigIntegerField(_("核定金额"), null=True, blank=True)
-    comment = models.TextField(_("审批意见"), blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
-    decided_at = models.DateTimeField(null=True, blank=True)
-    # 代为审批: the step had nobody able to act, and an approver of the nearest union above that had
-    # someone decided it for it (services/approval.py, approval_chain). Empty for an ordinary decision.
-    acting_node = models.ForeignKey(UnionNode, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                    verbose_name=_("代为审批工会"))
-    acting_reason = models.TextField(_("代为审批原因"), blank=True)
 
     class Meta:
         ordering = ["round", "seq"]
         constraints = [models.UniqueConstraint(fields=["application", "round", "seq"], name="approval_step_unique")]
 
 
-class NoticeStatus(models.TextChoices):
-    PUBLISHED = "published", _("公示中")
-    ENDED = "ended", _("公示期满")
-    WITHDRAWN = "withdrawn", _("已撤回")
-
-
-class Notice(models.Model):
-    """公示: approved applications published for `days` days with masked names and no ID numbers."""
+class Notice(NoticeBase):
+    """公示 (the kernel's notice: core/notices): approved applications published for `days` days with
+    masked names and no ID numbers."""
 
     node = models.ForeignKey(UnionNode, on_delete=models.PROTECT, related_name="aid_notices",
                              verbose_name=_("公示单位"))
-    node_path = models.CharField(max_length=255, db_index=True)
-    title = models.CharField(_("标题"), max_length=160)
-    body = models.TextField(_("公示说明"), blank=True)
-    contact = models.CharField(_("监督电话/联系人"), max_length=120, blank=True)
-    starts_on = models.DateField(_("公示开始"))
-    ends_on = models.DateField(_("公示截止"))
-    status = models.CharField(_("状态"), max_length=16, choices=NoticeStatus.choices, default=NoticeStatus.PUBLISHED)
-    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    published_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("公示")
@@ -224,29 +189,13 @@ class Notice(models.Model):
         ordering = ["-starts_on"]
         constraints = [models.CheckConstraint(condition=Q(ends_on__gt=F("starts_on")), name="notice_ends_after_start")]
 
-    def __str__(self) -> str:
-        return self.title
 
-
-class NoticeEntry(models.Model):
+class NoticeEntry(NoticeEntryBase):
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="entries")
     application = models.OneToOneField(AidApplication, on_delete=models.PROTECT, related_name="notice_entry")
-    masked_name = models.CharField(max_length=50)  # frozen at publication: 张*三
-    unit_label = models.CharField(max_length=120, blank=True)
-    amount_fen = models.BigIntegerField()
 
 
-class NoticeObjection(models.Model):
-    """异议 received during the notice period, and how it was resolved."""
-
+class NoticeObjection(NoticeObjectionBase):
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="objections")
     application = models.ForeignKey(AidApplication, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="objections")
-    received_on = models.DateField(_("收到日期"))
-    channel = models.CharField(_("渠道"), max_length=32, blank=True)  # 电话, 来信, 现场
-    content = models.TextField(_("异议内容"))
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    resolution = models.TextField(_("处理结果"), blank=True)
-    upheld = models.BooleanField(_("异议成立"), null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)

@@ -117,16 +117,11 @@ def approval_queue_rows(actor) -> list[QueueRow]:
     rows = []
     for app in apps:
         chain = chains[app.pk]
-        cs = chain.current
-        if cs is None:
+        place = chain.queue_place(staff.node_id)  # its own union's step, or one it acts for (代为审批)
+        if place is None:
             continue
-        if cs.node.pk == staff.node_id:
-            acting_for = None
-        elif cs.orphaned and cs.acting_node is not None and cs.acting_node.pk == staff.node_id:
-            acting_for = cs.node
-        else:
-            continue
-        rows.append(QueueRow(app, acting_for, "" if cs.may_act(actor.pk) else chain.blocked_reason(actor.pk)))
+        _mine, acting_for = place
+        rows.append(QueueRow(app, acting_for, "" if chain.current.may_act(actor.pk) else chain.blocked_reason(actor.pk)))
     return rows
 
 
@@ -168,8 +163,9 @@ def notice_get_for_actor(actor, pk) -> Notice:
 
 def notice_rows(notice: Notice) -> list:
     """The frozen, masked rows of a notice (the only data the public page and PDF show)."""
-    return list(notice.entries.select_related("application__programme").order_by("application__programme__kind",
-                                                                                  "unit_label", "pk"))
+    from ..services.notices import notice_rows as rows
+
+    return rows(notice)
 
 
 def approved_unpublished(actor, node_path: str = "") -> QuerySet[AidApplication]:

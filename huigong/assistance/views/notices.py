@@ -5,16 +5,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from huigong.accounts.models import Cap
 from huigong.core.money import format_yuan
-from huigong.core.pdf import PdfUnavailable
+from huigong.core.notices.views import notice_pdf_response, notice_public_response
 from huigong.core.scope import require
 from huigong.orgs.forms import apply_service_errors
 
@@ -22,7 +21,6 @@ from ..forms_flow import NoticeForm, ObjectionForm, ResolveForm
 from ..models import AidApplication, NoticeObjection, NoticeStatus
 from ..selectors import aid as sel
 from ..services import notices as svc
-from ..services.ledger import notice_pdf as render_notice_pdf
 
 
 def _rows(notice):
@@ -95,14 +93,7 @@ def notice_pdf(request, pk: int):
 
 
 def _pdf_response(notice):
-    try:
-        pdf = render_notice_pdf(notice, sel.notice_rows(notice))
-    except PdfUnavailable as e:
-        return HttpResponse(str(e), status=503, content_type="text/plain; charset=utf-8")
-    resp = HttpResponse(pdf, content_type="application/pdf")
-    resp["Content-Disposition"] = content_disposition_header(
-        False, f"公示-{notice.title}-{notice.starts_on:%Y%m%d}.pdf")
-    return resp
+    return notice_pdf_response(svc.SCHEME, notice)
 
 
 @login_required
@@ -167,19 +158,6 @@ def notice_end(request, pk: int):
 
 @require_GET
 def notice_public(request, token: str):
-    """The posted notice: reachable without login through its signed token; masked rows only."""
-    notice = svc.notice_from_token(token)
-    if notice is None or notice.status == NoticeStatus.WITHDRAWN:
-        raise Http404
-    if not svc.public_rows_visible(notice):  # the period and its short grace are over: no names any more
-        resp = render(request, "assistance/notice_public_ended.html", {
-            "notice": notice, "ends_on": notice.ends_on.isoformat()}, status=410)
-        resp["X-Robots-Tag"] = "noindex"
-        return resp
-    if request.GET.get("format") == "pdf":
-        return _pdf_response(notice)
-    rows = _rows(notice)
-    resp = render(request, "assistance/notice_public.html", {
-        "notice": notice, "rows": rows, "total": format_yuan(sum(r.amount_fen for r in rows))})
-    resp["X-Robots-Tag"] = "noindex"
-    return resp
+    """The posted notice: reachable without login through its signed token; masked rows only (the
+    kernel's public page, with aid's programme column)."""
+    return notice_public_response(request, svc.SCHEME, token, template="assistance/notice_public.html")
