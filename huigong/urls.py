@@ -18,7 +18,7 @@ def _hot_first(urls, *prefixes: str):
 
 urlpatterns = [
     # First: the API's paths never clash with the pages below, and a claim rush hits it hardest.
-    path("api/v1/", _hot_first(with_claim_door(api.urls), "benefit-claims")),
+    path("api/v1/", _hot_first(with_claim_door(api), "benefit-claims")),
     # One sign-in door (lockout, TOTP): the admin's own login page would skip the TOTP step.
     path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
     path("admin/", admin.site.urls),
@@ -33,7 +33,7 @@ urlpatterns = [
     path("portal/benefits/", include("huigong.benefits.urls_portal")),
     path("portal/assistance/", include("huigong.assistance.urls_portal")),
     path("portal/", include("huigong.portal.urls")),
-    path("", include("huigong.core.urls")),
+    path("", include("huigong.console.urls")),
 ]
 # MEDIA_ROOT is never served: uploaded rosters and error reports hold personal data and are
 # only handed out by views that check the actor's scope.
