@@ -32,15 +32,12 @@ def app_urlpatterns() -> list:
 
 urlpatterns = [
     # First: the API's paths never clash with the pages below, and a claim rush hits it hardest.
-    path("api/v1/", _hot_first(with_claim_door(api.urls), "benefit-claims")),
+    path("api/v1/", _hot_first(with_claim_door(api), "benefit-claims")),
     # One sign-in door (lockout, TOTP): the admin's own login page would skip the TOTP step.
     path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     *app_urlpatterns(),
-    # The console's own pages (home, audit log) last: they own the root. Kept here, not declared, while
-    # they move out of the kernel (they are the kernel's today, a console app's next).
-    path("", include("huigong.core.urls")),
 ]
 # MEDIA_ROOT is never served: uploaded rosters and error reports hold personal data and are
 # only handed out by views that check the actor's scope.

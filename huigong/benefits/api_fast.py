@@ -55,13 +55,12 @@ def claim_door(api, api_view):
     return view
 
 
-def with_claim_door(urls):
-    """The API's URL patterns (api.urls) with the claims route's view behind the door above."""
+def with_claim_door(api):
+    """The API's URL patterns (api.urls) with the claims route's view behind the door above. The API is
+    handed in by the URLconf that mounts it: benefits is a domain and imports no surface."""
     from django.urls import URLPattern
 
-    from huigong.api.api import api
-
-    patterns, app_name, namespace = urls
+    patterns, app_name, namespace = api.urls
     out = []
     for p in patterns:
         if isinstance(p, URLPattern) and str(p.pattern) == ROUTE:

@@ -5,7 +5,7 @@ from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
-from .contrib import Capability, Contributions, NavEntry
+from .contrib import Capability, Contributions
 
 
 class AuditedAdminConfig(admin_apps.AdminConfig):
@@ -20,13 +20,8 @@ class CoreConfig(AppConfig):
     name = "huigong.core"
     label = "core"
     verbose_name = "核心"
-    # The console's own pages (home, audit log). Their URLs are the central URL conf's last include
-    # (huigong/urls.py); these entries name them by URL name only, so they hold wherever those views live.
+    # The kernel's audit reads (core/selectors.py) check this capability; the console app shows them.
     contributions = Contributions(
-        nav=(
-            NavEntry(10, _("首页"), "console:home", "home", ("console:home",)),
-            NavEntry(120, _("审计日志"), "console:audit", "shield", ("console:audit",), cap="audit_view"),
-        ),
         capabilities=(Capability("audit_view", _("查看审计"), ("admin", "leader")),),
     )
 

@@ -49,9 +49,9 @@ def actor_label(actor) -> str:
 def _node_id(node_path: str) -> int | None:
     if not node_path:
         return None
-    from huigong.orgs.models import UnionNode
-
-    return UnionNode.objects.filter(path=node_path).values_list("pk", flat=True).first()
+    # The tree's model through the lazy foreign key ("orgs.UnionNode"): the kernel imports no app.
+    nodes = AuditEvent._meta.get_field("node").related_model
+    return nodes.objects.filter(path=node_path).values_list("pk", flat=True).first()
 
 
 def audit(*, actor, verb: str, obj: models.Model | None = None, object_type: str = "",

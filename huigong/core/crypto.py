@@ -48,11 +48,20 @@ def id_tail_lookups(tail: str) -> list[str]:
     return [blind_index(h + tail, "id_tail")[:ID_TAIL_WIDTH] for h in heads]
 
 
-def fernet():
-    """The Fernet used by the encrypted model fields, for bulk paths that bypass the ORM."""
-    from huigong.members.models import Person
+@lru_cache(maxsize=1)
+def _encrypted_field():
+    from django.apps import apps
+    from encrypted_fields.fields import EncryptedFieldMixin
 
-    return Person._meta.get_field("id_number").f
+    return next(f for model in apps.get_models() for f in model._meta.concrete_fields
+                if isinstance(f, EncryptedFieldMixin))
+
+
+def fernet():
+    """The Fernet used by the encrypted model fields, for bulk paths that bypass the ORM. Every such
+    field derives the same one from the settings; the first installed model's is used (found without
+    importing an app), and its cached keys are the ones a key rotation drops (reencrypt_personal_data)."""
+    return _encrypted_field().f
 
 
 def mask_phone(phone: str) -> str:

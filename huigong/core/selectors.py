@@ -1,17 +1,19 @@
-"""Reads for the console's own pages (home, audit browser), scoped to the actor's subtree."""
+"""Reads of the audit trail and the access log, scoped to the actor's subtree (the console's audit browser
+and the API's /audit use them)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from huigong.accounts.models import Cap
-from huigong.orgs.models import EnterpriseKind, UnionNode
-
 from .models import AccessLog, AuditEvent
-from .scope import require, staff_of
+from .scope import require
+
+# The capability that opens the trail, by its value: the kernel names the capabilities it checks and
+# imports no app (accounts.models.Cap.AUDIT_VIEW is this string; tests/test_layers.py checks).
+AUDIT_VIEW = "audit_view"
 
 
 def in_subtree(prefix: str) -> Q:
@@ -38,7 +40,7 @@ def audit_list_for_actor(actor, *, verb: str = "", object_type: str = "", object
                          q: str = "") -> QuerySet[AuditEvent]:
     """Audit events recorded against the actor's subtree (node_path prefix), newest first. `verb` is a
     full verb ("person.update") or its prefix ("person")."""
-    staff = require(actor, Cap.AUDIT_VIEW)
+    staff = require(actor, AUDIT_VIEW)
     qs = AuditEvent.objects.filter(in_subtree(staff.node.path))
     verb = verb.strip()
     if verb:
@@ -60,7 +62,7 @@ def access_log_list_for_actor(actor, *, actor_name: str = "", object_type: str =
                               since: dt.date | None = None, until: dt.date | None = None
                               ) -> QuerySet[AccessLog]:
     """Unmasked reads of personal data in the actor's subtree, newest first."""
-    staff = require(actor, Cap.AUDIT_VIEW)
+    staff = require(actor, AUDIT_VIEW)
     qs = AccessLog.objects.filter(in_subtree(staff.node.path))
     if actor_name.strip():
         qs = qs.filter(actor_label=actor_name.strip())
@@ -73,47 +75,6 @@ def access_log_list_for_actor(actor, *, actor_name: str = "", object_type: str =
 
 def audit_object_types_for_actor(actor) -> list[str]:
     """Object types that occur in the subtree's trail, for the filter's choices."""
-    staff = require(actor, Cap.AUDIT_VIEW)
+    staff = require(actor, AUDIT_VIEW)
     return list(AuditEvent.objects.filter(in_subtree(staff.node.path))
                 .order_by("object_type").values_list("object_type", flat=True).distinct())
-
-
-def home_figures(actor) -> dict:
-    """Headline figures of the actor's subtree: a fixed handful of aggregate queries, whatever the subtree's size."""
-    from huigong.members.models import NEW_EMPLOYMENT_FORMS, Membership, MembershipStatus
-    from huigong.orgs.models import Enterprise, ServiceSite
-
-    node: UnionNode = staff_of(actor).node
-    prefix = node.path
-    month_start = timezone.localdate().replace(day=1)
-    members = Membership.objects.filter(union__path__startswith=prefix, status=MembershipStatus.ACTIVE).aggregate(
-        total=Count("id"),
-        new_this_month=Count("id", filter=Q(joined_on__gte=month_start)),
-        new_forms=Count("id", filter=Q(person__employment_form__in=list(NEW_EMPLOYMENT_FORMS))),
-    )
-    units = Enterprise.objects.filter(union__path__startswith=prefix).aggregate(
-        enterprises=Count("id", filter=~Q(kind=EnterpriseKind.PLATFORM)),
-        platforms=Count("id", filter=Q(kind=EnterpriseKind.PLATFORM)),
-    )
-    sites = ServiceSite.objects.filter(union__path__startswith=prefix, is_active=True).count()
-    nodes = UnionNode.objects.filter(path__startswith=prefix).count() - 1
-    total = members["total"]
-    return {
-        "members": total,
-        "new_this_month": members["new_this_month"],
-        "new_forms": members["new_forms"],
-        "new_forms_share": (members["new_forms"] * 100.0 / total) if total else 0.0,
-        "enterprises": units["enterprises"],
-        "platforms": units["platforms"],
-        "sites": sites,
-        "nodes": nodes,
-        "month_start": month_start,
-    }
-
-
-def recent_imports_for_actor(actor, limit: int = 5) -> list:
-    from huigong.members.models import RosterImport
-
-    prefix = staff_of(actor).node.path
-    return list(RosterImport.objects.filter(union__path__startswith=prefix)
-                .select_related("union", "enterprise").order_by("-created_at")[:limit])

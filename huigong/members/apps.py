@@ -17,7 +17,7 @@ class MembersConfig(AppConfig):
     name = "huigong.members"
     label = "members"
     verbose_name = "会员"
-    # The audit log links an event's object to its page (core.audit_display).
+    # The audit log links an event's object to its page (console.audit_display).
     audit_object_urls = {"members.person": "members:detail", "members.rosterimport": "members:import_detail"}
     contributions = Contributions(
         console_urls=(UrlInclude("members/", "huigong.members.urls"),),

@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "huigong.benefits",
     "huigong.portal",
     "huigong.insights",
+    "huigong.console",  # the staff console's own pages (home, audit browser)
+    "huigong.demo",  # seed_demo, flush, generate_federation
 ]
 
 MIDDLEWARE = [

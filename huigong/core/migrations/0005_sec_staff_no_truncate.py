@@ -2,7 +2,7 @@
 
 The application's own role has no TRUNCATE privilege on them (see `manage.py grant_app_role`); this
 trigger also stops the owner's role from emptying them by accident. The one way past it is the flush of a
-test or demo database (`huigong.core.management.commands.flush`, which refuses any other database): it
+test or demo database (`manage.py flush`, huigong/demo/management/commands/flush.py, which refuses any other database): it
 sets huigong.allow_audit_truncate for its own transaction. A role that can set that can also TRUNCATE only
 if it has the privilege, which the application's role never has."""
 

@@ -1,4 +1,4 @@
-"""Console pages of the core app: the node's home and the read-only audit browser."""
+"""The console's own pages: the node's home and the read-only audit browser (events and access log)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from huigong.accounts.models import Cap
+from huigong.core import selectors as audit_selectors
 from huigong.core.scope import require
+from huigong.core.widgets import DateInput
 from huigong.orgs.selectors import member_counts_by_path, node_children
 
 from . import selectors
 from .audit_display import decorate
-from .widgets import DateInput
 
 PAGE_SIZE = 50
 CHILDREN_LIMIT = 200
@@ -35,10 +35,10 @@ def home(request: HttpRequest) -> HttpResponse:
         child.member_count = counts.get(child.path, 0)
     children.sort(key=lambda c: (-c.member_count, c.path))
     can_audit = staff.can(Cap.AUDIT_VIEW)
-    events = list(selectors.audit_list_for_actor(request.user)[:8]) if can_audit else None
+    events = list(audit_selectors.audit_list_for_actor(request.user)[:8]) if can_audit else None
     if events:
         decorate(events)
-    return render(request, "core/home.html", {
+    return render(request, "console/home.html", {
         "node": node,
         "figures": selectors.home_figures(request.user),
         "children": children,
@@ -76,16 +76,16 @@ class AccessFilterForm(forms.Form):
 @login_required
 def audit(request: HttpRequest) -> HttpResponse:
     require(request.user, Cap.AUDIT_VIEW)
-    form = AuditFilterForm(request.GET or None, object_types=selectors.audit_object_types_for_actor(request.user))
+    form = AuditFilterForm(request.GET or None, object_types=audit_selectors.audit_object_types_for_actor(request.user))
     filters = form.cleaned_data if form.is_valid() else {}
-    qs = selectors.audit_list_for_actor(
+    qs = audit_selectors.audit_list_for_actor(
         request.user, verb=filters.get("verb", ""), object_type=filters.get("object_type", ""),
         actor_name=filters.get("actor", ""), since=filters.get("since"), until=filters.get("until"),
         q=filters.get("q", ""),
     )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     decorate(page.object_list)
-    return render(request, "core/audit.html", {"form": form, "page_obj": page, "tab": "events",
+    return render(request, "console/audit.html", {"form": form, "page_obj": page, "tab": "events",
                                                "filtered": bool(filters and any(filters.values()))})
 
 
@@ -95,10 +95,10 @@ def access_log(request: HttpRequest) -> HttpResponse:
     require(request.user, Cap.AUDIT_VIEW)
     form = AccessFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    qs = selectors.access_log_list_for_actor(
+    qs = audit_selectors.access_log_list_for_actor(
         request.user, actor_name=filters.get("actor", ""), object_id=filters.get("object_id", ""),
         since=filters.get("since"), until=filters.get("until"),
     )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "core/access_log.html", {"form": form, "page_obj": page, "tab": "access",
+    return render(request, "console/access_log.html", {"form": form, "page_obj": page, "tab": "access",
                                                     "filtered": bool(filters and any(filters.values()))})

@@ -7,8 +7,8 @@ from django.db import DatabaseError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from huigong.console.audit_display import diff_rows
 from huigong.core.audit import audit, log_access
-from huigong.core.audit_display import diff_rows
 from huigong.core.models import AccessLog, AuditEvent
 
 AUDIT = reverse("console:audit")
