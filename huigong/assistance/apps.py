@@ -13,8 +13,11 @@ class AssistanceConfig(AppConfig):
 
     def ready(self) -> None:
         from huigong.core import periodic
+        from huigong.core.disbursement.flow import register
 
+        from .services.payouts import AID
         from .services.notices import notices_tick
 
         # 公示 whose period is over end by themselves (also: python manage.py assistance_tick).
         periodic.register("assistance.notices_end", 600, notices_tick)
+        register(AID)  # aid payouts pay through the kernel's disbursement service
