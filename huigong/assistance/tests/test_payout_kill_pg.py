@@ -58,6 +58,8 @@ def _child(fn, kill_at: int, after: bool, w: int) -> None:
             except ValidationError:  # a refused operation is an ordinary outcome
                 pass
         os.write(w, f"D{seen}".encode())
+    except BaseException as e:  # noqa: BLE001 - anything else is a failure the parent reports
+        os.write(w, f"E{type(e).__name__}: {e}"[:900].encode())
     finally:
         os._exit(0)
 
@@ -71,7 +73,9 @@ def _run_killed(fn, kill_at: int, after: bool) -> tuple[str, int]:
         _child(fn, kill_at, after, w)
     os.close(w)
     try:
-        msg = os.read(r, 64).decode()
+        msg = os.read(r, 1024).decode()
+        assert msg, "the child died without a word"
+        assert not msg.startswith("E"), f"the child failed: {msg[1:]}"
         if msg.startswith("K"):
             os.kill(pid, signal.SIGKILL)
             _, status = os.waitpid(pid, 0)
