@@ -57,3 +57,8 @@ class AssistanceConfig(AppConfig):
         # The aid 公示 scheme registers with the kernel's notice service, whose periodic job "notices.end"
         # ends the notices whose period is over (also: python manage.py assistance_tick).
         from .services import notices  # noqa: F401
+        from huigong.core.disbursement.flow import register
+
+        from .services.payouts import AID
+
+        register(AID)  # aid payouts pay through the kernel's disbursement service

@@ -57,6 +57,8 @@ class BenefitsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_save
 
+        from huigong.core.disbursement.flow import register
+
         from . import services
         from .models import BenefitProgramme, ProgrammeQuota
 
@@ -64,3 +66,4 @@ class BenefitsConfig(AppConfig):
         for signal in (post_save, post_delete):
             for model in (BenefitProgramme, ProgrammeQuota):
                 signal.connect(services.forget_saved_programme, sender=model, dispatch_uid=f"claim-programme-{model.__name__}")
+        register(services.REIMBURSEMENT)  # reimbursements pay through the kernel's disbursement service

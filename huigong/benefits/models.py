@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField
 
+from huigong.core.disbursement.models import AbstractBatch, AbstractPayment
 from huigong.members.models import Membership, MembershipStatus, Person
 from huigong.orgs.models import Enterprise, ServiceSite, UnionNode
 
@@ -187,19 +188,11 @@ class Reimbursement(models.Model):
         indexes = [models.Index(fields=["programme", "status"])]
 
 
-class PaymentBatch(models.Model):
+class PaymentBatch(AbstractBatch):
     programme = models.ForeignKey(BenefitProgramme, on_delete=models.PROTECT, related_name="payment_batches")
-    title = models.CharField(_("批次名称"), max_length=120)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = _("发放批次")
-        verbose_name_plural = _("发放批次")
-
-    def __str__(self) -> str:
-        return self.title
+    class Meta(AbstractBatch.Meta):
+        pass
 
 
 class PaymentStatus(models.TextChoices):
@@ -208,23 +201,16 @@ class PaymentStatus(models.TextChoices):
     FAILED = "failed", _("失败")
 
 
-class ReimbursementPayment(models.Model):
-    """One transfer attempt. The idempotency key (reimbursement + attempt) is what the bank sees, so a
-    resent file never pays twice; at most one attempt per reimbursement is pending or paid."""
+class ReimbursementPayment(AbstractPayment):
+    """One transfer attempt (the kernel's disbursement flow with a row per attempt). The idempotency key
+    (reimbursement + attempt) is what the bank sees, so a resent file never pays twice; at most one attempt
+    per reimbursement is pending or paid."""
 
     reimbursement = models.ForeignKey(Reimbursement, on_delete=models.PROTECT, related_name="payments")
     batch = models.ForeignKey(PaymentBatch, on_delete=models.PROTECT, related_name="payments")
     attempt = models.PositiveSmallIntegerField(default=1)
-    idempotency_key = models.CharField(max_length=64, unique=True)
-    amount_fen = models.BigIntegerField(_("金额（分）"))
-    payee_name = models.CharField(_("收款人"), max_length=50)
-    bank_name = models.CharField(_("开户行"), max_length=100, blank=True)
     bank_account = EncryptedCharField(_("银行账号"), max_length=40)
-    bank_account_mask = models.CharField(_("银行账号"), max_length=24)
     status = models.CharField(_("状态"), max_length=8, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
-    bank_reference = models.CharField(_("银行流水号"), max_length=64, blank=True)
-    failure_reason = models.CharField(_("失败原因"), max_length=255, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
     settled_at = models.DateTimeField(null=True, blank=True)
     settled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")

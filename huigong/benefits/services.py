@@ -18,16 +18,18 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from huigong.accounts.models import Cap
-from huigong.core import banksheet, duties
-from huigong.core.audit import audit, diff, log_access, snapshot
+from huigong.core import duties
+from huigong.core.audit import audit, diff, snapshot
 from huigong.core.crypto import mask_bank
 from huigong.core.db import retry_on_deadlock
+from huigong.core.disbursement import services as disbursement
+from huigong.core.disbursement.flow import Flow
 from huigong.core.money import format_yuan
 from huigong.core.rawread import Columns, fetch_one, hot_cursor, partial, relate
 from huigong.core.scope import OutOfScope, ensure_path_in_scope, path_in_scope, require, staff_of
@@ -905,12 +907,90 @@ def _bank_consent_ok(person: Person) -> bool:
     return any(consent_active(a, "bank_account") for a in accounts)
 
 
-def _new_payment(item: Reimbursement, batch: PaymentBatch, attempt: int) -> ReimbursementPayment:
-    person = Person.objects.only("name", "bank_name", "bank_account", "bank_account_mask").get(pk=item.person_id)
-    return ReimbursementPayment.objects.create(
-        reimbursement=item, batch=batch, attempt=attempt, idempotency_key=f"hg-rb-{item.pk}-{attempt}",
-        amount_fen=item.approved_fen, payee_name=person.name, bank_name=person.bank_name,
-        bank_account=person.bank_account, bank_account_mask=person.bank_account_mask or mask_bank(person.bank_account))
+def _payee(person: Person) -> dict:
+    return {"payee_name": person.name, "bank_name": person.bank_name, "bank_account": person.bank_account,
+            "bank_account_mask": person.bank_account_mask or mask_bank(person.bank_account)}
+
+
+class ReimbursementFlow(Flow):
+    """Reimbursement payments on the kernel's disbursement service: a row per attempt (key
+    "hg-rb-<reimbursement>-<attempt>", a partial UNIQUE keeps one live), no SENT step (the same sheet may
+    be downloaded again: the bank pays a key once), a repeated receipt must carry the same 流水号."""
+
+    key = "reimbursement"
+    payment_model = ReimbursementPayment
+    batch_model = PaymentBatch
+    payment_verb, batch_verb = "reimbursement_payment", "payment_batch"
+    access_object_type = "benefits.reimbursementpayment"
+    source_field = "reimbursement"
+    attempt_field = "attempt"
+    select_related = ("reimbursement", "reimbursement__union", "reimbursement__person", "reimbursement__programme")
+    retry_new_row = True
+    paid_again_needs_same_reference = True
+
+    def check_actor(self, actor, node_path):
+        require(actor, Cap.MONEY)
+        ensure_path_in_scope(actor, node_path)
+
+    def check_batch(self, actor, batch):
+        require(actor, Cap.MONEY)
+        if not programme_visible(actor, batch.programme):
+            raise OutOfScope
+        return staff_of(actor).node.path
+
+    def check_full(self, actor):
+        require(actor, Cap.PII_FULL)
+
+    def ensure_not_approver(self, actor, payments):
+        duties.ensure_not_approver(actor, Reimbursement.objects.filter(
+            pk__in=[p.reimbursement_id for p in payments]).values_list("reviewer_id", flat=True))
+
+    def payment_path(self, payment):
+        return payment.reimbursement.union.path
+
+    def batch_payments(self, actor, batch):
+        return ReimbursementPayment.objects.filter(batch_id=batch.pk,
+                                                   reimbursement__union__path__startswith=staff_of(actor).node.path)
+
+    def settled_fields(self, actor, now, status):
+        return {"settled_at": now, "settled_by": actor}
+
+    def on_paid(self, actor, payment, *, paid_on=None):
+        item = payment.reimbursement
+        Reimbursement.objects.filter(pk=item.pk).update(status=ReimbursementStatus.PAID)
+        _notify(item.person, f"补贴已发放：{item.programme.title}",
+                f"{format_yuan(payment.amount_fen)} 元已转入您尾号 {payment.bank_account_mask[-4:]} 的账户。")
+
+    def on_failed(self, actor, payment):
+        item = payment.reimbursement
+        Reimbursement.objects.filter(pk=item.pk).update(status=ReimbursementStatus.FAILED)
+        _notify(item.person, f"补贴发放失败：{item.programme.title}",
+                "银行退回了这笔转账，请核对您登记的银行账户，工作人员会重新发放。")
+
+    def on_retried(self, actor, old, new):
+        Reimbursement.objects.filter(pk=old.reimbursement_id).update(status=ReimbursementStatus.APPROVED)
+
+    def current_payee(self, payment):
+        item = Reimbursement.objects.select_for_update().get(pk=payment.reimbursement_id)
+        person = Person.objects.get(pk=item.person_id)
+        if not person.bank_account_mask:
+            raise ValidationError({"bank_account": [_("%(person_name)s：未登记银行账户") % {"person_name": person.name}]})
+        return _payee(person)
+
+    def sheet_purpose(self, payment):
+        return payment.reimbursement.programme.title
+
+    def new_payment_key(self, source_id, attempt):
+        return f"hg-rb-{source_id}-{attempt}"
+
+    def ledger_total(self, payments):
+        # A reimbursement is PAID exactly when one of its payments is: the approved sums of the PAID ones.
+        return Reimbursement.objects.filter(
+            pk__in=payments.values("reimbursement_id"), status=ReimbursementStatus.PAID
+        ).aggregate(s=Sum("approved_fen"))["s"] or 0
+
+
+REIMBURSEMENT = ReimbursementFlow()
 
 
 @transaction.atomic
@@ -929,12 +1009,9 @@ def payment_batch_create(*, actor, programme: BenefitProgramme, title: str = "",
           .exclude(payments__status__in=[PaymentStatus.PENDING, PaymentStatus.PAID]).order_by("id"))
     if reimbursement_ids is not None:
         qs = qs.filter(pk__in=reimbursement_ids)
-    items = list(qs)
     skipped: list[str] = []
-    batch = PaymentBatch.objects.create(programme=programme, created_by=actor,
-                                        title=(title or f"{programme.title} 发放批次 {timezone.localdate()}")[:120])
-    made = 0
-    for item in items:
+    payments = []
+    for item in qs:
         # Re-read after the row lock: a concurrent batch may have committed a payment for this row
         # after our query's snapshot was taken (each statement sees the latest commits).
         if item.payments.exclude(status=PaymentStatus.FAILED).exists():
@@ -949,10 +1026,13 @@ def payment_batch_create(*, actor, programme: BenefitProgramme, title: str = "",
             skipped.append(_("%(person_name)s：未授权使用银行账户") % {"person_name": item.person.name})
             continue
         attempt = (item.payments.order_by("-attempt").values_list("attempt", flat=True).first() or 0) + 1
-        _new_payment(item, batch, attempt)
-        made += 1
-    audit(actor=actor, verb="payment_batch.create", obj=batch, node_path=prefix,
-          new={"programme": programme.pk, "payments": made, "skipped": len(skipped)})
+        payments.append({"reimbursement": item, "attempt": attempt, "amount_fen": item.approved_fen,
+                         "idempotency_key": REIMBURSEMENT.new_payment_key(item.pk, attempt), **_payee(item.person)})
+    batch, _mine = disbursement.batch_create(
+        REIMBURSEMENT, actor=actor, node_path=prefix, allow_empty=True,
+        batch_fields={"programme": programme,
+                      "title": (title or f"{programme.title} 发放批次 {timezone.localdate()}")[:120]},
+        payments=payments, audit_new={"programme": programme.pk, "skipped": len(skipped)})
     return batch, skipped
 
 
@@ -961,184 +1041,31 @@ def payment_batch_bank_sheet(*, actor, batch: PaymentBatch, full: bool = False) 
     columns for the bank to fill; 备注 is each payment's idempotency key, which the bank pays at most
     once, so handing the same sheet over twice pays nobody twice. Full account numbers need MONEY and
     PII_FULL and leave an access row; every sheet leaves an audit row. Returns (content, file name)."""
-    require(actor, Cap.MONEY)
-    if full:
-        require(actor, Cap.PII_FULL)
-    if not programme_visible(actor, batch.programme):
-        raise OutOfScope
-    prefix = staff_of(actor).node.path
-    rows = list(ReimbursementPayment.objects.select_related("reimbursement__programme")
-                .filter(batch=batch, status=PaymentStatus.PENDING, reimbursement__union__path__startswith=prefix)
-                .order_by("id"))
-    if not rows:
-        raise ValidationError({"batch": [_("本批次没有待银行处理的发放")]})
-    duties.ensure_not_approver(actor, [p.reimbursement.reviewer_id for p in rows])
-    content = banksheet.write_bank_sheet([
-        banksheet.SheetRow(payee=p.payee_name, account=p.bank_account if full else p.bank_account_mask,
-                           bank=p.bank_name, amount_fen=p.amount_fen, purpose=p.reimbursement.programme.title,
-                           key=p.idempotency_key)
-        for p in rows], with_results=True)
-    audit(actor=actor, verb="payment_batch.export", obj=batch, node_path=prefix,
-          new={"rows": len(rows), "full": full, "payments": [p.idempotency_key for p in rows]})
-    if full:
-        log_access(actor=actor, object_type="benefits.reimbursementpayment", object_id=f"batch:{batch.pk}",
-                   fields=["bank_account"], purpose=_("银行批量代发表"), node_path=prefix,
-                   row_count=len(rows))
-    return content, f"批量代发-{batch.title}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
+    out = disbursement.batch_bank_sheet(REIMBURSEMENT, actor=actor, batch=batch, full=full, with_results=True)
+    return out.content, out.filename
 
 
-def _parse_payment_results(actor, batch: PaymentBatch, data: bytes) -> list[dict]:
-    payments = {p.idempotency_key: p for p in ReimbursementPayment.objects.filter(
-        batch=batch, reimbursement__union__path__startswith=staff_of(actor).node.path)}
-    out, errors, seen = [], [], set()
-    for i, c, _raw in banksheet.result_rows(data):
-        here, key = banksheet.where(i), c["key"]
-        p = payments.get(key)
-        if p is None:
-            errors.append(_("%(here)s：备注 %(value)s 不是本批次的发放记录") % {"here": here, "value": key or '—'})
-            continue
-        if key in seen:
-            errors.append(_("%(here)s：%(key)s 重复") % {"here": here, "key": key})
-            continue
-        seen.add(key)
-        amount = banksheet.parse_amount_fen(c["amount"])
-        if amount != p.amount_fen:
-            errors.append(_("%(here)s：金额 %(value)s 与发放金额 %(format_yuan)s 元不符") % {"format_yuan": format_yuan(p.amount_fen), "here": here, "value": c['amount'] or '—'})
-            continue
-        status = c["status"].lower()
-        if status in banksheet.RESULT_OK:
-            if not c["reference"]:
-                errors.append(_("%(here)s：成功的记录须有银行流水号") % {"here": here})
-                continue
-            if p.status == PaymentStatus.FAILED:
-                errors.append(_("%(here)s：%(key)s 已标记失败（可能已重新发起），银行却回报成功：请先与银行核对，避免重复付款") % {"here": here, "key": key})
-                continue
-            out.append({"payment": p, "row": i, "ok": True, "reference": c["reference"]})
-        elif status in banksheet.RESULT_FAIL:
-            if p.status == PaymentStatus.PAID:
-                errors.append(_("%(here)s：%(key)s 已到账，银行却回报失败") % {"here": here, "key": key})
-                continue
-            out.append({"payment": p, "row": i, "ok": False, "reason": c["reason"] or _("银行退回")})
-        else:
-            errors.append(f"{here}：状态“{c['status'] or '—'}”无效，应为 成功 或 失败 / {here}: status "
-                          f"{c['status'] or '—'} must be 成功 or 失败")
-    if errors:
-        raise ValidationError(errors)
-    if not out:
-        raise ValidationError({"upload": [_("表中没有结果行")]})
-    return out
-
-
-@transaction.atomic
 def payment_batch_import_results(*, actor, batch: PaymentBatch, data: bytes) -> dict[str, int]:
     """Applies the bank's result sheet (回盘): every row is checked first and any problem, named by its
     row, applies nothing; then each payment is marked paid or failed, idempotently (a sheet imported
     twice changes nothing the second time). Returns counts of paid, failed and unchanged rows."""
-    require(actor, Cap.MONEY)
-    if not programme_visible(actor, batch.programme):
-        raise OutOfScope
-    rows = _parse_payment_results(actor, batch, data)
-    duties.ensure_not_approver(actor, Reimbursement.objects.filter(
-        pk__in=[r["payment"].reimbursement_id for r in rows]).values_list("reviewer_id", flat=True))
-    counts = {"paid": 0, "failed": 0, "unchanged": 0}
-    for row in rows:
-        p = row["payment"]
-        before = ReimbursementPayment.objects.filter(pk=p.pk).values_list("status", flat=True).get()
-        try:
-            if row["ok"]:
-                payment_mark_paid(actor=actor, payment=p, bank_reference=row["reference"])
-                counts["paid" if before != PaymentStatus.PAID else "unchanged"] += 1
-            elif before == PaymentStatus.FAILED:
-                counts["unchanged"] += 1
-            else:
-                payment_mark_failed(actor=actor, payment=p, reason=row["reason"])
-                counts["failed"] += 1
-        except ValidationError as e:
-            raise ValidationError([f"{banksheet.where(row['row'])}：{m}" for m in e.messages]) from None
-    audit(actor=actor, verb="payment_batch.import_results", obj=batch, node_path=staff_of(actor).node.path,
-          new=counts)
-    return counts
+    return disbursement.batch_import_results(REIMBURSEMENT, actor=actor, batch=batch, data=data)
 
 
-def _payment_for_settle(actor, payment: ReimbursementPayment) -> ReimbursementPayment:
-    require(actor, Cap.MONEY)
-    payment = (ReimbursementPayment.objects.select_for_update(of=("self",))
-               .select_related("reimbursement", "reimbursement__union", "reimbursement__person",
-                               "reimbursement__programme").get(pk=payment.pk))
-    ensure_path_in_scope(actor, payment.reimbursement.union.path)
-    duties.ensure_not_approver(actor, [payment.reimbursement.reviewer_id])
-    return payment
-
-
-@transaction.atomic
 def payment_mark_paid(*, actor, payment: ReimbursementPayment, bank_reference: str) -> ReimbursementPayment:
     """The bank's receipt for a payment. Repeating it with the same reference changes nothing."""
-    bank_reference = (bank_reference or "").strip()[:64]
-    if not bank_reference:
-        raise ValidationError({"bank_reference": [_("请填写银行流水号")]})
-    payment = _payment_for_settle(actor, payment)
-    if payment.status == PaymentStatus.PAID:
-        if payment.bank_reference == bank_reference:
-            return payment
-        raise ValidationError({"bank_reference": [_("该笔已到账，流水号不同")]})
-    if payment.status != PaymentStatus.PENDING:
-        raise ValidationError({"status": [_("该笔已标记失败，请重新发起")]})
-    payment.status, payment.bank_reference = PaymentStatus.PAID, bank_reference
-    payment.settled_at, payment.settled_by = timezone.now(), actor
-    payment.save(update_fields=["status", "bank_reference", "settled_at", "settled_by"])
-    item = payment.reimbursement
-    Reimbursement.objects.filter(pk=item.pk).update(status=ReimbursementStatus.PAID)
-    audit(actor=actor, verb="reimbursement_payment.paid", obj=payment, object_repr=payment.idempotency_key,
-          node_path=item.union.path, old={"status": PaymentStatus.PENDING},
-          new={"status": PaymentStatus.PAID, "bank_reference": bank_reference, "amount_fen": payment.amount_fen})
-    _notify(item.person, f"补贴已发放：{item.programme.title}",
-            f"{format_yuan(payment.amount_fen)} 元已转入您尾号 {payment.bank_account_mask[-4:]} 的账户。")
-    return payment
+    return disbursement.payment_mark_paid(REIMBURSEMENT, actor=actor, payment=payment, bank_reference=bank_reference)
 
 
-@transaction.atomic
 def payment_mark_failed(*, actor, payment: ReimbursementPayment, reason: str) -> ReimbursementPayment:
-    reason = (reason or "").strip()[:255]
-    if not reason:
-        raise ValidationError({"reason": [_("请填写失败原因")]})
-    payment = _payment_for_settle(actor, payment)
-    if payment.status != PaymentStatus.PENDING:
-        raise ValidationError({"status": [
-            _("该笔当前为「%(status)s」，不能标记失败") % {"status": payment.get_status_display()}]})
-    payment.status, payment.failure_reason = PaymentStatus.FAILED, reason
-    payment.settled_at, payment.settled_by = timezone.now(), actor
-    payment.save(update_fields=["status", "failure_reason", "settled_at", "settled_by"])
-    item = payment.reimbursement
-    Reimbursement.objects.filter(pk=item.pk).update(status=ReimbursementStatus.FAILED)
-    audit(actor=actor, verb="reimbursement_payment.failed", obj=payment, object_repr=payment.idempotency_key,
-          node_path=item.union.path, old={"status": PaymentStatus.PENDING},
-          new={"status": PaymentStatus.FAILED, "reason": reason})
-    _notify(item.person, f"补贴发放失败：{item.programme.title}",
-            "银行退回了这笔转账，请核对您登记的银行账户，工作人员会重新发放。")
-    return payment
+    return disbursement.payment_mark_failed(REIMBURSEMENT, actor=actor, payment=payment, reason=reason)
 
 
-@transaction.atomic
 def payment_retry(*, actor, payment: ReimbursementPayment, batch: PaymentBatch | None = None
                   ) -> ReimbursementPayment:
     """A new attempt (new idempotency key) for a failed payment, to the person's current bank account.
     Only one attempt can be live: a second retry of the same failure is refused."""
-    payment = _payment_for_settle(actor, payment)
-    item = Reimbursement.objects.select_for_update().get(pk=payment.reimbursement_id)
-    if payment.status != PaymentStatus.FAILED:
-        raise ValidationError({"status": [_("只有失败的发放可以重新发起")]})
-    if item.payments.exclude(status=PaymentStatus.FAILED).exists():
-        raise ValidationError({"status": [_("该申请已有进行中或已到账的发放")]})
-    person = item.person
-    if not person.bank_account_mask:
-        raise ValidationError({"bank_account": [_("%(person_name)s：未登记银行账户") % {"person_name": person.name}]})
-    latest = item.payments.order_by("-attempt").values_list("attempt", flat=True).first() or 0
-    retry = _new_payment(item, batch or payment.batch, latest + 1)
-    Reimbursement.objects.filter(pk=item.pk).update(status=ReimbursementStatus.APPROVED)
-    audit(actor=actor, verb="reimbursement_payment.retry", obj=retry, object_repr=retry.idempotency_key,
-          node_path=payment.reimbursement.union.path, old={"payment": payment.pk},
-          new={"payment": retry.pk, "attempt": retry.attempt})
-    return retry
+    return disbursement.payment_retry(REIMBURSEMENT, actor=actor, payment=payment, batch=batch)
 
 
 # --- visits, sites --------------------------------------------------------------------------------

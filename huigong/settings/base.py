@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "huigong.core",
     "huigong.core.approvals",  # approval chains up the tree (abstract step + service)
     "huigong.core.notices",  # 公示 (abstract notice tables + service)
+    "huigong.core.disbursement",  # batches, bank sheets, exactly-once payments (abstract tables + one engine)
     "huigong.orgs",
     "huigong.accounts",
     "huigong.members",

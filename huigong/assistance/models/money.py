@@ -4,48 +4,33 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField
 
+from huigong.core.disbursement.models import AbstractBatch, AbstractPayment, BatchState, State
 from huigong.orgs.models import UnionNode
 
 from .aid import AidApplication, AidProgramme
 from .files import HardshipFile
 
-
-class BatchStatus(models.TextChoices):
-    DRAFT = "draft", _("待发放")
-    SENT = "sent", _("已提交银行")
-    DONE = "done", _("已完成")
+BatchStatus = BatchState  # the kernel's batch states (draft → sent → done)
 
 
-class PayoutBatch(models.Model):
+class PayoutBatch(AbstractBatch):
     """A disbursement run (发放批次) by a finance officer, e.g. one ceremony's payments."""
 
     node = models.ForeignKey(UnionNode, on_delete=models.PROTECT, related_name="payout_batches",
                              verbose_name=_("发放单位"))
     node_path = models.CharField(max_length=255, db_index=True)
-    title = models.CharField(_("批次名称"), max_length=160)
     status = models.CharField(_("状态"), max_length=16, choices=BatchStatus.choices, default=BatchStatus.DRAFT)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        verbose_name = _("发放批次")
-        verbose_name_plural = _("发放批次")
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return self.title
+    class Meta(AbstractBatch.Meta):
+        pass
 
 
-class PayoutStatus(models.TextChoices):
-    PENDING = "pending", _("待发放")
-    SENT = "sent", _("银行处理中")
-    PAID = "paid", _("已到账")
-    FAILED = "failed", _("发放失败")
+PayoutStatus = State  # the kernel's payment states, with the aid labels (待发放, 银行处理中, 已到账, 发放失败)
 
 
-class Payout(models.Model):
+class Payout(AbstractPayment):
     """The one payment an approved application gets. `idempotency_key` ("aid-<application id>") is
     UNIQUE and so is `application`: however many times a batch is built, retried or marked, there is
     one row, and it turns PAID by one conditional UPDATE. A failed payout is retried on the same row
@@ -53,18 +38,10 @@ class Payout(models.Model):
 
     batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="payouts")
     application = models.OneToOneField(AidApplication, on_delete=models.PROTECT, related_name="payout")
-    idempotency_key = models.CharField(max_length=64, unique=True)
-    amount_fen = models.BigIntegerField(_("金额"))
-    payee_name = models.CharField(_("收款人"), max_length=50)
-    bank_name = models.CharField(_("开户行"), max_length=100, blank=True)
     bank_account = EncryptedCharField(_("银行账号"), max_length=32)
-    bank_account_mask = models.CharField(_("银行账号"), max_length=24)
     status = models.CharField(_("状态"), max_length=16, choices=PayoutStatus.choices, default=PayoutStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=1)
-    bank_reference = models.CharField(_("银行流水号"), max_length=64, blank=True)
-    failure_reason = models.CharField(_("失败原因"), max_length=255, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("发放记录")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,25 +15,17 @@ from django.utils.translation import gettext as _
 from huigong.accounts.models import Cap
 from huigong.core import banksheet
 from huigong.core.audit import audit, log_access
-from huigong.core.banksheet import XLSX, SheetRow, write_bank_sheet
+from huigong.core.banksheet import XLSX
 from huigong.core.crypto import mask_name
+from huigong.core.disbursement import services as disbursement
 from huigong.core.money import fen_to_yuan, format_yuan
 from huigong.core.scope import ensure_path_in_scope, require
 from huigong.core.xlsxsafe import neutralise
 from huigong.orgs.models import UnionNode
 
-from ..models import (
-    AidApplication,
-    ApplicationStatus,
-    BatchStatus,
-    FileCause,
-    HardshipCause,
-    Payout,
-    PayoutAttempt,
-    PayoutBatch,
-    PayoutStatus,
-)
+from ..models import FileCause, HardshipCause, PayoutBatch
 from ..selectors.money import ledger_entries, ledger_summary, payouts_of
+from .payouts import AID
 
 LEDGER_HEADERS = ["档案编号", "户主", "困难等级", "致困原因", "项目", "金额（元）", "发放日期", "银行流水号"]
 
@@ -47,80 +38,20 @@ class Export:
     full: bool
 
 
-
-
-@transaction.atomic
 def batch_bank_sheet(*, actor, batch: PayoutBatch, full: bool = False, with_results: bool = False,
                      attempt: int | None = None, preview: bool = False) -> Export:
-    """The batch in a bank's 批量代发 layout: 序号, 收款人姓名, 收款账号, 开户行, 金额（元）, 用途, 备注 (the
-    idempotency key and the attempt, "aid-12#1", which the result sheet carries back).
-
-    A new sheet (attempt=None) holds only PENDING payouts and marks them SENT in the same transaction,
-    with an attempt row each: a sheet is handed to the bank once, so a second download cannot pay anyone
-    twice. Re-downloading a sheet already sent is a separate, audited action naming the attempt: the
-    payouts still SENT on that attempt. Applications are locked and re-checked (NOTICE_ENDED) first.
-    With `with_results` the three result columns are added empty for the bank to fill in.
-    A `preview` is the pending payouts as the sheet will list them, masked, and changes nothing."""
-    staff = require(actor, Cap.MONEY)
-    ensure_path_in_scope(actor, batch.node_path)
-    if preview:
-        rows = list(batch.payouts.filter(status=PayoutStatus.PENDING).select_related("application__programme")
-                    .order_by("pk"))
-        if not rows:
-            raise ValidationError(_("本批次没有待发送的发放记录"))
-        content = write_bank_sheet([
-            SheetRow(payee=p.payee_name, account=p.bank_account_mask, bank=p.bank_name, amount_fen=p.amount_fen,
-                     purpose=f"{p.application.programme.name}", key=sheet_key(p)) for p in rows],
-            with_results=False)
-        audit(actor=actor, verb="aid_batch.preview", obj=batch, node_path=batch.node_path, new={"rows": len(rows)})
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        return Export(content, f"批量代发-{batch.title}-预览（未提交银行）-{stamp}.xlsx", XLSX, False)
-    if full:
-        require(actor, Cap.PII_FULL)
-    b = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
-    base = b.payouts.select_for_update(of=("self",)).select_related("application__programme").order_by("pk")
-    if attempt is None:
-        rows = list(base.filter(status=PayoutStatus.PENDING))
-        if not rows:
-            raise ValidationError(_("本批次没有待发送的发放记录：已发送的代发表请按发送次数重新下载"))
-        ok = set(AidApplication.objects.select_for_update().filter(
-            pk__in=[p.application_id for p in rows], status=ApplicationStatus.NOTICE_ENDED).values_list("pk", flat=True))
-        bad = [p.idempotency_key for p in rows if p.application_id not in ok]
-        if bad:
-            raise ValidationError(_("以下发放记录的申请已不在“公示期满”状态，不能发送：%(k)s") % {"k": "、".join(bad)})
-        Payout.objects.filter(pk__in=[p.pk for p in rows], status=PayoutStatus.PENDING).update(status=PayoutStatus.SENT)
-        for p in rows:
-            PayoutAttempt.objects.get_or_create(payout=p, number=p.attempts, status=PayoutStatus.SENT, defaults={
-                "batch_id": b.pk, "by": actor})
-        if b.status == BatchStatus.DRAFT:
-            b.status = BatchStatus.SENT
-            b.sent_at = timezone.now()
-            b.save(update_fields=["status", "sent_at"])
-        verb, label = "aid_batch.export", ""
-    else:
-        rows = list(base.filter(status=PayoutStatus.SENT, attempts=attempt))
-        if not rows:
-            raise ValidationError({"attempt": _("本批次没有第 %(n)d 次发送、仍在银行处理中的记录") % {"n": attempt}})
-        verb, label = "aid_batch.export_again", _("-第%(n)d次发送-重新下载") % {"n": attempt}
-    content = write_bank_sheet([
-        SheetRow(payee=p.payee_name, account=p.bank_account if full else p.bank_account_mask, bank=p.bank_name,
-                 amount_fen=p.amount_fen, purpose=f"{p.application.programme.name}", key=sheet_key(p))
-        for p in rows], with_results=with_results)
-    n_rows = len(rows)
-    audit(actor=actor, verb=verb, obj=b, node_path=b.node_path,
-          new={"rows": n_rows, "full": full, "attempt": attempt, "payouts": [sheet_key(p) for p in rows]})
-    if full:
-        log_access(actor=actor, object_type="assistance.payout", object_id=f"batch:{b.pk}",
-                   fields=["bank_account"], purpose=_("银行批量代发表"),
-                   node_path=b.node_path, row_count=n_rows)
-    del staff
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return Export(content, f"批量代发-{b.title}{label}-{stamp}.xlsx", XLSX, full)
+    """The batch in a bank's 批量代发 layout (the kernel's sheet, core/disbursement): 备注 is the payout's
+    key and attempt, "aid-12#1". A new sheet holds the PENDING payouts, re-checks their applications and
+    marks them SENT (handed to the bank once); `attempt=n` re-downloads what is still SENT on attempt n
+    (audited apart); a `preview` is masked and changes nothing."""
+    out = disbursement.batch_bank_sheet(AID, actor=actor, batch=batch, full=full, with_results=with_results,
+                                        attempt=attempt, preview=preview)
+    return Export(out.content, out.filename, XLSX, out.full)
 
 
 def sheet_key(p) -> str:
     """备注 of a bank sheet row: the payout's idempotency key and its attempt."""
-    return f"{p.idempotency_key}#{p.attempts}"
+    return AID.sheet_key(p)
 
 
 def _cause_labels(file_ids) -> dict[int, str]:

@@ -1,5 +1,9 @@
 """Disbursement (发放): batches, payouts, bank sheets.
 
+The machinery is the kernel's (huigong/core/disbursement): one state machine, sheet writer, result
+reader, retry and reconciliation for every payment the product makes. This module is the aid side of it:
+AidFlow tells the kernel the scope, the segregation of duties, the payee (the file) and the ledger.
+
 Exactly-once payment:
 - A payout is created for an application at most once: idempotency_key "aid-<application id>" and the
   application are UNIQUE, rows are inserted with INSERT … ON CONFLICT DO NOTHING, so two finance officers
@@ -24,14 +28,13 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
 from huigong.accounts.models import Cap
-from huigong.core import banksheet, duties
-from huigong.core.audit import audit
-from huigong.core.money import format_yuan
+from huigong.core import duties
+from huigong.core.disbursement import services as disbursement
+from huigong.core.disbursement.flow import Flow
 from huigong.core.scope import ensure_path_in_scope, require
 from huigong.orgs.models import UnionNode
 
@@ -41,7 +44,6 @@ from ..models import (
     ApplicationStatus,
     ApprovalDecision,
     ApprovalStep,
-    BatchStatus,
     HardshipFile,
     LedgerEntry,
     Payout,
@@ -104,246 +106,120 @@ def payout_batch_create(*, actor, node: UnionNode, title: str, applications=None
         if not a.file.bank_account:
             raise ValidationError({"applications": _("档案 %(f)s 没有收款银行账号")
                                    % {"f": a.file.file_no}})
-    batch = PayoutBatch.objects.create(node=node, node_path=node.path, title=title.strip(), created_by=actor)
-    Payout.objects.bulk_create([
-        Payout(batch=batch, application=a, idempotency_key=idempotency_key(a.pk), amount_fen=a.amount_approved_fen,
-               payee_name=a.file.payee_name, bank_name=a.file.bank_name, bank_account=a.file.bank_account,
-               bank_account_mask=a.file.bank_account_mask) for a in apps], ignore_conflicts=True)
-    mine = list(batch.payouts.values_list("application_id", flat=True))
-    if not mine:  # every one was taken by a concurrent batch
-        raise ValidationError(_("这些申请已在其他批次中"))
-    audit(actor=actor, verb="aid_batch.create", obj=batch, node_path=node.path,
-          new={"title": batch.title, "applications": mine,
-               "total_fen": sum(a.amount_approved_fen for a in apps if a.pk in set(mine))})
+    batch, _mine = disbursement.batch_create(
+        AID, actor=actor, batch_fields={"node": node, "node_path": node.path, "title": title.strip()},
+        payments=[{"application": a, "idempotency_key": idempotency_key(a.pk), "amount_fen": a.amount_approved_fen,
+                   "payee_name": a.file.payee_name, "bank_name": a.file.bank_name,
+                   "bank_account": a.file.bank_account, "bank_account_mask": a.file.bank_account_mask}
+                  for a in apps],
+        node_path=node.path, audit_new={"title": title.strip()})
     return batch
 
 
-def _payout_locked(actor, payout: Payout) -> Payout:
-    p = Payout.objects.select_related("batch").get(pk=payout.pk)
-    _money_actor(actor, p.batch.node_path)
-    _ensure_not_approver(actor, [p.application_id])
-    return p
+class AidFlow(Flow):
+    """Aid payouts: one row per application, retried on the same row (备注 "aid-<id>#<attempt>"), sent to
+    the bank once per attempt; the ledger (台账) and the budget's paid_fen are written when it is paid."""
+
+    key = "aid"
+    payment_model = Payout
+    batch_model = PayoutBatch
+    payment_verb, batch_verb = "aid_payout", "aid_batch"
+    access_object_type = "assistance.payout"
+    source_field = "application"
+    attempt_field = "attempts"
+    select_related = ("batch", "application__programme")
+    retry_new_row = False
+    export_sends = True
+    sheet_key_has_attempt = True
+    batch_has_status = True
+
+    def check_actor(self, actor, node_path):
+        _money_actor(actor, node_path)
+
+    def check_batch(self, actor, batch):
+        _money_actor(actor, batch.node_path)
+        return batch.node_path
+
+    def check_full(self, actor):
+        require(actor, Cap.PII_FULL)
+
+    def ensure_not_approver(self, actor, payments):
+        _ensure_not_approver(actor, [p.application_id for p in payments])
+
+    def payment_path(self, payment):
+        return payment.batch.node_path
+
+    def settled_fields(self, actor, now, status):
+        return {"paid_at": now} if status == PayoutStatus.PAID else {}
+
+    def on_paid(self, actor, payment, *, paid_on=None):
+        app = AidApplication.objects.select_related("programme").get(pk=payment.application_id)
+        LedgerEntry.objects.create(file_id=app.file_id, programme_id=app.programme_id, application=app,
+                                   payout=payment, node_id=app.node_id, node_path=app.node_path,
+                                   year=app.programme.year, amount_fen=payment.amount_fen,
+                                   paid_on=paid_on or clock.today())
+        ProgrammeBudget.objects.filter(pk=app.budget_id).update(paid_fen=F("paid_fen") + payment.amount_fen)
+        moved = AidApplication.objects.filter(pk=app.pk, status=ApplicationStatus.NOTICE_ENDED).update(
+            status=ApplicationStatus.PAID, updated_at=payment.paid_at)
+        if not moved:
+            raise ValidationError(_("申请 #%(id)s 状态为“%(s)s”，不能发放")
+                                  % {"id": app.pk, "s": app.get_status_display()})
+
+    def record_attempt(self, payment, status, actor, *, reference="", reason=""):
+        PayoutAttempt.objects.get_or_create(payout=payment, number=payment.attempts, status=status, defaults={
+            "batch_id": payment.batch_id, "bank_reference": reference, "failure_reason": reason[:255],
+            "by": actor if getattr(actor, "pk", None) else None})
+
+    def current_payee(self, payment):
+        file = HardshipFile.objects.get(pk=payment.application.file_id)
+        if not file.bank_account:
+            raise ValidationError({"bank_account": _("档案 %(f)s 没有收款银行账号，请先在档案中更正") % {"f": file.file_no}})
+        return {"payee_name": file.payee_name, "bank_name": file.bank_name, "bank_account": file.bank_account,
+                "bank_account_mask": file.bank_account_mask}
+
+    def check_retry_batch(self, actor, payment, batch):
+        _money_actor(actor, batch.node_path)
+        if not payment.application.node_path.startswith(batch.node_path):
+            raise ValidationError({"batch": _("申请不在该批次单位的范围内")})
+
+    def check_sendable(self, payments):
+        # Applications locked and re-checked: one no longer past its notice is not sent to the bank.
+        ok = set(AidApplication.objects.select_for_update().filter(
+            pk__in=[p.application_id for p in payments], status=ApplicationStatus.NOTICE_ENDED)
+            .values_list("pk", flat=True))
+        bad = [p.idempotency_key for p in payments if p.application_id not in ok]
+        if bad:
+            raise ValidationError(_("以下发放记录的申请已不在“公示期满”状态，不能发送：%(k)s") % {"k": "、".join(bad)})
+
+    def sheet_purpose(self, payment):
+        return f"{payment.application.programme.name}"
+
+    def ledger_total(self, payments):
+        return LedgerEntry.objects.filter(payout__in=payments).aggregate(s=Sum("amount_fen"))["s"] or 0
 
 
-def _attempt(p: Payout, status: str, actor, *, reference: str = "", reason: str = "") -> None:
-    PayoutAttempt.objects.get_or_create(payout=p, number=p.attempts, status=status, defaults={
-        "batch_id": p.batch_id, "bank_reference": reference, "failure_reason": reason[:255],
-        "by": actor if getattr(actor, "pk", None) else None})
+AID = AidFlow()
 
 
-def _close_batch_if_done(batch_id: int) -> None:
-    if not Payout.objects.filter(batch_id=batch_id).exclude(status=PayoutStatus.PAID).exists():
-        PayoutBatch.objects.filter(pk=batch_id).exclude(status=BatchStatus.DONE).update(
-            status=BatchStatus.DONE, done_at=timezone.now())
-
-
-@transaction.atomic
 def payout_mark_paid(*, actor, payout: Payout, bank_reference: str, paid_on: dt.date | None = None) -> Payout:
-    p = _payout_locked(actor, payout)
-    bank_reference = (bank_reference or "").strip()
-    if not bank_reference:
-        raise ValidationError({"bank_reference": _("请填写银行流水号")})
-    now = timezone.now()
-    n = (Payout.objects.filter(pk=p.pk, status__in=(PayoutStatus.PENDING, PayoutStatus.SENT))
-         .update(status=PayoutStatus.PAID, bank_reference=bank_reference[:64], paid_at=now, failure_reason=""))
-    p.refresh_from_db()
-    if not n:
-        if p.status == PayoutStatus.PAID:
-            return p  # already paid: nothing more happens, whoever asks and however often
-        raise ValidationError(_("发放记录 %(k)s 已标记失败，请先重新发放")
-                              % {"k": p.idempotency_key})
-    app = AidApplication.objects.select_related("programme").get(pk=p.application_id)
-    paid_on = paid_on or clock.today()
-    LedgerEntry.objects.create(file_id=app.file_id, programme_id=app.programme_id, application=app, payout=p,
-                               node_id=app.node_id, node_path=app.node_path, year=app.programme.year,
-                               amount_fen=p.amount_fen, paid_on=paid_on)
-    ProgrammeBudget.objects.filter(pk=app.budget_id).update(paid_fen=F("paid_fen") + p.amount_fen)
-    moved = AidApplication.objects.filter(pk=app.pk, status=ApplicationStatus.NOTICE_ENDED).update(
-        status=ApplicationStatus.PAID, updated_at=now)
-    if not moved:
-        raise ValidationError(_("申请 #%(id)s 状态为“%(s)s”，不能发放")
-                              % {"id": app.pk, "s": app.get_status_display()})
-    _attempt(p, PayoutStatus.PAID, actor, reference=bank_reference)
-    _close_batch_if_done(p.batch_id)
-    audit(actor=actor, verb="aid_payout.paid", obj=p, object_repr=p.idempotency_key, node_path=app.node_path,
-          old={"status": "pending"}, new={"status": "paid", "bank_reference": bank_reference,
-                                          "amount_fen": p.amount_fen})
-    return p
+    return disbursement.payment_mark_paid(AID, actor=actor, payment=payout, bank_reference=bank_reference,
+                                          paid_on=paid_on)
 
 
-@transaction.atomic
 def payout_mark_failed(*, actor, payout: Payout, reason: str) -> Payout:
-    p = _payout_locked(actor, payout)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("请填写失败原因")})
-    n = (Payout.objects.filter(pk=p.pk, status__in=(PayoutStatus.PENDING, PayoutStatus.SENT))
-         .update(status=PayoutStatus.FAILED, failure_reason=reason[:255]))
-    p.refresh_from_db()
-    if not n:
-        if p.status == PayoutStatus.FAILED:
-            return p
-        raise ValidationError(_("发放记录 %(k)s 已到账，不能标记失败")
-                              % {"k": p.idempotency_key})
-    _attempt(p, PayoutStatus.FAILED, actor, reason=reason)
-    audit(actor=actor, verb="aid_payout.failed", obj=p, object_repr=p.idempotency_key,
-          node_path=p.batch.node_path, old={"status": "pending"}, new={"status": "failed", "reason": reason})
-    return p
+    return disbursement.payment_mark_failed(AID, actor=actor, payment=payout, reason=reason)
 
 
-@transaction.atomic
 def payout_retry(*, actor, payout: Payout, batch: PayoutBatch | None = None) -> Payout:
     """failed → pending on the same row (attempts + 1), optionally into another batch of the same scope."""
-    p = _payout_locked(actor, payout)
-    if batch is not None:
-        _money_actor(actor, batch.node_path)
-        if not p.application.node_path.startswith(batch.node_path):
-            raise ValidationError({"batch": _("申请不在该批次单位的范围内")})
-    if p.status in (PayoutStatus.PENDING, PayoutStatus.SENT):
-        return p
-    file = HardshipFile.objects.get(pk=p.application.file_id)
-    if p.status == PayoutStatus.FAILED and not file.bank_account:
-        raise ValidationError({"bank_account": _("档案 %(f)s 没有收款银行账号，请先在档案中更正") % {"f": file.file_no}})
-    old_batch_id = p.batch_id
-    before = {"status": "failed", "batch": old_batch_id, "payee_name": p.payee_name, "bank_name": p.bank_name,
-              "bank_account": p.bank_account_mask}
-    # The payee and account are taken afresh from the file: a failure is often a wrong or closed account.
-    fields = {"status": PayoutStatus.PENDING, "attempts": F("attempts") + 1, "failure_reason": "",
-              "payee_name": file.payee_name, "bank_name": file.bank_name, "bank_account": file.bank_account,
-              "bank_account_mask": file.bank_account_mask}
-    if batch is not None:
-        fields["batch"] = batch
-    n = Payout.objects.filter(pk=p.pk, status=PayoutStatus.FAILED).update(**fields)
-    p.refresh_from_db()
-    if not n:
-        if p.status in (PayoutStatus.PENDING, PayoutStatus.SENT):
-            return p
-        raise ValidationError(_("发放记录 %(k)s 已到账，无需重发") % {"k": p.idempotency_key})
-    PayoutBatch.objects.filter(pk=p.batch_id, status=BatchStatus.DONE).update(status=BatchStatus.SENT, done_at=None)
-    if old_batch_id != p.batch_id:
-        _close_batch_if_done(old_batch_id)  # the old batch may have nothing open left
-    audit(actor=actor, verb="aid_payout.retry", obj=p, object_repr=p.idempotency_key, node_path=p.batch.node_path,
-          old=before, new={"status": "pending", "attempts": p.attempts, "batch": p.batch_id,
-                           "payee_name": p.payee_name, "bank_name": p.bank_name,
-                           "bank_account": p.bank_account_mask})
-    return p
+    return disbursement.payment_retry(AID, actor=actor, payment=payout, batch=batch)
 
 
-@transaction.atomic
 def payout_batch_mark_sent(*, actor, batch: PayoutBatch) -> PayoutBatch:
     """The sheet went to the bank: pending payouts become sent."""
-    _money_actor(actor, batch.node_path)
-    b = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
-    _ensure_not_approver(actor, b.payouts.values_list("application_id", flat=True))
-    pending = list(b.payouts.select_for_update().filter(status=PayoutStatus.PENDING))
-    n = b.payouts.filter(pk__in=[p.pk for p in pending], status=PayoutStatus.PENDING).update(status=PayoutStatus.SENT)
-    for p in pending:
-        _attempt(p, PayoutStatus.SENT, actor)
-    if b.status == BatchStatus.DRAFT:
-        b.status = BatchStatus.SENT
-        b.sent_at = timezone.now()
-        b.save(update_fields=["status", "sent_at"])
-    audit(actor=actor, verb="aid_batch.sent", obj=b, node_path=b.node_path, new={"payouts": n})
-    return b
+    return disbursement.batch_mark_sent(AID, actor=actor, batch=batch)
 
 
-# --- Bank result sheet ---------------------------------------------------------------------------------
-
-
-def parse_result_sheet(batch: PayoutBatch, data: bytes) -> list[dict]:
-    """Read and validate a bank result sheet (the export's layout + 状态, 银行流水号, 失败原因).
-    Every problem is collected, naming its row; any problem → ValidationError and nothing applied."""
-    payouts = {p.idempotency_key: p for p in batch.payouts.all()}
-    out, errors, seen = [], [], set()
-    for i, c, _raw in banksheet.result_rows(data):
-        cell = c["key"]
-        here = banksheet.where(i)
-        key, _sep, n_text = cell.partition("#")
-        p = payouts.get(key)
-        if p is None:
-            errors.append(_("%(w)s：备注 %(k)s 不是本批次的发放记录")
-                          % {"w": here, "k": cell or "—"})
-            continue
-        if not n_text.isdigit() or not 1 <= int(n_text) <= p.attempts:
-            errors.append(_("%(w)s：备注 %(k)s 须为代发表中的“发放编号#发送次数”（本记录现为第 %(n)d 次）")
-                          % {"w": here, "k": cell, "n": p.attempts})
-            continue
-        if key in seen:
-            errors.append(_("%(w)s：%(k)s 重复") % {"w": here, "k": key})
-            continue
-        seen.add(key)
-        amount = banksheet.parse_amount_fen(c["amount"])
-        if amount == banksheet.FRACTION:
-            errors.append(_("%(w)s：金额 %(a)s 超过两位小数（分），不能四舍五入") % {"w": here, "a": c["amount"].replace(",", "")})
-            continue
-        if amount != p.amount_fen:
-            errors.append(_("%(w)s：金额 %(a)s 与发放金额 %(b)s 元不符")
-                          % {"w": here, "a": c["amount"] or "—", "b": format_yuan(p.amount_fen)})
-            continue
-        status = c["status"].lower()
-        attempt = int(n_text)
-        stale = attempt < p.attempts
-        if stale and status in banksheet.RESULT_OK and p.status != PayoutStatus.PAID:
-            errors.append(_("%(w)s：这是第 %(a)d 次发送的回盘，报告成功，但该记录已重新发放（第 %(n)d 次）：请先与银行核对，避免重复付款")
-                          % {"w": here, "a": attempt, "n": p.attempts})
-            continue
-        if stale:
-            out.append({"payout": p, "row": i, "stale": True, "attempt": attempt})
-            continue
-        if status in banksheet.RESULT_OK:
-            if not c["reference"]:
-                errors.append(_("%(w)s：成功的记录须有银行流水号")
-                              % {"w": here})
-                continue
-            out.append({"payout": p, "row": i, "ok": True, "reference": c["reference"]})
-        elif status in banksheet.RESULT_FAIL:
-            out.append({"payout": p, "row": i, "ok": False, "reason": c["reason"] or _("银行退回")})
-        else:
-            errors.append(_("%(w)s：状态“%(s)s”无效，应为 成功 或 失败 / %(w)s: status %(s)s must be 成功 or 失败")
-                          % {"w": here, "s": c["status"] or "—"})
-    if errors:
-        raise ValidationError(errors)
-    if not out:
-        raise ValidationError({"upload": _("表中没有结果行")})
-    return out
-
-
-@transaction.atomic
 def payout_batch_import_results(*, actor, batch: PayoutBatch, data: bytes) -> dict:
-    """Apply a bank result sheet: all rows validated first, then mark_paid / mark_failed per row, each
-    idempotent (a sheet imported twice changes nothing the second time)."""
-    _money_actor(actor, batch.node_path)
-    _ensure_not_approver(actor, batch.payouts.values_list("application_id", flat=True))
-    rows = parse_result_sheet(batch, data)
-    counts = {"paid": 0, "failed": 0, "unchanged": 0, "stale": 0}
-    stale = []
-    for row in rows:
-        p = row["payout"]
-        if row.get("stale"):  # a result for an earlier attempt: that attempt's outcome is already recorded
-            counts["stale"] += 1
-            stale.append(f"{p.idempotency_key}#{row['attempt']}")
-            continue
-        try:
-            _apply_result_row(actor, row)
-        except ValidationError as e:
-            raise ValidationError([f"{banksheet.where(row['row'])}：{m}" for m in e.messages]) from None
-        counts[row["counted"]] += 1
-    audit(actor=actor, verb="aid_batch.import_results", obj=batch, node_path=batch.node_path,
-          new={**counts, "stale_rows": stale})
-    return counts
-
-
-def _apply_result_row(actor, row: dict) -> None:
-    p = row["payout"]
-    before = Payout.objects.get(pk=p.pk).status
-    if row["ok"]:
-        if before == PayoutStatus.FAILED:
-            raise ValidationError(_("%(k)s 已标记失败，银行却回报成功：请先重新发放") % {"k": p.idempotency_key})
-        payout_mark_paid(actor=actor, payout=p, bank_reference=row["reference"])
-        row["counted"] = "paid" if before != PayoutStatus.PAID else "unchanged"
-    else:
-        if before == PayoutStatus.PAID:
-            raise ValidationError(_("%(k)s 已到账，银行却回报失败") % {"k": p.idempotency_key})
-        payout_mark_failed(actor=actor, payout=p, reason=row["reason"])
-        row["counted"] = "failed" if before != PayoutStatus.FAILED else "unchanged"
-
+    """Apply a bank result sheet (validated in full first; each row idempotent)."""
+    return disbursement.batch_import_results(AID, actor=actor, batch=batch, data=data)
