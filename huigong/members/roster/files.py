@@ -3,7 +3,9 @@ python-calamine parses anything: zip bombs from the zip's central directory, the
 its real used extent (measured from the cell references by huigong.core.xlsxsafe, never from the
 <dimension> claim; calamine allocates every cell of that extent). In the web request only small
 sheets are measured, bigger ones go to the background worker, which measures them first. The same
-parse finds formula cells (by namespace, whatever their prefix)."""
+parse finds formula cells (by namespace, whatever their prefix). A sheet part bigger than one slice
+of the sliced reader is not scanned separately: each slice is checked the same way just before
+calamine parses it (_SliceCheck), so the file is read once."""
 
 from __future__ import annotations
 
