@@ -625,6 +625,14 @@ def report(args, results: dict[str, list[dict]], iie_rows: int) -> None:
         if s:
             print(f"{label:<56}{s['rows']:>10,}{s['seconds']:>10.2f}{s['rows_per_s']:>12,.0f}{s['peak_rss_mb']:>13,.0f}")
     out = {"rows": args.rows, "ours": ours, "floor": floor, "bare": bare, "iie": iie, "whole": whole}
+    if ours:
+        peak = ours["peak_rss_mb"]
+        out["peak_rss_mb"] = peak
+        verdict = (f" (target <= 1 GB at 1,000,000 rows: {'met' if peak <= 1024 else 'NOT met'})"
+                   if args.rows >= 1_000_000 else "")
+        print(f"\nhuigong peak memory: {peak:,.0f} MB at {args.rows:,} rows{verdict}; the high-water mark of the "
+              "importing process's resident set (VmHWM in /proc/self/status, read after the import, in a "
+              "process of its own)")
     if whole and ours:
         out["ours_vs_whole"] = ours["seconds"] / whole["seconds"]
         print(f"\nsliced reader / whole-sheet calamine: {out['ours_vs_whole']:.2f}x the time, "

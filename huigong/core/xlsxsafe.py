@@ -152,8 +152,143 @@ _FAST_ROW = re.compile(rb'<row r="(\d{1,10})"')
 _ROOT = re.compile(rb'<worksheet\s[^<>]*\bxmlns="([^"]+)"')
 
 
-class _Unusual(Exception):
-    pass
+class Unusual(Exception):
+    """The sheet is not plainly written (see the fast path above): the namespace-aware parse decides."""
+
+
+_Unusual = Unusual
+# A prefixed cell, row or formula element, or a namespace declared inside the sheet's data. Searched for
+# only when the cheap byte tests (":c", ":f", ":row", "xmlns" anywhere, text included) find something.
+_PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:(?:c|f|row)[\s/>]")
+_XMLNS_IN_TAG = re.compile(rb"<[^<>]*\sxmlns[:=]")
+
+
+_MAYBE_PREFIXED = re.compile(rb":[cfr]")
+
+
+def _odd_markup(chunk: bytes) -> bool:
+    """A DTD, CDATA, comment, a prefixed cell, row or formula element, or a namespace declaration:
+    what the byte-level reading below cannot see through. Text may hold ":c" or "xmlns" (an address
+    "邮箱:chen@…"), so those are confirmed in the markup before the sheet is sent to the parser."""
+    if b"!" in chunk and b"<!" in chunk:
+        return True
+    if _MAYBE_PREFIXED.search(chunk) and _PREFIXED.search(chunk):
+        return True
+    return b"xmlns" in chunk and _XMLNS_IN_TAG.search(chunk) is not None
+
+
+def _cell_count(chunk: bytes, plain_refs: int) -> int:
+    """Upper bound of the cell elements in `chunk`: each "<c" that is not another element whose name
+    starts with c (rich text's color, charset, condense...). Those are counted only when needed."""
+    n = chunk.count(b"<c")
+    if n != plain_refs:
+        n -= sum(chunk.count(o) for o in _NOT_CELL)
+    return n
+
+
+@dataclass
+class Block:
+    """A run of whole rows as python-calamine will place it: how many cell elements, their first and
+    last row and last column (1-based); whether a formula element is among them."""
+
+    cells: int = 0
+    first_row: int = 0
+    last_row: int = 0
+    last_column: int = 0
+    formula: bool = False
+
+    @property
+    def area(self) -> int:
+        """What calamine allocates for the block: its rows from the first to the last, columns from A."""
+        return (self.last_row - self.first_row + 1) * self.last_column if self.cells else 0
+
+
+def _range_pattern(lo: int, hi: int) -> str:
+    """A regex alternation matching exactly the decimal numbers lo..hi (no leading zeros), 1 <= lo."""
+    parts = []
+    while lo <= hi:
+        step = 1
+        while lo % (step * 10) == 0 and lo + step * 10 - 1 <= hi:
+            step *= 10
+        n = 1
+        while (lo + n * step) % (step * 10) and lo + (n + 1) * step - 1 <= hi:
+            n += 1
+        head, d1 = divmod(lo // step, 10)
+        digits = f"[{d1}-{d1 + n - 1}]" if n > 1 else str(d1)
+        width = len(str(step)) - 1
+        parts.append((str(head) if head else "") + digits + (rf"\d{{{width}}}" if width else ""))
+        lo += n * step
+    return "|".join(parts)
+
+
+def _letters_pattern(n: int) -> str | None:
+    """A regex matching the column letters A.. up to column n (None above ZZ)."""
+    if n <= 26:
+        return f"[A-{chr(64 + n)}]"
+    if n > 702:
+        return None
+    first, second = divmod(n - 27, 26)  # the last column is chr(65+first) chr(65+second)
+    parts = ["[A-Z]"]
+    if first:
+        parts.append(f"[A-{chr(64 + first)}][A-Z]")
+    parts.append(f"{chr(65 + first)}[A-{chr(65 + second)}]")
+    return "|".join(parts)
+
+
+def _outside(first_row: int, last_row: int, columns: int):
+    """A regex finding a cell reference outside rows first_row..last_row or columns A..`columns`."""
+    letters = _letters_pattern(columns)
+    if letters is None:
+        return None
+    return re.compile(rb'<c r="(?!(?:%s)(?:%s)")' % (letters.encode(), _range_pattern(first_row, last_row).encode()))
+
+
+def plain_block(body: bytes, *, columns_hint: int = 0) -> Block:
+    """The extent of a run of whole, plainly written <row> elements (the inside of <sheetData>), read
+    with byte searches: every cell and row element unprefixed with its reference as first attribute.
+    Raises Unusual for anything else.
+
+    The block's rows are bounded by its row elements' numbers and its columns by `columns_hint` (the
+    widest seen so far): one regex search proves that no cell lies outside (the result is then that
+    bound, never less than the truth); only when one does, or with no hint, every cell reference is
+    read (two findall passes)."""
+    if _odd_markup(body):
+        raise Unusual
+    n_refs = body.count(b'<c r="')
+    if _cell_count(body, n_refs) != n_refs:
+        raise Unusual
+    row_refs = _FAST_ROW.findall(body)
+    if body.count(b"<row") != len(row_refs):
+        raise Unusual
+    block = Block(cells=n_refs)
+    block.formula = _FORMULA.search(body) is not None
+    if not n_refs:
+        return block
+    if row_refs and columns_hint:
+        first, last = min(map(int, row_refs)), max(map(int, row_refs))
+        outside = _outside(first, last, columns_hint)
+        if outside is not None and outside.search(body) is None:
+            block.first_row, block.last_row, block.last_column = first, last, columns_hint
+            return block
+    letters = _FAST_COL.findall(body)
+    if len(letters) != n_refs:
+        raise Unusual
+    rows = set(map(int, set(_FAST_CELL_ROW.findall(body)) | set(row_refs)))
+    block.first_row, block.last_row = min(rows), max(rows)
+    widest = max(set(letters), key=lambda x: (len(x), x))
+    block.last_column = col_number(widest)
+    return block
+
+
+def plain_head(head: bytes) -> None:
+    """The part of a worksheet before <sheetData>: its root in the SpreadsheetML namespace as the
+    default one and nothing odd (see _odd_markup) after it. Raises Unusual otherwise."""
+    root = _ROOT.search(head)
+    if not root or root.group(1).decode() not in SPREADSHEETML:
+        raise Unusual
+    after_root = head.find(b">", root.end())
+    if after_root < 0 or _odd_markup(head[after_root:]):
+        raise Unusual
 
 
 def _fast_extent(fh: BinaryIO, stop_rows: int | None, stop_columns: int | None) -> Extent:
@@ -179,15 +314,13 @@ def _fast_extent(fh: BinaryIO, stop_rows: int | None, stop_columns: int | None) 
             if not root or root.group(1).decode() not in SPREADSHEETML:
                 raise _Unusual
             after_root = chunk.find(b">", root.end())
-            if after_root < 0 or b"xmlns" in chunk[after_root:]:
+            if after_root < 0 or _odd_markup(chunk[after_root:]):
                 raise _Unusual
             first = False
-        elif b"xmlns" in chunk:
-            raise _Unusual
-        if b"<!" in chunk or b":c" in chunk or b":row" in chunk or b":f" in chunk:
-            raise _Unusual  # a DTD, CDATA, comment, or a prefixed cell, row or formula
+        elif _odd_markup(chunk):
+            raise _Unusual  # a DTD, CDATA, comment, a prefixed cell, row or formula, a namespace
         letters = _FAST_COL.findall(chunk)
-        n_cells = chunk.count(b"<c") - sum(chunk.count(o) for o in _NOT_CELL)
+        n_cells = _cell_count(chunk, len(letters))
         row_refs = _FAST_ROW.findall(chunk)
         n_rows = chunk.count(b"<row") - chunk.count(b"<rowB")
         if n_cells != len(letters) or n_rows != len(row_refs):

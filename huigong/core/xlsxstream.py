@@ -457,6 +457,7 @@ def iter_rows(zf: zipfile.ZipFile, sheet_info: zipfile.ZipInfo, shared_strings: 
 # system). Calamine then parses at its own speed while memory stays bounded by the slice, not the sheet.
 
 CHUNK_BYTES = 8 << 20  # of sheet XML per slice (~7,500 roster rows; 32 MB took the same time and 2x the memory)
+_MAX_SLICE = 64 << 20
 _ROW_START = b'<row r="'
 _SHEETDATA = re.compile(rb"<sheetData\s*(/?)>")
 _DIMENSION = re.compile(rb"<dimension\b[^>]*/>")
@@ -543,24 +544,33 @@ def _slices(fh, chunk_bytes: int) -> Iterator[tuple[bytes, bytes]]:
             return
         cut = buf.rfind(_ROW_START)
         if cut <= 0:  # a single row longer than a slice: take a bigger slice
+            if chunk_bytes >= _MAX_SLICE:
+                raise XlsxError(DAMAGED)  # no row boundary in 64 MB: not a sheet a person wrote
             rest, chunk_bytes = buf, chunk_bytes * 2
             continue
         rest = buf[cut:]
         yield head, buf[:cut]
 
 
-def iter_rows_chunked(zf: zipfile.ZipFile, sheet_info: zipfile.ZipInfo, width: int, *,
-                      chunk_bytes: int = CHUNK_BYTES) -> Iterator[list]:
+def iter_rows_chunked(zf: zipfile.ZipFile, sheet_info: zipfile.ZipInfo, width: int | None, *,
+                      chunk_bytes: int = CHUNK_BYTES, check=None) -> Iterator[list]:
     """Rows from row 1 to the last with a value, each `width` cells from column A (missing cells ""),
     with calamine's values, for a sheet whose extent xlsxsafe measured as plain. Memory is bounded by
-    one slice (calamine's cells of `chunk_bytes` of XML, and their Python values)."""
+    one slice (calamine's cells of `chunk_bytes` of XML, and their Python values).
+
+    For a sheet not measured beforehand (one pass over the file), `check(head, body)` is called with
+    each slice before calamine sees it and raises to refuse it (huigong.members.roster.files checks
+    that it is plain and within the limits); `width` None gives each row from column A to its slice's
+    last column (blank rows between slices as [])."""
     from python_calamine import CalamineWorkbook
 
     slicer = _Slicer(zf)
-    blank = [""] * width
+    blank = [""] * width if width is not None else []
     next_row = 0  # 0-based, the next row to yield
     with zf.open(sheet_info) as fh:
         for head, body in _slices(fh, chunk_bytes):
+            if check is not None:
+                check(head, body)
             try:
                 sheet = CalamineWorkbook.from_filelike(slicer.workbook(head, body)).get_sheet_by_index(0)
             except Exception as e:  # noqa: BLE001 - calamine raises several kinds
@@ -574,10 +584,14 @@ def iter_rows_chunked(zf: zipfile.ZipFile, sheet_info: zipfile.ZipInfo, width: i
             while next_row < r0:
                 yield list(blank)
                 next_row += 1
+            pad = [""] * c0 if c0 and width is None else None
             for i, cells in enumerate(rows):
                 if r0 + i < next_row:
                     continue  # rows out of order: a repeated row is dropped (as iter_rows does)
-                if c0 or len(cells) != width:
+                if width is None:
+                    if pad is not None:
+                        cells = pad + cells
+                elif c0 or len(cells) != width:
                     row = [""] * width
                     row[c0:c0 + len(cells)] = cells
                     cells = row[:width]

@@ -163,3 +163,47 @@ def test_the_fast_path_agrees_with_the_parser(body):
     fast = xlsxsafe.measure(lambda: io.BytesIO(xml))
     parsed = xlsxsafe.sheet_extent(io.BytesIO(xml))
     assert fast == parsed
+
+
+# ---------------------------------------------------------------- a slice of rows, checked before it is parsed
+
+_ROWS = "".join(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>x{r}</t></is></c><c r="C{r}"><v>{r}</v></c></row>'
+                for r in range(5, 9))
+
+
+@pytest.mark.parametrize("hint", [0, 3, 20])
+def test_a_plain_block_is_bounded_by_its_cells(hint):
+    block = xlsxsafe.plain_block(_ROWS.encode(), columns_hint=hint)
+    assert (block.cells, block.first_row, block.last_row, block.formula) == (8, 5, 8, False)
+    assert block.last_column == max(3, hint)  # the hint is an upper bound; never less than the truth
+
+
+@pytest.mark.parametrize("far", ['<c r="A1000000"><v>1</v></c>', '<c r="XFD7"><v>1</v></c>', '<c r="A1"><v>1</v></c>',
+                                 '<c r="D7"><v>1</v></c>'])
+def test_a_cell_outside_its_rows_or_the_hint_is_measured(far):
+    # A cell whose reference lies outside its row or beyond the widest column so far: what calamine
+    # would allocate is read from every reference, not from the bounds.
+    body = _ROWS.replace('<c r="C7">', far + '<c r="C7">').encode()
+    block = xlsxsafe.plain_block(body, columns_hint=3)
+    whole = xlsxsafe.plain_block(body)
+    assert block == whole
+    assert block.area >= {"A1000000": 1_000_000 * 3 - 4 * 3, "XFD7": 4 * 16384, "A1": 8 * 3, "D7": 4 * 4}[
+        far.split('"')[1]]
+
+
+@pytest.mark.parametrize("body", [
+    _ROWS.replace("<v>6</v>", "<v>6</v><!-- x -->"),
+    _ROWS.replace('<c r="A6"', '<x:c r="A6"').replace("</is></c><c r=\"C6\"", "</is></x:c><c r=\"C6\""),
+    _ROWS.replace('<c r="A6"', '<c s="1" r="A6"'),
+    _ROWS.replace('<row r="6">', '<row spans="1:3" r="6">'),
+    _ROWS.replace('<row r="6">', f'<row r="6" xmlns="{MAIN}">'),
+])
+def test_what_byte_searches_cannot_see_through_is_unusual(body):
+    with pytest.raises(xlsxsafe.Unusual):
+        xlsxsafe.plain_block(body.encode(), columns_hint=3)
+
+
+def test_text_that_only_looks_like_markup_stays_plain_and_formulas_are_found():
+    body = _ROWS.replace("x6", "邮箱:chen@example.com xmlns=1 :row :f").encode()
+    assert xlsxsafe.plain_block(body, columns_hint=3).cells == 8
+    assert xlsxsafe.plain_block(_ROWS.replace("<v>6</v>", "<f>1+1</f><v>6</v>").encode()).formula

@@ -3,7 +3,9 @@ python-calamine parses anything: zip bombs from the zip's central directory, the
 its real used extent (measured from the cell references by huigong.core.xlsxsafe, never from the
 <dimension> claim; calamine allocates every cell of that extent). In the web request only small
 sheets are measured, bigger ones go to the background worker, which measures them first. The same
-parse finds formula cells (by namespace, whatever their prefix)."""
+parse finds formula cells (by namespace, whatever their prefix). A sheet part bigger than one slice
+of the sliced reader is not scanned separately: each slice is checked the same way just before
+calamine parses it (_SliceCheck), so the file is read once."""
 
 from __future__ import annotations
 
@@ -229,11 +231,22 @@ class SheetRows:
 STREAM_ABOVE_CELLS = 1_800_000
 
 
+# A sheet part bigger than one slice of the sliced reader, not measured beforehand, is read in one pass:
+# each slice is checked (plain, within the limits, no formula) just before calamine parses it, instead
+# of a separate scan of the whole part first (which cost about as much as calamine's read itself).
+ONE_PASS_ABOVE_BYTES = xlsxstream.CHUNK_BYTES
+ODD_LAYOUT = gettext_lazy("工作表中途出现了不常见的写法（注释、CDATA 或带前缀的元素），无法读取。"
+                          "请用 Excel 或 WPS 打开后另存为 .xlsx 再上传")
+
+
 def open_xlsx(path: str | Path, info: FileInfo | None = None) -> SheetRows:
     from python_calamine import CalamineWorkbook
 
     extent = info.extent if info is not None else None
     if extent is None:
+        one_pass = _open_xlsx_one_pass(path, info)
+        if one_pass is not None:
+            return one_pass
         # Never load a sheet whose extent has not been measured (see xlsxsafe).
         try:
             with zipfile.ZipFile(path) as zf:
@@ -276,6 +289,102 @@ def _open_xlsx_sliced(path: str | Path, extent: xlsxsafe.Extent) -> SheetRows:
 
     rows = _zip_rows(zf, xlsxstream.iter_rows_chunked(zf, sheet_info, extent.columns))
     return SheetRows(rows=rows, col_offset=0, height=extent.rows, width=extent.columns)
+
+
+class _SliceCheck:
+    """What the up-front measure decides (xlsxsafe.measure and _check_extent), decided a slice at a
+    time before calamine parses it: the slice is plainly written, its range (what calamine allocates)
+    is within the limits and not mostly empty, it has no formula; the sheet so far is within the row,
+    column and cell limits. Raises xlsxsafe.Unusual for a slice that is not plain, RosterFileError to
+    refuse the file."""
+
+    def __init__(self) -> None:
+        self.head_checked = False
+        self.extent = xlsxsafe.Extent()
+        self.slices = 0
+        self.body_bytes = 0
+
+    def __call__(self, head: bytes, body: bytes) -> None:
+        if not self.head_checked:
+            xlsxsafe.plain_head(head)
+            self.head_checked = True
+        block = xlsxsafe.plain_block(body, columns_hint=self.extent.columns)
+        if block.formula:
+            raise RosterFileError(str(FORMULA_REFUSED))
+        ext = self.extent
+        ext.cells += block.cells
+        ext.rows = max(ext.rows, block.last_row)
+        ext.columns = max(ext.columns, block.last_column)
+        max_rows, max_cols = settings.ROSTER_MAX_ROWS + 1, settings.ROSTER_MAX_COLUMNS
+        if ext.rows > max_rows:
+            raise RosterFileError(_too_many_rows(ext.rows))
+        if ext.columns > max_cols:
+            raise RosterFileError(_too_many_cols(ext.columns))
+        if ext.area > settings.ROSTER_MAX_CELLS:
+            _check_extent(ext)  # refuses, naming the limit
+        if block.area > SPARSE_RATIO * block.cells + SPARSE_SLACK:
+            # this slice alone would make calamine allocate a mostly empty range
+            _check_extent(xlsxsafe.Extent(rows=block.last_row - block.first_row + 1, columns=block.last_column,
+                                          cells=block.cells))
+        self.slices += 1
+        self.body_bytes += len(body)
+
+
+def _open_xlsx_one_pass(path: str | Path, info: FileInfo | None) -> SheetRows | None:
+    """A big sheet not measured yet, read in one pass (see ONE_PASS_ABOVE_BYTES); None when it is small
+    or its first slice is not plainly written (then it is measured first, as before). A later slice
+    that is not plain refuses the file (ODD_LAYOUT): no spreadsheet program writes such a sheet."""
+    zf = zipfile.ZipFile(path)
+    try:
+        sheet_info = xlsxsafe.first_sheet_member(zf)
+    except xlsxsafe.XlsxError as e:
+        zf.close()
+        raise RosterFileError(str(e)) from None
+    except Exception:
+        zf.close()
+        raise
+    if sheet_info.file_size <= ONE_PASS_ABOVE_BYTES:
+        zf.close()
+        return None
+    check = _SliceCheck()
+    rows = xlsxstream.iter_rows_chunked(zf, sheet_info, None, chunk_bytes=xlsxstream.CHUNK_BYTES, check=check)
+    try:
+        first = next(rows, None)
+    except xlsxsafe.Unusual:
+        zf.close()
+        return None
+    except RosterFileError:
+        zf.close()
+        raise
+    except xlsxsafe.XlsxError as e:
+        zf.close()
+        raise RosterFileError(str(e)) from None
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+        zf.close()
+        raise RosterFileError(xlsxsafe.DAMAGED) from None
+    # Rows to come, from the bytes per row of the first slice: what the progress shows until the end.
+    estimate = max(check.extent.rows, 1)
+    if check.body_bytes:
+        estimate = max(estimate, int(check.extent.rows * sheet_info.file_size / check.body_bytes))
+    if info is not None:
+        info.estimated_rows = estimate
+    sheet = SheetRows(rows=iter(()), col_offset=0, height=estimate, width=0)
+
+    def all_rows() -> Iterator[list]:
+        if first is None:
+            return
+        yield first
+        try:
+            yield from rows
+        except xlsxsafe.Unusual:
+            raise RosterFileError(str(ODD_LAYOUT)) from None
+        _check_extent(check.extent)  # the whole sheet: not mostly empty (its rows are in the transaction)
+        sheet.height = check.extent.rows
+        if info is not None:
+            info.extent = check.extent
+
+    sheet.rows = _zip_rows(zf, all_rows())
+    return sheet
 
 
 def _zip_rows(zf: zipfile.ZipFile, rows: Iterator[list]) -> Iterator[list]:

@@ -31,6 +31,7 @@ from huigong.members.models import ImportStatus, RosterImport
 from huigong.members.services import REGISTRY_CONFLICT_PURPOSE
 from huigong.orgs.models import Enterprise, UnionNode
 
+from . import files
 from .files import (
     FORMULA_REFUSED,
     FileInfo,
@@ -288,7 +289,9 @@ def _execute(imp: RosterImport, progress: _Progress) -> None:
         path = local.enter_context(_local_path(imp.file))
         timings.lap("decrypt")
         kind = kind_from_name(imp.original_name)
-        info = sniff(path, kind)  # an .xlsx is measured (and parsed for formulas) before it is loaded
+        # A small .xlsx is measured (and parsed for formulas) before it is loaded; a bigger one is
+        # checked a slice at a time as it is read, in one pass (files.open_xlsx).
+        info = sniff(path, kind, scan_bytes=files.ONE_PASS_ABOVE_BYTES)
         timings.lap("measure")
         if info.extent is not None and info.extent.formula:
             raise RosterFileError(FORMULA_REFUSED)
@@ -446,8 +449,10 @@ def _validated_chunks(validator: RowValidator, rows, progress: _Progress, total:
     dedup = _Dedup(validator._label("id_number"))
     processed = 0
     clock = time.perf_counter
+    t_read = clock()
     for chunk in _chunks(rows):
         t0 = clock()
+        timings.add("read", t0 - t_read)
         records, errs = validator.validate(chunk)
         records = dedup.filter(records, errs)
         errors.extend(errs)
@@ -455,6 +460,7 @@ def _validated_chunks(validator: RowValidator, rows, progress: _Progress, total:
         timings.add("validate", clock() - t0)
         progress.update(processed_rows=processed, total_rows=max(total, processed))
         yield records, not errors
+        t_read = clock()
     progress.update(force=True, processed_rows=processed, total_rows=processed)
     validator.processed = processed
 

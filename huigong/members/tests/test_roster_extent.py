@@ -126,3 +126,86 @@ def test_a_sheet_not_measured_in_the_request_is_measured_and_imported_by_the_wor
     callbacks[0]()
     imp.refresh_from_db()
     assert imp.status == ImportStatus.DONE and imp.created_count == 5
+
+
+# ---------------------------------------------------------------- one pass over a big sheet
+#
+# A sheet part bigger than one slice is not measured before the worker reads it: each slice is checked
+# just before calamine parses it (files._SliceCheck). Here the slices are made tiny so that a 40-person
+# roster is read as many.
+
+
+@pytest.fixture
+def tiny_slices(monkeypatch, settings):
+    from huigong.core import xlsxstream
+    from huigong.members.roster import files
+
+    monkeypatch.setattr(files, "ONE_PASS_ABOVE_BYTES", 2000)
+    monkeypatch.setattr(xlsxstream, "CHUNK_BYTES", 2000)
+    monkeypatch.setattr(xlsxstream, "_BLOCK", 500)
+    settings.ROSTER_SCAN_IN_REQUEST_BYTES = 100  # not measured in the request either: the worker decides
+    checked = []
+    real = files._SliceCheck.__call__
+
+    def spy(self, head, body):
+        checked.append(len(body))
+        return real(self, head, body)
+
+    monkeypatch.setattr(files._SliceCheck, "__call__", spy)
+    return checked
+
+
+def _run_in_worker(cast, content, capture):
+    with capture(execute=False) as callbacks:
+        imp = roster_import_start(actor=cast.city_admin, union=cast.tech, upload=upload("r.xlsx", content))
+    assert imp.status == ImportStatus.PENDING and len(callbacks) == 1
+    callbacks[0]()
+    imp.refresh_from_db()
+    return imp
+
+
+def _edit_row(content: bytes, row: int, edit) -> bytes:
+    def on_sheet(xml: bytes) -> bytes:
+        new, n = re.subn(rb'<row r="%d".*?</row>' % row, lambda m: edit(m.group(0)), xml, count=1, flags=re.DOTALL)
+        assert n == 1
+        return new
+    return _edit_sheet(content, on_sheet)
+
+
+def test_a_big_sheet_is_checked_and_read_in_one_pass(cast, tiny_slices, django_capture_on_commit_callbacks):
+    from huigong.members.models import Person
+
+    before = Person.objects.count()
+    imp = _run_in_worker(cast, roster_xlsx([person_row() for _ in range(40)]), django_capture_on_commit_callbacks)
+    assert imp.status == ImportStatus.DONE and imp.created_count == 40, imp.message
+    assert len(tiny_slices) > 3 and Person.objects.count() == before + 40
+
+
+@pytest.mark.parametrize("edit, expected", [
+    # a formula in a late slice
+    (lambda r: r.replace(b"<v>", b"<f>1+1</f><v>", 1) if b"<v>" in r else
+     re.sub(rb"(<c r=\"[A-Z]+\d+\")", rb"\1><f>1+1</f><v>0</v></c><c r=\"ZZ1\"", r, count=1), "公式"),
+    # a cell whose reference lies far below its row: calamine would allocate the range in between
+    (lambda r: r.replace(b"</row>", b'<c r="T900000"><v>1</v></c></row>'), "空白"),
+    # beyond the column limit
+    (lambda r: r.replace(b"</row>", b'<c r="XFD38"><v>1</v></c></row>'), "列"),
+    # written in a way byte searches cannot see through, after rows already read
+    (lambda r: r.replace(b"</row>", b"<!-- note --></row>"), "不常见"),
+])
+def test_a_late_slice_that_fails_the_checks_refuses_the_file_and_nothing_is_written(
+        cast, tiny_slices, django_capture_on_commit_callbacks, edit, expected):
+    from huigong.members.models import Person
+
+    before = Person.objects.count()
+    content = _edit_row(roster_xlsx([person_row() for _ in range(40)]), 38, edit)
+    imp = _run_in_worker(cast, content, django_capture_on_commit_callbacks)
+    assert imp.status == ImportStatus.REJECTED and expected in imp.message, imp.message
+    assert len(tiny_slices) > 3  # refused as it was read, after several slices
+    assert Person.objects.count() == before
+
+
+def test_a_first_slice_not_plainly_written_is_measured_first_as_before(
+        cast, tiny_slices, django_capture_on_commit_callbacks):
+    content = _edit_row(roster_xlsx([person_row() for _ in range(40)]), 2, lambda r: r.replace(b"</row>", b"<!-- x --></row>"))
+    imp = _run_in_worker(cast, content, django_capture_on_commit_callbacks)
+    assert imp.status == ImportStatus.DONE and imp.created_count == 40, imp.message
