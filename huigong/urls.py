@@ -29,6 +29,7 @@ urlpatterns = [
     path("assistance/", include("huigong.assistance.urls")),
     path("benefits/", include("huigong.benefits.urls")),
     path("insights/", include("huigong.insights.urls")),
+    path("notifications/", include("huigong.core.notify.urls")),
     # Worker-facing pages of other apps live under /portal/ too, each app owning its own file.
     path("portal/benefits/", include("huigong.benefits.urls_portal")),
     path("portal/assistance/", include("huigong.assistance.urls_portal")),

@@ -115,8 +115,12 @@ def sms_code_send(*, phone: str, purpose: str, for_account: str = "") -> SmsCode
     if purpose == SmsPurpose.LINK:
         text = (f"【惠工e家】验证码 {code}：用于把惠工e家账号（{for_account}）绑定为您的会员身份，5分钟内有效。"
                 f"如非本人操作，请勿把验证码告诉任何人。")
+    template, params = ("code", {"code": code}) if usable else (
+        "registered" if purpose == SmsPurpose.SIGNUP else "not_registered", {})
+    if purpose == SmsPurpose.LINK:
+        template, params = "link", {"code": code, "account": for_account}
     try:
-        get_sender().send(phone, text)
+        get_sender().send(phone, text, template=template, params=params)
     except Exception:
         # The code never reached the phone: it must not count as sent (nor block a retry for a minute).
         log.exception("portal: SMS gateway failed")

@@ -44,6 +44,7 @@ from huigong.core.money import format_yuan
 from huigong.core.scope import require
 from huigong.orgs.models import MEMBERSHIP_LEVELS, NodeLevel, UnionNode
 
+from .. import notifications
 from ..models import (
     AidApplication,
     AmountMode,
@@ -404,4 +405,5 @@ def approval_decide(*, actor, application: AidApplication, decision: str, commen
     audit(actor=actor, verb=f"aid_application.{decision}", obj=app, node_path=app.node_path, old=old,
           new={**snapshot(app, APPLICATION_FIELDS), "step": step.seq, "step_node": step.node.name,
                "comment": comment, **extra})
+    notifications.aid_decided(app)
     return app
