@@ -18,13 +18,13 @@ def aid_decided(app) -> None:
 
     from .models import ApplicationStatus
 
-    person = getattr(app.file, "person", None)
-    if person is None or app.status not in (ApplicationStatus.APPROVED, ApplicationStatus.RETURNED,
+    person = app.file.head  # the household's head, the member who applied
+    if app.status not in (ApplicationStatus.APPROVED, ApplicationStatus.RETURNED,
                                             ApplicationStatus.REJECTED):
         return
-    title = {ApplicationStatus.APPROVED: f"帮扶申请已批准：{app.programme.title}",
-             ApplicationStatus.RETURNED: f"帮扶申请已退回补充：{app.programme.title}",
-             ApplicationStatus.REJECTED: f"帮扶申请未通过：{app.programme.title}"}[app.status]
+    title = {ApplicationStatus.APPROVED: f"帮扶申请已批准：{app.programme.name}",
+             ApplicationStatus.RETURNED: f"帮扶申请已退回补充：{app.programme.name}",
+             ApplicationStatus.REJECTED: f"帮扶申请未通过：{app.programme.name}"}[app.status]
     body = (f"核定金额 {format_yuan(app.amount_approved_fen)} 元。" if app.status == ApplicationStatus.APPROVED
             else "请联系所在工会了解原因。")
     notify(event="aid.decided", key=f"aid:{app.pk}:{app.round}:{app.status}", person=person, title=title,

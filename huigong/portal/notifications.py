@@ -19,7 +19,7 @@ class PortalChannel:
         return True
 
     def address(self, contact) -> str:
-        return ""
+        return "inbox" if contact.inbox else ""  # a marker: nothing is stored for this channel
 
     def mask(self, address: str) -> str:
         return ""
@@ -45,9 +45,9 @@ def worker_contact(*, person=None, user=None):
     if account is None and person is not None:
         account = WorkerAccount.objects.filter(person=person).only("phone").order_by("pk").first()
     if account is not None:
-        return channels.Contact(phone=account.phone or "")
+        return channels.Contact(phone=account.phone or "", inbox=True)
     if person is not None:
-        return channels.Contact(phone=getattr(person, "phone", "") or "")
+        return channels.Contact(phone=getattr(person, "phone", "") or "", inbox=True)
     return None
 
 

@@ -46,6 +46,7 @@ class PermanentError(DeliveryError):
 class Contact:
     phone: str = ""
     wechat_openid: str = ""
+    inbox: bool = False  # has a portal inbox (a member record or a worker's account)
 
 
 class ChannelHandler(Protocol):

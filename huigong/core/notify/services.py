@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from huigong.core.audit import audit
+from huigong.core.crypto import mask_phone
 
 from . import channels
 from .models import Channel, Notification, Preference, Status
@@ -81,11 +83,12 @@ def notify(*, event: str, key: str, title: str, body: str = "", link: str = "", 
             handler = channels.CHANNELS.get(code)
             if handler is None or not handler.enabled():
                 continue
-            address = "" if handler.in_transaction else handler.address(contact)
+            address = handler.address(contact)
+            stored = address if address and not handler.in_transaction else None
             row = Notification(recipient=recipient, person=person, user=user, node_path=node_path, event=event,
                                event_key=key[:120], channel=code, title=title[:120], body=body, link=link[:255],
-                               address=address or None, address_mask=handler.mask(address) if address else "")
-            if not handler.in_transaction and not address:
+                               address=stored, address_mask=handler.mask(stored) if stored else "")
+            if not address:
                 row.status, row.last_error = Status.SKIPPED, "no address for this channel"
             elif not handler.in_transaction:
                 row.next_attempt_at = timezone.now()
@@ -124,6 +127,16 @@ def _claim(limit: int) -> list[Notification]:
     return rows
 
 
+_PHONE_LIKE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)")
+
+
+def _scrub(text: str, row: Notification) -> str:
+    """A provider's or sender's error text, fit for the row and the log: no phone or openid in it."""
+    if row.address:
+        text = text.replace(row.address, row.address_mask or "***")
+    return _PHONE_LIKE.sub(lambda m: mask_phone(m.group(0)[-11:]), text)[:255]
+
+
 def deliver_one(row: Notification) -> str:
     """Sends one claimed row and records the outcome; returns the new status."""
     _, _, max_attempts = retry_policy()
@@ -137,9 +150,9 @@ def deliver_one(row: Notification) -> str:
         fields = {"status": Status.SENT, "sent_at": now, "provider_id": (provider_id or "")[:64], "last_error": "",
                   "next_attempt_at": None}
     except channels.PermanentError as exc:
-        fields = {"status": Status.FAILED, "last_error": str(exc)[:255], "next_attempt_at": None}
+        fields = {"status": Status.FAILED, "last_error": _scrub(str(exc), row), "next_attempt_at": None}
     except Exception as exc:  # transient, or anything unexpected: retried, bounded by max_attempts
-        reason = str(exc)[:255] if isinstance(exc, channels.TransientError) else f"{type(exc).__name__}"
+        reason = _scrub(str(exc), row) if isinstance(exc, channels.TransientError) else f"{type(exc).__name__}"
         if row.attempts >= max_attempts:
             fields = {"status": Status.FAILED, "last_error": reason, "next_attempt_at": None}
         else:
