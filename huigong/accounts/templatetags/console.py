@@ -40,6 +40,7 @@ NAV: list[NavItem] = [
     NavItem(_("名册导入"), "members:import_list", "upload", ("members:import",), cap=Cap.IMPORT),
     NavItem(_("我的导出"), "members:export_list", "download", ("members:export_",), cap=Cap.EXPORT,
             badge="member_exports_ready"),
+    NavItem(_("通知发送记录"), "notify:list", "bell", ("notify:",)),
     NavItem(_("审计日志"), "console:audit", "shield", ("console:audit",), cap=Cap.AUDIT_VIEW),
     NavItem(_("账号管理"), "accounts:staff_list", "user-cog", ("accounts:staff",), cap=Cap.STAFF_MANAGE),
     NavItem(_("接口令牌"), "accounts:tokens", "key", ("accounts:token",)),

@@ -162,7 +162,7 @@ class WeChatChannel:
         data = json.dumps(payload, ensure_ascii=False).encode() if payload is not None else None
         req = request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
         try:
-            with request.urlopen(req, timeout=10) as resp:  # noqa: S310 (configured https)
+            with request.urlopen(req, timeout=10) as resp:  # a configured https endpoint
                 return json.loads(resp.read() or b"{}")
         except urlerror.HTTPError as exc:
             raise TransientError(f"WeChat HTTP {exc.code}") from None

@@ -20,7 +20,10 @@ ALIYUN_REQUIRED = ("AccessKeyId", "Action", "Format", "PhoneNumbers", "RegionId"
 def _verify_aliyun(params: dict[str, str], method: str) -> bool:
     """The server side of Aliyun's RPC signature, written out from the documentation (not the sender's code)."""
     given = params.pop("Signature", "")
-    enc = lambda s: quote(s, safe="~").replace("+", "%20").replace("*", "%2A")  # noqa: E731
+
+    def enc(s: str) -> str:
+        return quote(s, safe="~").replace("+", "%20").replace("*", "%2A")
+
     query = "&".join(enc(k) + "=" + enc(params[k]) for k in sorted(params))
     string_to_sign = method + "&" + enc("/") + "&" + enc(query)
     mac = hmac.new((ALIYUN_SECRET + "&").encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha1)

@@ -37,9 +37,8 @@ def test_a_message_is_sent_with_its_template_and_a_valid_signature():
 
 
 def test_a_wrong_secret_is_refused_by_the_server_and_is_permanent():
-    with fake_aliyun() as srv:
-        with pytest.raises(PermanentSmsError, match="SignatureDoesNotMatch"):
-            AliyunSmsSender(aliyun_config(srv, secret="not-the-secret")).send("13912345678", "x", template="notice")
+    with fake_aliyun() as srv, pytest.raises(PermanentSmsError, match="SignatureDoesNotMatch"):
+        AliyunSmsSender(aliyun_config(srv, secret="not-the-secret")).send("13912345678", "x", template="notice")
 
 
 def test_throttling_and_server_errors_are_transient_a_bad_number_is_permanent():

@@ -74,3 +74,12 @@ def test_the_list_runs_a_bounded_number_of_queries(client, sent, django_assert_m
     with django_assert_max_num_queries(12):
         r = client.get(reverse("notify:list"))
     assert r.status_code == 200
+
+
+def test_the_page_is_in_the_nav_and_linked_from_the_member(client, sent):
+    client.force_login(sent.district_staff)
+    home = client.get(reverse("console:home")).content.decode()
+    assert f'href="{reverse("notify:list")}"' in home
+    person = sent.member.person
+    detail = client.get(reverse("members:detail", args=[person.pk])).content.decode()
+    assert f'{reverse("notify:list")}?person={person.pk}' in detail

@@ -22,11 +22,10 @@ def _tell(person, key="test:1", event="join.decided", **kw):
 def test_a_committed_decision_is_in_the_inbox_at_once_and_sent_by_sms_after_commit(person, django_capture_on_commit_callbacks):
     from huigong.portal.models import Message
 
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        with transaction.atomic():
-            rows = _tell(person)
-            assert Message.objects.filter(person=person, title="入会申请已通过").count() == 1
-            assert MemorySmsSender.outbox == []  # nothing leaves before the decision commits
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
+        rows = _tell(person)
+        assert Message.objects.filter(person=person, title="入会申请已通过").count() == 1
+        assert MemorySmsSender.outbox == []  # nothing leaves before the decision commits
     assert {r.channel: r.status for r in rows} == {"portal": "sent", "sms": "pending"}
     for cb in callbacks:
         cb()
@@ -40,11 +39,10 @@ def test_a_committed_decision_is_in_the_inbox_at_once_and_sent_by_sms_after_comm
 def test_a_rolled_back_decision_sends_nothing(person, django_capture_on_commit_callbacks):
     from huigong.portal.models import Message
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError):
-            with transaction.atomic():
-                _tell(person)
-                raise RuntimeError("the decision failed after notifying")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError), \
+            transaction.atomic():
+        _tell(person)
+        raise RuntimeError("the decision failed after notifying")
     assert callbacks == []
     assert not Notification.objects.exists() and not Message.objects.filter(person=person).exists()
     assert services.deliver_due() == {"sent": 0, "failed": 0, "pending": 0}
