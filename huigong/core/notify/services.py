@@ -157,9 +157,11 @@ def deliver_one(row: Notification) -> str:
             fields = {"status": Status.FAILED, "last_error": reason, "next_attempt_at": None}
         else:
             fields = {"last_error": reason, "next_attempt_at": now + backoff(row.attempts)}
+    status = fields.get("status", Status.PENDING)
+    if status != Status.PENDING:
+        fields["address"] = None  # done with the phone: only the mask stays (data minimisation)
     # Only the claim that counted this attempt may record it (a stale worker after its lease does not).
     Notification.objects.filter(pk=row.pk, status=Status.PENDING, attempts=row.attempts).update(**fields)
-    status = fields.get("status", Status.PENDING)
     if status != Status.SENT:
         log.warning("notification %s via %s: attempt %s %s (%s)", row.pk, row.channel, row.attempts,
                     "failed for good" if status == Status.FAILED else "will be retried", fields["last_error"])

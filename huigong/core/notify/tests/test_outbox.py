@@ -34,6 +34,7 @@ def test_a_committed_decision_is_in_the_inbox_at_once_and_sent_by_sms_after_comm
     sms = Notification.objects.get(channel="sms")
     assert sms.status == Status.SENT and sms.attempts == 1 and sms.sent_at is not None
     assert sms.address_mask == person.phone_mask and sms.address_mask != person.phone
+    assert sms.address is None  # once delivered the phone is not kept, only its mask
 
 
 def test_a_rolled_back_decision_sends_nothing(person, django_capture_on_commit_callbacks):
