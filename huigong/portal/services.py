@@ -1,6 +1,7 @@
 """Writes of the workers' portal: accounts and one-time codes, messages, consents. Join applications
-are in join.py. Other apps call `message_send` to notify a worker, and `consent_give`/`consent_withdraw`
-through the consent page."""
+are in join.py. Decisions notify a worker through the kernel's outbox (huigong.core.notify.services.notify),
+whose portal channel (portal/notifications.py) writes the Message; `consent_give`/`consent_withdraw` are
+called through the consent page."""
 
 from __future__ import annotations
 
@@ -208,9 +209,8 @@ def account_link_person(account: WorkerAccount, person: Person) -> None:
 
 def message_send(*, person: Person | None = None, account: WorkerAccount | None = None, title: str, body: str = "",
                  link: str = "") -> Message:
-    """Notifies a worker. Other apps pass the Person (claim granted, application approved…); the portal
-    itself may address an account whose holder is not a member yet. Call it inside your transaction: the
-    message commits or rolls back with the change it announces."""
+    """A portal message with no notification behind it (the demo's welcome). Decisions go through
+    huigong.core.notify instead: preferences, SMS, idempotency and the staff's delivery log."""
     if person is None and account is None:
         raise ValueError("message_send needs a person or an account")
     return Message.objects.create(person=person, account=account, title=title[:120], body=body, link=link[:255])
