@@ -31,6 +31,7 @@ from huigong.core.db import retry_on_deadlock
 from huigong.core.disbursement import services as disbursement
 from huigong.core.disbursement.flow import Flow
 from huigong.core.money import format_yuan
+from huigong.core.notify.services import notify
 from huigong.core.rawread import Columns, fetch_one, hot_cursor, partial, relate
 from huigong.core.scope import OutOfScope, ensure_path_in_scope, path_in_scope, require, staff_of
 from huigong.core.uploads import check_upload
@@ -175,14 +176,10 @@ def _ensure_acts_for(actor, person: Person, union_path: str, *, cap: str = Cap.B
     ensure_path_in_scope(actor, union_path)
 
 
-def _notify(person: Person, title: str, body: str, link: str = "") -> None:
-    """A portal message to the worker, written in the caller's transaction so that it commits or rolls
-    back with the change it announces."""
-    try:
-        from huigong.portal.services import message_send
-    except ImportError:  # no portal in this shape: nothing to tell
-        return
-    message_send(person=person, title=title, body=body, link=link)
+def _notify(person: Person, title: str, body: str, link: str = "", *, event: str, key: str, node_path: str = "") -> None:
+    """Tells the worker through the notifications outbox (portal message, SMS… by her preferences), in the
+    caller's transaction: it commits or rolls back with the change it announces; `key` names the decision."""
+    notify(event=event, key=key, person=person, title=title, body=body, link=link, node_path=node_path)
 
 
 # --- programmes ------------------------------------------------------------------------------------
@@ -554,7 +551,7 @@ def _claim_take_slot(actor, programme, person, membership, enterprise_id) -> Ben
             audit(actor=actor, verb="benefit_claim.grant", obj=claim, object_repr=_claim_repr(programme, person),
                   node_path=membership.union.path, node_id=membership.union_id,
                   new={"programme": programme.pk, "person": person.pk})
-            _notify(person, *_grant_message(programme), link=_portal_link("benefits_portal:claims"))
+            _notify(person, *_grant_message(programme), link=_portal_link("benefits_portal:claims"), event="claim.decided", key=f"claim:{claim.pk}:granted", node_path=membership.union.path)
             if programme.uses_sub_quotas and not ProgrammeQuota.objects.filter(
                     programme=programme, enterprise_id=enterprise_id, remaining__gt=0).update(
                     remaining=F("remaining") - 1):
@@ -752,7 +749,7 @@ def waitlist_promote(*, programme: BenefitProgramme, limit: int = 50) -> Benefit
             audit(actor=None, verb="benefit_claim.cancel", obj=claim,
                   object_repr=f"{programme.title} · {claim.person.name}", node_path=claim.union.path,
                   old={"status": ClaimStatus.WAITLISTED}, new={"status": ClaimStatus.CANCELLED, "reason": reason})
-            _notify(claim.person, f"候补已取消：{programme.title}", claim.cancel_reason)
+            _notify(claim.person, f"候补已取消：{programme.title}", claim.cancel_reason, event="claim.decided", key=f"claim:{claim.pk}:cancelled", node_path=claim.union.path)
             continue
         if programme.uses_sub_quotas and not claim.enterprise_id:
             # Queued before the programme had sub-quotas: the place must come from its enterprise's.
@@ -774,7 +771,7 @@ def waitlist_promote(*, programme: BenefitProgramme, limit: int = 50) -> Benefit
             audit(actor=None, verb="benefit_claim.promote", obj=claim,
                   object_repr=f"{programme.title} · {claim.person.name}", node_path=claim.union.path,
                   old={"status": ClaimStatus.WAITLISTED}, new={"status": ClaimStatus.GRANTED})
-            _notify(claim.person, f"候补成功：{programme.title}", f"您已由候补转为获得「{programme.title}」的名额。")
+            _notify(claim.person, f"候补成功：{programme.title}", f"您已由候补转为获得「{programme.title}」的名额。", event="claim.decided", key=f"claim:{claim.pk}:granted", node_path=claim.union.path)
             return claim
     return None
 
@@ -868,7 +865,7 @@ def reimbursement_approve(*, actor, reimbursement: Reimbursement, approved_fen: 
           node_path=item.union.path, old={"status": ReimbursementStatus.SUBMITTED},
           new={"status": item.status, "approved_fen": approved_fen})
     _notify(item.person, f"先办后补申请已批准：{item.programme.title}",
-            f"核定金额 {format_yuan(approved_fen)} 元，将发放至您登记的银行账户。")
+            f"核定金额 {format_yuan(approved_fen)} 元，将发放至您登记的银行账户。", event="reimbursement.decided", key=f"reimbursement:{item.pk}:approved", node_path=item.union.path)
     return item
 
 
@@ -886,7 +883,7 @@ def reimbursement_reject(*, actor, reimbursement: Reimbursement, reason: str) ->
     audit(actor=actor, verb="reimbursement.reject", obj=item, object_repr=f"{item.programme.title} · {item.person.name}",
           node_path=item.union.path, old={"status": ReimbursementStatus.SUBMITTED},
           new={"status": item.status, "reason": reason})
-    _notify(item.person, f"先办后补申请未通过：{item.programme.title}", f"原因：{reason}")
+    _notify(item.person, f"先办后补申请未通过：{item.programme.title}", f"原因：{reason}", event="reimbursement.decided", key=f"reimbursement:{item.pk}:rejected", node_path=item.union.path)
     return item
 
 
@@ -959,13 +956,15 @@ class ReimbursementFlow(Flow):
         item = payment.reimbursement
         Reimbursement.objects.filter(pk=item.pk).update(status=ReimbursementStatus.PAID)
         _notify(item.person, f"补贴已发放：{item.programme.title}",
-                f"{format_yuan(payment.amount_fen)} 元已转入您尾号 {payment.bank_account_mask[-4:]} 的账户。")
+                f"{format_yuan(payment.amount_fen)} 元已转入您尾号 {payment.bank_account_mask[-4:]} 的账户。",
+                event="reimbursement.paid", key=f"reimbursement-payment:{payment.pk}:paid", node_path=item.union.path)
 
     def on_failed(self, actor, payment):
         item = payment.reimbursement
         Reimbursement.objects.filter(pk=item.pk).update(status=ReimbursementStatus.FAILED)
         _notify(item.person, f"补贴发放失败：{item.programme.title}",
-                "银行退回了这笔转账，请核对您登记的银行账户，工作人员会重新发放。")
+                "银行退回了这笔转账，请核对您登记的银行账户，工作人员会重新发放。",
+                event="reimbursement.paid", key=f"reimbursement-payment:{payment.pk}:failed", node_path=item.union.path)
 
     def on_retried(self, actor, old, new):
         Reimbursement.objects.filter(pk=old.reimbursement_id).update(status=ReimbursementStatus.APPROVED)

@@ -16,6 +16,7 @@ from huigong.core.crypto import blind_index, id_tail_index, mask_bank, mask_phon
 from huigong.core.scope import ensure_path_in_scope, path_in_scope, require
 from huigong.orgs.models import Enterprise, EnterpriseKind, UnionNode
 
+from . import notifications
 from .models import (
     EmploymentForm,
     Membership,
@@ -280,6 +281,7 @@ def membership_transfer(*, actor, person: Person, to_union: UnionNode, reason: s
           old={"union": current.union_id}, new={"union": to_union.pk, "reason": reason})
     audit(actor=actor, verb="membership.transfer_in", obj=person, node_path=to_union.path,
           old={"union": current.union_id}, new={"union": to_union.pk, "reason": reason})
+    notifications.transfer_done(transfer, requested_by_member=requested_by_member)
     return transfer
 
 
@@ -400,6 +402,7 @@ def transfer_request_refuse(*, actor, request: TransferRequest, reason: str) -> 
     req.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     _audit_both(actor=actor, verb="membership.transfer_request.refuse", req=req,
                 old={"status": TransferRequestStatus.PENDING}, new={"status": req.status, "reason": req.decision_note})
+    notifications.transfer_refused(req)
     return req
 
 

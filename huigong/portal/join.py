@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from huigong.accounts.models import Cap
 from huigong.core import duties, idnumber
 from huigong.core.audit import audit
+from huigong.core.notify.services import notify
 from huigong.core.crypto import blind_index
 from huigong.core.scope import ensure_path_in_scope, path_in_scope, require
 from huigong.members import services as member_services
@@ -32,7 +33,7 @@ from .models import (
     RouteRule,
     WorkerAccount,
 )
-from .services import account_link_person, message_send
+from .services import account_link_person
 
 
 @dataclass(frozen=True)
@@ -353,7 +354,7 @@ def join_accept(*, actor, application: JoinApplication, union: UnionNode | None 
 
 
 def _tell_accepted(account, person, union, membership) -> None:
-    message_send(account=account, person=person, title=f"入会申请已通过：欢迎加入{union.name}",
+    notify(event="join.decided", key=f"membership:{membership.pk}:joined", user=account.user, person=person, node_path=union.path, title=f"入会申请已通过：欢迎加入{union.name}",
                  body=f"您的入会申请已由{union.name}审核通过，会员卡号 {membership.card_no}。"
                       f"在“我的”页面可以查看电子会员卡。",
                  link=reverse("portal:me"))
@@ -371,7 +372,7 @@ def _request_transfer(*, actor, app: JoinApplication, account, person, target, p
     audit(actor=actor, verb="portal.join.transfer_request", obj=app, node_path=app.routed_to.path,
           old={"status": old}, new={"status": app.status, "transfer_request": req.pk, "union": target.pk,
                                     "verification_note": app.verification_note})
-    message_send(account=account, title="入会申请已受理，等待原工会确认转接",
+    notify(event="join.decided", key=f"join:{app.pk}:transfer_requested", user=account.user, node_path=app.routed_to.path, title="入会申请已受理，等待原工会确认转接",
                  body=f"{target.name}已同意接收您。您目前的会籍在其他工会，须经原工会确认后才能转入，"
                       f"原工会须在{timezone.localtime(req.deadline):%Y-%m-%d}前答复。结果会通过消息通知您。",
                  link=reverse("portal:join_detail", args=[app.pk]))
@@ -418,7 +419,7 @@ def join_settle_transfer(request) -> JoinApplication | None:
     app.save(update_fields=["status", "reason", "decided_at"])
     audit(actor=request.decided_by, verb="portal.join.reject", obj=app, node_path=app.routed_to.path,
           old={"status": JoinStatus.TRANSFER_REQUESTED}, new={"status": app.status, "reason": app.reason})
-    message_send(account=app.account, title="会员关系转接未完成",
+    notify(event="join.decided", key=f"join:{app.pk}:rejected", user=app.account.user, node_path=app.routed_to.path, title="会员关系转接未完成",
                  body=f"{reason}。您的会籍没有变动。如有疑问，请联系原工会或{app.routed_to.name}。",
                  link=reverse("portal:join_detail", args=[app.pk]))
     return app
@@ -466,7 +467,7 @@ def join_reject(*, actor, application: JoinApplication, reason: str) -> JoinAppl
     app.save(update_fields=["status", "reason", "decided_by", "decided_at"])
     audit(actor=actor, verb="portal.join.reject", obj=app, node_path=app.routed_to.path,
           old={"status": old}, new={"status": app.status, "reason": app.reason})
-    message_send(account=app.account, title="入会申请未通过",
+    notify(event="join.decided", key=f"join:{app.pk}:rejected", user=app.account.user, node_path=app.routed_to.path, title="入会申请未通过",
                  body=f"{app.routed_to.name}未通过您的入会申请。原因：{app.reason}",
                  link=reverse("portal:join_detail", args=[app.pk]))
     return app

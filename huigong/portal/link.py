@@ -19,13 +19,14 @@ from django.utils import timezone
 from huigong.accounts.models import Cap
 from huigong.core import idnumber
 from huigong.core.audit import audit
+from huigong.core.notify.services import notify
 from huigong.core.crypto import blind_index
 from huigong.core.scope import ensure_path_in_scope, path_in_scope, require
 from huigong.members.models import Membership, MembershipStatus, Person
 
 from .join import _throttle_id_numbers, clean_identity
 from .models import AccountLink, ConsentPurpose, LinkMethod, LinkStatus, SmsPurpose, WorkerAccount
-from .services import account_link_person, message_send, sms_code_check, sms_code_send
+from .services import account_link_person, sms_code_check, sms_code_send
 
 LINK_SMS_TTL = dt.timedelta(minutes=10)
 MAX_LINK_REQUESTS_PER_DAY = 5
@@ -115,7 +116,7 @@ def _confirm(link: AccountLink, *, actor, note: str) -> AccountLink:
     audit(actor=actor, verb="portal.account.link", obj=account,
           node_path=current.union.path if current is not None else "",
           new={"person": link.person_id, "method": link.method, "link": link.pk, "note": link.note})
-    message_send(account=account, person=link.person, title="已绑定会员身份",
+    notify(event="link.decided", key=f"link:{link.pk}:confirmed", user=account.user, person=link.person, node_path=current.union.path if current is not None else "", title="已绑定会员身份",
                  body="您的惠工e家账号已绑定会员身份，可以在“我的”页面查看电子会员卡，并办理各项会员服务。",
                  link=reverse("portal:me"))
     return link
@@ -148,7 +149,7 @@ def link_decide(*, actor, link: AccountLink, confirm: bool, note: str) -> Accoun
     locked.save(update_fields=["status", "decided_by", "decided_at", "note"])
     audit(actor=actor, verb="portal.link.refuse", obj=locked, node_path=locked.union.path,
           new={"status": locked.status, "note": note})
-    message_send(account=locked.account, title="会员身份绑定未通过",
+    notify(event="link.decided", key=f"link:{locked.pk}:refused", user=locked.account.user, node_path=locked.union.path, title="会员身份绑定未通过",
                  body=f"工会未能确认您的会员身份：{note}", link=reverse("portal:link_start"))
     return locked
 
@@ -165,7 +166,7 @@ def links_expire() -> int:
                 continue
             n += 1
             if link.method == LinkMethod.UNION:
-                message_send(account=link.account, title="会员身份绑定未能确认",
+                notify(event="link.decided", key=f"link:{link.pk}:expired", user=link.account.user, node_path=link.union.path if link.union_id else "", title="会员身份绑定未能确认",
                              body="工会未在期限内确认您的会员身份。您可以改用短信验证，或直接联系所在工会。",
                              link=reverse("portal:link_start"))
     return n

@@ -1,6 +1,7 @@
 """Writes of the workers' portal: accounts and one-time codes, messages, consents. Join applications
-are in join.py. Other apps call `message_send` to notify a worker, and `consent_give`/`consent_withdraw`
-through the consent page."""
+are in join.py. Decisions notify a worker through the kernel's outbox (huigong.core.notify.services.notify),
+whose portal channel (portal/notifications.py) writes the Message; `consent_give`/`consent_withdraw` are
+called through the consent page."""
 
 from __future__ import annotations
 
@@ -115,8 +116,12 @@ def sms_code_send(*, phone: str, purpose: str, for_account: str = "") -> SmsCode
     if purpose == SmsPurpose.LINK:
         text = (f"【惠工e家】验证码 {code}：用于把惠工e家账号（{for_account}）绑定为您的会员身份，5分钟内有效。"
                 f"如非本人操作，请勿把验证码告诉任何人。")
+    template, params = ("code", {"code": code}) if usable else (
+        "registered" if purpose == SmsPurpose.SIGNUP else "not_registered", {})
+    if purpose == SmsPurpose.LINK:
+        template, params = "link", {"code": code, "account": for_account}
     try:
-        get_sender().send(phone, text)
+        get_sender().send(phone, text, template=template, params=params)
     except Exception:
         # The code never reached the phone: it must not count as sent (nor block a retry for a minute).
         log.exception("portal: SMS gateway failed")
@@ -204,9 +209,8 @@ def account_link_person(account: WorkerAccount, person: Person) -> None:
 
 def message_send(*, person: Person | None = None, account: WorkerAccount | None = None, title: str, body: str = "",
                  link: str = "") -> Message:
-    """Notifies a worker. Other apps pass the Person (claim granted, application approved…); the portal
-    itself may address an account whose holder is not a member yet. Call it inside your transaction: the
-    message commits or rolls back with the change it announces."""
+    """A portal message with no notification behind it (the demo's welcome). Decisions go through
+    huigong.core.notify instead: preferences, SMS, idempotency and the staff's delivery log."""
     if person is None and account is None:
         raise ValueError("message_send needs a person or an account")
     return Message.objects.create(person=person, account=account, title=title[:120], body=body, link=link[:255])

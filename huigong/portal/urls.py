@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_join, views_link, views_staff
+from . import views, views_join, views_link, views_notify, views_staff
 
 app_name = "portal"
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
     path("messages/", views.message_list, name="messages"),
     path("messages/read-all/", views.messages_read_all, name="messages_read_all"),
     path("messages/<int:pk>/", views.message_detail, name="message_detail"),
+    path("messages/settings/", views_notify.notify_settings, name="notify_settings"),
     path("me/", views.me, name="me"),
     path("consent/<str:purpose>/", views.consent, name="consent"),
     path("consent/<str:purpose>/withdraw/", views.consent_withdraw, name="consent_withdraw"),

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "huigong.core.approvals",  # approval chains up the tree (abstract step + service)
     "huigong.core.notices",  # 公示 (abstract notice tables + service)
     "huigong.core.disbursement",  # batches, bank sheets, exactly-once payments (abstract tables + one engine)
+    "huigong.core.notify",  # the notifications outbox (portal message, SMS, WeChat)
     "huigong.orgs",
     "huigong.accounts",
     "huigong.members",
@@ -279,9 +280,28 @@ CELERY_BEAT_SCHEDULE = {"huigong-tick": {"task": "huigong.core.tick", "schedule"
 # "celery": send to workers; "thread": run in an in-process thread (embedded shape, so that
 # the page can show progress while a big import runs); "sync": run inline (tests).
 HUIGONG_TASK_MODE = os.environ.get("HUIGONG_TASK_MODE", "celery")
-# Workers' one-time codes (portal): a dotted path to a class with send(phone, text); the console
-# sender only logs the code. Production points this at its SMS gateway's adapter.
+# SMS for workers' one-time codes (portal) and notifications (core.notify): a dotted path to a sender
+# (core/notify/sms.py); the console sender only logs the text. Production uses
+# huigong.core.notify.sms.AliyunSmsSender (configured below) or the explicit DisabledSmsSender.
 HUIGONG_SMS_SENDER = os.environ.get("HUIGONG_SMS_SENDER", "huigong.portal.sms.ConsoleSmsSender")
+# Aliyun SMS (dysmsapi SendSms). Templates map the app's logical names (code, link, registered,
+# not_registered, notice) to the TemplateCodes approved in the Aliyun console, as JSON.
+HUIGONG_ALIYUN_SMS = {
+    "access_key_id": os.environ.get("HUIGONG_ALIYUN_SMS_KEY_ID", ""),
+    "access_key_secret": os.environ.get("HUIGONG_ALIYUN_SMS_KEY_SECRET", ""),
+    "sign_name": os.environ.get("HUIGONG_ALIYUN_SMS_SIGN_NAME", ""),
+    "templates": json.loads(os.environ.get("HUIGONG_ALIYUN_SMS_TEMPLATES", "{}") or "{}"),
+    "endpoint": os.environ.get("HUIGONG_ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/"),
+}
+# WeChat official-account template messages: off unless all three are set (core/notify/channels.py).
+HUIGONG_WECHAT = {
+    "appid": os.environ.get("HUIGONG_WECHAT_APPID", ""),
+    "secret": os.environ.get("HUIGONG_WECHAT_SECRET", ""),
+    "template_id": os.environ.get("HUIGONG_WECHAT_TEMPLATE_ID", ""),
+    "link_base": os.environ.get("HUIGONG_PUBLIC_URL", ""),
+}
+# Notification retries: base·2^(attempt-1) seconds up to `cap`, then failed after `max_attempts`.
+HUIGONG_NOTIFY_RETRY = {"base": 60, "cap": 6 * 3600, "max_attempts": 6}
 # 会员关系转接请求: days the releasing union has to answer (then it expires and nothing moves), and how
 # many days before the deadline the periodic job reminds it. 我已是会员 requests a union confirms: days.
 HUIGONG_TRANSFER_REQUEST_DAYS = int(os.environ.get("HUIGONG_TRANSFER_REQUEST_DAYS", "15"))
@@ -289,7 +309,8 @@ HUIGONG_TRANSFER_REQUEST_REMIND_DAYS = int(os.environ.get("HUIGONG_TRANSFER_REQU
 HUIGONG_LINK_CONFIRM_DAYS = int(os.environ.get("HUIGONG_LINK_CONFIRM_DAYS", "15"))
 # Senders whose codes never reach a phone but stay readable on the server (the log, the process):
 # prod.py refuses them.
-NON_DELIVERING_SMS_SENDERS = ("huigong.portal.sms.ConsoleSmsSender", "huigong.portal.sms.MemorySmsSender")
+NON_DELIVERING_SMS_SENDERS = ("huigong.portal.sms.ConsoleSmsSender", "huigong.portal.sms.MemorySmsSender",
+                              "huigong.core.notify.sms.ConsoleSmsSender", "huigong.core.notify.sms.MemorySmsSender")
 # Reverse proxies in front of Django that append the client address to X-Forwarded-For (0: none, use
 # REMOTE_ADDR). Client addresses for audit rows, SMS limits and django-axes come from core.request_context.
 HUIGONG_TRUSTED_PROXIES = int(os.environ.get("HUIGONG_TRUSTED_PROXIES", "0"))

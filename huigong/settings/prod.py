@@ -20,8 +20,18 @@ if HUIGONG_SMS_SENDER in ("", *NON_DELIVERING_SMS_SENDERS):  # noqa: F405
     raise ImproperlyConfigured(
         f"HUIGONG_SMS_SENDER={HUIGONG_SMS_SENDER or '(unset)'} writes workers' one-time codes to the log or "
         "keeps them in the process instead of sending them: set HUIGONG_SMS_SENDER to the dotted path of your "
-        "SMS gateway's adapter (a class with send(phone, text)), or to huigong.portal.sms.DisabledSmsSender "
-        "to run without worker SMS (see docs/operations.md)")
+        "SMS gateway's adapter (huigong.core.notify.sms.AliyunSmsSender, or your own class with "
+        "send(phone, text, *, template, params)), or to huigong.portal.sms.DisabledSmsSender to run without "
+        "worker SMS (see docs/operations.md)")
+if HUIGONG_SMS_SENDER.endswith(".AliyunSmsSender"):
+    _aliyun_missing = [k for k in ("access_key_id", "access_key_secret", "sign_name")
+                       if not HUIGONG_ALIYUN_SMS.get(k)]  # noqa: F405
+    _aliyun_missing += [f"templates[{t}]" for t in ("code", "link", "registered", "not_registered", "notice")
+                        if not HUIGONG_ALIYUN_SMS["templates"].get(t)]  # noqa: F405
+    if _aliyun_missing:
+        raise ImproperlyConfigured(
+            f"HUIGONG_SMS_SENDER is Aliyun SMS but HUIGONG_ALIYUN_SMS lacks {', '.join(_aliyun_missing)}: set "
+            "HUIGONG_ALIYUN_SMS_KEY_ID, _KEY_SECRET, _SIGN_NAME and _TEMPLATES (see docs/operations.md)")
 SESSION_COOKIE_SECURE = os.environ.get("HTTPS", "1") == "1"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True

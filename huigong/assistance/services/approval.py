@@ -44,6 +44,7 @@ from huigong.core.money import format_yuan
 from huigong.core.scope import require
 from huigong.orgs.models import UnionNode
 
+from .. import notifications
 from ..models import (
     AidApplication,
     AmountMode,
@@ -261,4 +262,5 @@ def approval_decide(*, actor, application: AidApplication, decision: str, commen
     app.save()
     audit(actor=actor, verb=f"aid_application.{decision}", obj=app, node_path=app.node_path, old=old,
           new={**snapshot(app, APPLICATION_FIELDS), **done.audit_fields})
+    notifications.aid_decided(app)
     return app

@@ -358,7 +358,7 @@ def test_12_a_member_starts_a_transfer_from_my_page(client, cast):
 
 
 class _BrokenSender:
-    def send(self, phone, text):
+    def send(self, phone, text, **kwargs):
         raise ConnectionError("gateway down")
 
 

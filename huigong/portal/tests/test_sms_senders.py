@@ -43,3 +43,21 @@ def test_without_a_gateway_a_code_is_refused_and_not_counted(settings):
         services.sms_code_send(phone=PHONE, purpose=SmsPurpose.SIGNUP)
     assert str(services.SMS_FAILED) in str(e.value)
     assert not SmsCode.objects.exists()
+
+
+def test_production_refuses_aliyun_without_its_keys_and_templates(tmp_path):
+    out = settings_probe(tmp_path, HUIGONG_SMS_SENDER="huigong.core.notify.sms.AliyunSmsSender",
+                         HUIGONG_ALIYUN_SMS_KEY_ID="LTAI-x", **KEYS)
+    assert out.returncode != 0 and "ImproperlyConfigured" in out.stderr
+    assert "access_key_secret" in out.stderr and "templates[notice]" in out.stderr
+    templates = '{"code":"SMS_1","link":"SMS_2","registered":"SMS_3","not_registered":"SMS_4","notice":"SMS_5"}'
+    out = settings_probe(tmp_path, HUIGONG_SMS_SENDER="huigong.core.notify.sms.AliyunSmsSender",
+                         HUIGONG_ALIYUN_SMS_KEY_ID="LTAI-x", HUIGONG_ALIYUN_SMS_KEY_SECRET="s",
+                         HUIGONG_ALIYUN_SMS_SIGN_NAME="惠工e家", HUIGONG_ALIYUN_SMS_TEMPLATES=templates, **KEYS)
+    assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.parametrize("sender", ["huigong.core.notify.sms.ConsoleSmsSender", "huigong.core.notify.sms.MemorySmsSender"])
+def test_production_refuses_the_kernels_non_delivering_senders_too(tmp_path, sender):
+    out = settings_probe(tmp_path, HUIGONG_SMS_SENDER=sender, **KEYS)
+    assert out.returncode != 0 and "ImproperlyConfigured" in out.stderr
