@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "huigong.core",
+    "huigong.core.capacity",
     "huigong.orgs",
     "huigong.accounts",
     "huigong.members",
