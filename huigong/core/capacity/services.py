@@ -288,7 +288,7 @@ def _entry_values(spec: Spec, pool, person_id: int, sub_key, status: str, now, v
 
 
 def take(spec: Spec, *, pool, person_id: int, sub_key=None, values: dict | None = None,
-         after: Callable | None = None, also: tuple = (), also_params: dict | None = None):
+         after: Callable | None = None, also: tuple = (), also_params: dict | None = None, now=None):
     """First come, first served: a granted entry for `person_id`, or Full / Already.
 
     `values`: the entry's other columns (attnames). On PostgreSQL the place and the entry are ONE
@@ -299,7 +299,7 @@ def take(spec: Spec, *, pool, person_id: int, sub_key=None, values: dict | None 
     use_sub = _uses_sub(spec, pool)
     if use_sub and sub_key is None:
         raise Full(sub=True)
-    now = timezone.now()
+    now = now or timezone.now()
     data = _entry_values(spec, pool, person_id, sub_key if use_sub else None, EntryStatus.GRANTED, now, values)
     if connection.vendor == "postgresql":
         return _take_pg(spec, pool, use_sub, sub_key, data, now, also, also_params or {})
