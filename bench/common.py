@@ -46,7 +46,7 @@ def migrated_template() -> str:
     import psycopg
 
     digest = hashlib.sha256()
-    for path in sorted(ROOT.glob("huigong/*/migrations/*.py")):
+    for path in sorted(ROOT.glob("huigong/**/migrations/*.py")):
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
     name = f"hg_bench_tpl_{digest.hexdigest()[:16]}"
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:

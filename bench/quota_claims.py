@@ -1,24 +1,30 @@
 #!/usr/bin/env python
-"""Quota-claim benchmark (acceptance for issue 4).
+"""Quota-claim benchmark (acceptance for issues 4 and 16).
 
 On a throw-away PostgreSQL database (hg_bench_quota, dropped at the end) with N signed-in workers,
-each a member, and one open programme of Q places:
+each a member, and one open programme of Q places, each set runs three things, one after the other,
+each from the same fresh quota:
 
-  ours    gunicorn (gthread workers, production settings) serving POST /api/v1/benefit-claims; C
-          concurrent clients (keep-alive connections spread over client processes) each send the
-          claim of a different worker with that worker's portal session cookie and CSRF header. Every
-          claim is one request: session + CSRF, eligibility reads, then one transaction writing the
-          claim, its audit event and the worker's message, and the conditional UPDATE of `remaining`.
-  floor   raw psycopg on the same number of connections doing only what the database must: per claim
-          one transaction with INSERT of the claim row and `UPDATE ... SET remaining = remaining - 1
-          WHERE id = %s AND remaining > 0`, ROLLBACK when no row was updated.
+  ours       gunicorn (gthread workers, production settings) serving POST /api/v1/benefit-claims; C
+             concurrent clients (keep-alive connections spread over client processes) each send the
+             claim of a different worker with that worker's portal session cookie and CSRF header. Every
+             claim is one request: session + CSRF, eligibility reads, then the capacity engine's one
+             statement writing the place, the claim, its audit event and the worker's message.
+  http floor (b) the same gunicorn, same workers, threads, clients and sessions, serving a minimal WSGI
+             app (bench/quota_floor_wsgi.py): the same session check (the production session engine,
+             worker flag) and CSRF check, then ONE statement (the worker's membership, the conditional
+             decrement, the claim's INSERT), JSON back. What any web app must spend on a claim.
+  sql floor  (a) raw psycopg on C connections, autocommit: per claim ONE statement (a data-modifying CTE:
+             `UPDATE ... SET remaining = remaining - 1 WHERE ... AND remaining > 0` and the claim's
+             INSERT from it). What the database must spend on a claim.
 
-Both run the same N claims against a fresh quota of Q, so both end with exactly Q granted; the script
-checks that (0 oversold) and prints claims/s, p50/p99 latency and ours/floor.
+All three end with exactly Q granted; the script checks that (0 oversold) and prints claims/s and
+p50/p99 latency per set, then the medians over the sets and ours/(b), ours/(a). Ratios within one
+run are what count: the machine may be shared (the load average is printed).
 
 Usage:
-  python bench/quota_claims.py                        # 20,000 claims on 5,000 places, 1 run
-  python bench/quota_claims.py --runs 3               # medians of 3
+  python bench/quota_claims.py                        # 20,000 claims on 5,000 places, 5 sets
+  python bench/quota_claims.py --runs 1               # one set
   python bench/quota_claims.py --claims 6000 --quota 1500 --clients 16 --workers 2 --threads 4
 Needs PostgreSQL (BENCH_PG, default postgres://postgres@127.0.0.1:5432) and gunicorn (a dependency).
 """
@@ -58,6 +64,10 @@ from bench.common import (
 
 DB = bench_db("hg_bench_quota")
 CSRF = "b" * 32  # the CSRF secret every client holds in its cookie and echoes in the header
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -254,12 +264,12 @@ def client_proc(port: int, programme: int, sessions: list[str], threads: int, ou
 
 
 def run_ours(env: dict, programme: int, sessions: list[str], clients: int, workers: int, threads: int,
-             client_procs: int) -> dict:
+             client_procs: int, app: str = "huigong.wsgi") -> dict:
     port = free_port()
     # The server's log goes to a file: a pipe nobody reads fills up and blocks every worker.
     log = tempfile.TemporaryFile(mode="w+")
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "huigong.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+        [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
          "--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30", "--timeout", "120",
          "--log-level", "warning"],
         env={**env, "LOG_LEVEL": "ERROR"}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True)
@@ -304,18 +314,39 @@ def run_ours(env: dict, programme: int, sessions: list[str], clients: int, worke
             "full_phase_per_s": (len(results) - in_grant) / max(ends[-1] - last_grant, 1e-9) if ends else 0.0}
 
 
-# --- floor: raw psycopg -----------------------------------------------------------------------------
+# --- floor (a): one statement per claim, raw psycopg ---------------------------------------------------
+
+SQL_FLOOR = """
+WITH upd AS (
+    UPDATE benefits_benefitprogramme SET remaining = remaining - 1
+    WHERE id = %(programme)s AND status = 'open' AND remaining > 0
+    RETURNING id
+)
+INSERT INTO benefits_benefitclaim (programme_id, person_id, membership_id, union_id, status, created_at,
+                                   granted_at, cancel_reason)
+SELECT upd.id, %(person)s, %(membership)s, %(union)s, 'granted', now(), now(), '' FROM upd
+RETURNING id
+"""
 
 
-def run_floor(dsn: str, programme: int, n: int, clients: int) -> dict:
+def reset_quota(dsn: str, programme: int) -> None:
+    """A fresh quota without Django (between the floors): no claims, `remaining` back to the quota."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("DELETE FROM portal_message")
+        c.execute("DELETE FROM benefits_benefitclaim WHERE programme_id = %s", [programme])
+        c.execute("UPDATE benefits_benefitprogramme SET remaining = quota_total WHERE id = %s", [programme])
+        c.execute("VACUUM ANALYZE benefits_benefitprogramme, benefits_benefitclaim, portal_message")  # as child_reset
+
+
+def run_sql_floor(dsn: str, programme: int, n: int, clients: int) -> dict:
     import psycopg
 
     with psycopg.connect(dsn, autocommit=True) as c:
         row = c.execute("SELECT m.person_id, m.id, m.union_id FROM members_membership m ORDER BY m.id LIMIT %s",
                         [n]).fetchall()
-        c.execute("DELETE FROM benefits_benefitclaim WHERE programme_id = %s", [programme])
-        c.execute("UPDATE benefits_benefitprogramme SET remaining = quota_total WHERE id = %s", [programme])
-        c.execute("VACUUM ANALYZE benefits_benefitprogramme, benefits_benefitclaim")  # as child_reset does
+    reset_quota(dsn, programme)
     lock = threading.Lock()
     queue = list(reversed(row))
     lat: list[float] = []
@@ -323,26 +354,17 @@ def run_floor(dsn: str, programme: int, n: int, clients: int) -> dict:
 
     def worker() -> None:
         local, ok = [], 0
-        with psycopg.connect(dsn) as conn:
+        with psycopg.connect(dsn, autocommit=True, prepare_threshold=1) as conn:
             while True:
                 with lock:
                     if not queue:
                         break
                     person, membership, union = queue.pop()
                 t0 = time.perf_counter()
-                with conn.cursor() as cur:
-                    cur.execute(
-                        "INSERT INTO benefits_benefitclaim (programme_id, person_id, membership_id, union_id, status, "
-                        "created_at, granted_at, cancel_reason) VALUES (%s, %s, %s, %s, 'granted', now(), now(), '')",
-                        [programme, person, membership, union])
-                    cur.execute("UPDATE benefits_benefitprogramme SET remaining = remaining - 1 "
-                                "WHERE id = %s AND remaining > 0", [programme])
-                    if cur.rowcount == 1:
-                        conn.commit()
-                        ok += 1
-                    else:
-                        conn.rollback()
+                got = conn.execute(SQL_FLOOR, {"programme": programme, "person": person, "membership": membership,
+                                               "union": union}).fetchone()
                 local.append(time.perf_counter() - t0)
+                ok += got is not None
         with lock:
             lat.extend(local)
             granted[0] += ok
@@ -354,8 +376,6 @@ def run_floor(dsn: str, programme: int, n: int, clients: int) -> dict:
     for t in ts:
         t.join()
     seconds = time.perf_counter() - t0
-    with psycopg.connect(dsn, autocommit=True) as c:
-        c.execute("DELETE FROM benefits_benefitclaim WHERE programme_id = %s", [programme])
     return {"claims": len(lat), "granted": granted[0], "seconds": seconds, "per_s": len(lat) / seconds,
             "p50_ms": percentile(lat, 50) * 1000, "p99_ms": percentile(lat, 99) * 1000}
 
@@ -378,7 +398,7 @@ def main() -> None:
     ap.add_argument("--client-procs", type=int, default=2, help="processes the HTTP clients are spread over")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn worker processes")
     ap.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")
-    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--runs", type=int, default=5, help="sets (each: ours, (b), (a)); medians are quoted")
     ap.add_argument("--keep-db", action="store_true")
     ap.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -406,31 +426,58 @@ def main() -> None:
         print(f"setup: {args.claims:,} members, worker accounts and sessions in {time.perf_counter() - t0:.1f} s")
         programme, sessions = setup["programme"], setup["sessions"]
         dsn = database_url(DB)
-        ours_runs, floor_runs = [], []
+        sets: dict[str, list[dict]] = {"ours": [], "http": [], "sql": []}
+
+        def verdict(r: dict) -> tuple[dict, bool]:
+            check = check_db(dsn, programme, args.quota)
+            ok = (r["granted"] == args.quota == check["granted_rows"] and check["remaining"] == 0
+                  and check["oversold"] == 0 and r.get("full", args.claims - args.quota) == args.claims - args.quota
+                  and r.get("other", 0) == 0)
+            return check, ok
+
+        def line(run: int, name: str, r: dict, check: dict, ok: bool) -> str:
+            extra = ""
+            if "full" in r:
+                extra = (f"  名额已满 {r['full']:,}  (granting {r['grant_phase_per_s']:.0f}/s, "
+                         f"then 名额已满 {r['full_phase_per_s']:.0f}/s)")
+            return (f"set {run}: {name:<14} {r['per_s']:8.0f} claims/s  p50 {r['p50_ms']:6.1f} ms  "
+                    f"p99 {r['p99_ms']:6.1f} ms  granted {r['granted']:,}  oversold {check['oversold']}  "
+                    f"{'OK' if ok else 'MISMATCH'}{extra}")
+
         for run in range(1, args.runs + 1):
+            print(f"set {run}: load average {load()}")
             run_child(__file__, ["--child", "reset", str(programme), str(args.quota)], env)
             ours = run_ours(env, programme, sessions, args.clients, args.workers, args.threads, args.client_procs)
-            check = check_db(dsn, programme, args.quota)
-            ok = (ours["granted"] == args.quota == check["granted_rows"] and check["remaining"] == 0
-                  and ours["full"] == args.claims - args.quota and ours["other"] == 0)
-            floor = run_floor(dsn, programme, args.claims, args.clients)
-            ours_runs.append(ours)
-            floor_runs.append(floor)
-            print(f"run {run}: ours  {ours['per_s']:8.0f} claims/s  p50 {ours['p50_ms']:6.1f} ms  "
-                  f"p99 {ours['p99_ms']:6.1f} ms  granted {ours['granted']:,}  名额已满 {ours['full']:,}  "
-                  f"oversold {check['oversold']}  {'OK' if ok else 'MISMATCH'}  (granting {ours['grant_phase_per_s']:.0f}/s, "
-                  f"then 名额已满 {ours['full_phase_per_s']:.0f}/s)")
-            print(f"run {run}: floor {floor['per_s']:8.0f} claims/s  p50 {floor['p50_ms']:6.1f} ms  "
-                  f"p99 {floor['p99_ms']:6.1f} ms  granted {floor['granted']:,}")
+            check, ok = verdict(ours)
+            print(line(run, "ours", ours, check, ok))
             if not ok:
                 raise SystemExit("the quota was not honoured exactly: see above")
-        o, f = (median([r["per_s"] for r in ours_runs]), median([r["per_s"] for r in floor_runs]))
-        p50, p99 = median([r["p50_ms"] for r in ours_runs]), median([r["p99_ms"] for r in ours_runs])
-        print(f"\nmedian of {args.runs}: ours {o:.0f} claims/s (p50 {p50:.1f} ms, p99 {p99:.1f} ms), "
-              f"floor {f:.0f} claims/s (p50 {median([r['p50_ms'] for r in floor_runs]):.1f} ms, "
-              f"p99 {median([r['p99_ms'] for r in floor_runs]):.1f} ms); ours/floor = {o / f:.2f}x")
-        print(f"targets: p99 < 250 ms: {'met' if p99 < 250 else 'NOT met'}; >= 0.3x floor: "
-              f"{'met' if o / f >= 0.3 else 'NOT met'}")
+            reset_quota(dsn, programme)
+            http = run_ours(env, programme, sessions, args.clients, args.workers, args.threads, args.client_procs,
+                            app="bench.quota_floor_wsgi:application")
+            check, ok = verdict(http)
+            print(line(run, "(b) http floor", http, check, ok))
+            if not ok:
+                raise SystemExit("the HTTP floor did not honour the quota exactly: see above")
+            sql = run_sql_floor(dsn, programme, args.claims, args.clients)
+            check, ok = verdict(sql)
+            print(line(run, "(a) sql floor", sql, check, ok))
+            if not ok:
+                raise SystemExit("the SQL floor did not honour the quota exactly: see above")
+            for name, r in (("ours", ours), ("http", http), ("sql", sql)):
+                sets[name].append(r)
+        med = {name: {k: median([r[k] for r in rs]) for k in ("per_s", "p50_ms", "p99_ms")} for name, rs in sets.items()}
+        o, b, a = med["ours"]["per_s"], med["http"]["per_s"], med["sql"]["per_s"]
+        print(f"\nmedians of {args.runs} set(s):")
+        for name, label in (("ours", "ours"), ("http", "(b) http floor"), ("sql", "(a) sql floor")):
+            m = med[name]
+            print(f"  {label:<14} {m['per_s']:8.0f} claims/s  p50 {m['p50_ms']:6.1f} ms  p99 {m['p99_ms']:6.1f} ms")
+        ratios_b = [x["per_s"] / y["per_s"] for x, y in zip(sets["ours"], sets["http"], strict=True)]
+        print(f"ours/(b) = {o / b:.2f}x (per set: {', '.join(f'{r:.2f}' for r in ratios_b)}); "
+              f"ours/(a) = {o / a:.2f}x; (b)/(a) = {b / a:.2f}x; oversold 0 in every set")
+        print(f"targets: ours >= 0.5x of (b): {'met' if o / b >= 0.5 else 'NOT met'}; "
+              f"p99 < 250 ms: {'met' if med['ours']['p99_ms'] < 250 else 'NOT met'}; 0 oversold: met")
+        print(f"load average at the end: {load()}")
     finally:
         if not args.keep_db:
             drop_database(DB)

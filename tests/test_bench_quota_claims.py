@@ -1,4 +1,5 @@
-"""bench/quota_claims.py runs end to end at a tiny size (gunicorn and the raw floor, nothing oversold)."""
+"""bench/quota_claims.py runs end to end at a tiny size (ours and the HTTP floor under gunicorn, the SQL
+floor, nothing oversold in any of them)."""
 
 import pytest
 
@@ -11,4 +12,5 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 def test_quota_claims_bench_runs():
     out, _ = run_bench("quota_claims.py", "--claims", "40", "--quota", "10", "--clients", "2", "--client-procs", "1",
                        "--workers", "1", "--threads", "2", "--runs", "1")
-    assert "oversold 0" in out and "ours/floor =" in out
+    assert "oversold 0" in out and "ours/(b) =" in out and "ours/(a) =" in out
+    assert out.count("OK") == 3 and "MISMATCH" not in out  # ours, (b) and (a), each exactly the quota

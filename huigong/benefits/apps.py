@@ -62,6 +62,9 @@ class BenefitsConfig(AppConfig):
         from . import services
         from .models import BenefitProgramme, ProgrammeQuota
 
+        # Quota claims run on the kernel's capacity engine: it tells this app what it decides alone.
+        services.register_capacity_hooks()
+
         # A saved programme or sub-quota is read afresh by this process's next claim.
         for signal in (post_save, post_delete):
             for model in (BenefitProgramme, ProgrammeQuota):

@@ -272,11 +272,11 @@ def claim_for_person(person: Person, claim_id) -> BenefitClaim:
 def waitlist_position(claim: BenefitClaim) -> int | None:
     """1-based place of a waitlisted claim in its programme's queue (the order waitlist_promote follows),
     None for any other claim."""
-    if claim.status != "waitlisted":
-        return None
-    ahead = BenefitClaim.objects.filter(programme_id=claim.programme_id, status="waitlisted").filter(
-        Q(created_at__lt=claim.created_at) | Q(created_at=claim.created_at, id__lt=claim.id)).count()
-    return ahead + 1
+    from huigong.core.capacity.services import waitlist_position as position
+
+    from .places import CLAIMS
+
+    return position(CLAIMS, claim)
 
 
 def programme_contact(programme: BenefitProgramme, union: UnionNode | None = None) -> list[UnionNode]:

@@ -11,7 +11,6 @@ import copy
 import datetime as dt
 import logging
 import time
-from contextlib import nullcontext
 from functools import cache, cached_property
 
 from django.apps import apps
@@ -26,13 +25,14 @@ from django.utils.translation import gettext_lazy
 from huigong.accounts.models import Cap
 from huigong.core import duties
 from huigong.core.audit import audit, diff, snapshot
+from huigong.core.capacity import services as cap
 from huigong.core.crypto import mask_bank
 from huigong.core.db import retry_on_deadlock
 from huigong.core.disbursement import services as disbursement
 from huigong.core.disbursement.flow import Flow
 from huigong.core.money import format_yuan
 from huigong.core.notify.services import notify
-from huigong.core.rawread import Columns, fetch_one, hot_cursor, partial, relate
+from huigong.core.rawread import Columns, fetch_one, partial, relate
 from huigong.core.scope import OutOfScope, ensure_path_in_scope, path_in_scope, require, staff_of
 from huigong.core.uploads import check_upload
 from huigong.members.models import EmploymentForm, Membership, MembershipStatus, Person
@@ -55,6 +55,7 @@ from .models import (
     SiteUsage,
     Visit,
 )
+from .places import CLAIMS
 
 log = logging.getLogger(__name__)
 
@@ -277,15 +278,8 @@ def programme_update(*, actor, programme: BenefitProgramme, **changes) -> Benefi
             # (a later rejection gives one back, so they must count, or the quota is exceeded).
             taken = Reimbursement.objects.filter(programme=programme).exclude(
                 status=ReimbursementStatus.REJECTED).count()
-        if new_total is None or new_total < taken:
-            raise ValidationError({"quota_total": [
-                _("已有 %(taken)s 个名额被领取，总名额不能少于此数") % {"taken": taken}]})
-        if programme.uses_sub_quotas:
-            allotted = sum(programme.sub_quotas.values_list("slots", flat=True))
-            if new_total < allotted:
-                raise ValidationError({"quota_total": [
-                    _("各单位名额合计 %(allotted)s，总名额不能少于此数") % {"allotted": allotted}]})
-        programme.remaining = new_total - taken
+        # Refused below the places taken or the sub-quotas' sum; `remaining` moves by the difference.
+        cap.pool_set_total(CLAIMS, pool=programme, total=new_total, taken=taken)
     if programme.waitlist and changes.get("waitlist") is False and BenefitClaim.objects.filter(
             programme=programme, status=ClaimStatus.WAITLISTED).exists():
         # Turning the waitlist off would strand the people already queued (never promoted, never told).
@@ -305,10 +299,7 @@ def programme_update(*, actor, programme: BenefitProgramme, **changes) -> Benefi
 
 
 def _promote_all(programme: BenefitProgramme) -> int:
-    n = 0
-    while waitlist_promote(programme=programme) is not None:
-        n += 1
-    return n
+    return cap.promote_all(CLAIMS, pool=programme)
 
 
 @transaction.atomic
@@ -322,34 +313,17 @@ def programme_set_sub_quota(*, actor, programme: BenefitProgramme, enterprise: E
     if not enterprise.union.path.startswith(programme.node.path):
         raise ValidationError({"enterprise": [
             _("%(enterprise_name)s 不在本项目的工会范围内") % {"enterprise_name": enterprise.name}]})
-    if not isinstance(slots, int) or slots < 0:
-        raise ValidationError({"slots": [_("%(enterprise_name)s：名额应为非负整数") % {"enterprise_name": enterprise.name}]})
-    row = ProgrammeQuota.objects.select_for_update().filter(programme=programme, enterprise=enterprise).first()
+    existing = ProgrammeQuota.objects.filter(programme=programme, enterprise=enterprise).exists()
     # Places this enterprise's members took before it had a sub-quota are its places too.
     earlier = (BenefitClaim.objects.filter(programme=programme, status=ClaimStatus.GRANTED, enterprise__isnull=True)
                .filter(Q(person__employer=enterprise) | Q(person__employer__isnull=True, person__platform=enterprise))
-               if row is None else BenefitClaim.objects.none())
-    used = (row.slots - row.remaining) if row else earlier.count()
-    if slots < used:
-        raise ValidationError({"slots": [
-            _("%(enterprise_name)s 已领取 %(used)s 个名额，不能少于此数") % {"enterprise_name": enterprise.name, "used": used}]})
-    others = sum(ProgrammeQuota.objects.filter(programme=programme).exclude(enterprise=enterprise)
-                 .values_list("slots", flat=True))
-    if others + slots > (programme.quota_total or 0):
-        raise ValidationError({"slots": [
-            _("%(enterprise_name)s：各单位名额合计不能超过总名额 %(quota_total)s") % {"enterprise_name": enterprise.name, "quota_total": programme.quota_total}]})
-    old = {"slots": row.slots} if row else None
-    if row is None:
+               if not existing else BenefitClaim.objects.none())
+    row, old_slots = cap.sub_pool_set(CLAIMS, pool=programme, key=enterprise.pk, slots=slots,
+                                      used_before=0 if existing else earlier.count(), label=enterprise.name)
+    old = {"slots": old_slots} if old_slots is not None else None
+    if not existing:
         # The earlier claims now count against it (and a cancellation gives the place back to it).
         earlier.update(enterprise=enterprise)
-        row = ProgrammeQuota.objects.create(programme=programme, enterprise=enterprise, slots=slots,
-                                            remaining=slots - used)
-    else:
-        row.remaining, row.slots = slots - used, slots
-        row.save(update_fields=["slots", "remaining"])
-    if not programme.uses_sub_quotas:
-        programme.uses_sub_quotas = True
-        programme.save(update_fields=["uses_sub_quotas"])
     audit(actor=actor, verb="benefit_programme.sub_quota", obj=programme, node_path=programme.node.path,
           old=old, new={"enterprise": enterprise.pk, "slots": slots})
     if programme.status == ProgrammeStatus.OPEN and old is not None and slots > old["slots"]:
@@ -534,38 +508,52 @@ def _programme_read(programme_id: int) -> BenefitProgramme | None:
     return programme
 
 
-def _duplicate(exc: IntegrityError) -> bool:
-    return "one_live_claim_per_member" in str(exc) or "UNIQUE constraint failed: benefits_benefitclaim" in str(exc)
-
-
 def _claim_take_slot(actor, programme, person, membership, enterprise_id) -> BenefitClaim:
-    if connection.vendor == "postgresql":
-        return _claim_take_slot_pg(actor, programme, person, membership, enterprise_id)
+    """A place from the capacity engine (core.capacity.take: the enterprise's sub-quota, then the
+    programme's `remaining`, and the claim row). On PostgreSQL that is ONE statement, to which this
+    adds the claim's audit event and the worker's message as data-modifying CTEs (`_GRANT_SQL`):
+    outside a transaction it commits on its own, so the programme row is locked only while the server
+    runs it and never across a round trip to Python (with many workers on few cores, a lock held across
+    a round trip turns every descheduled request into a queue). All or nothing: a duplicate claim (the
+    partial UNIQUE) aborts the whole statement; a full programme updates no row, so nothing is inserted.
+    Elsewhere the ORM writes the same rows in one transaction (`after` below)."""
+    import json
+
+    from huigong.core.audit import actor_label
+    from huigong.core.request_context import current_ip
+
     now = timezone.now()
+
+    def after(claim):
+        audit(actor=actor, verb="benefit_claim.grant", obj=claim, object_repr=_claim_repr(programme, person),
+              node_path=membership.union.path, node_id=membership.union_id,
+              new={"programme": programme.pk, "person": person.pk})
+        _notify(person, *_grant_message(programme), link=_portal_link("benefits_portal:claims"), event="claim.decided",
+                key=f"claim:{claim.pk}:granted", node_path=membership.union.path)
+
+    also, params = (), {}
+    if connection.vendor == "postgresql":
+        title, body = _grant_message(programme)
+        also = (_GRANT_SQL, _MESSAGE_SQL) if apps.is_installed("huigong.portal") else (_GRANT_SQL,)
+        params = {
+            "programme": programme.pk, "person": person.pk, "union": membership.union_id, "now": now,
+            "actor_id": actor.pk if getattr(actor, "pk", None) else None, "actor_label": actor_label(actor),
+            "repr": _claim_repr(programme, person), "node_path": membership.union.path,
+            "new": json.dumps({"programme": programme.pk, "person": person.pk}), "ip": current_ip(),
+            "title": title[:120], "body": body, "link": _portal_link("benefits_portal:claims"),
+        }
     try:
-        with transaction.atomic():
-            claim = BenefitClaim.objects.create(
-                programme=programme, person=person, membership=membership, union_id=membership.union_id,
-                enterprise_id=enterprise_id if programme.uses_sub_quotas else None, status=ClaimStatus.GRANTED,
-                granted_at=now)
-            audit(actor=actor, verb="benefit_claim.grant", obj=claim, object_repr=_claim_repr(programme, person),
-                  node_path=membership.union.path, node_id=membership.union_id,
-                  new={"programme": programme.pk, "person": person.pk})
-            _notify(person, *_grant_message(programme), link=_portal_link("benefits_portal:claims"), event="claim.decided", key=f"claim:{claim.pk}:granted", node_path=membership.union.path)
-            if programme.uses_sub_quotas and not ProgrammeQuota.objects.filter(
-                    programme=programme, enterprise_id=enterprise_id, remaining__gt=0).update(
-                    remaining=F("remaining") - 1):
-                raise QuotaFull(SUB_FULL_MESSAGE)
-            # Last statement before COMMIT: the programme row stays locked as briefly as possible.
-            if programme.quota_total is not None and not BenefitProgramme.objects.filter(
-                    pk=programme.pk, status=ProgrammeStatus.OPEN, remaining__gt=0).update(
-                    remaining=F("remaining") - 1):
-                raise QuotaFull()
-    except IntegrityError as exc:
-        if _duplicate(exc):
-            raise ValidationError({"programme": [ALREADY_MESSAGE]}) from None
-        raise
-    claim.union = membership.union
+        claim_id = cap.take(CLAIMS, pool=programme, person_id=person.pk, sub_key=enterprise_id, now=now,
+                            values={"membership_id": membership.pk, "union_id": membership.union_id},
+                            after=after, also=also, also_params=params)
+    except cap.Full as exc:
+        raise QuotaFull(SUB_FULL_MESSAGE if exc.sub else FULL_MESSAGE) from None
+    except cap.Already:
+        raise ValidationError({"programme": [ALREADY_MESSAGE]}) from None
+    claim = BenefitClaim(pk=claim_id, programme=programme, person=person, membership=membership,
+                         union=membership.union, enterprise_id=enterprise_id if programme.uses_sub_quotas else None,
+                         status=ClaimStatus.GRANTED, created_at=now, granted_at=now, cancel_reason="")
+    claim._state.adding, claim._state.db = False, "default"
     return claim
 
 
@@ -577,112 +565,35 @@ def _grant_message(programme) -> tuple[str, str]:
     return f"名额申领成功：{programme.title}", f"您已获得「{programme.title}」的名额。"
 
 
-# On PostgreSQL a claim is ONE statement: the counters' conditional UPDATEs, the claim, its audit event
-# and the worker's message are data-modifying CTEs of a single INSERT. Outside a transaction it
-# commits on its own, so the programme row is locked only while the server runs that statement and
-# never across a round trip to Python (with many workers on few cores, a lock held across a round
-# trip turns every descheduled request into a queue). All or nothing: a duplicate claim (the partial
-# UNIQUE) aborts the whole statement; a full programme updates no row, so nothing is inserted.
-_CLAIM_SQL = """
-WITH upd_sub AS (
-    UPDATE benefits_programmequota SET remaining = remaining - 1
-    WHERE %(use_sub)s AND programme_id = %(programme)s AND enterprise_id = %(enterprise)s AND remaining > 0
-    RETURNING 1
-), upd AS (
-    UPDATE benefits_benefitprogramme SET remaining = remaining - 1
-    WHERE id = %(programme)s AND status = 'open' AND (quota_total IS NULL OR remaining > 0)
-      AND (NOT %(use_sub)s OR EXISTS (SELECT 1 FROM upd_sub))
-    RETURNING 1
-), ins AS (
-    INSERT INTO benefits_benefitclaim (programme_id, person_id, membership_id, union_id, enterprise_id, status,
-                                       created_at, granted_at, cancel_reason)
-    SELECT %(programme)s, %(person)s, %(membership)s, %(union)s, %(claim_enterprise)s, 'granted', %(now)s, %(now)s, ''
-    FROM upd
-    RETURNING id
-), aud AS (
+# The claim's audit event and the worker's message, as CTEs of the engine's claim statement: they
+# read the new claim from its `ins` (core.capacity.services._take_sql).
+_GRANT_SQL = """aud AS (
     INSERT INTO core_auditevent (at, actor_id, actor_label, verb, object_type, object_id, object_repr, node_path,
                                  node_id, new, ip)
     SELECT %(now)s, %(actor_id)s, %(actor_label)s, 'benefit_claim.grant', 'benefits.benefitclaim', ins.id::text,
            %(repr)s, %(node_path)s, %(union)s, %(new)s::jsonb, %(ip)s
     FROM ins
     RETURNING 1
-)
-SELECT (SELECT id FROM ins), (SELECT count(*) FROM upd_sub), (SELECT count(*) FROM aud)
-"""
-_MESSAGE_SQL = """, msg AS (
+)"""
+_MESSAGE_SQL = """msg AS (
     INSERT INTO portal_message (person_id, title, body, link, created_at)
     SELECT %(person)s, %(title)s, %(body)s, %(link)s, %(now)s FROM ins
     RETURNING 1
-)
-SELECT"""
-
-
-def _claim_take_slot_pg(actor, programme, person, membership, enterprise_id) -> BenefitClaim:
-    import json
-
-    from huigong.core.audit import actor_label
-    from huigong.core.request_context import current_ip
-
-    now = timezone.now()
-    use_sub = bool(programme.uses_sub_quotas)
-    title, body = _grant_message(programme)
-    params = {
-        "use_sub": use_sub, "programme": programme.pk, "enterprise": enterprise_id, "person": person.pk,
-        "membership": membership.pk, "union": membership.union_id,
-        "claim_enterprise": enterprise_id if use_sub else None, "now": now,
-        "actor_id": actor.pk if getattr(actor, "pk", None) else None, "actor_label": actor_label(actor),
-        "repr": _claim_repr(programme, person), "node_path": membership.union.path,
-        "new": json.dumps({"programme": programme.pk, "person": person.pk}), "ip": current_ip(),
-        "title": title[:120], "body": body, "link": _portal_link("benefits_portal:claims"),
-    }
-    sql = _CLAIM_SQL
-    if apps.is_installed("huigong.portal"):
-        sql = sql.replace("\nSELECT (SELECT id FROM ins)", _MESSAGE_SQL + " (SELECT id FROM ins)", 1)
-    try:
-        # A savepoint when the caller holds a transaction; alone, the statement is its own transaction.
-        with transaction.atomic() if use_sub or connection.in_atomic_block else nullcontext():
-            with hot_cursor() as cur:
-                if use_sub:  # programme row first, as everywhere (the statement below takes the sub-quota first)
-                    cur.execute("SELECT 1 FROM benefits_benefitprogramme WHERE id = %s FOR UPDATE", [programme.pk])
-                cur.execute(sql, params)
-                claim_id, took_sub, _audited = cur.fetchone()
-            if claim_id is None and took_sub:
-                # The sub-quota moved but the programme did not (closed meanwhile): undo it.
-                raise QuotaFull()
-    except IntegrityError as exc:
-        if _duplicate(exc):
-            raise ValidationError({"programme": [ALREADY_MESSAGE]}) from None
-        raise
-    if claim_id is None:
-        if use_sub and not took_sub and BenefitProgramme.objects.filter(pk=programme.pk, remaining__gt=0).exists():
-            raise QuotaFull(SUB_FULL_MESSAGE)
-        raise QuotaFull()
-    claim = BenefitClaim(pk=claim_id, programme=programme, person=person, membership=membership,
-                         union=membership.union, enterprise_id=params["claim_enterprise"], status=ClaimStatus.GRANTED,
-                         created_at=now, granted_at=now, cancel_reason="")
-    claim._state.adding, claim._state.db = False, "default"
-    return claim
+)"""
 
 
 def _claim_waitlist(actor, programme, person, membership, enterprise_id) -> BenefitClaim:
+    def after(claim):
+        audit(actor=actor, verb="benefit_claim.waitlist", obj=claim,
+              object_repr=f"{programme.title} · {person.name}", node_path=membership.union.path,
+              new={"programme": programme.pk, "person": person.pk})
+
     try:
-        with transaction.atomic():
-            claim = BenefitClaim.objects.create(
-                programme=programme, person=person, membership=membership, union_id=membership.union_id,
-                enterprise_id=enterprise_id if programme.uses_sub_quotas else None, status=ClaimStatus.WAITLISTED)
-            audit(actor=actor, verb="benefit_claim.waitlist", obj=claim,
-                  object_repr=f"{programme.title} · {person.name}", node_path=membership.union.path,
-                  new={"programme": programme.pk, "person": person.pk})
-    except IntegrityError as exc:
-        if _duplicate(exc):
-            raise ValidationError({"programme": [_("您已申领过该项目")]}) \
-                from None
-        raise
-    # A place freed by a cancellation that committed while this claim was being queued would find no
-    # one to promote: look again, after the canceller's COMMIT (the row lock waits for it).
-    retry_on_deadlock(_promote_if_free, programme=programme)
-    claim.refresh_from_db(fields=["status", "granted_at"])
-    return claim
+        # The engine queues the claim, then looks again for a place freed while it was being queued.
+        return cap.enqueue(CLAIMS, pool=programme, person_id=person.pk, sub_key=enterprise_id, after=after,
+                           values={"membership_id": membership.pk, "union_id": membership.union_id})
+    except cap.Already:
+        raise ValidationError({"programme": [_("您已申领过该项目")]}) from None
 
 
 def claim_cancel(*, actor, claim: BenefitClaim, reason: str = "") -> BenefitClaim:
@@ -692,16 +603,8 @@ def claim_cancel(*, actor, claim: BenefitClaim, reason: str = "") -> BenefitClai
 
 
 @transaction.atomic
-def _promote_if_free(*, programme: BenefitProgramme) -> None:
-    left = (BenefitProgramme.objects.select_for_update().filter(pk=programme.pk)
-            .values_list("remaining", flat=True).first())
-    if left:
-        waitlist_promote(programme=programme)
-
-
-@transaction.atomic
 def _claim_cancel(*, actor, claim: BenefitClaim, reason: str = "") -> BenefitClaim:
-    # Lock order everywhere: the programme row first, then claims and sub-quotas (no deadlocks between
+    # The engine's lock order: the programme row first, then claims and sub-quotas (no deadlocks between
     # cancellations, claims and waitlist promotions).
     BenefitProgramme.objects.select_for_update().filter(pk=claim.programme_id).values_list("pk").first()
     claim = (BenefitClaim.objects.select_for_update(of=("self",)).select_related("programme", "person", "union")
@@ -713,67 +616,54 @@ def _claim_cancel(*, actor, claim: BenefitClaim, reason: str = "") -> BenefitCla
     if programme.status != ProgrammeStatus.OPEN:
         raise ValidationError({"claim": [_("项目已结束，不能取消")]})
     was = claim.status
-    claim.status, claim.cancelled_at, claim.cancel_reason = ClaimStatus.CANCELLED, timezone.now(), reason[:255]
-    claim.save(update_fields=["status", "cancelled_at", "cancel_reason"])
     audit(actor=actor, verb="benefit_claim.cancel", obj=claim, object_repr=f"{programme.title} · {claim.person.name}",
-          node_path=claim.union.path, old={"status": was}, new={"status": claim.status, "reason": reason})
+          node_path=claim.union.path, old={"status": was}, new={"status": ClaimStatus.CANCELLED, "reason": reason})
+    # The place goes back to the enterprise's sub-quota and the programme, then to the waitlist.
+    cap.release(CLAIMS, pool=programme, entry=claim, reason=reason)
     if was == ClaimStatus.GRANTED:
-        if claim.enterprise_id:
-            ProgrammeQuota.objects.filter(programme=programme, enterprise_id=claim.enterprise_id).update(
-                remaining=F("remaining") + 1)
-        if programme.quota_total is not None:
-            BenefitProgramme.objects.filter(pk=programme.pk).update(remaining=F("remaining") + 1)
-        waitlist_promote(programme=programme)
         forget_claim_programme(programme.pk)
     return claim
 
 
 def waitlist_promote(*, programme: BenefitProgramme, limit: int = 50) -> BenefitClaim | None:
     """Gives a free place to the earliest waitlisted claim that can use it (its enterprise still has
-    a sub-quota place). Runs inside the caller's transaction; skips rows another promotion holds."""
-    if not programme.waitlist:
-        return None
-    # Only the claims are locked (of self): FOR UPDATE on the joined member and union rows conflicted with
-    # the key-share locks every concurrent claim's insert takes on them, so SKIP LOCKED skipped claims
-    # that were free to promote, and lock waits could chain into deadlocks with queuing claims.
-    waiting = (BenefitClaim.objects.select_for_update(skip_locked=True, of=("self",)).select_related("person", "union")
-               .filter(programme=programme, status=ClaimStatus.WAITLISTED).order_by("created_at", "id")[:limit])
-    for claim in waiting:
-        reason = _member_ineligible(programme, claim.person)
-        if reason:
-            # Left the union, moved out of the programme's subtree, changed employment form… since
-            # queuing: the place goes to the next in line, and this claim ends with the reason.
-            claim.status, claim.cancelled_at = ClaimStatus.CANCELLED, timezone.now()
-            claim.cancel_reason = f"候补递补时不再符合条件：{reason}"[:255]
-            claim.save(update_fields=["status", "cancelled_at", "cancel_reason"])
-            audit(actor=None, verb="benefit_claim.cancel", obj=claim,
-                  object_repr=f"{programme.title} · {claim.person.name}", node_path=claim.union.path,
-                  old={"status": ClaimStatus.WAITLISTED}, new={"status": ClaimStatus.CANCELLED, "reason": reason})
-            _notify(claim.person, f"候补已取消：{programme.title}", claim.cancel_reason, event="claim.decided", key=f"claim:{claim.pk}:cancelled", node_path=claim.union.path)
-            continue
-        if programme.uses_sub_quotas and not claim.enterprise_id:
-            # Queued before the programme had sub-quotas: the place must come from its enterprise's.
-            claim.enterprise_id = _claim_enterprise_id(claim.person)
-            if claim.enterprise_id:
-                claim.save(update_fields=["enterprise"])
-        with transaction.atomic():
-            takes_sub = programme.uses_sub_quotas or claim.enterprise_id
-            if takes_sub and (not claim.enterprise_id or not ProgrammeQuota.objects.filter(
-                    programme=programme, enterprise_id=claim.enterprise_id, remaining__gt=0).update(
-                    remaining=F("remaining") - 1)):
-                continue  # its enterprise has no place (or no sub-quota): it waits
-            if programme.quota_total is not None and not BenefitProgramme.objects.filter(
-                    pk=programme.pk, remaining__gt=0).update(remaining=F("remaining") - 1):
-                transaction.set_rollback(True)
-                return None
-            claim.status, claim.granted_at = ClaimStatus.GRANTED, timezone.now()
-            claim.save(update_fields=["status", "granted_at"])
-            audit(actor=None, verb="benefit_claim.promote", obj=claim,
-                  object_repr=f"{programme.title} · {claim.person.name}", node_path=claim.union.path,
-                  old={"status": ClaimStatus.WAITLISTED}, new={"status": ClaimStatus.GRANTED})
-            _notify(claim.person, f"候补成功：{programme.title}", f"您已由候补转为获得「{programme.title}」的名额。", event="claim.decided", key=f"claim:{claim.pk}:granted", node_path=claim.union.path)
-            return claim
-    return None
+    a sub-quota place): the engine's promotion, with this app's hooks below. Runs inside the caller's
+    transaction, the programme row locked; skips rows another promotion holds."""
+    return cap.promote(CLAIMS, pool=programme, limit=limit)
+
+
+def _promotion_check(programme: BenefitProgramme, claim: BenefitClaim) -> str | None:
+    """Left the union, moved out of the programme's subtree, changed employment form… since queuing:
+    the place goes to the next in line, and this claim ends with the reason."""
+    reason = _member_ineligible(programme, claim.person)
+    return f"候补递补时不再符合条件：{reason}"[:255] if reason else None
+
+
+def _promotion_sub_key(programme: BenefitProgramme, claim: BenefitClaim) -> int | None:
+    # Queued before the programme had sub-quotas: the place must come from its enterprise's.
+    return _claim_enterprise_id(claim.person)
+
+
+def _promotion_changed(programme: BenefitProgramme, claim: BenefitClaim, old_status: str, reason: str) -> None:
+    """The engine moved a waitlisted claim: promoted it, or ended it (no longer eligible)."""
+    union_path = UnionNode.objects.filter(pk=claim.union_id).values_list("path", flat=True).first() or ""
+    if claim.status == ClaimStatus.CANCELLED:
+        audit(actor=None, verb="benefit_claim.cancel", obj=claim,
+              object_repr=f"{programme.title} · {claim.person.name}", node_path=union_path,
+              old={"status": ClaimStatus.WAITLISTED}, new={"status": ClaimStatus.CANCELLED, "reason": reason})
+        _notify(claim.person, f"候补已取消：{programme.title}", claim.cancel_reason, event="claim.decided",
+                key=f"claim:{claim.pk}:cancelled", node_path=union_path)
+        return
+    audit(actor=None, verb="benefit_claim.promote", obj=claim,
+          object_repr=f"{programme.title} · {claim.person.name}", node_path=union_path,
+          old={"status": ClaimStatus.WAITLISTED}, new={"status": ClaimStatus.GRANTED})
+    _notify(claim.person, f"候补成功：{programme.title}", f"您已由候补转为获得「{programme.title}」的名额。",
+            event="claim.decided", key=f"claim:{claim.pk}:granted", node_path=union_path)
+
+
+def register_capacity_hooks() -> None:
+    """Called by BenefitsConfig.ready()."""
+    cap.register(CLAIMS, check=_promotion_check, sub_key=_promotion_sub_key, changed=_promotion_changed)
 
 
 # --- reimbursements (先办后补) ---------------------------------------------------------------------

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "huigong.core.notices",  # 公示 (abstract notice tables + service)
     "huigong.core.disbursement",  # batches, bank sheets, exactly-once payments (abstract tables + one engine)
     "huigong.core.notify",  # the notifications outbox (portal message, SMS, WeChat)
+    "huigong.core.capacity",  # places, sub-quotas, lotteries, waitlists, offers
     "huigong.orgs",
     "huigong.accounts",
     "huigong.members",

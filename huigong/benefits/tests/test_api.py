@@ -115,5 +115,7 @@ def test_the_claim_statements_are_prepared_on_postgresql(on_postgres, worker_api
         prepared = [row[0] for row in cur.fetchall()]
     assert any("portal_workeraccount" in s and "auth_user" in s for s in prepared), prepared
     assert any("benefits_benefitprogramme p JOIN" in s for s in prepared), prepared
-    assert any("INSERT INTO benefits_benefitclaim" in s for s in prepared), prepared
+    # The capacity engine's claim statement (core.capacity.services.take), with the claim's audit CTE.
+    assert any('INSERT INTO "benefits_benefitclaim"' in s and "INSERT INTO core_auditevent" in s
+               for s in prepared), prepared
     assert not any(s.startswith('SELECT "benefits_benefitclaim"') or 'FROM "django_session"' in s for s in prepared)
