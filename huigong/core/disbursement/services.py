@@ -325,7 +325,8 @@ def parse_results(flow: Flow, payments: dict, data: bytes) -> list[dict]:
             else:
                 out.append({"payment": p, "row": i, "ok": False, "reason": c["reason"] or _("银行退回")})
         else:
-            errors.append(_("%(w)s：状态“%(s)s”无效，应为 成功 或 失败") % {"w": here, "s": c["status"] or "—"})
+            errors.append(_("%(w)s：状态“%(s)s”无效，应为 %(ok)s 或 %(failed)s") % {
+                "w": here, "s": c["status"] or "—", "ok": "成功", "failed": "失败"})
     if errors:
         raise ValidationError(errors)
     if not out:
