@@ -2,6 +2,8 @@
 anonymous are sent to sign in, the outsider (another subtree) never gets a page or a byte of ours,
 roles without a capability get 403. A new route fails the first test until it is placed here."""
 
+import copy
+
 import pytest
 from django.urls import URLPattern, URLResolver, reverse
 
@@ -50,11 +52,23 @@ def _names(patterns, namespace):
     return out
 
 
+@pytest.fixture(scope="module")
+def _world(module_world):
+    """Built once for the module (conftest's `module_world`); each test gets its own copy."""
+    def build():
+        from huigong.testing import Cast
+
+        cast = Cast().build()
+        cast.site = ServiceSite.objects.create(name="西湖区职工之家", kind=SiteKind.WORKERS_HOME, union=cast.xihu,
+                                               address="教工路18号")
+        return cast
+
+    return module_world(build)
+
+
 @pytest.fixture
-def world(cast):
-    cast.site = ServiceSite.objects.create(name="西湖区职工之家", kind=SiteKind.WORKERS_HOME, union=cast.xihu,
-                                           address="教工路18号")
-    return cast
+def world(_world, db):
+    return copy.deepcopy(_world)
 
 
 def url(world, name):
