@@ -44,6 +44,40 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
                 request.node.warn(pytest.PytestWarning(f"Error when trying to teardown test databases: {exc!r}"))
 
 
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker):
+    """An open database transaction for the module, rolled back after its last test, so that a
+    module-scoped fixture builds its world once (e.g. `seed_demo`, a route × role matrix's cast) and
+    every test of the module sees it, each test's own writes rolled back to a savepoint as usual
+    (`db`), as Django's TestCase.setUpTestData. Yields `build(fn, *args, **kw)`: runs fn in the default
+    language under the log guard (as a test's own set-up is) and returns its result.
+
+    Only for tests on the `db` fixture (a transactional test would empty the database under it). A
+    fixture that hands out model instances must hand each test its own copy (`copy.deepcopy`), as
+    setUpTestData does, so that no test sees another's in-memory changes."""
+    from django.conf import settings
+    from django.db import transaction
+    from django.utils import translation
+
+    from huigong.testing_logs import capture
+
+    def build(fn, *args, **kw):
+        with django_db_blocker.unblock(), translation.override(settings.LANGUAGE_CODE), capture() as leaks:
+            result = fn(*args, **kw)
+        leaks.assert_clean()
+        return result
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+    try:
+        yield build
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts and ends in the default language: a request or test that activates English

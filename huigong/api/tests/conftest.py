@@ -72,6 +72,10 @@ def role_users(cast) -> dict:
 
 @pytest.fixture
 def world(cast):
+    return build_world(cast)
+
+
+def build_world(cast):
     """The cast plus a service site in 西湖 and a Qingdao site, for routes the cast has no object for."""
     from huigong.orgs.models import SiteKind
     from huigong.orgs.services import site_create

@@ -1,5 +1,8 @@
 """seed_demo on a small member count: the seed page's tree, valid synthetic people, history,
-idempotence, reset, and logins that work and stay in their subtree."""
+idempotence, and logins that work and stay in their subtree. The demo is built once for the module
+(`module_world`: one rolled-back transaction around the module, each test's writes rolled back as
+usual); the tests that need an empty database (reset, refusal, zero members) are in
+test_seed_demo_empty_db.py."""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ import io
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.db.models import Count
 from django.test import RequestFactory
 from django.urls import reverse
@@ -38,9 +40,14 @@ def seed(**kw) -> str:
     return out.getvalue()
 
 
+@pytest.fixture(scope="module")
+def _demo_output(module_world) -> str:
+    return module_world(seed)
+
+
 @pytest.fixture
-def demo(db):
-    return seed()
+def demo(_demo_output, db) -> str:
+    return _demo_output
 
 
 def node(name: str) -> UnionNode:
@@ -214,28 +221,3 @@ def test_demo_logins_see_only_their_subtree(demo):
     assert len(member_list_for_actor(national)) == Membership.objects.filter(status="active").count()
     assert all(p.startswith(node("格尔木市总工会").path)
                for p in member_list_for_actor(golmud).values_list("union__path", flat=True))
-
-
-def test_reset_rebuilds_the_demo(transactional_db):
-    # Outside a test transaction, as in real use: PostgreSQL cannot TRUNCATE under pending FK checks.
-    seed(members=80)
-    out = seed(members=50, reset=True)
-    assert "清空演示数据库" in out
-    assert Person.objects.count() == 50
-    assert UnionNode.objects.filter(code=ROOT_CODE).count() == 1
-    assert AuditEvent.objects.filter(verb="demo.seed").count() == 1
-
-
-def test_refuses_a_database_with_a_real_tree(cast):
-    with pytest.raises(CommandError, match="演示数据只能建在空库中"):
-        seed(members=10)
-    with pytest.raises(CommandError, match="拒绝清空"):
-        seed(members=10, reset=True)
-    assert Person.objects.count() == 3  # the cast's members are untouched
-    assert not UnionNode.objects.filter(code=ROOT_CODE).exists()
-
-
-def test_zero_members_still_builds_the_tree(db):
-    seed(members=0)
-    assert Person.objects.count() == 0
-    assert UnionNode.objects.filter(code=ROOT_CODE).exists()

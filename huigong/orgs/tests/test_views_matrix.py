@@ -4,6 +4,7 @@ never gets a page or a byte of ours, roles without a capability get 403. Each ap
 rows against its own world (members' roster pages) and counts here only for coverage. A console or
 portal page an app exposes without a row fails test_every_declared_page_has_a_row."""
 
+import copy
 import importlib
 
 import pytest
@@ -81,11 +82,23 @@ OURS = ("李小红", "王骑手", "西湖区", "杭州某科技", "某外卖平�
 ROLES = ["city_admin", "district_staff", "viewer", "finance", "leader"]
 
 
+@pytest.fixture(scope="module")
+def _world(module_world):
+    """Built once for the module (conftest's `module_world`); each test gets its own copy."""
+    def build():
+        from huigong.testing import Cast
+
+        cast = Cast().build()
+        cast.site = ServiceSite.objects.create(name="西湖区职工之家", kind=SiteKind.WORKERS_HOME, union=cast.xihu,
+                                               address="教工路18号")
+        return cast
+
+    return module_world(build)
+
+
 @pytest.fixture
-def world(cast):
-    cast.site = ServiceSite.objects.create(name="西湖区职工之家", kind=SiteKind.WORKERS_HOME, union=cast.xihu,
-                                           address="教工路18号")
-    return cast
+def world(_world, db):
+    return copy.deepcopy(_world)
 
 
 def url(world, name):
