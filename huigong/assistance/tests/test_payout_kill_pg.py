@@ -183,7 +183,9 @@ def test_sigkill_at_random_points_leaves_no_partial_batch_no_double_payment_and_
 
                 def fn(batch=batch, data=data):
                     payouts.payout_batch_import_results(actor=finance, batch=batch, data=data)
-            kill_at = rng.randint(1, int(longest[op] * 1.15) + 1)
+            # One run in four goes to its end unkilled: otherwise a result import (the longest operation)
+            # rarely completes, and a seed could end with nothing paid and an empty ledger to balance.
+            kill_at = 10**9 if rng.random() < 0.25 else rng.randint(1, int(longest[op] * 1.15) + 1)
             outcome, n = _run_killed(fn, kill_at, after=rng.random() < 0.5)
             if outcome == "done":
                 longest[op] = n if tally[op, "done"] == 0 else max(longest[op], n)
