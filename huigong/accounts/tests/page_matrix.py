@@ -6,6 +6,8 @@ yet (public or pre-sign-in pages: the app stays on PAGE_ROWS_PENDING until they 
 ROUTES = {
     "accounts:profile": (lambda c: [], None, "GET"),
     "accounts:password_change": (lambda c: [], None, "GET"),
+    "accounts:staff_list": (lambda c: [], "staff_manage", "GET"),
+    "accounts:tokens": (lambda c: [], None, "GET"),
     "accounts:staff_create": (lambda c: [], "staff_manage", "GET POST"),
     "accounts:staff_detail": (lambda c: [c.district_staff.staff.pk], "staff_manage", "GET POST"),
     "accounts:staff_deactivate": (lambda c: [c.district_staff.staff.pk], "staff_manage", "POST"),
