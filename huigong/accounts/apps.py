@@ -40,6 +40,7 @@ class AccountsConfig(AppConfig):
             Capability("view", _("查看"), ("admin", "staff", "viewer", "finance", "leader")),
             Capability("staff_manage", _("管理账号"), ("admin",)),
         ),
+        page_matrix=("huigong.accounts.tests.page_matrix",),
     )
 
     def ready(self):
