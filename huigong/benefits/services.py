@@ -17,7 +17,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -703,9 +703,7 @@ def reimbursement_submit(*, actor, programme: BenefitProgramme | int, person: Pe
             item.save()  # stores the file under upload_to, then INSERTs
             audit(actor=actor, verb="reimbursement.submit", obj=item, object_repr=f"{programme.title} · {person.name}",
                   node_path=membership.union.path, new={"programme": programme.pk, "amount_fen": amount_fen})
-            if programme.quota_total is not None and not BenefitProgramme.objects.filter(
-                    pk=programme.pk, status=ProgrammeStatus.OPEN, remaining__gt=0).update(
-                    remaining=F("remaining") - 1):
+            if programme.quota_total is not None and not cap.place_take(CLAIMS, programme):
                 raise QuotaFull()
     except (IntegrityError, QuotaFull) as exc:
         # The file was stored before the transaction failed: do not leave a receipt behind. Its stored
@@ -768,8 +766,7 @@ def reimbursement_reject(*, actor, reimbursement: Reimbursement, reason: str) ->
     item.status, item.reason, item.reviewer, item.reviewed_at = (ReimbursementStatus.REJECTED, reason[:255], actor,
                                                                  timezone.now())
     item.save(update_fields=["status", "reason", "reviewer", "reviewed_at"])
-    if item.programme.quota_total is not None:
-        BenefitProgramme.objects.filter(pk=item.programme_id).update(remaining=F("remaining") + 1)
+    cap.place_give(CLAIMS, item.programme)
     audit(actor=actor, verb="reimbursement.reject", obj=item, object_repr=f"{item.programme.title} · {item.person.name}",
           node_path=item.union.path, old={"status": ReimbursementStatus.SUBMITTED},
           new={"status": item.status, "reason": reason})

@@ -136,6 +136,17 @@ def _give_pool(spec: Spec, pool) -> None:
         _pool_qs(spec, pool.pk).update(**{spec.remaining: F(spec.remaining) + 1})
 
 
+def place_take(spec: Spec, pool, *, require_open: bool = True) -> bool:
+    """Takes one place of the pool's counter without an entry row (for a domain whose own record holds the
+    place): one conditional UPDATE, False when the pool is full or not open. Unlimited pools always succeed."""
+    return _take_pool(spec, pool, require_open=require_open)
+
+
+def place_give(spec: Spec, pool) -> None:
+    """Gives back a place taken with place_take (no promotion: the caller's record held it)."""
+    _give_pool(spec, pool)
+
+
 def _sub_key_attr(spec: Spec) -> str:
     return spec.sub._meta.get_field(spec.sub_key).attname
 
