@@ -12,13 +12,17 @@ Two retry shapes exist and both are honest bank practice:
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 
 _FLOWS: dict[str, Flow] = {}
 
 
-class Flow:
+class Flow(ABC):
+    """The hooks marked abstract are the domain's to give; a flow missing one cannot be instantiated."""
+
     key = ""  # registry name
     payment_model: type[Model]
     batch_model: type[Model]
@@ -36,24 +40,25 @@ class Flow:
     batch_has_status = False  # the batch model has status/sent_at/done_at (BatchState)
 
     # --- who may act ------------------------------------------------------------------------------
+    @abstractmethod
     def check_actor(self, actor, node_path: str) -> None:
         """Payment rights over node_path (PermissionDenied / OutOfScope otherwise)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def check_batch(self, actor, batch) -> str:
         """Payment rights over the batch; returns the node path its audit events carry."""
-        raise NotImplementedError
 
+    @abstractmethod
     def check_full(self, actor) -> None:
         """Full account numbers in a sheet."""
-        raise NotImplementedError
 
+    @abstractmethod
     def ensure_not_approver(self, actor, payments) -> None:
         """Nobody pays what they approved."""
-        raise NotImplementedError
 
+    @abstractmethod
     def payment_path(self, payment) -> str:
-        raise NotImplementedError
+        """The node path of the item a payment pays (scope and audit)."""
 
     def batch_payments(self, actor, batch) -> QuerySet:
         """The batch's payments this actor may export and settle."""
@@ -76,10 +81,10 @@ class Flow:
     def record_attempt(self, payment, status: str, actor, *, reference: str = "", reason: str = "") -> None:
         """A per-attempt log row, for flows that keep one beside the payment."""
 
+    @abstractmethod
     def current_payee(self, payment) -> dict:
         """The payee's bank details as they are now (payee_name, bank_name, bank_account, bank_account_mask),
         for a retry; ValidationError naming the missing account."""
-        raise NotImplementedError
 
     def check_retry_batch(self, actor, payment, batch) -> None:
         pass
@@ -87,12 +92,13 @@ class Flow:
     def check_sendable(self, payments) -> None:
         """Re-checks (under lock) that the items of a new sheet may still be paid."""
 
+    @abstractmethod
     def sheet_purpose(self, payment) -> str:
-        raise NotImplementedError
+        """The sheet's 用途 column for a payment."""
 
+    @abstractmethod
     def ledger_total(self, payments: QuerySet) -> int:
         """What the domain's ledger holds for these payments (reconciliation: must equal the paid ones)."""
-        raise NotImplementedError
 
     # --- derived ----------------------------------------------------------------------------------
     def attempt(self, payment) -> int:
@@ -104,7 +110,9 @@ class Flow:
         return payment.idempotency_key
 
     def new_payment_key(self, source_id: int, attempt: int) -> str:
-        raise NotImplementedError
+        """The idempotency key of a retry's new row (flows with retry_new_row only): unique per flow,
+        item and attempt."""
+        return f"hg-{self.key}-{source_id}-{attempt}"
 
 
 def register(flow: Flow) -> Flow:
