@@ -18,8 +18,16 @@ def test_an_unknown_flow_is_refused_and_a_second_kind_under_one_key_too():
     with pytest.raises(ValidationError):
         flow.get("nope")
 
-    class Other(flow.Flow):
-        key = "aid"
+    class Other(type(flow.get("aid"))):  # another kind of flow under aid's key
+        pass
 
     with pytest.raises(ValueError, match="registered twice"):
         flow.register(Other())
+
+
+def test_a_flow_missing_a_domain_hook_cannot_be_made():
+    class Incomplete(flow.Flow):
+        key = "incomplete"
+
+    with pytest.raises(TypeError, match="abstract"):
+        Incomplete()
