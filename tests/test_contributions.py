@@ -158,21 +158,21 @@ def test_its_router_area_and_matrix_rows(installed, db):
 
 
 def test_the_page_matrix_takes_its_rows(installed):
-    from huigong.orgs.tests.test_views_matrix import PAGE_ROWS_PENDING, page_coverage_problems
+    from huigong.orgs.tests.test_views_matrix import page_coverage_problems
 
-    assert page_coverage_problems(PAGE_ROWS_PENDING) == []
+    assert page_coverage_problems() == []
 
 
 @modify_settings(INSTALLED_APPS={"append": f"{APP}.apps.NoRowsConfig"})
 def test_routes_without_rows_fail_both_matrices(db):
     from huigong.api.tests.matrix import coverage_problems
-    from huigong.orgs.tests.test_views_matrix import PAGE_ROWS_PENDING, page_coverage_problems
+    from huigong.orgs.tests.test_views_matrix import page_coverage_problems
 
     doc, _fresh = _api_doc()
     assert coverage_problems(doc) == [
         "contribdemo: routes without a row in the role matrix: "
         "[('GET', '/api/v1/contrib-demo/ping'), ('GET', '/api/v1/contrib-demo/pong')]"]
-    assert page_coverage_problems(PAGE_ROWS_PENDING) == [
+    assert page_coverage_problems() == [
         "contribdemo: pages without a row in the page matrix: ['contribdemo:home']"]
 
 

@@ -52,6 +52,7 @@ class BenefitsConfig(AppConfig):
         demo_builder=DemoBuilder(20, "huigong.benefits.demo.build"),
         kpis=(KpiModule("huigong.benefits.kpis", 40, {"benefits": _("普惠服务")}),),
         api_matrix=("huigong.benefits.tests.api_matrix",),
+        page_matrix=("huigong.benefits.tests.page_matrix",),
     )
 
     def ready(self):

@@ -21,6 +21,7 @@ class InsightsConfig(AppConfig):
             PeriodicJob("insights.reports_reclaim", 300, "huigong.insights.services.reports_reclaim"),
         ),
         api_matrix=("huigong.insights.tests.api_matrix",),
+        page_matrix=("huigong.insights.tests.page_matrix",),
     )
 
     def ready(self) -> None:
