@@ -39,6 +39,7 @@ class PortalConfig(AppConfig):
             PeriodicJob("portal.links_expire", 3600, "huigong.portal.link.links_expire"),
         ),
         api_matrix=("huigong.portal.tests.api_matrix",),
+        page_matrix=("huigong.portal.tests.page_matrix",),
     )
 
     def ready(self):
