@@ -51,6 +51,7 @@ class AssistanceConfig(AppConfig):
         demo_builder=DemoBuilder(30, "huigong.assistance.demo.build"),
         kpis=(KpiModule("huigong.assistance.kpis", 30, {"assist": _("困难职工帮扶")}),),
         api_matrix=("huigong.assistance.tests.api_matrix_files", "huigong.assistance.tests.api_matrix_flow"),
+        page_matrix=("huigong.assistance.tests.page_matrix",),
     )
 
     def ready(self) -> None:
