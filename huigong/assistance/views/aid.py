@@ -287,6 +287,9 @@ def application_detail(request, pk: int):
 @require_POST
 def application_action(request, pk: int, action: str):
     app = sel.application_get_for_actor(request.user, pk)
+    # Refused before the form is read (a 403, not a form error): deciding is approvers' work, the rest
+    # the assistance staff's.
+    require(request.user, Cap.APPROVE if action == "decide" else Cap.ASSIST)
     try:
         if action == "submit":
             svc.aid_application_submit(actor=request.user, application=app)

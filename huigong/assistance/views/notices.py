@@ -100,6 +100,7 @@ def _pdf_response(notice):
 @require_POST
 def notice_objection(request, pk: int):
     notice = sel.notice_get_for_actor(request.user, pk)
+    require(request.user, Cap.ASSIST)  # refused before the form is read: a 403, not a form error
     form = ObjectionForm(request.POST, entries=sel.notice_rows(notice))
     if form.is_valid():
         d = form.cleaned_data
@@ -126,6 +127,7 @@ def notice_objection_resolve(request, pk: int):
     except NoticeObjection.DoesNotExist:
         raise Http404 from None
     notice = sel.notice_get_for_actor(request.user, obj.notice_id)
+    require(request.user, Cap.ASSIST)
     form = ResolveForm(request.POST)
     if form.is_valid():
         d = form.cleaned_data

@@ -171,6 +171,7 @@ def batch_sent(request, pk: int):
 @require_POST
 def payout_action(request, pk: int, action: str):
     p = sel.payout_get_for_actor(request.user, pk)
+    require(request.user, Cap.MONEY)  # refused before the form is read: a 403, not a form error
     try:
         if action == "paid":
             form = MarkPaidForm(request.POST)
