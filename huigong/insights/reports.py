@@ -56,8 +56,9 @@ def kpi_table(node: UnionNode, period: Period) -> list[dict]:
                 "value": cur.value,
                 "previous": before.value,
                 "change": change,
-                # Each part in the KPI's own unit (money in yuan, not fen), as the dashboard shows it.
-                "dims": [(key, label, display(v, k.unit)) for key, label, v in cur.dims_labelled],
+                # Each part: its key, label, text in the KPI's own unit (money in yuan, not fen) as the
+                # dashboard shows it, and its value (a number, for the spreadsheet).
+                "dims": [(key, label, display(v, k.unit), v) for key, label, v in cur.dims_labelled],
                 "value_text": display(cur.value, k.unit),
                 "previous_text": display(before.value, k.unit),
                 "change_text": display_change(change, k.unit),
@@ -204,7 +205,7 @@ def _kpi_table_xlsx(node: UnionNode, period: Period) -> bytes:
     i = 1
     for r in rows:
         k = r["kpi"]
-        for _key, label, v in r["dims"]:
+        for _key, label, _text, v in r["dims"]:
             ws3.write_row(i, 0, [str(k.label), str(k.dimension.label), label], cell)
             ws3.write(i, 3, val(v, k.unit), fmt(k.unit))
             i += 1
