@@ -3,8 +3,8 @@ declared in the app's contributions (apps.py). The world gets an API token of th
 
 
 def build(world) -> None:
-    from huigong.api.tests.conftest import make_token
     from huigong.accounts.models import ApiToken
+    from huigong.api.tests.conftest import make_token
 
     make_token(world.city_admin, "西湖区对接")
     world.token = ApiToken.objects.get(user=world.city_admin, name="西湖区对接")

@@ -1,25 +1,14 @@
-"""Fault injection for money (issue 16, item 8): a process building a batch, writing the bank sheet or
-importing the bank's result sheet is killed with SIGKILL at a random point, 200 times; after every kill
-there is no partial batch, no payment made twice, and the ledger equals the paid payments.
-
-Fast by construction: Django and the world are set up once here; each run forks a child that opens its own
-connection and runs one kernel operation (core/disbursement) with a statement counter on it. At a randomly
-drawn statement (before it runs, or just after it ran, which makes "after the last statement, before
-COMMIT" reachable) the child tells the parent and waits, and the parent SIGKILLs it. Draws past the end
-let the operation complete. The parent then checks the invariants on its own connection. The seed is
-printed on failure (HG_KILL_SEED=… replays a run)."""
-
-import os
-import random
-import signal
-import time
+"""Fault injection for money (issue 16, item 8), aid payouts: a process building a batch, writing the bank
+sheet or importing the bank's result sheet is killed with SIGKILL at a random point, 200 times; after every
+kill there is no partial batch, no payment made twice, and the ledger equals the paid payments. The
+harness (fork, statement counter, kill, seed) is the disbursement kernel's, shared with reimbursement
+payments: huigong/core/disbursement/tests/killkit.py."""
 
 import pytest
-from django.core.exceptions import ValidationError
-from django.db import connection, connections
 from django.db.models import Count, Exists, OuterRef, Sum
 
 from huigong.core.disbursement import services as disbursement
+from huigong.core.disbursement.tests.killkit import kill_runs, runs
 from huigong.core.models import AuditEvent
 from huigong.testing import result_sheet
 
@@ -30,61 +19,8 @@ from .flowkit import Flow
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.slow]
 
-RUNS = int(os.environ.get("HG_KILL_RUNS") or 200)
+RUNS = runs(200)
 OPS = ("create", "sheet", "import")
-
-
-def _child(fn, kill_at: int, after: bool, w: int) -> None:
-    """In the forked child: run fn on a fresh connection; at statement kill_at, say so and wait for SIGKILL."""
-    try:
-        connection.close()  # the parent's socket is not ours to use (it was closed before the fork)
-        seen = 0
-
-        def counter(execute, sql, params, many, context):
-            nonlocal seen
-            seen += 1
-            if seen == kill_at and not after:
-                os.write(w, b"K")
-                time.sleep(30)
-            result = execute(sql, params, many, context)
-            if seen == kill_at and after:
-                os.write(w, b"K")
-                time.sleep(30)
-            return result
-
-        with connection.execute_wrapper(counter):
-            try:
-                fn()
-            except ValidationError:  # a refused operation is an ordinary outcome
-                pass
-        os.write(w, f"D{seen}".encode())
-    except BaseException as e:  # noqa: BLE001 - anything else is a failure the parent reports
-        os.write(w, f"E{type(e).__name__}: {e}"[:900].encode())
-    finally:
-        os._exit(0)
-
-
-def _run_killed(fn, kill_at: int, after: bool) -> tuple[str, int]:
-    connections.close_all()
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        _child(fn, kill_at, after, w)
-    os.close(w)
-    try:
-        msg = os.read(r, 1024).decode()
-        assert msg, "the child died without a word"
-        assert not msg.startswith("E"), f"the child failed: {msg[1:]}"
-        if msg.startswith("K"):
-            os.kill(pid, signal.SIGKILL)
-            _, status = os.waitpid(pid, 0)
-            assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
-            return "killed", kill_at
-        os.waitpid(pid, 0)
-        return "done", int(msg[1:] or 0)
-    finally:
-        os.close(r)
 
 
 def _check_invariants(flow) -> None:
@@ -128,77 +64,49 @@ def _result_for(batch, rng) -> bytes:
 
 def test_sigkill_at_random_points_leaves_no_partial_batch_no_double_payment_and_a_balanced_ledger(
         on_postgres, cast):
-    seed = int(os.environ.get("HG_KILL_SEED") or random.SystemRandom().randrange(1 << 30))
-    rng = random.Random(seed)
     flow = Flow(cast, budget_fen=10**10)
     finance = flow.finance
     finance.staff.node  # noqa: B018 - the profile is read before the fork, once
     flow.ready_to_pay(12)
-    # Statements an operation took when it completed: the draw's range (generous until one completes).
-    longest = {op: 200 for op in OPS}
-    tally = {(op, outcome): 0 for op in OPS for outcome in ("killed", "done")}
-    started = time.monotonic()
-    given = checking = 0.0
-    try:
-        for run in range(RUNS):
-            op = OPS[run % 3]
-            t0 = time.monotonic()
-            unbatched = list(AidApplication.objects.filter(status="notice_ended", payout__isnull=True)
-                             .values_list("pk", flat=True))
-            if op == "create" and not unbatched:
-                flow.ready_to_pay(6)
-                unbatched = list(AidApplication.objects.filter(status="notice_ended", payout__isnull=True)
-                                 .values_list("pk", flat=True))
-            # The given for sheets and imports, done here unkilled when the kills left nothing to work on.
-            if op == "sheet" and not Payout.objects.filter(status="pending").exists():
-                for p in Payout.objects.filter(status="failed"):
-                    payouts.payout_retry(actor=finance, payout=p)
-                if not Payout.objects.filter(status="pending").exists():
-                    payouts.payout_batch_create(actor=finance, node=cast.hangzhou, title="补充",
-                                                applications=unbatched[:2] or None)
-            if op == "import" and not Payout.objects.filter(status="sent").exists():
-                b = Payout.objects.filter(status="pending").values_list("batch_id", flat=True).first()
-                if b is None:
-                    b = payouts.payout_batch_create(actor=finance, node=cast.hangzhou, title="补充",
-                                                    applications=unbatched[:2] or None).pk
-                disbursement.batch_bank_sheet(AID, actor=finance, batch=PayoutBatch.objects.get(pk=b))
-            given += time.monotonic() - t0
-            if op == "create":
-                picked = rng.sample(unbatched, k=min(len(unbatched), rng.randint(1, 2)))
 
-                def fn(picked=picked, title=f"第{run}批"):
-                    payouts.payout_batch_create(actor=finance, node=cast.hangzhou, title=title, applications=picked)
-            elif op == "sheet":
-                batch = PayoutBatch.objects.get(pk=rng.choice(list(
-                    Payout.objects.filter(status="pending").values_list("batch_id", flat=True).distinct())))
+    def unbatched():
+        return list(AidApplication.objects.filter(status="notice_ended", payout__isnull=True)
+                    .values_list("pk", flat=True))
 
-                full = rng.random() < 0.5
+    def prepare(op, run, rng):
+        waiting = unbatched()
+        if op == "create" and not waiting:
+            flow.ready_to_pay(6)
+            waiting = unbatched()
+        # The given for sheets and imports, done here unkilled when the kills left nothing to work on.
+        if op == "sheet" and not Payout.objects.filter(status="pending").exists():
+            for p in Payout.objects.filter(status="failed"):
+                payouts.payout_retry(actor=finance, payout=p)
+            if not Payout.objects.filter(status="pending").exists():
+                payouts.payout_batch_create(actor=finance, node=cast.hangzhou, title="补充",
+                                            applications=waiting[:2] or None)
+        if op == "import" and not Payout.objects.filter(status="sent").exists():
+            b = Payout.objects.filter(status="pending").values_list("batch_id", flat=True).first()
+            if b is None:
+                b = payouts.payout_batch_create(actor=finance, node=cast.hangzhou, title="补充",
+                                                applications=waiting[:2] or None).pk
+            disbursement.batch_bank_sheet(AID, actor=finance, batch=PayoutBatch.objects.get(pk=b))
+        if op == "create":
+            picked = rng.sample(waiting, k=min(len(waiting), rng.randint(1, 2)))
+            return lambda: payouts.payout_batch_create(actor=finance, node=cast.hangzhou, title=f"第{run}批",
+                                                       applications=picked)
+        if op == "sheet":
+            batch = PayoutBatch.objects.get(pk=rng.choice(list(
+                Payout.objects.filter(status="pending").values_list("batch_id", flat=True).distinct())))
+            full = rng.random() < 0.5
+            return lambda: disbursement.batch_bank_sheet(AID, actor=finance, batch=batch, full=full,
+                                                         with_results=True)
+        batch = PayoutBatch.objects.get(pk=rng.choice(list(
+            Payout.objects.filter(status="sent").values_list("batch_id", flat=True).distinct())))
+        data = _result_for(batch, rng)
+        return lambda: payouts.payout_batch_import_results(actor=finance, batch=batch, data=data)
 
-                def fn(batch=batch, full=full):
-                    disbursement.batch_bank_sheet(AID, actor=finance, batch=batch, full=full, with_results=True)
-            else:
-                batch = PayoutBatch.objects.get(pk=rng.choice(list(
-                    Payout.objects.filter(status="sent").values_list("batch_id", flat=True).distinct())))
-                data = _result_for(batch, rng)
-
-                def fn(batch=batch, data=data):
-                    payouts.payout_batch_import_results(actor=finance, batch=batch, data=data)
-            # One run in four goes to its end unkilled: otherwise a result import (the longest operation)
-            # rarely completes, and a seed could end with nothing paid and an empty ledger to balance.
-            kill_at = 10**9 if rng.random() < 0.25 else rng.randint(1, int(longest[op] * 1.15) + 1)
-            outcome, n = _run_killed(fn, kill_at, after=rng.random() < 0.5)
-            if outcome == "done":
-                longest[op] = n if tally[op, "done"] == 0 else max(longest[op], n)
-            tally[op, outcome] += 1
-            t0 = time.monotonic()
-            _check_invariants(flow)
-            checking += time.monotonic() - t0
-    except BaseException:
-        print(f"\nHG_KILL_SEED={seed} (run {run}: {op}, kill at statement {kill_at}); tally {tally}")
-        raise
-    elapsed = time.monotonic() - started
-    print(f"\nseed {seed}: {RUNS} runs in {elapsed:.1f} s ({given:.1f} s of givens, {checking:.1f} s of checks); {tally}; longest {longest}; "
-          f"paid {Payout.objects.filter(status='paid').count()}, ledger {LedgerEntry.objects.aggregate(s=Sum('amount_fen'))}")
-    # Every kind of operation was both killed part-way and completed, so both sides were exercised.
-    assert all(tally[op, "killed"] > 0 for op in OPS), tally
+    kill_runs(n=RUNS, ops=OPS, prepare=prepare, check=lambda: _check_invariants(flow), summary=lambda: (
+        f"paid {Payout.objects.filter(status='paid').count()}, "
+        f"ledger {LedgerEntry.objects.aggregate(s=Sum('amount_fen'))}"))
     assert Payout.objects.filter(status="paid").exists()
