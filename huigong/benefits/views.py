@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from huigong.accounts.models import Cap
 from huigong.core import banksheet
+from huigong.core.disbursement.pages import result_import
 from huigong.core.duties import DutyConflict
 from huigong.core.files import file_response
 from huigong.core.scope import require
@@ -306,18 +307,9 @@ def batch_import_results(request, pk: int):
     """The bank's result sheet (回盘): every row checked, then each payment marked paid or failed."""
     require(request.user, Cap.MONEY)
     batch = selectors.payment_batch_get_for_actor(request.user, pk)
-    form = banksheet.ResultImportForm(request.POST, request.FILES)
-    if not form.is_valid():
-        for errs in form.errors.values():
-            for e in errs:
-                messages.error(request, e)
-        return redirect("benefits:batch_detail", pk=batch.pk)
-    try:
-        counts = services.payment_batch_import_results(actor=request.user, batch=batch,
-                                                       data=form.cleaned_data["upload"].read())
-    except ValidationError as e:
-        _error(request, e)
-    else:
+    counts = result_import(request, lambda data: services.payment_batch_import_results(
+        actor=request.user, batch=batch, data=data))
+    if counts is not None:
         messages.success(request, _("回盘已导入：到账 %(paid)d 笔，失败 %(failed)d 笔，未变 %(unchanged)d 笔") % counts)
     return redirect("benefits:batch_detail", pk=batch.pk)
 

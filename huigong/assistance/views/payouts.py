@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from huigong.accounts.models import Cap
 from huigong.core import banksheet
 from huigong.core.banksheet import ResultImportForm
+from huigong.core.disbursement.pages import result_import
 from huigong.core.money import format_yuan
 from huigong.core.scope import require
 from huigong.orgs.forms import apply_service_errors
@@ -142,18 +143,9 @@ def batch_submit(request, pk: int):
 def batch_import(request, pk: int):
     batch = sel.batch_get_for_actor(request.user, pk)
     require(request.user, Cap.MONEY)
-    form = ResultImportForm(request.POST, request.FILES)
-    if not form.is_valid():
-        for errs in form.errors.values():
-            for e in errs:
-                messages.error(request, e)
-        return redirect("assistance:batch_detail", batch.pk)
-    try:
-        counts = svc.payout_batch_import_results(actor=request.user, batch=batch,
-                                                 data=form.cleaned_data["upload"].read())
-    except ValidationError as e:
-        _flash(request, e)
-    else:
+    counts = result_import(request, lambda data: svc.payout_batch_import_results(actor=request.user, batch=batch,
+                                                                                data=data))
+    if counts is not None:
         messages.success(request, _("回盘已导入：到账 %(paid)d 笔，失败 %(failed)d 笔，未变 %(unchanged)d 笔，过期（早前发送次数，已忽略）%(stale)d 笔") % counts)
     return redirect("assistance:batch_detail", batch.pk)
 
