@@ -149,15 +149,11 @@ def world(_world, db, monkeypatch):
     return copy.deepcopy(_world)
 
 
-def url(world, name):
-    return reverse(name, args=ROUTES[name][0](world))
-
-
 class _Rollback(Exception):
     pass
 
 
-def _outside_trace(world) -> tuple[int, int]:
+def _our_trace(world) -> tuple[int, int]:
     """Audit events and access rows in our subtree (杭州): the outsider and another union's worker write none."""
     return (AuditEvent.objects.filter(node_path__startswith=world.hangzhou.path).count(),
             AccessLog.objects.filter(node_path__startswith=world.hangzhou.path).count())
@@ -221,7 +217,7 @@ def _check(world, name, persona) -> list[str]:
     problems = []
     client = _client_as(world, {"staff": "city_admin", "worker": how.get("as", "worker")}.get(persona, persona)
                         if who == "worker" else "city_admin" if persona == "staff" else persona)
-    before = _outside_trace(world)
+    before = _our_trace(world)
     for method in methods.split():
         if persona == "anonymous":
             r, _b = _send(client, method, target, query=query)
@@ -260,7 +256,7 @@ def _check(world, name, persona) -> list[str]:
         want = ok if allowed else (403,)
         if r.status_code not in want:
             problems.append(f"{persona} {method}: {r.status_code}, not one of {want}")
-    after = _outside_trace(world)
+    after = _our_trace(world)
     if persona in ("outsider", "qd_worker", "anonymous", "staff") and after != before:
         problems.append(f"{persona}: wrote {after[0] - before[0]} audit events and {after[1] - before[1]} access "
                         "rows in our subtree")
