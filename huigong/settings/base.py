@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "huigong.api",
     "huigong.assistance",
     "huigong.benefits",
+    "huigong.checkups",  # enterprise check-ups: campaigns, checklists, visits, findings tracked to rectification
     "huigong.portal",
     "huigong.insights",
     "huigong.console",  # the staff console's own pages (home, audit browser)

@@ -3,7 +3,7 @@
 Event sources (see core/kpi.py) for one kind of item, rolled up by the item's tracking union:
 
     Kpi("checkups.findings", _("发现问题"), "count", …, FLOW, "checkups", ("outcomes_trackeditem",),
-        events=opened("checkups.finding"), requires=("outcomes",))
+        events=opened("checkups.finding"), requires=("checkups",))
 
 - `opened(kind)`: FLOW, one per item on the day it was created (dim: its category);
 - `closed(kind)`: FLOW, one per item closed with an effective verdict, on that day;
