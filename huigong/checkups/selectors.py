@@ -130,11 +130,11 @@ def campaign_report(campaign: Campaign, today: dt.date | None = None) -> dict:
     )
     base = Finding.objects.filter(campaign=campaign)
     cat_labels = dict(Category.choices)
-    by_category = [dict(r, label=cat_labels.get(r["category"], r["category"]))
+    by_category = [dict(r, label=str(cat_labels.get(r["category"], r["category"])))
                    for r in base.values("category").annotate(**counts).order_by("-total", "category")]
     sev_labels = dict(Severity.choices)
     order = {s: i for i, s in enumerate(Severity.values)}
-    by_severity = sorted(({**r, "label": sev_labels.get(r["severity"], r["severity"])}
+    by_severity = sorted(({**r, "label": str(sev_labels.get(r["severity"], r["severity"]))}
                           for r in base.values("severity").annotate(total=Count("pk"),
                                                                      closed=Count("pk", filter=Q(item__status=ItemStatus.CLOSED)))),
                          key=lambda r: order.get(r["severity"], 9))
@@ -144,7 +144,7 @@ def campaign_report(campaign: Campaign, today: dt.date | None = None) -> dict:
     totals["avg_days_to_close"] = round(avg.total_seconds() / 86400, 1) if avg is not None else None
     totals["closed_rate"] = round(100 * totals["closed"] / totals["total"], 1) if totals["total"] else None
     kind_labels = dict(InstrumentKind.choices)
-    instruments = [dict(r, label=kind_labels.get(r["kind"], r["kind"])) for r in
+    instruments = [dict(r, label=str(kind_labels.get(r["kind"], r["kind"]))) for r in
                    Instrument.objects.filter(examination__campaign=campaign).values("kind").annotate(
                        issued=Count("pk"), replied=Count("pk", filter=Q(replied_on__isnull=False)),
                        accepted=Count("pk", filter=Q(accepted=True)),
