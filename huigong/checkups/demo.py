@@ -42,7 +42,7 @@ ISSUES = {
 }
 SEVERITY = (("low", 35), ("medium", 40), ("high", 20), ("critical", 5))
 # What becomes of a finding: closed at the return visit, waiting for it, still being fixed, reopened.
-FATES = (("closed", 82), ("verifying", 6), ("in_progress", 7), ("reopened", 2), ("open", 3))
+FATES = (("closed", 86), ("verifying", 4), ("in_progress", 5), ("reopened", 2), ("open", 3))
 
 
 def _pick(rng, pairs):
@@ -116,14 +116,20 @@ def build(builder) -> str:
     inst_of = {i.examination_id: i for i in Instrument.objects.filter(examination__campaign=campaign)}
     tracked, entries, evidence, findings = [], [], [], []
     fates_by_exam: dict[int, list[str]] = {}
+    # The return visit (35–60 days after the visit, where that day has come, for 19 firms in 20) is
+    # where findings are signed off: a firm not yet revisited has none closed, only submitted.
+    revisit = {}
+    for exam in exams:
+        day = exam.visited_on + dt.timedelta(days=rng.randint(35, 60))
+        if day <= today and rng.random() < 0.95:
+            revisit[exam.pk] = day
     for r in rows:
         exam, fate, at = r["exam"], r["fate"], r["at"]
         due = r["due"]
-        if fate == "closed":
-            ended = timezone.make_aware(dt.datetime.combine(
-                min(today, exam.visited_on + dt.timedelta(days=rng.randint(15, 75))), dt.time(15)))
-        else:
-            ended = None
+        if fate == "closed" and exam.pk not in revisit:
+            fate = r["fate"] = "verifying"
+        ended = (timezone.make_aware(dt.datetime.combine(revisit[exam.pk], dt.time(15))) if fate == "closed"
+                 else None)
         live = fate != "closed"
         status = {"closed": S.CLOSED, "verifying": S.VERIFYING, "in_progress": S.IN_PROGRESS, "reopened": S.REOPENED,
                   "open": S.OPEN}[fate]
@@ -171,11 +177,10 @@ def build(builder) -> str:
     TrackedItem.objects.bulk_update([f.item for f in findings], ["source_id"], batch_size=1000)
     TimelineEntry.objects.bulk_create(entries, batch_size=2000)
     Evidence.objects.bulk_create(evidence, batch_size=2000)
-    # The return visit is done where nothing waits for it any more and its date has come.
     for exam in exams:
         fates = fates_by_exam.get(exam.pk, [])
-        if exam.return_visit_due <= today and "verifying" not in fates:
-            exam.status, exam.return_visited_on = ExamStatus.RETURN_VISITED, min(today, exam.return_visit_due)
+        if exam.pk in revisit:
+            exam.status, exam.return_visited_on = ExamStatus.RETURN_VISITED, revisit[exam.pk]
             exam.return_visit_note = "回访核实整改情况，已整改问题办结" + ("，未整改问题继续督办" if any(
                 f != "closed" for f in fates) else "")
     Examination.objects.bulk_update(exams, ["status", "visited_on", "visited_by", "visit_team", "score", "self_score",

@@ -78,7 +78,10 @@ def test_visit_on_a_phone(live_server, browser, world, shots):
                          files=[{"name": "site.jpg", "mimeType": "image/jpeg", "buffer": _png()}])
     page.locator(f"input[name=answer_{items[0].pk}]").first.scroll_into_view_if_needed()
     page.screenshot(path=str(shots / "visit-phone.png"), full_page=False)
-    page.click("button[type=submit]")
+    page.get_by_role("button", name="提交体检记录").click()
+    page.wait_for_load_state()
+    errors = page.locator(".message-error, .error").all_inner_texts()
+    assert not errors, errors
     page.wait_for_url(f"**/checkups/exams/{exam.pk}/")
     page.screenshot(path=str(shots / "exam-after-visit-phone.png"), full_page=True)
     assert "3 名新员工入职两个月仍未签合同" in page.content()

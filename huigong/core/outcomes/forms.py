@@ -28,7 +28,7 @@ class EvidenceForm(forms.Form):
     upload = forms.FileField(label=_("文件（文件或照片）"), required=False)
     doc_number = forms.CharField(label=_("文号（政策文件）"), required=False, max_length=100)
     issuer = forms.CharField(label=_("发文机关或批示人"), required=False, max_length=100)
-    issued_on = forms.DateField(label=_("日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    issued_on = forms.DateField(label=_("日期"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     text = forms.CharField(label=_("内容"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     of_effect = forms.BooleanField(label=_("这份材料能证明整改或落实的成效"), required=False)
 
@@ -46,7 +46,7 @@ class DropForm(forms.Form):
 
 
 class DueForm(forms.Form):
-    due_date = forms.DateField(label=_("新的办结期限"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = forms.DateField(label=_("新的办结期限"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     reason = forms.CharField(label=_("调整理由"), required=False, max_length=200)
 
 
