@@ -105,7 +105,7 @@ def instrument_get_for_actor(actor, pk) -> Instrument:
 
 def campaign_report(campaign: Campaign, today: dt.date | None = None) -> dict:
     """The figures Jiading and Qingdao report: firms examined, workers covered, issues found by category
-    and severity, recommendations issued / accepted / completed, time to close, overdue; in five grouped
+    and severity, recommendations issued / accepted / completed, time to close, overdue; in three grouped
     queries whatever the campaign's size (bench/checkups.py times it on 100,000 findings)."""
     today = today or timezone.localdate()
     exams = Examination.objects.filter(campaign=campaign).aggregate(
@@ -119,29 +119,41 @@ def campaign_report(campaign: Campaign, today: dt.date | None = None) -> dict:
     )
     exams["workers"] = exams["workers"] or 0
     live = [s.value for s in LIVE]
-    counts = dict(
+    closed = Q(item__status=ItemStatus.CLOSED)
+    # One pass over the campaign's findings, grouped by category and severity; the tables by category and
+    # by severity and the totals are sums of its rows (three scans of 100,000 findings cost three times one).
+    rows = list(Finding.objects.filter(campaign=campaign).values("category", "severity").annotate(
         total=Count("pk"),
-        closed=Count("pk", filter=Q(item__status=ItemStatus.CLOSED)),
+        closed=Count("pk", filter=closed),
         open=Count("pk", filter=Q(item__status__in=live)),
         overdue=Count("pk", filter=Q(item__status__in=live, item__due_date__lt=today)),
         issued=Count("pk", filter=Q(instrument__isnull=False)),
         accepted=Count("pk", filter=Q(instrument__accepted=True)),
-        completed=Count("pk", filter=Q(instrument__isnull=False, item__status=ItemStatus.CLOSED)),
-    )
-    base = Finding.objects.filter(campaign=campaign)
-    cat_labels = dict(Category.choices)
-    by_category = [dict(r, label=str(cat_labels.get(r["category"], r["category"])))
-                   for r in base.values("category").annotate(**counts).order_by("-total", "category")]
-    sev_labels = dict(Severity.choices)
+        completed=Count("pk", filter=Q(instrument__isnull=False) & closed),
+        close_time=Sum(ExpressionWrapper(F("item__ended_at") - F("item__created_at"), output_field=DurationField()),
+                       filter=closed),
+    ).order_by())
+    keys = ("total", "closed", "open", "overdue", "issued", "accepted", "completed")
+    cat_labels, sev_labels = dict(Category.choices), dict(Severity.choices)
+    by_cat: dict[str, dict] = {}
+    by_sev: dict[str, dict] = {}
+    close_time = dt.timedelta(0)
+    for r in rows:
+        c = by_cat.setdefault(r["category"], {"category": r["category"], **dict.fromkeys(keys, 0)})
+        s_ = by_sev.setdefault(r["severity"], {"severity": r["severity"], "total": 0, "closed": 0})
+        for k in keys:
+            c[k] += r[k]
+        s_["total"] += r["total"]
+        s_["closed"] += r["closed"]
+        close_time += r["close_time"] or dt.timedelta(0)
+    by_category = sorted(({**c, "label": str(cat_labels.get(c["category"], c["category"]))} for c in by_cat.values()),
+                         key=lambda c: (-c["total"], c["category"]))
     order = {s: i for i, s in enumerate(Severity.values)}
-    by_severity = sorted(({**r, "label": str(sev_labels.get(r["severity"], r["severity"]))}
-                          for r in base.values("severity").annotate(total=Count("pk"),
-                                                                     closed=Count("pk", filter=Q(item__status=ItemStatus.CLOSED)))),
-                         key=lambda r: order.get(r["severity"], 9))
-    totals = {k: sum(r[k] for r in by_category) for k in counts}
-    avg = base.filter(item__status=ItemStatus.CLOSED).aggregate(
-        d=Avg(ExpressionWrapper(F("item__ended_at") - F("item__created_at"), output_field=DurationField())))["d"]
-    totals["avg_days_to_close"] = round(avg.total_seconds() / 86400, 1) if avg is not None else None
+    by_severity = sorted(({**s_, "label": str(sev_labels.get(s_["severity"], s_["severity"]))}
+                          for s_ in by_sev.values()), key=lambda r: order.get(r["severity"], 9))
+    totals = {k: sum(c[k] for c in by_category) for k in keys}
+    totals["avg_days_to_close"] = (round(close_time.total_seconds() / 86400 / totals["closed"], 1)
+                                   if totals["closed"] else None)
     totals["closed_rate"] = round(100 * totals["closed"] / totals["total"], 1) if totals["total"] else None
     kind_labels = dict(InstrumentKind.choices)
     instruments = [dict(r, label=str(kind_labels.get(r["kind"], r["kind"]))) for r in

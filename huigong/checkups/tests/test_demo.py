@@ -57,7 +57,7 @@ def test_demo_rows_keep_the_tracker_invariants(demo, db):
     assert items.values("category").annotate(n=Count("pk")).count() >= 8
 
 
-def Cast(field):  # noqa: N802 - reads like the SQL it is
+def Cast(field):
     from django.db.models import CharField
     from django.db.models.functions import Cast as _Cast
 

@@ -33,7 +33,7 @@ def _png(pdf: bytes, name: str) -> str:
 
 
 def test_instrument_pdf(w, client):
-    c, exam, findings = visited(w.city_admin, w.xihu, w.enterprise)
+    _c, exam, findings = visited(w.city_admin, w.xihu, w.enterprise)
     inst = services.instrument_issue(actor=w.city_admin, exam=exam, kind=InstrumentKind.OPINION, findings=findings)
     assert inst.pdf  # kept as issued, encrypted at rest
     with open(inst.pdf.path, "rb") as fh:
@@ -46,7 +46,7 @@ def test_instrument_pdf(w, client):
 
 
 def test_exam_and_campaign_report_pdfs(w):
-    c, exam, findings = visited(w.city_admin, w.xihu, w.enterprise)
+    c, exam, _findings = visited(w.city_admin, w.xihu, w.enterprise)
     text = _png(pdfs.exam_report_pdf(exam), "checkups-exam-report.png")
     assert "杭州某科技有限公司" in text and "发现问题 3 条" in text
     text = _png(pdfs.campaign_report_pdf(c, selectors.campaign_report(c)), "checkups-campaign-report.png")

@@ -27,7 +27,7 @@ def test_report_figures(w, django_assert_max_num_queries):
     outcomes.item_submit(actor=w.tech_staff, item=f.item)
     services.return_visit_record(actor=w.district_staff, exam=exam, visited_on=timezone.localdate(), note="回访",
                                  verdicts={f.pk: ("effective", "")})
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(3):
         r = selectors.campaign_report(c)
     assert r["exams"] == {"enrolled": 2, "self_assessed": 0, "examined": 1, "return_visited": 1, "return_overdue": 0,
                           "workers": exam.workers_covered, "avg_score": r["exams"]["avg_score"]}
@@ -43,6 +43,6 @@ def test_report_figures(w, django_assert_max_num_queries):
 
 
 def test_return_visit_overdue_counts(w):
-    c, exam, findings = visited(w.city_admin, w.xihu, w.enterprise, days_ago=90)
+    c, _exam, _findings = visited(w.city_admin, w.xihu, w.enterprise, days_ago=90)
     r = selectors.campaign_report(c, today=timezone.localdate() + dt.timedelta(days=1))
     assert r["exams"]["return_overdue"] == 1

@@ -44,7 +44,7 @@ def test_seeded_template_is_editable_data(w):
 def test_campaign_needs_matching_templates_and_scope(w):
     legal = services.template_seed(actor=w.city_admin, node=w.xihu, kind="legal")
     today = timezone.localdate()
-    kw = dict(node=w.xihu, title="综合体检", year=2026, starts_on=today, ends_on=today)
+    kw = {"node": w.xihu, "title": "综合体检", "year": 2026, "starts_on": today, "ends_on": today}
     with pytest.raises(ValidationError) as e:
         services.campaign_create(actor=w.city_admin, kind="both", templates=[legal], **kw)
     assert "templates" in e.value.message_dict
@@ -117,7 +117,7 @@ def _rectified(w, finding):
 
 
 def test_finding_closes_only_at_the_return_visit(w):
-    c, exam, findings = visited(w.city_admin, w.xihu, w.enterprise)
+    _c, exam, findings = visited(w.city_admin, w.xihu, w.enterprise)
     f = findings[0]
     _rectified(w, f)
     with pytest.raises(ValidationError, match="回访"):
@@ -143,7 +143,7 @@ def test_finding_closes_only_at_the_return_visit(w):
 
 
 def test_return_visit_not_effective_reopens(w):
-    c, exam, findings = visited(w.city_admin, w.xihu, w.enterprise)
+    _c, exam, findings = visited(w.city_admin, w.xihu, w.enterprise)
     f = findings[0]
     _rectified(w, f)
     services.return_visit_record(actor=w.district_staff, exam=exam, visited_on=timezone.localdate(),
@@ -155,7 +155,7 @@ def test_return_visit_not_effective_reopens(w):
 def test_return_visitor_cannot_sign_off_own_submission(w):
     from huigong.core.duties import DutyConflict
 
-    c, exam, findings = visited(w.city_admin, w.xihu, w.enterprise)
+    _c, exam, findings = visited(w.city_admin, w.xihu, w.enterprise)
     f = findings[0]
     outcomes.evidence_add(actor=w.district_staff, item=f.item, kind=EvidenceKind.NOTE, text="已整改", of_effect=True)
     outcomes.item_submit(actor=w.district_staff, item=f.item)
@@ -167,7 +167,7 @@ def test_return_visitor_cannot_sign_off_own_submission(w):
 
 
 def test_outsider_and_viewer_refused(w):
-    c, exam = enrolled(w.city_admin, w.xihu, w.enterprise)
+    _c, exam = enrolled(w.city_admin, w.xihu, w.enterprise)
     with pytest.raises(OutOfScope):
         services.self_assessment_save(actor=w.outsider, exam=exam, answers=answers(exam))
     with pytest.raises(PermissionDenied):

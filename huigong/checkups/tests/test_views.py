@@ -57,7 +57,7 @@ def test_self_assessment_by_the_enterprise_union(client, w):
 
 
 def test_instrument_reply_and_return_visit_pages(client, w):
-    c, exam, findings = visited(w.city_admin, w.xihu, w.enterprise)
+    _c, exam, findings = visited(w.city_admin, w.xihu, w.enterprise)
     client.force_login(w.district_staff)
     r = client.post(reverse("checkups:instrument_issue", args=[exam.pk]),
                     {"kind": "reminder", "findings": [f.pk for f in findings[:2]]})
@@ -82,7 +82,7 @@ def test_instrument_reply_and_return_visit_pages(client, w):
 
 
 def test_report_page_and_api(client, w):
-    c, exam, findings = visited(w.city_admin, w.xihu, w.enterprise)
+    c, _exam, _findings = visited(w.city_admin, w.xihu, w.enterprise)
     client.force_login(w.leader)
     page = client.get(reverse("checkups:report", args=[c.pk])).content.decode()
     assert "体检工作报告" in page and "劳动合同" in page

@@ -6,6 +6,7 @@ by what happens to the other."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -88,7 +89,7 @@ def test_tracker_state_machine(w):
                 assert item.progress == 100 and services.effect_evidence(item).exists()
             moves = [e for e in item.timeline.order_by("at", "id") if e.to_status]
             assert moves[-1].to_status == item.status
-            for prev, nxt in zip(moves, moves[1:]):
+            for prev, nxt in itertools.pairwise(moves):
                 assert nxt.from_status == prev.to_status
             assert self._snap(self.other) == self.other_state
 

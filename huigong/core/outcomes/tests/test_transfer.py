@@ -56,7 +56,7 @@ def test_csv_quotes_formula_cells(w, items):
 
 
 def test_edits_apply_through_services(w, items):
-    a, b = items
+    a, _b = items
     rows = _rows(transfer.export_csv(items_for_actor(w.city_admin)))
     col = {k: i for i, (k, _h) in enumerate(transfer.COLUMNS)}
     for r in rows[1:]:
@@ -109,4 +109,4 @@ def test_wrong_header_is_refused(w):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError, match="表头"):
-        transfer.import_sheet(actor=w.city_admin, data="a,b,c\n1,2,3\n".encode(), filename="x.csv")
+        transfer.import_sheet(actor=w.city_admin, data=b"a,b,c\n1,2,3\n", filename="x.csv")
