@@ -102,6 +102,49 @@ def instrument_get_for_actor(actor, pk) -> Instrument:
 
 # --- the campaign report -----------------------------------------------------------------------------------
 
+REPORT_SECONDS = 3600
+
+
+def _version_key(campaign_id: int) -> str:
+    return f"checkups:report-version:{campaign_id}"
+
+
+def report_changed(campaign_id: int) -> None:
+    """A write changed the campaign's figures: after it commits, the cached report is computed afresh
+    (a new version key; the old entry expires on its own). Called by every service that changes them and
+    by the tracker's hooks for findings (status, due date)."""
+    from django.core.cache import cache
+    from django.db import transaction
+
+    def bump():
+        try:
+            cache.incr(_version_key(campaign_id))
+        except ValueError:
+            cache.set(_version_key(campaign_id), 1, None)
+
+    transaction.on_commit(bump)
+
+
+def campaign_report_cached(campaign: Campaign, today: dt.date | None = None) -> dict:
+    """`campaign_report`, kept in the cache until a write changes the campaign's figures (report_changed)
+    or the day changes (overdue counts move with the date). On a campaign of 100,000 findings the report
+    is one scan of them (docs/benchmarks.md); pages read this."""
+    from django.core.cache import cache
+
+    today = today or timezone.localdate()
+    version = cache.get(_version_key(campaign.pk))
+    if version is None:
+        cache.add(_version_key(campaign.pk), 1, None)
+        version = cache.get(_version_key(campaign.pk), 1)
+    # The campaign's creation time too: a rolled-back campaign's id can come back (SQLite) with another's figures.
+    key = f"checkups:report:{campaign.pk}:{campaign.created_at.timestamp():.0f}:{version}:{today.isoformat()}"
+    report = cache.get(key)
+    if report is None:
+        report = campaign_report(campaign, today)
+        cache.set(key, report, REPORT_SECONDS)
+    return report
+
+
 
 def campaign_report(campaign: Campaign, today: dt.date | None = None) -> dict:
     """The figures Jiading and Qingdao report: firms examined, workers covered, issues found by category

@@ -31,6 +31,7 @@ from huigong.core.outcomes import services as outcomes
 from huigong.core.outcomes.models import Status as ItemStatus
 
 from . import statutory
+from .selectors import report_changed
 from .models import (
     ANSWER_CREDIT,
     Answer,
@@ -57,6 +58,13 @@ _RETURN_VISIT = contextvars.ContextVar("checkups_return_visit", default=None)
 def _on_status(item, old: str, actor) -> None:
     if item.status == ItemStatus.CLOSED and _RETURN_VISIT.get() != item.pk:
         raise ValidationError(_("体检发现的问题须在回访时核实成效后办结，请在企业体检页面登记回访"))
+    _item_changed(item, "status", actor)
+
+
+def _item_changed(item, field: str, actor) -> None:
+    campaign_id = Finding.objects.filter(item_id=item.pk).values_list("campaign_id", flat=True).first()
+    if campaign_id is not None:
+        report_changed(campaign_id)
 
 
 def _source_url(item) -> str:
@@ -73,7 +81,7 @@ def register_kind() -> None:
                        ItemStatus.REOPENED: gettext_lazy("重新整改"), ItemStatus.CLOSED: gettext_lazy("已整改")},
         categories=lambda: {c.value: str(c.label) for c in Category},
         severities=lambda: {s.value: str(s.label) for s in Severity},
-        source_url=_source_url, on_status=_on_status))
+        source_url=_source_url, on_status=_on_status, on_change=_item_changed))
 
 
 def _in_scope(actor, path: str) -> None:
@@ -195,6 +203,7 @@ def campaign_enroll(*, actor, campaign: Campaign, enterprises) -> int:
     added = campaign.examinations.count() - before
     audit(actor=actor, verb="checkups.campaign_enroll", obj=campaign, node_path=campaign.node.path,
           new={"added": added})
+    report_changed(campaign.pk)
     return added
 
 
@@ -271,6 +280,7 @@ def self_assessment_save(*, actor, exam: Examination, answers: dict, at=None) ->
     exam.save(update_fields=["self_score", "self_assessed_at", "status"])
     audit(actor=actor, verb="checkups.self_assess", obj=exam, node_path=exam.union.path,
           new={"score": exam.self_score, "answered": len(clean)})
+    report_changed(exam.campaign_id)
     return exam
 
 
@@ -329,6 +339,7 @@ def visit_record(*, actor, exam: Examination, visited_on: dt.date, team: str, an
     exam.save()
     audit(actor=actor, verb="checkups.visit", obj=exam, node_path=exam.union.path,
           new={"visited_on": visited_on, "score": exam.score, "findings": len(findings)})
+    report_changed(exam.campaign_id)
     return findings
 
 
@@ -371,6 +382,7 @@ def finding_add(*, actor, exam: Examination, category: str, severity: str, descr
                  at=timezone.now())
     audit(actor=actor, verb="checkups.finding_add", obj=exam, node_path=exam.union.path,
           new={"finding": f.pk, "category": category, "severity": severity})
+    report_changed(exam.campaign_id)
     return f
 
 
@@ -435,6 +447,7 @@ def instrument_issue(*, actor, exam: Examination, kind: str, findings, issued_on
     audit(actor=actor, verb="checkups.instrument_issue", obj=exam, node_path=exam.union.path,
           new={"instrument": inst.pk, "kind": kind, "number": inst.number, "findings": [f.pk for f in findings],
                "reply_due": inst.reply_due})
+    report_changed(exam.campaign_id)
     return inst
 
 
@@ -452,6 +465,7 @@ def instrument_reply(*, actor, instrument: Instrument, replied_on: dt.date, acce
     instrument.save(update_fields=["replied_on", "accepted", "reply_text"])
     audit(actor=actor, verb="checkups.instrument_reply", obj=exam, node_path=exam.union.path,
           new={"instrument": instrument.pk, "accepted": instrument.accepted, "replied_on": replied_on})
+    report_changed(exam.campaign_id)
     return instrument
 
 
@@ -507,4 +521,5 @@ def return_visit_record(*, actor, exam: Examination, visited_on: dt.date, note: 
     exam.save(update_fields=["return_visited_on", "return_visit_note", "status"])
     audit(actor=actor, verb="checkups.return_visit", obj=exam, node_path=exam.union.path,
           new={"visited_on": visited_on, "verdicts": {str(k): v[0] for k, v in verdicts.items()}})
+    report_changed(exam.campaign_id)
     return exam

@@ -51,7 +51,7 @@ def _pdf(request, render_fn, filename: str) -> HttpResponse:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     campaigns = list(selectors.campaigns_for_actor(request.user).order_by("-year", "-id")[:50])
-    reports = {c.pk: selectors.campaign_report(c) for c in campaigns[:5]}
+    reports = {c.pk: selectors.campaign_report_cached(c) for c in campaigns[:5]}
     for c in campaigns:
         c.report = reports.get(c.pk)
     root = scope.root_path(request.user)
@@ -93,7 +93,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     not_enrolled = (Enterprise.objects.filter(union__path__startswith=c.node.path)
                     .exclude(pk__in=c.examinations.values("enterprise_id")).count())
     return render(request, "checkups/campaign.html", {
-        "c": c, "page_obj": page, "r": selectors.campaign_report(c), "not_enrolled": not_enrolled,
+        "c": c, "page_obj": page, "r": selectors.campaign_report_cached(c), "not_enrolled": not_enrolled,
         "statuses": ExamStatus.choices, "status": status, "can_write": _can(request)})
 
 
@@ -116,7 +116,7 @@ def campaign_enroll(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def campaign_report(request: HttpRequest, pk: int) -> HttpResponse:
     c = selectors.campaign_get_for_actor(request.user, pk)
-    r = selectors.campaign_report(c)
+    r = selectors.campaign_report_cached(c)
     return render(request, "checkups/report.html", {"c": c, "r": r})
 
 
@@ -124,7 +124,7 @@ def campaign_report(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def campaign_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     c = selectors.campaign_get_for_actor(request.user, pk)
-    return _pdf(request, lambda: pdfs.campaign_report_pdf(c, selectors.campaign_report(c)), f"campaign-{c.pk}.pdf")
+    return _pdf(request, lambda: pdfs.campaign_report_pdf(c, selectors.campaign_report_cached(c)), f"campaign-{c.pk}.pdf")
 
 
 # --- templates -------------------------------------------------------------------------------------------

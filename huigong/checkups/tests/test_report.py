@@ -46,3 +46,26 @@ def test_return_visit_overdue_counts(w):
     c, _exam, _findings = visited(w.city_admin, w.xihu, w.enterprise, days_ago=90)
     r = selectors.campaign_report(c, today=timezone.localdate() + dt.timedelta(days=1))
     assert r["exams"]["return_overdue"] == 1
+
+
+def test_kept_report_is_computed_afresh_after_a_write(w, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    c, exam, findings = visited(w.city_admin, w.xihu, w.enterprise, days_ago=60)
+    cache.clear()
+    assert selectors.campaign_report_cached(c)["totals"]["closed"] == 0
+    f = findings[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        outcomes.evidence_add(actor=w.tech_staff, item=f.item, kind=EvidenceKind.NOTE, text="已补签", of_effect=True)
+        outcomes.item_submit(actor=w.tech_staff, item=f.item)
+    assert selectors.campaign_report_cached(c)["totals"]["closed"] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        services.return_visit_record(actor=w.district_staff, exam=exam, visited_on=timezone.localdate(), note="回访",
+                                     verdicts={f.pk: ("effective", "")})
+    assert selectors.campaign_report_cached(c)["totals"]["closed"] == 1
+    # A new due date moves the overdue count (the tracker's on_change hook).
+    overdue = selectors.campaign_report_cached(c)["totals"]["overdue"]
+    with django_capture_on_commit_callbacks(execute=True):
+        outcomes.item_set_due(actor=w.district_staff, item=findings[1].item,
+                              due_date=timezone.localdate() + dt.timedelta(days=30), reason="企业申请延期")
+    assert selectors.campaign_report_cached(c)["totals"]["overdue"] == overdue - 1

@@ -23,6 +23,9 @@ class Kind:
     # Called inside the transition's transaction after the item moved: (item, old_status, actor). It may
     # mirror the status on the domain's row; it must never move another tracked item.
     on_status: Callable[[Any, str, Any], None] | None = None
+    # Called inside the transaction after a field other than the status changed ("due_date", "owner_name"):
+    # (item, field, actor). For a domain that keeps figures derived from its items (a cached report).
+    on_change: Callable[[Any, str, Any], None] | None = None
 
     @property
     def verifier_capability(self) -> str:

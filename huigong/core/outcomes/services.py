@@ -105,6 +105,12 @@ def _move(item: TrackedItem, *, actor, to: str, at, text: str = "", verb: str, e
         hook(item, old, actor)
 
 
+def _changed(item: TrackedItem, field: str, actor) -> None:
+    hook = kinds.get(item.kind).on_change
+    if hook is not None:
+        hook(item, field, actor)
+
+
 def _bad_status(item: TrackedItem, action: str):
     return ValidationError(_("事项当前状态为“%(status)s”，不能%(action)s")
                            % {"status": kinds.get(item.kind).status_label(item.status), "action": action})
@@ -313,6 +319,7 @@ def item_set_due(*, actor, item: TrackedItem, due_date: dt.date | None, reason: 
            text=f"{old or '—'} → {due_date or '—'}" + (f"：{reason.strip()}" if reason else ""))
     audit(actor=actor, verb="outcomes.due", obj=item, node_path=item.node.path,
           old={"due_date": old}, new={"due_date": due_date})
+    _changed(item, "due_date", actor)
     return item
 
 
@@ -331,6 +338,7 @@ def item_set_owner(*, actor, item: TrackedItem, owner_name: str, at=None) -> Tra
     _entry(item, actor=actor, kind=EntryKind.OWNER, at=_now(at), text=f"{old} → {owner_name}")
     audit(actor=actor, verb="outcomes.owner", obj=item, node_path=item.node.path,
           old={"owner_name": old}, new={"owner_name": owner_name})
+    _changed(item, "owner_name", actor)
     return item
 
 
