@@ -31,7 +31,6 @@ from huigong.core.outcomes import services as outcomes
 from huigong.core.outcomes.models import Status as ItemStatus
 
 from . import statutory
-from .selectors import report_changed
 from .models import (
     ANSWER_CREDIT,
     Answer,
@@ -49,6 +48,7 @@ from .models import (
     Severity,
     TemplateItem,
 )
+from .selectors import report_changed
 
 CAP = "checkup"
 FINDING_KIND = "checkups.finding"
