@@ -24,7 +24,7 @@ class CheckupsConfig(AppConfig):
                                pgettext_lazy("API area", "企业体检")),),
         nav=(NavEntry(85, _("企业体检"), "checkups:home", "shield", ("checkups:",)),),
         capabilities=(Capability("checkup", _("企业体检"), ("admin", "staff")),),
-        demo_builder=DemoBuilder(35, "huigong.checkups.demo.build"),
+        demo_builder=DemoBuilder(36, "huigong.checkups.demo.build"),
         kpis=(KpiModule("huigong.checkups.kpis", 60, {"checkups": _("企业体检")}),),
         api_matrix=("huigong.checkups.tests.api_matrix",),
         page_matrix=("huigong.checkups.tests.page_matrix",),
