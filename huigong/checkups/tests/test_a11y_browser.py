@@ -22,7 +22,7 @@ def test_axe_on_checkup_and_tracker_pages(live_server, browser, cast):
     inst = services.instrument_issue(actor=cast.city_admin, exam=exam, kind=InstrumentKind.OPINION,
                                      findings=findings[:1], render=False)
     services.instrument_reply(actor=cast.city_admin, instrument=inst, replied_on=timezone.localdate(), accepted=True)
-    c2, planned = enrolled(cast.city_admin, cast.xihu, cast.platform, title="西湖区安全生产体检", kind="safety")
+    _c2, planned = enrolled(cast.city_admin, cast.xihu, cast.platform, title="西湖区安全生产体检", kind="safety")
     tpl = c.templates.first()
     urls = ["/checkups/", "/checkups/campaigns/new/", f"/checkups/campaigns/{c.pk}/",
             f"/checkups/campaigns/{c.pk}/report/", "/checkups/templates/", f"/checkups/templates/{tpl.pk}/",
