@@ -69,12 +69,14 @@ INSTALLED_APPS = [
     "huigong.core.disbursement",  # batches, bank sheets, exactly-once payments (abstract tables + one engine)
     "huigong.core.notify",  # the notifications outbox (portal message, SMS, WeChat)
     "huigong.core.capacity",  # places, sub-quotas, lotteries, waitlists, offers
+    "huigong.core.outcomes",  # tracked items: status history, evidence of effect, links, overdue escalation
     "huigong.orgs",
     "huigong.accounts",
     "huigong.members",
     "huigong.api",
     "huigong.assistance",
     "huigong.benefits",
+    "huigong.checkups",  # enterprise check-ups: campaigns, checklists, visits, findings tracked to rectification
     "huigong.portal",
     "huigong.insights",
     "huigong.console",  # the staff console's own pages (home, audit browser)
