@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "huigong.api",
     "huigong.assistance",
     "huigong.benefits",
+    "huigong.research",  # research programme (调研): topics, teams, tranches, reports, outcomes
     "huigong.portal",
     "huigong.insights",
     "huigong.console",  # the staff console's own pages (home, audit browser)
