@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "huigong.core.disbursement",  # batches, bank sheets, exactly-once payments (abstract tables + one engine)
     "huigong.core.notify",  # the notifications outbox (portal message, SMS, WeChat)
     "huigong.core.capacity",  # places, sub-quotas, lotteries, waitlists, offers
+    "huigong.core.outcomes",  # tracked items: status history, evidence of effect, links, overdue escalation
     "huigong.orgs",
     "huigong.accounts",
     "huigong.members",

@@ -1,0 +1,58 @@
+"""Scoped reads of tracked items: an item is seen by staff whose subtree holds its tracking union."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from huigong.core import scope
+
+from .models import LIVE, ItemLink, TrackedItem
+
+VIEW = "view"  # the capability every staff role holds (accounts.Cap.VIEW), named by value
+
+
+def items_for_actor(actor, *, kind: str = "", status: str = "", overdue: bool | None = None,
+                    node_path: str = "", q: str = "", today: dt.date | None = None) -> QuerySet:
+    scope.require(actor, VIEW)
+    root = scope.root_path(actor)
+    if node_path and node_path.startswith(root):
+        root = node_path
+    qs = TrackedItem.objects.filter(node__path__startswith=root).select_related("node", "owner_enterprise")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if status:
+        qs = qs.filter(status=status)
+    if overdue is not None:
+        today = today or timezone.localdate()
+        cond = Q(status__in=LIVE, due_date__lt=today)
+        qs = qs.filter(cond) if overdue else qs.exclude(cond)
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(owner_name__icontains=q))
+    return qs
+
+
+def item_get_for_actor(actor, pk) -> TrackedItem:
+    scope.require(actor, VIEW)
+    item = TrackedItem.objects.select_related("node", "owner_enterprise").filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    scope.ensure_path_in_scope(actor, item.node.path)
+    return item
+
+
+def links_of(item: TrackedItem, actor=None) -> list[dict]:
+    """Both directions, each as {link, other, outgoing}; items outside the actor's subtree are left out."""
+    root = scope.root_path(actor) if actor is not None else ""
+    out = []
+    for link in (ItemLink.objects.filter(Q(src=item) | Q(dst=item))
+                 .select_related("src__node", "dst__node").order_by("created_at", "id")):
+        outgoing = link.src_id == item.pk
+        other = link.dst if outgoing else link.src
+        if root and not other.node.path.startswith(root):
+            continue
+        out.append({"link": link, "other": other, "outgoing": outgoing})
+    return out
