@@ -31,6 +31,8 @@ class ResearchConfig(AppConfig):
     def ready(self):
         from huigong.core.disbursement.flow import register
 
+        from . import outcomes
         from .payments import TRANCHES
 
         register(TRANCHES)  # tranches pay through the kernel's disbursement service
+        outcomes.register()  # recommendations are the outcome tracker's items

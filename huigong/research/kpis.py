@@ -1,13 +1,16 @@
 """The research programme's KPIs (declared in apps.py, collected into the insights catalogue): topics
-undertaken, reports accepted, money paid in tranches, fieldwork reach. Policies adopted are counted by
-the outcome tracker's rows of research recommendations (see outcomes.py). Each event counts at the
+undertaken, reports accepted, money paid in tranches, fieldwork reach, and, over the outcome tracker's
+items of kind "research.recommendation" (outcomes.py), recommendations adopted and still open. Each event counts at the
 project's union, so a city's figure rolls up its districts' teams."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from huigong.core.kpi import FLOW, Dialect, Kpi
+from huigong.core.kpi import FLOW, STOCK, Dialect, Kpi
+from huigong.core.outcomes import kpis as tracked
+
+KIND = "research.recommendation"
 
 
 def kpis() -> list[Kpi]:
@@ -39,4 +42,10 @@ def kpis() -> list[Kpi]:
             ("research_tranchepayment", "research_tranche", "research_project"), None, paid, requires=req),
         Kpi("research.people_reached", _("调研接触职工"), "visit", _("期内调研日志记录的走访、访谈、座谈接触人次。"),
             FLOW, "research", ("research_fieldworklog", "research_project"), None, orders, requires=req),
+        Kpi("research.policies_adopted", _("调研建议被采纳"), "count",
+            _("期内被采纳落实的调研对策建议数：出台政策（文号）或领导批示为证，经成效确认办结。"), FLOW, "research",
+            ("outcomes_trackeditem",), None, tracked.closed(KIND), requires=("outcomes", "research"), headline=True),
+        Kpi("research.recommendations_open", _("调研建议待采纳"), "count",
+            _("期末仍在跟踪、尚未采纳或撤销的调研对策建议数。"), STOCK, "research", ("outcomes_trackeditem",), None,
+            tracked.open_stock(KIND), requires=("outcomes", "research")),
     ]

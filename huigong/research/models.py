@@ -303,7 +303,9 @@ class Recommendation(models.Model):
     seq = models.PositiveSmallIntegerField()
     text = models.TextField(_("建议内容"))
     owner = models.CharField(_("建议对象"), max_length=80)
-    tracked_item_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # The tracked item it became when the report was accepted (core.outcomes, kind "research.recommendation").
+    item = models.OneToOneField("outcomes.TrackedItem", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="research_recommendation")
 
     class Meta:
         ordering = ["report", "seq"]

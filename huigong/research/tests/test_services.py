@@ -335,3 +335,34 @@ def test_the_programme_union_does_not_check_or_accept_its_own_team(w):
     with pytest.raises(DutyConflict):
         services.report_decide(actor=w.city_admin, report=r, accept=True)
     assert services.report_decide(actor=colleague, report=r, accept=True).status == ReportStatus.ACCEPTED
+
+
+def test_recommendations_become_tracked_items_through_to_adoption(w):
+    from huigong.core.outcomes import services as outcomes
+    from huigong.core.outcomes.models import Status
+
+    p, r = reported_project(w, w.programme, seed=61, accept=True)
+    recs = list(r.recommendations.select_related("item").order_by("seq"))
+    assert [(x.owner, x.item.owner_name, x.item.kind) for x in recs] == [
+        ("市城管局", "市城管局", "research.recommendation"), ("市总工会", "市总工会", "research.recommendation")]
+    item = recs[1].item
+    assert item.node_id == w.hangzhou.pk and item.status == Status.OPEN and item.due_date is not None
+    # Adoption needs evidence of effect: without it the item cannot even go to verification.
+    with pytest.raises(ValidationError):
+        outcomes.item_submit(actor=w.city_admin, item=item)
+    outcomes.evidence_add(actor=w.city_admin, item=item, kind="policy", title="健康证先办后补实施办法",
+                          doc_number="杭工发〔2025〕12号", issuer="杭州市总工会", issued_on=timezone.localdate(),
+                          of_effect=True)
+    item = outcomes.item_submit(actor=w.city_admin, item=item)
+    with pytest.raises(DutyConflict):  # nobody confirms the adoption they submitted
+        outcomes.item_verify(actor=w.city_admin, item=item, effective=True)
+    item = outcomes.item_verify(actor=w.leader, item=item, effective=True)
+    assert item.status == Status.CLOSED
+    recs[0].item.refresh_from_db()
+    assert recs[0].item.status == Status.OPEN  # the other recommendation is untouched
+
+
+def test_a_returned_report_makes_no_tracked_items(w):
+    p, r = reported_project(w, w.programme, seed=71)
+    services.report_decide(actor=w.city_admin, report=r, accept=False, comment="重写")
+    assert not r.recommendations.filter(item__isnull=False).exists()
