@@ -14,6 +14,5 @@ class OutcomesConfig(AppConfig):
         console_urls=(UrlInclude("outcomes/", "huigong.core.outcomes.urls"),),
         nav=(NavEntry(105, _("成果跟踪"), "outcomes:list", "chart", ("outcomes:",)),),
         periodic=(PeriodicJob("outcomes.remind", 3600, "huigong.core.outcomes.services.remind_and_escalate"),),
-        api_matrix=("huigong.core.outcomes.tests.api_matrix",),
         page_matrix=("huigong.core.outcomes.tests.page_matrix",),
     )

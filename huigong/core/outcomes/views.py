@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -60,10 +60,6 @@ def item_export(request: HttpRequest) -> HttpResponse:
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "outcomes.xlsx"
     else:
         body, ctype, name = transfer.export_csv(qs), "text/csv; charset=utf-8", "outcomes.csv"
-    from huigong.core.audit import audit
-
-    audit(actor=request.user, verb="outcomes.export", object_type="outcomes.trackeditem",
-          node_path=scope.root_path(request.user), new={"format": fmt, "rows": qs.count()})
     response = HttpResponse(body, content_type=ctype)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
@@ -74,22 +70,20 @@ def item_export(request: HttpRequest) -> HttpResponse:
 def item_import(request: HttpRequest) -> HttpResponse:
     scope.require(request.user, "view")
     form = forms.ImportForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, _("请选择要导入的表格文件"))
-        return redirect("outcomes:list")
-    upload = form.cleaned_data["upload"]
-    try:
-        result = transfer.import_sheet(actor=request.user, data=upload.read(), filename=upload.name)
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-        return redirect("outcomes:list")
-    if result.errors:
-        messages.error(request, _("表格有 %(n)d 处错误，未导入任何内容：%(errors)s")
-                       % {"n": len(result.errors), "errors": "；".join(result.errors[:20])})
-    else:
+    result, errors = None, []
+    if form.is_valid():
+        upload = form.cleaned_data["upload"]
+        try:
+            result = transfer.import_sheet(actor=request.user, data=upload.read(), filename=upload.name)
+            errors = result.errors
+        except ValidationError as exc:
+            errors = exc.messages
+    if result is not None and not errors:
         messages.success(request, _("已导入 %(rows)d 行，更新 %(changed)d 个事项") % {"rows": result.rows,
                                                                                   "changed": result.changed})
-    return redirect("outcomes:list")
+        return redirect("outcomes:list")
+    # The errors in full, on a page of their own: nothing was imported.
+    return render(request, "outcomes/import.html", {"form": form, "errors": errors})
 
 
 def _context(request, item, **extra):
@@ -138,6 +132,10 @@ ACTIONS = {
 @login_required
 def item_act(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.item_get_for_actor(request.user, pk)
+    kind = kinds.get(item.kind)
+    staff = scope.staff_of(request.user)
+    if not (staff.can(kind.capability) or staff.can(kind.verifier_capability)):
+        raise PermissionDenied(_("当前角色无此权限"))
     action = request.POST.get("action", "")
     if action not in ACTIONS:
         raise Http404
