@@ -59,26 +59,28 @@ def docx(text: str) -> SimpleUploadedFile:
 
 
 def make_programme(c, *, budget_fen: int = 1_000_000, levels=("city",), min_chars: int = 200, topics=2,
-                   open_=True, brand: str = "新音台", year: int | None = None):
-    p = services.programme_create(actor=c.city_admin, node=c.hangzhou, brand=brand,
+                   open_=True, brand: str = "新音台", year: int | None = None, actor=None, node=None):
+    actor, node = actor or c.city_admin, node or c.hangzhou
+    p = services.programme_create(actor=actor, node=node, brand=brand,
                                   year=year or timezone.localdate().year, title=f"{brand}年轻干部调研",
                                   budget_fen=budget_fen, min_chars=min_chars, approval_levels=list(levels))
     for i in range(topics):
-        services.topic_add(actor=c.city_admin, programme=p, title=["低空经济", "新就业形态劳动者建会入会", "人工智能"][i],
+        services.topic_add(actor=actor, programme=p, title=["低空经济", "新就业形态劳动者建会入会", "人工智能"][i],
                            area="新质生产力", max_fen=200_000)
-    services.rule_set(actor=c.city_admin, programme=p, kind=RuleKind.YOUNG_SHARE, value=60, age_limit=35)
-    services.rule_set(actor=c.city_admin, programme=p, kind=RuleKind.SIZE_MIN, value=3)
-    services.rule_set(actor=c.city_admin, programme=p, kind=RuleKind.MENTOR, value=1)
+    services.rule_set(actor=actor, programme=p, kind=RuleKind.YOUNG_SHARE, value=60, age_limit=35)
+    services.rule_set(actor=actor, programme=p, kind=RuleKind.SIZE_MIN, value=3)
+    services.rule_set(actor=actor, programme=p, kind=RuleKind.MENTOR, value=1)
     if open_:
-        p = services.programme_transition(actor=c.city_admin, programme=p, action="open")
+        p = services.programme_transition(actor=actor, programme=p, action="open")
     return p
 
 
-def make_project(c, programme, *, actor=None, node=None, team=True, requested_fen: int = 100_000, topic=None):
+def make_project(c, programme, *, actor=None, node=None, team=True, requested_fen: int = 100_000, topic=None,
+                 team_name: str = "骑手调研先锋队"):
     actor, node = actor or c.district_staff, node or c.xihu
     year = programme.year
     p = services.project_create(actor=actor, programme=programme, topic=topic or programme.topics.first(), node=node,
-                                team_name="骑手调研先锋队", plan="注册成为骑手，沉浸式跑单，访谈站长与骑手。",
+                                team_name=team_name, plan="注册成为骑手，沉浸式跑单，访谈站长与骑手。",
                                 requested_fen=requested_fen, payee_name="西湖区总工会", bank_name="杭州银行",
                                 bank_account="6222020000004321")
     if team:

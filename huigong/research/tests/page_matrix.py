@@ -1,40 +1,63 @@
 """Rows of the console page matrix (huigong/orgs/tests/test_views_matrix.py runs them) for the research
 pages, declared in the app's contributions (apps.py). Objects are Hangzhou's: a 新音台 programme at
-杭州市总工会 and a 西湖区 team's project, so the Qingdao outsider must get a 404 or 403 and nothing of ours."""
+杭州市总工会 and a 西湖区 team's project, so the Qingdao outsider must get a 404 or 403 and nothing of ours. The
+objects are written with the ORM, not the services: the matrix counts audit events around each request,
+and the builders run inside that count."""
 
 
 def _programme(c):
-    from huigong.research.testing import make_programme
+    from django.utils import timezone
+
+    from huigong.research.models import Programme, Topic
 
     if not hasattr(c, "_rs_programme"):
-        c._rs_programme = make_programme(c)
+        p = Programme.objects.create(node=c.hangzhou, node_path=c.hangzhou.path, brand="新音台",
+                                     year=timezone.localdate().year, title="新音台年轻干部调研", status="open",
+                                     budget_fen=1_000_000, min_chars=200, approval_levels=["city"])
+        Topic.objects.create(programme=p, seq=1, title="低空经济", area="新质生产力", max_fen=200_000)
+        c._rs_programme = p
     return c._rs_programme
 
 
-def _project(c):
-    from huigong.research.testing import make_project
+def _project(c, status="draft", **kw):
+    from huigong.research.models import Project, TeamMember
 
-    if not hasattr(c, "_rs_project"):
-        c._rs_project = make_project(c, _programme(c))
-    return c._rs_project
+    p = _programme(c)
+    project = Project.objects.create(programme=p, topic=p.topics.get(), node=c.xihu, node_path=c.xihu.path,
+                                     team_name="西湖区骑手调研先锋队", plan="跑单", requested_fen=100_000, status=status,
+                                     payee_name="西湖区总工会", bank_name="杭州银行", bank_account="6222020000004321",
+                                     bank_account_mask="**** **** 4321", applied_by=c.district_staff, **kw)
+    TeamMember.objects.create(project=project, name="周队长", role="leader", birth_year=p.year - 29, front_line=True)
+    return project
 
 
 def _report(c):
-    from huigong.research.testing import reported_project
+    from django.core.files.base import ContentFile
 
-    if not hasattr(c, "_rs_report"):
-        c._rs_report = reported_project(c, _programme(c), seed=901)[1]
-    return c._rs_report
+    from huigong.research import similarity
+    from huigong.research.models import Report
+    from huigong.research.testing import fresh_text
+
+    text = fresh_text(901)
+    r = Report(project=_project(c, status="midterm", approved_fen=100_000), version=1, title="西湖区骑手调研报告",
+               content_type="text/plain; charset=utf-8", extension="txt", char_count=len(text),
+               sketch=similarity.pack(similarity.shingle_hashes(text)), submitted_by=c.district_staff)
+    r.file.save("report.txt", ContentFile(text.encode()), save=True)
+    return r
 
 
 def _payment(c):
-    from huigong.research import payments
-    from huigong.research.testing import approved_project
+    from huigong.research.models import Tranche, TrancheBatch, TranchePayment
 
     if not hasattr(c, "_rs_payment"):
-        approved_project(c, _programme(c))
-        batch, _ = payments.batch_create(actor=c.finance, programme=_programme(c))
-        c._rs_payment = batch.payments.get()
+        project = _project(c, status="fieldwork", approved_fen=100_000)
+        t = Tranche.objects.create(project=project, seq=1, trigger="approval", share=40, amount_fen=40_000,
+                                   status="due")
+        b = TrancheBatch.objects.create(programme=project.programme, node_path=project.programme.node_path,
+                                        title="西湖区调研经费批次", created_by=c.finance)
+        c._rs_payment = TranchePayment.objects.create(
+            tranche=t, batch=b, idempotency_key=f"rs-{t.pk}", amount_fen=40_000, payee_name=project.payee_name,
+            bank_name=project.bank_name, bank_account=project.bank_account, bank_account_mask=project.bank_account_mask)
     return c._rs_payment
 
 
@@ -43,11 +66,15 @@ def programme(c):
 
 
 def project(c):
-    return [_project(c).pk]
+    if not hasattr(c, "_rs_project"):
+        c._rs_project = _project(c)
+    return [c._rs_project.pk]
 
 
 def report(c):
-    return [_report(c).pk]
+    if not hasattr(c, "_rs_report"):
+        c._rs_report = _report(c)
+    return [c._rs_report.pk]
 
 
 def batch(c):
