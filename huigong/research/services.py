@@ -146,7 +146,7 @@ def programme_create(*, actor, node: UnionNode, brand: str, year: int, title: st
                                  budget_fen=budget_fen, min_chars=min_chars, max_chars=max_chars,
                                  similarity_limit=similarity_limit, approval_levels=levels, tranche_plan=plan,
                                  created_by=actor)
-    audit(actor=actor, verb="research_programme.create", obj=p, node_path=node.path,
+    audit(actor=actor, verb="research_programme.create", obj=p, node_path=node.path, node_id=node.pk,
           new={"brand": brand, "year": year, "title": title, "budget_fen": budget_fen, "levels": levels,
                "tranche_plan": plan})
     return p
@@ -168,7 +168,7 @@ def programme_transition(*, actor, programme: Programme, action: str) -> Program
     before = p.status
     p.status = target
     p.save(update_fields=["status"])
-    audit(actor=actor, verb=f"research_programme.{action}", obj=p, node_path=p.node_path,
+    audit(actor=actor, verb=f"research_programme.{action}", obj=p, node_path=p.node_path, node_id=p.node_id,
           old={"status": before}, new={"status": target})
     return p
 
@@ -187,7 +187,7 @@ def topic_add(*, actor, programme: Programme, title: str, area: str = "", descri
     seq = (programme.topics.order_by("-seq").values_list("seq", flat=True).first() or 0) + 1
     t = Topic.objects.create(programme=programme, seq=seq, title=title, area=_strip(area),
                              description=_strip(description), max_fen=max_fen)
-    audit(actor=actor, verb="research_topic.create", obj=t, node_path=programme.node_path,
+    audit(actor=actor, verb="research_topic.create", obj=t, node_path=programme.node_path, node_id=programme.node_id,
           new={"programme": programme.pk, "title": title, "area": t.area, "max_fen": max_fen})
     return t
 
@@ -204,7 +204,7 @@ def rule_set(*, actor, programme: Programme, kind: str, value: int | None, age_l
     if value is None:
         if old:
             old.delete()
-        audit(actor=actor, verb="research_rule.delete", obj=programme, node_path=programme.node_path,
+        audit(actor=actor, verb="research_rule.delete", obj=programme, node_path=programme.node_path, node_id=programme.node_id,
               old={"kind": kind, **(old_values or {})})
         return None
     value, age_limit = int(value), int(age_limit)
@@ -214,7 +214,7 @@ def rule_set(*, actor, programme: Programme, kind: str, value: int | None, age_l
         raise ValidationError({"age_limit": _("青年年龄上限须在 18 到 60 之间")})
     rule, _created = TeamRule.objects.update_or_create(programme=programme, kind=kind,
                                                        defaults={"value": value, "age_limit": age_limit})
-    audit(actor=actor, verb="research_rule.set", obj=programme, node_path=programme.node_path,
+    audit(actor=actor, verb="research_rule.set", obj=programme, node_path=programme.node_path, node_id=programme.node_id,
           old={"kind": kind, **(old_values or {})}, new={"kind": kind, "value": value, "age_limit": age_limit})
     return rule
 
@@ -295,7 +295,7 @@ def project_create(*, actor, programme: Programme, topic: Topic, node: UnionNode
                                plan=plan, requested_fen=requested_fen, payee_name=_strip(payee_name),
                                bank_name=_strip(bank_name), bank_account=account,
                                bank_account_mask=mask_bank(account), applied_by=actor)
-    audit(actor=actor, verb="research_project.create", obj=p, node_path=node.path,
+    audit(actor=actor, verb="research_project.create", obj=p, node_path=node.path, node_id=node.pk,
           new={"programme": programme.pk, "topic": topic.title, "team_name": team_name,
                "requested_fen": requested_fen, "bank_account": p.bank_account_mask})
     return p
@@ -323,7 +323,7 @@ def team_member_add(*, actor, project: Project, name: str, role: str, birth_year
         raise ValidationError({"role": _("调研队已有队长")})
     m = TeamMember.objects.create(project=project, name=name, role=role, birth_year=year, front_line=bool(front_line),
                                   post=_strip(post))
-    audit(actor=actor, verb="research_project.team", obj=project, node_path=project.node_path,
+    audit(actor=actor, verb="research_project.team", obj=project, node_path=project.node_path, node_id=project.node_id,
           new={"member": name, "role": role, "birth_year": year, "front_line": bool(front_line)})
     return m
 
@@ -333,7 +333,7 @@ def team_member_remove(*, actor, member: TeamMember) -> None:
     project = member.project
     ensure_project_team(actor, project)
     _editable(project)
-    audit(actor=actor, verb="research_project.team", obj=project, node_path=project.node_path,
+    audit(actor=actor, verb="research_project.team", obj=project, node_path=project.node_path, node_id=project.node_id,
           old={"member": member.name, "role": member.role})
     member.delete()
 
@@ -378,7 +378,7 @@ def project_submit(*, actor, project: Project) -> Project:
     p.submitted_at = timezone.now()
     p.save(update_fields=["round", "current_step", "status", "submitted_at"])
     chains.steps_create(model=ResearchStep, owner={"project": p}, round=p.round, pairs=pairs)
-    audit(actor=actor, verb="research_project.submit", obj=p, node_path=p.node_path,
+    audit(actor=actor, verb="research_project.submit", obj=p, node_path=p.node_path, node_id=p.node_id,
           old={"status": before}, new={"status": p.status, "round": p.round, "steps": [n.name for _l, n in pairs]})
     return p
 
@@ -436,7 +436,7 @@ def project_decide(*, actor, project: Project, decision: str, comment: str = "",
         p.status, p.current_step = ProjectStatus.REJECTED, None
     p.save(update_fields=fields)
     tranches = _make_tranches(p) if p.status == ProjectStatus.FIELDWORK else []
-    audit(actor=actor, verb="research_project.decide", obj=p, node_path=p.node_path,
+    audit(actor=actor, verb="research_project.decide", obj=p, node_path=p.node_path, node_id=p.node_id,
           old={"status": before}, new={"status": p.status, "decision": decision, "approved_fen": p.approved_fen,
                                        "tranches": [t.amount_fen for t in tranches], **decided.audit_fields})
     if p.status != before:
@@ -485,7 +485,7 @@ def fieldwork_record(*, actor, project: Project, kind: str, occurred_on: dt.date
     log = FieldworkLog.objects.create(project=project, kind=kind, occurred_on=occurred_on, place=place, cadre=cadre,
                                       people=people, orders=orders, hours=hours_d, summary=_strip(summary),
                                       recorded_by=actor)
-    audit(actor=actor, verb="research_fieldwork.create", obj=log, node_path=project.node_path,
+    audit(actor=actor, verb="research_fieldwork.create", obj=log, node_path=project.node_path, node_id=project.node_id,
           new={"project": project.pk, "kind": kind, "occurred_on": str(occurred_on), "people": people,
                "orders": orders, "hours": str(hours_d)})
     return log
@@ -521,7 +521,7 @@ def midterm_check(*, actor, project: Project, verdict: str, comment: str = "") -
         cancelled = Tranche.objects.filter(project=p, status__in=(TrancheStatus.LOCKED, TrancheStatus.DUE),
                                            payment__isnull=True).update(status=TrancheStatus.CANCELLED)
     p.save(update_fields=["midterm_verdict", "midterm_comment", "midterm_at", "midterm_by", "status"])
-    audit(actor=actor, verb="research_project.midterm", obj=p, node_path=p.node_path, old={"status": before},
+    audit(actor=actor, verb="research_project.midterm", obj=p, node_path=p.node_path, node_id=p.node_id, old={"status": before},
           new={"status": p.status, "verdict": verdict, "comment": comment, "tranches_released": released,
                "tranches_cancelled": cancelled})
     _tell(p, "research.midterm", f"research:{p.pk}:midterm:{p.midterm_at.isoformat()}",
@@ -598,7 +598,7 @@ def report_submit(*, actor, project: Project, title: str, upload, recommendation
     r.save()
     Recommendation.objects.bulk_create([Recommendation(report=r, seq=i + 1, owner=o, text=t)
                                         for i, (o, t) in enumerate(recs)])
-    audit(actor=actor, verb="research_report.submit", obj=r, node_path=p.node_path,
+    audit(actor=actor, verb="research_report.submit", obj=r, node_path=p.node_path, node_id=p.node_id,
           new={"project": p.pk, "version": version, "title": title, "chars": count, "similarity": best,
                "similar_to": best_report.pk if best_report else None, "recommendations": len(recs)})
     return r
@@ -629,7 +629,7 @@ def report_decide(*, actor, report: Report, accept: bool, comment: str = "") -> 
         from .outcomes import track_recommendations
 
         tracked = track_recommendations(actor=actor, report=r)
-    audit(actor=actor, verb="research_report.decide", obj=r, node_path=p.node_path,
+    audit(actor=actor, verb="research_report.decide", obj=r, node_path=p.node_path, node_id=p.node_id,
           old={"status": ReportStatus.SUBMITTED}, new={"status": r.status, "comment": comment,
                                                        "tracked_items": tracked})
     _tell(p, "research.report", f"research-report:{r.pk}:{r.status}",
@@ -651,6 +651,6 @@ def award_give(*, actor, project: Project, level: str, title: str, awarded_on: d
     if project.awards.filter(title=title).exists():
         raise ValidationError({"title": _("该课题已获得“%(t)s”") % {"t": title}})
     a = Award.objects.create(project=project, level=level, title=title, awarded_on=awarded_on, awarded_by=actor)
-    audit(actor=actor, verb="research_award.create", obj=a, node_path=project.node_path,
+    audit(actor=actor, verb="research_award.create", obj=a, node_path=project.node_path, node_id=project.node_id,
           new={"project": project.pk, "level": level, "title": title, "awarded_on": str(awarded_on)})
     return a
