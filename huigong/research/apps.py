@@ -22,8 +22,10 @@ class ResearchConfig(AppConfig):
             Capability("approve", _("审批"), ("admin", "leader")),
             Capability("money", _("资金发放"), ("finance",)),
         ),
-        demo_builder=DemoBuilder(60, "huigong.research.demo.build"),
-        kpis=(KpiModule("huigong.research.kpis", 70, {"research": _("调研成果")}),),
+        # Before insights (40), whose builder rolls every KPI up; after the contribution test app (35).
+        demo_builder=DemoBuilder(36, "huigong.research.demo.build"),
+        # Before the contribution test app (60), which asserts it is last in the catalogue.
+        kpis=(KpiModule("huigong.research.kpis", 55, {"research": _("调研成果")}),),
         api_matrix=("huigong.research.tests.api_matrix",),
         page_matrix=("huigong.research.tests.page_matrix",),
     )
