@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q, Sum
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -77,7 +78,8 @@ def home(request):
                                        kind=KIND).distinct()
     outcome = tracked.summary(items)
     top_fieldwork = (FieldworkLog.objects.filter(project__in=projects, orders__gt=0)
-                     .select_related("project").order_by("-orders")[:5])
+                     .values("project_id", "project__team_name", "cadre").annotate(orders=Sum("orders"))
+                     .order_by("-orders")[:5])
     awards = Award.objects.filter(project__in=projects).select_related("project", "project__topic")[:10]
     return render(request, "research/home.html", {
         "programmes": programmes, "figures": figures, "outcome": outcome, "top_fieldwork": top_fieldwork,
@@ -319,7 +321,7 @@ def fieldwork_add(request, pk: int):
             _error(request, e)
         else:
             messages.success(request, _("已记录调研日志"))
-    return redirect("research:project_detail", pk=p.pk)
+    return redirect(reverse("research:project_detail", args=[p.pk]) + "#fieldwork")
 
 
 @login_required
