@@ -99,13 +99,14 @@ def test_brand_page_and_a_teams_project(live_server, browser, world, shots):
 def test_a_cadre_records_fieldwork_on_a_phone(live_server, browser, world, shots):
     from playwright.sync_api import expect
 
-    from huigong.research import services
     from huigong.research.models import FieldworkLog
     from huigong.research.testing import approved_project
 
     p = approved_project(world, world.programme, topic=world.programme.topics.all()[1])
     ctx = _context(browser, live_server, world.district_staff, viewport=PHONE, is_mobile=True, has_touch=True)
     page = ctx.new_page()
+    errors: list[str] = []  # the page runs under the real CSP here: any violation is a console error
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(f"{live_server.url}/research/projects/{p.pk}/")
     page.select_option("select[name=kind]", "ride_along")
     page.fill("input[name=place]", "文三路商圈")
@@ -125,5 +126,22 @@ def test_a_cadre_records_fieldwork_on_a_phone(live_server, browser, world, shots
     page.get_by_role("button", name="记录调研日志").click()
     expect(page.get_by_text("只有沉浸式体验（跟岗/跑单）可以记录完成单数")).to_be_visible()
     assert FieldworkLog.objects.filter(project=p).count() == 1
-    assert services  # the page calls the same service the API does
+    assert not errors, errors
     ctx.close()
+
+
+def test_guide_and_batch_pages_are_accessible(live_server, browser, world, shots):
+    from playwright.sync_api import expect
+
+    from huigong.research import payments
+
+    batch, _ = payments.batch_create(actor=world.finance, programme=world.programme)
+    for user, url, name in ((world.city_admin, f"/research/programmes/{world.programme.pk}/", "guide"),
+                            (world.finance, f"/research/batches/{batch.pk}/", "batch")):
+        ctx = _context(browser, live_server, user, viewport=LAPTOP, bypass_csp=True)
+        page = ctx.new_page()
+        page.goto(live_server.url + url)
+        expect(page.locator("h1")).to_be_visible()
+        page.screenshot(path=str(shots / f"{name}-laptop.png"), full_page=True)
+        assert not _axe(page), (name, _axe(page))
+        ctx.close()
