@@ -160,7 +160,7 @@ class FieldworkIn(Input):
     cadre: str = Field(..., min_length=1, max_length=30)
     people: int = Field(0, ge=0, le=MAX_INT32)
     orders: int = Field(0, ge=0, le=MAX_INT32)
-    hours: Decimal = Field(Decimal("0"), ge=0, le=10000, max_digits=7, decimal_places=1)
+    hours: Decimal = Field(Decimal(0), ge=0, le=10000, max_digits=7, decimal_places=1)
     summary: str = Field("", max_length=2000)
 
 

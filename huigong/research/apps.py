@@ -2,7 +2,15 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from huigong.core.contrib import ApiRouter, Capability, Contributions, DemoBuilder, KpiModule, NavEntry, UrlInclude
+from huigong.core.contrib import (
+    ApiRouter,
+    Capability,
+    Contributions,
+    DemoBuilder,
+    KpiModule,
+    NavEntry,
+    UrlInclude,
+)
 
 
 class ResearchConfig(AppConfig):

@@ -12,12 +12,12 @@ from .models import AwardLevel, FieldworkKind, MemberRole, MidtermVerdict, RuleK
 
 
 def yuan_field(label, *, required: bool = True) -> forms.DecimalField:
-    return forms.DecimalField(label=label, required=required, min_value=Decimal("0"), max_digits=14,
+    return forms.DecimalField(label=label, required=required, min_value=Decimal(0), max_digits=14,
                               decimal_places=2)
 
 
 def to_fen(value) -> int:
-    return int((Decimal(value or 0) * 100).quantize(Decimal("1")))
+    return int((Decimal(value or 0) * 100).quantize(Decimal(1)))
 
 
 class ProgrammeForm(forms.Form):

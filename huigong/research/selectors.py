@@ -62,7 +62,7 @@ def project_list_for_actor(actor, *, programme: Programme | None = None, status:
     return qs.order_by("programme_id", "topic__seq", "id")
 
 
-def project_get_for_actor(actor, pk: int, *, for_write: bool = False) -> Project:
+def project_get_for_actor(actor, pk: int) -> Project:
     require(actor, VIEW)
     qs = Project.objects.select_related("programme", "programme__node", "topic", "node", "applied_by")
     p = qs.filter(pk=pk).first()

@@ -301,6 +301,11 @@ def project_create(*, actor, programme: Programme, topic: Topic, node: UnionNode
     return p
 
 
+def _locked(project: Project) -> Project:
+    """The project's row as it is now, locked for this transaction: a decision reads the status it changes."""
+    return Project.objects.select_for_update().select_related("programme").get(pk=project.pk)
+
+
 def _editable(project: Project) -> None:
     if project.status not in (ProjectStatus.DRAFT, ProjectStatus.RETURNED):
         raise ValidationError({"status": _("只有草稿或退回的申报可以修改")})
@@ -310,6 +315,7 @@ def _editable(project: Project) -> None:
 def team_member_add(*, actor, project: Project, name: str, role: str, birth_year: int, front_line: bool = False,
                     post: str = "") -> TeamMember:
     ensure_project_team(actor, project)
+    project = _locked(project)
     _editable(project)
     name = _strip(name)
     if not name:
@@ -332,6 +338,7 @@ def team_member_add(*, actor, project: Project, name: str, role: str, birth_year
 def team_member_remove(*, actor, member: TeamMember) -> None:
     project = member.project
     ensure_project_team(actor, project)
+    project = _locked(project)
     _editable(project)
     audit(actor=actor, verb="research_project.team", obj=project, node_path=project.node_path, node_id=project.node_id,
           old={"member": member.name, "role": member.role})
@@ -454,6 +461,7 @@ def project_decide(*, actor, project: Project, decision: str, comment: str = "",
 def fieldwork_record(*, actor, project: Project, kind: str, occurred_on: dt.date, place: str, cadre: str,
                      people: int = 0, orders: int = 0, hours=0, summary: str = "") -> FieldworkLog:
     ensure_project_team(actor, project)
+    project = _locked(project)
     if project.status not in LIVE:
         raise ValidationError({"status": _("只有已立项、未结题的课题可以记录调研日志")})
     if kind not in FieldworkKind.values:
@@ -640,6 +648,7 @@ def report_decide(*, actor, report: Report, accept: bool, comment: str = "") -> 
 @transaction.atomic
 def award_give(*, actor, project: Project, level: str, title: str, awarded_on: dt.date) -> Award:
     ensure_programme_manager(actor, project.programme)
+    project = _locked(project)
     _not_party(actor, project, _("评奖"))
     if project.status != ProjectStatus.COMPLETED:
         raise ValidationError({"status": _("只有已结题的课题可以评奖")})

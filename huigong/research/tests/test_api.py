@@ -25,7 +25,7 @@ def test_fieldwork_from_the_field(w):
 
 
 def test_project_detail_and_summary(w):
-    p, r = reported_project(w, w.programme, seed=501, accept=True)
+    p, _r = reported_project(w, w.programme, seed=501, accept=True)
     api = _api(w.leader)
     d = api.get(f"/api/v1/research/projects/{p.pk}").json()
     assert d["status"] == "completed" and d["bank_account_mask"].endswith("4321")

@@ -14,7 +14,7 @@ from huigong.research.testing import reported_project
 
 
 def test_research_kpis(w):
-    p, r = reported_project(w, w.programme, seed=601, accept=True)
+    _p, r = reported_project(w, w.programme, seed=601, accept=True)
     batch, _ = payments.batch_create(actor=w.finance, programme=w.programme)
     for pay in batch.payments.order_by("pk")[:1]:
         payments.mark_paid(actor=w.finance, payment=pay, bank_reference="B-1")
@@ -35,6 +35,6 @@ def test_research_kpis(w):
 
 
 def test_the_applicant_is_told_through_the_outbox(w):
-    p, r = reported_project(w, w.programme, seed=602, accept=True)
+    _p, _r = reported_project(w, w.programme, seed=602, accept=True)
     events = set(Notification.objects.filter(user=w.district_staff).values_list("event", flat=True))
     assert events == {"research.decided", "research.midterm", "research.report"}

@@ -5,13 +5,13 @@ tranche is retried on the same row, a terminated project's unpaid tranches are n
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from huigong.accounts.models import StaffProfile
 from huigong.core.audit import AuditEvent
 from huigong.core.disbursement.models import State
 from huigong.core.models import AccessLog
 from huigong.core.scope import OutOfScope
 from huigong.research import payments, services
 from huigong.research.models import Tranche, TrancheStatus
-from huigong.accounts.models import StaffProfile
 from huigong.research.testing import approved_project, make_project, reported_project
 from huigong.testing import bank_fills, make_staff
 
@@ -96,7 +96,7 @@ def test_failed_tranche_is_retried_on_the_same_row(w):
 
 
 def test_midterm_and_completion_release_their_tranches(w):
-    p, r = reported_project(w, w.programme, seed=81, accept=True)
+    p, _r = reported_project(w, w.programme, seed=81, accept=True)
     batch, _ = payments.batch_create(actor=w.finance, programme=w.programme)
     assert batch.payments.count() == 3
     assert sum(batch.payments.values_list("amount_fen", flat=True)) == p.approved_fen

@@ -93,8 +93,8 @@ def test_team_rules_are_data_and_name_what_is_missing(w):
 
 def test_application_refusals(w):
     topic = w.programme.topics.first()
-    base = dict(programme=w.programme, topic=topic, team_name="队", plan="计划", requested_fen=1000,
-                payee_name="西湖区总工会", bank_name="杭州银行", bank_account="6222020000004321")
+    base = {"programme": w.programme, "topic": topic, "team_name": "队", "plan": "计划", "requested_fen": 1000,
+                "payee_name": "西湖区总工会", "bank_name": "杭州银行", "bank_account": "6222020000004321"}
     with pytest.raises(ValidationError) as e:
         services.project_create(actor=w.district_staff, node=w.xihu, **{**base, "requested_fen": 300_000})
     assert "上限" in messages(e)
@@ -186,7 +186,7 @@ def test_fieldwork_counts_and_refusals(w):
     log = ride(w, p, orders=642)
     assert log.orders == 642
     today = timezone.localdate()
-    base = dict(actor=w.district_staff, project=p, occurred_on=today, place="站点", cadre="吴队员")
+    base = {"actor": w.district_staff, "project": p, "occurred_on": today, "place": "站点", "cadre": "吴队员"}
     with pytest.raises(ValidationError) as e:
         services.fieldwork_record(kind="interview", orders=3, **base)
     assert "完成单数" in messages(e)
@@ -256,7 +256,7 @@ def test_recommendations_must_name_their_owner(w):
 
 
 def test_duplicate_report_is_refused_naming_the_earlier_one(w):
-    first, r1 = reported_project(w, w.programme, seed=11, accept=True)
+    _first, r1 = reported_project(w, w.programme, seed=11, accept=True)
     p = approved_project(w, w.programme, topic=w.programme.topics.last())
     ride(w, p)
     services.midterm_check(actor=w.city_admin, project=p, verdict="pass")
@@ -341,7 +341,7 @@ def test_recommendations_become_tracked_items_through_to_adoption(w):
     from huigong.core.outcomes import services as outcomes
     from huigong.core.outcomes.models import Status
 
-    p, r = reported_project(w, w.programme, seed=61, accept=True)
+    _p, r = reported_project(w, w.programme, seed=61, accept=True)
     recs = list(r.recommendations.select_related("item").order_by("seq"))
     assert [(x.owner, x.item.owner_name, x.item.kind) for x in recs] == [
         ("市城管局", "市城管局", "research.recommendation"), ("市总工会", "市总工会", "research.recommendation")]
@@ -363,6 +363,6 @@ def test_recommendations_become_tracked_items_through_to_adoption(w):
 
 
 def test_a_returned_report_makes_no_tracked_items(w):
-    p, r = reported_project(w, w.programme, seed=71)
+    _p, r = reported_project(w, w.programme, seed=71)
     services.report_decide(actor=w.city_admin, report=r, accept=False, comment="重写")
     assert not r.recommendations.filter(item__isnull=False).exists()

@@ -17,8 +17,7 @@ def _msgs(r) -> str:
 
 
 def test_brand_page_shows_the_figures(client, w):
-    p, r = reported_project(w, w.programme, seed=201, accept=True)
-    ride(w, p, orders=642)
+    reported_project(w, w.programme, seed=201, accept=True)  # with the rider cadre's 642 orders
     client.force_login(w.leader)
     page = client.get(reverse("research:home")).content.decode()
     assert "新音台" in page and "642" in page and "资政报告" in page and "建议被采纳" in page
@@ -99,7 +98,7 @@ def test_a_short_report_is_refused_with_its_length(client, w):
 
 
 def test_report_download_is_decrypted_and_logged(client, w):
-    p, r = reported_project(w, w.programme, seed=401)
+    _p, r = reported_project(w, w.programme, seed=401)
     client.force_login(w.viewer)
     resp = client.get(reverse("research:report_file", args=[r.pk]))
     assert resp.status_code == 200 and b"".join(resp.streaming_content).decode() == fresh_text(401)
@@ -129,3 +128,11 @@ def test_outsider_writes_nothing(client, w, name):
     events = AuditEvent.objects.count()
     r = client.post(reverse(name, args=[p.pk]), {"verdict": "pass", "decision": "approved", "kind": "visit"})
     assert r.status_code in (403, 404) and AuditEvent.objects.count() == events
+
+
+def test_a_completed_project_takes_no_more_fieldwork_even_from_a_stale_page(w):
+    from django.core.exceptions import ValidationError
+
+    p, _r = reported_project(w, w.programme, seed=202, accept=True)  # p is the object as it was before
+    with pytest.raises(ValidationError):
+        ride(w, p, orders=5)
