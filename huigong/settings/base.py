@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "huigong.assistance",
     "huigong.benefits",
     "huigong.checkups",  # enterprise check-ups: campaigns, checklists, visits, findings tracked to rectification
+    "huigong.research",  # research programme (调研): topics, teams, tranches, reports, outcomes
     "huigong.portal",
     "huigong.insights",
     "huigong.console",  # the staff console's own pages (home, audit browser)
