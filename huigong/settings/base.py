@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "huigong.api",
     "huigong.assistance",
     "huigong.benefits",
+    "huigong.education",  # 求学圆梦: degree programmes for workers
     "huigong.portal",
     "huigong.insights",
     "huigong.console",  # the staff console's own pages (home, audit browser)
