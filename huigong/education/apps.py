@@ -45,7 +45,7 @@ class EducationConfig(AppConfig):
         kpis=(KpiModule("huigong.education.kpis", 50, {"education": _("求学圆梦")}),),
         periodic=(PeriodicJob("education.leavers_stop", 3600, "huigong.education.services.leavers_stop"),),
         api_matrix=("huigong.education.tests.api_matrix",),
-        page_matrix=("huigong.education.tests.page_matrix",),
+        page_matrix=("huigong.education.tests.page_matrix", "huigong.education.tests.page_matrix_portal"),
     )
 
     def ready(self) -> None:

@@ -54,23 +54,22 @@ def home(request):
         "programmes": selectors.programme_list_for_actor(request.user),
         "institutions": selectors.institution_list_for_actor(request.user),
         "queue": len(selectors.review_queue_for_actor(request.user)) if _can(request.user, APPROVE) else 0,
-        "can_edit": _can(request.user, EDU), "inst_form": forms.InstitutionForm()})
+        "can_edit": _can(request.user, EDU)})
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def institution_create(request):
     require(request.user, EDU)
-    form = forms.InstitutionForm(request.POST)
-    if form.is_valid():
+    form = forms.InstitutionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
         try:
             services.institution_create(actor=request.user, node=staff_of(request.user).node, **form.cleaned_data)
             messages.success(request, _("已登记合作院校"))
+            return redirect("education:home")
         except ValidationError as e:
-            _error(request, e)
-    else:
-        messages.error(request, _("请填写院校名称"))
-    return redirect("education:home")
+            apply_service_errors(form, e)
+    return render(request, "education/form.html", {"form": form, "title": _("登记合作院校")})
 
 
 @login_required
@@ -124,6 +123,7 @@ ACTIONS = {
 @login_required
 @require_POST
 def programme_action(request, pk: int, action: str):
+    require(request.user, EDU)
     if action not in ACTIONS:
         raise Http404
     p = selectors.programme_get_for_actor(request.user, pk)
@@ -139,6 +139,7 @@ def programme_action(request, pk: int, action: str):
 @login_required
 @require_POST
 def major_add(request, pk: int):
+    require(request.user, EDU)
     p = selectors.programme_get_for_actor(request.user, pk)
     form = forms.MajorForm(request.POST)
     if not form.is_valid():
@@ -196,6 +197,7 @@ def application_detail(request, pk: int):
 @login_required
 @require_POST
 def application_decide(request, pk: int):
+    require(request.user, APPROVE)
     a = selectors.application_get_for_actor(request.user, pk)
     form = forms.DecideForm(request.POST)
     if form.is_valid():
@@ -224,6 +226,7 @@ def application_document(request, pk: int, which: str):
 @login_required
 @require_POST
 def enrolment_confirm(request, pk: int):
+    require(request.user, EDU)
     a = selectors.application_get_for_actor(request.user, pk)
     form = forms.EnrolForm(request.POST)
     if form.is_valid():
@@ -267,6 +270,7 @@ def enrolment_detail(request, pk: int):
 @login_required
 @require_POST
 def enrolment_action(request, pk: int, action: str):
+    require(request.user, EDU)
     e = selectors.enrolment_get_for_actor(request.user, pk)
     form_cls = {"term": forms.TermForm, "drop": forms.DropForm, "graduate": forms.GraduateForm,
                 "transfer": forms.TransferForm}.get(action)
@@ -315,6 +319,7 @@ def notice_detail(request, pk: int):
 @login_required
 @require_POST
 def notice_action(request, pk: int, action: str):
+    require(request.user, EDU)
     n = selectors.notice_get_for_actor(request.user, pk)
     try:
         if action == "end":
@@ -349,6 +354,7 @@ def notice_action(request, pk: int, action: str):
 @login_required
 @require_POST
 def batch_create(request, pk: int):
+    require(request.user, MONEY)
     p = selectors.programme_get_for_actor(request.user, pk)
     try:
         batch, skipped = payments.batch_create(actor=request.user, programme=p)
