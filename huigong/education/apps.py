@@ -41,7 +41,7 @@ class EducationConfig(AppConfig):
         record_sections=(
             RecordSection(_("求学圆梦"), "huigong.education.selectors.applications_for_person", "education_portal:home"),
         ),
-        demo_builder=DemoBuilder(35, "huigong.education.demo.build"),
+        demo_builder=DemoBuilder(36, "huigong.education.demo.build"),
         kpis=(KpiModule("huigong.education.kpis", 50, {"education": _("求学圆梦")}),),
         periodic=(PeriodicJob("education.leavers_stop", 3600, "huigong.education.services.leavers_stop"),),
         api_matrix=("huigong.education.tests.api_matrix",),

@@ -226,8 +226,8 @@ def tracker(app: Application) -> list[TrackStep]:
     else:
         steps.append(TrackStep(_("系统初审"), "done", app.checked_at, _("符合申报条件")))
     for s in ApplicationStep.objects.filter(application=app, round=app.round).select_related("node").order_by("seq"):
-        state = {"approved": "done", "pending": "current" if app.status == S.IN_REVIEW else "todo"}.get(
-            s.decision, "failed")
+        current = app.status == S.IN_REVIEW and s.seq == app.current_step
+        state = {"approved": "done", "pending": "current" if current else "todo"}.get(s.decision, "failed")
         steps.append(TrackStep(_("工会审核：%(n)s") % {"n": s.node.name}, state, s.decided_at,
                                s.get_decision_display() + (f"：{s.comment}" if s.comment else "")))
     record = draw_for(app.programme) if app.place else None
