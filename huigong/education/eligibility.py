@@ -12,9 +12,9 @@ A round's `rules` is a dict; every key present is a rule (absent: not required):
 | `employer_union` | true | work for an employer or platform registered with a union |
 | `once_per_level` | true | not hold another grant at the same degree level (an earlier round) |
 
-The check is one UPDATE over a round's submitted applications (or one of them): each rule compiles to a
-`CASE WHEN <fails> THEN '<code>,' ELSE '' END` over the applicant's person, active membership, union and
-employer, concatenated into `check_failures`; every date limit is computed here and passed as a
+The check is one UPDATE … FROM over a round's submitted applications (or one of them): each rule compiles
+to a `CASE WHEN <fails> THEN '<code>,' ELSE '' END` over the applicant's person, active membership, union
+and employer (joined in the FROM clause), concatenated into `check_failures`; every date limit is computed here and passed as a
 parameter, so the statement is the same on PostgreSQL and SQLite. The bench (bench/education.py)
 times it against one hand-written statement doing the same selection."""
 
@@ -124,9 +124,10 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def check_sql(programme, today: dt.date) -> tuple[str, list]:
-    """The expression (a correlated subquery over the applicant `education_application`) giving the
-    failed rule codes, and its parameters."""
+def check_sql(programme, today: dt.date) -> tuple[str, str, list]:
+    """The expression giving the failed rule codes of an applicant `a` (over `p`, its person, `m`, the
+    active membership, `u`, its union, `e`, the employer), the FROM clause joining them, and the
+    expression's parameters."""
     from huigong.members.models import Membership, Person
     from huigong.orgs.models import Enterprise, UnionNode
 
@@ -159,16 +160,15 @@ def check_sql(programme, today: dt.date) -> tuple[str, list]:
         parts.append("CASE WHEN e.id IS NULL OR e.union_id IS NULL THEN 'employer_union,' ELSE '' END")
     if rules.get("once_per_level"):
         marks = ", ".join(["%s"] * len(GRANTED_APPLICATION))
-        parts.append(f"CASE WHEN EXISTS (SELECT 1 FROM {A} o WHERE o.person_id = p.id AND o.level = {A}.level "
-                     f"AND o.programme_id <> {A}.programme_id AND o.status IN ({marks})) "
+        parts.append(f"CASE WHEN EXISTS (SELECT 1 FROM {A} o WHERE o.person_id = p.id AND o.level = a.level "
+                     f"AND o.programme_id <> a.programme_id AND o.status IN ({marks})) "
                      "THEN 'once_per_level,' ELSE '' END")
         params += [str(s) for s in GRANTED_APPLICATION]
-    sql = (f"(SELECT {' || '.join(parts)} FROM {_q(Person._meta.db_table)} p "
-           f"LEFT JOIN {_q(Membership._meta.db_table)} m ON m.person_id = p.id AND m.status = 'active' "
-           f"LEFT JOIN {_q(UnionNode._meta.db_table)} u ON u.id = m.union_id "
-           f"LEFT JOIN {_q(Enterprise._meta.db_table)} e ON e.id = COALESCE(p.employer_id, p.platform_id) "
-           f"WHERE p.id = {A}.person_id)")
-    return sql, params
+    joins = (f"{_q(Person._meta.db_table)} p "
+             f"LEFT JOIN {_q(Membership._meta.db_table)} m ON m.person_id = p.id AND m.status = 'active' "
+             f"LEFT JOIN {_q(UnionNode._meta.db_table)} u ON u.id = m.union_id "
+             f"LEFT JOIN {_q(Enterprise._meta.db_table)} e ON e.id = COALESCE(p.employer_id, p.platform_id)")
+    return " || ".join(parts), joins, params
 
 
 def run_check(programme, *, ids: list[int] | None = None, today: dt.date | None = None, now=None) -> int:
@@ -180,15 +180,17 @@ def run_check(programme, *, ids: list[int] | None = None, today: dt.date | None 
 
     today = today or clock.today()
     now = now or timezone.now()
-    expr, params = check_sql(programme, today)
+    expr, joins, params = check_sql(programme, today)
     A = _q(Application._meta.db_table)
-    sql = (f"UPDATE {A} SET check_failures = {expr}, checked_at = %s "
-           f"WHERE {A}.programme_id = %s AND {A}.status = %s")
-    args = [*params, now, programme.pk, ApplicationStatus.SUBMITTED.value]
+    # One UPDATE … FROM: the applicant joined to the register (PostgreSQL; SQLite 3.33+).
+    sql = (f"UPDATE {A} AS a SET check_failures = {expr}, checked_at = %s FROM {joins} "
+           "WHERE p.id = a.person_id AND a.programme_id = %s AND a.status = %s")
+    # The ORM's own representation of `now`, so that the caller finds these rows by checked_at = now.
+    args = [*params, connection.ops.adapt_datetimefield_value(now), programme.pk, ApplicationStatus.SUBMITTED.value]
     if ids is not None:
         if not ids:
             return 0
-        sql += f" AND {A}.id IN ({', '.join(['%s'] * len(ids))})"
+        sql += f" AND a.id IN ({', '.join(['%s'] * len(ids))})"
         args += list(ids)
     with connection.cursor() as cur:
         cur.execute(sql, args)
