@@ -10,7 +10,7 @@ fresh processes:
   check-ours  huigong.education.eligibility.run_check: the automatic first check, the service's statement
   check-hand  one hand-written UPDATE … FROM doing the same selection over psycopg
   draw-ours   the kernel's draw (huigong.core.capacity.services.draw) over the approved applications, with
-              the round's per-union quotas, and the domain's WON/LOST update
+              the round's per-union quotas, writing each entrant's place and WON/LOST
   draw-hand   one hand-written UPDATE doing the same selection (HMAC-SHA256 order by pgcrypto's hmac(),
               per-union rank within the quota) over psycopg
 
@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (  # noqa: E402
+from bench.common import (
     Timer,
     bench_db,
     child_env,
@@ -228,7 +228,7 @@ def child_draw_ours(args) -> None:
     from django.db import transaction
 
     from huigong.core.capacity import services as cap
-    from huigong.education.models import Application, Programme
+    from huigong.education.models import Programme
     from huigong.education.places import PLACES
 
     _reset_draw(args.programme)
@@ -236,9 +236,7 @@ def child_draw_ours(args) -> None:
     p = Programme.objects.get(pk=args.programme)
     with Timer() as t, transaction.atomic():
         record = cap.draw(PLACES, actor=actor, pool=p, seed=SEED, node_path=p.node_path)
-        entrants = Application.objects.filter(programme=p, status="approved")
-        entrants.filter(place="granted").update(status="won")
-        entrants.exclude(place="granted").update(status="lost")
+        # The draw writes WON / LOST with the place (education.places.PLACES.draw_sets).
     from huigong.core.capacity import lottery
 
     same_order = lottery.order(SEED, record.entrants) == [r[0] for r in record.result]

@@ -139,7 +139,7 @@ def _build(builder) -> str:
     # --- this year: a lottery round through the services -------------------------------------------------
     cands = people[used:used + THIS_YEAR_APPLICANTS]
     title = f"{year}年求学圆梦行动·产业工人素质提升班"
-    day = lambda back: today - dt.timedelta(days=back)  # noqa: E731  (the round's timeline, ending this month)
+    day = lambda back: today - dt.timedelta(days=back)
     with clock.travel(day(170)):
         p = services.programme_create(
             actor=staff, node=gd, title=title, year=year, opens_on=day(170), closes_on=day(120),

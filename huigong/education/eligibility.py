@@ -174,9 +174,8 @@ def check_sql(programme, today: dt.date) -> tuple[str, str, list]:
 def run_check(programme, *, ids: list[int] | None = None, today: dt.date | None = None, now=None) -> int:
     """The first check, set-based: writes check_failures and checked_at on the round's SUBMITTED
     applications (or those of `ids`). Returns the number checked. The caller moves them on."""
-    from .models import Application, ApplicationStatus
-
     from . import clock
+    from .models import Application, ApplicationStatus
 
     today = today or clock.today()
     now = now or timezone.now()

@@ -16,4 +16,6 @@ PLACES = Spec(
     entry_sub_key="sub_key", status="place", created_at="created_at", granted_at="granted_at",
     ended_at="ended_at", end_reason="end_reason", offer_expires_at=None, draw_rank="draw_rank",
     purpose="education.programme",
+    # The draw writes the application's own outcome in the same statement as its place.
+    draw_sets=(("status", {"granted": "won", "waiting": "lost", "lost": "lost"}),),
 )

@@ -10,7 +10,7 @@ import xlsxwriter
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
-from .models import Application, ApplicationStatus, Enrolment, EnrolmentStatus, Tranche, TrancheStatus
+from .models import ApplicationStatus, Enrolment, EnrolmentStatus, Tranche, TrancheStatus
 
 S = ApplicationStatus
 ELIGIBLE = [s.value for s in S if s not in (S.SUBMITTED, S.INELIGIBLE, S.WITHDRAWN)]

@@ -660,8 +660,11 @@ def draw(spec: Spec, *, actor, pool, seed: str | None = None, node_path: str = "
     seed = (seed or lottery.new_seed()).strip()
     if not seed or len(seed) > 128:
         raise ValidationError({"seed": [_("随机种子应为 1 到 128 个字符")]})
+    # Only the columns the draw reads and writes: a round may have tens of thousands of entrants.
+    columns = [c for c in ("pk", spec.status, _entry_sub_attr(spec), spec.draw_rank, spec.granted_at, spec.ended_at,
+                           *(a for a, _v in spec.draw_sets)) if c]
     entries = {e.pk: e for e in spec.entry.objects.select_for_update(of=("self",)).filter(
-        **{f"{spec.entry_pool}_id": pool.pk, spec.status: spec.value(EntryStatus.ENTERED)})}
+        **{f"{spec.entry_pool}_id": pool.pk, spec.status: spec.value(EntryStatus.ENTERED)}).only(*columns)}
     ids = lottery.canonical(entries)
     ordered = lottery.order(seed, ids)
     now = timezone.now()
@@ -701,6 +704,10 @@ def _draw_each(spec: Spec, pool, entries: dict, ordered: list[int], use_sub: boo
         status = EntryStatus.GRANTED if got else (EntryStatus.WAITING if waitlist else EntryStatus.LOST)
         setattr(entry, spec.status, spec.value(status))
         fields = [spec.status]
+        for attname, values in spec.draw_sets:
+            if status in values:
+                setattr(entry, attname, values[status])
+                fields.append(attname)
         if spec.draw_rank:
             setattr(entry, spec.draw_rank, rank)
             fields.append(spec.draw_rank)
@@ -754,11 +761,15 @@ def _draw_set_based(spec: Spec, pool, entries: dict, ordered: list[int], use_sub
         if spec.draw_rank:
             sets.append(f"{ec(spec.draw_rank)} = v.rank")
         if spec.granted_at:
-            sets.append(f"{ec(spec.granted_at)} = CASE WHEN v.status = %s THEN %s ELSE {ec(spec.granted_at)} END")
+            sets.append(f"{ec(spec.granted_at)} = CASE WHEN v.status = %s THEN %s ELSE {E}.{ec(spec.granted_at)} END")
             params = [spec.value(EntryStatus.GRANTED), now, *params]
         if spec.ended_at:
-            sets.append(f"{ec(spec.ended_at)} = CASE WHEN v.status = %s THEN %s ELSE {ec(spec.ended_at)} END")
+            sets.append(f"{ec(spec.ended_at)} = CASE WHEN v.status = %s THEN %s ELSE {E}.{ec(spec.ended_at)} END")
             params = params[:-3] + [spec.value(EntryStatus.LOST), now] + params[-3:]
+        for attname, values in spec.draw_sets:
+            whens = " ".join("WHEN %s THEN %s" for _ in values)
+            sets.append(f"{ec(attname)} = CASE v.status {whens} ELSE {E}.{ec(attname)} END")
+            params = params[:-3] + [x for st, val in values.items() for x in (spec.value(st), val)] + params[-3:]
         pk = connection.ops.quote_name(spec.entry._meta.pk.column)
         with connection.cursor() as cur:
             cur.execute(f"UPDATE {E} SET {', '.join(sets)} "

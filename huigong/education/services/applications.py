@@ -351,10 +351,7 @@ def programme_draw(*, actor, programme: Programme, seed: str = "") -> Draw:
     if pending:
         raise ValidationError(_("还有 %(n)s 份申请在初审或审核中，审核完成后才能抽签") % {"n": pending})
     record = cap.draw(PLACES, actor=actor, pool=p, seed=seed or None, node_path=p.node_path)
-    now = timezone.now()
-    entrants = Application.objects.filter(programme=p, status=ApplicationStatus.APPROVED)
-    entrants.filter(place=EntryStatus.GRANTED).update(status=ApplicationStatus.WON, decided_at=now)
-    entrants.exclude(place=EntryStatus.GRANTED).update(status=ApplicationStatus.LOST, decided_at=now)
+    # The draw wrote each entrant's WON / LOST with its place (places.PLACES.draw_sets).
     p.status, p.draw_seed = ProgrammeStatus.DRAWN, record.seed
     p.save(update_fields=["status", "draw_seed"])
     drawn = list(Application.objects.filter(pk__in=record.entrants).select_related("programme", "person"))

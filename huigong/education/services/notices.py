@@ -25,7 +25,6 @@ from ..models import (
     ProgrammeStatus,
     SubsidyKind,
     Tranche,
-    TrancheStatus,
     Trigger,
 )
 from ..places import PLACES

@@ -19,7 +19,6 @@ from huigong.core import duties
 from huigong.core.crypto import mask_bank
 from huigong.core.disbursement import services as disbursement
 from huigong.core.disbursement.flow import Flow
-from huigong.core.disbursement.models import State
 from huigong.core.scope import OutOfScope, ensure_path_in_scope, require, staff_of
 from huigong.members.models import Person
 

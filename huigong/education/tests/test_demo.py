@@ -4,7 +4,6 @@ full demo's figures, 84 graduated / 80 enrolled / 680 in all, need the 50,000-me
 import io
 
 import pytest
-
 from django.core.management import call_command
 
 from huigong.education import services

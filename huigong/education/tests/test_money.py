@@ -13,7 +13,6 @@ from huigong.education import clock, services
 from huigong.education.models import (
     Application,
     Clawback,
-    Enrolment,
     EnrolmentStatus,
     SubsidyPayment,
     Tranche,

@@ -11,7 +11,14 @@ from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
 from huigong.education import clock
-from huigong.education.models import Application, ApplicationStatus, EduNotice, Enrolment, Programme, TrancheStatus
+from huigong.education.models import (
+    Application,
+    ApplicationStatus,
+    EduNotice,
+    Enrolment,
+    Programme,
+    TrancheStatus,
+)
 from huigong.education.testing import World, applicant, make_programme, submit
 
 
