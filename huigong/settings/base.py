@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "huigong.benefits",
     "huigong.checkups",  # enterprise check-ups: campaigns, checklists, visits, findings tracked to rectification
     "huigong.research",  # research programme (调研): topics, teams, tranches, reports, outcomes
+    "huigong.education",  # 求学圆梦: degree programmes for workers
     "huigong.portal",
     "huigong.insights",
     "huigong.console",  # the staff console's own pages (home, audit browser)

@@ -660,14 +660,37 @@ def draw(spec: Spec, *, actor, pool, seed: str | None = None, node_path: str = "
     seed = (seed or lottery.new_seed()).strip()
     if not seed or len(seed) > 128:
         raise ValidationError({"seed": [_("随机种子应为 1 到 128 个字符")]})
+    # Only the columns the draw reads and writes: a round may have tens of thousands of entrants.
+    columns = [c for c in ("pk", spec.status, _entry_sub_attr(spec), spec.draw_rank, spec.granted_at, spec.ended_at,
+                           *(a for a, _v in spec.draw_sets)) if c]
     entries = {e.pk: e for e in spec.entry.objects.select_for_update(of=("self",)).filter(
-        **{f"{spec.entry_pool}_id": pool.pk, spec.status: spec.value(EntryStatus.ENTERED)})}
+        **{f"{spec.entry_pool}_id": pool.pk, spec.status: spec.value(EntryStatus.ENTERED)}).only(*columns)}
     ids = lottery.canonical(entries)
     ordered = lottery.order(seed, ids)
     now = timezone.now()
     waitlist = getattr(pool, spec.waitlist, False)
-    result = []
     use_sub = _uses_sub(spec, pool)
+    if SET_BASED_DRAW and connection.vendor == "postgresql":
+        result = _draw_set_based(spec, pool, entries, ordered, use_sub, waitlist, now)
+    else:
+        result = _draw_each(spec, pool, entries, ordered, use_sub, waitlist, now)
+    places = {"total": getattr(pool, spec.total)}
+    if use_sub:
+        places["sub"] = {str(k): s for k, s in _subs(spec, pool.pk).values_list(_sub_key_attr(spec), spec.sub_slots)}
+    record = Draw.objects.create(purpose=purpose, kind=Allocation.LOTTERY, seed=seed,
+                                 entrants_hash=lottery.entrants_hash(ids), entrants=ids, places=places,
+                                 result=result, drawn_by=actor if getattr(actor, "pk", None) else None)
+    audit(actor=actor, verb="capacity.draw", obj=record, object_repr=purpose, node_path=node_path,
+          new={"seed": seed, "entrants_hash": record.entrants_hash, "entrants": len(ids),
+               "granted": sum(1 for _, s in result if s == EntryStatus.GRANTED)})
+    return record
+
+
+def _draw_each(spec: Spec, pool, entries: dict, ordered: list[int], use_sub: bool, waitlist: bool, now) -> list:
+    """The draw's allocation entry by entry: each takes its unit's place, then the pool's, by the same
+    conditional UPDATEs as a first-come take (a savepoint gives the unit's place back when the pool
+    has none). The reference the set-based path is tested against."""
+    result = []
     for rank, entry_id in enumerate(ordered, 1):
         entry = entries[entry_id]
         key = entry_sub_key(spec, entry)
@@ -681,6 +704,10 @@ def draw(spec: Spec, *, actor, pool, seed: str | None = None, node_path: str = "
         status = EntryStatus.GRANTED if got else (EntryStatus.WAITING if waitlist else EntryStatus.LOST)
         setattr(entry, spec.status, spec.value(status))
         fields = [spec.status]
+        for attname, values in spec.draw_sets:
+            if status in values:
+                setattr(entry, attname, values[status])
+                fields.append(attname)
         if spec.draw_rank:
             setattr(entry, spec.draw_rank, rank)
             fields.append(spec.draw_rank)
@@ -692,16 +719,73 @@ def draw(spec: Spec, *, actor, pool, seed: str | None = None, node_path: str = "
             fields.append(spec.ended_at)
         entry.save(update_fields=fields)
         result.append([entry_id, status])
-    places = {"total": getattr(pool, spec.total)}
+    return result
+
+
+# The set-based draw on PostgreSQL (a switch for the tests that compare it with the per-entry path).
+SET_BASED_DRAW = True
+
+
+def _draw_set_based(spec: Spec, pool, entries: dict, ordered: list[int], use_sub: bool, waitlist: bool, now) -> list:
+    """The same allocation as `_draw_each`, computed in Python from the counters read under lock (the
+    pool row is locked by the caller, the sub-pools here, the entries by the caller), then written with
+    three statements: the entries from arrays, the sub-pools' counters, the pool's counter. The CHECK
+    constraints still hold the counters (0 <= remaining <= total)."""
+    limited = _limited(spec, pool)
+    pool_left = getattr(pool, spec.remaining) if limited else None
+    unit_left: dict = {}
     if use_sub:
-        places["sub"] = {str(k): s for k, s in _subs(spec, pool.pk).values_list(_sub_key_attr(spec), spec.sub_slots)}
-    record = Draw.objects.create(purpose=purpose, kind=Allocation.LOTTERY, seed=seed,
-                                 entrants_hash=lottery.entrants_hash(ids), entrants=ids, places=places,
-                                 result=result, drawn_by=actor if getattr(actor, "pk", None) else None)
-    audit(actor=actor, verb="capacity.draw", obj=record, object_repr=purpose, node_path=node_path,
-          new={"seed": seed, "entrants_hash": record.entrants_hash, "entrants": len(ids),
-               "granted": sum(1 for _, s in result if s == EntryStatus.GRANTED)})
-    return record
+        key_attr = _sub_key_attr(spec)
+        for row in _subs(spec, pool.pk).select_for_update():
+            unit_left[getattr(row, key_attr)] = getattr(row, spec.sub_remaining)
+    taken: dict = {}
+    ids, statuses, ranks, result = [], [], [], []
+    for rank, entry_id in enumerate(ordered, 1):
+        key = entry_sub_key(spec, entries[entry_id])
+        got = (not use_sub or unit_left.get(key, 0) > 0) and (not limited or pool_left > 0)
+        if got:
+            if use_sub:
+                unit_left[key] -= 1
+                taken[key] = taken.get(key, 0) + 1
+            if limited:
+                pool_left -= 1
+        status = EntryStatus.GRANTED if got else (EntryStatus.WAITING if waitlist else EntryStatus.LOST)
+        ids.append(entry_id)
+        statuses.append(spec.value(status))
+        ranks.append(rank)
+        result.append([entry_id, status])
+    if ids:
+        E, ec = spec.table(spec.entry), (lambda name: spec.column(spec.entry, name))
+        sets = [f"{ec(spec.status)} = v.status"]
+        params: list = [ids, statuses, ranks]
+        if spec.draw_rank:
+            sets.append(f"{ec(spec.draw_rank)} = v.rank")
+        if spec.granted_at:
+            sets.append(f"{ec(spec.granted_at)} = CASE WHEN v.status = %s THEN %s ELSE {E}.{ec(spec.granted_at)} END")
+            params = [spec.value(EntryStatus.GRANTED), now, *params]
+        if spec.ended_at:
+            sets.append(f"{ec(spec.ended_at)} = CASE WHEN v.status = %s THEN %s ELSE {E}.{ec(spec.ended_at)} END")
+            params = params[:-3] + [spec.value(EntryStatus.LOST), now] + params[-3:]
+        for attname, values in spec.draw_sets:
+            whens = " ".join("WHEN %s THEN %s" for _ in values)
+            sets.append(f"{ec(attname)} = CASE v.status {whens} ELSE {E}.{ec(attname)} END")
+            params = params[:-3] + [x for st, val in values.items() for x in (spec.value(st), val)] + params[-3:]
+        pk = connection.ops.quote_name(spec.entry._meta.pk.column)
+        with connection.cursor() as cur:
+            cur.execute(f"UPDATE {E} SET {', '.join(sets)} "
+                        "FROM unnest(%s::bigint[], %s::text[], %s::integer[]) AS v(id, status, rank) "
+                        f"WHERE {E}.{pk} = v.id", params)
+    if taken:
+        S, sc = spec.table(spec.sub), (lambda name: spec.column(spec.sub, name))
+        with connection.cursor() as cur:
+            cur.execute(f"UPDATE {S} SET {sc(spec.sub_remaining)} = {sc(spec.sub_remaining)} - v.n "
+                        "FROM unnest(%s::bigint[], %s::integer[]) AS v(key, n) "
+                        f"WHERE {S}.{sc(spec.sub_pool)} = %s AND {S}.{sc(spec.sub_key)} = v.key",
+                        [list(taken), list(taken.values()), pool.pk])
+    granted = sum(taken.values()) if use_sub else sum(1 for r in result if r[1] == EntryStatus.GRANTED)
+    if limited and granted:
+        _pool_qs(spec, pool.pk).update(**{spec.remaining: F(spec.remaining) - granted})
+    return result
 
 
 def draw_verify(draw_record: Draw, spec: Spec | None = None) -> list[str]:

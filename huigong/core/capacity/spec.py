@@ -47,6 +47,9 @@ class Spec:
     statuses: dict = field(default_factory=dict)
     # Names this spec in draws, hooks and audit rows: "<app_label>.<model>".
     purpose: str = ""
+    # Entry columns a draw also sets from each entrant's outcome, in the same write:
+    # ((attname, {engine status: value}), …), e.g. a domain's own workflow status (won / lost).
+    draw_sets: tuple = ()
 
     def value(self, status: str) -> str:
         return self.statuses.get(status, status)

@@ -1,0 +1,36 @@
+"""The education part of the demo on a small world: Guangdong's round is there and consistent (the
+full demo's figures, 84 graduated / 80 enrolled / 680 in all, need the 50,000-member world)."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from huigong.education import services
+from huigong.education.models import Enrolment, EnrolmentStatus, Programme, ProgrammeStatus
+from huigong.education.services import payments
+
+pytestmark = pytest.mark.slow  # seeds a 6,000-member demo world
+
+
+@pytest.fixture(scope="module")
+def demo(module_world):
+    def build():
+        out = io.StringIO()
+        call_command("seed_demo", stdout=out, members=6000)
+        return out.getvalue()
+
+    return module_world(build)
+
+
+def test_demo_education(demo, db):
+    assert "education: Guangdong" in demo
+    drawn = Programme.objects.get(status=ProgrammeStatus.DRAWN)
+    assert services.draw_verify(drawn)[1] == []
+    assert drawn.notices.get().status == "ended"
+    r = payments.reconcile()
+    assert r.ok and r.paid_fen > 0 and r.paid_twice == 0
+    assert Enrolment.objects.filter(status=EnrolmentStatus.DROPPED, clawbacks__isnull=False).exists()
+    assert Enrolment.objects.filter(status=EnrolmentStatus.STOPPED, end_reason__contains="离开工会").exists()
+    assert Enrolment.objects.filter(status=EnrolmentStatus.GRADUATED).exists()
+    assert Programme.objects.filter(status=ProgrammeStatus.OPEN).exists()
