@@ -1,0 +1,2 @@
+app_name = "honours_portal"
+urlpatterns: list = []
