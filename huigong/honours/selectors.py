@@ -143,7 +143,9 @@ def nominee_get_for_actor(actor, pk) -> Nominee:
 def notice_get_for_actor(actor, pk) -> HonourNotice:
     staff_of(actor)
     n = _get(HonourNotice, pk, HonourNotice.objects.select_related("campaign", "node"))
-    _inside(actor, n.node_path)
+    root = root_path(actor)
+    if not (n.node_path.startswith(root) or root.startswith(n.node_path)):  # a 公示 is public below its union
+        raise OutOfScope
     return n
 
 
@@ -272,6 +274,25 @@ def participation(actor, year: int) -> list[dict]:
                      "rate": round(100 * people / members, 2) if members else None,
                      "per_100": round(100 * results / members, 2) if members else None})
     return [r for r in rows if r["members"] or r["results"]]
+
+
+def rounds_for_actor(actor) -> QuerySet[JudgingRound]:
+    return JudgingRound.objects.filter(node_path__startswith=root_path(actor))
+
+
+def allowance_batches_for_actor(actor) -> QuerySet[AllowanceBatch]:
+    return AllowanceBatch.objects.filter(node_path__startswith=root_path(actor))
+
+
+def member_choices(actor, node_path: str | None = None, limit: int = 500) -> list[tuple[int, str]]:
+    """Active members of the subtree for a picker: "name · …ID tail · unit" (masked data only)."""
+    path = node_path or root_path(actor)
+    if not path.startswith(root_path(actor)):
+        raise OutOfScope
+    rows = (Membership.objects.filter(union__path__startswith=path, status=MembershipStatus.ACTIVE)
+            .values_list("person_id", "person__name", "person__id_number_mask", "union__name")
+            .order_by("person__name_pinyin", "person_id")[:limit])
+    return [(pid, f"{name} · …{mask[-4:]} · {union}") for pid, name, mask, union in rows]
 
 
 def holder_page(honour: Honour) -> dict:

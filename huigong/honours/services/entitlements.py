@@ -55,14 +55,17 @@ def entitlements_schedule(*, honour: Honour, year: int) -> int:
 
 
 @transaction.atomic
-def entitlements_schedule_year(*, actor, year: int) -> int:
-    """Every active model worker's title in the actor's subtree gets the year's entitlements."""
-    staff = require(actor, HONOUR)
+def entitlements_schedule_year(*, actor, node, year: int) -> int:
+    """Every active model worker's title in the node's subtree gets the year's entitlements."""
+    require(actor, HONOUR)
+    ensure_path_in_scope(actor, node.path)
+    if not isinstance(year, int) or not 2000 <= year <= clock.today().year + 1:
+        raise ValidationError({"year": [_("年度无效")]})
     n = 0
-    for h in Honour.objects.filter(node_path__startswith=staff.node.path, status=HonourStatus.ACTIVE,
+    for h in Honour.objects.filter(node_path__startswith=node.path, status=HonourStatus.ACTIVE,
                                    title_type__in=MODEL_WORKER_TITLES, person__isnull=False):
         n += entitlements_schedule(honour=h, year=year)
-    audit(actor=actor, verb="entitlement.schedule", obj=staff.node, node_path=staff.node.path,
+    audit(actor=actor, verb="entitlement.schedule", obj=node, node_path=node.path,
           new={"year": year, "created": n})
     return n
 
