@@ -236,7 +236,7 @@ def list_open(*, actor, campaign: Campaign, node: UnionNode) -> NominationList:
 def _list_for_edit(actor, nlist: NominationList) -> NominationList:
     require(actor, HONOUR)
     ensure_path_in_scope(actor, nlist.node_path)
-    nlist = NominationList.objects.select_for_update().select_related("campaign", "node").get(pk=nlist.pk)
+    nlist = NominationList.objects.select_for_update(of=("self",)).select_related("campaign", "node").get(pk=nlist.pk)
     if nlist.status not in (ListStatus.DRAFT, ListStatus.RETURNED):
         raise ValidationError(_("名单%(s)s，不能修改") % {"s": nlist.get_status_display()})
     if nlist.campaign.status != CampaignStatus.OPEN:
@@ -288,7 +288,7 @@ def nominee_add(*, actor, nomination_list: NominationList, person: Person | None
 @transaction.atomic
 def nominee_set_attributes(*, actor, nominee: Nominee, attributes) -> Nominee:
     nlist = _list_for_edit(actor, nominee.nomination_list)
-    n = Nominee.objects.select_for_update().select_related("person").get(pk=nominee.pk, nomination_list=nlist)
+    n = Nominee.objects.select_for_update(of=("self",)).select_related("person").get(pk=nominee.pk, nomination_list=nlist)
     old = list(n.attributes)
     n.attributes = _clean_attributes(attributes, n.person)
     n.save(update_fields=["attributes"])
@@ -357,7 +357,7 @@ def list_submit(*, actor, nomination_list: NominationList) -> NominationList:
 def list_decide(*, actor, nomination_list: NominationList, decision: str, comment: str = "",
                 acting_reason: str = "") -> NominationList:
     require(actor, DECIDE)
-    nlist = NominationList.objects.select_for_update().select_related("campaign", "node").get(pk=nomination_list.pk)
+    nlist = NominationList.objects.select_for_update(of=("self",)).select_related("campaign", "node").get(pk=nomination_list.pk)
     if not nlist.node_path.startswith(root_path(actor)) and not nlist.campaign.node_path.startswith(root_path(actor)):
         raise OutOfScope
     if nlist.status != ListStatus.IN_APPROVAL:

@@ -75,7 +75,7 @@ def entitlement_deliver(*, actor, entitlement: Entitlement, delivered_on: dt.dat
     """A check-up done, a 疗休养 taken, a 慰问 visit made. Allowances are delivered by their payment."""
     require(actor, HONOUR)
     ensure_path_in_scope(actor, entitlement.node_path)
-    e = Entitlement.objects.select_for_update().select_related("honour").get(pk=entitlement.pk)
+    e = Entitlement.objects.select_for_update(of=("self",)).select_related("honour").get(pk=entitlement.pk)
     if e.kind == EntitlementKind.ALLOWANCE:
         raise ValidationError(_("荣誉津贴须通过发放批次发放"))
     if e.status == EntitlementStatus.STOPPED:

@@ -102,7 +102,7 @@ class AllowanceFlow(_HonoursFlow):
                                   % {"names": "、".join(p.payee_name for p in stopped)})
 
     def on_paid(self, actor, payment, *, paid_on=None):
-        e = Entitlement.objects.select_for_update().select_related("honour__person").get(pk=payment.entitlement_id)
+        e = Entitlement.objects.select_for_update(of=("self",)).select_related("honour__person").get(pk=payment.entitlement_id)
         if e.status != EntitlementStatus.DUE or e.honour.status != HonourStatus.ACTIVE:
             raise ValidationError(_("%(n)s 的荣誉津贴已停止（%(r)s），不能登记到账")
                                   % {"n": payment.payee_name, "r": e.stop_reason or e.honour.get_status_display()})

@@ -130,7 +130,7 @@ def revocation_decide(*, actor, case: RevocationCase, decision: str, comment: st
 
 def _revoke(actor, case: RevocationCase) -> list[Honour]:
     now = timezone.now()
-    honours = list(Honour.objects.select_for_update().filter(revocation_items__case=case).select_related("person"))
+    honours = list(Honour.objects.select_for_update(of=("self",)).filter(revocation_items__case=case).select_related("person"))
     reason = _("撤销：%(g)s（撤销决定 #%(c)d）") % {"g": case.get_ground_display(), "c": case.pk}
     for h in honours:
         if h.status != HonourStatus.ACTIVE:

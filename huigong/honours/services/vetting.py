@@ -67,7 +67,7 @@ def vetting_problem(nominee: Nominee) -> str | None:
 @transaction.atomic
 def opinion_record(*, actor, nominee: Nominee, department: str, verdict: str, note: str = "") -> VettingOpinion:
     require(actor, HONOUR)
-    n = Nominee.objects.select_for_update().select_related("campaign").get(pk=nominee.pk)
+    n = Nominee.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=nominee.pk)
     ensure_path_in_scope(actor, n.campaign.node_path)
     if department not in n.campaign.departments:
         raise ValidationError({"department": [_("“%(d)s”不在本次评选的征求意见部门中") % {"d": department}]})
@@ -176,7 +176,7 @@ def campaign_award(*, actor, campaign: Campaign) -> list[Honour]:
         raise ValidationError(_("评选已%(s)s") % {"s": c.get_status_display()})
     if HonourNotice.objects.filter(campaign=c, status=NoticeStatus.PUBLISHED).exists():
         raise ValidationError(_("公示尚未结束"))
-    ready = list(Nominee.objects.select_for_update().filter(campaign=c, status=NomineeStatus.NOTICE_DONE)
+    ready = list(Nominee.objects.select_for_update(of=("self",)).filter(campaign=c, status=NomineeStatus.NOTICE_DONE)
                  .select_related("person", "enterprise", "nomination_list__node").order_by("node_path", "pk"))
     if not ready:
         raise ValidationError(_("没有公示期满、无异议的人选"))
