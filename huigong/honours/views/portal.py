@@ -38,8 +38,10 @@ def innovations(request):
     person = current_person(request)
     if person is None:
         return _not_member(request)
-    return render(request, "honours/portal/innovations.html", {
-        "items": selectors.innovations_for_person(person).prefetch_related("reviews"), "tab": "services"})
+    items = list(selectors.innovations_for_person(person).prefetch_related("reviews"))
+    for i in items:
+        i.last_review = (list(i.reviews.all()) or [None])[-1]
+    return render(request, "honours/portal/innovations.html", {"items": items, "tab": "services"})
 
 
 @worker_required
