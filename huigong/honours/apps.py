@@ -50,7 +50,7 @@ class HonoursConfig(AppConfig):
             RecordSection(_("职工创新"), "huigong.honours.selectors.innovations_for_person",
                           "honours_portal:innovations"),
         ),
-        demo_builder=DemoBuilder(40, "huigong.honours.demo.build"),
+        demo_builder=DemoBuilder(38, "huigong.honours.demo.build"),
         kpis=(KpiModule("huigong.honours.kpis", 50, {"honours": _("劳模工匠与职工创新")}),),
         periodic=(PeriodicJob("honours.remind", 3600, "huigong.honours.services.entitlements_remind_due"),),
         api_matrix=("huigong.honours.tests.api_matrix",),
