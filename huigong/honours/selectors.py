@@ -284,6 +284,11 @@ def allowance_batches_for_actor(actor) -> QuerySet[AllowanceBatch]:
     return AllowanceBatch.objects.filter(node_path__startswith=root_path(actor))
 
 
+def unions_for_actor(actor) -> list[tuple[int, str]]:
+    return list(UnionNode.objects.filter(path__startswith=root_path(actor)).order_by("path")
+                .values_list("pk", "name")[:1000])
+
+
 def member_choices(actor, node_path: str | None = None, limit: int = 500) -> list[tuple[int, str]]:
     """Active members of the subtree for a picker: "name · …ID tail · unit" (masked data only)."""
     path = node_path or root_path(actor)

@@ -63,7 +63,8 @@ def innovation_new(request):
             messages.success(request, _("已登记成果：%(t)s") % {"t": inv.title})
             return redirect("honours:innovation_detail", pk=inv.pk)
     return render(request, "honours/innovation_form.html", {
-        "kinds": InnovationKind.choices, "f": request.POST, "staff": staff, "tab": "innovations"})
+        "kinds": InnovationKind.choices, "f": request.POST, "staff": staff, "tab": "innovations",
+        "unions": selectors.unions_for_actor(request.user), "members": selectors.member_choices(request.user)})
 
 
 @login_required
