@@ -32,6 +32,7 @@ def demo(module_world):
 
 def test_tianjin_model_workers_with_entitlements(demo, db):
     assert "honours:" in demo
+    print(next(line for line in demo.splitlines() if "honours:" in line))
     tj = Honour.objects.filter(node_path__startswith=Campaign.objects.get(title__contains="天津").node_path)
     assert tj.count() == 16 and tj.filter(title_type="craftsman").count() == 4
     model_workers = tj.filter(title_type="model_worker")
