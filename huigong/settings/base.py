@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "huigong.checkups",  # enterprise check-ups: campaigns, checklists, visits, findings tracked to rectification
     "huigong.research",  # research programme (调研): topics, teams, tranches, reports, outcomes
     "huigong.education",  # 求学圆梦: degree programmes for workers
+    "huigong.honours",  # honours, model workers and worker innovation
     "huigong.portal",
     "huigong.insights",
     "huigong.console",  # the staff console's own pages (home, audit browser)
