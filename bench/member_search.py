@@ -77,8 +77,19 @@ def sample_people(union_ids: list[int] | None, k: int, rng: random.Random):
         cur.execute(f"SELECT person_id FROM members_membership WHERE status = 'active' {scope}"
                     "ORDER BY md5(id::text || %s) LIMIT %s", [*params, str(rng.random()), k])
         ids = [r[0] for r in cur.fetchall()]
-    return list(Person.objects.filter(pk__in=ids).only("name", "name_pinyin", "name_initials", "id_number",
-                                                       "id_number_mask", "phone", "record_path"))
+    people = list(Person.objects.filter(pk__in=ids).only("name", "name_pinyin", "name_initials", "id_number",
+                                                         "id_number_mask", "id_number_hash", "phone", "record_path"))
+    from huigong.core import crypto, idnumber
+
+    for p in people[:1]:  # phones and tails are found by keyed indexes: the keys must be the world's
+        try:
+            same = crypto.blind_index(idnumber.normalize(p.id_number), "id") == p.id_number_hash
+        except Exception:  # noqa: BLE001 - a value that does not decrypt: other keys
+            same = False
+        if not same:
+            raise SystemExit("the keys in HUIGONG_VAR_DIR are not the ones this database was written with: "
+                             "pass --var-dir (the HUIGONG_VAR_DIR of the run that generated it)")
+    return people
 
 
 def query_for(mode: str, person, scope_path: str) -> str | None:
@@ -351,6 +362,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     ap.add_argument("--skip-record-path", action="store_true",
                     help="leave people of an older world without record_path (phone searches then match nothing)")
+    ap.add_argument("--var-dir", help="HUIGONG_VAR_DIR holding the keys the database was generated with")
     ap.add_argument("--child", choices=["targets"])
     args = ap.parse_args()
     if args.child == "targets":
@@ -358,7 +370,11 @@ def main() -> None:
         emit(build_targets(args.requests, 15))
         return
 
-    var_dir = f"/tmp/hg-bench-member-search-{os.getpid()}"
+    # The keys (var/keys.json) belong to the database: a reused world must be read with the keys it was
+    # written with, or its encrypted phones cannot be read and its blind indexes (tails, phones) match
+    # nothing. So the directory is named after the database, not after this run (--var-dir to point at
+    # the one a world was generated with).
+    var_dir = args.var_dir or f"/tmp/hg-bench-member-search-{args.db}"
     env = child_env(args.db, var_dir)
     env["HUIGONG_CACHE_URL"] = os.environ.get("HUIGONG_BENCH_CACHE_URL", "redis://127.0.0.1:6379/9")
     print(f"machine: {machine()}")
