@@ -66,18 +66,30 @@ def pct(values: list[float], p: float) -> float:
 # ----------------------------------------------------------------- what the clients ask (Django set up)
 
 
-def sample_people(union_ids: list[int], k: int, rng: random.Random):
-    """Up to k active members of these unions, spread over the scope."""
+def sample_people(union_ids: list[int] | None, k: int, rng: random.Random):
+    """Up to k active members of these unions (None: of every union), spread over the scope."""
     from django.db import connection
 
     from huigong.members.models import Person
 
+    scope, params = ("", []) if union_ids is None else ("AND union_id = ANY(%s) ", [union_ids])
     with connection.cursor() as cur:
-        cur.execute("SELECT person_id FROM members_membership WHERE status = 'active' AND union_id = ANY(%s) "
-                    "ORDER BY md5(id::text || %s) LIMIT %s", [union_ids, str(rng.random()), k])
+        cur.execute(f"SELECT person_id FROM members_membership WHERE status = 'active' {scope}"
+                    "ORDER BY md5(id::text || %s) LIMIT %s", [*params, str(rng.random()), k])
         ids = [r[0] for r in cur.fetchall()]
-    return list(Person.objects.filter(pk__in=ids).only("name", "name_pinyin", "name_initials", "id_number",
-                                                       "id_number_mask", "phone", "record_path"))
+    people = list(Person.objects.filter(pk__in=ids).only("name", "name_pinyin", "name_initials", "id_number",
+                                                         "id_number_mask", "id_number_hash", "phone", "record_path"))
+    from huigong.core import crypto, idnumber
+
+    for p in people[:1]:  # phones and tails are found by keyed indexes: the keys must be the world's
+        try:
+            same = crypto.blind_index(idnumber.normalize(p.id_number), "id") == p.id_number_hash
+        except Exception:  # noqa: BLE001 - a value that does not decrypt: other keys
+            same = False
+        if not same:
+            raise SystemExit("the keys in HUIGONG_VAR_DIR are not the ones this database was written with: "
+                             "pass --var-dir (the HUIGONG_VAR_DIR of the run that generated it)")
+    return people
 
 
 def query_for(mode: str, person, scope_path: str) -> str | None:
@@ -99,42 +111,52 @@ def query_for(mode: str, person, scope_path: str) -> str | None:
     raise ValueError(mode)
 
 
-def sql_for(mode: str, q: str, union_ids: list[int], own_path: str, count_cap: int) -> dict:
+def sql_for(mode: str, q: str, union_ids: list[int] | None, own_path: str, count_cap: int, *,
+            small_scope: bool = False) -> dict:
     """Hand-written SQL for one request, the way the app goes about it on the same indexes: the matching
-    people first (bounded), then the page of 50 and the bounded count over their memberships (or, past
-    the bound, over the search as a sub-select walked by join date)."""
+    people first (bounded; initials and pinyin as two index-only prefix scans), then the page of 50 and
+    the bounded count over their memberships; past the bound, the search as a condition on each
+    membership's person, the scope's memberships sorted when the scope is small (`joined_on + 0`: no
+    walk of the join-date index). `union_ids` None: the scope is every union (no union condition)."""
     from huigong.core import crypto, idnumber, phone as phone_rules
     from huigong.members.selectors import SEARCH_CANDIDATES, name_grams
 
-    people = None
+    bound = SEARCH_CANDIDATES + 1
+    people, dense = None, None
     if mode == "name":
-        people = ("SELECT id FROM members_person WHERE hg_name_grams(name) @> %s::text[] AND name LIKE %s",
-                  [name_grams(q), f"%{q}%"])
+        people = [("SELECT id FROM members_person WHERE hg_name_grams(name) @> %s::text[] AND name LIKE %s "
+                   f"LIMIT {bound}", [name_grams(q), f"%{q}%"])]
+        dense = ("p.name LIKE %s", [f"%{q}%"])
     elif mode in ("pinyin", "initials"):
-        people = ("SELECT id FROM members_person WHERE name_initials LIKE %s OR name_pinyin LIKE %s",
-                  [q.lower() + "%", q.lower() + "%"])
+        people = [(f"SELECT id FROM members_person WHERE name_initials LIKE %s LIMIT {bound}", [q.lower() + "%"]),
+                  (f"SELECT id FROM members_person WHERE name_pinyin LIKE %s LIMIT {bound}", [q.lower() + "%"])]
+        dense = ("(p.name_initials LIKE %s OR p.name_pinyin LIKE %s)", [q.lower() + "%", q.lower() + "%"])
     elif mode == "tail":
-        people = ("SELECT id FROM members_person WHERE id_tail_hash = ANY(%s)",
-                  [crypto.id_tail_lookups(idnumber.parse_tail(q).tail)])
+        people = [(f"SELECT id FROM members_person WHERE id_tail_hash = ANY(%s) LIMIT {bound}",
+                   [crypto.id_tail_lookups(idnumber.parse_tail(q).tail)])]
     elif mode == "phone":
-        people = ("SELECT id FROM members_person WHERE phone_hash = %s AND record_path LIKE %s",
-                  [crypto.blind_index(phone_rules.normalize(q), "phone"), own_path + "%"])
+        people = [(f"SELECT id FROM members_person WHERE phone_hash = %s AND record_path LIKE %s LIMIT {bound}",
+                   [crypto.blind_index(phone_rules.normalize(q), "phone"), own_path + "%"])]
 
-    def statements(extra: str, extra_params: list) -> list:
-        cond = "m.union_id = ANY(%s) AND m.status = 'active'" + extra
-        params = [union_ids, *extra_params]
+    def statements(extra: str, extra_params: list, *, join: bool = False, sort_scope: bool = False) -> list:
+        cond, params = "m.status = 'active'" + extra, list(extra_params)
+        if union_ids is not None:
+            cond, params = "m.union_id = ANY(%s) AND " + cond, [union_ids, *params]
+        order = "m.joined_on + 0 DESC, m.id DESC" if sort_scope else "m.joined_on DESC, m.id DESC"
         page = ("SELECT m.id, m.joined_on, m.status, m.card_no, p.id, p.name, p.gender, p.id_number_mask, "
                 "p.phone_mask, p.employment_form, u.id, u.name FROM members_membership m "
                 "JOIN members_person p ON p.id = m.person_id JOIN orgs_unionnode u ON u.id = m.union_id "
-                f"WHERE {cond} ORDER BY m.joined_on DESC, m.id DESC LIMIT {PAGE_SIZE}")
-        count = f"SELECT count(*) FROM (SELECT 1 FROM members_membership m WHERE {cond} LIMIT {count_cap + 1}) s"
+                f"WHERE {cond} ORDER BY {order} LIMIT {PAGE_SIZE}")
+        person = "JOIN members_person p ON p.id = m.person_id " if join else ""
+        count = f"SELECT count(*) FROM (SELECT 1 FROM members_membership m {person}WHERE {cond} LIMIT {count_cap + 1}) s"
         return [[page, params], [count, params]]
 
     if people is None:
         return {"people": None, "plain": statements("", [])}
-    return {"people": [f"{people[0]} LIMIT {SEARCH_CANDIDATES + 1}", people[1]], "bound": SEARCH_CANDIDATES,
+    return {"people": people, "bound": SEARCH_CANDIDATES,
             "by_ids": statements(" AND m.person_id = ANY(%s)", ["__ids__"]),
-            "dense": statements(f" AND m.person_id IN ({people[0]})", people[1])}
+            "dense": statements(f" AND {dense[0]}", dense[1], join=True, sort_scope=small_scope) if dense else
+            statements(f" AND m.person_id IN ({people[0][0].rsplit(' LIMIT', 1)[0]})", people[0][1])}
 
 
 def run_sql(cur, spec: dict) -> tuple[list, int]:
@@ -142,8 +164,12 @@ def run_sql(cur, spec: dict) -> tuple[list, int]:
     if spec["people"] is None:
         stmts = spec["plain"]
     else:
-        cur.execute(*spec["people"])
-        ids = [r[0] for r in cur.fetchall()]
+        ids: list[int] = []
+        for sql, params in spec["people"]:
+            if len(ids) > spec["bound"]:
+                break
+            cur.execute(sql, params)
+            ids = list(dict.fromkeys([*ids, *(r[0] for r in cur.fetchall())]))
         stmts = spec["dense"] if len(ids) > spec["bound"] else \
             [[sql, [ids if p == "__ids__" else p for p in params]] for sql, params in spec["by_ids"]]
     (page_sql, page_params), (count_sql, count_params) = stmts
@@ -186,7 +212,7 @@ def build_targets(n: int, seed: int, *, districts: int = 4) -> dict:
     from huigong.accounts.models import ApiToken
     from huigong.core import searchtext
     from huigong.core.scope import root_path
-    from huigong.members.selectors import COUNT_EXACT_UP_TO, subtree_union_ids
+    from huigong.members.selectors import COUNT_EXACT_UP_TO, SMALL_SCOPE_SHARE, scope_union_ids
 
     rng = random.Random(seed)
     actors = make_actors(rng, districts)
@@ -194,11 +220,11 @@ def build_targets(n: int, seed: int, *, districts: int = 4) -> dict:
     scopes = {}
     for a in actors:
         path = root_path(a)
-        ids = subtree_union_ids(path)
+        ids, share = scope_union_ids(path)
         raw = ApiToken.new_key()
         ApiToken.objects.create(user=a, name="bench", prefix=raw[:10], key_hash=ApiToken.hash_key(raw))
-        scopes[a.pk] = {"path": path, "union_ids": ids, "token": raw,
-                        "people": sample_people(ids, max(4 * n, 40), rng)}
+        scopes[a.pk] = {"path": path, "union_ids": ids, "small": ids is not None and share <= SMALL_SCOPE_SHARE,
+                        "token": raw, "people": sample_people(ids, max(4 * n, 40), rng)}
     list_url = reverse("members:list")
     assert settings.SESSION_COOKIE_NAME == COOKIE, settings.SESSION_COOKIE_NAME
     out = {m: [] for m in MODES}
@@ -230,11 +256,12 @@ def build_targets(n: int, seed: int, *, districts: int = 4) -> dict:
                 "q": q, "actor": actor.pk,
                 "page": [url, session["cookie"]],
                 "api": [{"q": q, "limit": PAGE_SIZE}, scope["token"]],
-                "sql": sql_for(mode, q, scope["union_ids"], scope["path"], COUNT_EXACT_UP_TO),
+                "sql": sql_for(mode, q, scope["union_ids"], scope["path"], COUNT_EXACT_UP_TO, small_scope=scope["small"]),
             })
         if session is not None:
             session["store"].save()
-    return {"targets": out, "scopes": {str(a.pk): len(scopes[a.pk]["union_ids"]) for a in actors}}
+    return {"targets": out, "scopes": {str(a.pk): "all" if scopes[a.pk]["union_ids"] is None else
+                                       len(scopes[a.pk]["union_ids"]) for a in actors}}
 
 
 # ----------------------------------------------------------------- parent
@@ -303,7 +330,10 @@ def http_caller(port: int, surface: str):
             conn.request("POST", "/api/v1/members/search", body=json.dumps(body),
                          headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
         resp = conn.getresponse()
-        resp.read()
+        body = resp.read()
+        if resp.status != 200 and "first_error" not in state:
+            state["first_error"] = f"{surface} {resp.status} {resp.getheader('Location') or body[:300]!r}"
+            sys.stderr.write(state["first_error"] + "\n")
         return resp.status == 200
     return call
 
@@ -332,6 +362,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     ap.add_argument("--skip-record-path", action="store_true",
                     help="leave people of an older world without record_path (phone searches then match nothing)")
+    ap.add_argument("--var-dir", help="HUIGONG_VAR_DIR holding the keys the database was generated with")
     ap.add_argument("--child", choices=["targets"])
     args = ap.parse_args()
     if args.child == "targets":
@@ -339,7 +370,11 @@ def main() -> None:
         emit(build_targets(args.requests, 15))
         return
 
-    var_dir = f"/tmp/hg-bench-member-search-{os.getpid()}"
+    # The keys (var/keys.json) belong to the database: a reused world must be read with the keys it was
+    # written with, or its encrypted phones cannot be read and its blind indexes (tails, phones) match
+    # nothing. So the directory is named after the database, not after this run (--var-dir to point at
+    # the one a world was generated with).
+    var_dir = args.var_dir or f"/tmp/hg-bench-member-search-{args.db}"
     env = child_env(args.db, var_dir)
     env["HUIGONG_CACHE_URL"] = os.environ.get("HUIGONG_BENCH_CACHE_URL", "redis://127.0.0.1:6379/9")
     print(f"machine: {machine()}")

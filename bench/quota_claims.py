@@ -62,7 +62,7 @@ from bench.common import (
     run_child,
 )
 
-DB = bench_db("hg_bench_quota")
+DB = os.environ.get("BENCH_QUOTA_DB") or bench_db("hg_bench_quota")  # BENCH_QUOTA_DB: a name of your own
 CSRF = "b" * 32  # the CSRF secret every client holds in its cookie and echoes in the header
 
 

@@ -32,15 +32,28 @@ def user_joins() -> tuple:
 
 @cache
 def _user_sql() -> tuple[str, Columns, list[int]]:
+    from .models import StaffProfile
+
     User = get_user_model()
     user = Columns.of(User, "u")
-    columns, widths = [user.select], []
+    # The staff profile's id, so that a user without one is known to have none: the staff-security
+    # middleware asks every unverified session (every worker's) `hasattr(user, "staff")`, which was a
+    # query of its own on every request a worker made.
+    columns, widths = [user.select, "sp.id"], []
     for join in user_joins():
         columns.extend(join.columns)
         widths.append(len(join.columns))
     sql = (f"SELECT {', '.join(columns)} FROM {connection.ops.quote_name(User._meta.db_table)} u "
+           f"LEFT JOIN {connection.ops.quote_name(StaffProfile._meta.db_table)} sp ON sp.user_id = u.id "
            + " ".join(join.join for join in user_joins()) + " WHERE u.id = %s")
     return sql, user, widths
+
+
+@cache
+def _staff_relation():
+    from .models import StaffProfile
+
+    return StaffProfile._meta.get_field("user").remote_field
 
 
 def load_user(user_id):
@@ -55,6 +68,9 @@ def load_user(user_id):
         return None
     user = columns.instance(row)
     at = len(columns.names)
+    if row[at] is None:  # no staff profile: `user.staff` raises DoesNotExist without asking the database
+        _staff_relation().set_cached_value(user, None)
+    at += 1  # a profile that exists loads, whole, when first used (as before)
     for join, width in zip(user_joins(), widths, strict=True):
         join.attach(user, row[at:at + width])
         at += width

@@ -27,3 +27,8 @@ class RedisCache(django_redis.RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient  # Django sets its own client class per instance
+
+    def validate_key(self, key):
+        """Nothing to check: Django's base class warns about keys memcached would refuse (over 250
+        characters, spaces, control characters), looking at every character of the key on every call —
+        on the session read of each signed-in request, too. Redis takes any key."""

@@ -12,6 +12,8 @@ from django import forms
 from django.forms.boundfield import BoundField
 from django.urls import reverse
 from django.utils.functional import lazy
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -135,7 +137,20 @@ class PickerWidget(forms.Select):
         return groups
 
     def get_context(self, name, value, attrs):
-        ctx = super().get_context(name, value, attrs)
+        if self.options is None:
+            ctx = super().get_context(name, value, attrs)
+        else:
+            # The options as one string built here rather than an optgroup structure rendered option by
+            # option through Django's select_option/attrs templates: the same markup, at a tenth of the
+            # cost (two pickers of 100 options were ~20 ms of a member list's ~50 ms of CPU).
+            ctx = forms.Widget.get_context(self, name, value, attrs)
+            current = ctx["widget"]["value"]
+            selected_value = str(current[0]) if current and current[0] not in (None, "") else None
+            ctx["widget"]["optgroups"] = []
+            ctx["widget"]["options_html"] = format_html_join(
+                "\n", '<option value="{}"{}>{}</option>',
+                ((opt_value, mark_safe(" selected") if opt_value == (selected_value or "") else "", label)
+                 for opt_value, label in self.options(selected_value)))
         params = {**self.search_params, "field": f"{name}__search"}
         ctx["widget"]["search_url"] = f"{reverse(self.search_url_name)}?{urlencode(params)}"
         ctx["widget"]["search_name"] = f"{name}__search"

@@ -56,3 +56,42 @@ def test_unknown_malformed_and_inactive_users_are_nobody(cast):
     assert backend.get_user("not-a-number") is None
     get_user_model().objects.filter(pk=cast.city_admin.pk).update(is_active=False)
     assert backend.get_user(cast.city_admin.pk) is None
+
+
+def test_a_user_without_a_staff_profile_is_known_to_have_none(cast, django_assert_num_queries):
+    """The staff-security middleware asks every unverified session `hasattr(user, "staff")`: for a worker
+    that is answered by the session user's own query, not by one more query per request."""
+    from huigong.portal.testing import make_worker_account
+
+    account = make_worker_account(person=cast.rider.person)
+    with django_assert_num_queries(1):
+        user = ModelBackend().get_user(account.user_id)
+    with django_assert_num_queries(0):
+        assert not hasattr(user, "staff")
+    staff = ModelBackend().get_user(cast.city_admin.pk)
+    with django_assert_num_queries(1):  # a profile that exists loads, whole, when first used
+        assert staff.staff.role == "admin" and staff.staff.node_id == cast.hangzhou.pk
+    with django_assert_num_queries(0):
+        assert hasattr(staff, "staff")
+
+
+def test_a_workers_request_asks_nothing_about_staff(cast, django_assert_num_queries):
+    """A worker's whole API request (session, user, middleware, claim list) never reads the staff table,
+    and a staff member's still does (the TOTP check needs the role)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from huigong.portal.testing import make_worker_account, sign_in
+
+    c = Client()
+    sign_in(c, make_worker_account(person=cast.rider.person))
+    with CaptureQueriesContext(connection) as ctx:
+        assert c.get("/api/v1/benefit-claims").status_code == 200
+    profile_reads = [q for q in ctx.captured_queries if 'FROM "accounts_staffprofile"' in q["sql"]]
+    assert ctx.captured_queries and not profile_reads
+    c = Client()
+    c.force_login(cast.viewer)
+    with CaptureQueriesContext(connection) as ctx:
+        c.get("/api/v1/benefit-programmes")
+    assert [q for q in ctx.captured_queries if 'FROM "accounts_staffprofile"' in q["sql"]]

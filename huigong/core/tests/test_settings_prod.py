@@ -63,7 +63,7 @@ def test_collectstatic_with_the_production_manifest_storage(tmp_path, settings):
 
 HEADERS_PROBE = ("import django; django.setup(); from django.conf import settings as s; "
                  "print(s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.HUIGONG_REQUIRE_TOTP_SENSITIVE, "
-                 "'csp.middleware.CSPMiddleware' in s.MIDDLEWARE)")
+                 "'huigong.core.middleware.CSPMiddleware' in s.MIDDLEWARE)")
 
 
 def headers_probe(tmp_path, **env):

@@ -58,3 +58,26 @@ def test_full_union_lists_are_searchable_and_tell_twins_apart(client, twins, url
     labels = re.findall(rf'<option value="(?:{twins.twin_a.pk}|{twins.twin_b.pk})">([^<]*)</option>', select)
     assert sorted(label.strip("\u3000") for label in labels) == ["建筑工会 · 拱墅区总工会", "建筑工会 · 西湖区总工会"]
     assert "杭州某科技公司工会 ·" not in select  # a unique name needs no context
+
+
+def test_a_pickers_options_are_the_markup_djangos_select_renders(twins):
+    """PickerWidget writes its options as one string (the fast path): the same options, values, labels,
+    escaping and selection as Django's own select rendering of the same choices."""
+    from django import forms as django_forms
+
+    from huigong.members.forms import MemberFilterForm
+
+    twins.twin_a.name = '建筑工会 <b>&"'
+    twins.twin_a.save()
+    for data in ({}, {"node": str(twins.twin_a.pk)}):
+        form = MemberFilterForm(data, actor=twins.city_admin)
+        form.is_valid()
+        html = str(form["node"])
+        widget = form.fields["node"].widget
+        value = data.get("node")
+        plain = django_forms.Select(choices=widget.options(value)).render("node", value)
+        ours = re.findall(r"<option[^>]*>[^<]*</option>", html)
+        django_options = re.findall(r"<option[^>]*>[^<]*</option>", plain)
+        assert ours == django_options and len(ours) > 5, data
+        assert ('建筑工会 &lt;b&gt;&amp;&quot;' in html) and ("<b>" not in html)
+        assert (f'<option value="{twins.twin_a.pk}" selected>' in html) == bool(value)
