@@ -43,7 +43,7 @@ class ActivitiesConfig(AppConfig):
                              pgettext_lazy("API area", "知识竞赛"))]
         nav = [NavEntry(85, _("职工活动"), "activities:home", "users", ("activities:",))]
         api_matrix = [f"{APP}.tests.api_matrix"]
-        page_matrix = [f"{APP}.tests.page_matrix"]
+        page_matrix = [f"{APP}.tests.page_matrix", f"{APP}.tests.test_portal_pages"]
         periodic = [PeriodicJob("activities.release_shares", 300, f"{APP}.services.shares_release_due"),
                     PeriodicJob("activities.open_windows", 60, f"{APP}.services.windows_tick")]
         # Check-in (signed tickets, gates, offline sync) lives in the *checkin modules of this app; wired when present.
