@@ -512,7 +512,13 @@ def _first_come_one(actor, event, session, person, membership, source, approval)
                 raise cap.Full()
             pk = _take_seat(actor=actor, event=event, session=session, person=person, membership=membership,
                             seq=0, key=key, values=values, now=now)
-            return Registration.objects.get(pk=pk)
+            # The row as the statement wrote it, without reading it back (the rush's hot path).
+            reg = Registration(pk=pk, session=session, person=person, membership=membership, union=membership.union,
+                               share_union_id=key if session.uses_sub_pools else None, status=EntryStatus.GRANTED,
+                               created_at=now, granted_at=now, end_reason="",
+                               **{k: v for k, v in values.items() if k not in ("membership_id", "union_id")})
+            reg._state.adding, reg._state.db = False, "default"
+            return reg
         except cap.Already:
             raise ValidationError({"session": [ALREADY_MESSAGE]}) from None
         except cap.Full:
