@@ -44,8 +44,7 @@ class ActivitiesConfig(AppConfig):
         nav = [NavEntry(85, _("职工活动"), "activities:home", "users", ("activities:",))]
         api_matrix = [f"{APP}.tests.api_matrix"]
         page_matrix = [f"{APP}.tests.page_matrix", f"{APP}.tests.test_portal_pages"]
-        periodic = [PeriodicJob("activities.release_shares", 300, f"{APP}.services.shares_release_due"),
-                    PeriodicJob("activities.open_windows", 60, f"{APP}.services.windows_tick")]
+        periodic = [PeriodicJob("activities.release_shares", 300, f"{APP}.services.shares_release_due")]
         # Check-in (signed tickets, gates, offline sync) lives in the *checkin modules of this app; wired when present.
         if _has("urls_checkin"):
             console.insert(0, UrlInclude("activities/gate/", f"{APP}.urls_checkin"))
@@ -59,6 +58,8 @@ class ActivitiesConfig(AppConfig):
             api_matrix.append(f"{APP}.tests.api_matrix_checkin")
         if _has("tests.page_matrix_checkin"):
             page_matrix.append(f"{APP}.tests.page_matrix_checkin")
+        if _has("tests.page_matrix_checkin_portal"):
+            page_matrix.append(f"{APP}.tests.page_matrix_checkin_portal")
         if _has("checkin_jobs"):
             from .checkin_jobs import JOBS
 
