@@ -14,6 +14,7 @@ import random
 import time
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from huigong.core.audit import audit
@@ -133,7 +134,7 @@ def build_liaoyuan(builder, nodes, today) -> list[str]:
         try:
             services.register(actor=actor, session=s, person=Person.objects.get(pk=person_id), source=Source.STAFF)
             live += 1
-        except Exception:  # a member outside the audience is simply not registered
+        except (ValidationError, PermissionDenied):  # a member outside the audience is simply not registered
             continue
     return [f"liaoyuan tour {n} seats, {came} checked in; open stop {live} registered"]
 
@@ -212,7 +213,7 @@ def build_qingdao(builder, nodes, today) -> list[str]:
         try:
             services.register(actor=actor, session=s, person=Person.objects.get(pk=person_id), source=Source.STAFF)
             seated += 1
-        except Exception:
+        except (ValidationError, PermissionDenied):
             continue
     out.append(f"open mixer {seated} registered (30 places, the rest waiting)")
     # The 10th safety-knowledge contest: a bank, a before test, the contest, an after test.

@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import uuid
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -30,10 +30,27 @@ from huigong.core.capacity.models import HOLDING, LIVE, Allocation, EntryStatus
 from huigong.core.db import retry_on_deadlock
 from huigong.core.notify.services import notify
 from huigong.core.scope import OutOfScope, ensure_path_in_scope, require, staff_of
-from huigong.members.models import NEW_EMPLOYMENT_FORMS, EmploymentForm, Gender, Membership, MembershipStatus, Person
-from huigong.orgs.models import ServiceSite, UnionNode
+from huigong.members.models import (
+    NEW_EMPLOYMENT_FORMS,
+    EmploymentForm,
+    Gender,
+    Membership,
+    MembershipStatus,
+    Person,
+)
+from huigong.orgs.models import UnionNode
 
-from .models import Approval, Event, EventKind, EventSession, EventStatus, Invitation, Registration, SeatShare, Source
+from .models import (
+    Approval,
+    Event,
+    EventKind,
+    EventSession,
+    EventStatus,
+    Invitation,
+    Registration,
+    SeatShare,
+    Source,
+)
 from .places import SEATS
 
 CAP = "events"
@@ -57,9 +74,10 @@ def worker_person_id(user) -> int | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     try:
-        return user.worker_account.person_id
-    except Exception:  # no portal account
+        account = user.worker_account
+    except ObjectDoesNotExist:  # no portal account
         return None
+    return account.person_id if account is not None else None
 
 
 def _ensure_acts_for(actor, person_id: int, union_path: str) -> str:
@@ -749,9 +767,9 @@ def event_ranked_draw(*, actor, event: Event, seed: str | None = None):
 
 
 def _approval_open(reg: Registration, event: Event) -> None:
-    from .models import RegistrationApproval
-
     from huigong.core.approvals import services as approvals
+
+    from .models import RegistrationApproval
 
     if RegistrationApproval.objects.filter(registration=reg).exists():
         return
@@ -921,5 +939,13 @@ def staff_may_see(actor, reg: Registration) -> bool:
         return False
 
 
-__all__ = ["register", "registration_cancel", "offer_accept", "offer_decline", "event_create", "session_add",
-           "HOLDING", "Q"]
+__all__ = [
+    "HOLDING",
+    "Q",
+    "event_create",
+    "offer_accept",
+    "offer_decline",
+    "register",
+    "registration_cancel",
+    "session_add",
+]

@@ -52,6 +52,11 @@ def _contest(w, node=None, actor=None, title="杭州安全知识竞赛"):
     return c
 
 
+def _ranking_params(w):
+    c = _contest(w)
+    return {"contest_id": c.pk, "round_id": c.rounds.get().pk}
+
+
 def _both_contests(w):
     _contest(w)
     _contest(w, node=w.gaoxin, title="高新区安全知识竞赛")
@@ -112,7 +117,7 @@ def matrix_rows(Row, expect) -> dict:
         ("GET", f"{base}/contests"): Row(lst, params=_both_contests, markers=("杭州安全知识竞赛", "高新区安全知识竞赛")),
         ("GET", f"{base}/contests/{{contest_id}}"): Row(read, params=lambda w: {"contest_id": _contest(w).pk}),
         ("GET", f"{base}/contests/{{contest_id}}/rounds/{{round_id}}/ranking"): Row(
-            read, params=lambda w: (lambda c: {"contest_id": c.pk, "round_id": c.rounds.get().pk})(_contest(w))),
+            read, params=_ranking_params),
         ("GET", f"{base}/contests/{{contest_id}}/units"): Row(read, params=lambda w: {"contest_id": _contest(w).pk}),
         ("GET", f"{base}/contests/{{contest_id}}/accuracy"): Row(read, params=lambda w: {"contest_id": _contest(w).pk}),
         # Only a worker answers: staff are refused whatever their role (the worker's own test is in test_api.py).
