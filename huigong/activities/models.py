@@ -234,4 +234,4 @@ class RegistrationApproval(ApprovalStepBase):
                                                name="activities_approval_step_unique")]
 
 
-from .models_contest import *
+from .models_contest import *  # noqa: E402,F401,F403  (contests: question banks, rounds, attempts)
