@@ -78,7 +78,7 @@ class ActivitiesConfig(AppConfig):
             ),
             record_sections=(RecordSection(_("活动报名"), f"{APP}.selectors.registrations_for_person",
                                            "activities_portal:mine"),),
-            demo_builder=DemoBuilder(40, f"{APP}.demo.build"),
+            demo_builder=DemoBuilder(38, f"{APP}.demo.build"),  # before insights (40), which rolls up every app's rows
             kpis=(KpiModule(f"{APP}.kpis", 60, {"activities": _("职工活动")}),),
             periodic=tuple(periodic),
             api_matrix=tuple(api_matrix),
