@@ -492,6 +492,11 @@ def register(*, actor, session: EventSession | int, person: Person, companions: 
     if session is None:
         raise ValidationError({"session": [_("场次不存在")]})
     event = session.event
+    if (session.allocation == Allocation.FIRST_COME and not session.waitlist and session.total is not None
+            and session.remaining is not None and session.remaining <= 0 and worker_person_id(actor) == person.pk):
+        # A worker in the rush for a full session: the answer is 名额已满 without reading anything else (the
+        # row was read just now; places come back only through a cancellation, which the next read sees).
+        raise SessionFull()
     membership = membership or active_membership(person)
     who = _ensure_acts_for(actor, person.pk, membership.union.path if membership else event.node.path)
     reason = audience_reason(event, person, membership)
