@@ -118,6 +118,9 @@ def build_liaoyuan(builder, nodes, today) -> list[str]:
         s = EventSession.objects.create(event=tour, title=f"第 {i + 1} 站 · {d.name}", starts_at=_at(day, 9),
                                         ends_at=_at(day, 11, 30), total=160, remaining=160, is_open=False, waitlist=True)
         people = _members(d, 145, rng=rng)
+        if len(people) < 145:  # a small district (or a small demo world): workers of the whole city fill the stop
+            seen = {p[0] for p in people}
+            people += [p for p in _members(city, 400, rng=rng) if p[0] not in seen][: 145 - len(people)]
         total_people += len(people)
         sessions.append((s, people))
     n, came = _history(tour, sessions, rng, show=0.93)
