@@ -331,6 +331,45 @@ class AttemptOut(Schema):
         return [qs[i] for i in obj.questions if i in qs]
 
 
+class BankIn(Input):
+    node_id: Id
+    title: str = Field(..., min_length=1, max_length=120)
+
+
+class BankOut(Schema):
+    id: int
+    title: str
+    questions: int
+
+    @staticmethod
+    def resolve_questions(obj) -> int:
+        return obj.questions.count()
+
+
+class QuestionIn(Input):
+    text: str = Field(..., min_length=1, max_length=500)
+    choices: list[str] = Field(..., min_length=2, max_length=8)
+    answer: int = Field(..., ge=0, le=7)
+    topic: str = Field("", max_length=40)
+
+
+class ContestIn(Input):
+    node_id: Id
+    bank_id: Id
+    title: str = Field(..., min_length=1, max_length=120)
+    event_id: Id | None = None
+
+
+class RoundIn(Input):
+    phase: Phase = Phase.MAIN
+    title: str = Field("", max_length=80)
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    time_limit_seconds: int = Field(..., ge=30, le=7200)
+    question_count: int = Field(..., ge=1, le=500)
+    attempts_limit: int = Field(1, ge=1, le=10)
+
+
 class AnswersIn(Input):
     answers: dict[str, int] = Field(..., description=gettext_lazy("题目编号 → 所选选项序号（从 0 开始）"))
 
@@ -541,6 +580,69 @@ def _contest_for_actor(actor, contest_id: int) -> Contest:
     if not c.node.path.startswith(root) and not root.startswith(c.node.path):
         raise OutOfScope()
     return c
+
+
+def _bank_for_actor(actor, bank_id: int, *, for_write: bool = False):
+    from django.http import Http404
+
+    from huigong.core.scope import OutOfScope, require, root_path
+
+    from .models_contest import QuestionBank
+
+    selectors._can_view(actor)
+    bank = QuestionBank.objects.select_related("node").filter(pk=bank_id).first()
+    if bank is None:
+        raise Http404
+    root = root_path(actor)
+    if not bank.node.path.startswith(root) and not root.startswith(bank.node.path):
+        raise OutOfScope()
+    if for_write:
+        require(actor, services.CAP)
+    return bank
+
+
+@contests_router.post("/banks", response=responses({201: BankOut}, body=True))
+def bank_create(request, payload: BankIn):
+    actor = actor_of(request)
+    node = org_selectors.node_get_for_actor(actor, payload.node_id)
+    return Status(201, services_contest.bank_create(actor=actor, node=node, title=payload.title))
+
+
+@contests_router.post("/banks/{bank_id}/questions", response=responses({201: QuestionOut}, body=True))
+def question_add(request, bank_id: Id, payload: QuestionIn):
+    actor = actor_of(request)
+    bank = _bank_for_actor(actor, bank_id, for_write=True)
+    return Status(201, services_contest.question_add(actor=actor, bank=bank, **payload.dict()))
+
+
+@contests_router.post("", response=responses({201: ContestOut}, body=True))
+def contest_create(request, payload: ContestIn):
+    actor = actor_of(request)
+    node = org_selectors.node_get_for_actor(actor, payload.node_id)
+    bank = _bank_for_actor(actor, payload.bank_id)
+    event = selectors.event_get_for_actor(actor, payload.event_id) if payload.event_id else None
+    return Status(201, services_contest.contest_create(actor=actor, node=node, bank=bank, title=payload.title,
+                                                      event=event))
+
+
+@contests_router.post("/{contest_id}/rounds", response=responses({201: RoundOut}, body=True))
+def round_add(request, contest_id: Id, payload: RoundIn):
+    actor = actor_of(request)
+    contest = _contest_for_actor(actor, contest_id)
+    return Status(201, services_contest.round_add(actor=actor, contest=contest, **payload.dict()))
+
+
+@contests_router.post("/{contest_id}/open", response=responses({200: ContestOut}))
+def contest_open(request, contest_id: Id):
+    actor = actor_of(request)
+    return services_contest.contest_set_status(actor=actor, contest=_contest_for_actor(actor, contest_id), status="open")
+
+
+@contests_router.post("/{contest_id}/close", response=responses({200: ContestOut}))
+def contest_close(request, contest_id: Id):
+    actor = actor_of(request)
+    return services_contest.contest_set_status(actor=actor, contest=_contest_for_actor(actor, contest_id),
+                                               status="closed")
 
 
 @contests_router.get("", response=responses({200: ContestPage}))

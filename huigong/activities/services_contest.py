@@ -86,7 +86,7 @@ def round_add(*, actor, contest: Contest, title: str, opens_at, closes_at, time_
         errors["question_count"] = [_("题目数量应在 1 到题库题数 %(n)s 之间") % {"n": available}]
     if errors:
         raise ValidationError(errors)
-    r = ContestRound.objects.create(contest=contest, title=title or Phase(phase).label, phase=phase, opens_at=opens_at,
+    r = ContestRound.objects.create(contest=contest, title=title or str(Phase(phase).label), phase=phase, opens_at=opens_at,
                                     closes_at=closes_at, time_limit_seconds=time_limit_seconds,
                                     attempts_limit=attempts_limit, question_count=question_count)
     audit(actor=actor, verb="contest.round_add", obj=contest, node_path=contest.node.path,

@@ -40,12 +40,18 @@ def _offered(w):
     return mine
 
 
-def _contest(w, node=None, actor=None, title="杭州安全知识竞赛"):
+def _round_body(w):
+    start = timezone.now()
+    return {"phase": "before", "opens_at": start.isoformat(), "closes_at": (start + dt.timedelta(days=1)).isoformat(),
+            "time_limit_seconds": 300, "question_count": 2}
+
+
+def _contest(w, node=None, actor=None, title="杭州安全知识竞赛", status="open"):
     node = node or w.xihu
     bank = QuestionBank.objects.create(node=node, title="题库")
     for i in range(3):
         Question.objects.create(bank=bank, topic="消防", text=f"第{i}题", choices=["对", "错"], answer=0)
-    c = Contest.objects.create(node=node, bank=bank, title=title, status="open")
+    c = Contest.objects.create(node=node, bank=bank, title=title, status=status)
     ContestRound.objects.create(contest=c, title="正式比赛", opens_at=timezone.now() - dt.timedelta(hours=1),
                                 closes_at=timezone.now() + dt.timedelta(days=1), time_limit_seconds=60,
                                 question_count=3)
@@ -120,6 +126,17 @@ def matrix_rows(Row, expect) -> dict:
             read, params=_ranking_params),
         ("GET", f"{base}/contests/{{contest_id}}/units"): Row(read, params=lambda w: {"contest_id": _contest(w).pk}),
         ("GET", f"{base}/contests/{{contest_id}}/accuracy"): Row(read, params=lambda w: {"contest_id": _contest(w).pk}),
+        ("POST", f"{base}/contests/banks"): Row(create, body=lambda w: {"node_id": w.xihu.pk, "title": "消防题库"}),
+        ("POST", f"{base}/contests/banks/{{bank_id}}/questions"): Row(
+            create, params=lambda w: {"bank_id": _contest(w).bank_id},
+            body=lambda w: {"text": "火警电话是？", "choices": ["110", "119"], "answer": 1, "topic": "消防"}),
+        ("POST", f"{base}/contests"): Row(create, body=lambda w: {
+            "node_id": w.xihu.pk, "bank_id": _contest(w).bank_id, "title": "西湖区消防知识竞赛"}),
+        ("POST", f"{base}/contests/{{contest_id}}/rounds"): Row(
+            create, params=lambda w: {"contest_id": _contest(w).pk}, body=_round_body),
+        ("POST", f"{base}/contests/{{contest_id}}/open"): Row(
+            write, params=lambda w: {"contest_id": _contest(w, status="draft").pk}),
+        ("POST", f"{base}/contests/{{contest_id}}/close"): Row(write, params=lambda w: {"contest_id": _contest(w).pk}),
         # Only a worker answers: staff are refused whatever their role (the worker's own test is in test_api.py).
         ("POST", f"{base}/contests/rounds/{{round_id}}/attempts"): Row(
             expect({}, outsider=403), params=lambda w: {"round_id": _contest(w).rounds.get().pk}),
