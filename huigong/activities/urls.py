@@ -11,6 +11,7 @@ urlpatterns: list = [
     path("<int:pk>/", views.event_detail, name="event_detail"),
     path("<int:pk>/edit/", views.event_edit, name="event_edit"),
     path("<int:pk>/sessions/", views.session_add, name="session_add"),
+    path("<int:pk>/invitations/", views.event_invite, name="event_invite"),
     path("<int:pk>/<str:action>/", views.event_action, name="event_action"),
     path("sessions/<int:pk>/", views.session_detail, name="session_detail"),
     path("sessions/<int:pk>/shares/", views.share_set, name="share_set"),

@@ -47,6 +47,7 @@ ROUTES = {
     "activities:event_detail": (lambda c: [_event(c).pk], V, "GET"),
     "activities:event_edit": (lambda c: [_event(c).pk], W, "GET POST"),
     "activities:session_add": (lambda c: [_event(c).pk], W, "POST"),
+    "activities:event_invite": (lambda c: [_event(c).pk], W, "POST"),
     "activities:event_action": (lambda c: [_event(c).pk, "close"], W, "POST"),
     "activities:session_detail": (lambda c: [_session(c).pk], V, "GET"),
     "activities:share_set": (lambda c: [_session(c).pk], W, "POST"),

@@ -85,3 +85,15 @@ def test_console_pages_with_data(cast, client):
     client.post(reverse("activities:event_action", args=[event_id, "publish"]))
     page = client.get(reverse("activities:event_detail", args=[event_id])).content.decode()
     assert "已发布" in page
+
+
+def test_invitations_from_the_console(cast, client):
+    from huigong.activities.models import Invitation
+
+    e = make_event(cast.city_admin, cast.xihu, total=5, invitation_only=True, title="安全员必训")
+    a = member(cast.city_admin, cast.tech, "安全员甲")
+    client.force_login(cast.district_staff)
+    r = client.post(reverse("activities:event_invite", args=[e.pk]), {"id_numbers": f"{a.id_number}\n110101199001011234"})
+    assert r.status_code == 302 and not Invitation.objects.exists()  # one unknown line: nobody is invited
+    client.post(reverse("activities:event_invite", args=[e.pk]), {"id_numbers": a.id_number})
+    assert list(Invitation.objects.values_list("person__name", flat=True)) == ["安全员甲"]
