@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "huigong.research",  # research programme (调研): topics, teams, tranches, reports, outcomes
     "huigong.education",  # 求学圆梦: degree programmes for workers
     "huigong.honours",  # honours, model workers and worker innovation
+    "huigong.activities",  # events: sessions, registration, waitlists, check-in, attendance, contests
     "huigong.portal",
     "huigong.insights",
     "huigong.console",  # the staff console's own pages (home, audit browser)
