@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "huigong.api",
     "huigong.assistance",
     "huigong.benefits",
+    "huigong.activities",  # events: sessions, registration, waitlists, check-in, attendance, contests
     "huigong.portal",
     "huigong.insights",
     "huigong.console",  # the staff console's own pages (home, audit browser)
