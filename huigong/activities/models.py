@@ -213,3 +213,4 @@ class Invitation(models.Model):
         verbose_name = _("活动邀请")
         verbose_name_plural = _("活动邀请")
         constraints = [models.UniqueConstraint(fields=["event", "person"], name="activities_one_invitation")]
+from .models_checkin import *  # noqa: E402,F401,F403
