@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from huigong.core.approvals.models import ApprovalStepBase
 from huigong.core.capacity.models import LIVE, Allocation, EntryStatus, PoolFields
 from huigong.members.models import Membership, Person
 from huigong.orgs.models import ServiceSite, UnionNode
@@ -193,7 +194,12 @@ class Registration(models.Model):
                    models.Index(fields=["person", "status"])]
 
     def __str__(self) -> str:
-        return f"{self.session} · {self.person_id}/{self.seq}"
+        return f"{self.session.event.title} · {self.session.title}"
+
+    def get_portal_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("activities_portal:registration", args=[self.lead_id or self.pk])
 
     @property
     def holds_place(self) -> bool:
@@ -213,4 +219,20 @@ class Invitation(models.Model):
         verbose_name = _("活动邀请")
         verbose_name_plural = _("活动邀请")
         constraints = [models.UniqueConstraint(fields=["event", "person"], name="activities_one_invitation")]
-from .models_checkin import *  # noqa: E402,F401,F403
+
+
+class RegistrationApproval(ApprovalStepBase):
+    """The worker's own union's decision on a registration (the kernel's approval step: core/approvals)."""
+
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="approval_steps")
+
+    class Meta:
+        ordering = ["round", "seq"]
+        verbose_name = _("报名审核")
+        verbose_name_plural = _("报名审核")
+        constraints = [models.UniqueConstraint(fields=["registration", "round", "seq"],
+                                               name="activities_approval_step_unique")]
+
+
+from .models_contest import *  # noqa: E402,F401,F403  (contests: question banks, rounds, attempts)
+from .models_checkin import *  # noqa: E402,F401,F403  (check-in: gates, scans, attendance)

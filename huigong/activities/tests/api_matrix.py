@@ -1,0 +1,2 @@
+def matrix_rows(Row, expect) -> dict:
+    return {}
