@@ -180,7 +180,7 @@
       headers: { "Content-Type": "application/json", "X-CSRFToken": cfg.csrf },
       body: JSON.stringify({ scans: scans.map(function (s) {
         return { uuid: s.uuid, code: s.code, kind: s.kind, scanned_at: s.scanned_at, offline: !!s.local,
-                 local_result: s.local ? s.local.result : "" };
+                 local_result: s.local ? s.local.result : "", local_reason: s.local ? (s.local.reason || "") : "" };
       }) })
     }).then(function (r) {
       if (timer) window.clearTimeout(timer);
