@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid as uuidlib
 
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 
@@ -124,7 +125,7 @@ def seat_label(reg: Registration | None) -> str | None:
     if reg is None:
         return None
     if reg.seq and reg.companion_name:
-        return f"{reg.companion_name}（{reg.person.name}的随行人员）"
+        return _("%(companion)s（%(name)s的随行人员）") % {"companion": reg.companion_name, "name": reg.person.name}
     return reg.person.name
 
 
@@ -204,7 +205,6 @@ def session_bulk(request, payload: BulkIn, session_id: Id):
     missing = set(payload.registration_ids) - {r.pk for r in regs}
     if missing:
         from django.core.exceptions import ValidationError
-        from django.utils.translation import gettext as _
 
         raise ValidationError({"registration_ids": _("不是本场次的报名：%(ids)s") % {
             "ids": ", ".join(str(i) for i in sorted(missing)[:20])}})

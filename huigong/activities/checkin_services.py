@@ -395,9 +395,10 @@ def checkin_bulk(*, actor, session: EventSession, registrations: list[Registrati
 
 
 # The paper list as a sheet: a seat per row, by its number, or by name and the ID number's last four.
-SHEET_ID = ("报名编号", "编号")
-SHEET_NAME = ("姓名",)
-SHEET_TAIL = ("身份证后四位", "身份证号后四位", "证件号后四位")
+# The English UI names the English headers, so both are read.
+SHEET_ID = ("报名编号", "编号", "registrationnumber")
+SHEET_NAME = ("姓名", "name")
+SHEET_TAIL = ("身份证后四位", "身份证号后四位", "证件号后四位", "idlastfour")
 
 
 def bulk_sheet_read(*, session: EventSession, data: bytes) -> list[Registration]:
@@ -414,7 +415,7 @@ def bulk_sheet_read(*, session: EventSession, data: bytes) -> list[Registration]
         raise ValidationError({"upload": _("无法读取该 Excel 文件")}) from None
     if not rows:
         raise ValidationError({"upload": _("表格是空的")})
-    head = [banksheet.cell(c).replace(" ", "") for c in rows[0]]
+    head = [banksheet.cell(c).replace(" ", "").lower() for c in rows[0]]
 
     def col(names):
         return next((head.index(n) for n in names if n in head), None)

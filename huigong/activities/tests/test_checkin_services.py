@@ -352,6 +352,8 @@ def test_paper_list_sheet_by_number_or_name_and_id_tail(w):
             ["", "查无此人", "1234"]]))
     text = " ".join(e.value.messages)
     assert "第 3 行" in text and "第 4 行" in text and "第 5 行" in text
+    english = svc.bulk_sheet_read(session=w.session, data=_sheet([["Registration number"], [w.rider_reg.pk]]))
+    assert [r.pk for r in english] == [w.rider_reg.pk]
     with pytest.raises(ValidationError):
         svc.bulk_sheet_read(session=w.session, data=_sheet([["名字"], ["张三"]]))
     with pytest.raises(ValidationError):
