@@ -25,7 +25,7 @@ import uuid as uuidlib
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,6 +44,7 @@ TICKET_LATE = dt.timedelta(hours=2)
 # An offline gate's clock may be off; a scan time further in the future than this is taken as now.
 CLOCK_SKEW = dt.timedelta(minutes=10)
 MAX_BATCH = 1000
+SYNC_CHUNK = 100
 ENDED = {EntryStatus.CANCELLED, EntryStatus.DECLINED, EntryStatus.EXPIRED, EntryStatus.NO_SHOW, EntryStatus.LOST}
 
 
@@ -293,9 +294,10 @@ def scan_record(*, actor, gate: Gate, item: ScanIn) -> Scan:
 
 
 def scans_sync(*, actor, gate: Gate, items: list[ScanIn]) -> list[Scan]:
-    """A gate's queue: each scan recorded once (in the order they were read), in its own transaction so
-    one gate's long batch never holds another gate's seats. Scans already recorded come back as they
-    were; a batch sent again changes nothing."""
+    """A gate's queue: each scan recorded once, in the order they were read. Scans already recorded come
+    back as they were; a batch sent again changes nothing. Scans are committed SYNC_CHUNK at a time (each
+    in its own savepoint), so a long batch holds another gate's seats for one chunk at most and does not
+    pay a commit per scan; a chunk PostgreSQL picks as a deadlock victim is redone a scan at a time."""
     _check_gate(actor, gate)
     if len(items) > MAX_BATCH:
         raise ValidationError({"scans": _("每批最多 %(n)d 条扫码记录") % {"n": MAX_BATCH}})
@@ -310,10 +312,20 @@ def scans_sync(*, actor, gate: Gate, items: list[ScanIn]) -> list[Scan]:
     regs = Registration.objects.select_related("session", "person").in_bulk(ids) if ids else {}
     now = timezone.now()
     recorded = {}
-    for i in todo:
-        if i.uuid in recorded:  # the same scan twice in one batch
-            continue
-        recorded[i.uuid] = _record(actor, gate, i, now, regs)
+    for start in range(0, len(todo), SYNC_CHUNK):
+        chunk = todo[start:start + SYNC_CHUNK]
+        try:
+            with transaction.atomic():
+                done = {}
+                for i in chunk:
+                    if i.uuid not in recorded and i.uuid not in done:  # the same scan twice in one batch
+                        done[i.uuid] = _record(actor, gate, i, now, regs)
+        except OperationalError:
+            done = {}
+            for i in chunk:
+                if i.uuid not in recorded and i.uuid not in done:
+                    done[i.uuid] = _record(actor, gate, i, now, regs)
+        recorded.update(done)
     if todo:
         new = list(recorded.values())
         audit(actor=actor, verb="activities.scans_sync", obj=gate, node_path=gate.event.node.path,
