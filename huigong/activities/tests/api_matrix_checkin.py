@@ -7,6 +7,7 @@ from huigong.activities.models import Registration
 
 from .checkin_world import gate, make_event, scan_in, seat
 
+
 def _hz(w):
     event = make_event(w.city_admin, w.xihu, "西湖区工匠讲座")
     reg = seat(event.sessions.get(), w.member)
@@ -28,7 +29,7 @@ def _code(reg):
 
 
 def _scan_body(w):
-    event, reg, g = w._checkin
+    _event, reg, _gate = w._checkin
     return {"scans": [{"uuid": "6f1c1d5e-8d43-4c53-9a5d-0c1f1b0e2a11", "code": _code(reg)}]}
 
 
@@ -43,7 +44,7 @@ def _bulk_params(w):
 
 
 def _flagged(w):
-    event, reg, g = _hz(w)
+    _event, reg, g = _hz(w)
     svc.scan_record(actor=w.city_admin, gate=g, item=scan_in(_code(reg)))
     s = svc.scans_sync(actor=w.city_admin, gate=g, items=[scan_in(_code(reg), offline=True, local="admitted")])[0]
     return {"scan_id": s.pk}

@@ -33,7 +33,7 @@ def test_checkin_pages_have_no_serious_violation(live_server, browser, cast):
     staff, worker = Client(), Client()
     staff.force_login(cast.district_staff)
     sign_in(worker, make_worker_account(person=cast.member.person))
-    pages = [(staff, f"/activities/gate/"), (staff, f"/activities/gate/events/{event.pk}/"),
+    pages = [(staff, "/activities/gate/"), (staff, f"/activities/gate/events/{event.pk}/"),
              (staff, f"/activities/gate/{g.pk}/"), (staff, f"/activities/gate/{g.pk}/edit/"),
              (staff, f"/activities/gate/{g.pk}/search/?q=%E6%9D%8E"),
              (staff, f"/activities/gate/events/{event.pk}/scans/"), (staff, f"/activities/gate/sessions/{session.pk}/bulk/"),

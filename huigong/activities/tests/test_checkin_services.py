@@ -96,9 +96,9 @@ def test_tickets_survive_a_secret_key_rotation(w, settings):
     old = settings.SECRET_KEY
     with override_settings(SECRET_KEY="a-new-secret-key-for-rotation-0123456789abcdef", SECRET_KEY_FALLBACKS=[old]):
         assert ticket.read(c).registration_id == w.reg.pk
-    with override_settings(SECRET_KEY="a-new-secret-key-for-rotation-0123456789abcdef", SECRET_KEY_FALLBACKS=[]):
-        with pytest.raises(ticket.TicketError):
-            ticket.read(c)
+    with (override_settings(SECRET_KEY="a-new-secret-key-for-rotation-0123456789abcdef", SECRET_KEY_FALLBACKS=[]),
+          pytest.raises(ticket.TicketError)):
+        ticket.read(c)
 
 
 # --- entry, re-entry, exit ----------------------------------------------------------------------------
