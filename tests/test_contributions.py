@@ -117,9 +117,10 @@ def test_its_job_and_demo_builder_are_collected(installed, db):
     finally:
         periodic.JOBS.pop("contribdemo.tick", None)
     # run_extensions (demo/build.py) calls the builders in this order: 35 puts it after assistance's 30.
-    assert [b.func for b in contrib.ordered("demo_builder")] == [
-        "huigong.portal.demo.build", "huigong.benefits.demo.build", "huigong.assistance.demo.build",
-        f"{APP}.demo.build", "huigong.insights.demo.build"]
+    # (Other installed apps' builders may sit in between: only the relative order of these is checked.)
+    expected = ["huigong.portal.demo.build", "huigong.benefits.demo.build", "huigong.assistance.demo.build",
+                f"{APP}.demo.build", "huigong.insights.demo.build"]
+    assert [b.func for b in contrib.ordered("demo_builder") if b.func in expected] == expected
 
 
 def test_its_records_are_on_the_workers_card_page(installed, cast):

@@ -443,14 +443,15 @@ def registration_create(request, payload: RegistrationIn):
     if own is not None:
         if payload.person_id not in (None, own):
             raise PermissionDenied(_("只能为本人报名"))
-        person = Person.objects.get(pk=own)
+        person = actor.worker_account.person  # read with the session's user
     else:
         if payload.person_id is None:
             raise ValidationError({"person_id": [_("请指定会员")]})
         person, _m = person_get_for_actor(actor, payload.person_id)
     reg = services.register(actor=actor, session=payload.session_id, person=person, companions=payload.companions,
                             source=Source.STAFF)
-    reg = Registration.objects.select_related("session__event", "person", "union").get(pk=reg.pk)
+    if reg.status != EntryStatus.GRANTED:  # queued or entered: its position and the rows as stored
+        reg = Registration.objects.select_related("session__event", "person", "union").get(pk=reg.pk)
     return Status(201, _with_positions([reg])[0])
 
 

@@ -43,9 +43,8 @@ class ActivitiesConfig(AppConfig):
                              pgettext_lazy("API area", "知识竞赛"))]
         nav = [NavEntry(85, _("职工活动"), "activities:home", "users", ("activities:",))]
         api_matrix = [f"{APP}.tests.api_matrix"]
-        page_matrix = [f"{APP}.tests.page_matrix"]
-        periodic = [PeriodicJob("activities.release_shares", 300, f"{APP}.services.shares_release_due"),
-                    PeriodicJob("activities.open_windows", 60, f"{APP}.services.windows_tick")]
+        page_matrix = [f"{APP}.tests.page_matrix", f"{APP}.tests.test_portal_pages"]
+        periodic = [PeriodicJob("activities.release_shares", 300, f"{APP}.services.shares_release_due")]
         # Check-in (signed tickets, gates, offline sync) lives in the *checkin modules of this app; wired when present.
         if _has("urls_checkin"):
             console.insert(0, UrlInclude("activities/gate/", f"{APP}.urls_checkin"))
@@ -79,7 +78,7 @@ class ActivitiesConfig(AppConfig):
             ),
             record_sections=(RecordSection(_("活动报名"), f"{APP}.selectors.registrations_for_person",
                                            "activities_portal:mine"),),
-            demo_builder=DemoBuilder(40, f"{APP}.demo.build"),
+            demo_builder=DemoBuilder(38, f"{APP}.demo.build"),  # before insights (40), which rolls up every app's rows
             kpis=(KpiModule(f"{APP}.kpis", 60, {"activities": _("职工活动")}),),
             periodic=tuple(periodic),
             api_matrix=tuple(api_matrix),

@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import uuid
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -30,10 +30,27 @@ from huigong.core.capacity.models import HOLDING, LIVE, Allocation, EntryStatus
 from huigong.core.db import retry_on_deadlock
 from huigong.core.notify.services import notify
 from huigong.core.scope import OutOfScope, ensure_path_in_scope, require, staff_of
-from huigong.members.models import NEW_EMPLOYMENT_FORMS, EmploymentForm, Gender, Membership, MembershipStatus, Person
-from huigong.orgs.models import ServiceSite, UnionNode
+from huigong.members.models import (
+    NEW_EMPLOYMENT_FORMS,
+    EmploymentForm,
+    Gender,
+    Membership,
+    MembershipStatus,
+    Person,
+)
+from huigong.orgs.models import UnionNode
 
-from .models import Approval, Event, EventKind, EventSession, EventStatus, Invitation, Registration, SeatShare, Source
+from .models import (
+    Approval,
+    Event,
+    EventKind,
+    EventSession,
+    EventStatus,
+    Invitation,
+    Registration,
+    SeatShare,
+    Source,
+)
 from .places import SEATS
 
 CAP = "events"
@@ -57,9 +74,10 @@ def worker_person_id(user) -> int | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     try:
-        return user.worker_account.person_id
-    except Exception:  # no portal account
+        account = user.worker_account
+    except ObjectDoesNotExist:  # no portal account
         return None
+    return account.person_id if account is not None else None
 
 
 def _ensure_acts_for(actor, person_id: int, union_path: str) -> str:
@@ -474,6 +492,11 @@ def register(*, actor, session: EventSession | int, person: Person, companions: 
     if session is None:
         raise ValidationError({"session": [_("场次不存在")]})
     event = session.event
+    if (session.allocation == Allocation.FIRST_COME and not session.waitlist and session.total is not None
+            and session.remaining is not None and session.remaining <= 0 and worker_person_id(actor) == person.pk):
+        # A worker in the rush for a full session: the answer is 名额已满 without reading anything else (the
+        # row was read just now; places come back only through a cancellation, which the next read sees).
+        raise SessionFull()
     membership = membership or active_membership(person)
     who = _ensure_acts_for(actor, person.pk, membership.union.path if membership else event.node.path)
     reason = audience_reason(event, person, membership)
@@ -512,7 +535,13 @@ def _first_come_one(actor, event, session, person, membership, source, approval)
                 raise cap.Full()
             pk = _take_seat(actor=actor, event=event, session=session, person=person, membership=membership,
                             seq=0, key=key, values=values, now=now)
-            return Registration.objects.get(pk=pk)
+            # The row as the statement wrote it, without reading it back (the rush's hot path).
+            reg = Registration(pk=pk, session=session, person=person, membership=membership, union=membership.union,
+                               share_union_id=key if session.uses_sub_pools else None, status=EntryStatus.GRANTED,
+                               created_at=now, granted_at=now, end_reason="",
+                               **{k: v for k, v in values.items() if k not in ("membership_id", "union_id")})
+            reg._state.adding, reg._state.db = False, "default"
+            return reg
         except cap.Already:
             raise ValidationError({"session": [ALREADY_MESSAGE]}) from None
         except cap.Full:
@@ -743,9 +772,9 @@ def event_ranked_draw(*, actor, event: Event, seed: str | None = None):
 
 
 def _approval_open(reg: Registration, event: Event) -> None:
-    from .models import RegistrationApproval
-
     from huigong.core.approvals import services as approvals
+
+    from .models import RegistrationApproval
 
     if RegistrationApproval.objects.filter(registration=reg).exists():
         return
@@ -915,5 +944,13 @@ def staff_may_see(actor, reg: Registration) -> bool:
         return False
 
 
-__all__ = ["register", "registration_cancel", "offer_accept", "offer_decline", "event_create", "session_add",
-           "HOLDING", "Q"]
+__all__ = [
+    "HOLDING",
+    "Q",
+    "event_create",
+    "offer_accept",
+    "offer_decline",
+    "register",
+    "registration_cancel",
+    "session_add",
+]

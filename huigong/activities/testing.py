@@ -34,3 +34,22 @@ def member(actor, union, name: str, **kw):
     from huigong.testing import make_member
 
     return make_member(actor, union, name, **kw).person
+
+
+_bulk_seq = __import__("itertools").count(1)
+
+
+def bulk_members(union, n: int) -> list:
+    """`n` synthetic members of `union` (Person + active Membership, written in bulk: race tests and
+    benches need thousands). Returns the Person rows."""
+    from huigong.members.models import Gender, Membership, MembershipStatus, Person
+
+    tag = next(_bulk_seq)
+    people = Person.objects.bulk_create([
+        Person(name=f"报名者{tag}-{i}", id_number="000000000000000000", id_number_hash=f"act-{tag}-{i}",
+               id_number_mask="000000********0000", gender=Gender.FEMALE if i % 2 else Gender.MALE,
+               birth_date=dt.date(1990, 1, 1), employment_form="contract")
+        for i in range(n)])
+    Membership.objects.bulk_create([Membership(person=p, union=union, status=MembershipStatus.ACTIVE,
+                                               joined_on=dt.date(2024, 1, 1)) for p in people])
+    return people

@@ -15,7 +15,7 @@ from huigong.activities.models import Approval, EventSession, Registration, Seat
 from huigong.activities.testing import make_event, member, session_of
 from huigong.core.audit import AuditEvent
 from huigong.core.capacity import services as cap
-from huigong.core.capacity.models import Allocation, EntryStatus
+from huigong.core.capacity.models import Allocation
 from huigong.core.notify.models import Notification
 from huigong.members.models import EmploymentForm
 
@@ -316,7 +316,7 @@ def test_event_cancel_ends_every_seat_and_tells_the_workers(cast):
     e = make_event(cast.city_admin, cast.xihu, total=1)
     s = session_of(e)
     a, b = _people(cast, 2)
-    ra, rb = _reg(cast.city_admin, s, a), _reg(cast.city_admin, s, b)
+    _reg(cast.city_admin, s, a), _reg(cast.city_admin, s, b)
     with pytest.raises(ValidationError, match="取消原因"):
         services.event_cancel(actor=cast.city_admin, event=e, reason="")
     services.event_cancel(actor=cast.city_admin, event=e, reason="台风停课")
