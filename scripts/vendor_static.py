@@ -42,6 +42,11 @@ FILES: list[tuple[str, str, str]] = [
     ("tom-select", "dist/js/tom-select.complete.min.js.map", "tom-select/tom-select.complete.min.js.map"),
     ("tom-select", "dist/css/tom-select.default.min.css.map", "tom-select/tom-select.default.min.css.map"),
     ("tom-select", "LICENSE", "licenses/tom-select.LICENSE"),
+    # QR decoder for the events gate page (activities check-in): the UMD bundle has @zxing/library inside.
+    ("@zxing/browser", "umd/zxing-browser.min.js", "zxing/zxing-browser.min.js"),
+    ("@zxing/browser", "umd/zxing-browser.min.js.map", "zxing/zxing-browser.min.js.map"),
+    ("@zxing/browser", "LICENSE", "licenses/zxing-browser.LICENSE"),
+    ("@zxing/library", "LICENSE", "licenses/zxing-library.LICENSE"),
 ]
 
 

@@ -266,6 +266,9 @@ def build(builder) -> str:
     lines += build_shijiazhuang(builder, nodes, today)
     lines += build_qingdao(builder, nodes, today)
     _fix_created(list(Event.objects.filter(status=EventStatus.CLOSED).values_list("pk", flat=True)))
+    from .checkin_demo import build as checkin_build  # check-in's rows for the attended seats
+
+    lines.append(checkin_build(list(Event.objects.filter(status=EventStatus.CLOSED).values_list("pk", flat=True))))
     audit(actor=None, verb="demo.activities", object_type="activities.event", object_repr="demo",
           new={"summary": lines})
     return "activities: " + "; ".join(lines) + f" in {time.monotonic() - started:.1f} s"

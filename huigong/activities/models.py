@@ -235,3 +235,4 @@ class RegistrationApproval(ApprovalStepBase):
 
 
 from .models_contest import *  # noqa: E402,F401,F403  (contests: question banks, rounds, attempts)
+from .models_checkin import *  # noqa: E402,F401,F403  (check-in: gates, scans, attendance)

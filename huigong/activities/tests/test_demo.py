@@ -29,6 +29,13 @@ def test_demo_events(demo, db):
     seats = Registration.objects.filter(session__event=tour)
     assert tour.sessions.count() == 4 and seats.count() > 0
     assert seats.filter(checked_in_at__isnull=False).count() >= 0.85 * seats.count()
+    # Check-in's rows match the attended seats (one attendance row and one admission each).
+    from huigong.activities.models_checkin import CheckIn, Scan
+
+    attended = seats.filter(checked_in_at__isnull=False)
+    assert CheckIn.objects.filter(registration__in=attended).count() == attended.count()
+    assert Scan.objects.filter(registration__in=attended, result="admitted").count() == attended.count()
+    assert tour.gates.count() == 2
     sz = Event.objects.filter(node__name="石家庄市总工会")
     assert sz.count() >= 73 and EventSession.objects.filter(event__in=sz).count() >= 180
     assert EventSession.objects.filter(event__title__startswith="思政课文艺巡演").count() >= 110

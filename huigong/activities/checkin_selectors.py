@@ -1,0 +1,131 @@
+"""Scoped reads for check-in: an event's gates, scans and seats, inside the actor's subtree (the event's
+organising union's path), else OutOfScope (answered as 404) or Http404."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from huigong.core.scope import OutOfScope, path_in_scope, require, root_path
+
+from . import checkin_ticket as ticket
+from .checkin_services import CAP, ENDED
+from .models import Event, EventSession, Registration
+from .models_checkin import CheckIn, Gate, Scan, ScanResult
+
+
+def event_get_for_actor(actor, event_id: int) -> Event:
+    require(actor, CAP)
+    event = Event.objects.select_related("node").filter(pk=event_id).first()
+    if event is None:
+        raise Http404
+    if not path_in_scope(actor, event.node.path):
+        raise OutOfScope
+    return event
+
+
+def events_for_actor(actor) -> QuerySet[Event]:
+    require(actor, CAP)
+    return (Event.objects.select_related("node").filter(node__path__startswith=root_path(actor))
+            .exclude(status="draft").annotate(gate_count=Count("gates")).order_by("-created_at", "-id"))
+
+
+def gate_get_for_actor(actor, gate_id: int) -> Gate:
+    require(actor, CAP)
+    gate = Gate.objects.select_related("event", "event__node", "session").filter(pk=gate_id).first()
+    if gate is None:
+        raise Http404
+    if not path_in_scope(actor, gate.event.node.path):
+        raise OutOfScope
+    return gate
+
+
+def gates_for_actor(actor, *, event: Event | None = None) -> QuerySet[Gate]:
+    require(actor, CAP)
+    qs = Gate.objects.select_related("event", "session").filter(event__node__path__startswith=root_path(actor))
+    return qs.filter(event=event) if event is not None else qs
+
+
+def session_get_for_actor(actor, session_id: int) -> EventSession:
+    require(actor, CAP)
+    session = EventSession.objects.select_related("event", "event__node").filter(pk=session_id).first()
+    if session is None:
+        raise Http404
+    if not path_in_scope(actor, session.event.node.path):
+        raise OutOfScope
+    return session
+
+
+def scan_get_for_actor(actor, scan_id: int) -> Scan:
+    require(actor, CAP)
+    scan = Scan.objects.select_related("event", "event__node", "gate", "registration__person").filter(pk=scan_id).first()
+    if scan is None:
+        raise Http404
+    if not path_in_scope(actor, scan.event.node.path):
+        raise OutOfScope
+    return scan
+
+
+def scans_for_actor(actor, *, event: Event | None = None, gate: Gate | None = None, failed: bool = False,
+                    flagged: bool = False, reason: str = "") -> QuerySet[Scan]:
+    require(actor, CAP)
+    qs = (Scan.objects.select_related("gate", "registration__person", "registration__session", "event")
+          .filter(event__node__path__startswith=root_path(actor)))
+    if event is not None:
+        qs = qs.filter(event=event)
+    if gate is not None:
+        qs = qs.filter(gate=gate)
+    if failed:
+        qs = qs.filter(Q(result__in=[ScanResult.REFUSED, ScanResult.CONFLICT]) | Q(flagged=True))
+    if flagged:
+        qs = qs.filter(flagged=True)
+    if reason:
+        qs = qs.filter(reason=reason)
+    return qs.order_by("-scanned_at", "-id")
+
+
+def gate_counts(gate: Gate) -> dict:
+    """Figures for the gate page's head: seats of its sessions, checked in, inside now."""
+    sessions = [gate.session_id] if gate.session_id else list(gate.event.sessions.values_list("pk", flat=True))
+    seats = Registration.objects.filter(session_id__in=sessions, status="granted").count()
+    agg = CheckIn.objects.filter(session_id__in=sessions).aggregate(n=Count("pk"), inside=Count("pk", filter=Q(inside=True)))
+    return {"seats": seats, "checked_in": agg["n"], "inside": agg["inside"]}
+
+
+def gate_sessions(gate: Gate) -> list[EventSession]:
+    if gate.session_id:
+        return [gate.session]
+    return list(gate.event.sessions.all())
+
+
+def gate_keys(gate: Gate) -> dict[str, dict]:
+    """What the gate page needs to verify tickets offline: each of its sessions' MAC keys (hex), never more."""
+    return {str(s.pk): {"label": s.title, "keys": [k.hex() for k in ticket.session_keys(s.pk)]}
+            for s in gate_sessions(gate)}
+
+
+def seat_search(gate: Gate, q: str, *, limit: int = 20) -> list[Registration]:
+    """Manual search at a gate: the gate's seats by name, pinyin, initials, or the ID number's masked tail
+    (the last four characters the list already shows); no full number is taken here."""
+    q = (q or "").strip()
+    if not q:
+        return []
+    sessions = [s.pk for s in gate_sessions(gate)]
+    qs = (Registration.objects.select_related("person", "session", "checkin", "lead__person")
+          .filter(session_id__in=sessions).exclude(status__in=list(ENDED)))
+    if q.isdigit() or (len(q) <= 4 and q[:-1].isdigit() and q[-1:].upper() == "X"):
+        if len(q) > 4:
+            return []
+        qs = qs.filter(person__id_number_mask__endswith=q.upper())
+    elif q.isascii():
+        low = q.lower()
+        qs = qs.filter(Q(person__name_pinyin__startswith=low) | Q(person__name_initials__startswith=low))
+    else:
+        qs = qs.filter(Q(person__name__contains=q) | Q(companion_name__contains=q))
+    return list(qs.order_by("person__name_pinyin", "seq", "pk")[:limit])
+
+
+def session_seats(session: EventSession) -> list[Registration]:
+    """The paper list on screen: the session's granted seats with their check-in, by name."""
+    return list(Registration.objects.select_related("person", "checkin", "lead__person")
+                .filter(session=session, status="granted").order_by("person__name_pinyin", "seq", "pk"))

@@ -1,0 +1,506 @@
+"""Check-in services: gates and their rules, scans (online, offline batches), manual and after-the-fact
+check-in, review of flagged scans, automatic check-out.
+
+Invariants (the database holds them; see models_checkin):
+- a scan UUID is recorded once: re-sending a scan, or a whole batch, changes nothing and answers what
+  was answered the first time;
+- a seat is admitted at most once per rule: its first admission creates its CheckIn (UNIQUE seat); a
+  later entry is a conditional UPDATE `… WHERE inside = false` allowed only at a gate with re-entry,
+  numbered, and the admitted scan's (seat, entry number) is UNIQUE. Two gates scanning one ticket at
+  the same moment: one UPDATE/INSERT wins, the other waits for its row lock, re-reads and refuses;
+- a scan a gate decided offline is recorded with what the gate did: an admission the server cannot
+  count (the seat already inside through another gate, a cancelled seat, a bad code) becomes a
+  `conflict` or a refusal *flagged* for review, never a second admission.
+
+Scans are their own log (who, which gate, when, what was read, the outcome: the Scan row, never changed
+but by a review), so a single scan writes no audit event; a synced batch, a manual or bulk check-in,
+a review and every change of a gate write one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid as uuidlib
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from huigong.core.audit import audit
+from huigong.core.capacity.models import EntryStatus
+from huigong.core.scope import ensure_path_in_scope, require
+
+from . import checkin_ticket as ticket
+from .models import Approval, Event, EventSession, Registration
+from .models_checkin import CheckIn, CheckInMethod, Gate, Scan, ScanKind, ScanReason, ScanResult
+
+CAP = "event_checkin"
+# A ticket opens this long before its session starts and closes this long after it ends.
+TICKET_EARLY = dt.timedelta(hours=3)
+TICKET_LATE = dt.timedelta(hours=2)
+# An offline gate's clock may be off; a scan time further in the future than this is taken as now.
+CLOCK_SKEW = dt.timedelta(minutes=10)
+MAX_BATCH = 1000
+SYNC_CHUNK = 100
+ENDED = {EntryStatus.CANCELLED, EntryStatus.DECLINED, EntryStatus.EXPIRED, EntryStatus.NO_SHOW, EntryStatus.LOST}
+
+
+def admissible(reg: Registration) -> bool:
+    """A seat a gate lets in: granted (an offered place not yet claimed is not a seat) and approved
+    where the event needs its union's approval."""
+    return reg.status == EntryStatus.GRANTED and reg.approval in (Approval.NONE, Approval.APPROVED)
+
+
+def ticket_code(reg: Registration) -> str:
+    """The signed code of a seat (the QR on the worker's phone)."""
+    s = reg.session
+    return ticket.issue(registration_id=reg.pk, session_id=s.pk, nonce=ticket.nonce_of(reg.ticket),
+                        valid_from=s.starts_at - TICKET_EARLY, valid_until=s.ends_at + TICKET_LATE)
+
+
+# --- gates ---------------------------------------------------------------------------------------------
+
+def _check_event(actor, event: Event) -> None:
+    require(actor, CAP)
+    ensure_path_in_scope(actor, event.node.path)
+
+
+def _gate_values(gate: Gate) -> dict:
+    return {"name": gate.name, "session": gate.session_id, "allows_reentry": gate.allows_reentry,
+            "scans_exits": gate.scans_exits, "is_active": gate.is_active,
+            "auto_checkout_at": gate.auto_checkout_at.isoformat() if gate.auto_checkout_at else None}
+
+
+def _validate_gate(event: Event, *, name: str, session: EventSession | None, exclude: int | None = None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("请填写签到口名称")})
+    if session is not None and session.event_id != event.pk:
+        raise ValidationError({"session": _("所选场次不属于本活动")})
+    if Gate.objects.filter(event=event, name=name).exclude(pk=exclude).exists():
+        raise ValidationError({"name": _("本活动已有同名签到口：%(name)s") % {"name": name}})
+    return name
+
+
+@transaction.atomic
+def gate_create(*, actor, event: Event, name: str, session: EventSession | None = None, allows_reentry: bool = False,
+                scans_exits: bool = False, auto_checkout_at: dt.time | None = None) -> Gate:
+    _check_event(actor, event)
+    name = _validate_gate(event, name=name, session=session)
+    gate = Gate.objects.create(event=event, name=name, session=session, allows_reentry=allows_reentry,
+                               scans_exits=scans_exits, auto_checkout_at=auto_checkout_at, created_by=actor)
+    audit(actor=actor, verb="activities.gate_create", obj=gate, node_path=event.node.path, new=_gate_values(gate))
+    return gate
+
+
+@transaction.atomic
+def gate_update(*, actor, gate: Gate, name: str, session: EventSession | None, allows_reentry: bool,
+                scans_exits: bool, auto_checkout_at: dt.time | None, is_active: bool) -> Gate:
+    _check_event(actor, gate.event)
+    old = _gate_values(gate)
+    gate.name = _validate_gate(gate.event, name=name, session=session, exclude=gate.pk)
+    gate.session, gate.allows_reentry, gate.scans_exits = session, allows_reentry, scans_exits
+    gate.auto_checkout_at, gate.is_active = auto_checkout_at, is_active
+    gate.save()
+    new = _gate_values(gate)
+    changed = {k for k in new if new[k] != old[k]}
+    if changed:
+        audit(actor=actor, verb="activities.gate_update", obj=gate, node_path=gate.event.node.path,
+              old={k: old[k] for k in changed}, new={k: new[k] for k in changed})
+    return gate
+
+
+# --- scans ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ScanIn:
+    uuid: uuidlib.UUID
+    code: str
+    kind: str = ScanKind.ENTRY
+    scanned_at: dt.datetime | None = None
+    offline: bool = False
+    local_result: str = ""  # what an offline gate did: admitted | exited | refused
+    local_reason: str = ""
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+def _when(item: ScanIn, now: dt.datetime) -> dt.datetime:
+    if item.scanned_at is None:
+        return now
+    at = item.scanned_at if timezone.is_aware(item.scanned_at) else timezone.make_aware(item.scanned_at)
+    return now if at > now + CLOCK_SKEW else min(at, now)
+
+
+# The first admission: the seat's attendance row, unless it has one, and the seat's check-in time, in one
+# statement (one round trip on the hot path of a gate).
+_INSERT_CHECKIN = """
+WITH ins AS (
+    INSERT INTO activities_checkin (registration_id, session_id, first_gate_id, last_gate_id, method, first_in_at,
+                                    last_in_at, inside, auto_checked_out, entries)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, true, false, 1)
+    ON CONFLICT (registration_id) DO NOTHING
+    RETURNING registration_id, entries
+), stamp AS (
+    UPDATE activities_registration SET checked_in_at = %s
+    WHERE id IN (SELECT registration_id FROM ins) AND checked_in_at IS NULL
+)
+SELECT entries FROM ins
+"""
+# SQLite has no data-modifying CTE: the same two steps, one after the other, in the same transaction.
+_INSERT_CHECKIN_PLAIN = """
+INSERT INTO activities_checkin (registration_id, session_id, first_gate_id, last_gate_id, method, first_in_at,
+                                last_in_at, inside, auto_checked_out, entries)
+VALUES (%s, %s, %s, %s, %s, %s, %s, true, false, 1)
+ON CONFLICT (registration_id) DO NOTHING
+RETURNING entries
+"""
+_REENTER = """
+UPDATE activities_checkin SET inside = true, entries = entries + 1, last_in_at = %s, last_gate_id = %s,
+       auto_checked_out = false
+WHERE registration_id = %s AND inside = false
+RETURNING entries
+"""
+_EXIT = """
+UPDATE activities_checkin SET inside = false, last_out_at = %s, last_gate_id = %s
+WHERE registration_id = %s AND inside = true
+RETURNING entries
+"""
+
+
+def _admit(cur, gate: Gate | None, reg: Registration, when: dt.datetime, method: str) -> int:
+    """The seat's entry number when this admission counts, else _Refused. Inside the caller's transaction."""
+    values = [reg.pk, reg.session_id, gate.pk if gate else None, gate.pk if gate else None, method, when, when]
+    if connection.vendor == "postgresql":
+        cur.execute(_INSERT_CHECKIN, [*values, when])
+        row = cur.fetchone()
+    else:
+        cur.execute(_INSERT_CHECKIN_PLAIN, values)
+        row = cur.fetchone()
+        if row is not None:
+            cur.execute("UPDATE activities_registration SET checked_in_at = %s WHERE id = %s AND checked_in_at IS NULL",
+                        [when, reg.pk])
+    if row is not None:
+        return row[0]
+    if gate is not None and gate.allows_reentry:
+        cur.execute(_REENTER, [when, gate.pk, reg.pk])
+        row = cur.fetchone()
+        if row is not None:
+            return row[0]
+    cur.execute("SELECT inside FROM activities_checkin WHERE registration_id = %s", [reg.pk])
+    inside = cur.fetchone()[0]
+    raise _Refused(ScanReason.ALREADY_INSIDE if inside else ScanReason.NO_REENTRY)
+
+
+def _exit(cur, gate: Gate, reg: Registration, when: dt.datetime) -> None:
+    if not gate.scans_exits:
+        raise _Refused(ScanReason.NO_EXITS)
+    cur.execute(_EXIT, [when, gate.pk, reg.pk])
+    if cur.fetchone() is None:
+        raise _Refused(ScanReason.NOT_INSIDE)
+
+
+def _registration(gate: Gate, t: ticket.Ticket, regs: dict | None) -> Registration:
+    reg = regs.get(t.registration_id) if regs is not None else (
+        Registration.objects.select_related("session", "person").filter(pk=t.registration_id).first())
+    if reg is None or reg.session_id != t.session_id:
+        raise _Refused(ScanReason.UNKNOWN)
+    if reg.session.event_id != gate.event_id:
+        raise _Refused(ScanReason.WRONG_EVENT)
+    if gate.session_id and reg.session_id != gate.session_id:
+        raise _Refused(ScanReason.WRONG_SESSION)
+    if ticket.nonce_of(reg.ticket) != t.nonce:
+        raise _Refused(ScanReason.REVOKED)
+    return reg
+
+
+def _seat_ok(reg: Registration) -> None:
+    if reg.status in ENDED or reg.approval == Approval.REJECTED:
+        raise _Refused(ScanReason.CANCELLED)
+    if not admissible(reg):
+        raise _Refused(ScanReason.NOT_CONFIRMED)
+
+
+def _record(actor, gate: Gate, item: ScanIn, now: dt.datetime, regs: dict | None = None) -> Scan:
+    when = _when(item, now)
+    reg = None
+    entry_no = None
+    code = ticket.normalise(item.code)
+    try:
+        with transaction.atomic():
+            try:
+                if not gate.is_active:
+                    raise _Refused(ScanReason.GATE_CLOSED)
+                try:
+                    t = ticket.read(code)
+                except ticket.TicketError as e:
+                    raise _Refused(e.reason) from None
+                reg = _registration(gate, t, regs)
+                try:
+                    ticket.check_time(t, when)
+                except ticket.TicketError as e:
+                    raise _Refused(e.reason) from None
+                _seat_ok(reg)
+                if item.offline and item.local_result not in (ScanResult.ADMITTED, ScanResult.EXITED):
+                    # The gate turned them away: nothing to count, whatever the server would have said.
+                    raise _Refused(item.local_reason if item.local_reason in ScanReason.values else ScanReason.MALFORMED)
+                with connection.cursor() as cur:
+                    if item.kind == ScanKind.EXIT:
+                        _exit(cur, gate, reg, when)
+                        result, reason = ScanResult.EXITED, ""
+                    else:
+                        entry_no = _admit(cur, gate, reg, when, CheckInMethod.SCAN)
+                        result, reason = ScanResult.ADMITTED, ""
+            except _Refused as r:
+                result, reason = ScanResult.REFUSED, r.reason
+            flagged = item.offline and item.local_result == ScanResult.ADMITTED and result != ScanResult.ADMITTED
+            if flagged and reason in (ScanReason.ALREADY_INSIDE, ScanReason.NO_REENTRY):
+                result, reason = ScanResult.CONFLICT, ScanReason.OFFLINE_DUPLICATE
+                # The admission it collides with (another gate's, or an earlier one) is flagged too, so
+                # the review sees both sides of it.
+                Scan.objects.filter(pk=Scan.objects.filter(registration=reg, result=ScanResult.ADMITTED)
+                                    .order_by("-entry_no").values("pk")[:1]).update(flagged=True)
+            return Scan.objects.create(
+                uuid=item.uuid, gate=gate, event_id=gate.event_id, registration=reg, kind=item.kind,
+                method=CheckInMethod.SCAN, result=result, reason=reason, entry_no=entry_no, code_tail=code[-12:],
+                scanned_at=when, offline=item.offline, local_result=item.local_result[:9], flagged=flagged,
+                actor=actor)
+    except IntegrityError:
+        # The same UUID, recorded meanwhile by another upload of this scan: that one counts, and this
+        # attempt's changes were rolled back with the savepoint.
+        existing = Scan.objects.select_related("registration__person").filter(uuid=item.uuid).first()
+        if existing is None:
+            raise
+        return existing
+
+
+def _check_gate(actor, gate: Gate) -> None:
+    require(actor, CAP)
+    ensure_path_in_scope(actor, gate.event.node.path)
+
+
+def scan_record(*, actor, gate: Gate, item: ScanIn) -> Scan:
+    """One scan, online: the gate's answer. Idempotent by `item.uuid`."""
+    _check_gate(actor, gate)
+    # No look-up first: a UUID seen before fails the scan's INSERT (UNIQUE), which rolls this attempt back
+    # and answers the recorded scan (_record), so a new scan costs no extra round trip.
+    return _record(actor, gate, item, timezone.now())
+
+
+def scans_sync(*, actor, gate: Gate, items: list[ScanIn]) -> list[Scan]:
+    """A gate's queue: each scan recorded once, in the order they were read. Scans already recorded come
+    back as they were; a batch sent again changes nothing. Scans are committed SYNC_CHUNK at a time (each
+    in its own savepoint), so a long batch holds another gate's seats for one chunk at most and does not
+    pay a commit per scan; a chunk PostgreSQL picks as a deadlock victim is redone a scan at a time."""
+    _check_gate(actor, gate)
+    if len(items) > MAX_BATCH:
+        raise ValidationError({"scans": _("每批最多 %(n)d 条扫码记录") % {"n": MAX_BATCH}})
+    known = {s.uuid: s for s in Scan.objects.select_related("registration__person")
+             .filter(uuid__in=[i.uuid for i in items])}
+    todo = sorted((i for i in items if i.uuid not in known), key=lambda i: i.scanned_at or timezone.now())
+    ids = set()
+    for i in todo:
+        peeked = ticket.peek(i.code)
+        if peeked:
+            ids.add(peeked[0])
+    regs = Registration.objects.select_related("session", "person").in_bulk(ids) if ids else {}
+    now = timezone.now()
+    recorded = {}
+    for start in range(0, len(todo), SYNC_CHUNK):
+        chunk = todo[start:start + SYNC_CHUNK]
+        try:
+            with transaction.atomic():
+                done = {}
+                for i in chunk:
+                    if i.uuid not in recorded and i.uuid not in done:  # the same scan twice in one batch
+                        done[i.uuid] = _record(actor, gate, i, now, regs)
+        except OperationalError:
+            done = {}
+            for i in chunk:
+                if i.uuid not in recorded and i.uuid not in done:
+                    done[i.uuid] = _record(actor, gate, i, now, regs)
+        recorded.update(done)
+    if todo:
+        new = list(recorded.values())
+        audit(actor=actor, verb="activities.scans_sync", obj=gate, node_path=gate.event.node.path,
+              new={"scans": len(new), "admitted": sum(s.result == ScanResult.ADMITTED for s in new),
+                   "flagged": sum(s.flagged for s in new), "repeated": len(items) - len(todo)})
+    return [known.get(i.uuid) or recorded[i.uuid] for i in items]
+
+
+# --- manual and after-the-fact check-in ----------------------------------------------------------------
+
+@transaction.atomic
+def checkin_manual(*, actor, gate: Gate, registration: Registration) -> Scan:
+    """A gate's staff found the seat by name (a worker without a phone): the seat's rules as for a scan,
+    without the ticket's time window (staff see the person)."""
+    _check_gate(actor, gate)
+    now = timezone.now()
+    reg = Registration.objects.select_related("session").get(pk=registration.pk)
+    entry_no = None
+    try:
+        if not gate.is_active:
+            raise _Refused(ScanReason.GATE_CLOSED)
+        if reg.session.event_id != gate.event_id:
+            raise _Refused(ScanReason.WRONG_EVENT)
+        if gate.session_id and reg.session_id != gate.session_id:
+            raise _Refused(ScanReason.WRONG_SESSION)
+        _seat_ok(reg)
+        with transaction.atomic(), connection.cursor() as cur:
+            entry_no = _admit(cur, gate, reg, now, CheckInMethod.MANUAL)
+        result, reason = ScanResult.ADMITTED, ""
+    except _Refused as r:
+        result, reason = ScanResult.REFUSED, r.reason
+    scan = Scan.objects.create(uuid=uuidlib.uuid4(), gate=gate, event_id=gate.event_id, registration=reg,
+                               method=CheckInMethod.MANUAL, result=result, reason=reason, entry_no=entry_no,
+                               scanned_at=now, actor=actor)
+    audit(actor=actor, verb="activities.checkin_manual", obj=reg, node_path=gate.event.node.path,
+          new={"gate": gate.pk, "result": result, "reason": reason})
+    return scan
+
+
+@dataclass
+class BulkOutcome:
+    checked_in: list[Registration]
+    already: list[Registration]
+
+
+@transaction.atomic
+def checkin_bulk(*, actor, session: EventSession, registrations: list[Registration], at: dt.datetime | None = None,
+                 source: str = "list") -> BulkOutcome:
+    """After the event, from the paper list (ticked on screen or uploaded): every seat given is checked in
+    at `at` (default: the session's start), or nothing is — a seat of another session or not admissible
+    refuses the whole list, naming it. Seats already checked in are left as they are."""
+    _check_event(actor, session.event)
+    at = at or session.starts_at
+    if at < session.starts_at - TICKET_EARLY or at > session.ends_at + TICKET_LATE:
+        raise ValidationError({"at": _("签到时间须在场次时间内")})
+    regs = list(Registration.objects.select_related("person").select_for_update(of=("self",))
+                .filter(pk__in=[r.pk for r in registrations]).order_by("pk"))
+    errors = []
+    for reg in regs:
+        if reg.session_id != session.pk:
+            errors.append(_("%(name)s 不是本场次的报名") % {"name": reg.person.name})
+        elif not admissible(reg):
+            errors.append(_("%(name)s 的报名状态为“%(status)s”，不能签到")
+                          % {"name": reg.person.name, "status": reg.get_status_display()})
+    if errors:
+        raise ValidationError({"registrations": errors})
+    done = set(CheckIn.objects.filter(registration__in=regs).values_list("registration_id", flat=True))
+    new = [r for r in regs if r.pk not in done]
+    CheckIn.objects.bulk_create([CheckIn(registration=r, session=session, method=CheckInMethod.BULK, first_in_at=at,
+                                         last_in_at=at, inside=False, entries=1) for r in new])
+    Scan.objects.bulk_create([Scan(uuid=uuidlib.uuid4(), event_id=session.event_id, registration=r,
+                                   method=CheckInMethod.BULK, result=ScanResult.ADMITTED, entry_no=1, scanned_at=at,
+                                   actor=actor) for r in new])
+    Registration.objects.filter(pk__in=[r.pk for r in new], checked_in_at__isnull=True).update(checked_in_at=at)
+    audit(actor=actor, verb="activities.checkin_bulk", obj=session, node_path=session.event.node.path,
+          new={"source": source, "at": at.isoformat(), "checked_in": [r.pk for r in new],
+               "already": sorted(done)})
+    return BulkOutcome(checked_in=new, already=[r for r in regs if r.pk in done])
+
+
+# The paper list as a sheet: a seat per row, by its number, or by name and the ID number's last four.
+# The English UI names the English headers, so both are read.
+SHEET_ID = ("报名编号", "编号", "registrationnumber")
+SHEET_NAME = ("姓名", "name")
+SHEET_TAIL = ("身份证后四位", "身份证号后四位", "证件号后四位", "idlastfour")
+
+
+def bulk_sheet_read(*, session: EventSession, data: bytes) -> list[Registration]:
+    """The seats a paper-list sheet names (each row: 报名编号, or 姓名 and 身份证后四位). Every problem is
+    named by its row; any problem refuses the sheet."""
+    from python_calamine import CalamineWorkbook
+
+    from huigong.core import banksheet
+
+    banksheet.check_zip(data)
+    try:
+        rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except Exception:  # noqa: BLE001 - calamine raises several kinds
+        raise ValidationError({"upload": _("无法读取该 Excel 文件")}) from None
+    if not rows:
+        raise ValidationError({"upload": _("表格是空的")})
+    head = [banksheet.cell(c).replace(" ", "").lower() for c in rows[0]]
+
+    def col(names):
+        return next((head.index(n) for n in names if n in head), None)
+
+    c_id, c_name, c_tail = col(SHEET_ID), col(SHEET_NAME), col(SHEET_TAIL)
+    if c_id is None and (c_name is None or c_tail is None):
+        raise ValidationError({"upload": _("表头须含“报名编号”，或“姓名”和“身份证后四位”")})
+    seats = list(Registration.objects.select_related("person").filter(session=session))
+    by_id = {r.pk: r for r in seats}
+    by_name_tail: dict[tuple[str, str], list[Registration]] = {}
+    for r in seats:
+        if r.seq == 0:
+            by_name_tail.setdefault((r.person.name, r.person.id_number_mask[-4:].upper()), []).append(r)
+    out, errors, seen = [], [], set()
+    for n, row in enumerate(rows[1:], start=2):
+        row = list(row) + [""] * (len(head) - len(row))
+        rid = banksheet.cell(row[c_id]) if c_id is not None else ""
+        name = banksheet.cell(row[c_name]) if c_name is not None else ""
+        tail = banksheet.cell(row[c_tail]).upper() if c_tail is not None else ""
+        if not (rid or name or tail):
+            continue
+        if rid:
+            reg = by_id.get(int(rid)) if rid.isdigit() else None
+            if reg is None:
+                errors.append(_("第 %(row)d 行：报名编号 %(id)s 不是本场次的报名") % {"row": n, "id": rid})
+                continue
+        else:
+            found = [r for r in by_name_tail.get((name, tail), []) if r.status not in ENDED]
+            if len(found) != 1:
+                errors.append(_("第 %(row)d 行：找不到姓名为 %(name)s、身份证后四位为 %(tail)s 的报名") % {
+                    "row": n, "name": name or "—", "tail": tail or "—"} if not found else
+                    _("第 %(row)d 行：%(name)s（…%(tail)s）有多条报名，请填写报名编号") % {"row": n, "name": name, "tail": tail})
+                continue
+            reg = found[0]
+        if reg.pk in seen:
+            errors.append(_("第 %(row)d 行：与前面的行重复") % {"row": n})
+            continue
+        seen.add(reg.pk)
+        out.append(reg)
+    if errors:
+        raise ValidationError({"upload": errors})
+    if not out:
+        raise ValidationError({"upload": _("表格中没有可签到的行")})
+    return out
+
+
+# --- review and automatic check-out -------------------------------------------------------------------
+
+@transaction.atomic
+def scan_review(*, actor, scan: Scan, note: str) -> Scan:
+    """Staff looked into a flagged scan (e.g. the same ticket at two offline gates) and say what they found."""
+    _check_event(actor, scan.event)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("请填写核查说明")})
+    updated = Scan.objects.filter(pk=scan.pk, flagged=True, reviewed_at__isnull=True).update(
+        reviewed_by=actor, reviewed_at=timezone.now(), review_note=note[:200])
+    if not updated:
+        raise ValidationError({"note": _("该记录已核查过或无需核查")})
+    audit(actor=actor, verb="activities.scan_review", obj=scan, node_path=scan.event.node.path, new={"note": note[:200]})
+    scan.refresh_from_db()
+    return scan
+
+
+def auto_checkout(now: dt.datetime | None = None) -> int:
+    """The periodic job: seats still inside whose last gate checks out automatically at a time of day that
+    has passed (today, local time, after they came in) are let out at that time. Idempotent."""
+    now = now or timezone.localtime()
+    total = 0
+    for gate in Gate.objects.filter(auto_checkout_at__isnull=False, is_active=True):
+        cutoff = timezone.make_aware(dt.datetime.combine(timezone.localtime(now).date(), gate.auto_checkout_at))
+        if cutoff > now:
+            cutoff -= dt.timedelta(days=1)  # yesterday's time, for those still inside since before it
+        total += CheckIn.objects.filter(last_gate=gate, inside=True, last_in_at__lt=cutoff).update(
+            inside=False, last_out_at=cutoff, auto_checked_out=True)
+    return total
