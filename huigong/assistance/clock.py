@@ -5,26 +5,9 @@ Nothing a user sends can move this clock: only code can, with `travel(day)` — 
 last month's rounds) and the tests (which let a notice period pass) use it instead of backdating
 starts_on. The override lives in a context variable, so it never leaks to another request or thread."""
 
-from __future__ import annotations
+from huigong.core.clock import Clock
 
-import contextlib
-import contextvars
-import datetime as dt
-
-from django.utils import timezone
-
-_at: contextvars.ContextVar[dt.date | None] = contextvars.ContextVar("huigong_assistance_today", default=None)
-
-
-def today() -> dt.date:
-    return _at.get() or timezone.localdate()
-
-
-@contextlib.contextmanager
-def travel(day: dt.date):
-    """Run the block as if today were `day`."""
-    token = _at.set(day)
-    try:
-        yield day
-    finally:
-        _at.reset(token)
+_clock = Clock("assistance")
+_at = _clock._at  # the state-machine tests set the day directly
+today = _clock.today
+travel = _clock.travel
