@@ -218,9 +218,12 @@ class LeanConnection:
         self.sock.close()
 
 
-def client_proc(port: int, programme: int, sessions: list[str], threads: int, out: mp.Queue) -> None:
-    body = json.dumps({"programme_id": programme}).encode()
-    head = ("POST /api/v1/benefit-claims HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+def client_proc(port: int, programme: int, sessions: list[str], threads: int, out: mp.Queue,
+                path: str = "/api/v1/benefit-claims", field: str = "programme_id") -> None:
+    """One load-generating process: `threads` keep-alive connections POST {field: programme} to `path` as
+    each session in turn (the registration bench drives its route with the same loop)."""
+    body = json.dumps({field: programme}).encode()
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             f"X-CSRFToken: {CSRF}\r\nContent-Length: {len(body)}\r\nCookie: csrftoken={CSRF}; sessionid=")
     lock = threading.Lock()
     queue = list(reversed(sessions))
@@ -264,7 +267,8 @@ def client_proc(port: int, programme: int, sessions: list[str], threads: int, ou
 
 
 def run_ours(env: dict, programme: int, sessions: list[str], clients: int, workers: int, threads: int,
-             client_procs: int, app: str = "huigong.wsgi") -> dict:
+             client_procs: int, app: str = "huigong.wsgi", path: str = "/api/v1/benefit-claims",
+             field: str = "programme_id") -> dict:
     port = free_port()
     # The server's log goes to a file: a pipe nobody reads fills up and blocks every worker.
     log = tempfile.TemporaryFile(mode="w+")
@@ -277,7 +281,8 @@ def run_ours(env: dict, programme: int, sessions: list[str], clients: int, worke
         wait_up(port)
         per = [sessions[i::client_procs] for i in range(client_procs)]
         q: mp.Queue = mp.Queue()
-        procs = [mp.Process(target=client_proc, args=(port, programme, chunk, max(1, clients // client_procs), q))
+        procs = [mp.Process(target=client_proc, args=(port, programme, chunk, max(1, clients // client_procs), q,
+                                                          path, field))
                  for chunk in per]
         t0 = time.perf_counter()
         for p in procs:

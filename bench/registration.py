@@ -29,15 +29,9 @@ Needs PostgreSQL (BENCH_PG, default postgres://postgres@127.0.0.1:5432) and guni
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
-import multiprocessing as mp
 import os
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -46,8 +40,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import quota_claims
 from bench.common import (
-    ROOT,
     bench_db,
     child_env,
     database_url,
@@ -160,152 +154,13 @@ def child_reset(programme_id: int, quota: int) -> None:
     emit({"ok": True})
 
 
-# --- ours: HTTP against gunicorn ------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_up(port: int, timeout: float = 60) -> None:
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            c.request("GET", "/api/v1/openapi.json")
-            c.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("gunicorn did not come up")
-
-
-class LeanConnection:
-    """HTTP/1.1 keep-alive over a plain socket: the request bytes built once per claim, the answer read
-    by its status line and Content-Length. The load generator shares the two cores with the server and
-    the database; http.client's header parsing (email.parser) cost it more CPU than a claim's SQL."""
-
-    def __init__(self, port: int):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=60)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.file = self.sock.makefile("rb")
-
-    def post(self, request: bytes) -> tuple[int, bytes]:
-        self.sock.sendall(request)
-        status_line = self.file.readline()
-        if not status_line:
-            raise ConnectionError("the server closed the connection")
-        status, length = int(status_line.split()[1]), 0
-        while True:
-            line = self.file.readline()
-            if line in (b"\r\n", b""):
-                break
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        return status, self.file.read(length)
-
-    def close(self) -> None:
-        self.file.close()
-        self.sock.close()
-
-
-def client_proc(port: int, programme: int, sessions: list[str], threads: int, out: mp.Queue) -> None:
-    body = json.dumps({"session_id": programme}).encode()
-    head = ("POST /api/v1/event-registrations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"X-CSRFToken: {CSRF}\r\nContent-Length: {len(body)}\r\nCookie: csrftoken={CSRF}; sessionid=")
-    lock = threading.Lock()
-    queue = list(reversed(sessions))
-    results: list[tuple[int, float, str, float]] = []
-
-    def worker() -> None:
-        conn = LeanConnection(port)
-        local = []
-        while True:
-            with lock:
-                if not queue:
-                    break
-                key = queue.pop()
-            request = f"{head}{key}\r\n\r\n".encode() + body
-            t0 = time.perf_counter()
-            try:
-                status, data = conn.post(request)
-            except (OSError, ValueError, IndexError) as exc:
-                # Counted as a failed claim (never retried: a retry could hide a lost answer).
-                local.append((0, time.perf_counter() - t0, f"{type(exc).__name__}: {exc}", time.perf_counter()))
-                conn.close()
-                conn = LeanConnection(port)
-                continue
-            done = time.perf_counter()
-            note = ""
-            if status == 422:
-                note = json.loads(data)["detail"][0]["message"]
-            elif status != 201:
-                note = data[:200].decode(errors="replace")
-            local.append((status, done - t0, note, done))
-        conn.close()
-        with lock:
-            results.extend(local)
-
-    ts = [threading.Thread(target=worker) for _ in range(threads)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    out.put(results)
+# --- ours: HTTP against gunicorn (the quota bench's load generator, pointed at the registration route) ---
 
 
 def run_ours(env: dict, programme: int, sessions: list[str], clients: int, workers: int, threads: int,
              client_procs: int, app: str = "huigong.wsgi") -> dict:
-    port = free_port()
-    # The server's log goes to a file: a pipe nobody reads fills up and blocks every worker.
-    log = tempfile.TemporaryFile(mode="w+")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30", "--timeout", "120",
-         "--log-level", "warning"],
-        env={**env, "LOG_LEVEL": "ERROR"}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True)
-    try:
-        wait_up(port)
-        per = [sessions[i::client_procs] for i in range(client_procs)]
-        q: mp.Queue = mp.Queue()
-        procs = [mp.Process(target=client_proc, args=(port, programme, chunk, max(1, clients // client_procs), q))
-                 for chunk in per]
-        t0 = time.perf_counter()
-        for p in procs:
-            p.start()
-        results = []
-        for _ in procs:
-            results.extend(q.get())
-        for p in procs:
-            p.join()
-        seconds = time.perf_counter() - t0
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.seek(0)
-        errors = log.read()
-        log.close()
-    granted = sum(1 for s, _, _, _ in results if s == 201)
-    full = sum(1 for s, _, note, _ in results if s == 422 and note.startswith("名额已满"))
-    other = [(s, note) for s, _, note, _ in results
-             if s not in (201,) and not (s == 422 and note.startswith("名额已满"))]
-    if other or not results:
-        sys.stderr.write(f"unexpected answers (first 5): {other[:5]}\ngunicorn: {errors[-2000:]}\n")
-    lat = [d for _, d, _, _ in results]
-    # The two phases: places being granted (until the last 201), then only 名额已满 answers.
-    last_grant = max((done for s, _, _, done in results if s == 201), default=t0)
-    ends = sorted(done for _, _, _, done in results)
-    in_grant = sum(1 for e in ends if e <= last_grant)
-    return {"claims": len(results), "granted": granted, "full": full, "other": len(other), "seconds": seconds,
-            "per_s": len(results) / seconds, "p50_ms": percentile(lat, 50) * 1000, "p99_ms": percentile(lat, 99) * 1000,
-            "grant_phase_per_s": in_grant / max(last_grant - t0, 1e-9),
-            "full_phase_per_s": (len(results) - in_grant) / max(ends[-1] - last_grant, 1e-9) if ends else 0.0}
+    return quota_claims.run_ours(env, programme, sessions, clients, workers, threads, client_procs, app=app,
+                                 path="/api/v1/event-registrations", field="session_id")
 
 
 # --- floor (a): one statement per claim, raw psycopg ---------------------------------------------------
