@@ -494,11 +494,19 @@ def registration_create(request, payload: RegistrationIn):
     return Status(201, _with_positions([reg])[0])
 
 
-def _reg_for(actor, reg_id: int, *, for_write: bool = False) -> Registration:
+def _reg_for(actor, reg_id: int) -> Registration:
     own = services.worker_person_id(actor)
     if own is not None:
         return selectors.registration_for_person(Person(pk=own), reg_id)
-    return selectors.registration_get_for_actor(actor, reg_id, for_write=for_write)
+    return selectors.registration_get_for_actor(actor, reg_id)
+
+
+def _reg_for_write(actor, reg_id: int) -> Registration:
+    """The registration a write acts on: staff's read locks it inside the view's transaction."""
+    own = services.worker_person_id(actor)
+    if own is not None:
+        return selectors.registration_for_person(Person(pk=own), reg_id)
+    return selectors.registration_get_for_actor(actor, reg_id, for_write=True)
 
 
 @registrations_router.get("", response=responses({200: RegistrationPage}), auth=WORKER_OR_STAFF)
@@ -536,21 +544,21 @@ def _after(reg: Registration) -> Registration:
                            auth=WORKER_OR_STAFF)
 def registration_cancel(request, registration_id: Id, payload: ReasonIn):
     actor = actor_of(request)
-    reg = _reg_for(actor, registration_id, for_write=True)
+    reg = _reg_for_write(actor, registration_id)
     return _after(services.registration_cancel(actor=actor, registration=reg, reason=payload.reason))
 
 
 @registrations_router.post("/{registration_id}/accept", response=responses({200: RegistrationOut}), auth=WORKER_OR_STAFF)
 def offer_accept(request, registration_id: Id):
     actor = actor_of(request)
-    reg = _reg_for(actor, registration_id, for_write=True)
+    reg = _reg_for_write(actor, registration_id)
     return _after(services.offer_accept(actor=actor, registration=reg))
 
 
 @registrations_router.post("/{registration_id}/decline", response=responses({200: RegistrationOut}), auth=WORKER_OR_STAFF)
 def offer_decline(request, registration_id: Id):
     actor = actor_of(request)
-    reg = _reg_for(actor, registration_id, for_write=True)
+    reg = _reg_for_write(actor, registration_id)
     return _after(services.offer_decline(actor=actor, registration=reg))
 
 

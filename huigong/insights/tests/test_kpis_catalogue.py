@@ -237,7 +237,7 @@ def test_the_pdf_report_says_what_the_dashboard_says_figure_by_figure(full):
             value_text, dims = shown[name]
             assert row["value_text"] == value_text, (node.name, name)
             if dims:
-                assert [(label, text) for _k, label, text in row["dims"]] == dims, (node.name, name)
+                assert [(label, text) for _k, label, text, _v in row["dims"]] == dims, (node.name, name)
                 checked_money_dims += row["kpi"].unit == "fen"
     assert checked_money_dims  # a money KPI with a breakdown was compared (e.g. 已发放 by 三助 type)
 
