@@ -31,7 +31,7 @@ registrations_router = Router()
 contests_router = Router()
 
 
-class WorkerSessionAuth(SessionAuth):
+class EventWorkerSessionAuth(SessionAuth):
     """A signed-in worker's portal session (a user with a WorkerAccount linked to a member); None for
     anyone else, so staff sessions fall through to StaffSessionAuth."""
 
@@ -48,7 +48,7 @@ class WorkerSessionAuth(SessionAuth):
         del self.openapi_security_schema  # the staff session's cookie scheme, already listed
 
 
-WORKER_OR_STAFF = [TokenAuth(), WorkerSessionAuth(), StaffSessionAuth()]
+WORKER_OR_STAFF = [TokenAuth(), EventWorkerSessionAuth(), StaffSessionAuth()]
 
 
 # --- schemas --------------------------------------------------------------------------------------------
@@ -150,11 +150,11 @@ class ReasonIn(Input):
     reason: str = Field("", max_length=255)
 
 
-class DrawIn(Input):
+class EventDrawIn(Input):
     seed: str | None = Field(None, max_length=128)
 
 
-class DrawOut(Schema):
+class EventDrawOut(Schema):
     id: int
     seed: str
     entrants_hash: str
@@ -242,7 +242,7 @@ class RegistrationFilters(Input):
     status: EntryStatus | None = None
 
 
-class DecisionIn(Input):
+class RegistrationDecisionIn(Input):
     decision: str = Field(..., pattern="^(approved|rejected)$")
     comment: str = Field("", max_length=500)
     acting_reason: str = Field("", max_length=500)
@@ -433,8 +433,8 @@ def invitations_add(request, event_id: Id, payload: InviteIn):
     return {"count": services.invitations_add(actor=actor, event=event, people=people)}
 
 
-@events_router.post("/{event_id}/ranked-draw", response=responses({200: DrawOut}, body=True))
-def event_ranked_draw(request, event_id: Id, payload: DrawIn):
+@events_router.post("/{event_id}/ranked-draw", response=responses({200: EventDrawOut}, body=True))
+def event_ranked_draw(request, event_id: Id, payload: EventDrawIn):
     return _transition(request, event_id, services.event_ranked_draw, seed=payload.seed)
 
 
@@ -448,8 +448,8 @@ def share_set(request, session_id: Id, payload: ShareIn):
     return {"count": row.slots}
 
 
-@events_router.post("/sessions/{session_id}/draw", response=responses({200: DrawOut}, body=True))
-def session_draw(request, session_id: Id, payload: DrawIn):
+@events_router.post("/sessions/{session_id}/draw", response=responses({200: EventDrawOut}, body=True))
+def session_draw(request, session_id: Id, payload: EventDrawIn):
     actor = actor_of(request)
     session = selectors.session_get_for_actor(actor, session_id, for_write=True)
     return services.session_draw(actor=actor, session=session, seed=payload.seed)
@@ -563,7 +563,7 @@ def offer_decline(request, registration_id: Id):
 
 
 @registrations_router.post("/{registration_id}/decision", response=responses({200: RegistrationOut}, body=True))
-def registration_decide(request, registration_id: Id, payload: DecisionIn):
+def registration_decide(request, registration_id: Id, payload: RegistrationDecisionIn):
     actor = actor_of(request)
     reg = selectors.registration_get_for_actor(actor, registration_id, for_write=True)
     if reg.approval != Approval.PENDING:
@@ -590,7 +590,8 @@ def _contest_for_actor(actor, contest_id: int) -> Contest:
     return c
 
 
-def _bank_for_actor(actor, bank_id: int, *, for_write: bool = False):
+def _bank_for_actor(actor, bank_id: int, *, editing: bool = False):
+    """The bank in the actor's view (its node on the actor's line); `editing` also requires the contest capability."""
     from django.http import Http404
 
     from huigong.core.scope import OutOfScope, require, root_path
@@ -604,7 +605,7 @@ def _bank_for_actor(actor, bank_id: int, *, for_write: bool = False):
     root = root_path(actor)
     if not bank.node.path.startswith(root) and not root.startswith(bank.node.path):
         raise OutOfScope()
-    if for_write:
+    if editing:
         require(actor, services.CAP)
     return bank
 
@@ -619,7 +620,7 @@ def bank_create(request, payload: BankIn):
 @contests_router.post("/banks/{bank_id}/questions", response=responses({201: QuestionOut}, body=True))
 def question_add(request, bank_id: Id, payload: QuestionIn):
     actor = actor_of(request)
-    bank = _bank_for_actor(actor, bank_id, for_write=True)
+    bank = _bank_for_actor(actor, bank_id, editing=True)
     return Status(201, services_contest.question_add(actor=actor, bank=bank, **payload.dict()))
 
 

@@ -107,7 +107,7 @@ class ScanFilters(Input):
     reason: ScanReason | None = None
 
 
-class ReviewIn(Input):
+class ScanReviewIn(Input):
     note: str = Field(..., max_length=200)
 
 
@@ -189,7 +189,7 @@ def scan_list(request, filters: Query[ScanFilters], page: Query[PageQuery]):
 
 
 @router.post("/scans/{scan_id}/review", response=responses({200: ScanOut}, body=True))
-def scan_review(request, payload: ReviewIn, scan_id: Id):
+def scan_review(request, payload: ScanReviewIn, scan_id: Id):
     actor = actor_of(request)
     scan = sel.scan_get_for_actor(actor, scan_id)
     return svc.scan_review(actor=actor, scan=scan, note=payload.note)

@@ -127,8 +127,8 @@ def certificate_pdf(reg: Registration, request=None) -> bytes:
 
 # --- reading a registration list ----------------------------------------------------------------------------
 
-ID_HEADERS = ("身份证号", "身份证号码", "公民身份号码")
-COMPANION_HEADERS = ("随行人员", "随行")
+ID_HEADERS = ("身份证号", "身份证号码", "公民身份号码", "ID number", "id number")  # the English page names the English header
+COMPANION_HEADERS = ("随行人员", "随行", "Companions", "companions")
 
 
 def read_registration_sheet(upload) -> list[dict]:

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from huigong.core.widgets import DateTimeInput
+
 from .models import Event
 from .models_checkin import Gate
 
@@ -43,6 +45,6 @@ class BulkUploadForm(forms.Form):
 
 class BulkTickForm(forms.Form):
     at = forms.DateTimeField(label=_("签到时间"), required=False,
-                             widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+                             widget=DateTimeInput(),
                              input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
                              help_text=_("留空则记为场次开始时间"))

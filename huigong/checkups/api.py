@@ -17,7 +17,7 @@ from . import selectors
 router = Router()
 
 
-class CampaignOut(Schema):
+class CheckupCampaignOut(Schema):
     id: int
     title: str
     kind: str
@@ -32,7 +32,7 @@ class CampaignOut(Schema):
         return ref(obj.node)
 
 
-CampaignPage = page_of(CampaignOut, "CheckupCampaignPage")
+CampaignPage = page_of(CheckupCampaignOut, "CheckupCampaignPage")
 
 
 class CategoryRow(Schema):
@@ -47,7 +47,7 @@ class CategoryRow(Schema):
     completed: int
 
 
-class ReportOut(Schema):
+class CheckupReportOut(Schema):
     campaign_id: int
     enterprises_enrolled: int
     enterprises_examined: int
@@ -106,7 +106,7 @@ def campaign_list(request, page: Query[PageQuery]):
     return paginate(selectors.campaigns_for_actor(actor_of(request)).order_by("-year", "-id"), page)
 
 
-@router.get("/campaigns/{campaign_id}/report", response=responses({200: ReportOut}))
+@router.get("/campaigns/{campaign_id}/report", response=responses({200: CheckupReportOut}))
 def campaign_report(request, campaign_id: int):
     c = selectors.campaign_get_for_actor(actor_of(request), campaign_id)
     r = selectors.campaign_report(c)

@@ -2,6 +2,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from huigong.core.widgets import DateInput
+
 from .models import Category, CheckKind, InstrumentKind, Severity
 
 
@@ -11,8 +13,8 @@ class CampaignForm(forms.Form):
     year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
     templates = forms.ModelMultipleChoiceField(label=_("体检清单"), queryset=None,
                                                widget=forms.CheckboxSelectMultiple)
-    starts_on = forms.DateField(label=_("开始日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
-    ends_on = forms.DateField(label=_("结束日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    starts_on = forms.DateField(label=_("开始日期"), widget=DateInput())
+    ends_on = forms.DateField(label=_("结束日期"), widget=DateInput())
     reply_days = forms.IntegerField(label=_("文书回复期限（天）"), min_value=1, max_value=365, initial=15)
     rectify_days = forms.IntegerField(label=_("整改期限（天）"), min_value=1, max_value=365, initial=30)
     return_visit_days = forms.IntegerField(label=_("回访期限（天）"), min_value=1, max_value=730, initial=60)
@@ -56,18 +58,18 @@ class InstrumentForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    replied_on = forms.DateField(label=_("回复日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    replied_on = forms.DateField(label=_("回复日期"), widget=DateInput())
     accepted = forms.TypedChoiceField(label=_("企业是否采纳"), choices=[("1", _("采纳")), ("0", _("不采纳"))],
                                       coerce=lambda v: v == "1")
     text = forms.CharField(label=_("企业回复"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class VisitHeadForm(forms.Form):
-    visited_on = forms.DateField(label=_("体检日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    visited_on = forms.DateField(label=_("体检日期"), widget=DateInput())
     team = forms.CharField(label=_("体检人员"), max_length=200)
     workers_covered = forms.IntegerField(label=_("覆盖职工数"), min_value=0, required=False)
 
 
 class ReturnVisitHeadForm(forms.Form):
-    visited_on = forms.DateField(label=_("回访日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    visited_on = forms.DateField(label=_("回访日期"), widget=DateInput())
     note = forms.CharField(label=_("回访情况"), widget=forms.Textarea(attrs={"rows": 3}))

@@ -16,7 +16,7 @@ from .models import ApplicationStatus, DegreeLevel, EnrolmentStatus, ProgrammeSt
 router = Router()
 
 
-class ProgrammeOut(Schema):
+class EduProgrammeOut(Schema):
     id: int
     node: Ref
     title: str
@@ -41,7 +41,7 @@ class ProgrammeOut(Schema):
         return str(obj.get_status_display())
 
 
-ProgrammePage = page_of(ProgrammeOut, "EduProgrammePage")
+ProgrammePage = page_of(EduProgrammeOut, "EduProgrammePage")
 
 
 class FunnelRow(Schema):
@@ -63,7 +63,7 @@ class FunnelOut(Schema):
     paid_fen: int
 
 
-class DrawOut(Schema):
+class EduDrawOut(Schema):
     seed: str
     entrants_hash: str
     entrants: list[int]
@@ -72,11 +72,11 @@ class DrawOut(Schema):
     problems: list[str] = Field(..., description="Empty when re-running the draw from the seed and the list gives the stored order")
 
 
-class DrawIn(Input):
+class EduDrawIn(Input):
     seed: str = Field("", max_length=128)
 
 
-class ApplicationOut(Schema):
+class EducationApplicationOut(Schema):
     id: int
     programme_id: int
     person_name: str
@@ -110,7 +110,7 @@ class ApplicationOut(Schema):
         return [c for c in obj.check_failures.split(",") if c]
 
 
-ApplicationPage = page_of(ApplicationOut, "EduApplicationPage")
+ApplicationPage = page_of(EducationApplicationOut, "EduApplicationPage")
 
 
 class ApplicationFilters(Input):
@@ -118,7 +118,7 @@ class ApplicationFilters(Input):
     status: ApplicationStatus | None = None
 
 
-class DecideIn(Input):
+class EduDecideIn(Input):
     decision: str = Field(..., pattern="^(approved|returned|rejected)$")
     comment: str = Field("", max_length=2000)
     acting_reason: str = Field("", max_length=500)
@@ -151,7 +151,7 @@ def programme_list(request, page: Query[PageQuery]):
     return paginate(selectors.programme_list_for_actor(actor_of(request)).order_by("-year", "pk"), page)
 
 
-@router.get("/programmes/{programme_id}", response=responses({200: ProgrammeOut}))
+@router.get("/programmes/{programme_id}", response=responses({200: EduProgrammeOut}))
 def programme_get(request, programme_id: Id):
     return selectors.programme_get_for_actor(actor_of(request), programme_id)
 
@@ -172,7 +172,7 @@ def _draw_out(p) -> dict:
             "result": record.result, "drawn_at": record.drawn_at, "problems": problems}
 
 
-@router.get("/programmes/{programme_id}/draw", response=responses({200: DrawOut}))
+@router.get("/programmes/{programme_id}/draw", response=responses({200: EduDrawOut}))
 def programme_draw_get(request, programme_id: Id):
     """The published draw and the verdict of re-running it (`problems` empty: verified)."""
     p = selectors.programme_get_for_actor(actor_of(request), programme_id)
@@ -183,8 +183,8 @@ def programme_draw_get(request, programme_id: Id):
     return _draw_out(p)
 
 
-@router.post("/programmes/{programme_id}/draw", response=responses({200: DrawOut}, body=True))
-def programme_draw(request, programme_id: Id, payload: DrawIn):
+@router.post("/programmes/{programme_id}/draw", response=responses({200: EduDrawOut}, body=True))
+def programme_draw(request, programme_id: Id, payload: EduDrawIn):
     actor = actor_of(request)
     p = selectors.programme_get_for_actor(actor, programme_id)
     services.programme_draw(actor=actor, programme=p, seed=payload.seed)
@@ -199,13 +199,13 @@ def application_list(request, filters: Query[ApplicationFilters], page: Query[Pa
                     .order_by("pk"), page)
 
 
-@router.get("/applications/{application_id}", response=responses({200: ApplicationOut}))
+@router.get("/applications/{application_id}", response=responses({200: EducationApplicationOut}))
 def application_get(request, application_id: Id):
     return selectors.application_get_for_actor(actor_of(request), application_id)
 
 
-@router.post("/applications/{application_id}/decide", response=responses({200: ApplicationOut}, body=True))
-def application_decide(request, application_id: Id, payload: DecideIn):
+@router.post("/applications/{application_id}/decide", response=responses({200: EducationApplicationOut}, body=True))
+def application_decide(request, application_id: Id, payload: EduDecideIn):
     actor = actor_of(request)
     a = selectors.application_get_for_actor(actor, application_id)
     return services.application_decide(actor=actor, application=a, decision=payload.decision,

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from huigong.core.capacity.models import Allocation
+from huigong.core.widgets import DateInput
 from huigong.members.models import EmploymentForm
 from huigong.orgs.models import NodeLevel
 
@@ -19,8 +20,8 @@ def _yuan_to_fen(value) -> int:
 class ProgrammeForm(forms.Form):
     title = forms.CharField(label=_("项目名称"), max_length=120)
     year = forms.IntegerField(label=_("入学年级"), min_value=2000, max_value=2100)
-    opens_on = forms.DateField(label=_("申报开始"), widget=forms.DateInput(attrs={"type": "date"}))
-    closes_on = forms.DateField(label=_("申报截止"), widget=forms.DateInput(attrs={"type": "date"}))
+    opens_on = forms.DateField(label=_("申报开始"), widget=DateInput())
+    closes_on = forms.DateField(label=_("申报截止"), widget=DateInput())
     total = forms.IntegerField(label=_("资助名额"), min_value=1)
     allocation = forms.ChoiceField(label=_("分配方式"), choices=[(Allocation.LOTTERY, _("抽签")),
                                                                (Allocation.FIRST_COME, _("先到先得"))])
@@ -103,7 +104,7 @@ class DecideForm(forms.Form):
 
 
 class EnrolForm(forms.Form):
-    enrolled_on = forms.DateField(label=_("入学日期"), widget=forms.DateInput(attrs={"type": "date"}),
+    enrolled_on = forms.DateField(label=_("入学日期"), widget=DateInput(),
                                   initial=dt.date.today)
     confirmed_by = forms.ChoiceField(label=_("入学确认方"), choices=[("union", _("工会核实")),
                                                                  ("institution", _("院校确认"))])
@@ -125,7 +126,7 @@ class DropForm(forms.Form):
 
 
 class GraduateForm(forms.Form):
-    graduated_on = forms.DateField(label=_("毕业日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    graduated_on = forms.DateField(label=_("毕业日期"), widget=DateInput())
     proof = forms.CharField(label=_("毕业证书编号/学信网验证码"), max_length=64)
 
 

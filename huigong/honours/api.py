@@ -124,7 +124,7 @@ def honour_create(request, payload: HonourIn):
 # --- nomination lists ------------------------------------------------------------------------------------
 
 
-class CampaignOut(Schema):
+class HonourCampaignOut(Schema):
     id: int
     title: str
     node: Ref
@@ -134,7 +134,7 @@ class CampaignOut(Schema):
     status: str
 
 
-CampaignPage = page_of(CampaignOut, "CampaignPage")
+CampaignPage = page_of(HonourCampaignOut, "CampaignPage")
 
 
 class MeterRowOut(Schema):
@@ -172,7 +172,7 @@ def _list_out(nl: NominationList) -> dict:
                        "why": str(r.why)} for r in m.rows]}
 
 
-class DecideIn(Input):
+class HonourDecideIn(Input):
     decision: str = Field(..., pattern="^(approved|returned|rejected)$")
     comment: str = Field("", max_length=1000)
     acting_reason: str = Field("", max_length=1000)
@@ -202,7 +202,7 @@ def list_submit(request, list_id: Id):
 
 
 @campaigns_router.post("/lists/{list_id}/decide", response=responses({200: ListOut}, body=True))
-def list_decide(request, list_id: Id, payload: DecideIn):
+def list_decide(request, list_id: Id, payload: HonourDecideIn):
     actor = actor_of(request)
     nl = selectors.list_get_for_actor(actor, list_id)
     return _list_out(services.list_decide(actor=actor, nomination_list=nl, decision=payload.decision,
@@ -315,7 +315,7 @@ class InnovationIn(Input):
     implemented_on: dt.date | None = None
 
 
-class ReviewIn(Input):
+class InnovationReviewIn(Input):
     decision: ReviewDecision
     reason: str = Field("", max_length=2000)
 
@@ -350,7 +350,7 @@ def innovation_create(request, payload: InnovationIn):
 
 
 @innovations_router.post("/{innovation_id}/review", response=responses({200: InnovationOut}, body=True))
-def innovation_review(request, innovation_id: Id, payload: ReviewIn):
+def innovation_review(request, innovation_id: Id, payload: InnovationReviewIn):
     actor = actor_of(request)
     inv = selectors.innovation_get_for_actor(actor, innovation_id)
     services.innovation_review(actor=actor, innovation=inv, decision=payload.decision, reason=payload.reason)

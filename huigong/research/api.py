@@ -23,7 +23,7 @@ from .outcomes import KIND
 router = Router()
 
 
-class ProgrammeOut(Schema):
+class ResearchProgrammeOut(Schema):
     id: int
     brand: str
     year: int
@@ -43,7 +43,7 @@ class ProgrammeOut(Schema):
         return [t.title for t in obj.topics.all()]
 
 
-ProgrammePage = page_of(ProgrammeOut, "ResearchProgrammePage")
+ProgrammePage = page_of(ResearchProgrammeOut, "ResearchProgrammePage")
 
 
 class ProjectOut(Schema):
@@ -68,7 +68,7 @@ class ProjectOut(Schema):
 ProjectPage = page_of(ProjectOut, "ResearchProjectPage")
 
 
-class MemberOut(Schema):
+class ResearchMemberOut(Schema):
     name: str
     role: str
     age: int
@@ -102,7 +102,7 @@ class RecommendationOut(Schema):
     progress: int | None
 
 
-class ReportOut(Schema):
+class ResearchReportOut(Schema):
     id: int
     version: int
     title: str
@@ -115,10 +115,10 @@ class ProjectDetailOut(ProjectOut):
     plan: str
     bank_account_mask: str
     midterm_verdict: str
-    team: list[MemberOut]
+    team: list[ResearchMemberOut]
     fieldwork: list[FieldworkOut]
     tranches: list[TrancheOut]
-    reports: list[ReportOut]
+    reports: list[ResearchReportOut]
     recommendations: list[RecommendationOut]
     awards: list[str]
 

@@ -8,6 +8,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from huigong.core.widgets import DateInput
+
 from .models import AwardLevel, FieldworkKind, MemberRole, MidtermVerdict, RuleKind
 
 
@@ -85,7 +87,7 @@ class MemberForm(forms.Form):
 
 class FieldworkForm(forms.Form):
     kind = forms.ChoiceField(label=_("方式"), choices=FieldworkKind.choices)
-    occurred_on = forms.DateField(label=_("日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    occurred_on = forms.DateField(label=_("日期"), widget=DateInput())
     place = forms.CharField(label=_("地点/对象"), max_length=120)
     cadre = forms.CharField(label=_("调研人员"), max_length=30)
     people = forms.IntegerField(label=_("接触人数"), min_value=0, initial=0)
@@ -124,7 +126,7 @@ class ReportDecideForm(forms.Form):
 class AwardForm(forms.Form):
     level = forms.ChoiceField(label=_("等次"), choices=AwardLevel.choices)
     title = forms.CharField(label=_("奖项名称"), max_length=80, initial=_("优秀调研成果"))
-    awarded_on = forms.DateField(label=_("颁奖日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    awarded_on = forms.DateField(label=_("颁奖日期"), widget=DateInput())
 
 
 class ResultsForm(forms.Form):

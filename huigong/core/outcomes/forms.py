@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from huigong.core.widgets import DateInput
+
 from .models import EvidenceKind, Relation, Status
 
 
@@ -28,7 +30,7 @@ class EvidenceForm(forms.Form):
     upload = forms.FileField(label=_("文件（文件或照片）"), required=False)
     doc_number = forms.CharField(label=_("文号（政策文件）"), required=False, max_length=100)
     issuer = forms.CharField(label=_("发文机关或批示人"), required=False, max_length=100)
-    issued_on = forms.DateField(label=_("日期"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    issued_on = forms.DateField(label=_("日期"), required=False, widget=DateInput())
     text = forms.CharField(label=_("内容"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     of_effect = forms.BooleanField(label=_("这份材料能证明整改或落实的成效"), required=False)
 
@@ -46,7 +48,7 @@ class DropForm(forms.Form):
 
 
 class DueForm(forms.Form):
-    due_date = forms.DateField(label=_("新的办结期限"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    due_date = forms.DateField(label=_("新的办结期限"), widget=DateInput())
     reason = forms.CharField(label=_("调整理由"), required=False, max_length=200)
 
 

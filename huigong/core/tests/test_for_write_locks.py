@@ -127,6 +127,10 @@ def _value(schema: dict, defs: dict):
         return False
     if schema.get("format") == "date":
         return "2025-01-01"
+    if schema.get("format") == "date-time":
+        return "2025-01-01T09:00:00"
+    if schema.get("pattern", "").startswith("^(") and schema["pattern"].endswith(")$"):
+        return schema["pattern"][2:-2].split("|")[0]  # a choice written as a pattern: its first option
     return "x" * max(1, schema.get("minLength", 1))
 
 

@@ -183,7 +183,11 @@ def test_the_catalogue_is_covered():
                          "benefits.visits", "benefits.goods_value_fen", "assist.budget_used",
                          "members.active", "members.new", "members.left", "members.transfers_in",
                          "members.new_form_share"}
-    assert set(catalogue.CATALOGUE) - covered_elsewhere <= here
+    # The KPIs of the spine and the first two domains are checked here; each later app's KPIs (events,
+    # education, honours, check-ups, research, the outcome tracker) are checked by that app's own tests.
+    ours = {n for n in catalogue.CATALOGUE if n.split(".")[0] in ("assist", "benefits", "members")}
+    assert len(ours) >= 15
+    assert ours - covered_elsewhere <= here
 
 
 def test_every_remaining_kpi_for_node_parent_sibling_from_rollups_and_base_tables(full):
