@@ -52,11 +52,18 @@ def campaign(c):
 @_once
 def nlist(c):
     from huigong.honours import services
+    from huigong.members.models import Gender
 
     nl = services.list_open(actor=c.district_staff, campaign=campaign(c), node=c.xihu)
     if not nl.nominees.exists():
         services.nominee_add(actor=c.district_staff, nomination_list=nl, person=c.member.person,
                              attributes=["industrial"], deeds="扎根一线")
+        # 李小红's gender comes from a random ID number (the shared generator's state depends on test order):
+        # the campaign's women's share rule must hold whatever it is, so a woman joins a list with none.
+        if c.member.person.gender != Gender.FEMALE:
+            services.nominee_add(actor=c.district_staff, nomination_list=nl,
+                                 person=_t().worker(c, "女职工", Gender.FEMALE),
+                                 attributes=["industrial"], deeds="扎根一线")
     return nl
 
 
