@@ -171,7 +171,7 @@ def build_shijiazhuang(builder, nodes, today) -> list[str]:
     plan, k = [], 0
     for s in sessions:
         size = rng.randint(18, 40)
-        people = [pool[(k + j) % len(pool)] for j in range(size)] if pool else []
+        people = [pool[(k + j) % len(pool)] for j in range(min(size, len(pool)))] if pool else []
         k += size
         plan.append((s, people))
     n, came = _history(tour, plan, rng, show=0.9)

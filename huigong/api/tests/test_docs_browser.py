@@ -35,6 +35,12 @@ def test_docs_render_locally_and_calls_work_from_the_page(live_server, browser):
     page.on("request", lambda req: hosts.add(urlsplit(req.url).netloc))
     page.goto(f"{live_server.url}/api/v1/docs")
     page.wait_for_selector(".opblock", timeout=20_000)
+    # Swagger UI draws the areas one after another: wait until at least 20 operations are on the page.
+    # (polled from here: the page's CSP forbids the string evaluation wait_for_function would use)
+    for _ in range(100):
+        if page.locator(".opblock").count() >= 20:
+            break
+        page.wait_for_timeout(200)
     assert page.locator(".opblock").count() >= 20
     assert "Huigong 惠工 API" in page.locator(".info .title").inner_text()
     assert hosts == {urlsplit(live_server.url).netloc}, hosts
