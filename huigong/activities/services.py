@@ -646,6 +646,9 @@ def _cancel(*, actor, registration: Registration, reason: str = "") -> Registrat
         pk__in=[s.pk for s in seats]).order_by("pk")}
     for s in seats:
         r = locked[s.pk]
+        # Re-read under the lock: giving back an earlier seat's place may have promoted this one
+        # (a waiting companion offered), and a stale status would end it without giving that place back.
+        r.refresh_from_db(fields=["status"])
         if r.status not in [x.value for x in LIVE]:
             continue
         was = cap.release(SEATS, pool=session, entry=r, reason=reason)
