@@ -9,6 +9,7 @@ from huigong.core.contrib import (
     DemoBuilder,
     KpiModule,
     NavEntry,
+    PersonFacet,
     RecordSection,
     Tile,
     UrlInclude,
@@ -48,6 +49,8 @@ class AssistanceConfig(AppConfig):
         record_sections=(
             RecordSection(_("困难帮扶"), "huigong.assistance.selectors.applications_for_person", "assistance_portal:home"),
         ),
+        facets=(PersonFacet("hardship_file", _("在档困难职工"), "huigong.assistance.facets.hardship_head_ids",
+                            "huigong.assistance.facets.hardship_file_links"),),
         demo_builder=DemoBuilder(30, "huigong.assistance.demo.build"),
         kpis=(KpiModule("huigong.assistance.kpis", 30, {"assist": _("困难职工帮扶")}),),
         api_matrix=("huigong.assistance.tests.api_matrix_files", "huigong.assistance.tests.api_matrix_flow"),

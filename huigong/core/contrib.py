@@ -108,6 +108,21 @@ class RecordSection:
 
 
 @dataclass(frozen=True)
+class PersonFacet:
+    """A fact one app knows about a person that other apps may use without importing it (huigong.core.facets):
+    "holds an active model-worker title" (honours), "has an open hardship file" (assistance). `persons` is
+    "module.function() -> QuerySet" of Person primary keys (a `values("pk")`-style subquery, usable in
+    `person__in=`), unscoped: the caller scopes its own rows. `links` (optional) is
+    "module.function(user, person_ids) -> {person_id: [(label, url), ...]}" giving the pages of the fact the
+    signed-in user may open (the function scopes them; nothing for a user who may not see them)."""
+
+    key: str
+    label: Any
+    persons: str
+    links: str | None = None
+
+
+@dataclass(frozen=True)
 class KpiModule:
     """A module of KPI definitions over the app's own tables: `module.kpis()` returns
     huigong.core.kpi.Kpi values (name, label, unit, description, SQL event source). `groups` labels the
@@ -147,6 +162,7 @@ class Contributions:
     tiles: tuple[Tile, ...] = ()
     capabilities: tuple[Capability, ...] = ()
     record_sections: tuple[RecordSection, ...] = ()
+    facets: tuple[PersonFacet, ...] = ()
     demo_builder: DemoBuilder | None = None
     kpis: tuple[KpiModule, ...] = ()
     periodic: tuple[PeriodicJob, ...] = ()
