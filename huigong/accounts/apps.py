@@ -28,6 +28,7 @@ def _apps_changed(setting, **kwargs):
 
 class AccountsConfig(AppConfig):
     name = "huigong.accounts"
+    layer = "tree"  # huigong.core.layers: imports go down only
     label = "accounts"
     verbose_name = "账号"
     contributions = Contributions(

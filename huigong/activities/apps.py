@@ -29,6 +29,7 @@ def _has(module: str) -> bool:
 
 class ActivitiesConfig(AppConfig):
     name = APP
+    layer = "domain"  # huigong.core.layers: imports go down only
     label = "activities"
     verbose_name = "职工活动"
     audit_object_urls = {"activities.event": "activities:event_detail"}

@@ -17,6 +17,7 @@ from huigong.core.contrib import (
 
 class AssistanceConfig(AppConfig):
     name = "huigong.assistance"
+    layer = "domain"  # huigong.core.layers: imports go down only
     label = "assistance"
     verbose_name = "困难职工帮扶"
     audit_object_urls = {

@@ -17,6 +17,7 @@ from huigong.core.contrib import (
 
 class BenefitsConfig(AppConfig):
     name = "huigong.benefits"
+    layer = "domain"  # huigong.core.layers: imports go down only
     label = "benefits"
     verbose_name = "惠工服务"
     audit_object_urls = {"benefits.benefitprogramme": "benefits:programme_detail",

@@ -15,6 +15,7 @@ from huigong.core.contrib import (
 
 class CheckupsConfig(AppConfig):
     name = "huigong.checkups"
+    layer = "domain"  # huigong.core.layers: imports go down only
     label = "checkups"
     verbose_name = "企业体检"
     audit_object_urls = {"checkups.campaign": "checkups:campaign", "checkups.examination": "checkups:exam"}

@@ -9,6 +9,7 @@ class ConsoleConfig(AppConfig):
     above the domains, so that the kernel (huigong.core) serves no page and imports no app."""
 
     name = "huigong.console"
+    layer = "surface"  # huigong.core.layers: imports go down only
     label = "console"
     verbose_name = "控制台"
     contributions = Contributions(

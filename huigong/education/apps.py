@@ -18,6 +18,7 @@ from huigong.core.contrib import (
 
 class EducationConfig(AppConfig):
     name = "huigong.education"
+    layer = "domain"  # huigong.core.layers: imports go down only
     label = "education"
     verbose_name = "求学圆梦"
     audit_object_urls = {"education.programme": "education:programme_detail",

@@ -18,6 +18,7 @@ from huigong.core.contrib import (
 
 class HonoursConfig(AppConfig):
     name = "huigong.honours"
+    layer = "domain"  # huigong.core.layers: imports go down only
     label = "honours"
     verbose_name = "劳模工匠与职工创新"
     audit_object_urls = {"honours.honour": "honours:honour_detail",

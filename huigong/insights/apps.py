@@ -7,6 +7,7 @@ from huigong.core.contrib import ApiRouter, Contributions, DemoBuilder, NavEntry
 
 class InsightsConfig(AppConfig):
     name = "huigong.insights"
+    layer = "surface"  # huigong.core.layers: imports go down only
     label = "insights"
     verbose_name = "数据洞察"
     # The KPI catalogue itself is collected from every app's `kpis` declaration (insights/kpis.py).

@@ -15,6 +15,7 @@ from huigong.core.contrib import (
 
 class MembersConfig(AppConfig):
     name = "huigong.members"
+    layer = "spine"  # huigong.core.layers: imports go down only
     label = "members"
     verbose_name = "会员"
     # The audit log links an event's object to its page (console.audit_display).

@@ -7,6 +7,7 @@ from huigong.core.contrib import ApiRouter, Capability, Contributions, KpiModule
 
 class OrgsConfig(AppConfig):
     name = "huigong.orgs"
+    layer = "tree"  # huigong.core.layers: imports go down only
     label = "orgs"
     verbose_name = "组织"
     audit_object_urls = {"orgs.unionnode": "orgs:node_detail", "orgs.enterprise": "orgs:enterprise_detail",

@@ -16,6 +16,7 @@ from huigong.core.contrib import (
 
 class PortalConfig(AppConfig):
     name = "huigong.portal"
+    layer = "portal"  # huigong.core.layers: imports go down only
     label = "portal"
     verbose_name = "惠工e家"
     contributions = Contributions(

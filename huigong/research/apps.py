@@ -15,6 +15,7 @@ from huigong.core.contrib import (
 
 class ResearchConfig(AppConfig):
     name = "huigong.research"
+    layer = "domain"  # huigong.core.layers: imports go down only
     label = "research"
     verbose_name = "调研"
     audit_object_urls = {"research.programme": "research:programme_detail",

@@ -20,6 +20,7 @@ class ContribDemoConfig(AppConfig):
     name = APP
     label = "contribdemo"
     default = True
+    layer = "domain"  # huigong.core.layers: it may import the kernel, the spine and the tree, no other domain
     contributions = Contributions(
         console_urls=(UrlInclude("contrib-demo/", f"{APP}.urls"),),
         portal_urls=(UrlInclude("contrib-demo/", f"{APP}.urls_portal"),),
