@@ -17,7 +17,7 @@ class ConsoleConfig(AppConfig):
         console_urls=(UrlInclude("", "huigong.console.urls"),),
         nav=(
             NavEntry(10, _("首页"), "console:home", "home", ("console:home",)),
-            NavEntry(120, _("审计日志"), "console:audit", "shield", ("console:audit",), cap="audit_view"),
+            NavEntry(120, _("审计日志"), "console:audit", "shield", ("console:audit",), cap="audit_view", group=_("系统")),
         ),
         page_matrix=("huigong.console.tests.page_matrix",),
     )

@@ -31,7 +31,7 @@ class EducationConfig(AppConfig):
         portal_urls=(UrlInclude("education/", "huigong.education.urls_portal"),),
         api_routers=(ApiRouter("/education", "huigong.education.api.router", ("education",),
                                pgettext_lazy("API area", "求学圆梦")),),
-        nav=(NavEntry(85, _("求学圆梦"), "education:home", "building", ("education:",)),),
+        nav=(NavEntry(84, _("求学圆梦"), "education:home", "building", ("education:",), group=_("活动与教育")),),
         tiles=(Tile(55, _("求学圆梦"), "education_portal:home", "building", "blue", _("学历提升·补贴分期发放"),
                     _("惠工福利")),),
         capabilities=(

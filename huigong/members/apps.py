@@ -29,10 +29,10 @@ class MembersConfig(AppConfig):
             ApiRouter("/imports", "huigong.members.api.imports_router", ("imports",), pgettext_lazy("API area", "名册导入")),
         ),
         nav=(
-            NavEntry(30, _("会员"), "members:list", "users", ("members:",), exclude=("members:import", "members:export")),
-            NavEntry(100, _("名册导入"), "members:import_list", "upload", ("members:import",), cap="import"),
+            NavEntry(30, _("会员"), "members:list", "users", ("members:",), exclude=("members:import", "members:export"), group=_("组织与会员")),
+            NavEntry(100, _("名册导入"), "members:import_list", "upload", ("members:import",), cap="import", group=_("组织与会员")),
             NavEntry(110, _("我的导出"), "members:export_list", "download", ("members:export_",), cap="export",
-                     badge="huigong.members.roster.export_jobs.member_exports_ready_count"),
+                     badge="huigong.members.roster.export_jobs.member_exports_ready_count", group=_("组织与会员")),
         ),
         capabilities=(
             Capability("member_write", _("维护会员"), ("admin", "staff")),

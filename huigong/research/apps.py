@@ -25,7 +25,7 @@ class ResearchConfig(AppConfig):
         console_urls=(UrlInclude("research/", "huigong.research.urls"),),
         api_routers=(ApiRouter("/research", "huigong.research.api.router", ("research",),
                                pgettext_lazy("API area", "调研课题")),),
-        nav=(NavEntry(86, _("调研课题"), "research:home", "search", ("research:",)),),
+        nav=(NavEntry(88, _("调研课题"), "research:home", "search", ("research:",), group=_("体检与调研")),),
         capabilities=(
             Capability("research", _("调研课题"), ("admin", "staff")),
             Capability("approve", _("审批"), ("admin", "leader")),
