@@ -235,7 +235,7 @@ def test_the_console_works_with_the_keyboard_alone(live_server, browser, cast):
     assert section.get_attribute("open") is None  # the home page is in no section: all closed
     assert not page.locator("nav.nav a[href='/members/']").is_visible()
     seen = _tab_until(page, "el.matches('details[data-nav-group=\"组织与会员\"] > summary')")
-    assert [s.rsplit(" ", 1)[-1] for s in seen] == ["/", "组织与会员"]  # 首页, then the first section
+    assert [s.rsplit(" ", 1)[-1] for s in seen] == ["/", "/", "组织与会员"]  # the brand, 首页, the first section
     page.keyboard.press("Enter")
     assert section.get_attribute("open") is not None
     nav = section.locator("a").evaluate_all("els => els.map(a => a.getAttribute('href'))")
