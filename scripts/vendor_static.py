@@ -5,6 +5,18 @@ Union networks are often closed, so nothing is loaded from a CDN: set-up runs `n
 pinned in package.json / package-lock.json) and then this script. huigong/static/vendor/ is
 git-ignored; re-running the script is cheap and idempotent.
 
+What to copy is declared where it is used: the shell's files in huigong/vendor.toml, an app's in a
+vendor.toml next to its apps.py (e.g. huigong/activities/vendor.toml for the gate's QR decoder), so a new
+app adds its front-end files without editing this script:
+
+    files = [
+      { package = "@zxing/browser", src = "umd/zxing-browser.min.js", dest = "zxing/zxing-browser.min.js" },
+    ]
+
+(package: the npm package, pinned in package.json; src: the path inside it, a trailing "/" copies a
+directory; dest: the path under static/vendor/). The script reads them with the standard library only:
+it runs at set-up, before Django is importable.
+
 Usage: python scripts/vendor_static.py [--check]
   --check  only verify that every vendored file is present and current (exit 1 if not).
 """
@@ -14,62 +26,83 @@ from __future__ import annotations
 import filecmp
 import shutil
 import sys
+import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
 VENDOR = ROOT / "huigong" / "static" / "vendor"
 
-# (npm package, path inside the package, path under static/vendor/). A trailing "/" copies a directory.
-FILES: list[tuple[str, str, str]] = [
-    ("htmx.org", "dist/htmx.min.js", "htmx.min.js"),
-    ("htmx.org", "LICENSE", "licenses/htmx.LICENSE"),
-    ("echarts", "dist/echarts.min.js", "echarts.min.js"),
-    ("echarts", "LICENSE", "licenses/echarts.LICENSE"),
-    # Swagger UI for the API docs page at /api/v1/docs (huigong/api/docs.py).
-    ("swagger-ui-dist", "swagger-ui-bundle.js", "swagger-ui/swagger-ui-bundle.js"),
-    ("swagger-ui-dist", "swagger-ui.css", "swagger-ui/swagger-ui.css"),
-    # The stylesheet names its source map; production's manifest storage refuses a dangling reference.
-    ("swagger-ui-dist", "swagger-ui.css.map", "swagger-ui/swagger-ui.css.map"),
-    ("swagger-ui-dist", "LICENSE", "licenses/swagger-ui.LICENSE"),
-    # axe-core: the accessibility checks the browser tests inject into every page (never served by a page).
-    ("axe-core", "axe.min.js", "axe.min.js"),
-    ("axe-core", "LICENSE", "licenses/axe-core.LICENSE"),
-    # Searchable pickers (huigong/static/js/pickers.js enhances every <select data-picker>).
-    ("tom-select", "dist/js/tom-select.complete.min.js", "tom-select/tom-select.complete.min.js"),
-    ("tom-select", "dist/css/tom-select.default.min.css", "tom-select/tom-select.default.min.css"),
-    # Both name their source maps; the manifest storage refuses a dangling reference.
-    ("tom-select", "dist/js/tom-select.complete.min.js.map", "tom-select/tom-select.complete.min.js.map"),
-    ("tom-select", "dist/css/tom-select.default.min.css.map", "tom-select/tom-select.default.min.css.map"),
-    ("tom-select", "LICENSE", "licenses/tom-select.LICENSE"),
-    # QR decoder for the events gate page (activities check-in): the UMD bundle has @zxing/library inside.
-    ("@zxing/browser", "umd/zxing-browser.min.js", "zxing/zxing-browser.min.js"),
-    ("@zxing/browser", "umd/zxing-browser.min.js.map", "zxing/zxing-browser.min.js.map"),
-    ("@zxing/browser", "LICENSE", "licenses/zxing-browser.LICENSE"),
-    ("@zxing/library", "LICENSE", "licenses/zxing-library.LICENSE"),
-]
+
+@dataclass(frozen=True)
+class VendorFile:
+    package: str
+    src: str
+    dest: str
+    declared_in: Path
 
 
-def _plan() -> list[tuple[Path, Path]]:
-    plan = []
-    for package, src, dest in FILES:
-        plan.append((NODE_MODULES / package / src, VENDOR / dest))
-    return plan
+class DeclarationError(Exception):
+    pass
 
 
-def _missing_packages() -> list[str]:
-    return sorted({p for p, _, _ in FILES if not (NODE_MODULES / p / "package.json").exists()})
+def declarations(root: Path = ROOT) -> list[Path]:
+    """huigong/vendor.toml and every app's (huigong/<app>/vendor.toml, kernel sub-apps' too), sorted."""
+    package = root / "huigong"
+    found = [package / "vendor.toml", *package.glob("*/vendor.toml"), *package.glob("*/*/vendor.toml")]
+    return sorted(p for p in set(found) if p.is_file() and "static" not in p.relative_to(package).parts)
 
 
-def main(argv: list[str]) -> int:
+def files(root: Path = ROOT) -> list[VendorFile]:
+    """Every declared file; the same dest declared twice must name the same source."""
+    out: dict[str, VendorFile] = {}
+    for path in declarations(root):
+        where = path.relative_to(root)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise DeclarationError(f"{where}: {exc}") from exc
+        for i, entry in enumerate(data.get("files", [])):
+            if not isinstance(entry, dict) or set(entry) != {"package", "src", "dest"} or not all(
+                    isinstance(v, str) and v for v in entry.values()):
+                raise DeclarationError(f"{where}: files[{i}] must be {{ package = ..., src = ..., dest = ... }}")
+            dest = entry["dest"]
+            if Path(dest).is_absolute() or ".." in Path(dest).parts:
+                raise DeclarationError(f"{where}: files[{i}].dest must stay under static/vendor/: {dest}")
+            item = VendorFile(entry["package"], entry["src"], dest, where)
+            seen = out.get(dest)
+            if seen and (seen.package, seen.src) != (item.package, item.src):
+                raise DeclarationError(f"{where} and {seen.declared_in} both declare static/vendor/{dest}, "
+                                       f"from different sources")
+            out.setdefault(dest, item)
+    return list(out.values())
+
+
+def _plan(entries: list[VendorFile], node_modules: Path, vendor: Path) -> list[tuple[Path, Path]]:
+    return [(node_modules / f.package / f.src, vendor / f.dest) for f in entries]
+
+
+def _missing_packages(entries: list[VendorFile], node_modules: Path) -> list[str]:
+    return sorted({f.package for f in entries if not (node_modules / f.package / "package.json").exists()})
+
+
+def main(argv: list[str], root: Path = ROOT) -> int:
     check_only = "--check" in argv
-    missing = _missing_packages()
+    node_modules, vendor = root / "node_modules", root / "huigong" / "static" / "vendor"
+    try:
+        entries = files(root)
+    except DeclarationError as exc:
+        print(f"vendor_static: {exc}", file=sys.stderr)
+        return 1
+    missing = _missing_packages(entries, node_modules)
     if missing:
-        print(f"vendor_static: not installed in {NODE_MODULES}: {', '.join(missing)}; run `npm ci` first",
-              file=sys.stderr)
+        wanted = sorted({str(f.declared_in) for f in entries if f.package in missing})
+        print(f"vendor_static: not installed in {node_modules}: {', '.join(missing)} (wanted by {', '.join(wanted)}); "
+              "pin it in package.json and run `npm ci`", file=sys.stderr)
         return 1
     stale = 0
-    for src, dest in _plan():
+    for src, dest in _plan(entries, node_modules, vendor):
         if not src.exists():
             print(f"vendor_static: {src} does not exist (package layout changed?)", file=sys.stderr)
             return 1
@@ -93,7 +126,8 @@ def main(argv: list[str]) -> int:
             return 1
         print("vendor_static: all vendored files are current")
         return 0
-    print(f"vendor_static: {len(FILES)} entries copied into {VENDOR.relative_to(ROOT)}")
+    print(f"vendor_static: {len(entries)} entries from {len(declarations(root))} vendor.toml copied into "
+          f"{vendor.relative_to(root)}")
     return 0
 
 

@@ -75,14 +75,17 @@ def test_without_the_app_nothing_of_it_remains(cast):
     assert all(e.url_name != "contribdemo:home" for e in contrib.collect("nav"))
 
 
-def test_its_nav_entry_sits_where_its_order_key_says(installed, cast):
+def test_its_nav_entry_sits_in_its_group_where_its_order_key_says(installed, cast):
     from huigong.accounts.templatetags.console import console_nav
 
     request = RequestFactory().get("/contrib-demo/")
     request.user = cast.leader
     request.resolver_match = None
-    labels = [str(i["label"]) for i in console_nav({"request": request, "staff": cast.leader.staff})["items"]]
-    assert labels.index("示例活动") == labels.index("数据看板") + 1
+    nav = console_nav({"request": request, "staff": cast.leader.staff})
+    sections = {str(s["label"]): [str(i["label"]) for i in s["items"]] for s in nav["sections"]}
+    assert sections["活动与教育"][:2] == ["示例活动", "职工活动"]  # joins the section named by its group
+    assert [str(s["label"]) for s in nav["sections"]] == [  # and moves no section
+        "", "组织与会员", "帮扶与福利", "活动与教育", "荣誉与创新", "体检与调研", "分析", "系统"]
     request.user = cast.viewer
     labels = [str(i["label"]) for i in console_nav({"request": request, "staff": cast.viewer.staff})["items"]]
     assert "示例活动" not in labels

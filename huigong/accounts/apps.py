@@ -28,13 +28,14 @@ def _apps_changed(setting, **kwargs):
 
 class AccountsConfig(AppConfig):
     name = "huigong.accounts"
+    layer = "tree"  # huigong.core.layers: imports go down only
     label = "accounts"
     verbose_name = "账号"
     contributions = Contributions(
         console_urls=(UrlInclude("accounts/", "huigong.accounts.urls"),),
         nav=(
-            NavEntry(130, _("账号管理"), "accounts:staff_list", "user-cog", ("accounts:staff",), cap="staff_manage"),
-            NavEntry(140, _("接口令牌"), "accounts:tokens", "key", ("accounts:token",)),
+            NavEntry(130, _("账号管理"), "accounts:staff_list", "user-cog", ("accounts:staff",), cap="staff_manage", group=_("系统")),
+            NavEntry(140, _("接口令牌"), "accounts:tokens", "key", ("accounts:token",), group=_("系统")),
         ),
         capabilities=(
             Capability("view", _("查看"), ("admin", "staff", "viewer", "finance", "leader")),

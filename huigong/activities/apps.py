@@ -29,6 +29,7 @@ def _has(module: str) -> bool:
 
 class ActivitiesConfig(AppConfig):
     name = APP
+    layer = "domain"  # huigong.core.layers: imports go down only
     label = "activities"
     verbose_name = "职工活动"
     audit_object_urls = {"activities.event": "activities:event_detail"}
@@ -41,14 +42,14 @@ class ActivitiesConfig(AppConfig):
                              pgettext_lazy("API area", "活动报名")),
                    ApiRouter("/contests", f"{APP}.api.contests_router", ("contests",),
                              pgettext_lazy("API area", "知识竞赛"))]
-        nav = [NavEntry(85, _("职工活动"), "activities:home", "users", ("activities:",))]
+        nav = [NavEntry(82, _("职工活动"), "activities:home", "users", ("activities:",), group=_("活动与教育"))]
         api_matrix = [f"{APP}.tests.api_matrix"]
         page_matrix = [f"{APP}.tests.page_matrix", f"{APP}.tests.test_portal_pages"]
         periodic = [PeriodicJob("activities.release_shares", 300, f"{APP}.services.shares_release_due")]
         # Check-in (signed tickets, gates, offline sync) lives in the *checkin modules of this app; wired when present.
         if _has("urls_checkin"):
             console.insert(0, UrlInclude("activities/gate/", f"{APP}.urls_checkin"))
-            nav.append(NavEntry(86, _("活动签到"), "activities_gate:home", "shield", ("activities_gate:",), cap="event_checkin"))
+            nav.append(NavEntry(83, _("活动签到"), "activities_gate:home", "shield", ("activities_gate:",), cap="event_checkin", group=_("活动与教育")))
         if _has("urls_portal_checkin"):
             portal.insert(0, UrlInclude("activities/gate/", f"{APP}.urls_portal_checkin"))
         if _has("api_checkin"):

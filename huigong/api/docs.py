@@ -19,6 +19,11 @@ class LocalSwagger(DocsBase):
     default_settings: ClassVar[dict[str, Any]] = {
         "layout": "BaseLayout",
         "deepLinking": True,
+        # The areas collapsed, each a heading with its description: 31 areas fit an overview, and a deep link
+        # (#/<area>/<operation>) opens one. Expanded ("list", the default), Swagger UI >= 5.3x virtualises the
+        # operation list once tags + operations reach 150 (swagger-ui-dist 5.35: hard-coded, no option) and draws
+        # only the rows near the viewport, so a reader (or a test) saw just the first two areas until scrolling.
+        "docExpansion": "none",
         "persistAuthorization": False,
         # The default validator badge calls validator.swagger.io; nothing may leave the network.
         "validatorUrl": None,

@@ -18,6 +18,7 @@ from huigong.core.contrib import (
 
 class AssistanceConfig(AppConfig):
     name = "huigong.assistance"
+    layer = "domain"  # huigong.core.layers: imports go down only
     label = "assistance"
     verbose_name = "困难职工帮扶"
     audit_object_urls = {
@@ -39,7 +40,7 @@ class AssistanceConfig(AppConfig):
             ApiRouter("/payouts", "huigong.assistance.api_flow.payouts_router", ("aid-payouts",), pgettext_lazy("API area", "帮扶发放")),
             ApiRouter("/ledger", "huigong.assistance.api_flow.ledger_router", ("aid-ledger",), pgettext_lazy("API area", "帮扶台账")),
         ),
-        nav=(NavEntry(70, _("困难帮扶"), "assistance:home", "heart", ("assistance:",)),),
+        nav=(NavEntry(70, _("困难帮扶"), "assistance:home", "heart", ("assistance:",), group=_("帮扶与福利")),),
         tiles=(Tile(60, _("困难帮扶"), "assistance_portal:home", "heart", "purple", _("生活·大病·助学"), _("关爱帮扶")),),
         capabilities=(
             Capability("assist", _("帮扶业务"), ("admin", "staff")),

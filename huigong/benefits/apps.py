@@ -17,6 +17,7 @@ from huigong.core.contrib import (
 
 class BenefitsConfig(AppConfig):
     name = "huigong.benefits"
+    layer = "domain"  # huigong.core.layers: imports go down only
     label = "benefits"
     verbose_name = "惠工服务"
     audit_object_urls = {"benefits.benefitprogramme": "benefits:programme_detail",
@@ -33,7 +34,7 @@ class BenefitsConfig(AppConfig):
             ApiRouter("/visits", "huigong.benefits.api.visits_router", ("visits",), pgettext_lazy("API area", "阵地服务记录")),
             ApiRouter("/site-usage", "huigong.benefits.api.usage_router", ("site-usage",), pgettext_lazy("API area", "阵地使用统计")),
         ),
-        nav=(NavEntry(80, _("惠工服务"), "benefits:home", "gift", ("benefits:",)),),
+        nav=(NavEntry(80, _("惠工服务"), "benefits:home", "gift", ("benefits:",), group=_("帮扶与福利")),),
         tiles=(
             Tile(30, _("体检福利"), "benefits_portal:programmes", "gift", "orange", _("免费体检·福利名额"), _("惠工福利")),
             Tile(40, _("先办后补"), "benefits_portal:reimbursements", "receipt", "green", _("上传票据申领补贴"),

@@ -15,6 +15,7 @@ from huigong.core.contrib import (
 
 class CheckupsConfig(AppConfig):
     name = "huigong.checkups"
+    layer = "domain"  # huigong.core.layers: imports go down only
     label = "checkups"
     verbose_name = "企业体检"
     audit_object_urls = {"checkups.campaign": "checkups:campaign", "checkups.examination": "checkups:exam"}
@@ -22,7 +23,7 @@ class CheckupsConfig(AppConfig):
         console_urls=(UrlInclude("checkups/", "huigong.checkups.urls"),),
         api_routers=(ApiRouter("/checkups", "huigong.checkups.api.router", ("checkups",),
                                pgettext_lazy("API area", "企业体检")),),
-        nav=(NavEntry(85, _("企业体检"), "checkups:home", "shield", ("checkups:",)),),
+        nav=(NavEntry(87, _("企业体检"), "checkups:home", "shield", ("checkups:",), group=_("体检与调研")),),
         capabilities=(Capability("checkup", _("企业体检"), ("admin", "staff")),),
         demo_builder=DemoBuilder(36, "huigong.checkups.demo.build"),
         kpis=(KpiModule("huigong.checkups.kpis", 60, {"checkups": _("企业体检")}),),

@@ -9,6 +9,7 @@ class ConsoleConfig(AppConfig):
     above the domains, so that the kernel (huigong.core) serves no page and imports no app."""
 
     name = "huigong.console"
+    layer = "surface"  # huigong.core.layers: imports go down only
     label = "console"
     verbose_name = "控制台"
     contributions = Contributions(
@@ -16,7 +17,7 @@ class ConsoleConfig(AppConfig):
         console_urls=(UrlInclude("", "huigong.console.urls"),),
         nav=(
             NavEntry(10, _("首页"), "console:home", "home", ("console:home",)),
-            NavEntry(120, _("审计日志"), "console:audit", "shield", ("console:audit",), cap="audit_view"),
+            NavEntry(120, _("审计日志"), "console:audit", "shield", ("console:audit",), cap="audit_view", group=_("系统")),
         ),
         page_matrix=("huigong.console.tests.page_matrix",),
     )

@@ -18,6 +18,7 @@ class AuditedAdminConfig(admin_apps.AdminConfig):
 
 class CoreConfig(AppConfig):
     name = "huigong.core"
+    layer = "kernel"  # huigong.core.layers: imports go down only
     label = "core"
     verbose_name = "核心"
     # The kernel's audit reads (core/selectors.py) check this capability; the console app shows them.

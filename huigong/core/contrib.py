@@ -57,7 +57,9 @@ class ApiRouter:
 class NavEntry:
     """A console menu item. Shown to staff who hold `cap` (any staff when None); highlighted when the
     current view name starts with one of `match` and none of `exclude`. `badge` is "module.function"
-    taking the user and returning a count shown beside the label when not zero."""
+    taking the user and returning a count shown beside the label when not zero. `group` is the heading
+    of the collapsible section it sits in (entries with the same label share a section, sections in
+    their first entry's order; "" for an entry of its own above the sections, like 首页)."""
 
     order: int
     label: Any
@@ -67,6 +69,7 @@ class NavEntry:
     cap: str | None = None
     exclude: tuple[str, ...] = ()
     badge: str | None = None
+    group: Any = ""  # a lazy gettext string
 
 
 @dataclass(frozen=True)

@@ -7,5 +7,6 @@ class DemoConfig(AppConfig):
     those commands only: it has no models, and it sits above every app it fills (docs/architecture.md)."""
 
     name = "huigong.demo"
+    layer = "tools"  # huigong.core.layers: imports go down only
     label = "demo"
     verbose_name = "演示数据"

@@ -18,6 +18,7 @@ from huigong.core.contrib import (
 
 class EducationConfig(AppConfig):
     name = "huigong.education"
+    layer = "domain"  # huigong.core.layers: imports go down only
     label = "education"
     verbose_name = "求学圆梦"
     audit_object_urls = {"education.programme": "education:programme_detail",
@@ -30,7 +31,7 @@ class EducationConfig(AppConfig):
         portal_urls=(UrlInclude("education/", "huigong.education.urls_portal"),),
         api_routers=(ApiRouter("/education", "huigong.education.api.router", ("education",),
                                pgettext_lazy("API area", "求学圆梦")),),
-        nav=(NavEntry(85, _("求学圆梦"), "education:home", "building", ("education:",)),),
+        nav=(NavEntry(84, _("求学圆梦"), "education:home", "building", ("education:",), group=_("活动与教育")),),
         tiles=(Tile(55, _("求学圆梦"), "education_portal:home", "building", "blue", _("学历提升·补贴分期发放"),
                     _("惠工福利")),),
         capabilities=(

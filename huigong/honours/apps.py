@@ -19,6 +19,7 @@ from huigong.core.contrib import (
 
 class HonoursConfig(AppConfig):
     name = "huigong.honours"
+    layer = "domain"  # huigong.core.layers: imports go down only
     label = "honours"
     verbose_name = "劳模工匠与职工创新"
     audit_object_urls = {"honours.honour": "honours:honour_detail",
@@ -37,7 +38,7 @@ class HonoursConfig(AppConfig):
             ApiRouter("/innovations", "huigong.honours.api.innovations_router", ("innovations",),
                       pgettext_lazy("API area", "职工创新成果")),
         ),
-        nav=(NavEntry(85, _("劳模工匠"), "honours:home", "shield", ("honours:",)),),
+        nav=(NavEntry(86, _("劳模工匠"), "honours:home", "shield", ("honours:",), group=_("荣誉与创新")),),
         tiles=(Tile(64, _("职工创新"), "honours_portal:innovations", "box", "orange", _("提交建议·查看进展"),
                     _("建功立业"), only="member"),
                Tile(66, _("劳模之家"), "honours_portal:mine", "shield", "red", _("我的荣誉与待遇"), _("建功立业"),

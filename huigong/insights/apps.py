@@ -7,13 +7,14 @@ from huigong.core.contrib import ApiRouter, Contributions, DemoBuilder, NavEntry
 
 class InsightsConfig(AppConfig):
     name = "huigong.insights"
+    layer = "surface"  # huigong.core.layers: imports go down only
     label = "insights"
     verbose_name = "数据洞察"
     # The KPI catalogue itself is collected from every app's `kpis` declaration (insights/kpis.py).
     contributions = Contributions(
         console_urls=(UrlInclude("insights/", "huigong.insights.urls"),),
         api_routers=(ApiRouter("/kpis", "huigong.insights.api.router", ("kpis",), pgettext_lazy("API area", "数据指标")),),
-        nav=(NavEntry(60, _("数据看板"), "insights:dashboard", "chart", ("insights:",)),),
+        nav=(NavEntry(92, _("数据看板"), "insights:dashboard", "chart", ("insights:",), group=_("分析")),),
         demo_builder=DemoBuilder(40, "huigong.insights.demo.build"),
         periodic=(
             # Every two minutes at most: the dashboard states how fresh its numbers are.

@@ -15,6 +15,7 @@ from huigong.core.contrib import (
 
 class MembersConfig(AppConfig):
     name = "huigong.members"
+    layer = "spine"  # huigong.core.layers: imports go down only
     label = "members"
     verbose_name = "会员"
     # The audit log links an event's object to its page (console.audit_display).
@@ -28,10 +29,10 @@ class MembersConfig(AppConfig):
             ApiRouter("/imports", "huigong.members.api.imports_router", ("imports",), pgettext_lazy("API area", "名册导入")),
         ),
         nav=(
-            NavEntry(30, _("会员"), "members:list", "users", ("members:",), exclude=("members:import", "members:export")),
-            NavEntry(100, _("名册导入"), "members:import_list", "upload", ("members:import",), cap="import"),
+            NavEntry(30, _("会员"), "members:list", "users", ("members:",), exclude=("members:import", "members:export"), group=_("组织与会员")),
+            NavEntry(100, _("名册导入"), "members:import_list", "upload", ("members:import",), cap="import", group=_("组织与会员")),
             NavEntry(110, _("我的导出"), "members:export_list", "download", ("members:export_",), cap="export",
-                     badge="huigong.members.roster.export_jobs.member_exports_ready_count"),
+                     badge="huigong.members.roster.export_jobs.member_exports_ready_count", group=_("组织与会员")),
         ),
         capabilities=(
             Capability("member_write", _("维护会员"), ("admin", "staff")),

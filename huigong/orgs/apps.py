@@ -7,6 +7,7 @@ from huigong.core.contrib import ApiRouter, Capability, Contributions, KpiModule
 
 class OrgsConfig(AppConfig):
     name = "huigong.orgs"
+    layer = "tree"  # huigong.core.layers: imports go down only
     label = "orgs"
     verbose_name = "组织"
     audit_object_urls = {"orgs.unionnode": "orgs:node_detail", "orgs.enterprise": "orgs:enterprise_detail",
@@ -19,9 +20,9 @@ class OrgsConfig(AppConfig):
             ApiRouter("/sites", "huigong.orgs.api.sites_router", ("sites",), pgettext_lazy("API area", "服务阵地")),
         ),
         nav=(
-            NavEntry(20, _("组织架构"), "orgs:tree", "tree", ("orgs:tree", "orgs:node")),
-            NavEntry(40, _("单位"), "orgs:enterprise_list", "building", ("orgs:enterprise",)),
-            NavEntry(50, _("服务阵地"), "orgs:site_list", "pin", ("orgs:site",)),
+            NavEntry(20, _("组织架构"), "orgs:tree", "tree", ("orgs:tree", "orgs:node"), group=_("组织与会员")),
+            NavEntry(40, _("单位"), "orgs:enterprise_list", "building", ("orgs:enterprise",), group=_("组织与会员")),
+            NavEntry(50, _("服务阵地"), "orgs:site_list", "pin", ("orgs:site",), group=_("组织与会员")),
         ),
         capabilities=(Capability("org_write", _("维护组织与单位"), ("admin",)),),
         kpis=(KpiModule("huigong.orgs.kpis", 20, {"orgs": _("组织与阵地")}),),

@@ -16,6 +16,7 @@ from huigong.core.contrib import (
 
 class PortalConfig(AppConfig):
     name = "huigong.portal"
+    layer = "portal"  # huigong.core.layers: imports go down only
     label = "portal"
     verbose_name = "惠工e家"
     contributions = Contributions(
@@ -23,7 +24,7 @@ class PortalConfig(AppConfig):
         portal_urls=(UrlInclude("", "huigong.portal.urls"),),
         api_routers=(ApiRouter("/join-applications", "huigong.portal.api.join_router", ("join-applications",),
                                pgettext_lazy("API area", "网上入会")),),
-        nav=(NavEntry(90, _("入会申请"), "portal:staff_join_list", "user-plus", ("portal:staff_",)),),
+        nav=(NavEntry(90, _("入会申请"), "portal:staff_join_list", "user-plus", ("portal:staff_",), group=_("组织与会员")),),
         tiles=(
             Tile(10, _("网上入会"), "portal:join_start", "user-plus", "red", _("几分钟办好"), _("会员服务"), "applicant"),
             Tile(20, _("会员卡"), "portal:me", "id-card", "red", _("电子会员卡"), _("会员服务"), "member"),

@@ -15,6 +15,7 @@ from huigong.core.contrib import (
 
 class ResearchConfig(AppConfig):
     name = "huigong.research"
+    layer = "domain"  # huigong.core.layers: imports go down only
     label = "research"
     verbose_name = "调研"
     audit_object_urls = {"research.programme": "research:programme_detail",
@@ -24,7 +25,7 @@ class ResearchConfig(AppConfig):
         console_urls=(UrlInclude("research/", "huigong.research.urls"),),
         api_routers=(ApiRouter("/research", "huigong.research.api.router", ("research",),
                                pgettext_lazy("API area", "调研课题")),),
-        nav=(NavEntry(86, _("调研课题"), "research:home", "search", ("research:",)),),
+        nav=(NavEntry(88, _("调研课题"), "research:home", "search", ("research:",), group=_("体检与调研")),),
         capabilities=(
             Capability("research", _("调研课题"), ("admin", "staff")),
             Capability("approve", _("审批"), ("admin", "leader")),

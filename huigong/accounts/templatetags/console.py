@@ -44,11 +44,15 @@ def _active(item: contrib.NavEntry, view_name: str) -> bool:
 
 @register.inclusion_tag("partials/nav.html", takes_context=True)
 def console_nav(context) -> dict:
+    """The menu in sections: an entry without a group on its own, then (in their first entry's order) one
+    collapsible section per group (NavEntry.group), open when it holds the current page. `items` is every
+    entry shown, in display order."""
     request = context.get("request")
     staff = context.get("staff")
     match = getattr(request, "resolver_match", None)
     view_name = match.view_name if match else ""
-    items = []
+    sections: list[dict] = []
+    by_group: dict[str, dict] = {}
     for item in nav_entries():
         if staff is None or (item.cap is not None and not staff.can(item.cap)):
             continue
@@ -56,9 +60,21 @@ def console_nav(context) -> dict:
         if not url:
             continue
         count = _badge(item.badge, request) if item.badge else 0
-        items.append({"label": item.label, "url": url, "icon": item.icon, "active": _active(item, view_name),
-                      "badge": count})
-    return {"items": items}
+        entry = {"label": item.label, "url": url, "icon": item.icon, "active": _active(item, view_name),
+                 "badge": count}
+        if not item.group:
+            sections.append({"label": "", "items": [entry]})
+            continue
+        key = str(item.group)
+        if key not in by_group:
+            by_group[key] = {"label": item.group, "key": f"nav-group-{len(by_group) + 1}", "items": [],
+                             "open": False, "badge": 0}
+            sections.append(by_group[key])
+        section = by_group[key]
+        section["items"].append(entry)
+        section["open"] = section["open"] or entry["active"]
+        section["badge"] += count
+    return {"sections": sections, "items": [e for s in sections for e in s["items"]]}
 
 
 def _badge(dotted: str, request) -> int:

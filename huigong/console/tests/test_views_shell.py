@@ -99,3 +99,23 @@ def test_form_field_partial_shows_label_help_and_errors_in_red():
 def test_anonymous_user_is_sent_to_login(client, db):
     resp = client.get(reverse("console:home"))
     assert resp.status_code == 302 and resp["Location"].startswith(reverse("accounts:login"))
+
+
+def test_the_menu_is_in_collapsible_groups_and_the_current_pages_is_open(client, cast):
+    """Entries sit in the sections their NavEntry.group names, in the product's order; each section is a
+    <details> (keyboard and screen readers get a disclosure), open only when it holds the current page."""
+    import re
+
+    client.force_login(cast.city_admin)
+    html = client.get(reverse("members:list")).content.decode()
+    nav = html[html.index('<nav class="nav"'):html.index("</nav>", html.index('<nav class="nav"'))]
+    groups = re.findall(r'<details data-nav-group="([^"]+)"( open)?', nav)
+    assert [g for g, _ in groups] == ["组织与会员", "帮扶与福利", "活动与教育", "荣誉与创新", "体检与调研", "分析", "系统"]
+    assert [g for g, is_open in groups if is_open] == ["组织与会员"]
+    org = nav[nav.index('data-nav-group="组织与会员"'):nav.index("</details>", nav.index('data-nav-group="组织与会员"'))]
+    assert 'aria-current="page"' in org and f'href="{reverse("members:list")}"' in org
+    assert nav.index("首页") < nav.index("<details")  # the home link stands above the sections
+    system = nav[nav.index('data-nav-group="系统"'):]
+    assert f'href="{reverse("console:audit")}"' in system.split("</details>")[0]
+    html = client.get(reverse("console:home")).content.decode()
+    assert re.findall(r'<details data-nav-group="[^"]+" open', html) == []  # no section holds the home page

@@ -10,7 +10,7 @@ class NotifyConfig(AppConfig):
     verbose_name = "通知"
     contributions = Contributions(
         console_urls=(UrlInclude("notifications/", "huigong.core.notify.urls"),),
-        nav=(NavEntry(115, _("通知发送记录"), "notify:list", "bell", ("notify:",)),),
+        nav=(NavEntry(115, _("通知发送记录"), "notify:list", "bell", ("notify:",), group=_("系统")),),
         page_matrix=("huigong.core.notify.tests.page_matrix",),
     )
 

@@ -12,7 +12,7 @@ class OutcomesConfig(AppConfig):
     audit_object_urls = {"outcomes.trackeditem": "outcomes:detail"}
     contributions = Contributions(
         console_urls=(UrlInclude("outcomes/", "huigong.core.outcomes.urls"),),
-        nav=(NavEntry(105, _("成果跟踪"), "outcomes:list", "chart", ("outcomes:",)),),
+        nav=(NavEntry(105, _("成果跟踪"), "outcomes:list", "chart", ("outcomes:",), group=_("分析")),),
         periodic=(PeriodicJob("outcomes.remind", 3600, "huigong.core.outcomes.services.remind_and_escalate"),),
         page_matrix=("huigong.core.outcomes.tests.page_matrix",),
     )

@@ -227,13 +227,20 @@ def test_the_console_works_with_the_keyboard_alone(live_server, browser, cast):
     base = live_server.url
     ctx, page = _context(browser, live_server, viewport=LAPTOP, user=cast.city_admin, bypass_csp=False)
     page.goto(base + "/")
-    # The first stop skips the navigation; then every item of the main navigation is reached in order.
+    # The first stop skips the navigation; then the menu's sections are disclosures (<details>): Tab reaches
+    # a section's heading, Enter opens it, and its items follow in order.
     seen = _tab_until(page, "el.classList.contains('skip-link')", limit=1)
     assert seen == ["A 跳到正文 #main"]
-    nav = page.eval_on_selector_all("nav.nav a", "els => els.map(a => a.getAttribute('href'))")
+    section = page.locator('details[data-nav-group="组织与会员"]')
+    assert section.get_attribute("open") is None  # the home page is in no section: all closed
+    assert not page.locator("nav.nav a[href='/members/']").is_visible()
+    seen = _tab_until(page, "el.matches('details[data-nav-group=\"组织与会员\"] > summary')")
+    assert [s.rsplit(" ", 1)[-1] for s in seen] == ["/", "/", "组织与会员"]  # the brand, 首页, the first section
+    page.keyboard.press("Enter")
+    assert section.get_attribute("open") is not None
+    nav = section.locator("a").evaluate_all("els => els.map(a => a.getAttribute('href'))")
     seen = _tab_until(page, "el.closest('nav.nav') && el.getAttribute('href') === '/members/'")
-    reached = [s.rsplit(" ", 1)[-1] for s in seen]
-    assert [h for h in nav if h in reached] == nav[: nav.index("/members/") + 1]
+    assert [s.rsplit(" ", 1)[-1] for s in seen] == nav[: nav.index("/members/") + 1]
     page.keyboard.press("Enter")
     page.wait_for_url(base + "/members/")
 
