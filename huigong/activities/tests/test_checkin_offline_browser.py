@@ -78,5 +78,15 @@ def test_gate_reloaded_offline_keeps_scanning_names_the_masked_person_and_syncs(
     assert CheckIn.objects.get(registration=third).first_gate_id == g.pk
     assert Scan.objects.filter(offline=True, registration=third).count() == 1
     page.screenshot(path=str(shots / "08-gate-reloaded-synced.png"), full_page=True)
+
+    def roster_keys():
+        return [i["name"] for o in ctx.storage_state()["origins"] for i in o["localStorage"]
+                if i["name"].endswith(":roster")]
+
+    assert roster_keys() == [f"hg-gate-{g.pk}-{cast.district_staff.pk}:roster"]
+    # Signing out from the gate page: the roster and the worker's caches go with the session.
+    page.click("form.logout-form button[type=submit]")
+    page.wait_for_url("**/login/**", timeout=15_000)
+    assert roster_keys() == []
     assert not errors, errors
     ctx.close()
