@@ -121,6 +121,8 @@ class EventIn(Input):
     genders: list[Gender] = []
     employment_forms: list[EmploymentForm] = []
     new_form_only: bool = False
+    model_workers_only: bool = False
+    front_line_only: bool = False
     age_min: int | None = Field(None, ge=16, le=100)
     age_max: int | None = Field(None, ge=16, le=100)
 

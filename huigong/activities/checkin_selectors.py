@@ -3,9 +3,13 @@ organising union's path), else OutOfScope (answered as 404) or Http404."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
+from huigong.core.crypto import mask_name
 from huigong.core.scope import OutOfScope, path_in_scope, require, root_path
 
 from . import checkin_ticket as ticket
@@ -129,3 +133,29 @@ def session_seats(session: EventSession) -> list[Registration]:
     """The paper list on screen: the session's granted seats with their check-in, by name."""
     return list(Registration.objects.select_related("person", "checkin", "lead__person")
                 .filter(session=session, status="granted").order_by("person__name_pinyin", "seq", "pk"))
+
+
+ROSTER_TTL = dt.timedelta(hours=12)  # the longest a phone keeps the masked roster
+ROSTER_AFTER_END = dt.timedelta(hours=2)  # kept this long after the gate's last session ends
+ROSTER_FIELDS = ["name_masked", "id_number_tail4"]
+
+
+def gate_roster(gate: Gate, *, now: dt.datetime | None = None) -> dict:
+    """The masked roster a gate keeps for offline admissions: per granted seat of its sessions the name
+    masked (张*华) and the ID number's last four characters; never a full ID number or a phone. With
+    `expires` (ISO): the earlier of now + 12 h and two hours after the gate's last session ends (at
+    least an hour from now, so a late roster is still usable for the scan in front of the gate)."""
+    now = now or timezone.now()
+    sessions = gate_sessions(gate)
+    seats = (Registration.objects.filter(session_id__in=[s.pk for s in sessions], status="granted")
+             .values_list("pk", "seq", "companion_name", "person__name", "person__id_number_mask")
+             .order_by("pk"))
+    rows = {}
+    for pk, seq, companion, name, id_mask in seats:
+        if seq:
+            rows[str(pk)] = [mask_name(companion) or "", ""]
+        else:
+            rows[str(pk)] = [mask_name(name), (id_mask or "")[-4:]]
+    last_end = max((s.ends_at for s in sessions), default=now)
+    expires = min(now + ROSTER_TTL, max(last_end + ROSTER_AFTER_END, now + dt.timedelta(hours=1)))
+    return {"gate": gate.pk, "fetched": now.isoformat(), "expires": expires.isoformat(), "seats": rows}

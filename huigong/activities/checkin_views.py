@@ -5,17 +5,28 @@ inside the actor's subtree (scoped selectors)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+from functools import lru_cache
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import get_template, render_to_string
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from huigong.core.audit import log_access
 from huigong.core.scope import require
 from huigong.orgs.forms import apply_service_errors
 
@@ -37,7 +48,7 @@ def _gate_messages() -> dict:
         "admitted": _("准予入场"), "exited": _("已登记离场"), "refused": _("不予入场"),
         "conflict": _("离线重复入场，已标记待核查"), "party": _("共 %(n)s 人"), "unverified": _("签名未验证"),
         "local": _("离线判断"), "pending": _("待同步 %(n)s 条"), "online": _("在线"), "offline": _("离线"),
-        "synced": _("已同步 %(n)s 条"), "flagged": _("%(n)s 条待核查"), "reasons": reasons,
+        "synced": _("已同步 %(n)s 条"), "idTail": _("尾号 %(tail)s"), "flagged": _("%(n)s 条待核查"), "reasons": reasons,
     }
 
 
@@ -102,10 +113,62 @@ def gate_page(request, gate_id: int):
         "exits": gate.scans_exits,
         "sessions": sel.gate_keys(gate),
         "storage": f"hg-gate-{gate.pk}-{request.user.pk}",
+        "rosterUrl": reverse("activities_gate:roster", args=[gate.pk]),
+        "sw": reverse("activities_gate:sw"),
+        "swScope": reverse("activities_gate:home"),
         "msgs": _gate_messages(),
     }
     return render(request, "activities/gate/scan.html", {
         "gate": gate, "config": config, "counts": sel.gate_counts(gate), "sessions": sel.gate_sessions(gate)})
+
+
+@login_required
+@require_GET
+def gate_roster(request, gate_id: int):
+    """The gate's masked roster (one request; the gate page refreshes it while online) so that an offline
+    admission can say who it is. Each fetch leaves an access row: who took which masked fields of how many
+    seats onto a phone."""
+    gate = sel.gate_get_for_actor(request.user, gate_id)
+    roster = sel.gate_roster(gate)
+    log_access(actor=request.user, object_type="activities.gate_roster", object_id=str(gate.pk),
+               fields=sel.ROSTER_FIELDS, purpose="离线签到名单（脱敏）", node_path=gate.event.node.path,
+               row_count=len(roster["seats"]))
+    response = JsonResponse(roster)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+SW_ASSETS = ("activities/gate.js", "activities/gate.css", "vendor/zxing/zxing-browser.min.js")
+
+
+@lru_cache(maxsize=1)
+def _sw_version() -> str:
+    """Changes whenever the worker or an asset it precaches changes: a new version installs, and its
+    activation deletes the caches of the old ones."""
+    h = hashlib.sha256(get_template("activities/gate/sw.js").template.source.encode())
+    for name in SW_ASSETS:
+        h.update(static(name).encode())
+        found = finders.find(name)
+        if found:
+            with open(found, "rb") as f:
+                h.update(f.read())
+    return h.hexdigest()[:12]
+
+
+@login_required
+@require_GET
+def gate_sw(request):
+    """The gate pages' service worker, served from our own origin at the gate pages' root so that its
+    scope is the gate pages only (static/activities/gate.js registers it)."""
+    require(request.user, svc.CAP)
+    body = render_to_string("activities/gate/sw.js", {"config": json.dumps({
+        "version": _sw_version(), "scope": reverse("activities_gate:home"),
+        "static": settings.STATIC_URL, "precache": [static(n) for n in SW_ASSETS],
+        "pages": r"^" + re.escape(reverse("activities_gate:home")) + r"\d+/$",
+    })})
+    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
 
 
 @login_required

@@ -35,6 +35,10 @@ class EventForm(forms.Form):
     genders = forms.MultipleChoiceField(label=_("性别"), choices=Gender.choices, required=False,
                                         widget=forms.CheckboxSelectMultiple)
     new_form_only = forms.BooleanField(label=_("仅限新就业形态劳动者"), required=False)
+    front_line_only = forms.BooleanField(label=_("仅限一线职工"), required=False,
+                                         help_text=_("会员信息中标记为一线职工的会员"))
+    model_workers_only = forms.BooleanField(label=_("仅限劳动模范/先进工作者"), required=False,
+                                            help_text=_("荣誉管理中登记的劳动模范、先进工作者"))
     employment_forms = forms.MultipleChoiceField(label=_("用工形式"), choices=EmploymentForm.choices, required=False,
                                                  widget=forms.CheckboxSelectMultiple)
     age_min = forms.IntegerField(label=_("最低年龄"), min_value=16, max_value=100, required=False,

@@ -63,6 +63,9 @@ class Event(models.Model):
     genders = models.JSONField(_("性别"), default=list, blank=True)
     employment_forms = models.JSONField(_("用工形式"), default=list, blank=True)
     new_form_only = models.BooleanField(_("仅限新就业形态劳动者"), default=False)
+    # Model workers: the honours app's person facet "model_worker" (huigong.core.facets), never an import.
+    model_workers_only = models.BooleanField(_("仅限劳动模范/先进工作者"), default=False)
+    front_line_only = models.BooleanField(_("仅限一线职工"), default=False)
     age_min = models.PositiveSmallIntegerField(_("最低年龄"), null=True, blank=True)
     age_max = models.PositiveSmallIntegerField(_("最高年龄"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")

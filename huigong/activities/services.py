@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from huigong.core import facets
 from huigong.core.audit import actor_label, audit
 from huigong.core.capacity import services as cap
 from huigong.core.capacity.models import HOLDING, LIVE, Allocation, EntryStatus
@@ -54,11 +55,12 @@ from .models import (
 from .places import SEATS
 
 CAP = "events"
+MODEL_WORKER = "model_worker"  # the honours app's person facet (huigong.core.facets)
 FULL_MESSAGE = gettext_lazy("名额已满")
 ALREADY_MESSAGE = gettext_lazy("您已报名该场次")
 EVENT_FIELDS = ["kind", "title", "description", "site", "address", "registration_opens_at", "registration_closes_at",
                 "allocation", "requires_approval", "max_companions", "include_ancestors", "invitation_only", "genders",
-                "employment_forms", "new_form_only", "age_min", "age_max"]
+                "employment_forms", "new_form_only", "model_workers_only", "front_line_only", "age_min", "age_max"]
 
 
 class SessionFull(ValidationError):
@@ -354,6 +356,9 @@ def invitations_add(*, actor, event: Event, people: list[Person]) -> int:
         if m is None:
             raise ValidationError({"people": [_("%(name)s 不是在会会员") % {"name": person.name}]})
         ensure_path_in_scope(actor, m.union.path)
+        if reason := audience_reason(event, person, m, inviting=True):
+            raise ValidationError({"people": [_("%(name)s 不在本活动的参加范围：%(reason)s") % {
+                "name": person.name, "reason": reason}]})
         _inv, created = Invitation.objects.get_or_create(event=event, person=person,
                                                       defaults={"union": m.union, "invited_by": actor})
         if created:
@@ -373,20 +378,26 @@ def _age(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
-def audience_reason(event: Event, person: Person, membership: Membership | None) -> str | None:
-    """Why `person` is not in the event's audience (member-side rules only), or None."""
+def audience_reason(event: Event, person: Person, membership: Membership | None, *,
+                    inviting: bool = False) -> str | None:
+    """Why `person` is not in the event's audience (member-side rules only), or None. `inviting`: the
+    question an invitation asks (every rule but "invited only")."""
     if membership is None or membership.status != MembershipStatus.ACTIVE:
         return _("需为在会会员")
     upath, npath = membership.union.path, event.node.path
     inside = upath.startswith(npath) or (event.include_ancestors and npath.startswith(upath))
     if not inside:
         return _("仅限%(node_name)s所属会员") % {"node_name": event.node.name}
-    if event.invitation_only and not Invitation.objects.filter(event=event, person_id=person.pk).exists():
+    if event.invitation_only and not inviting and not Invitation.objects.filter(event=event, person_id=person.pk).exists():
         return _("本活动仅限受邀人员参加")
     if event.genders and person.gender not in event.genders:
         return _("仅限%(labels)s职工") % {"labels": "、".join(str(Gender(g).label) for g in event.genders)}
     if event.new_form_only and person.employment_form not in NEW_EMPLOYMENT_FORMS:
         return _("仅限新就业形态劳动者")
+    if event.front_line_only and not person.front_line:
+        return _("仅限一线职工")
+    if event.model_workers_only and not facets.has(MODEL_WORKER, person.pk):
+        return _("仅限劳动模范、先进工作者")
     if event.employment_forms and person.employment_form not in event.employment_forms:
         return _("仅限用工形式为%(labels)s的会员") % {
             "labels": "、".join(str(EmploymentForm(f).label) for f in event.employment_forms)}

@@ -39,19 +39,118 @@ def bank_create(*, actor, node: UnionNode, title: str) -> QuestionBank:
 def question_add(*, actor, bank: QuestionBank, text: str, choices: list[str], answer: int, topic: str = "") -> Question:
     require(actor, CAP)
     ensure_path_in_scope(actor, bank.node.path)
-    errors = {}
-    if not (text or "").strip():
-        errors["text"] = [_("题目不能为空")]
     choices = [str(c).strip() for c in choices or []]
-    if len(choices) < 2 or any(not c for c in choices):
-        errors["choices"] = [_("至少两个选项，且选项不能为空")]
-    elif not isinstance(answer, int) or not 0 <= answer < len(choices):
-        errors["answer"] = [_("正确答案应为选项之一")]
-    if errors:
+    if errors := _question_errors(text, choices, answer):
         raise ValidationError(errors)
     q = Question.objects.create(bank=bank, text=text.strip(), choices=choices, answer=answer, topic=(topic or "")[:40])
     audit(actor=actor, verb="contest.question_add", obj=bank, node_path=bank.node.path, new={"question": q.pk})
     return q
+
+
+def _question_errors(text: str, choices: list[str], answer) -> dict:
+    errors = {}
+    if not (text or "").strip():
+        errors["text"] = [_("题目不能为空")]
+    elif len(text.strip()) > 500:
+        errors["text"] = [_("题目最多500个字")]
+    if len(choices) < 2 or any(not c for c in choices):
+        errors["choices"] = [_("至少两个选项，且选项不能为空")]
+    elif len(choices) > 8:
+        errors["choices"] = [_("选项最多8个")]
+    elif not isinstance(answer, int) or not 0 <= answer < len(choices):
+        errors["answer"] = [_("正确答案应为选项之一")]
+    return errors
+
+
+@transaction.atomic
+def question_update(*, actor, question: Question, text: str, choices: list[str], answer: int,
+                    topic: str = "") -> Question:
+    """Edits a question. Attempts already made keep their questions' ids; a changed answer changes how
+    later attempts are scored, not earlier ones (their score is stored)."""
+    question = Question.objects.select_for_update().select_related("bank__node").get(pk=question.pk)
+    require(actor, CAP)
+    ensure_path_in_scope(actor, question.bank.node.path)
+    choices = [str(c).strip() for c in choices or []]
+    if errors := _question_errors(text, choices, answer):
+        raise ValidationError(errors)
+    old = {"text": question.text, "choices": question.choices, "answer": question.answer, "topic": question.topic}
+    question.text, question.choices, question.answer = text.strip(), choices, answer
+    question.topic = (topic or "").strip()[:40]
+    question.save(update_fields=["text", "choices", "answer", "topic"])
+    audit(actor=actor, verb="contest.question_update", obj=question.bank, node_path=question.bank.node.path,
+          old={"question": question.pk, **old}, new={"question": question.pk, "text": question.text,
+                                                     "choices": choices, "answer": answer, "topic": question.topic})
+    return question
+
+
+# A bank sheet: 题目, 选项A…选项H (or A…H), 正确答案 (a letter), 知识点 (optional); English headers too.
+BANK_TEXT = ("题目", "题干", "question")
+BANK_ANSWER = ("正确答案", "答案", "answer")
+BANK_TOPIC = ("知识点", "分类", "topic")
+LETTERS = "ABCDEFGH"
+
+
+def bank_sheet_read(data: bytes) -> list[dict]:
+    """The questions of a bank sheet, each problem named by its row; any problem refuses the sheet."""
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    from huigong.core import banksheet
+
+    banksheet.check_zip(data)
+    try:
+        rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except Exception:  # noqa: BLE001 - calamine raises several kinds
+        raise ValidationError({"upload": _("无法读取该 Excel 文件")}) from None
+    if not rows:
+        raise ValidationError({"upload": _("表格是空的")})
+    head = [banksheet.cell(c).replace(" ", "").lower() for c in rows[0]]
+
+    def col(names):
+        return next((head.index(n.lower()) for n in names if n.lower() in head), None)
+
+    c_text, c_answer, c_topic = col(BANK_TEXT), col(BANK_ANSWER), col(BANK_TOPIC)
+    c_choices = [col((f"选项{x}", x, f"option{x}")) for x in LETTERS]
+    c_choices = [c for c in c_choices if c is not None]
+    if c_text is None or c_answer is None or len(c_choices) < 2:
+        raise ValidationError({"upload": _("表头须含“题目”“选项A”“选项B”…“正确答案”")})
+    out, problems = [], []
+    for n, row in enumerate(rows[1:], start=2):
+        row = [banksheet.cell(c).strip() for c in row] + [""] * len(head)
+        if not any(row):
+            continue
+        text = row[c_text]
+        choices = [row[c] for c in c_choices]
+        while choices and not choices[-1]:
+            choices.pop()
+        letter = row[c_answer].upper()
+        answer = LETTERS.index(letter) if len(letter) == 1 and letter in LETTERS else None
+        errors = _question_errors(text, choices, answer)
+        if answer is None and "choices" not in errors:
+            errors["answer"] = [_("正确答案应填选项字母，如 A")]
+        for msgs in errors.values():
+            problems += [_("第%(row)d行：%(msg)s") % {"row": n, "msg": m} for m in msgs]
+        if not errors:
+            out.append({"text": text, "choices": choices, "answer": answer,
+                        "topic": row[c_topic] if c_topic is not None else ""})
+    if problems:
+        raise ValidationError({"upload": problems[:50]})
+    if not out:
+        raise ValidationError({"upload": _("表格中没有题目")})
+    return out
+
+
+@transaction.atomic
+def bank_import(*, actor, bank: QuestionBank, data: bytes) -> int:
+    """Adds a sheet's questions to a bank: all rows or none."""
+    require(actor, CAP)
+    ensure_path_in_scope(actor, bank.node.path)
+    rows = bank_sheet_read(data)
+    Question.objects.bulk_create([Question(bank=bank, text=r["text"].strip(), choices=r["choices"],
+                                           answer=r["answer"], topic=(r["topic"] or "")[:40]) for r in rows])
+    audit(actor=actor, verb="contest.bank_import", obj=bank, node_path=bank.node.path, new={"questions": len(rows)})
+    return len(rows)
 
 
 @transaction.atomic

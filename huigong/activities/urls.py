@@ -23,5 +23,10 @@ urlpatterns: list = [
     path("approvals/", views.approvals, name="approvals"),
     path("approvals/<int:pk>/", views.approval_decide, name="approval_decide"),
     path("contests/", views_contest.contest_list, name="contests"),
+    path("contests/new/", views_contest.contest_create, name="contest_create"),
     path("contests/<int:pk>/", views_contest.contest_detail, name="contest_detail"),
+    path("contests/<int:pk>/bank/", views_contest.contest_bank, name="contest_bank"),
+    path("contests/<int:pk>/rounds/", views_contest.round_add, name="contest_round_add"),
+    path("contests/<int:pk>/do/<str:action>/", views_contest.contest_action, name="contest_action"),
+    path("contests/questions/<int:pk>/", views_contest.question_edit, name="question_edit"),
 ]

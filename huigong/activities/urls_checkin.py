@@ -14,6 +14,8 @@ urlpatterns = [
     path("sessions/<int:session_id>/bulk/", v.session_bulk, name="bulk"),
     path("<int:gate_id>/", v.gate_page, name="gate"),
     path("<int:gate_id>/edit/", v.gate_edit, name="edit"),
+    path("sw.js", v.gate_sw, name="sw"),
+    path("<int:gate_id>/roster/", v.gate_roster, name="roster"),
     path("<int:gate_id>/search/", v.gate_search, name="search"),
     path("<int:gate_id>/manual/<int:registration_id>/", v.gate_manual, name="manual"),
 ]

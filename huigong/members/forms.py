@@ -101,8 +101,12 @@ class MemberCreateForm(_PersonFields):
 class MemberEditForm(_PersonFields):
     """Phone and bank account are never pre-filled: showing them would be an unlogged full read."""
 
+    front_line = forms.TypedChoiceField(
+        label=_("一线职工"), required=False, choices=[("", _("— 未填 —")), ("1", _("是")), ("0", _("否"))],
+        coerce=lambda v: v == "1", empty_value=None, help_text=_("在生产、服务一线岗位工作的职工（非管理岗位）"))
+
     field_order: ClassVar[list[str]] = ["name", "phone", "employment_form", "employer", "platform", "ethnicity", "education",
-                   "job_title", "bank_name", "bank_account"]
+                   "job_title", "front_line", "bank_name", "bank_account"]
 
     def __init__(self, *args, actor, person, **kwargs):
         super().__init__(*args, actor=actor, **kwargs)

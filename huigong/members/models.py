@@ -74,6 +74,9 @@ class Person(models.Model):
     platform = models.ForeignKey(Enterprise, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="platform_workers", verbose_name=_("平台企业"))
     job_title = models.CharField(_("岗位"), max_length=50, blank=True)
+    # 一线职工: works on the production or service front line (not management); NULL = not recorded. Events
+    # filter their audience by it (huigong/activities).
+    front_line = models.BooleanField(_("一线职工"), null=True, blank=True)
     bank_name = models.CharField(_("开户行"), max_length=100, blank=True)
     bank_account = EncryptedCharField(_("银行账号"), max_length=40, blank=True, null=True)
     bank_account_hash = BlindIndexField(max_length=64, blank=True, source="bank_account", purpose="bank")

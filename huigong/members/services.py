@@ -30,7 +30,7 @@ from .selectors import current_membership, person_find_by_id_number, recorded_in
 
 # No birth_date: beside id_number_mask in an audit row it would rebuild the full ID number.
 PERSON_FIELDS = ["name", "id_number_mask", "gender", "phone_mask", "ethnicity", "education",
-                 "employment_form", "employer", "platform", "job_title", "bank_name", "bank_account_mask"]
+                 "employment_form", "employer", "platform", "job_title", "front_line", "bank_name", "bank_account_mask"]
 
 
 def derived_person_fields(*, name: str, id_number: str, phone: str = "", bank_account: str = "") -> dict:
@@ -225,7 +225,7 @@ def person_update(*, actor, person: Person, **changes) -> Person:
         raise PermissionDenied
     ensure_path_in_scope(actor, membership.union.path)
     allowed = {"name", "phone", "employment_form", "employer", "platform", "ethnicity", "education", "job_title",
-               "bank_name", "bank_account"}
+               "front_line", "bank_name", "bank_account"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationError({f: [_("不可修改")] for f in unknown})
@@ -242,7 +242,8 @@ def person_update(*, actor, person: Person, **changes) -> Person:
     )
     for k, v in data.items():
         setattr(person, k, v)
-    for k in ("employment_form", "employer", "platform", "ethnicity", "education", "job_title", "bank_name"):
+    for k in ("employment_form", "employer", "platform", "ethnicity", "education", "job_title", "front_line",
+              "bank_name"):
         if k in changes:
             setattr(person, k, changes[k])
     person.save()

@@ -139,6 +139,7 @@ def member_edit(request, pk: int):
     person, membership = selectors.person_get_for_actor(request.user, pk)
     initial = {f: getattr(person, f) for f in ("name", "employment_form", "employer", "platform", "ethnicity",
                                                "education", "job_title", "bank_name")}
+    initial["front_line"] = "" if person.front_line is None else ("1" if person.front_line else "0")
     form = MemberEditForm(request.POST or None, actor=request.user, person=person, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

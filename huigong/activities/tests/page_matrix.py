@@ -38,6 +38,12 @@ def _contest(c):
     return Contest.objects.create(node=c.xihu, bank=bank, title="西湖区安全知识竞赛", status="open")
 
 
+def _question(c):
+    from huigong.activities.models_contest import Question
+
+    return Question.objects.create(bank=_contest(c).bank, text="安全帽的作用是？", choices=["防护头部", "装饰"], answer=0)
+
+
 V, W = "events_view", "events"
 
 # name -> (args builder, capability the page needs beyond VIEW, methods)
@@ -60,4 +66,9 @@ ROUTES = {
     "activities:approval_decide": (lambda c: [_registration(c).pk], W, "POST"),
     "activities:contests": (lambda c: [], V, "GET"),
     "activities:contest_detail": (lambda c: [_contest(c).pk], V, "GET"),
+    "activities:contest_create": (lambda c: [], W, "GET POST"),
+    "activities:contest_bank": (lambda c: [_contest(c).pk], W, "GET POST"),
+    "activities:contest_round_add": (lambda c: [_contest(c).pk], W, "GET POST"),
+    "activities:contest_action": (lambda c: [_contest(c).pk, "close"], W, "POST"),
+    "activities:question_edit": (lambda c: [_question(c).pk], W, "GET POST"),
 }

@@ -37,6 +37,8 @@ ROUTES = {
     "activities_gate:bulk": (lambda c: [_event(c).sessions.get().pk], CAP, "GET POST"),
     "activities_gate:gate": (lambda c: [_gate(c).pk], CAP, "GET"),
     "activities_gate:edit": (lambda c: [_gate(c).pk], CAP, "GET POST"),
+    "activities_gate:roster": (lambda c: [_gate(c).pk], CAP, "GET"),
+    "activities_gate:sw": (lambda c: [], CAP, "GET"),
     "activities_gate:search": (lambda c: [_gate(c).pk], CAP, "GET"),
     "activities_gate:manual": (lambda c: [_gate(c).pk, (_gate(c), c._gate_seat)[1].pk], CAP, "POST"),
 }

@@ -5,6 +5,7 @@ sheet), and the worker's ticket (own seats only; staff and the anonymous are sen
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import io
 import json
 import uuid
@@ -163,3 +164,46 @@ def test_the_workers_ticket_page_is_hers_only(client, w):
     Registration.objects.filter(pk=w.reg.pk).update(status="waiting")
     body = client.get(url).content.decode()
     assert code not in body and "没有签到码" in body
+
+
+def test_gate_roster_is_masked_expires_and_leaves_an_access_row(client, w):
+    from huigong.core.models import AccessLog
+
+    client.force_login(w.district_staff)
+    other = seat(w.s2, w.member)  # a seat of a session this gate does not serve
+    r = client.get(reverse("activities_gate:roster", args=[w.gate.pk]))
+    assert r.status_code == 200 and "no-store" in r["Cache-Control"]
+    body = r.json()
+    person = w.member.person
+    assert body["seats"][str(w.reg.pk)] == ["李*红", person.id_number_mask[-4:]]
+    assert str(other.pk) not in body["seats"] and set(body["seats"]) == {str(w.reg.pk), str(w.rider_reg.pk)}
+    raw = r.content.decode()
+    person.refresh_from_db()
+    assert person.id_number not in raw and "李小红" not in raw and (not person.phone or person.phone not in raw)
+    from django.utils.dateparse import parse_datetime
+
+    fetched, expires = parse_datetime(body["fetched"]), parse_datetime(body["expires"])
+    assert dt.timedelta(hours=1) <= expires - fetched <= dt.timedelta(hours=12)
+    row = AccessLog.objects.get(object_type="activities.gate_roster", object_id=str(w.gate.pk))
+    assert row.row_count == 2 and row.actor_id == w.district_staff.pk and "id_number_tail4" in row.fields
+
+
+def test_gate_service_worker_is_ours_scoped_to_the_gate_pages_and_versioned(client, w):
+    client.force_login(w.district_staff)
+    page = client.get(reverse("activities_gate:gate", args=[w.gate.pk]))
+    cfg = json.loads(page.content.decode().split('id="gate-config" type="application/json">')[1].split("</script>")[0])
+    assert cfg["sw"] == "/activities/gate/sw.js" and cfg["swScope"] == "/activities/gate/"
+    assert cfg["rosterUrl"] == reverse("activities_gate:roster", args=[w.gate.pk])
+    r = client.get(cfg["sw"])
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/javascript")
+    assert "Content-Security-Policy" in r and "no-cache" in r["Cache-Control"]
+    body = r.content.decode()
+    conf = json.loads(body.split("var CFG = ")[1].split(";\n")[0])
+    assert conf["scope"] == "/activities/gate/" and len(conf["version"]) == 12
+    assert any(u.endswith("gate.js") for u in conf["precache"]) and any("zxing" in u for u in conf["precache"])
+    assert all(u.startswith("/static/") for u in conf["precache"])  # our origin, no CDN
+    import re
+
+    pages = re.compile(conf["pages"].replace("\\\\", "\\"))
+    assert pages.match(f"/activities/gate/{w.gate.pk}/") and not pages.match(f"/activities/gate/{w.gate.pk}/search/")
+    assert "hg-gate-" in body and "caches.delete" in body

@@ -38,7 +38,7 @@ RECORD_FIELDS = (
     "gender",
     "birth_date", "phone", "phone_hash", "phone_mask", "ethnicity", "education", "political_status",
     "employment_form", "employer_id", "platform_id", "job_title", "employee_no", "joined_on", "contract_start",
-    "contract_end", "address", "bank_name", "bank_account", "bank_account_hash", "bank_account_mask",
+    "contract_end", "address", "bank_name", "bank_account", "bank_account_hash", "bank_account_mask", "front_line",
 )
 R = {name: i for i, name in enumerate(RECORD_FIELDS)}
 
@@ -243,6 +243,7 @@ class RowValidator:
         c_join = get("joined_on")
         c_cs, c_ce = get("contract_start"), get("contract_end")
         c_bank = get("bank_account")
+        c_front = get("front_line")
         optional_text = [(k, get(k), n) for k, n in (("job_title", 50), ("employee_no", 32), ("address", 255),
                                                         ("bank_name", 100)) if get(k) is not None]
         width = self.width
@@ -353,6 +354,7 @@ class RowValidator:
 
             education = _enum(cells, c_edu, EDUCATIONS, "education", err, _EDUCATION_BAD)
             political = _enum(cells, c_pol, POLITICAL_STATUSES, "political_status", err, _POLITICAL_BAD)
+            front = _yes_no(cells, c_front, "front_line", err) if c_front is not None else None
             f_raw = cells[c_form]
             f = _text(f_raw)
             form = EMPLOYMENT_FORMS.get(f) if f else None
@@ -427,7 +429,7 @@ class RowValidator:
                 phone, phone_hash(phone) if phone else "", mask_phone(phone), ethnicity, education, political,
                 form, employer_id, platform_id, texts.get("job_title", ""), texts.get("employee_no", ""), joined,
                 c_start, c_end, texts.get("address", ""), texts.get("bank_name", ""), bank,
-                bank_hash(bank) if bank else "", mask_bank(bank),
+                bank_hash(bank) if bank else "", mask_bank(bank), front,
             ))
         return records, errors
 
@@ -479,6 +481,26 @@ def _type_name(v) -> str:
     if isinstance(v, (int, float)):
         return "数字"
     return "其他类型"
+
+
+_YES = {"是", "Y", "YES", "1", "TRUE", "√", "✓"}
+_NO = {"否", "N", "NO", "0", "FALSE", "×"}
+
+
+def _yes_no(cells, pos, key, err):
+    """是/否 (and Y/N, 1/0): True, False; a blank cell None (not recorded: an update keeps the value)."""
+    raw = cells[pos]
+    if raw is True or raw is False:
+        return raw
+    t = _text(raw).upper()
+    if not t:
+        return None
+    if t in _YES:
+        return True
+    if t in _NO:
+        return False
+    err(key, raw, _("应填“是”或“否”"))
+    return None
 
 
 def _enum(cells, pos, choices, key, err, reason):

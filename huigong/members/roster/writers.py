@@ -26,12 +26,12 @@ PERSON_COLUMNS = (
     "birth_date",
     "phone", "phone_hash", "phone_mask", "ethnicity", "education", "political_status", "employment_form",
     "employer_id", "platform_id", "job_title", "employee_no", "contract_start", "contract_end", "address",
-    "bank_name", "bank_account", "bank_account_hash", "bank_account_mask",
+    "bank_name", "bank_account", "bank_account_hash", "bank_account_mask", "front_line",
 )
 _ALWAYS = ("name", "name_pinyin", "name_initials", "id_number_mask", "id_tail_hash", "gender", "birth_date",
            "employment_form")
 _KEEP_IF_BLANK = ("ethnicity", "education", "political_status", "job_title", "employee_no", "address", "bank_name")
-_KEEP_IF_NULL = ("employer_id", "platform_id", "contract_start", "contract_end")
+_KEEP_IF_NULL = ("employer_id", "platform_id", "contract_start", "contract_end", "front_line")
 # Encrypted values travel with their blind index: replaced only when the roster has one.
 _KEEP_WITH_HASH = {"phone": "phone_hash", "phone_mask": "phone_hash", "phone_hash": "phone_hash",
                    "bank_account": "bank_account_hash", "bank_account_mask": "bank_account_hash",
@@ -39,6 +39,7 @@ _KEEP_WITH_HASH = {"phone": "phone_hash", "phone_mask": "phone_hash", "phone_has
 log = logging.getLogger(__name__)
 _DATE_COLUMNS = {"birth_date", "contract_start", "contract_end", "joined_on"}
 _INT_COLUMNS = {"employer_id", "platform_id", "row_no"}
+_BOOL_COLUMNS = {"front_line"}
 
 _ID, _PHONE, _BANK = R["id_number"], R["phone"], R["bank_account"]
 
@@ -121,6 +122,8 @@ class PostgresWriter:
             return "date"
         if col in _INT_COLUMNS:
             return "bigint"
+        if col in _BOOL_COLUMNS:
+            return "boolean"
         return "text"
 
     def close(self) -> None:

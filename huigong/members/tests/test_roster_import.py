@@ -257,3 +257,24 @@ def test_a_large_roster_in_small_chunks_is_still_all_or_none(cast, monkeypatch):
     assert (Person.objects.count(), Membership.objects.count()) == before
     good = _start(cast, _rows(10, seed=7))
     assert good.status == ImportStatus.DONE and good.created_count == 10
+
+
+def test_front_line_column_yes_no_blank_keeps_and_a_bad_cell_is_named(cast):
+    """一线职工 (events filter their audience by it): 是/否; a blank cell records nothing and, on an update,
+    keeps what was recorded; anything else fails the whole roster, naming the row."""
+    rows = _rows(3, seed=7)
+    rows[0]["一线职工"], rows[1]["一线职工"], rows[2]["一线职工"] = "是", "否", ""
+    imp = _start(cast, rows)
+    assert imp.status == ImportStatus.DONE, imp.errors_preview
+    assert [_person(r["身份证号"]).front_line for r in rows] == [True, False, None]
+    rows[0]["一线职工"], rows[1]["一线职工"] = "", "Y"
+    imp = _start(cast, rows[:2])
+    assert imp.status == ImportStatus.DONE, imp.errors_preview
+    assert [_person(r["身份证号"]).front_line for r in rows[:2]] == [True, True]  # blank kept, Y taken
+    bad = _rows(2, seed=8)
+    bad[1]["一线职工"] = "也许"
+    imp = _start(cast, bad)
+    assert imp.status == ImportStatus.REJECTED and imp.error_count == 1
+    ((row_no, column, _value, reason),) = imp.errors_preview
+    assert row_no == 3 and column.startswith("一线职工") and "应填“是”或“否”" in reason
+    assert not Person.objects.filter(id_number_hash=blind_index(bad[0]["身份证号"], "id")).exists()

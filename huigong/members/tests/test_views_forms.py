@@ -245,3 +245,15 @@ def test_withdraw_is_denied(client, cast, who):
     assert get(client, getattr(cast, who), "members:withdraw", person.pk).status_code == denied
     r = post(client, getattr(cast, who), "members:withdraw", person.pk, data={"reason": "x"})
     assert r.status_code == denied and person.memberships.get().status == MembershipStatus.ACTIVE
+
+
+def test_edit_records_front_line_and_the_form_shows_it(client, cast):
+    person = cast.member.person
+    data = {"name": "李小红", "phone": "", "employment_form": EmploymentForm.CONTRACT, "front_line": "1"}
+    assert post(client, cast.tech_staff, "members:edit", person.pk, data=data).status_code == 302
+    assert Person.objects.get(pk=person.pk).front_line is True
+    html = get(client, cast.tech_staff, "members:edit", person.pk).content.decode()
+    assert '<option value="1" selected>' in html
+    post(client, cast.tech_staff, "members:edit", person.pk, data={**data, "front_line": "0"})
+    assert Person.objects.get(pk=person.pk).front_line is False
+    assert AuditEvent.objects.filter(verb="person.update", object_id=str(person.pk)).count() == 2

@@ -10,6 +10,13 @@
 // marked 离线, and keeps the scan queued with that local decision; the queue is synced in batches when
 // the network is back. The server then records what the gate did and flags what it cannot admit twice
 // (the same ticket let in at two offline gates), which staff review on the failed-scan log.
+//
+// Reopening without network: a service worker (templates/activities/gate/sw.js, scoped to the gate pages)
+// keeps this page, this script, the decoder and the stylesheets, so a reload offline brings the gate back
+// with its queue. Names offline: while online the page keeps the session's masked roster (张*华 and the
+// ID number's last four characters, never a full number or a phone) in localStorage with an expiry, and
+// an offline admission shows it; the roster is deleted at its expiry, when the server says the user is
+// signed out, and on sign-out from this page (docs/activities-checkin.md, "What the phone keeps").
 (function () {
   "use strict";
   var root = document.getElementById("gate");
@@ -19,6 +26,8 @@
   var M = cfg.msgs;
   var QUEUE_KEY = cfg.storage + ":queue";
   var STATE_KEY = cfg.storage + ":state";
+  var ROSTER_KEY = cfg.storage + ":roster";
+  var ROSTER_EVERY_MS = 10 * 60000;
   var ANSWER_MS = 4000; // longer than this and the gate decides offline (the server may still record it)
   var BATCH = 500;
 
@@ -53,6 +62,45 @@
   var state = load(STATE_KEY, {});   // ticket key "registration:session" -> "in" | "out" at this gate
   function saveQueue() { store(QUEUE_KEY, queue); showPending(); }
   function saveState() { store(STATE_KEY, state); }
+
+  // --- the masked roster (names for offline admissions) ----------------------------------------------
+  function rosterKeys() {
+    var out = [];
+    try {
+      for (var i = 0; i < window.localStorage.length; i++) {
+        var k = window.localStorage.key(i);
+        if (k && /^hg-gate-.*:roster$/.test(k)) out.push(k);
+      }
+    } catch (e) { /* storage unavailable */ }
+    return out;
+  }
+  function forgetRoster(all) {
+    rosterKeys().forEach(function (k) { if (all || k === ROSTER_KEY) window.localStorage.removeItem(k); });
+    roster = null;
+  }
+  function expired(r) { return !r || !r.expires || Date.parse(r.expires) <= Date.now(); }
+  // Another user's or an expired roster left on this phone is removed on every load.
+  rosterKeys().forEach(function (k) {
+    if (k !== ROSTER_KEY || expired(load(k, null))) window.localStorage.removeItem(k);
+  });
+  var roster = load(ROSTER_KEY, null);
+  function fetchRoster() {
+    if (offline || !cfg.rosterUrl) return Promise.resolve();
+    return fetch(cfg.rosterUrl, { credentials: "same-origin", cache: "no-store" }).then(function (r) {
+      if (r.status === 401 || r.status === 403 || r.redirected) { forgetRoster(false); return; }
+      if (!r.ok) return;
+      return r.json().then(function (body) {
+        roster = body; store(ROSTER_KEY, body);
+        root.setAttribute("data-gate-roster", String(Object.keys(body.seats || {}).length));
+      });
+    }).catch(function () { /* offline: keep what we have until it expires */ });
+  }
+  function rosterName(registration) {
+    if (roster && expired(roster)) forgetRoster(false);
+    var row = roster && roster.seats && roster.seats[String(registration)];
+    if (!row) return "";
+    return row[1] ? row[0] + "（" + M.idTail.replace("%(tail)s", row[1]) + "）" : row[0];
+  }
 
   function uuid() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -122,7 +170,8 @@
       }
       if (here === "in") return { result: "refused", reason: "already_inside", key: key };
       if (here === "out" && !cfg.reentry) return { result: "refused", reason: "no_reentry", key: key };
-      return { result: "admitted", key: key, party: t.party, unverified: problem === "unverified" };
+      return { result: "admitted", key: key, party: t.party, unverified: problem === "unverified",
+               name: rosterName(t.registration) };
     });
   }
 
@@ -184,7 +233,10 @@
       }) })
     }).then(function (r) {
       if (timer) window.clearTimeout(timer);
-      if (r.status === 401 || r.status === 403) { show({ result: "refused", reason: "signed_out" }, false); throw new Error("auth"); }
+      if (r.status === 401 || r.status === 403) {
+        forgetRoster(false);
+        show({ result: "refused", reason: "signed_out" }, false); throw new Error("auth");
+      }
       if (!r.ok) throw new Error("http " + r.status);
       return r.json();
     }, function (e) { if (timer) window.clearTimeout(timer); throw e; });
@@ -296,9 +348,47 @@
     });
   }
 
-  window.addEventListener("online", function () { offline = false; showNet(); sync(); });
+  // --- reopening offline: the service worker --------------------------------------------------------
+  function cacheThisPage(reg) {
+    var worker = reg.active || navigator.serviceWorker.controller;
+    if (!worker) return;
+    var urls = [window.location.href];
+    Array.prototype.forEach.call(document.querySelectorAll("script[src], link[rel=stylesheet][href], link[rel=icon][href]"),
+      function (n) { urls.push(n.src || n.href); });
+    var ch = new MessageChannel();
+    ch.port1.onmessage = function (ev) {
+      if (ev.data && ev.data.cached) root.setAttribute("data-gate-cached", ev.data.version || "1");
+    };
+    worker.postMessage({ type: "cache", urls: urls }, [ch.port2]);
+  }
+  if (cfg.sw && "serviceWorker" in navigator && window.isSecureContext !== false) {
+    navigator.serviceWorker.register(cfg.sw, { scope: cfg.swScope }).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (reg) { if (!offline) cacheThisPage(reg); }).catch(function () { /* no offline reopening */ });
+  }
+  // Signing out from this page leaves nothing of the gate on the phone but the unsent scans (codes only).
+  Array.prototype.forEach.call(document.querySelectorAll("form.logout-form"), function (f) {
+    f.addEventListener("submit", function (ev) {
+      if (f.getAttribute("data-gate-forgotten")) return;
+      ev.preventDefault();
+      forgetRoster(true);
+      var done = function () { f.setAttribute("data-gate-forgotten", "1"); f.submit(); };
+      var ctl = navigator.serviceWorker && navigator.serviceWorker.controller;
+      if (!ctl) { done(); return; }
+      var ch = new MessageChannel(), t = window.setTimeout(done, 1500);
+      ch.port1.onmessage = function () { window.clearTimeout(t); done(); };
+      ctl.postMessage({ type: "forget" }, [ch.port2]);
+    });
+  });
+
+  window.addEventListener("online", function () { offline = false; showNet(); sync(); fetchRoster(); });
   window.addEventListener("offline", function () { offline = true; showNet(); });
   window.setInterval(function () { if (queue.length) sync(); }, 5000);
+  window.setInterval(function () {
+    if (roster && expired(roster)) forgetRoster(false);
+    fetchRoster();
+  }, ROSTER_EVERY_MS);
+  fetchRoster();
   // Scans queued before a reload that never got a decision are decided now, then synced.
   queue.forEach(function (s) { if (!s.local) decideLocally(s).then(function (a) { s.local = a; saveQueue(); }); });
   showNet(); showPending();
