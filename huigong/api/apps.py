@@ -8,8 +8,11 @@ class ApiConfig(AppConfig):
     name = "huigong.api"
     label = "api"
     verbose_name = "API"
-    # The kernel's audit log, read through the API surface (api/audit.py).
+    # The kernel's audit log and outcome tracker, through the API surface (api/audit.py, api/outcomes.py):
+    # the kernel imports no surface.
     contributions = Contributions(
-        api_routers=(ApiRouter("/audit", "huigong.api.audit.router", ("audit",), pgettext_lazy("API area", "审计")),),
+        api_routers=(ApiRouter("/audit", "huigong.api.audit.router", ("audit",), pgettext_lazy("API area", "审计")),
+                     ApiRouter("/outcomes", "huigong.api.outcomes.router", ("outcomes",),
+                               pgettext_lazy("API area", "成果跟踪")),),
         api_matrix=("huigong.api.tests.api_matrix",),
     )

@@ -16,7 +16,11 @@ VIEW = "view"  # the capability every staff role holds (accounts.Cap.VIEW), name
 
 
 def items_for_actor(actor, *, kind: str = "", status: str = "", overdue: bool | None = None,
-                    node_path: str = "", q: str = "", today: dt.date | None = None) -> QuerySet:
+                    node_path: str = "", q: str = "", owner: str = "", owner_enterprise_id: int | None = None,
+                    due_from: dt.date | None = None, due_to: dt.date | None = None,
+                    today: dt.date | None = None) -> QuerySet:
+    """The actor's subtree's items, filtered: `owner` matches the owner's name (part of it), `due_from` and
+    `due_to` bound the due date (inclusive; items without one are left out when either is given)."""
     scope.require(actor, VIEW)
     root = scope.root_path(actor)
     if node_path and node_path.startswith(root):
@@ -32,6 +36,14 @@ def items_for_actor(actor, *, kind: str = "", status: str = "", overdue: bool | 
         qs = qs.filter(cond) if overdue else qs.exclude(cond)
     if q:
         qs = qs.filter(Q(title__icontains=q) | Q(owner_name__icontains=q))
+    if owner:
+        qs = qs.filter(owner_name__icontains=owner)
+    if owner_enterprise_id is not None:
+        qs = qs.filter(owner_enterprise_id=owner_enterprise_id)
+    if due_from is not None:
+        qs = qs.filter(due_date__gte=due_from)
+    if due_to is not None:
+        qs = qs.filter(due_date__lte=due_to)
     return qs
 
 
