@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q, Sum
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -494,3 +495,58 @@ def payment_action(request, pk: int, action: str):
     except ValidationError as e:
         _error(request, e)
     return redirect("research:batch_detail", pk=pay.batch_id)
+
+
+@login_required
+@require_GET
+def project_pdf(request, pk: int):
+    """The project's 调研成果报告 as a Chinese PDF: team, fieldwork, the accepted report, each recommendation
+    and its outcome (adopted, with the policies' document numbers)."""
+    from huigong.core.pdf import PdfUnavailable
+
+    from .pdfs import project_report_pdf
+
+    require(request.user, VIEW)
+    p = selectors.project_get_for_actor(request.user, pk)
+    try:
+        body = project_report_pdf(p)
+    except PdfUnavailable as exc:
+        return render(request, "research/pdf_unavailable.html", {"reason": str(exc)}, status=503)
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="research-project-{p.pk}.pdf"'
+    return response
+
+
+SHOWCASE_SIZE = 50
+
+
+@login_required
+@require_GET
+def showcase(request):
+    """The brand's showcase: finished projects with their accepted reports, and the recommendations adopted
+    as policies (closed in the outcome tracker, with the policies' document numbers), over what the actor
+    can see: projects of its subtree, and recommendations tracked in it or made by its own teams."""
+    from huigong.core.outcomes.models import Evidence, EvidenceKind
+    from huigong.core.outcomes.models import Status as ItemStatus
+
+    from .models import Report, ReportStatus
+
+    staff = require(request.user, VIEW)
+    mine = staff.node.path
+    completed = selectors.project_list_for_actor(request.user, status=ProjectStatus.COMPLETED)
+    reports = list(Report.objects.filter(project__in=completed, status=ReportStatus.ACCEPTED)
+                   .select_related("project__topic", "project__programme", "project__node")
+                   .annotate(orders=Sum("project__fieldwork__orders"))
+                   .order_by("-project__programme__year", "-decided_at", "-id")[:SHOWCASE_SIZE])
+    adopted = list(Recommendation.objects.filter(
+        Q(item__node__path__startswith=mine) | Q(report__project__node_path__startswith=mine),
+        item__status=ItemStatus.CLOSED).select_related("item__node", "report__project__topic", "report__project__programme")
+        .distinct().order_by("-item__ended_at", "-id")[:SHOWCASE_SIZE])
+    policies: dict[int, list[str]] = {}
+    for item_id, number in (Evidence.objects.filter(item_id__in=[r.item_id for r in adopted], kind=EvidenceKind.POLICY)
+                            .exclude(doc_number="").order_by("added_at", "id").values_list("item_id", "doc_number")):
+        policies.setdefault(item_id, []).append(number)
+    for rec in adopted:
+        rec.policies = policies.get(rec.item_id, [])
+        rec.can_open = rec.item.node.path.startswith(mine)  # the tracker's page is the tracking union's
+    return render(request, "research/showcase.html", {"reports": reports, "adopted": adopted})
