@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from huigong.core import banksheet
 from huigong.core.files import file_response
 from huigong.core.outcomes import kpis as tracked
+from huigong.core.outcomes import selectors as outcome_selectors
 from huigong.core.outcomes.models import TrackedItem
 from huigong.core.scope import require, staff_of
 from huigong.orgs.forms import apply_service_errors
@@ -218,8 +219,10 @@ def project_detail(request, pk: int):
     reports = list(p.reports.all())
     recs = list(Recommendation.objects.filter(report__project=p).select_related("report", "item", "item__node")
                 .order_by("report__version", "seq"))
+    links = outcome_selectors.links_by_item([rec.item_id for rec in recs], request.user)
     for rec in recs:  # the tracker's page is the tracking union's (the programme's): link it where it opens
         rec.can_open = rec.item is not None and rec.item.node.path.startswith(staff.node.path)
+        rec.links = links.get(rec.item_id, [])  # e.g. the check-up finding it came from, read only
     year = programme.year
     for m in team:
         m.age = year - m.birth_year

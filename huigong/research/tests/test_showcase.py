@@ -79,3 +79,28 @@ def test_project_report_pdf(w, client):
     text = "".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
     for expected in ("调研成果报告", "西湖区", "642", "关于骑手配送时效的调研报告", "杭工发〔2026〕12号", "已采纳落实"):
         assert expected in text.replace("\r", "").replace("\n", ""), expected
+
+
+def test_a_finding_that_led_to_a_recommendation_shows_on_both_pages(w, client):
+    """The tracker's link, shown on the check-up's examination page and on the research project's page,
+    each pointing at the other's page; neither item moves."""
+    from huigong.checkups.testing import visited
+    from huigong.core.outcomes import services as outcomes
+    from huigong.core.outcomes.models import TrackedItem
+
+    _c, exam, findings = visited(w.city_admin, w.xihu, w.enterprise)
+    finding = findings[0]
+    rec = w.project.reports.get().recommendations.get(seq=1)
+    before = {i.pk: (i.status, i.progress, i.due_date) for i in TrackedItem.objects.filter(pk__in=[finding.item_id, rec.item_id])}
+    outcomes.link_create(actor=w.city_admin, src=finding.item, dst=rec.item, relation="led_to", note="骑手取餐难")
+    after = {i.pk: (i.status, i.progress, i.due_date) for i in TrackedItem.objects.filter(pk__in=[finding.item_id, rec.item_id])}
+    assert after == before
+    client.force_login(w.city_admin)
+    html = client.get(reverse("checkups:exam", args=[exam.pk])).content.decode()
+    assert "引出 → 调研建议" in html and reverse("research:project_detail", args=[w.project.pk]) in html
+    html = client.get(reverse("research:project_detail", args=[w.project.pk])).content.decode()
+    assert "← 引出 体检发现问题" in html and reverse("checkups:exam", args=[exam.pk]) in html
+    # 西湖区's staff see the finding (their subtree) but the city's recommendation is not theirs to follow:
+    client.force_login(w.tech_staff)
+    html = client.get(reverse("checkups:exam", args=[exam.pk])).content.decode()
+    assert "调研建议" not in html
