@@ -16,8 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from huigong.core import scope
 from huigong.core.duties import DutyConflict
 from huigong.core.files import file_response
-from huigong.core.outcomes.models import Status as ItemStatus
 from huigong.core.outcomes import selectors as outcome_selectors
+from huigong.core.outcomes.models import Status as ItemStatus
 from huigong.core.pdf import PdfUnavailable
 from huigong.orgs.models import Enterprise
 
