@@ -9,6 +9,7 @@ from huigong.core.contrib import (
     DemoBuilder,
     KpiModule,
     NavEntry,
+    PeriodicJob,
     UrlInclude,
 )
 
@@ -27,6 +28,8 @@ class CheckupsConfig(AppConfig):
         capabilities=(Capability("checkup", _("企业体检"), ("admin", "staff")),),
         demo_builder=DemoBuilder(36, "huigong.checkups.demo.build"),
         kpis=(KpiModule("huigong.checkups.kpis", 60, {"checkups": _("企业体检")}),),
+        # Reply deadlines of 提示函, 意见书 and 建议书: due soon, overdue, escalated one level up (idempotent).
+        periodic=(PeriodicJob("checkups.reply_reminders", 3600, "huigong.checkups.services.instrument_reminders"),),
         api_matrix=("huigong.checkups.tests.api_matrix",),
         page_matrix=("huigong.checkups.tests.page_matrix",),
     )

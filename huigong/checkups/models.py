@@ -201,6 +201,29 @@ class Instrument(models.Model):
         verbose_name_plural = _("体检文书")
 
 
+class ReminderStep(models.TextChoices):
+    DUE_SOON = "due_soon", _("即将到期提醒")
+    OVERDUE = "overdue", _("逾期提醒")
+    ESCALATED = "escalated", _("逾期督办（上一级）")
+
+
+class InstrumentReminder(models.Model):
+    """A reminder the periodic job sent about an instrument's reply deadline: one row per (instrument,
+    deadline, step), inserted before anything is sent, so no step is ever sent twice for one deadline."""
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="reminders")
+    reply_due = models.DateField()
+    step = models.CharField(max_length=12, choices=ReminderStep.choices)
+    node = models.ForeignKey("orgs.UnionNode", on_delete=models.PROTECT, related_name="+")  # who was told
+    recipients = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["instrument", "reply_due", "step"],
+                                               name="checkups_reminder_once")]
+
+
 class Finding(models.Model):
     # The campaign, kept on the row (the examination's own) so the campaign report groups one table.
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="+")

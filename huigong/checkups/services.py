@@ -523,3 +523,119 @@ def return_visit_record(*, actor, exam: Examination, visited_on: dt.date, note: 
           new={"visited_on": visited_on, "verdicts": {str(k): v[0] for k, v in verdicts.items()}})
     report_changed(exam.campaign_id)
     return exam
+
+
+# --- reply deadlines of instruments ----------------------------------------------------------------------
+
+# An instrument not yet replied to: the enterprise's union is reminded REPLY_REMIND_DAYS before its reply
+# deadline and again the day after it passes; REPLY_ESCALATE_DAYS days after it, the union one level up.
+REPLY_REMIND_DAYS = 3
+REPLY_ESCALATE_DAYS = 7
+
+
+def _parent(node):
+    if len(node.path) <= node.steplen:
+        return None
+    return type(node).objects.filter(path=node.path[: -node.steplen]).first()
+
+
+def _told_at(node) -> tuple:
+    """The nearest union from `node` upwards with someone holding the check-up capability, and those
+    accounts (an enterprise's union often has no staff account of its own)."""
+    from django.contrib.auth import get_user_model
+
+    from huigong.core.approvals.services import approvers_at
+
+    while node is not None:
+        ids = approvers_at([node.pk], CAP).get(node.pk, set())
+        if ids:
+            return node, list(get_user_model().objects.filter(pk__in=ids).order_by("pk"))
+        node = _parent(node)
+    return None, []
+
+
+def reply_step_due(inst: Instrument, today: dt.date) -> list[str]:
+    """The reminder steps an unreplied instrument has reached today (a step the job missed the window of
+    is not sent late: "due soon" is not sent once the deadline has passed)."""
+    from .models import ReminderStep
+
+    left = (inst.reply_due - today).days
+    if 0 <= left <= REPLY_REMIND_DAYS:
+        return [ReminderStep.DUE_SOON]
+    steps = []
+    if left < 0:
+        steps.append(ReminderStep.OVERDUE)
+    if -left >= REPLY_ESCALATE_DAYS:
+        steps.append(ReminderStep.ESCALATED)
+    return steps
+
+
+def instrument_reminders(today: dt.date | None = None, *, limit: int = 5000) -> dict[str, int]:
+    """The periodic job `checkups.reply_reminders`: reminds the enterprise's union (the nearest union
+    upwards with check-up staff) of an instrument's reply deadline, due soon and overdue, and escalates to
+    the union one level above it once overdue REPLY_ESCALATE_DAYS days. Idempotent: each (instrument,
+    deadline, step) is a row inserted under a unique constraint before anything is sent (a second run, or a
+    concurrent one, inserts nothing and sends nothing), and the notifications have keys."""
+    from django.db.models import Exists, OuterRef
+    from django.urls import reverse
+
+    from huigong.core.notify.services import notify
+
+    from .models import InstrumentReminder, ReminderStep
+
+    today = today or timezone.localdate()
+    counts = {s.value: 0 for s in ReminderStep}
+    sent = InstrumentReminder.objects.filter(instrument=OuterRef("pk"), reply_due=OuterRef("reply_due"))
+    todo = (Instrument.objects.filter(replied_on__isnull=True,
+                                      reply_due__lte=today + dt.timedelta(days=REPLY_REMIND_DAYS))
+            .exclude(Exists(sent.filter(step=ReminderStep.ESCALATED)))
+            .select_related("examination__union", "examination__enterprise", "issued_by")
+            .order_by("reply_due", "pk")[:limit])
+    todo = list(todo)
+    done = set(InstrumentReminder.objects.filter(instrument__in=[i.pk for i in todo])
+               .values_list("instrument_id", "reply_due", "step"))
+    for inst in todo:
+        exam = inst.examination
+        for step in reply_step_due(inst, today):
+            if (inst.pk, inst.reply_due, step) in done:
+                continue
+            with transaction.atomic():
+                try:
+                    with transaction.atomic():
+                        mark = InstrumentReminder.objects.create(instrument=inst, reply_due=inst.reply_due, step=step,
+                                                                 node=exam.union, sent_at=timezone.now())
+                except IntegrityError:
+                    continue  # this step was sent for this deadline already (or is being sent right now)
+                start = exam.union
+                if step == ReminderStep.ESCALATED:
+                    base, _users = _told_at(exam.union)
+                    start = _parent(base) if base is not None else None
+                node, users = _told_at(start)
+                if step != ReminderStep.ESCALATED and inst.issued_by_id and inst.issued_by.is_active \
+                        and inst.issued_by not in users:
+                    users.append(inst.issued_by)
+                days = (today - inst.reply_due).days
+                names = {"kind": inst.get_kind_display(), "number": inst.number, "enterprise": exam.enterprise.name,
+                         "due": inst.reply_due, "days": days}
+                if step == ReminderStep.DUE_SOON:
+                    title = _("%(kind)s %(number)s 将于 %(due)s 到回复期限：%(enterprise)s") % names
+                    event = "checkups.reply_due_soon"
+                elif step == ReminderStep.OVERDUE:
+                    title = _("%(kind)s %(number)s 已超过回复期限 %(days)d 天：%(enterprise)s") % names
+                    event = "checkups.reply_overdue"
+                else:
+                    title = _("督办：%(kind)s %(number)s 已超过回复期限 %(days)d 天仍未回复：%(enterprise)s") % names
+                    event = "checkups.reply_overdue"
+                body = _("企业：%(enterprise)s；回复期限：%(due)s。请督促企业回复并在企业体检页面登记。") % names
+                path = (node or exam.union).path
+                for user in users:
+                    notify(event=event, key=f"instrument:{inst.pk}:{inst.reply_due}:{step}:u{user.pk}",
+                           title=title, body=body, link=reverse("checkups:exam", args=[exam.pk]),
+                           node_path=path, user=user)
+                mark.node, mark.recipients = node or exam.union, len(users)
+                mark.save(update_fields=["node", "recipients"])
+                audit(actor=None, verb="checkups.instrument_remind", obj=exam, node_path=exam.union.path,
+                      new={"instrument": inst.pk, "step": step, "reply_due": inst.reply_due,
+                           "told": (node or exam.union).pk, "recipients": len(users)})
+                counts[step] += 1
+    return counts

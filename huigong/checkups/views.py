@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from huigong.core import scope
 from huigong.core.duties import DutyConflict
 from huigong.core.files import file_response
+from huigong.core.outcomes import selectors as outcome_selectors
 from huigong.core.outcomes.models import Status as ItemStatus
 from huigong.core.pdf import PdfUnavailable
 from huigong.orgs.models import Enterprise
@@ -209,6 +210,10 @@ def template_item_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def exam_detail(request: HttpRequest, pk: int) -> HttpResponse:
     exam = selectors.exam_get_for_actor(request.user, pk)
     ctx = selectors.exam_report(exam)
+    # The tracker's links of each finding (e.g. a finding that led to a research recommendation), read only.
+    links = outcome_selectors.links_by_item([f.item_id for f in ctx["findings"]], request.user)
+    for f in ctx["findings"]:
+        f.links = links.get(f.item_id, [])
     open_findings = exam.findings.filter(instrument__isnull=True)
     ctx.update({
         "can_write": _can(request), "finding_form": forms.FindingForm(),

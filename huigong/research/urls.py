@@ -5,6 +5,7 @@ from . import views
 app_name = "research"
 urlpatterns: list = [
     path("", views.home, name="home"),
+    path("showcase/", views.showcase, name="showcase"),
     path("programmes/new/", views.programme_create, name="programme_create"),
     path("programmes/<int:pk>/", views.programme_detail, name="programme_detail"),
     path("programmes/<int:pk>/open/", views.programme_action, {"action": "open"}, name="programme_open"),
@@ -14,6 +15,7 @@ urlpatterns: list = [
     path("programmes/<int:pk>/apply/", views.project_create, name="project_create"),
     path("programmes/<int:pk>/batch/", views.batch_create, name="batch_create"),
     path("projects/<int:pk>/", views.project_detail, name="project_detail"),
+    path("projects/<int:pk>/report.pdf", views.project_pdf, name="project_pdf"),
     path("projects/<int:pk>/team/", views.project_team, name="project_team"),
     path("projects/<int:pk>/submit/", views.project_submit, name="project_submit"),
     path("projects/<int:pk>/decide/", views.project_decide, name="project_decide"),

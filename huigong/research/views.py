@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q, Sum
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from huigong.core import banksheet
 from huigong.core.files import file_response
 from huigong.core.outcomes import kpis as tracked
+from huigong.core.outcomes import selectors as outcome_selectors
 from huigong.core.outcomes.models import TrackedItem
 from huigong.core.scope import require, staff_of
 from huigong.orgs.forms import apply_service_errors
@@ -217,8 +219,10 @@ def project_detail(request, pk: int):
     reports = list(p.reports.all())
     recs = list(Recommendation.objects.filter(report__project=p).select_related("report", "item", "item__node")
                 .order_by("report__version", "seq"))
+    links = outcome_selectors.links_by_item([rec.item_id for rec in recs], request.user)
     for rec in recs:  # the tracker's page is the tracking union's (the programme's): link it where it opens
         rec.can_open = rec.item is not None and rec.item.node.path.startswith(staff.node.path)
+        rec.links = links.get(rec.item_id, [])  # e.g. the check-up finding it came from, read only
     year = programme.year
     for m in team:
         m.age = year - m.birth_year
@@ -494,3 +498,58 @@ def payment_action(request, pk: int, action: str):
     except ValidationError as e:
         _error(request, e)
     return redirect("research:batch_detail", pk=pay.batch_id)
+
+
+@login_required
+@require_GET
+def project_pdf(request, pk: int):
+    """The project's 调研成果报告 as a Chinese PDF: team, fieldwork, the accepted report, each recommendation
+    and its outcome (adopted, with the policies' document numbers)."""
+    from huigong.core.pdf import PdfUnavailable
+
+    from .pdfs import project_report_pdf
+
+    require(request.user, VIEW)
+    p = selectors.project_get_for_actor(request.user, pk)
+    try:
+        body = project_report_pdf(p)
+    except PdfUnavailable as exc:
+        return render(request, "research/pdf_unavailable.html", {"reason": str(exc)}, status=503)
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="research-project-{p.pk}.pdf"'
+    return response
+
+
+SHOWCASE_SIZE = 50
+
+
+@login_required
+@require_GET
+def showcase(request):
+    """The brand's showcase: finished projects with their accepted reports, and the recommendations adopted
+    as policies (closed in the outcome tracker, with the policies' document numbers), over what the actor
+    can see: projects of its subtree, and recommendations tracked in it or made by its own teams."""
+    from huigong.core.outcomes.models import Evidence, EvidenceKind
+    from huigong.core.outcomes.models import Status as ItemStatus
+
+    from .models import Report, ReportStatus
+
+    staff = require(request.user, VIEW)
+    mine = staff.node.path
+    completed = selectors.project_list_for_actor(request.user, status=ProjectStatus.COMPLETED)
+    reports = list(Report.objects.filter(project__in=completed, status=ReportStatus.ACCEPTED)
+                   .select_related("project__topic", "project__programme", "project__node")
+                   .annotate(orders=Sum("project__fieldwork__orders"))
+                   .order_by("-project__programme__year", "-decided_at", "-id")[:SHOWCASE_SIZE])
+    adopted = list(Recommendation.objects.filter(
+        Q(item__node__path__startswith=mine) | Q(report__project__node_path__startswith=mine),
+        item__status=ItemStatus.CLOSED).select_related("item__node", "report__project__topic", "report__project__programme")
+        .distinct().order_by("-item__ended_at", "-id")[:SHOWCASE_SIZE])
+    policies: dict[int, list[str]] = {}
+    for item_id, number in (Evidence.objects.filter(item_id__in=[r.item_id for r in adopted], kind=EvidenceKind.POLICY)
+                            .exclude(doc_number="").order_by("added_at", "id").values_list("item_id", "doc_number")):
+        policies.setdefault(item_id, []).append(number)
+    for rec in adopted:
+        rec.policies = policies.get(rec.item_id, [])
+        rec.can_open = rec.item.node.path.startswith(mine)  # the tracker's page is the tracking union's
+    return render(request, "research/showcase.html", {"reports": reports, "adopted": adopted})

@@ -88,6 +88,8 @@ def payment(c):
 # name -> (args builder, capability the page needs beyond VIEW, methods)
 ROUTES = {
     "research:home": (lambda c: [], None, "GET"),
+    "research:showcase": (lambda c: [], None, "GET"),
+    "research:project_pdf": (project, None, "GET"),
     "research:programme_create": (lambda c: [], "research", "GET POST"),
     "research:programme_detail": (programme, None, "GET"),
     "research:programme_open": (programme, "research", "POST"),

@@ -92,6 +92,15 @@ def test_brand_page_and_a_teams_project(live_server, browser, world, shots):
     expect(page.get_by_text("**** **** 4321", exact=False)).to_be_visible()
     page.screenshot(path=str(shots / "project-laptop.png"), full_page=True)
     assert not _axe(page), _axe(page)
+    # The showcase: the finished report and the adopted policy, on a laptop and on a phone.
+    page.goto(f"{live_server.url}/research/showcase/")
+    expect(page.get_by_text("杭工发〔2025〕12号")).to_be_visible()
+    expect(page.get_by_text("《关于骑手配送时效的调研报告》")).to_be_visible()
+    page.screenshot(path=str(shots / "showcase-laptop.png"), full_page=True)
+    assert not _axe(page), _axe(page)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=str(shots / "showcase-phone.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
     assert not errors, errors
     ctx.close()
 
