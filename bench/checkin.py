@@ -354,6 +354,13 @@ def offline_sync(env: dict, setup: dict, n: int, workers: int, threads: int) -> 
         body = json.dumps({"scans": scans})
         headers = {"Content-Type": "application/json", "X-CSRFToken": CSRF,
                    "Cookie": f"csrftoken={CSRF}; sessionid={setup['sessions'][0]}"}
+        # Warm every worker first (a fresh gunicorn's first request to a worker loads the URLconf, the API
+        # and its schemas: ~1 s on this machine, which the first run of this bench counted as sync time).
+        for _ in range(4 * workers):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            conn.request("GET", f"/api/v1/event-checkin/gates/{setup['gates'][0]}", headers=headers)
+            conn.getresponse().read()
+            conn.close()
         out = []
         for _ in range(2):
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)

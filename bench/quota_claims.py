@@ -45,6 +45,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -345,13 +347,17 @@ def reset_quota(dsn: str, programme: int) -> None:
         c.execute("VACUUM ANALYZE benefits_benefitprogramme, benefits_benefitclaim, portal_message")  # as child_reset
 
 
-def run_sql_floor(dsn: str, programme: int, n: int, clients: int) -> dict:
+def run_sql_floor(dsn: str, programme: int, n: int, clients: int, sql: str | None = None, reset=None) -> dict:
+    """Floor (a): `sql` (this bench's SQL_FLOOR by default) once per worker on `clients` raw connections,
+    from a fresh place count (`reset`, reset_quota by default)."""
     import psycopg
+
+    sql, reset = sql or SQL_FLOOR, reset or reset_quota
 
     with psycopg.connect(dsn, autocommit=True) as c:
         row = c.execute("SELECT m.person_id, m.id, m.union_id FROM members_membership m ORDER BY m.id LIMIT %s",
                         [n]).fetchall()
-    reset_quota(dsn, programme)
+    reset(dsn, programme)
     lock = threading.Lock()
     queue = list(reversed(row))
     lat: list[float] = []
@@ -366,7 +372,7 @@ def run_sql_floor(dsn: str, programme: int, n: int, clients: int) -> dict:
                         break
                     person, membership, union = queue.pop()
                 t0 = time.perf_counter()
-                got = conn.execute(SQL_FLOOR, {"programme": programme, "person": person, "membership": membership,
+                got = conn.execute(sql, {"programme": programme, "person": person, "membership": membership,
                                                "union": union}).fetchone()
                 local.append(time.perf_counter() - t0)
                 ok += got is not None
@@ -395,26 +401,49 @@ def check_db(dsn: str, programme: int, quota: int) -> dict:
     return {"granted_rows": granted, "remaining": remaining, "oversold": max(0, granted - quota)}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--claims", type=int, default=20_000, help="claims sent, each by a different worker")
-    ap.add_argument("--quota", type=int, default=5_000)
+@dataclass(frozen=True)
+class Rush:
+    """What differs between the rush benchmarks built on this one (bench/registration.py): the places,
+    the route (run_ours), the floors and the words. Everything else is run_rush's."""
+
+    script: str  # the benchmark's file: its children (--child setup/reset) run it
+    db: str
+    unit: str  # "claims", "registrations"
+    claims: int
+    quota: int
+    runs: int
+    floor_app: str  # (b): the minimal WSGI app
+    sql_floor: str  # (a): the one statement
+    child_setup: Callable[[int, int], None]
+    child_reset: Callable[[int, int], None]
+    run_ours: Callable[..., dict]
+    reset: Callable[[str, int], None]
+    check_db: Callable[[str, int, int], dict]
+    var_prefix: str
+    places: str = "places"  # what the quota is in words (the quota, the capacity)
+
+
+def run_rush(rush: Rush, argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=sys.modules["__main__"].__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--claims", type=int, default=rush.claims, help=f"{rush.unit} sent, each by a different worker")
+    ap.add_argument("--quota", type=int, default=rush.quota)
     ap.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients (and floor connections)")
     ap.add_argument("--client-procs", type=int, default=2, help="processes the HTTP clients are spread over")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn worker processes")
     ap.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")
-    ap.add_argument("--runs", type=int, default=5, help="sets (each: ours, (b), (a)); medians are quoted")
+    ap.add_argument("--runs", type=int, default=rush.runs, help="sets (each: ours, (b), (a)); medians are quoted")
     ap.add_argument("--keep-db", action="store_true")
     ap.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.child:
         kind, *rest = args.child
-        {"setup": lambda: child_setup(int(rest[0]), int(rest[1])),
-         "reset": lambda: child_reset(int(rest[0]), int(rest[1]))}[kind]()
+        {"setup": lambda: rush.child_setup(int(rest[0]), int(rest[1])),
+         "reset": lambda: rush.child_reset(int(rest[0]), int(rest[1]))}[kind]()
         return
 
-    var_dir = tempfile.mkdtemp(prefix="hg-bench-quota-")
-    env = child_env(DB, var_dir)
+    var_dir = tempfile.mkdtemp(prefix=rush.var_prefix)
+    env = child_env(rush.db, var_dir)
     env.update({"DJANGO_SETTINGS_MODULE": "huigong.settings.prod", "HTTPS": "0", "HUIGONG_TASK_MODE": "sync",
                 "HUIGONG_SMS_SENDER": "huigong.portal.sms.DisabledSmsSender",
                 "DB_CONN_MAX_AGE": "600"})
@@ -422,19 +451,19 @@ def main() -> None:
                        ("BLIND_INDEX_KEY", lambda: secrets.token_hex(32))):
         env[f"HUIGONG_{name}"] = os.environ.get(f"HUIGONG_{name}") or make()
     print(f"machine: {machine()}")
-    print(f"claims {args.claims:,} by as many workers on {args.quota:,} places; {args.clients} concurrent clients; "
+    print(f"{rush.unit} {args.claims:,} by as many workers on {args.quota:,} places; {args.clients} concurrent clients; "
           f"gunicorn {args.workers} workers x {args.threads} threads (gthread)")
-    recreate_database(DB)
+    recreate_database(rush.db)
     try:
         t0 = time.perf_counter()
-        setup = run_child(__file__, ["--child", "setup", str(args.claims), str(args.quota)], env)
+        setup = run_child(rush.script, ["--child", "setup", str(args.claims), str(args.quota)], env)
         print(f"setup: {args.claims:,} members, worker accounts and sessions in {time.perf_counter() - t0:.1f} s")
         programme, sessions = setup["programme"], setup["sessions"]
-        dsn = database_url(DB)
+        dsn = database_url(rush.db)
         sets: dict[str, list[dict]] = {"ours": [], "http": [], "sql": []}
 
         def verdict(r: dict) -> tuple[dict, bool]:
-            check = check_db(dsn, programme, args.quota)
+            check = rush.check_db(dsn, programme, args.quota)
             ok = (r["granted"] == args.quota == check["granted_rows"] and check["remaining"] == 0
                   and check["oversold"] == 0 and r.get("full", args.claims - args.quota) == args.claims - args.quota
                   and r.get("other", 0) == 0)
@@ -445,30 +474,30 @@ def main() -> None:
             if "full" in r:
                 extra = (f"  名额已满 {r['full']:,}  (granting {r['grant_phase_per_s']:.0f}/s, "
                          f"then 名额已满 {r['full_phase_per_s']:.0f}/s)")
-            return (f"set {run}: {name:<14} {r['per_s']:8.0f} claims/s  p50 {r['p50_ms']:6.1f} ms  "
+            return (f"set {run}: {name:<14} {r['per_s']:8.0f} {rush.unit}/s  p50 {r['p50_ms']:6.1f} ms  "
                     f"p99 {r['p99_ms']:6.1f} ms  granted {r['granted']:,}  oversold {check['oversold']}  "
                     f"{'OK' if ok else 'MISMATCH'}{extra}")
 
         for run in range(1, args.runs + 1):
             print(f"set {run}: load average {load()}")
-            run_child(__file__, ["--child", "reset", str(programme), str(args.quota)], env)
-            ours = run_ours(env, programme, sessions, args.clients, args.workers, args.threads, args.client_procs)
+            run_child(rush.script, ["--child", "reset", str(programme), str(args.quota)], env)
+            ours = rush.run_ours(env, programme, sessions, args.clients, args.workers, args.threads, args.client_procs)
             check, ok = verdict(ours)
             print(line(run, "ours", ours, check, ok))
             if not ok:
-                raise SystemExit("the quota was not honoured exactly: see above")
-            reset_quota(dsn, programme)
-            http = run_ours(env, programme, sessions, args.clients, args.workers, args.threads, args.client_procs,
-                            app="bench.quota_floor_wsgi:application")
+                raise SystemExit(f"the {rush.places} were not honoured exactly: see above")
+            rush.reset(dsn, programme)
+            http = rush.run_ours(env, programme, sessions, args.clients, args.workers, args.threads, args.client_procs,
+                                 app=rush.floor_app)
             check, ok = verdict(http)
             print(line(run, "(b) http floor", http, check, ok))
             if not ok:
-                raise SystemExit("the HTTP floor did not honour the quota exactly: see above")
-            sql = run_sql_floor(dsn, programme, args.claims, args.clients)
+                raise SystemExit(f"the HTTP floor did not honour the {rush.places} exactly: see above")
+            sql = run_sql_floor(dsn, programme, args.claims, args.clients, sql=rush.sql_floor, reset=rush.reset)
             check, ok = verdict(sql)
             print(line(run, "(a) sql floor", sql, check, ok))
             if not ok:
-                raise SystemExit("the SQL floor did not honour the quota exactly: see above")
+                raise SystemExit(f"the SQL floor did not honour the {rush.places} exactly: see above")
             for name, r in (("ours", ours), ("http", http), ("sql", sql)):
                 sets[name].append(r)
         med = {name: {k: median([r[k] for r in rs]) for k in ("per_s", "p50_ms", "p99_ms")} for name, rs in sets.items()}
@@ -476,7 +505,7 @@ def main() -> None:
         print(f"\nmedians of {args.runs} set(s):")
         for name, label in (("ours", "ours"), ("http", "(b) http floor"), ("sql", "(a) sql floor")):
             m = med[name]
-            print(f"  {label:<14} {m['per_s']:8.0f} claims/s  p50 {m['p50_ms']:6.1f} ms  p99 {m['p99_ms']:6.1f} ms")
+            print(f"  {label:<14} {m['per_s']:8.0f} {rush.unit}/s  p50 {m['p50_ms']:6.1f} ms  p99 {m['p99_ms']:6.1f} ms")
         ratios_b = [x["per_s"] / y["per_s"] for x, y in zip(sets["ours"], sets["http"], strict=True)]
         print(f"ours/(b) = {o / b:.2f}x (per set: {', '.join(f'{r:.2f}' for r in ratios_b)}); "
               f"ours/(a) = {o / a:.2f}x; (b)/(a) = {b / a:.2f}x; oversold 0 in every set")
@@ -485,8 +514,15 @@ def main() -> None:
         print(f"load average at the end: {load()}")
     finally:
         if not args.keep_db:
-            drop_database(DB)
+            drop_database(rush.db)
         shutil.rmtree(var_dir, ignore_errors=True)
+
+
+def main() -> None:
+    run_rush(Rush(script=__file__, db=DB, unit="claims", claims=20_000, quota=5_000, runs=5,
+                  floor_app="bench.quota_floor_wsgi:application", sql_floor=SQL_FLOOR, child_setup=child_setup,
+                  child_reset=child_reset, run_ours=run_ours, reset=reset_quota, check_db=check_db,
+                  var_prefix="hg-bench-quota-", places="quota"))
 
 
 if __name__ == "__main__":

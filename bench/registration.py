@@ -28,13 +28,8 @@ Needs PostgreSQL (BENCH_PG, default postgres://postgres@127.0.0.1:5432) and guni
 
 from __future__ import annotations
 
-import argparse
-import os
 import secrets
-import shutil
 import sys
-import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -43,30 +38,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import quota_claims
 from bench.common import (
     bench_db,
-    child_env,
     database_url,
-    drop_database,
     emit,
-    machine,
-    median,
-    recreate_database,
-    run_child,
 )
 
 DB = bench_db("hg_bench_registration")
-CSRF = "b" * 32  # the CSRF secret every client holds in its cookie and echoes in the header
-
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    k = min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))
-    return values[k]
 
 
 # --- child: schema, people, sessions --------------------------------------------------------------
@@ -148,7 +124,6 @@ def child_reset(programme_id: int, quota: int) -> None:
     from bench.common import django_setup
 
     django_setup()
-    from bench.common import database_url
 
     reset_quota(database_url(DB), programme_id)
     emit({"ok": True})
@@ -190,46 +165,6 @@ def reset_quota(dsn: str, programme: int) -> None:
         c.execute("VACUUM ANALYZE activities_eventsession, activities_registration")
 
 
-def run_sql_floor(dsn: str, programme: int, n: int, clients: int) -> dict:
-    import psycopg
-
-    with psycopg.connect(dsn, autocommit=True) as c:
-        row = c.execute("SELECT m.person_id, m.id, m.union_id FROM members_membership m ORDER BY m.id LIMIT %s",
-                        [n]).fetchall()
-    reset_quota(dsn, programme)
-    lock = threading.Lock()
-    queue = list(reversed(row))
-    lat: list[float] = []
-    granted = [0]
-
-    def worker() -> None:
-        local, ok = [], 0
-        with psycopg.connect(dsn, autocommit=True, prepare_threshold=1) as conn:
-            while True:
-                with lock:
-                    if not queue:
-                        break
-                    person, membership, union = queue.pop()
-                t0 = time.perf_counter()
-                got = conn.execute(SQL_FLOOR, {"programme": programme, "person": person, "membership": membership,
-                                               "union": union}).fetchone()
-                local.append(time.perf_counter() - t0)
-                ok += got is not None
-        with lock:
-            lat.extend(local)
-            granted[0] += ok
-
-    ts = [threading.Thread(target=worker) for _ in range(clients)]
-    t0 = time.perf_counter()
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    seconds = time.perf_counter() - t0
-    return {"claims": len(lat), "granted": granted[0], "seconds": seconds, "per_s": len(lat) / seconds,
-            "p50_ms": percentile(lat, 50) * 1000, "p99_ms": percentile(lat, 99) * 1000}
-
-
 def check_db(dsn: str, programme: int, quota: int) -> dict:
     import psycopg
 
@@ -241,97 +176,11 @@ def check_db(dsn: str, programme: int, quota: int) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--claims", type=int, default=10_000, help="registrations sent, each by a different worker")
-    ap.add_argument("--quota", type=int, default=500)
-    ap.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients (and floor connections)")
-    ap.add_argument("--client-procs", type=int, default=2, help="processes the HTTP clients are spread over")
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn worker processes")
-    ap.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")
-    ap.add_argument("--runs", type=int, default=3, help="sets (each: ours, (b), (a)); medians are quoted")
-    ap.add_argument("--keep-db", action="store_true")
-    ap.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.child:
-        kind, *rest = args.child
-        {"setup": lambda: child_setup(int(rest[0]), int(rest[1])),
-         "reset": lambda: child_reset(int(rest[0]), int(rest[1]))}[kind]()
-        return
-
-    var_dir = tempfile.mkdtemp(prefix="hg-bench-registration-")
-    env = child_env(DB, var_dir)
-    env.update({"DJANGO_SETTINGS_MODULE": "huigong.settings.prod", "HTTPS": "0", "HUIGONG_TASK_MODE": "sync",
-                "HUIGONG_SMS_SENDER": "huigong.portal.sms.DisabledSmsSender",
-                "DB_CONN_MAX_AGE": "600"})
-    for name, make in (("SECRET_KEY", lambda: secrets.token_urlsafe(40)), ("SALT_KEY", lambda: secrets.token_urlsafe(16)),
-                       ("BLIND_INDEX_KEY", lambda: secrets.token_hex(32))):
-        env[f"HUIGONG_{name}"] = os.environ.get(f"HUIGONG_{name}") or make()
-    print(f"machine: {machine()}")
-    print(f"registrations {args.claims:,} by as many workers on {args.quota:,} places; {args.clients} concurrent clients; "
-          f"gunicorn {args.workers} workers x {args.threads} threads (gthread)")
-    recreate_database(DB)
-    try:
-        t0 = time.perf_counter()
-        setup = run_child(__file__, ["--child", "setup", str(args.claims), str(args.quota)], env)
-        print(f"setup: {args.claims:,} members, worker accounts and sessions in {time.perf_counter() - t0:.1f} s")
-        programme, sessions = setup["programme"], setup["sessions"]
-        dsn = database_url(DB)
-        sets: dict[str, list[dict]] = {"ours": [], "http": [], "sql": []}
-
-        def verdict(r: dict) -> tuple[dict, bool]:
-            check = check_db(dsn, programme, args.quota)
-            ok = (r["granted"] == args.quota == check["granted_rows"] and check["remaining"] == 0
-                  and check["oversold"] == 0 and r.get("full", args.claims - args.quota) == args.claims - args.quota
-                  and r.get("other", 0) == 0)
-            return check, ok
-
-        def line(run: int, name: str, r: dict, check: dict, ok: bool) -> str:
-            extra = ""
-            if "full" in r:
-                extra = (f"  名额已满 {r['full']:,}  (granting {r['grant_phase_per_s']:.0f}/s, "
-                         f"then 名额已满 {r['full_phase_per_s']:.0f}/s)")
-            return (f"set {run}: {name:<14} {r['per_s']:8.0f} registrations/s  p50 {r['p50_ms']:6.1f} ms  "
-                    f"p99 {r['p99_ms']:6.1f} ms  granted {r['granted']:,}  oversold {check['oversold']}  "
-                    f"{'OK' if ok else 'MISMATCH'}{extra}")
-
-        for run in range(1, args.runs + 1):
-            print(f"set {run}: load average {load()}")
-            run_child(__file__, ["--child", "reset", str(programme), str(args.quota)], env)
-            ours = run_ours(env, programme, sessions, args.clients, args.workers, args.threads, args.client_procs)
-            check, ok = verdict(ours)
-            print(line(run, "ours", ours, check, ok))
-            if not ok:
-                raise SystemExit("the capacity was not honoured exactly: see above")
-            reset_quota(dsn, programme)
-            http = run_ours(env, programme, sessions, args.clients, args.workers, args.threads, args.client_procs,
-                            app="bench.registration_floor_wsgi:application")
-            check, ok = verdict(http)
-            print(line(run, "(b) http floor", http, check, ok))
-            if not ok:
-                raise SystemExit("the HTTP floor did not honour the quota exactly: see above")
-            sql = run_sql_floor(dsn, programme, args.claims, args.clients)
-            check, ok = verdict(sql)
-            print(line(run, "(a) sql floor", sql, check, ok))
-            if not ok:
-                raise SystemExit("the SQL floor did not honour the quota exactly: see above")
-            for name, r in (("ours", ours), ("http", http), ("sql", sql)):
-                sets[name].append(r)
-        med = {name: {k: median([r[k] for r in rs]) for k in ("per_s", "p50_ms", "p99_ms")} for name, rs in sets.items()}
-        o, b, a = med["ours"]["per_s"], med["http"]["per_s"], med["sql"]["per_s"]
-        print(f"\nmedians of {args.runs} set(s):")
-        for name, label in (("ours", "ours"), ("http", "(b) http floor"), ("sql", "(a) sql floor")):
-            m = med[name]
-            print(f"  {label:<14} {m['per_s']:8.0f} registrations/s  p50 {m['p50_ms']:6.1f} ms  p99 {m['p99_ms']:6.1f} ms")
-        ratios_b = [x["per_s"] / y["per_s"] for x, y in zip(sets["ours"], sets["http"], strict=True)]
-        print(f"ours/(b) = {o / b:.2f}x (per set: {', '.join(f'{r:.2f}' for r in ratios_b)}); "
-              f"ours/(a) = {o / a:.2f}x; (b)/(a) = {b / a:.2f}x; oversold 0 in every set")
-        print(f"targets: ours >= 0.5x of (b): {'met' if o / b >= 0.5 else 'NOT met'}; "
-              f"p99 < 250 ms: {'met' if med['ours']['p99_ms'] < 250 else 'NOT met'}; 0 oversold: met")
-        print(f"load average at the end: {load()}")
-    finally:
-        if not args.keep_db:
-            drop_database(DB)
-        shutil.rmtree(var_dir, ignore_errors=True)
+    quota_claims.run_rush(quota_claims.Rush(
+        script=__file__, db=DB, unit="registrations", claims=10_000, quota=500, runs=3,
+        floor_app="bench.registration_floor_wsgi:application", sql_floor=SQL_FLOOR, child_setup=child_setup,
+        child_reset=child_reset, run_ours=run_ours, reset=reset_quota, check_db=check_db,
+        var_prefix="hg-bench-registration-", places="capacity"))
 
 
 if __name__ == "__main__":

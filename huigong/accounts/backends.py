@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils.module_loading import import_string
 
-from huigong.core.rawread import Columns, fetch_one
+from huigong.core.rawread import Columns, fetch_one, relate
 
 PATH = "huigong.accounts.backends.ModelBackend"
 
@@ -31,22 +31,27 @@ def user_joins() -> tuple:
 
 
 @cache
-def _user_sql() -> tuple[str, Columns, list[int]]:
+def _user_sql() -> tuple[str, Columns, Columns, Columns, list[int]]:
+    from huigong.orgs.models import UnionNode
+
     from .models import StaffProfile
 
     User = get_user_model()
-    user = Columns.of(User, "u")
-    # The staff profile's id, so that a user without one is known to have none: the staff-security
-    # middleware asks every unverified session (every worker's) `hasattr(user, "staff")`, which was a
-    # query of its own on every request a worker made.
-    columns, widths = [user.select, "sp.id"], []
+    user, staff, node = Columns.of(User, "u"), Columns.of(StaffProfile, "sp"), Columns.of(UnionNode, "sn")
+    # The staff profile and its node, whole: a user without a profile is known to have none (the
+    # staff-security middleware asks every unverified session, every worker's, `hasattr(user, "staff")`),
+    # and a staff request's scope checks (core.scope: the profile's role, its node's path) read both,
+    # which were two more queries on every staff request.
+    columns, widths = [user.select, staff.select, node.select], []
     for join in user_joins():
         columns.extend(join.columns)
         widths.append(len(join.columns))
-    sql = (f"SELECT {', '.join(columns)} FROM {connection.ops.quote_name(User._meta.db_table)} u "
-           f"LEFT JOIN {connection.ops.quote_name(StaffProfile._meta.db_table)} sp ON sp.user_id = u.id "
+    q = connection.ops.quote_name
+    sql = (f"SELECT {', '.join(columns)} FROM {q(User._meta.db_table)} u "
+           f"LEFT JOIN {q(StaffProfile._meta.db_table)} sp ON sp.user_id = u.id "
+           f"LEFT JOIN {q(UnionNode._meta.db_table)} sn ON sn.id = sp.node_id "
            + " ".join(join.join for join in user_joins()) + " WHERE u.id = %s")
-    return sql, user, widths
+    return sql, user, staff, node, widths
 
 
 @cache
@@ -62,7 +67,7 @@ def load_user(user_id):
         pk = get_user_model()._meta.pk.to_python(user_id)
     except ValidationError:
         return None
-    sql, columns, widths = _user_sql()
+    sql, columns, staff_columns, node_columns, widths = _user_sql()
     row = fetch_one(sql, [pk])
     if row is None:
         return None
@@ -70,7 +75,11 @@ def load_user(user_id):
     at = len(columns.names)
     if row[at] is None:  # no staff profile: `user.staff` raises DoesNotExist without asking the database
         _staff_relation().set_cached_value(user, None)
-    at += 1  # a profile that exists loads, whole, when first used (as before)
+    else:  # as select_related("staff__node") leaves them
+        staff = staff_columns.instance(row[at:])
+        relate(staff, "node", node_columns.instance(row[at + len(staff_columns.names):]))
+        relate(staff, "user", user)
+    at += len(staff_columns.names) + len(node_columns.names)
     for join, width in zip(user_joins(), widths, strict=True):
         join.attach(user, row[at:at + width])
         at += width

@@ -170,7 +170,7 @@ def gate_scans(request, payload: ScansIn, gate_id: Id):
     """One scan (online) or a gate's offline queue. Each scan is recorded once by its uuid: sending it
     again answers what was answered the first time and changes nothing."""
     actor = actor_of(request)
-    gate: Gate = sel.gate_get_for_actor(actor, gate_id)
+    gate: Gate = sel.gate_for_scans(actor, gate_id)
     items = [svc.ScanIn(uuid=s.uuid, code=s.code, kind=s.kind, scanned_at=s.scanned_at, offline=s.offline,
                         local_result=s.local_result, local_reason=s.local_reason) for s in payload.scans]
     if len(items) == 1 and not items[0].offline:

@@ -4,12 +4,15 @@ organising union's path), else OutOfScope (answered as 404) or Http404."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from huigong.core.crypto import mask_name
+from huigong.core.rawread import Columns, fetch_one, relate
 from huigong.core.scope import OutOfScope, path_in_scope, require, root_path
 
 from . import checkin_ticket as ticket
@@ -40,6 +43,41 @@ def gate_get_for_actor(actor, gate_id: int) -> Gate:
     if gate is None:
         raise Http404
     if not path_in_scope(actor, gate.event.node.path):
+        raise OutOfScope
+    return gate
+
+
+@cache
+def _gate_sql():
+    from huigong.orgs.models import UnionNode
+
+    gate, event, node, session = (Columns.of(Gate, "g"), Columns.of(Event, "e"), Columns.of(UnionNode, "n"),
+                                  Columns.of(EventSession, "s"))
+    q = connection.ops.quote_name
+    sql = (f"SELECT {gate.select}, {event.select}, {node.select}, {session.select} FROM {q(Gate._meta.db_table)} g "
+           f"JOIN {q(Event._meta.db_table)} e ON e.id = g.event_id JOIN {q(UnionNode._meta.db_table)} n ON n.id = e.node_id "
+           f"LEFT JOIN {q(EventSession._meta.db_table)} s ON s.id = g.session_id WHERE g.id = %s")
+    return sql, gate, event, node, session
+
+
+def gate_for_scans(actor, gate_id: int) -> Gate:
+    """gate_get_for_actor for the scans route, every gate's every scan: the same checks and the same gate
+    (its event, the event's node and its session loaded with it), read by one precomposed statement (the
+    ORM compiled the four-table select anew on each scan)."""
+    require(actor, CAP)
+    sql, gate_c, event_c, node_c, session_c = _gate_sql()
+    row = fetch_one(sql, [gate_id])
+    if row is None:
+        raise Http404
+    gate = gate_c.instance(row)
+    at = len(gate_c.names)
+    event = event_c.instance(row[at:])
+    at += len(event_c.names)
+    relate(event, "node", node_c.instance(row[at:]))
+    at += len(node_c.names)
+    relate(gate, "event", event)
+    relate(gate, "session", session_c.instance(row[at:]) if gate.session_id is not None else None)
+    if not path_in_scope(actor, event.node.path):
         raise OutOfScope
     return gate
 

@@ -23,6 +23,7 @@ import datetime as dt
 import io
 import uuid as uuidlib
 from dataclasses import dataclass
+from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -31,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from huigong.core.audit import audit
 from huigong.core.capacity.models import EntryStatus
+from huigong.core.rawread import Columns, fetch_one, hot_cursor, relate
 from huigong.core.scope import ensure_path_in_scope, require
 
 from . import checkin_ticket as ticket
@@ -206,9 +208,34 @@ def _exit(cur, gate: Gate, reg: Registration, when: dt.datetime) -> None:
         raise _Refused(ScanReason.NOT_INSIDE)
 
 
+@cache
+def _seat_sql():
+    from huigong.members.models import Person
+
+    reg, session, person = Columns.of(Registration, "r"), Columns.of(EventSession, "s"), Columns.of(Person, "p")
+    q = connection.ops.quote_name
+    sql = (f"SELECT {reg.select}, {session.select}, {person.select} FROM {q(Registration._meta.db_table)} r "
+           f"JOIN {q(EventSession._meta.db_table)} s ON s.id = r.session_id "
+           f"JOIN {q(Person._meta.db_table)} p ON p.id = r.person_id WHERE r.id = %s")
+    return sql, reg, session, person
+
+
+def _seat(registration_id: int) -> Registration | None:
+    """The seat a ticket names with its session and person, as select_related("session", "person") loads
+    it, by one precomposed statement (every online scan reads one)."""
+    sql, reg_c, session_c, person_c = _seat_sql()
+    row = fetch_one(sql, [registration_id])
+    if row is None:
+        return None
+    reg = reg_c.instance(row)
+    at = len(reg_c.names)
+    relate(reg, "session", session_c.instance(row[at:]))
+    relate(reg, "person", person_c.instance(row[at + len(session_c.names):]))
+    return reg
+
+
 def _registration(gate: Gate, t: ticket.Ticket, regs: dict | None) -> Registration:
-    reg = regs.get(t.registration_id) if regs is not None else (
-        Registration.objects.select_related("session", "person").filter(pk=t.registration_id).first())
+    reg = regs.get(t.registration_id) if regs is not None else _seat(t.registration_id)
     if reg is None or reg.session_id != t.session_id:
         raise _Refused(ScanReason.UNKNOWN)
     if reg.session.event_id != gate.event_id:
@@ -227,38 +254,119 @@ def _seat_ok(reg: Registration) -> None:
         raise _Refused(ScanReason.NOT_CONFIRMED)
 
 
+def _judge(gate: Gate, item: ScanIn, code: str, when: dt.datetime, regs: dict | None) -> tuple[Registration | None, str]:
+    """What a scan's code, seat and gate say before the seat's attendance is touched: (the seat or None,
+    the refusal reason or "" when the seat's attendance decides). Reads nothing but `regs` (or one row
+    when `regs` is None); the online scan and the offline batch both judge through here."""
+    reg = None
+    try:
+        if not gate.is_active:
+            raise _Refused(ScanReason.GATE_CLOSED)
+        try:
+            t = ticket.read(code)
+        except ticket.TicketError as e:
+            raise _Refused(e.reason) from None
+        reg = _registration(gate, t, regs)
+        try:
+            ticket.check_time(t, when)
+        except ticket.TicketError as e:
+            raise _Refused(e.reason) from None
+        _seat_ok(reg)
+        if item.offline and item.local_result not in (ScanResult.ADMITTED, ScanResult.EXITED):
+            # The gate turned them away: nothing to count, whatever the server would have said.
+            raise _Refused(item.local_reason if item.local_reason in ScanReason.values else ScanReason.MALFORMED)
+    except _Refused as r:
+        return reg, r.reason
+    return reg, ""
+
+
+def _scan_row(actor, gate: Gate, item: ScanIn, *, reg, code: str, when, result: str, reason: str, entry_no,
+              flagged: bool) -> Scan:
+    return Scan(uuid=item.uuid, gate=gate, event_id=gate.event_id, registration=reg, kind=item.kind,
+                method=CheckInMethod.SCAN, result=result, reason=reason, entry_no=entry_no, code_tail=code[-12:],
+                scanned_at=when, offline=item.offline, local_result=item.local_result[:9], flagged=flagged,
+                actor=actor)
+
+
+# An online entry scan that admits, in one statement: the seat's attendance row unless it has one, the seat's
+# check-in time and the scan's row (entry 1). No row back: the seat has an attendance row already, and the
+# seat's rules decide (_record). A UUID recorded before fails the whole statement, which writes nothing.
+_ADMIT_AND_LOG = """
+WITH ins AS (
+    INSERT INTO activities_checkin (registration_id, session_id, first_gate_id, last_gate_id, method, first_in_at,
+                                    last_in_at, inside, auto_checked_out, entries)
+    VALUES (%(reg)s, %(session)s, %(gate)s, %(gate)s, %(method)s, %(at)s, %(at)s, true, false, 1)
+    ON CONFLICT (registration_id) DO NOTHING
+    RETURNING registration_id, entries
+), stamp AS (
+    UPDATE activities_registration SET checked_in_at = %(at)s
+    WHERE id IN (SELECT registration_id FROM ins) AND checked_in_at IS NULL
+)
+INSERT INTO activities_scan (uuid, gate_id, event_id, registration_id, kind, method, result, reason, entry_no, code_tail,
+                             scanned_at, received_at, offline, local_result, flagged, review_note, actor_id)
+SELECT %(uuid)s, %(gate)s, %(event)s, registration_id, %(kind)s, %(method)s, %(result)s, '', entries, %(tail)s,
+       %(at)s, %(received)s, %(offline)s, %(local)s, false, '', %(actor)s
+FROM ins
+RETURNING id
+"""
+
+
+def _admit_at_once(actor, gate: Gate, item: ScanIn, reg: Registration, code: str, when: dt.datetime) -> Scan | None:
+    """The first admission of a seat with its scan row in one statement (PostgreSQL, outside a transaction:
+    the statement is its own); None when the seat has an attendance row (nothing written)."""
+    received = timezone.now()
+    params = {"reg": reg.pk, "session": reg.session_id, "gate": gate.pk, "event": gate.event_id, "at": when,
+              "method": CheckInMethod.SCAN, "uuid": item.uuid, "kind": item.kind, "result": ScanResult.ADMITTED,
+              "tail": code[-12:], "received": received, "offline": item.offline, "local": item.local_result[:9],
+              "actor": actor.pk}
+    with hot_cursor() as cur:
+        cur.execute(_ADMIT_AND_LOG, params)
+        row = cur.fetchone()
+    if row is None:
+        return None
+    scan = _scan_row(actor, gate, item, reg=reg, code=code, when=when, result=ScanResult.ADMITTED, reason="",
+                     entry_no=1, flagged=False)
+    scan.pk, scan.received_at = row[0], received
+    scan._state.adding, scan._state.db = False, "default"
+    return scan
+
+
+def _record_online(actor, gate: Gate, item: ScanIn, now: dt.datetime) -> Scan:
+    """An online scan: a first admission in one statement where it can be (_admit_at_once), else _record."""
+    if item.kind != ScanKind.ENTRY or item.offline or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return _record(actor, gate, item, now)
+    when = _when(item, now)
+    code = ticket.normalise(item.code)
+    reg, reason = _judge(gate, item, code, when, None)
+    if reason:  # judged again there, with the seat read again: refusals are not the hot path
+        return _record(actor, gate, item, now)
+    try:
+        scan = _admit_at_once(actor, gate, item, reg, code, when)
+    except IntegrityError:  # this UUID was recorded before: that scan counts (_record answers it)
+        scan = None
+    return scan or _record(actor, gate, item, now, {reg.pk: reg})
+
+
 def _record(actor, gate: Gate, item: ScanIn, now: dt.datetime, regs: dict | None = None) -> Scan:
     when = _when(item, now)
-    reg = None
     entry_no = None
     code = ticket.normalise(item.code)
     try:
         with transaction.atomic():
-            try:
-                if not gate.is_active:
-                    raise _Refused(ScanReason.GATE_CLOSED)
+            reg, reason = _judge(gate, item, code, when, regs)
+            if reason:
+                result = ScanResult.REFUSED
+            else:
                 try:
-                    t = ticket.read(code)
-                except ticket.TicketError as e:
-                    raise _Refused(e.reason) from None
-                reg = _registration(gate, t, regs)
-                try:
-                    ticket.check_time(t, when)
-                except ticket.TicketError as e:
-                    raise _Refused(e.reason) from None
-                _seat_ok(reg)
-                if item.offline and item.local_result not in (ScanResult.ADMITTED, ScanResult.EXITED):
-                    # The gate turned them away: nothing to count, whatever the server would have said.
-                    raise _Refused(item.local_reason if item.local_reason in ScanReason.values else ScanReason.MALFORMED)
-                with connection.cursor() as cur:
-                    if item.kind == ScanKind.EXIT:
-                        _exit(cur, gate, reg, when)
-                        result, reason = ScanResult.EXITED, ""
-                    else:
-                        entry_no = _admit(cur, gate, reg, when, CheckInMethod.SCAN)
-                        result, reason = ScanResult.ADMITTED, ""
-            except _Refused as r:
-                result, reason = ScanResult.REFUSED, r.reason
+                    with connection.cursor() as cur:
+                        if item.kind == ScanKind.EXIT:
+                            _exit(cur, gate, reg, when)
+                            result, reason = ScanResult.EXITED, ""
+                        else:
+                            entry_no = _admit(cur, gate, reg, when, CheckInMethod.SCAN)
+                            result, reason = ScanResult.ADMITTED, ""
+                except _Refused as r:
+                    result, reason = ScanResult.REFUSED, r.reason
             flagged = item.offline and item.local_result == ScanResult.ADMITTED and result != ScanResult.ADMITTED
             if flagged and reason in (ScanReason.ALREADY_INSIDE, ScanReason.NO_REENTRY):
                 result, reason = ScanResult.CONFLICT, ScanReason.OFFLINE_DUPLICATE
@@ -266,11 +374,10 @@ def _record(actor, gate: Gate, item: ScanIn, now: dt.datetime, regs: dict | None
                 # the review sees both sides of it.
                 Scan.objects.filter(pk=Scan.objects.filter(registration=reg, result=ScanResult.ADMITTED)
                                     .order_by("-entry_no").values("pk")[:1]).update(flagged=True)
-            return Scan.objects.create(
-                uuid=item.uuid, gate=gate, event_id=gate.event_id, registration=reg, kind=item.kind,
-                method=CheckInMethod.SCAN, result=result, reason=reason, entry_no=entry_no, code_tail=code[-12:],
-                scanned_at=when, offline=item.offline, local_result=item.local_result[:9], flagged=flagged,
-                actor=actor)
+            scan = _scan_row(actor, gate, item, reg=reg, code=code, when=when, result=result, reason=reason,
+                             entry_no=entry_no, flagged=flagged)
+            scan.save(force_insert=True)
+            return scan
     except IntegrityError:
         # The same UUID, recorded meanwhile by another upload of this scan: that one counts, and this
         # attempt's changes were rolled back with the savepoint.
@@ -290,20 +397,100 @@ def scan_record(*, actor, gate: Gate, item: ScanIn) -> Scan:
     _check_gate(actor, gate)
     # No look-up first: a UUID seen before fails the scan's INSERT (UNIQUE), which rolls this attempt back
     # and answers the recorded scan (_record), so a new scan costs no extra round trip.
-    return _record(actor, gate, item, timezone.now())
+    return _record_online(actor, gate, item, timezone.now())
+
+
+# The first admissions of a batch's seats, in one statement: each seat's attendance row unless it has one
+# (in seat order, so two batches lock in the same order) and its check-in time; the seats admitted come back.
+_INSERT_CHECKINS = """
+WITH v AS (
+    SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[]) AS v(registration_id, session_id, at)
+), ins AS (
+    INSERT INTO activities_checkin (registration_id, session_id, first_gate_id, last_gate_id, method, first_in_at,
+                                    last_in_at, inside, auto_checked_out, entries)
+    SELECT registration_id, session_id, %s, %s, %s, at, at, true, false, 1 FROM v ORDER BY registration_id
+    ON CONFLICT (registration_id) DO NOTHING
+    RETURNING registration_id, first_in_at
+), stamp AS (
+    UPDATE activities_registration r SET checked_in_at = ins.first_in_at FROM ins
+    WHERE r.id = ins.registration_id AND r.checked_in_at IS NULL
+)
+SELECT registration_id FROM ins
+"""
+
+
+def _sync_at_once(actor, gate: Gate, todo: list[ScanIn], now: dt.datetime, regs: dict) -> tuple[dict, list[ScanIn]]:
+    """The bulk of an offline queue in a few statements: the scans whose answer needs no seat state (refused
+    by the code, the seat or the gate's own verdict) and each seat's first admission when the seat has no
+    attendance row yet and is read once in the batch. Returns the scans recorded and the items left for
+    the scan-at-a-time path (exits, seats read more than once or already inside, and anything that
+    raced another gate or another upload of the same scans: the UNIQUE keys send those back whole)."""
+    judged, rest = [], []
+    per_seat: dict[int, int] = {}
+    for item in todo:
+        code = ticket.normalise(item.code)
+        when = _when(item, now)
+        reg, reason = _judge(gate, item, code, when, regs)
+        judged.append((item, code, when, reg, reason))
+        if not reason:
+            per_seat[reg.pk] = per_seat.get(reg.pk, 0) + 1
+    seats = [r for r, n in per_seat.items() if n == 1]
+    inside = set(CheckIn.objects.filter(registration_id__in=seats).values_list("registration_id", flat=True)) if seats else set()
+    rows, admit = [], {}
+    for item, code, when, reg, reason in judged:
+        if reason:
+            flagged = item.offline and item.local_result == ScanResult.ADMITTED
+            rows.append(_scan_row(actor, gate, item, reg=reg, code=code, when=when, result=ScanResult.REFUSED,
+                                  reason=reason, entry_no=None, flagged=flagged))
+        elif item.kind == ScanKind.ENTRY and per_seat[reg.pk] == 1 and reg.pk not in inside:
+            admit[reg.pk] = (item, code, when, reg)
+        else:
+            rest.append(item)
+    if not rows and not admit:
+        return {}, rest
+    try:
+        with transaction.atomic():
+            if admit:
+                ids = sorted(admit)
+                with connection.cursor() as cur:
+                    cur.execute(_INSERT_CHECKINS, [ids, [admit[i][3].session_id for i in ids], [admit[i][2] for i in ids],
+                                                   gate.pk, gate.pk, CheckInMethod.SCAN])
+                    won = {r[0] for r in cur.fetchall()}
+                for i in ids:
+                    item, code, when, reg = admit[i]
+                    if i in won:
+                        rows.append(_scan_row(actor, gate, item, reg=reg, code=code, when=when,
+                                              result=ScanResult.ADMITTED, reason="", entry_no=1, flagged=False))
+                    else:  # another gate admitted the seat since the look-up: the seat's rules decide, one by one
+                        rest.append(item)
+            Scan.objects.bulk_create(rows)
+    except (IntegrityError, OperationalError):
+        # A scan recorded meanwhile by another upload of this queue (UNIQUE uuid), or a deadlock: nothing of
+        # this attempt stays, and every scan takes the one-at-a-time path, which answers each exactly.
+        return {}, todo
+    return {r.uuid: r for r in rows}, rest
 
 
 def scans_sync(*, actor, gate: Gate, items: list[ScanIn]) -> list[Scan]:
     """A gate's queue: each scan recorded once, in the order they were read. Scans already recorded come
-    back as they were; a batch sent again changes nothing. Scans are committed SYNC_CHUNK at a time (each
-    in its own savepoint), so a long batch holds another gate's seats for one chunk at most and does not
-    pay a commit per scan; a chunk PostgreSQL picks as a deadlock victim is redone a scan at a time."""
+    back as they were; a batch sent again changes nothing.
+
+    Most of a queue is recorded at once (_sync_at_once: refusals, and first admissions of seats read once
+    and not yet inside, in one statement with the attendance rows' UNIQUE seat as backstop); what is left
+    (exits, re-entries, seats read several times, conflicts with other gates) goes a scan at a time in
+    the order read, SYNC_CHUNK scans per commit (each in its own savepoint), so a long batch holds another
+    gate's seats for one chunk at most; a chunk PostgreSQL picks as a deadlock victim is redone a scan at a
+    time. The two parts concern different seats, so the order between them changes no answer."""
     _check_gate(actor, gate)
     if len(items) > MAX_BATCH:
         raise ValidationError({"scans": _("每批最多 %(n)d 条扫码记录") % {"n": MAX_BATCH}})
     known = {s.uuid: s for s in Scan.objects.select_related("registration__person")
              .filter(uuid__in=[i.uuid for i in items])}
-    todo = sorted((i for i in items if i.uuid not in known), key=lambda i: i.scanned_at or timezone.now())
+    todo, seen = [], set()
+    for i in sorted((i for i in items if i.uuid not in known), key=lambda i: i.scanned_at or timezone.now()):
+        if i.uuid not in seen:  # the same scan twice in one batch: the first counts
+            seen.add(i.uuid)
+            todo.append(i)
     ids = set()
     for i in todo:
         peeked = ticket.peek(i.code)
@@ -311,26 +498,20 @@ def scans_sync(*, actor, gate: Gate, items: list[ScanIn]) -> list[Scan]:
             ids.add(peeked[0])
     regs = Registration.objects.select_related("session", "person").in_bulk(ids) if ids else {}
     now = timezone.now()
-    recorded = {}
-    for start in range(0, len(todo), SYNC_CHUNK):
-        chunk = todo[start:start + SYNC_CHUNK]
+    recorded, rest = _sync_at_once(actor, gate, todo, now, regs) if connection.vendor == "postgresql" else ({}, todo)
+    for start in range(0, len(rest), SYNC_CHUNK):
+        chunk = rest[start:start + SYNC_CHUNK]
         try:
             with transaction.atomic():
-                done = {}
-                for i in chunk:
-                    if i.uuid not in recorded and i.uuid not in done:  # the same scan twice in one batch
-                        done[i.uuid] = _record(actor, gate, i, now, regs)
+                done = {i.uuid: _record(actor, gate, i, now, regs) for i in chunk}
         except OperationalError:
-            done = {}
-            for i in chunk:
-                if i.uuid not in recorded and i.uuid not in done:
-                    done[i.uuid] = _record(actor, gate, i, now, regs)
+            done = {i.uuid: _record(actor, gate, i, now, regs) for i in chunk}
         recorded.update(done)
     if todo:
         new = list(recorded.values())
         audit(actor=actor, verb="activities.scans_sync", obj=gate, node_path=gate.event.node.path,
               new={"scans": len(new), "admitted": sum(s.result == ScanResult.ADMITTED for s in new),
-                   "flagged": sum(s.flagged for s in new), "repeated": len(items) - len(todo)})
+                   "flagged": sum(s.flagged for s in new), "repeated": sum(i.uuid in known for i in items)})
     return [known.get(i.uuid) or recorded[i.uuid] for i in items]
 
 

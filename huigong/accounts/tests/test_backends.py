@@ -19,6 +19,22 @@ def test_a_staff_user_loads_in_one_query_and_has_no_worker_account(cast, django_
         assert services.worker_person_id(user) is None
 
 
+def test_a_staff_users_profile_and_node_come_with_the_same_query(cast, django_assert_num_queries):
+    from huigong.accounts.models import StaffProfile
+    from huigong.core.scope import require, root_path
+
+    expected = StaffProfile.objects.select_related("node").get(user=cast.city_admin)
+    with django_assert_num_queries(1):
+        user = ModelBackend().get_user(cast.city_admin.pk)
+    with django_assert_num_queries(0):  # the scope checks read the role and the node's path
+        staff = user.staff
+        assert (staff.pk, staff.role, staff.display_name, staff.created_at, staff.node_id) == (
+            expected.pk, expected.role, expected.display_name, expected.created_at, expected.node_id)
+        assert staff.node.path == expected.node.path and staff.node.name == expected.node.name
+        assert staff.user is user and root_path(user) == expected.node.path
+        assert require(user, next(iter(expected.caps))) is staff
+
+
 def test_a_worker_loads_with_member_membership_and_union_in_the_same_query(cast, django_assert_num_queries):
     from huigong.portal.testing import make_worker_account
 
@@ -69,7 +85,7 @@ def test_a_user_without_a_staff_profile_is_known_to_have_none(cast, django_asser
     with django_assert_num_queries(0):
         assert not hasattr(user, "staff")
     staff = ModelBackend().get_user(cast.city_admin.pk)
-    with django_assert_num_queries(1):  # a profile that exists loads, whole, when first used
+    with django_assert_num_queries(0):  # a profile that exists came whole with the user, its node too
         assert staff.staff.role == "admin" and staff.staff.node_id == cast.hangzhou.pk
     with django_assert_num_queries(0):
         assert hasattr(staff, "staff")
@@ -77,7 +93,7 @@ def test_a_user_without_a_staff_profile_is_known_to_have_none(cast, django_asser
 
 def test_a_workers_request_asks_nothing_about_staff(cast, django_assert_num_queries):
     """A worker's whole API request (session, user, middleware, claim list) never reads the staff table,
-    and a staff member's still does (the TOTP check needs the role)."""
+    and a staff member's reads the profile (the TOTP check needs the role) with the user, not on its own."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -88,10 +104,11 @@ def test_a_workers_request_asks_nothing_about_staff(cast, django_assert_num_quer
     sign_in(c, make_worker_account(person=cast.rider.person))
     with CaptureQueriesContext(connection) as ctx:
         assert c.get("/api/v1/benefit-claims").status_code == 200
-    profile_reads = [q for q in ctx.captured_queries if 'FROM "accounts_staffprofile"' in q["sql"]]
+    profile_reads = [q for q in ctx.captured_queries if 'FROM "accounts_staffprofile"' in (q["sql"] or "")]
     assert ctx.captured_queries and not profile_reads
     c = Client()
     c.force_login(cast.viewer)
     with CaptureQueriesContext(connection) as ctx:
-        c.get("/api/v1/benefit-programmes")
-    assert [q for q in ctx.captured_queries if 'FROM "accounts_staffprofile"' in q["sql"]]
+        assert c.get("/api/v1/benefit-programmes").status_code == 200
+    assert not [q for q in ctx.captured_queries if 'FROM "accounts_staffprofile"' in (q["sql"] or "")]
+    assert not [q for q in ctx.captured_queries if 'FROM "orgs_unionnode"' in (q["sql"] or "")]

@@ -2,9 +2,12 @@
 connection: the seat is admitted once; every other scan is refused (online) or flagged (offline); the
 same scan uploaded by many tabs at once is recorded once."""
 
+import datetime as dt
 from collections import Counter
 
 import pytest
+from django.db import transaction
+from django.utils import timezone
 
 from huigong.activities import checkin_services as svc
 from huigong.activities.models import Registration
@@ -12,6 +15,10 @@ from huigong.activities.models_checkin import CheckIn, Scan
 from huigong.testing import run_in_threads
 
 from .checkin_world import gate, make_event, scan_in, seat
+
+
+def _code(reg):
+    return svc.ticket_code(Registration.objects.select_related("session").get(pk=reg.pk))
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -69,3 +76,34 @@ def test_offline_gates_syncing_at_once_are_flagged_and_reentry_counts_stay_exact
     assert admitted >= 1 and ci.entries == admitted and admitted - exited == (1 if ci.inside else 0)
     assert sorted(Scan.objects.filter(registration=reg2, result="admitted").values_list("entry_no", flat=True)) == list(
         range(1, admitted + 1))
+
+
+def test_an_online_admission_in_one_statement_writes_what_the_transaction_wrote(on_postgres, cast):
+    """The first admission of a seat online: one statement, outside a transaction (_admit_at_once)."""
+    event = make_event(cast.city_admin, cast.xihu)
+    session = event.sessions.get()
+    g = gate(cast.city_admin, event, "北门")
+    a, b = seat(session, cast.member), seat(session, cast.rider)
+    actor = cast.district_staff
+    at = timezone.now() - dt.timedelta(minutes=5)
+    item = scan_in(_code(a), at=at)
+    fast = svc.scan_record(actor=actor, gate=g, item=item)  # outside a transaction: the one statement
+    with transaction.atomic():  # inside one: the scan-at-a-time path
+        slow = svc.scan_record(actor=actor, gate=g, item=scan_in(_code(b), at=at))
+
+    def row(scan, reg):
+        s = Scan.objects.values().get(pk=scan.pk)
+        c = CheckIn.objects.values().get(registration=reg)
+        stamp = Registration.objects.get(pk=reg.pk).checked_in_at
+        return ({k: v for k, v in s.items() if k not in ("id", "uuid", "registration_id", "code_tail", "received_at")},
+                {k: v for k, v in c.items() if k not in ("id", "registration_id")}, stamp)
+
+    assert row(fast, a) == row(slow, b)
+    assert (fast.result, fast.entry_no, fast.flagged, fast.scanned_at) == (slow.result, slow.entry_no, False, at)
+    assert fast.registration.person.name == cast.member.person.name
+    assert Scan.objects.get(pk=fast.pk).received_at == fast.received_at
+    # The same scan again answers the recorded one; the seat's next scan is refused; nothing else written.
+    assert svc.scan_record(actor=actor, gate=g, item=item).pk == fast.pk
+    again = svc.scan_record(actor=actor, gate=g, item=scan_in(_code(a)))
+    assert (again.result, again.reason) == ("refused", "already_inside")
+    assert Scan.objects.filter(registration=a).count() == 2 and CheckIn.objects.get(registration=a).entries == 1
