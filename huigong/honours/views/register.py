@@ -14,6 +14,8 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from huigong.core.banksheet import ResultImportForm
+from huigong.core.disbursement.pages import result_import
 from huigong.core.files import file_response
 from huigong.core.pdf import PdfUnavailable
 from huigong.core.scope import require
@@ -358,7 +360,7 @@ def batch_detail(request, kind: str, pk: int):
     batch = selectors.batch_get_for_actor(request.user, kind, pk)
     return render(request, "honours/batch_detail.html", {
         "batch": batch, "kind": kind, "payments": batch.payments.all(), "can_full": staff.can("pii_full"),
-        "tab": "entitlements"})
+        "import_form": ResultImportForm(), "tab": "entitlements"})
 
 
 @login_required
@@ -375,6 +377,20 @@ def batch_sheet(request, kind: str, pk: int):
                         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     resp["Content-Disposition"] = content_disposition_header(True, sheet.filename)
     return resp
+
+
+@login_required
+@require_POST
+def batch_results(request, kind: str, pk: int):
+    """The bank's result sheet (回盘) for an allowance or prize batch: checked whole, then each payment
+    marked paid or failed (the shared form and messages of core.disbursement.pages)."""
+    require(request.user, MONEY)  # refused before the upload is read: a 403, not a form error
+    batch = selectors.batch_get_for_actor(request.user, kind, pk)
+    counts = result_import(request, lambda data: payments.batch_import_results(actor=request.user, batch=batch,
+                                                                               data=data))
+    if counts is not None:
+        messages.success(request, _("回盘已导入：到账 %(paid)d 笔，失败 %(failed)d 笔，未变 %(unchanged)d 笔") % counts)
+    return redirect("honours:batch_detail", kind=kind, pk=batch.pk)
 
 
 @login_required
