@@ -186,6 +186,21 @@ def entitlements_due_for_actor(actor, *, within_days: int | None = None) -> Quer
     return qs
 
 
+def entitlement_list_for_actor(actor, *, kind: str = "", status: str = "", period: str = "",
+                               honour_id: int | None = None) -> QuerySet[Entitlement]:
+    qs = (Entitlement.objects.filter(node_path__startswith=root_path(actor)).select_related("honour")
+          .order_by("due_on", "pk"))
+    if kind:
+        qs = qs.filter(kind=kind)
+    if status:
+        qs = qs.filter(status=status)
+    if period:
+        qs = qs.filter(period=period)
+    if honour_id:
+        qs = qs.filter(honour_id=honour_id)
+    return qs
+
+
 def entitlement_get_for_actor(actor, pk) -> Entitlement:
     staff_of(actor)
     e = _get(Entitlement, pk, Entitlement.objects.select_related("honour"))
