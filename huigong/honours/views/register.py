@@ -20,11 +20,13 @@ from huigong.core.files import file_response
 from huigong.core.pdf import PdfUnavailable
 from huigong.core.scope import require
 from huigong.members.selectors import person_get_for_actor
-from huigong.orgs.selectors import node_get_for_actor
+from huigong.orgs.selectors import enterprise_get_for_actor, enterprise_picker_choices, node_get_for_actor
 
 from .. import clock, selectors, services
 from ..models import (
+    COLLECTIVE_TITLES,
     EntitlementStatus,
+    HolderKind,
     HonourStatus,
     InnovationStatus,
     RevocationGround,
@@ -33,7 +35,7 @@ from ..models import (
     TitleType,
 )
 from ..services import payments
-from ..services.common import DECIDE, HONOUR, MONEY, VIEW
+from ..services.common import DECIDE, HONOUR, MONEY, VIEW, clean_text
 from ..services.register import period_of
 from ..services.revocation import case_chain
 from ..services.vetting import certificate_pdf, verify_token
@@ -68,35 +70,64 @@ def honour_list(request):
     year = g.get("year", "")
     qs = selectors.honour_list_for_actor(request.user, q=g.get("q", "")[:50], title_type=g.get("title_type", ""),
                                          level=g.get("level", ""), status=g.get("status", ""),
-                                         year=int(year) if year.isdigit() else None)
+                                         year=int(year) if year.isdigit() else None,
+                                         holder_kind=g.get("holder_kind", "") if g.get("holder_kind") in HolderKind.values
+                                         else "")
     page = Paginator(qs, 50).get_page(g.get("page"))
     return render(request, "honours/honour_list.html", {
         "page": page, "node": staff.node, "types": TitleType.choices, "levels": TitleLevel.choices, "statuses": HonourStatus.choices,
+        "kinds": HolderKind.choices,
         "f": g, "can_write": staff.can(HONOUR), "tab": "register",
         "period": period_of(clock.today())})
+
+
+def _holder(request, kind: str) -> dict:
+    """Who holds the title being registered, from the form: a member (person), an enterprise of the
+    actor's subtree (unit) or a named team of one (collective). An enterprise outside the subtree is a 404."""
+    if kind == HolderKind.PERSON:
+        person, membership = person_get_for_actor(request.user, posted_int(request, "person", _("获得者")))
+        return {"person": person, "union": membership.union}
+    if kind not in HolderKind.values:
+        raise ValidationError({"holder_kind": [_("获得者类型无效")]})
+    ent = enterprise_get_for_actor(request.user, posted_int(request, "enterprise", _("单位")))
+    name = ent.name
+    if kind == HolderKind.COLLECTIVE:
+        team = clean_text(request.POST.get("team"), 80)
+        if not team:
+            raise ValidationError({"team": [_("集体名称：请填写班组、车间或工作室的名称")]})
+        name = team if team.startswith(ent.name) else f"{ent.name}{team}"
+    return {"enterprise": ent, "union": ent.union, "holder_name": name}
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def honour_create(request):
+    """登记荣誉 of a person, a unit (五一劳动奖状…) or a collective (工人先锋号, 创新工作室…): the same service."""
     require(request.user, HONOUR)
+    kind = request.POST.get("holder_kind") or request.GET.get("holder_kind") or HolderKind.PERSON
     if request.method == "POST":
         try:
             with transaction.atomic():
-                person, membership = person_get_for_actor(request.user, posted_int(request, "person", _("获得者")))
                 h = services.honour_create(
-                    actor=request.user, union=membership.union, title_type=request.POST.get("title_type", ""),
+                    actor=request.user, title_type=request.POST.get("title_type", ""),
                     level=request.POST.get("level", ""), year=posted_int(request, "year", _("年度")),
                     granting_body=request.POST.get("granting_body", ""),
-                    certificate_no=request.POST.get("certificate_no", ""), person=person)
+                    certificate_no=request.POST.get("certificate_no", ""), holder_kind=kind,
+                    **_holder(request, kind))
         except REFUSALS as e:
             refused(request, e)
         else:
             messages.success(request, _("已登记：%(h)s") % {"h": h})
             return redirect("honours:honour_detail", pk=h.pk)
+    if kind not in HolderKind.values:
+        kind = HolderKind.PERSON
+    person = kind == HolderKind.PERSON
+    types = [(v, lbl) for v, lbl in TitleType.choices if (v in COLLECTIVE_TITLES) != person]
     return render(request, "honours/honour_form.html", {
-        "types": TitleType.choices, "levels": TitleLevel.choices, "f": request.POST, "tab": "register",
-        "members": selectors.member_choices(request.user)})
+        "types": types, "levels": TitleLevel.choices, "f": request.POST, "tab": "register", "kind": kind,
+        "kinds": HolderKind.choices,
+        "members": selectors.member_choices(request.user) if person else [],
+        "enterprises": [] if person else enterprise_picker_choices(request.user, limit=500)[0]})
 
 
 @login_required
