@@ -9,11 +9,12 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from huigong.core import facets
 from huigong.core.banksheet import ResultImportForm
 from huigong.core.disbursement.pages import result_import
 from huigong.core.files import file_response
@@ -74,6 +75,8 @@ def honour_list(request):
                                          holder_kind=g.get("holder_kind", "") if g.get("holder_kind") in HolderKind.values
                                          else "")
     page = Paginator(qs, 50).get_page(g.get("page"))
+    page.object_list = list(page.object_list)
+    _hardship_flags(request.user, page.object_list)
     return render(request, "honours/honour_list.html", {
         "page": page, "node": staff.node, "types": TitleType.choices, "levels": TitleLevel.choices, "statuses": HonourStatus.choices,
         "kinds": HolderKind.choices,
@@ -151,14 +154,53 @@ def honour_import(request):
     return render(request, "honours/honour_import.html", {"result": result, "tab": "register"})
 
 
+# The assistance app's facet (huigong.core.facets): heads of an open hardship file. Honours does not import
+# assistance; it asks the kernel by key, and offers nothing when the facet is not installed.
+HARDSHIP = "hardship_file"
+# Starting the help: assistance's "new hardship file" page for a chosen head, by URL name and capability (the
+# page checks both again). When either is missing the model worker's page says how instead.
+HARDSHIP_START, HARDSHIP_CAP = "assistance:file_create", "assist"
+
+
+def _hardship_flags(user, honours) -> None:
+    """Marks the holders of the page who head an open hardship file (h.hardship) and the file the user
+    may open (h.hardship_url): two queries for the page, whatever its length."""
+    ids = [h.person_id for h in honours if h.person_id]
+    if not ids or not facets.known(HARDSHIP):
+        return
+    heads = set(facets.person_ids(HARDSHIP).filter(pk__in=ids).values_list("pk", flat=True))
+    links = facets.links(user, ids) if heads else {}
+    for h in honours:
+        h.hardship = h.person_id in heads
+        h.hardship_url = next(iter(links.get(h.person_id, [])), ("", ""))[1] if h.hardship else ""
+
+
+def _hardship_help(request, staff, h) -> dict | None:
+    """The model worker's hardship files the user may open, and how to start the help when there is none."""
+    if h.person_id is None:
+        return None
+    if not facets.known(HARDSHIP):
+        return {"links": [], "start": "", "installed": False}
+    links = facets.links(request.user, [h.person_id]).get(h.person_id, [])
+    is_open = bool(links) or facets.has(HARDSHIP, h.person_id)
+    start = ""
+    if not is_open and staff.can(HARDSHIP_CAP) and h.status == HonourStatus.ACTIVE:
+        try:
+            start = f"{reverse(HARDSHIP_START)}?head={h.person_id}"
+        except NoReverseMatch:
+            start = ""
+    return {"links": links, "start": start, "installed": True, "open": is_open}
+
+
 @login_required
 @require_GET
 def honour_detail(request, pk: int):
-    """The model worker's page: her titles, history, entitlements and their state, allowance payments."""
+    """The model worker's page: her titles, history, entitlements and their state, allowance payments,
+    her hardship file (or how to start one)."""
     staff = require(request.user, VIEW)
     h = selectors.honour_get_for_actor(request.user, pk)
     ctx = selectors.holder_page(h)
-    ctx.update({"h": h, "events": h.events.select_related("actor").all(), "can_write": staff.can(HONOUR),
+    ctx.update({"hardship": _hardship_help(request, staff, h),"h": h, "events": h.events.select_related("actor").all(), "can_write": staff.can(HONOUR),
                 "tab": "register", "cases": [i.case for i in h.revocation_items.select_related("case")]})
     return render(request, "honours/honour_detail.html", ctx)
 
