@@ -17,6 +17,7 @@ from .models import (
     Campaign,
     Entitlement,
     EntitlementStatus,
+    HolderKind,
     Honour,
     HonourNotice,
     HonourStatus,
@@ -49,8 +50,10 @@ def _inside(actor, path: str) -> None:
 
 
 def honour_list_for_actor(actor, *, q: str = "", title_type: str = "", level: str = "", status: str = "",
-                          year: int | None = None) -> QuerySet[Honour]:
-    qs = Honour.objects.filter(node_path__startswith=root_path(actor)).select_related("union", "person")
+                          year: int | None = None, holder_kind: str = "") -> QuerySet[Honour]:
+    qs = Honour.objects.filter(node_path__startswith=root_path(actor)).select_related("union", "person", "enterprise")
+    if holder_kind:
+        qs = qs.filter(holder_kind=holder_kind)
     if q:
         qs = qs.filter(Q(holder_name__icontains=q) | Q(certificate_no__icontains=q)
                        | Q(person__name_pinyin__startswith=q.lower()) | Q(person__name_initials=q.lower()))
@@ -186,6 +189,21 @@ def entitlements_due_for_actor(actor, *, within_days: int | None = None) -> Quer
     return qs
 
 
+def entitlement_list_for_actor(actor, *, kind: str = "", status: str = "", period: str = "",
+                               honour_id: int | None = None) -> QuerySet[Entitlement]:
+    qs = (Entitlement.objects.filter(node_path__startswith=root_path(actor)).select_related("honour")
+          .order_by("due_on", "pk"))
+    if kind:
+        qs = qs.filter(kind=kind)
+    if status:
+        qs = qs.filter(status=status)
+    if period:
+        qs = qs.filter(period=period)
+    if honour_id:
+        qs = qs.filter(honour_id=honour_id)
+    return qs
+
+
 def entitlement_get_for_actor(actor, pk) -> Entitlement:
     staff_of(actor)
     e = _get(Entitlement, pk, Entitlement.objects.select_related("honour"))
@@ -303,7 +321,15 @@ def member_choices(actor, node_path: str | None = None, limit: int = 500) -> lis
 def holder_page(honour: Honour) -> dict:
     """A model worker's page: her titles, entitlements and their state, payments."""
     person = honour.person
-    honours = list(Honour.objects.filter(person=person)) if person else [honour]
+    if person is not None:
+        honours = list(Honour.objects.filter(person=person))
+    elif honour.enterprise_id:  # a unit's titles, or one collective's (the same team name of the unit)
+        same = Honour.objects.filter(enterprise_id=honour.enterprise_id, holder_kind=honour.holder_kind)
+        if honour.holder_kind == HolderKind.COLLECTIVE:
+            same = same.filter(holder_name=honour.holder_name)
+        honours = list(same)
+    else:
+        honours = [honour]
     ents = list(Entitlement.objects.filter(honour__in=honours).order_by("-period", "kind"))
     return {"honours": honours, "entitlements": ents,
             "payments": list(AllowancePayment.objects.filter(entitlement__in=ents).order_by("-created_at")),

@@ -26,6 +26,7 @@ urlpatterns: list = [
     path("nodes/<int:node>/allowances/batch/", r.allowance_batch_create, name="allowance_batch_create"),
     path("batches/<str:kind>/<int:pk>/", r.batch_detail, name="batch_detail"),
     path("batches/<str:kind>/<int:pk>/sheet/", r.batch_sheet, name="batch_sheet"),
+    path("batches/<str:kind>/<int:pk>/results/", r.batch_results, name="batch_results"),
     path("payments/<str:kind>/<int:pk>/<str:action>/", r.payment_action, name="payment_action"),
     path("campaigns/", c.campaigns, name="campaigns"),
     path("campaigns/new/", c.campaign_create, name="campaign_create"),

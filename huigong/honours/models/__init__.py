@@ -45,6 +45,7 @@ from .nominations import (  # noqa: F401
     VettingOpinion,
 )
 from .register import (  # noqa: F401
+    COLLECTIVE_TITLES,
     HolderKind,
     Honour,
     HonourEvent,

@@ -22,6 +22,8 @@ class TitleType(models.TextChoices):
 
 # Titles whose holders get model workers' entitlements (劳模待遇: check-ups, 疗休养, allowance, 慰问).
 MODEL_WORKER_TITLES = (TitleType.MODEL_WORKER, TitleType.ADVANCED_WORKER)
+# Titles a unit (单位) or a collective (a named team of a unit) holds; the others are a person's.
+COLLECTIVE_TITLES = (TitleType.MAY_DAY_AWARD, TitleType.PIONEER, TitleType.STUDIO)
 
 
 class TitleLevel(models.TextChoices):

@@ -20,6 +20,7 @@ from huigong.members.models import Membership, MembershipStatus, Person
 from huigong.orgs.models import UnionNode
 
 from ..models import (
+    COLLECTIVE_TITLES,
     HolderKind,
     Honour,
     HonourEvent,
@@ -48,8 +49,11 @@ def _validate(*, title_type, level, year, granting_body, holder_kind, person, ho
         errors["holder_kind"] = [_("获得者类型无效")]
     elif holder_kind == HolderKind.PERSON and person is None:
         errors["person"] = [_("个人荣誉须关联实名会员")]
-    elif holder_kind != HolderKind.PERSON and not (holder_name or "").strip():
-        errors["holder_name"] = [_("请填写单位或集体名称")]
+    elif holder_kind != HolderKind.PERSON:
+        if not (holder_name or "").strip():
+            errors["holder_name"] = [_("请填写单位或集体名称")]
+        if title_type in TitleType.values and title_type not in COLLECTIVE_TITLES:
+            errors["title_type"] = [_("称号：单位或集体只能获得五一劳动奖状、工人先锋号、创新工作室等集体荣誉")]
     return errors
 
 
@@ -65,6 +69,8 @@ def honour_create(*, actor, union: UnionNode, title_type: str, level: str, year:
                   enterprise=None, holder_name: str = "", source: str = Source.MANUAL, nominee=None) -> Honour:
     require(actor, HONOUR)
     ensure_path_in_scope(actor, union.path)
+    if enterprise is not None:  # a unit's or a collective's title sits with the unit's own union
+        ensure_path_in_scope(actor, enterprise.union.path)
     errors = _validate(title_type=title_type, level=level, year=year, granting_body=granting_body,
                        holder_kind=holder_kind, person=person, holder_name=holder_name)
     if errors:

@@ -51,6 +51,81 @@ def _innovations(w):
     return inv
 
 
+def _year():
+    import datetime as dt
+
+    return dt.date.today().year
+
+
+def _case(w, *, at_city=False):
+    """A revocation of 李小红's city title proposed by 西湖区; at_city: the district step decided."""
+    from huigong.honours import services
+
+    case = services.revocation_propose(actor=w.district_staff, node=w.xihu, honours=[_honours(w)], ground="fraud",
+                                       grounds_text="弄虚作假骗取荣誉，经查属实", evidence=_t().pdf_file())
+    if at_city:
+        services.revocation_decide(actor=_t().xihu_admin(w), case=case, decision="approved")
+    return case
+
+
+def _entitlement(w):
+    return _honours(w).entitlements.exclude(kind="allowance").first()
+
+
+def _allowance_batch(w):
+    import datetime as dt
+
+    from huigong.honours import services
+
+    _honours(w)
+    p = w.member.person
+    p.bank_name, p.bank_account, p.bank_account_mask = "中国工商银行", "6222020000001234", "**** **** 1234"
+    p.save()
+    batch, _s = services.allowance_batch_create(actor=w.finance, node=w.xihu, year=dt.date.today().year)
+    w._upload_payment = batch.payments.get()
+    return {"kind": "allowance", "batch_id": batch.pk}
+
+
+def _result_upload(w):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from huigong.testing import result_sheet
+
+    p = w._upload_payment
+    row = [1, p.payee_name, p.bank_account_mask, p.bank_name, p.amount_fen / 100, "津贴", p.idempotency_key, "成功",
+           "B-1", ""]
+    return {"file": SimpleUploadedFile("result.xlsx", result_sheet([row]))}
+
+
+def _awarded_round(w):
+    from huigong.honours import services
+    from huigong.testing import make_staff
+
+    inv = _t().make_innovation(w, person=_t().worker(w, "获奖人"))
+    services.innovation_review(actor=w.city_admin, innovation=inv, decision="accept", reason="材料齐全进入评审")
+    services.gain_add(actor=w.city_admin, innovation=inv, metric="入洗量", unit="吨", baseline="800", after="2400",
+                      annual_value_fen=0, method="班报")
+    services.innovation_review(actor=w.city_admin, innovation=inv, decision="adopt", reason="效益核实予以采纳")
+    judges = [make_staff(w.xihu, "viewer", f"mjudge{i}") for i in range(3)]
+    r = services.round_create(actor=w.city_admin, node=w.xihu, title="西湖区创新成果评审", year=2026, panel=judges,
+                              innovations=[inv], tiers=[("first", 1, 100000)])
+    for j in judges:
+        services.score_record(actor=j, round=r, innovation=inv, score=90)
+    services.round_award(actor=w.city_admin, round=r)
+    return r
+
+
+def _evidence_upload(w):
+    return {"honour_ids": [_honours(w).pk], "ground": "fraud", "grounds_text": "弄虚作假骗取荣誉，经查属实",
+            "evidence": _t().pdf_file()}
+
+
+# Routes that name a Hangzhou object (a union, titles, a judging round) in the body: the outsider's 422.
+NAMED_IN_BODY = [("POST", "/api/v1/honour-revocations"), ("POST", "/api/v1/honour-entitlements/schedule"),
+                 ("POST", "/api/v1/honour-payments/allowance-batches"),
+                 ("POST", "/api/v1/honour-payments/prize-batches")]
+
+
 def matrix_rows(Row, expect) -> dict:
     everyone = dict.fromkeys(("admin", "staff", "viewer", "finance", "leader"), 200)
     read = expect(everyone)
@@ -78,6 +153,30 @@ def matrix_rows(Row, expect) -> dict:
         ("POST", f"{base}/innovations"): Row(expect({"admin": 201, "staff": 201}), body=lambda w: {
             "union_id": w.tech.pk, "title": "合理化建议", "kind": "suggestion", "summary": "建议在班前会通报设备隐患",
             "lead_name": "班组"}),
+        ("GET", f"{base}/honour-revocations"): Row(lst, params=lambda w: _case(w) and {}),
+        ("GET", f"{base}/honour-revocations/{{case_id}}"): Row(read, params=lambda w: {"case_id": _case(w).pk}),
+        # The city admin alone at the city step: her own proposal could only be decided by herself (422).
+        ("POST", f"{base}/honour-revocations"): Row(expect({"staff": 201, "admin": 422}), upload=_evidence_upload),
+        ("POST", f"{base}/honour-revocations/{{case_id}}/decide"): Row(
+            expect({"admin": 200}), params=lambda w: {"case_id": _case(w, at_city=True).pk},
+            body=lambda w: {"decision": "approved"}),
+        ("GET", f"{base}/honour-entitlements"): Row(lst, params=lambda w: _honours(w) and {},
+                                                    markers=("李小红", "赵青岛")),
+        ("GET", f"{base}/honour-entitlements/due"): Row(lst, params=lambda w: _honours(w) and {},
+                                                        markers=("李小红", "赵青岛")),
+        ("POST", f"{base}/honour-entitlements/schedule"): Row(
+            expect({"admin": 200, "staff": 200}), body=lambda w: _honours(w) and {"union_id": w.xihu.pk, "year": _year()}),
+        ("POST", f"{base}/honour-entitlements/{{entitlement_id}}/deliver"): Row(
+            expect({"admin": 200, "staff": 200}), params=lambda w: {"entitlement_id": _entitlement(w).pk},
+            body=lambda w: {"delivered_on": "2026-01-05", "note": "市总工会组织体检"}),
+        ("POST", f"{base}/honour-payments/allowance-batches"): Row(
+            expect({"finance": 201}), body=lambda w: _honours(w) and {"union_id": w.xihu.pk, "year": _year()}),
+        ("POST", f"{base}/honour-payments/prize-batches"): Row(
+            expect({"finance": 201}), body=lambda w: {"round_id": _awarded_round(w).pk}),
+        ("POST", f"{base}/honour-payments/batches/{{kind}}/{{batch_id}}/bank-sheet"): Row(
+            expect({"finance": 200}), params=_allowance_batch),
+        ("POST", f"{base}/honour-payments/batches/{{kind}}/{{batch_id}}/bank-results"): Row(
+            expect({"finance": 200}), params=_allowance_batch, upload=_result_upload),
         ("POST", f"{base}/innovations/{{innovation_id}}/review"): Row(
             expect({"admin": 200, "staff": 200}), params=lambda w: {"innovation_id": _innovations(w).pk},
             body=lambda w: {"decision": "accept", "reason": "材料齐全，进入评审"}),

@@ -194,6 +194,7 @@ ROUTES = {
     "honours:allowance_batch_create": (lambda c: [c.xihu.pk], MONEY, "POST"),
     "honours:batch_detail": (lambda c: ["allowance", batch(c).pk], MONEY, "GET"),
     "honours:batch_sheet": (lambda c: ["allowance", batch(c).pk], MONEY, "POST"),
+    "honours:batch_results": (lambda c: ["allowance", batch(c).pk], MONEY, "POST"),
     "honours:payment_action": (lambda c: ["allowance", payment(c).pk, "failed"], MONEY, "POST"),
     "honours:campaigns": (lambda c: campaign(c) and [], None, "GET"),
     "honours:campaign_create": (lambda c: [], HONOUR, "GET"),

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from huigong.portal.auth import current_person, worker_required
 
 from .. import selectors, services
-from ..models import HonourStatus, InnovationKind
+from ..models import HolderKind, HonourStatus, InnovationKind
 from ..services.vetting import honour_from_token
 from .common import REFUSALS, posted_date, posted_yuan_fen, refused
 
@@ -124,6 +124,8 @@ def verify(request, token: str):
     from huigong.core.crypto import mask_name
 
     resp = render(request, "honours/portal/verify.html", {
-        "h": h, "holder": mask_name(h.holder_name), "valid": h.status == HonourStatus.ACTIVE})
+        # A person's name is masked; a unit's or a collective's is no personal data and shows whole.
+        "h": h, "holder": mask_name(h.holder_name) if h.holder_kind == HolderKind.PERSON else h.holder_name,
+        "valid": h.status == HonourStatus.ACTIVE})
     resp["X-Robots-Tag"] = "noindex"
     return resp

@@ -9,20 +9,25 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from huigong.core import facets
+from huigong.core.banksheet import ResultImportForm
+from huigong.core.disbursement.pages import result_import
 from huigong.core.files import file_response
 from huigong.core.pdf import PdfUnavailable
 from huigong.core.scope import require
 from huigong.members.selectors import person_get_for_actor
-from huigong.orgs.selectors import node_get_for_actor
+from huigong.orgs.selectors import enterprise_get_for_actor, enterprise_picker_choices, node_get_for_actor
 
 from .. import clock, selectors, services
 from ..models import (
+    COLLECTIVE_TITLES,
     EntitlementStatus,
+    HolderKind,
     HonourStatus,
     InnovationStatus,
     RevocationGround,
@@ -31,7 +36,7 @@ from ..models import (
     TitleType,
 )
 from ..services import payments
-from ..services.common import DECIDE, HONOUR, MONEY, VIEW
+from ..services.common import DECIDE, HONOUR, MONEY, VIEW, clean_text
 from ..services.register import period_of
 from ..services.revocation import case_chain
 from ..services.vetting import certificate_pdf, verify_token
@@ -66,35 +71,66 @@ def honour_list(request):
     year = g.get("year", "")
     qs = selectors.honour_list_for_actor(request.user, q=g.get("q", "")[:50], title_type=g.get("title_type", ""),
                                          level=g.get("level", ""), status=g.get("status", ""),
-                                         year=int(year) if year.isdigit() else None)
+                                         year=int(year) if year.isdigit() else None,
+                                         holder_kind=g.get("holder_kind", "") if g.get("holder_kind") in HolderKind.values
+                                         else "")
     page = Paginator(qs, 50).get_page(g.get("page"))
+    page.object_list = list(page.object_list)
+    _hardship_flags(request.user, page.object_list)
     return render(request, "honours/honour_list.html", {
         "page": page, "node": staff.node, "types": TitleType.choices, "levels": TitleLevel.choices, "statuses": HonourStatus.choices,
+        "kinds": HolderKind.choices,
         "f": g, "can_write": staff.can(HONOUR), "tab": "register",
         "period": period_of(clock.today())})
+
+
+def _holder(request, kind: str) -> dict:
+    """Who holds the title being registered, from the form: a member (person), an enterprise of the
+    actor's subtree (unit) or a named team of one (collective). An enterprise outside the subtree is a 404."""
+    if kind == HolderKind.PERSON:
+        person, membership = person_get_for_actor(request.user, posted_int(request, "person", _("获得者")))
+        return {"person": person, "union": membership.union}
+    if kind not in HolderKind.values:
+        raise ValidationError({"holder_kind": [_("获得者类型无效")]})
+    ent = enterprise_get_for_actor(request.user, posted_int(request, "enterprise", _("单位")))
+    name = ent.name
+    if kind == HolderKind.COLLECTIVE:
+        team = clean_text(request.POST.get("team"), 80)
+        if not team:
+            raise ValidationError({"team": [_("集体名称：请填写班组、车间或工作室的名称")]})
+        name = team if team.startswith(ent.name) else f"{ent.name}{team}"
+    return {"enterprise": ent, "union": ent.union, "holder_name": name}
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def honour_create(request):
+    """登记荣誉 of a person, a unit (五一劳动奖状…) or a collective (工人先锋号, 创新工作室…): the same service."""
     require(request.user, HONOUR)
+    kind = request.POST.get("holder_kind") or request.GET.get("holder_kind") or HolderKind.PERSON
     if request.method == "POST":
         try:
             with transaction.atomic():
-                person, membership = person_get_for_actor(request.user, posted_int(request, "person", _("获得者")))
                 h = services.honour_create(
-                    actor=request.user, union=membership.union, title_type=request.POST.get("title_type", ""),
+                    actor=request.user, title_type=request.POST.get("title_type", ""),
                     level=request.POST.get("level", ""), year=posted_int(request, "year", _("年度")),
                     granting_body=request.POST.get("granting_body", ""),
-                    certificate_no=request.POST.get("certificate_no", ""), person=person)
+                    certificate_no=request.POST.get("certificate_no", ""), holder_kind=kind,
+                    **_holder(request, kind))
         except REFUSALS as e:
             refused(request, e)
         else:
             messages.success(request, _("已登记：%(h)s") % {"h": h})
             return redirect("honours:honour_detail", pk=h.pk)
+    if kind not in HolderKind.values:
+        kind = HolderKind.PERSON
+    person = kind == HolderKind.PERSON
+    types = [(v, lbl) for v, lbl in TitleType.choices if (v in COLLECTIVE_TITLES) != person]
     return render(request, "honours/honour_form.html", {
-        "types": TitleType.choices, "levels": TitleLevel.choices, "f": request.POST, "tab": "register",
-        "members": selectors.member_choices(request.user)})
+        "types": types, "levels": TitleLevel.choices, "f": request.POST, "tab": "register", "kind": kind,
+        "kinds": HolderKind.choices,
+        "members": selectors.member_choices(request.user) if person else [],
+        "enterprises": [] if person else enterprise_picker_choices(request.user, limit=500)[0]})
 
 
 @login_required
@@ -118,14 +154,53 @@ def honour_import(request):
     return render(request, "honours/honour_import.html", {"result": result, "tab": "register"})
 
 
+# The assistance app's facet (huigong.core.facets): heads of an open hardship file. Honours does not import
+# assistance; it asks the kernel by key, and offers nothing when the facet is not installed.
+HARDSHIP = "hardship_file"
+# Starting the help: assistance's "new hardship file" page for a chosen head, by URL name and capability (the
+# page checks both again). When either is missing the model worker's page says how instead.
+HARDSHIP_START, HARDSHIP_CAP = "assistance:file_create", "assist"
+
+
+def _hardship_flags(user, honours) -> None:
+    """Marks the holders of the page who head an open hardship file (h.hardship) and the file the user
+    may open (h.hardship_url): two queries for the page, whatever its length."""
+    ids = [h.person_id for h in honours if h.person_id]
+    if not ids or not facets.known(HARDSHIP):
+        return
+    heads = set(facets.person_ids(HARDSHIP).filter(pk__in=ids).values_list("pk", flat=True))
+    links = facets.links(user, ids) if heads else {}
+    for h in honours:
+        h.hardship = h.person_id in heads
+        h.hardship_url = next(iter(links.get(h.person_id, [])), ("", ""))[1] if h.hardship else ""
+
+
+def _hardship_help(request, staff, h) -> dict | None:
+    """The model worker's hardship files the user may open, and how to start the help when there is none."""
+    if h.person_id is None:
+        return None
+    if not facets.known(HARDSHIP):
+        return {"links": [], "start": "", "installed": False}
+    links = facets.links(request.user, [h.person_id]).get(h.person_id, [])
+    is_open = bool(links) or facets.has(HARDSHIP, h.person_id)
+    start = ""
+    if not is_open and staff.can(HARDSHIP_CAP) and h.status == HonourStatus.ACTIVE:
+        try:
+            start = f"{reverse(HARDSHIP_START)}?head={h.person_id}"
+        except NoReverseMatch:
+            start = ""
+    return {"links": links, "start": start, "installed": True, "open": is_open}
+
+
 @login_required
 @require_GET
 def honour_detail(request, pk: int):
-    """The model worker's page: her titles, history, entitlements and their state, allowance payments."""
+    """The model worker's page: her titles, history, entitlements and their state, allowance payments,
+    her hardship file (or how to start one)."""
     staff = require(request.user, VIEW)
     h = selectors.honour_get_for_actor(request.user, pk)
     ctx = selectors.holder_page(h)
-    ctx.update({"h": h, "events": h.events.select_related("actor").all(), "can_write": staff.can(HONOUR),
+    ctx.update({"hardship": _hardship_help(request, staff, h),"h": h, "events": h.events.select_related("actor").all(), "can_write": staff.can(HONOUR),
                 "tab": "register", "cases": [i.case for i in h.revocation_items.select_related("case")]})
     return render(request, "honours/honour_detail.html", ctx)
 
@@ -358,7 +433,7 @@ def batch_detail(request, kind: str, pk: int):
     batch = selectors.batch_get_for_actor(request.user, kind, pk)
     return render(request, "honours/batch_detail.html", {
         "batch": batch, "kind": kind, "payments": batch.payments.all(), "can_full": staff.can("pii_full"),
-        "tab": "entitlements"})
+        "import_form": ResultImportForm(), "tab": "entitlements"})
 
 
 @login_required
@@ -375,6 +450,20 @@ def batch_sheet(request, kind: str, pk: int):
                         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     resp["Content-Disposition"] = content_disposition_header(True, sheet.filename)
     return resp
+
+
+@login_required
+@require_POST
+def batch_results(request, kind: str, pk: int):
+    """The bank's result sheet (回盘) for an allowance or prize batch: checked whole, then each payment
+    marked paid or failed (the shared form and messages of core.disbursement.pages)."""
+    require(request.user, MONEY)  # refused before the upload is read: a 403, not a form error
+    batch = selectors.batch_get_for_actor(request.user, kind, pk)
+    counts = result_import(request, lambda data: payments.batch_import_results(actor=request.user, batch=batch,
+                                                                               data=data))
+    if counts is not None:
+        messages.success(request, _("回盘已导入：到账 %(paid)d 笔，失败 %(failed)d 笔，未变 %(unchanged)d 笔") % counts)
+    return redirect("honours:batch_detail", kind=kind, pk=batch.pk)
 
 
 @login_required
