@@ -668,15 +668,23 @@ def draw(spec: Spec, *, actor, pool, seed: str | None = None, node_path: str = "
     # Only the columns the draw reads and writes: a round may have tens of thousands of entrants.
     columns = [c for c in ("pk", spec.status, _entry_sub_attr(spec), spec.draw_rank, spec.granted_at, spec.ended_at,
                            *(a for a, _v in spec.draw_sets)) if c]
-    entries = {e.pk: e for e in spec.entry.objects.select_for_update(of=("self",)).filter(
-        **{f"{spec.entry_pool}_id": pool.pk, spec.status: spec.value(EntryStatus.ENTERED)}).only(*columns)}
+    locked = spec.entry.objects.select_for_update(of=("self",)).filter(
+        **{f"{spec.entry_pool}_id": pool.pk, spec.status: spec.value(EntryStatus.ENTERED)})
+    set_based = SET_BASED_DRAW and connection.vendor == "postgresql"
+    if set_based:
+        # The set-based path needs each entrant's unit only: {id: sub key}, no model instances.
+        sub_attr = _entry_sub_attr(spec)
+        entries = (dict(locked.values_list("pk", sub_attr)) if sub_attr
+                   else dict.fromkeys(locked.values_list("pk", flat=True)))
+    else:
+        entries = {e.pk: e for e in locked.only(*columns)}
     ids = lottery.canonical(entries)
     prec = {int(k): int(v) for k, v in (precedence(ids) if precedence else {}).items() if int(v) and int(k) in entries}
     ordered = lottery.order(seed, ids, prec)
     now = timezone.now()
     waitlist = getattr(pool, spec.waitlist, False)
     use_sub = _uses_sub(spec, pool)
-    if SET_BASED_DRAW and connection.vendor == "postgresql":
+    if set_based:
         result = _draw_set_based(spec, pool, entries, ordered, use_sub, waitlist, now)
     else:
         result = _draw_each(spec, pool, entries, ordered, use_sub, waitlist, now)
@@ -738,7 +746,8 @@ def _draw_set_based(spec: Spec, pool, entries: dict, ordered: list[int], use_sub
     """The same allocation as `_draw_each`, computed in Python from the counters read under lock (the
     pool row is locked by the caller, the sub-pools here, the entries by the caller), then written with
     three statements: the entries from arrays, the sub-pools' counters, the pool's counter. The CHECK
-    constraints still hold the counters (0 <= remaining <= total)."""
+    constraints still hold the counters (0 <= remaining <= total). `entries`:
+    {entry id: its sub-pool key}."""
     limited = _limited(spec, pool)
     pool_left = getattr(pool, spec.remaining) if limited else None
     unit_left: dict = {}
@@ -749,7 +758,7 @@ def _draw_set_based(spec: Spec, pool, entries: dict, ordered: list[int], use_sub
     taken: dict = {}
     ids, statuses, ranks, result = [], [], [], []
     for rank, entry_id in enumerate(ordered, 1):
-        key = entry_sub_key(spec, entries[entry_id])
+        key = entries[entry_id]
         got = (not use_sub or unit_left.get(key, 0) > 0) and (not limited or pool_left > 0)
         if got:
             if use_sub:

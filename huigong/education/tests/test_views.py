@@ -133,3 +133,19 @@ def test_rules_editor_previews_saves_and_locks(client, w):
     p.refresh_from_db()
     assert p.rules == {"member_months": 6}
     assert young.pk
+
+
+def test_points_form_records_a_merit_score_and_names_a_bad_value(client, w):
+    p = make_programme(w.c.city_admin, w.c.hangzhou, ranking="merit")
+    a = submit(p, applicant(w.c.city_admin, w.c.tech))
+    client.force_login(w.c.city_admin)
+    url = reverse("education:application_points", args=[a.pk])
+    r = client.post(url, {"points": "-5"}, follow=True)
+    assert "成绩/积分" in r.content.decode()
+    a.refresh_from_db()
+    assert a.merit_points is None
+    client.post(url, {"points": "88", "note": "入学考试"})
+    a.refresh_from_db()
+    assert a.merit_points == 88
+    r = client.get(reverse("education:application_detail", args=[a.pk]))
+    assert 'data-testid="merit-points">88<' in r.content.decode()
