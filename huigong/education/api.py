@@ -68,6 +68,8 @@ class EduDrawOut(Schema):
     entrants_hash: str
     entrants: list[int]
     result: list[list]
+    precedence: dict[str, int] = Field({}, description="Published precedence per entrant (priority tier, or merit "
+                                       "points); higher drawn first, the seeded ticket breaking ties")
     drawn_at: dt.datetime
     problems: list[str] = Field(..., description="Empty when re-running the draw from the seed and the list gives the stored order")
 
@@ -169,7 +171,8 @@ def programme_funnel(request, programme_id: Id, by: str = "union"):
 def _draw_out(p) -> dict:
     record, problems = services.draw_verify(p)
     return {"seed": record.seed, "entrants_hash": record.entrants_hash, "entrants": record.entrants,
-            "result": record.result, "drawn_at": record.drawn_at, "problems": problems}
+            "result": record.result, "precedence": (record.places or {}).get("precedence") or {},
+            "drawn_at": record.drawn_at, "problems": problems}
 
 
 @router.get("/programmes/{programme_id}/draw", response=responses({200: EduDrawOut}))

@@ -24,7 +24,10 @@ class ProgrammeForm(forms.Form):
     closes_on = forms.DateField(label=_("申报截止"), widget=DateInput())
     total = forms.IntegerField(label=_("资助名额"), min_value=1)
     allocation = forms.ChoiceField(label=_("分配方式"), choices=[(Allocation.LOTTERY, _("抽签")),
-                                                               (Allocation.FIRST_COME, _("先到先得"))])
+                                                               (Allocation.FIRST_COME, _("先到先得")),
+                                                               ("merit", _("择优（按成绩排序，同分抽签）"))])
+    priorities = forms.MultipleChoiceField(label=_("优先条件（先列的层级高）"), required=False,
+                                           widget=forms.CheckboxSelectMultiple)
     quota_formula = forms.ChoiceField(label=_("名额分配"), choices=QuotaFormula.choices)
     levels = forms.MultipleChoiceField(label=_("审核层级"), choices=NodeLevel.choices, required=False,
                                        initial=[NodeLevel.GRASSROOTS, NodeLevel.DISTRICT])
@@ -43,6 +46,12 @@ class ProgrammeForm(forms.Form):
     fallback_yuan = forms.DecimalField(label=_("未中签保底补助（元）"), min_value=0, required=False, decimal_places=2)
     clawback_on_dropout = forms.BooleanField(label=_("退学须追回已发补贴"), required=False)
     description = forms.CharField(label=_("项目说明"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from huigong.core import facets
+
+        super().__init__(*args, **kwargs)
+        self.fields["priorities"].choices = facets.choices()
 
     def clean_tranche_plan(self):
         out = []
@@ -65,11 +74,63 @@ class ProgrammeForm(forms.Form):
                  "employer_union": d.get("employer_union"), "once_per_level": d.get("once_per_level")}
         fen = _yuan_to_fen(d.get("tranche_yuan"))
         return {"title": d["title"], "year": d["year"], "opens_on": d["opens_on"], "closes_on": d["closes_on"],
-                "total": d["total"], "allocation": d["allocation"], "quota_formula": d["quota_formula"],
+                "total": d["total"], "quota_formula": d["quota_formula"],
+                "allocation": Allocation.LOTTERY if d["allocation"] == "merit" else d["allocation"],
+                "ranking": "merit" if d["allocation"] == "merit" else "draw",
+                "priorities": [k for k, _label in self.fields["priorities"].choices
+                               if k in set(d.get("priorities") or [])],
                 "levels": d.get("levels") or [], "rules": rules, "subsidy_kind": d["subsidy_kind"],
                 "tranches": [{**t, "fen": fen} for t in d.get("tranche_plan") or []],
                 "share_percent": d.get("share_percent") or 0, "fallback_fen": _yuan_to_fen(d.get("fallback_yuan")),
                 "clawback_on_dropout": d.get("clawback_on_dropout", False), "description": d.get("description", "")}
+
+
+class RulesForm(forms.Form):
+    """The eligibility editor: each rule is set by filling its field, removed by clearing it."""
+
+    member_months = forms.IntegerField(label=_("入会满（月）"), min_value=0, max_value=600, required=False)
+    contract_years = forms.IntegerField(label=_("劳动合同履行满（年）"), min_value=0, max_value=50, required=False)
+    forms_allowed = forms.MultipleChoiceField(label=_("用工形式（一线职工）"), choices=EmploymentForm.choices,
+                                              required=False, widget=forms.CheckboxSelectMultiple)
+    min_age = forms.IntegerField(label=_("年龄下限（周岁）"), min_value=16, max_value=70, required=False)
+    max_age = forms.IntegerField(label=_("年龄上限（周岁）"), min_value=16, max_value=70, required=False)
+    employer_union = forms.BooleanField(label=_("所在单位须已建会"), required=False)
+    once_per_level = forms.BooleanField(label=_("同一学历层次只资助一次"), required=False)
+    priorities = forms.MultipleChoiceField(label=_("优先条件（先列的层级高）"), required=False,
+                                           widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, **kwargs):
+        from huigong.core import facets
+
+        super().__init__(*args, **kwargs)
+        self.fields["priorities"].choices = facets.choices()
+
+    @classmethod
+    def initial_for(cls, programme) -> dict:
+        r = programme.rules or {}
+        return {"member_months": r.get("member_months"), "contract_years": r.get("contract_years"),
+                "forms_allowed": r.get("forms") or [], "min_age": r.get("min_age"), "max_age": r.get("max_age"),
+                "employer_union": bool(r.get("employer_union")), "once_per_level": bool(r.get("once_per_level")),
+                "priorities": list(programme.priorities or [])}
+
+    def clean(self):
+        d = super().clean()
+        lo, hi = d.get("min_age"), d.get("max_age")
+        if lo is not None and hi is not None and lo > hi:
+            self.add_error("max_age", _("年龄上限不能小于年龄下限"))
+        return d
+
+    def rules(self) -> dict:
+        d = self.cleaned_data
+        return {"member_months": d.get("member_months"), "contract_years": d.get("contract_years"),
+                "forms": d.get("forms_allowed") or [], "min_age": d.get("min_age"), "max_age": d.get("max_age"),
+                "employer_union": d.get("employer_union"), "once_per_level": d.get("once_per_level")}
+
+    def priority_keys(self) -> list[str]:
+        from huigong.core import facets
+
+        chosen = set(self.cleaned_data.get("priorities") or [])
+        return [k for k, _label in facets.choices() if k in chosen]
 
 
 class InstitutionForm(forms.Form):
@@ -94,6 +155,11 @@ class ApplyForm(forms.Form):
         ("", _("无")), ("model_worker", _("劳动模范")), ("hardship", _("困难职工建档"))])
     statement = forms.CharField(label=_("申请说明"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
                                 max_length=1000)
+
+
+class PointsForm(forms.Form):
+    points = forms.IntegerField(label=_("成绩/积分"), min_value=0, max_value=100000)
+    note = forms.CharField(label=_("来源说明（如考试名称）"), max_length=200, required=False)
 
 
 class DecideForm(forms.Form):

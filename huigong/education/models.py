@@ -52,6 +52,13 @@ class QuotaFormula(models.TextChoices):
     MEMBERS = "members", _("按会员人数")
 
 
+class Ranking(models.TextChoices):
+    """How a lottery round orders its entrants (the kernel draw's published precedence)."""
+
+    DRAW = "draw", _("抽签（优先条件的人先抽）")
+    MERIT = "merit", _("择优（按成绩排序，同分抽签）")
+
+
 class Institution(models.Model):
     """A partner institution (合作院校) of a union."""
 
@@ -100,6 +107,10 @@ class Programme(PoolFields):
                                      related_name="carried_to", verbose_name=_("上一轮"))
     clawback_on_dropout = models.BooleanField(_("退学须追回已发补贴"), default=False)
     draw_seed = models.CharField(_("随机种子"), max_length=128, blank=True)
+    # Priorities as data: person-facet keys (huigong.core.facets), the first the highest tier. In the
+    # draw an entrant's tier is len(priorities) - the index of the first facet they hold (0: none).
+    priorities = models.JSONField(_("优先条件"), default=list, blank=True)
+    ranking = models.CharField(_("排序方式"), max_length=8, choices=Ranking.choices, default=Ranking.DRAW)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -197,7 +208,10 @@ class Application(models.Model):
     xuexin_code = models.CharField(_("学信网在线验证码"), max_length=32, blank=True)
     xuexin_report = models.FileField(_("学信网学历报告"), upload_to="education/xuexin/", blank=True)
     statement = models.TextField(_("申请说明"), blank=True)
-    priority = models.CharField(_("优先条件"), max_length=16, blank=True)  # model_worker / hardship
+    # The facet key the draw found (as of the draw; before it, what the worker declared).
+    priority = models.CharField(_("优先条件"), max_length=16, blank=True)
+    # Merit rounds: the published score (exam score or points), recorded with an audit row.
+    merit_points = models.PositiveIntegerField(_("成绩/积分"), null=True, blank=True)
     # The automatic first check against the member register (eligibility.py): the rule codes that
     # failed, comma-separated (empty: eligible), and when.
     check_failures = models.CharField(max_length=255, blank=True)

@@ -14,13 +14,14 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from huigong.core import facets
 from huigong.core.files import file_response
 from huigong.core.money import format_yuan
 from huigong.core.notices.views import notice_pdf_response
 from huigong.core.scope import require, staff_of
 from huigong.orgs.forms import apply_service_errors
 
-from . import eligibility, forms, reports, selectors, services
+from . import clock, eligibility, forms, reports, selectors, services
 from .models import (
     Application,
     ApplicationStatus,
@@ -100,6 +101,7 @@ def programme_detail(request, pk: int):
         "quota_names": dict(p.node.get_children().values_list("pk", "name")) if p.quotas.exists() else {},
         "institutions": selectors.institution_list_for_actor(request.user),
         "rules": eligibility.requirements(p),
+        "priorities": [str(dict(facets.choices()).get(k, k)) for k in p.priorities or []],
         "tranches": [{"label": t["trigger"], "term": t.get("term"), "fen": format_yuan(t["fen"]) if "fen" in t else "",
                       "share": t.get("share")} for t in p.tranches],
         "record": record, "notices": selectors.notice_list_for_actor(request.user, p),
@@ -108,6 +110,48 @@ def programme_detail(request, pk: int):
         "can_edit": own and _can(request.user, EDU), "can_pay": _can(request.user, MONEY),
         "major_form": forms.MajorForm(), "draw_form": forms.DrawForm(),
         "carry_targets": p.carried_to.all()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def programme_rules(request, pk: int):
+    """The eligibility editor: rules and priorities as data on a round being prepared (locked once it
+    opens), with a live preview of how many members of the round's subtree pass each rule (htmx asks
+    for the preview part as the form changes; one query)."""
+    require(request.user, EDU)
+    p = selectors.programme_get_for_actor(request.user, pk)
+    if not p.node_path.startswith(staff_of(request.user).node.path):
+        raise PermissionDenied(_("只有主办工会可以修改申报条件"))
+    locked = p.status != "draft"
+    data = request.POST if request.method == "POST" else (request.GET if request.GET.get("preview") else None)
+    form = forms.RulesForm(data) if data is not None else forms.RulesForm(initial=forms.RulesForm.initial_for(p))
+    rules, error = p.rules or {}, ""
+    if data is not None:
+        if form.is_valid():
+            try:
+                rules = services.programmes.clean_rules(form.rules())
+            except ValidationError as e:
+                error = "；".join(e.messages)
+        else:
+            error = _("请按提示修改后再预览")
+    preview = eligibility.preview(p, rules, clock.today()) if not error else None
+    if request.headers.get("HX-Request") and request.method == "GET":
+        return render(request, "education/_rules_preview.html", {"preview": preview, "error": error})
+    if request.method == "POST":
+        if locked:
+            messages.error(request, _("项目已开放申报，申报条件不能再修改"))
+            return redirect("education:programme_detail", pk=p.pk)
+        if form.is_valid() and not error:
+            try:
+                services.programme_rules_set(actor=request.user, programme=p, rules=form.rules(),
+                                             priorities=form.priority_keys())
+                messages.success(request, _("申报条件已保存"))
+                return redirect("education:programme_rules", pk=p.pk)
+            except ValidationError as e:
+                apply_service_errors(form, e)
+    return render(request, "education/rules.html", {"p": p, "form": form, "locked": locked, "preview": preview,
+                                                    "error": error, "current": eligibility.requirements(p)},
+                  status=400 if request.method == "POST" else 200)
 
 
 ACTIONS = {
@@ -191,7 +235,28 @@ def application_detail(request, pk: int):
         "reasons": eligibility.reasons(a.programme, a.check_failures),
         "decide_form": forms.DecideForm(), "enrol_form": forms.EnrolForm(),
         "can_enrol": a.status == ApplicationStatus.CONFIRMED and not hasattr(a, "enrolment") and _can(request.user, EDU),
+        "can_score": a.programme.ranking == "merit" and a.draw_rank is None and _can(request.user, EDU),
+        "points_form": forms.PointsForm(initial={"points": a.merit_points}),
         "tranches": a.tranches.order_by("seq")})
+
+
+@login_required
+@require_POST
+def application_points(request, pk: int):
+    """Merit rounds: record the applicant's published score (audited, old and new)."""
+    require(request.user, EDU)
+    a = selectors.application_get_for_actor(request.user, pk)
+    form = forms.PointsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("成绩/积分：%(e)s") % {"e": "；".join(m for ms in form.errors.values() for m in ms)})
+        return redirect("education:application_detail", pk=a.pk)
+    try:
+        services.application_points_set(actor=request.user, application=a, points=form.cleaned_data["points"],
+                                        note=form.cleaned_data.get("note", ""))
+        messages.success(request, _("成绩已登记"))
+    except ValidationError as e:
+        _error(request, e)
+    return redirect("education:application_detail", pk=a.pk)
 
 
 @login_required

@@ -11,12 +11,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from huigong.core import facets
 from huigong.core.capacity import lottery
+from huigong.core.capacity import services as cap
 from huigong.core.notices.views import notice_public_response
 from huigong.portal.auth import current_person, worker_required
 
 from . import eligibility, forms, selectors, services
-from .models import ApplicationStatus, Major, ProgrammeStatus
+from .models import ApplicationStatus, Major, ProgrammeStatus, Ranking
 from .services import notices as edu_notices
 
 
@@ -127,17 +129,22 @@ def draw(request, pk: int):
     application numbers only, no names."""
     p, record = selectors.public_draw(pk)
     _record, problems = services.draw_verify(p)
-    rows = [{"rank": n, "id": r[0], "status": r[1]} for n, r in enumerate(record.result, 1)]
+    prec = cap.draw_precedence(record)
+    rows = [{"rank": n, "id": r[0], "status": r[1], "precedence": prec.get(r[0], 0)}
+            for n, r in enumerate(record.result, 1)]
+    labels = dict(facets.choices())
+    priorities = [{"tier": len(p.priorities) - n, "label": labels.get(k, k)} for n, k in enumerate(p.priorities or [])]
     return render(request, "education/portal/draw.html", {
         "p": p, "record": record, "problems": problems, "rows": rows[:2000], "more": max(0, len(rows) - 2000),
-        "recomputed_hash": lottery.entrants_hash(record.entrants), "tab": "services"})
+        "recomputed_hash": lottery.entrants_hash(record.entrants, prec), "tab": "services",
+        "priorities": priorities, "has_precedence": bool(prec), "merit": p.ranking == Ranking.MERIT})
 
 
 @require_GET
 def draw_entrants(request, pk: int):
     """The canonical entrant list (one application number a line, ascending): its SHA-256 is the hash."""
     _p, record = selectors.public_draw(pk)
-    body = "\n".join(str(i) for i in lottery.canonical(record.entrants))
+    body = "\n".join(lottery.entrant_lines(record.entrants, cap.draw_precedence(record)))
     return HttpResponse(body, content_type="text/plain; charset=utf-8")
 
 

@@ -649,10 +649,15 @@ def enter(spec: Spec, *, pool, person_id: int, sub_key=None, values: dict | None
 
 
 @transaction.atomic
-def draw(spec: Spec, *, actor, pool, seed: str | None = None, node_path: str = "") -> Draw:
+def draw(spec: Spec, *, actor, pool, seed: str | None = None, node_path: str = "",
+         precedence=None) -> Draw:
     """Draws a lottery pool once: entrants in the order of `lottery.order(seed, entry ids)` take places
     (their unit's, then the pool's) while there are any; the rest wait in drawn order (waitlist) or
-    lose. The seed and the entrant list's hash are published on the Draw and in the audit event."""
+    lose. The seed and the entrant list's hash are published on the Draw and in the audit event.
+
+    `precedence`: a callable given the entrant ids (canonical order) returning {id: integer}, higher
+    drawn first (priority tiers, merit points), read under the draw's locks; the non-zero ones are
+    published in `places["precedence"]` and covered by the hash."""
     pool = _lock_pool(spec, pool.pk)
     purpose = f"{spec.label}:{pool.pk}"
     if Draw.objects.filter(purpose=purpose).exists():
@@ -663,22 +668,33 @@ def draw(spec: Spec, *, actor, pool, seed: str | None = None, node_path: str = "
     # Only the columns the draw reads and writes: a round may have tens of thousands of entrants.
     columns = [c for c in ("pk", spec.status, _entry_sub_attr(spec), spec.draw_rank, spec.granted_at, spec.ended_at,
                            *(a for a, _v in spec.draw_sets)) if c]
-    entries = {e.pk: e for e in spec.entry.objects.select_for_update(of=("self",)).filter(
-        **{f"{spec.entry_pool}_id": pool.pk, spec.status: spec.value(EntryStatus.ENTERED)}).only(*columns)}
+    locked = spec.entry.objects.select_for_update(of=("self",)).filter(
+        **{f"{spec.entry_pool}_id": pool.pk, spec.status: spec.value(EntryStatus.ENTERED)})
+    set_based = SET_BASED_DRAW and connection.vendor == "postgresql"
+    if set_based:
+        # The set-based path needs each entrant's unit only: {id: sub key}, no model instances.
+        sub_attr = _entry_sub_attr(spec)
+        entries = (dict(locked.values_list("pk", sub_attr)) if sub_attr
+                   else dict.fromkeys(locked.values_list("pk", flat=True)))
+    else:
+        entries = {e.pk: e for e in locked.only(*columns)}
     ids = lottery.canonical(entries)
-    ordered = lottery.order(seed, ids)
+    prec = {int(k): int(v) for k, v in (precedence(ids) if precedence else {}).items() if int(v) and int(k) in entries}
+    ordered = lottery.order(seed, ids, prec)
     now = timezone.now()
     waitlist = getattr(pool, spec.waitlist, False)
     use_sub = _uses_sub(spec, pool)
-    if SET_BASED_DRAW and connection.vendor == "postgresql":
+    if set_based:
         result = _draw_set_based(spec, pool, entries, ordered, use_sub, waitlist, now)
     else:
         result = _draw_each(spec, pool, entries, ordered, use_sub, waitlist, now)
     places = {"total": getattr(pool, spec.total)}
+    if prec:
+        places["precedence"] = {str(k): v for k, v in sorted(prec.items())}
     if use_sub:
         places["sub"] = {str(k): s for k, s in _subs(spec, pool.pk).values_list(_sub_key_attr(spec), spec.sub_slots)}
     record = Draw.objects.create(purpose=purpose, kind=Allocation.LOTTERY, seed=seed,
-                                 entrants_hash=lottery.entrants_hash(ids), entrants=ids, places=places,
+                                 entrants_hash=lottery.entrants_hash(ids, prec), entrants=ids, places=places,
                                  result=result, drawn_by=actor if getattr(actor, "pk", None) else None)
     audit(actor=actor, verb="capacity.draw", obj=record, object_repr=purpose, node_path=node_path,
           new={"seed": seed, "entrants_hash": record.entrants_hash, "entrants": len(ids),
@@ -730,7 +746,8 @@ def _draw_set_based(spec: Spec, pool, entries: dict, ordered: list[int], use_sub
     """The same allocation as `_draw_each`, computed in Python from the counters read under lock (the
     pool row is locked by the caller, the sub-pools here, the entries by the caller), then written with
     three statements: the entries from arrays, the sub-pools' counters, the pool's counter. The CHECK
-    constraints still hold the counters (0 <= remaining <= total)."""
+    constraints still hold the counters (0 <= remaining <= total). `entries`:
+    {entry id: its sub-pool key}."""
     limited = _limited(spec, pool)
     pool_left = getattr(pool, spec.remaining) if limited else None
     unit_left: dict = {}
@@ -741,7 +758,7 @@ def _draw_set_based(spec: Spec, pool, entries: dict, ordered: list[int], use_sub
     taken: dict = {}
     ids, statuses, ranks, result = [], [], [], []
     for rank, entry_id in enumerate(ordered, 1):
-        key = entry_sub_key(spec, entries[entry_id])
+        key = entries[entry_id]
         got = (not use_sub or unit_left.get(key, 0) > 0) and (not limited or pool_left > 0)
         if got:
             if use_sub:
@@ -788,16 +805,22 @@ def _draw_set_based(spec: Spec, pool, entries: dict, ordered: list[int], use_sub
     return result
 
 
+def draw_precedence(draw_record: Draw) -> dict[int, int]:
+    """The precedences a draw published ({} for a plain lottery)."""
+    return {int(k): int(v) for k, v in ((draw_record.places or {}).get("precedence") or {}).items()}
+
+
 def draw_verify(draw_record: Draw, spec: Spec | None = None) -> list[str]:
     """Re-runs a published draw. Returns the problems found (empty: the draw is what the seed and the
     list give): the stored list against its hash, the order against the seed, and, given the spec,
     the entries in the database (who took part, and in which rank) against the published result."""
     problems = []
     ids = lottery.canonical(draw_record.entrants)
-    if lottery.entrants_hash(ids) != draw_record.entrants_hash:
+    prec = draw_precedence(draw_record)
+    if lottery.entrants_hash(ids, prec) != draw_record.entrants_hash:
         problems.append("entrants_hash")
     if draw_record.kind == Allocation.LOTTERY:
-        if lottery.order(draw_record.seed, ids) != [r[0] for r in draw_record.result]:
+        if lottery.order(draw_record.seed, ids, prec) != [r[0] for r in draw_record.result]:
             problems.append("order")
         if spec is not None:
             pool_id = int(draw_record.purpose.rsplit(":", 1)[1])

@@ -5,14 +5,17 @@ from .applications import (  # noqa: F401
     application_chains,
     application_correct,
     application_decide,
+    application_points_set,
     application_submit,
     application_withdraw,
+    draw_precedence,
     draw_record,
     draw_verify,
     first_check,
     first_check_run,
     programme_carry_over,
     programme_draw,
+    priority_tiers,
 )
 from .cohorts import (  # noqa: F401
     clawback_recovered,
@@ -33,5 +36,6 @@ from .programmes import (  # noqa: F401
     programme_close,
     programme_create,
     programme_open,
+    programme_rules_set,
     quotas_compute,
 )

@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from huigong.core import duties
+from huigong.core import duties, facets
 from huigong.core.approvals import services as chains
 from huigong.core.approvals.models import ApprovalDecision
 from huigong.core.audit import audit, snapshot
@@ -39,6 +39,7 @@ from ..models import (
     Major,
     Programme,
     ProgrammeStatus,
+    Ranking,
     Tranche,
     TrancheStatus,
     Trigger,
@@ -50,7 +51,7 @@ APPLICATION_FIELDS = ["status", "major_id", "level", "check_failures", "round", 
                       "refusal", "xuexin_code", "priority"]
 AUTHOR_VERBS = ("edu_application.submit", "edu_application.correct")
 DOC_MAX_BYTES = 8 * 1024 * 1024
-PRIORITIES = ("", "model_worker", "hardship")
+PRIORITIES = ("", "model_worker", "hardship", "hardship_file")
 
 
 def _is_staff(actor) -> bool:
@@ -350,7 +351,12 @@ def programme_draw(*, actor, programme: Programme, seed: str = "") -> Draw:
                                                                    ApplicationStatus.IN_REVIEW)).count()
     if pending:
         raise ValidationError(_("还有 %(n)s 份申请在初审或审核中，审核完成后才能抽签") % {"n": pending})
-    record = cap.draw(PLACES, actor=actor, pool=p, seed=seed or None, node_path=p.node_path)
+    if p.ranking == Ranking.MERIT:
+        unscored = Application.objects.filter(programme=p, place=EntryStatus.ENTERED, merit_points__isnull=True).count()
+        if unscored:
+            raise ValidationError(_("择优分配：还有 %(n)s 份入围申请没有登记成绩，登记后才能排序") % {"n": unscored})
+    record = cap.draw(PLACES, actor=actor, pool=p, seed=seed or None, node_path=p.node_path,
+                      precedence=lambda ids: draw_precedence(p, ids))
     # The draw wrote each entrant's WON / LOST with its place (places.PLACES.draw_sets).
     p.status, p.draw_seed = ProgrammeStatus.DRAWN, record.seed
     p.save(update_fields=["status", "draw_seed"])
@@ -363,6 +369,60 @@ def programme_draw(*, actor, programme: Programme, seed: str = "") -> Draw:
           new={"seed": record.seed, "entrants_hash": record.entrants_hash, "entrants": len(record.entrants),
                "won": sum(1 for a in drawn if a.status == ApplicationStatus.WON)})
     return record
+
+
+def priority_tiers(programme: Programme, ids: list[int]) -> dict[int, tuple[int, str]]:
+    """{application id: (tier, facet key)} of the entrants holding one of the round's priorities, as of
+    now: the first priority listed is the highest tier (len(priorities)), the last tier 1. One query per
+    priority (the kernel's person facets; education imports neither honours nor assistance)."""
+    keys = [k for k in (programme.priorities or []) if facets.known(k)]
+    out: dict[int, tuple[int, str]] = {}
+    for n, key in enumerate(keys):
+        tier = len(keys) - n
+        for pk in Application.objects.filter(pk__in=ids, person__in=facets.person_ids(key)).values_list("pk", flat=True):
+            if pk not in out:
+                out[pk] = (tier, key)
+    return out
+
+
+def draw_precedence(programme: Programme, ids: list[int]) -> dict[int, int]:
+    """The precedence the draw publishes per entrant (higher drawn first): the priority tier; in a merit
+    round the points first, the tier breaking ties (points × (number of priorities + 1) + tier), the
+    seeded ticket breaking what is left. Writes each entrant's priority as found (the snapshot)."""
+    tiers = priority_tiers(programme, ids)
+    Application.objects.filter(pk__in=ids).exclude(priority="").update(priority="")
+    for key in {k for _t, k in tiers.values()}:
+        Application.objects.filter(pk__in=[pk for pk, (_t, k) in tiers.items() if k == key]).update(priority=key)
+    if programme.ranking != Ranking.MERIT:
+        return {pk: t for pk, (t, _k) in tiers.items()}
+    width = len(programme.priorities or []) + 1
+    points = dict(Application.objects.filter(pk__in=ids).values_list("pk", "merit_points"))
+    return {pk: (points.get(pk) or 0) * width + tiers.get(pk, (0, ""))[0] for pk in ids}
+
+
+@transaction.atomic
+def application_points_set(*, actor, application: Application, points: int, note: str = "") -> Application:
+    """Merit rounds: records an applicant's published score (exam score or points), with an audit row
+    naming the old and new value. Refused once the round is drawn, or in a round that draws lots."""
+    require(actor, EDU)
+    ensure_path_in_scope(actor, application.node_path)
+    app = Application.objects.select_for_update().select_related("programme").get(pk=application.pk)
+    p = app.programme
+    if p.ranking != Ranking.MERIT:
+        raise ValidationError({"merit_points": _("本项目按抽签分配，不登记成绩")})
+    if p.status in (ProgrammeStatus.DRAWN, ProgrammeStatus.DONE) or app.draw_rank is not None:
+        raise ValidationError({"merit_points": _("已经排序，成绩不能再修改")})
+    if app.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW, ApplicationStatus.APPROVED,
+                          ApplicationStatus.RETURNED):
+        raise ValidationError({"merit_points": _("该申请当前状态为“%(s)s”，不能登记成绩") % {"s": app.get_status_display()}})
+    if not isinstance(points, int) or isinstance(points, bool) or not 0 <= points <= 100000:
+        raise ValidationError({"merit_points": _("成绩/积分应为 0 到 100000 之间的整数")})
+    old = app.merit_points
+    app.merit_points = points
+    app.save(update_fields=["merit_points"])
+    audit(actor=actor, verb="edu_application.points", obj=app, node_path=app.node_path,
+          old={"merit_points": old}, new={"merit_points": points, "note": (note or "").strip()[:200]})
+    return app
 
 
 def draw_verify(programme: Programme) -> tuple[Draw | None, list[str]]:

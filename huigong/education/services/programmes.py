@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
+from huigong.core import facets
 from huigong.core.audit import audit
 from huigong.core.capacity import services as cap
 from huigong.core.capacity.models import Allocation
@@ -18,13 +19,14 @@ from huigong.members.models import Membership, MembershipStatus
 from huigong.orgs.models import NodeLevel, UnionNode
 
 from .. import clock
-from ..eligibility import validate_rules
+from ..eligibility import RULE_LABELS, validate_rules
 from ..models import (
     Institution,
     Major,
     Programme,
     ProgrammeStatus,
     QuotaFormula,
+    Ranking,
     SubsidyKind,
     Trigger,
 )
@@ -36,13 +38,38 @@ MONEY = "money"
 VIEW = "view"
 
 PROGRAMME_FIELDS = ["title", "year", "status", "opens_on", "closes_on", "total", "allocation", "rules", "levels",
-                    "subsidy_kind", "tranches", "share_percent", "fallback_fen", "quota_formula"]
+                    "subsidy_kind", "tranches", "share_percent", "fallback_fen", "quota_formula", "priorities", "ranking"]
 
 
 def programme_for_write(actor, programme: Programme) -> Programme:
     require(actor, EDU)
     ensure_path_in_scope(actor, programme.node_path)
     return Programme.objects.select_for_update().select_related("node").get(pk=programme.pk)
+
+
+def clean_priorities(priorities) -> list[str]:
+    """The round's priorities: person-facet keys this installation has, no repeats, first = highest."""
+    out: list[str] = []
+    for key in priorities or []:
+        key = str(key).strip()
+        if not key:
+            continue
+        if not facets.known(key):
+            raise ValidationError({"priorities": _("优先条件“%(k)s”不存在") % {"k": key}})
+        if key in out:
+            raise ValidationError({"priorities": _("优先条件“%(k)s”重复") % {"k": key}})
+        out.append(key)
+    return out
+
+
+def clean_rules(rules) -> dict:
+    try:
+        return validate_rules(rules or {})
+    except (ValueError, TypeError) as e:
+        key = str(e)
+        label = RULE_LABELS.get(key)
+        name = str(label).replace("%(n)s", "N") if label is not None else key
+        raise ValidationError({"rules": _("申报条件“%(k)s”的值无效") % {"k": name}}) from None
 
 
 def _clean_tranches(kind: str, tranches, share_percent: int) -> list[dict]:
@@ -93,7 +120,8 @@ def programme_create(*, actor, node: UnionNode, title: str, year: int, opens_on:
                      subsidy_kind: str = SubsidyKind.FIXED, tranches: list[dict] | None = None,
                      share_percent: int = 0, fallback_fen: int = 0, quota_formula: str = QuotaFormula.NONE,
                      allocation: str = Allocation.LOTTERY, waitlist: bool = False, description: str = "",
-                     carried_from: Programme | None = None, clawback_on_dropout: bool = False) -> Programme:
+                     carried_from: Programme | None = None, clawback_on_dropout: bool = False,
+                     priorities: list[str] | None = None, ranking: str = Ranking.DRAW) -> Programme:
     require(actor, EDU)
     ensure_path_in_scope(actor, node.path)
     title = (title or "").strip()
@@ -105,10 +133,12 @@ def programme_create(*, actor, node: UnionNode, title: str, year: int, opens_on:
         raise ValidationError({"total": _("资助名额应为正整数")})
     if allocation not in (Allocation.LOTTERY, Allocation.FIRST_COME):
         raise ValidationError({"allocation": _("分配方式应为抽签或先到先得")})
-    try:
-        rules = validate_rules(rules or {})
-    except (ValueError, TypeError) as e:
-        raise ValidationError({"rules": _("申报条件“%(k)s”的值无效") % {"k": str(e)}}) from None
+    if ranking not in Ranking.values:
+        raise ValidationError({"ranking": _("排序方式无效")})
+    if ranking == Ranking.MERIT and allocation != Allocation.LOTTERY:
+        raise ValidationError({"ranking": _("择优分配须在截止后统一排序，不能与先到先得同用")})
+    rules = clean_rules(rules)
+    priorities = clean_priorities(priorities)
     levels = list(levels or [NodeLevel.GRASSROOTS, NodeLevel.DISTRICT])
     if any(lv not in NodeLevel.values for lv in levels):
         raise ValidationError({"levels": _("审核层级无效")})
@@ -127,7 +157,7 @@ def programme_create(*, actor, node: UnionNode, title: str, year: int, opens_on:
         rules=rules, levels=levels, subsidy_kind=subsidy_kind, tranches=tranches,
         share_percent=int(share_percent or 0), fallback_fen=fallback_fen, quota_formula=quota_formula,
         description=description, carried_from=carried_from, created_by=actor,
-        clawback_on_dropout=bool(clawback_on_dropout))
+        clawback_on_dropout=bool(clawback_on_dropout), priorities=priorities, ranking=ranking)
     audit(actor=actor, verb="edu_programme.create", obj=p, node_path=node.path,
           new={f: getattr(p, f) for f in PROGRAMME_FIELDS})
     return p
@@ -153,6 +183,26 @@ def major_add(*, actor, programme: Programme, institution: Institution, name: st
     audit(actor=actor, verb="edu_programme.major_add", obj=p, node_path=p.node_path,
           new={"major": m.pk, "name": name, "institution": institution.name, "seats": seats})
     return m
+
+
+@transaction.atomic
+def programme_rules_set(*, actor, programme: Programme, rules: dict, priorities: list[str] | None = None
+                        ) -> Programme:
+    """The eligibility editor: replaces a round's rules (and priorities) while it is being prepared.
+    Locked once it opens (applicants were checked against the rules they saw)."""
+    p = programme_for_write(actor, programme)
+    if p.status != ProgrammeStatus.DRAFT:
+        raise ValidationError(_("项目已开放申报，申报条件不能再修改"))
+    rules = clean_rules(rules)
+    priorities = clean_priorities(p.priorities if priorities is None else priorities)
+    old = {"rules": p.rules, "priorities": p.priorities}
+    if old == {"rules": rules, "priorities": priorities}:
+        return p
+    p.rules, p.priorities = rules, priorities
+    p.save(update_fields=["rules", "priorities"])
+    audit(actor=actor, verb="edu_programme.rules", obj=p, node_path=p.node_path, old=old,
+          new={"rules": rules, "priorities": priorities})
+    return p
 
 
 @transaction.atomic

@@ -97,3 +97,55 @@ def test_viewer_cannot_write(client, w):
     client.force_login(w.c.viewer)
     assert client.post(reverse("education:programme_action", args=[p.pk, "close"])).status_code == 403
     assert Programme.objects.get(pk=p.pk).status == "open"
+
+
+def test_rules_editor_previews_saves_and_locks(client, w):
+    """The editor: the page and its htmx preview count the members of the round's subtree who pass each
+    rule; a bad value is named and nothing is saved; saved rules are the round's; once open, locked."""
+    p = make_programme(w.c.city_admin, w.c.hangzhou, open_now=False, rules={})
+    young = applicant(w.c.city_admin, w.c.tech, joined_on=timezone.localdate())
+    url = reverse("education:programme_rules", args=[p.pk])
+    client.force_login(w.c.city_admin)
+    r = client.get(url)
+    assert r.status_code == 200 and 'data-testid="rules-preview"' in r.content.decode()
+    members = r.context["preview"]["members"]
+    assert members >= 1 and r.context["preview"]["all"] == members
+    r = client.get(url, {"preview": "1", "member_months": "6", "once_per_level": "on"}, HTTP_HX_REQUEST="true")
+    assert r.status_code == 200 and "<html" not in r.content.decode()
+    rows = {x["code"]: x["passing"] for x in r.context["preview"]["rules"]}
+    assert rows["once_per_level"] == members and rows["member_months"] <= members - 1  # the new member fails
+    assert r.context["preview"]["all"] == rows["member_months"]
+    r = client.post(url, {"min_age": "40", "max_age": "30"})
+    assert r.status_code == 400 and "年龄上限不能小于年龄下限" in r.content.decode()
+    p.refresh_from_db()
+    assert p.rules == {}
+    r = client.post(url, {"member_months": "6", "priorities": ["model_worker"]})
+    assert r.status_code == 302
+    p.refresh_from_db()
+    assert p.rules == {"member_months": 6} and p.priorities == ["model_worker"]
+    from huigong.education import services
+
+    services.programme_open(actor=w.c.city_admin, programme=p)
+    r = client.get(url)
+    assert r.status_code == 200 and 'data-testid="rules-form"' not in r.content.decode()
+    r = client.post(url, {"member_months": "1"})
+    assert r.status_code == 302
+    p.refresh_from_db()
+    assert p.rules == {"member_months": 6}
+    assert young.pk
+
+
+def test_points_form_records_a_merit_score_and_names_a_bad_value(client, w):
+    p = make_programme(w.c.city_admin, w.c.hangzhou, ranking="merit")
+    a = submit(p, applicant(w.c.city_admin, w.c.tech))
+    client.force_login(w.c.city_admin)
+    url = reverse("education:application_points", args=[a.pk])
+    r = client.post(url, {"points": "-5"}, follow=True)
+    assert "成绩/积分" in r.content.decode()
+    a.refresh_from_db()
+    assert a.merit_points is None
+    client.post(url, {"points": "88", "note": "入学考试"})
+    a.refresh_from_db()
+    assert a.merit_points == 88
+    r = client.get(reverse("education:application_detail", args=[a.pk]))
+    assert 'data-testid="merit-points">88<' in r.content.decode()

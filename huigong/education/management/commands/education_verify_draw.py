@@ -1,10 +1,12 @@
 """Re-runs a round's published draw: `python manage.py education_verify_draw <programme id>` checks the
 stored draw against the database; with `--seed` and `--entrants FILE` (one application number a line,
-as the public page hands it out) it checks a published draw from what was published alone."""
+as the public page hands it out, `id:precedence` where the round published one: a priority tier or
+merit points) it checks a published draw from what was published alone."""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from huigong.core.capacity import lottery
+from huigong.core.capacity import services as cap
 from huigong.education import services
 from huigong.education.models import Programme
 
@@ -24,15 +26,16 @@ class Command(BaseCommand):
         record, problems = services.draw_verify(p)
         if record is None:
             raise CommandError(f"programme {programme} has no draw")
-        ids = record.entrants
+        ids, prec = record.entrants, cap.draw_precedence(record)
         if entrants:
             with open(entrants, encoding="utf-8") as f:
-                ids = [int(line) for line in f if line.strip()]
+                ids, prec = lottery.parse_lines(f)
         seed = seed or record.seed
-        order = lottery.order(seed, ids)
+        order = lottery.order(seed, ids, prec)
         self.stdout.write(f"seed: {seed}")
-        self.stdout.write(f"entrants: {len(ids)}  sha256: {lottery.entrants_hash(ids)}")
-        if lottery.entrants_hash(ids) != record.entrants_hash:
+        self.stdout.write(f"entrants: {len(ids)} ({len(prec)} with a precedence)  "
+                          f"sha256: {lottery.entrants_hash(ids, prec)}")
+        if lottery.entrants_hash(ids, prec) != record.entrants_hash:
             problems.append("published entrant list differs from the draw's")
         if order != [r[0] for r in record.result]:
             problems.append("order differs from the published result")
