@@ -200,6 +200,27 @@ def browser(monkeypatch):
             b.close()
 
 
+class _NoTypesetting:
+    """Stands in for the weasyprint module: `HTML(string=…).write_pdf()` gives a stub PDF."""
+
+    class HTML:
+        def __init__(self, *, string, base_url=None):
+            assert string
+
+        def write_pdf(self):
+            return b"%PDF-1.4\n%%EOF\n"
+
+
+@pytest.fixture
+def pdf_without_typesetting(monkeypatch):
+    """For tests about who gets a page, not typesetting (the page matrices): core.pdf.render_pdf still
+    renders the template (a template error still fails), but WeasyPrint is not run. Patched where
+    render_pdf finds it (`_weasyprint`), so modules that imported render_pdf by name are covered too."""
+    from huigong.core import pdf
+
+    monkeypatch.setattr(pdf, "_weasyprint", lambda: _NoTypesetting)
+
+
 @pytest.fixture
 def cast(db):
     from huigong.testing import Cast
