@@ -78,6 +78,86 @@ def module_world(django_db_setup, django_db_blocker):
             atomic.__exit__(None, None, None)
 
 
+# The demo world the apps' demo tests share (`demo_world`): while open, the outer transaction it was built
+# in and the seed's output. Rolled back after the last test that uses it (pytest_runtest_teardown below).
+DEMO_MEMBERS = 6000
+_shared_demo: dict = {}
+
+
+@pytest.fixture(scope="module")
+def demo_world(django_db_setup, django_db_blocker):
+    """The whole demo (`seed_demo --members 6000`: every app's builder), built once for all the tests that
+    use it rather than once per module (each app's test_demo.py: one seed is ~20 CPU-s at 3,000 members).
+    Like `module_world`, one open transaction rolled back when the demo's tests are over, each test's own
+    writes rolled back to a savepoint (`db`); these tests run one after another, first of the rolled-back
+    kind (pytest_collection_modifyitems), so the world is built once per worker that takes them and no
+    other test ever sees it. Returns the seed's output."""
+    if "output" not in _shared_demo:
+        import io
+
+        from django.conf import settings
+        from django.core.management import call_command
+        from django.db import transaction
+        from django.utils import translation
+
+        from huigong.testing_logs import capture
+
+        with django_db_blocker.unblock():
+            atomic = transaction.atomic()
+            atomic.__enter__()
+            _shared_demo["atomic"] = atomic
+            try:
+                out = io.StringIO()
+                with translation.override(settings.LANGUAGE_CODE), capture() as leaks:
+                    call_command("seed_demo", stdout=out, members=DEMO_MEMBERS)
+                leaks.assert_clean()
+            except BaseException:
+                _close_demo_world()
+                raise
+        _shared_demo["output"] = out.getvalue()
+    return _shared_demo["output"]
+
+
+def _close_demo_world():
+    atomic = _shared_demo.pop("atomic", None)
+    _shared_demo.pop("output", None)
+    if atomic is None:
+        return
+    from django.db import transaction
+
+    transaction.set_rollback(True)
+    atomic.__exit__(None, None, None)
+
+
+def _uses_demo_world(item) -> bool:
+    return item is not None and "demo_world" in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After the last test of a run of demo tests (its module fixtures torn down), roll the demo back."""
+    try:
+        return (yield)
+    finally:
+        if "atomic" in _shared_demo and not _uses_demo_world(nextitem):
+            _unblocked(item.config, _close_demo_world)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Never run a test inside the demo's transaction unless it asked for the demo (a safety net: the
+    teardown above closes it when the next test is known)."""
+    if "atomic" in _shared_demo and not _uses_demo_world(item):
+        _unblocked(item.config, _close_demo_world)
+
+
+def _unblocked(config, fn):
+    from pytest_django.plugin import blocking_manager_key
+
+    with config.stash[blocking_manager_key].unblock():
+        fn()
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts and ends in the default language: a request or test that activates English
@@ -118,6 +198,27 @@ def browser(monkeypatch):
             yield b
         finally:
             b.close()
+
+
+class _NoTypesetting:
+    """Stands in for the weasyprint module: `HTML(string=…).write_pdf()` gives a stub PDF."""
+
+    class HTML:
+        def __init__(self, *, string, base_url=None):
+            assert string
+
+        def write_pdf(self):
+            return b"%PDF-1.4\n%%EOF\n"
+
+
+@pytest.fixture
+def pdf_without_typesetting(monkeypatch):
+    """For tests about who gets a page, not typesetting (the page matrices): core.pdf.render_pdf still
+    renders the template (a template error still fails), but WeasyPrint is not run. Patched where
+    render_pdf finds it (`_weasyprint`), so modules that imported render_pdf by name are covered too."""
+    from huigong.core import pdf
+
+    monkeypatch.setattr(pdf, "_weasyprint", lambda: _NoTypesetting)
 
 
 @pytest.fixture
@@ -168,7 +269,8 @@ def pytest_collection_modifyitems(config, items):
 
     def key(item):
         short = item.get_closest_marker("slow") is None and item.get_closest_marker("browser") is None
-        return _database_use(item), short
+        # The demo's tests together at the very front of the rolled-back kind: one shared build (`demo_world`).
+        return _database_use(item), not _uses_demo_world(item), short
 
     items.sort(key=key)  # stable: otherwise the collected order
     return result

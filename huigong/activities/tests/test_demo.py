@@ -1,10 +1,7 @@
 """The events part of the demo on a small world: every scenario is there and consistent (counters
 match the seats, history checked in, the open events on the capacity engine)."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 
 from huigong.activities.models import Event, EventSession, Registration
 from huigong.activities.models_contest import Attempt, Contest
@@ -14,13 +11,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def demo(module_world):
-    def build():
-        out = io.StringIO()
-        call_command("seed_demo", stdout=out, members=3000)
-        return out.getvalue()
-
-    return module_world(build)
+def demo(demo_world):
+    """The demo world every app's demo tests share (conftest's `demo_world`: built once, rolled back)."""
+    return demo_world
 
 
 def test_demo_events(demo, db):

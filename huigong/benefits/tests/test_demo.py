@@ -1,9 +1,6 @@
 """The benefits part of the demo on a small world: every scenario is there and consistent."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 from django.db.models import Sum
 
 from huigong.benefits.models import (
@@ -24,10 +21,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo(db):
-    out = io.StringIO()
-    call_command("seed_demo", stdout=out, members=3000)
-    return out.getvalue()
+def demo(demo_world, db):
+    """The demo world every app's demo tests share (conftest's `demo_world`: built once, rolled back)."""
+    return demo_world
 
 
 def test_demo_benefits(demo):

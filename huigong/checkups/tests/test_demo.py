@@ -2,10 +2,7 @@
 categories a labour-law check-up finds, most rectified and signed off at the return visit, some overdue;
 the rows are consistent with what the services would have written."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
 
@@ -17,13 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")
-def demo(module_world):
-    def build():
-        out = io.StringIO()
-        call_command("seed_demo", stdout=out, members=3000)
-        return out.getvalue()
-
-    return module_world(build)
+def demo(demo_world):
+    """The demo world every app's demo tests share (conftest's `demo_world`: built once, rolled back)."""
+    return demo_world
 
 
 def test_qingdao_campaign(demo, db):

@@ -1,10 +1,7 @@
 """The education part of the demo on a small world: Guangdong's round is there and consistent (the
 full demo's figures, 84 graduated / 80 enrolled / 680 in all, need the 50,000-member world)."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 
 from huigong.education import services
 from huigong.education.models import Enrolment, EnrolmentStatus, Programme, ProgrammeStatus
@@ -14,13 +11,9 @@ pytestmark = pytest.mark.slow  # seeds a 6,000-member demo world
 
 
 @pytest.fixture(scope="module")
-def demo(module_world):
-    def build():
-        out = io.StringIO()
-        call_command("seed_demo", stdout=out, members=6000)
-        return out.getvalue()
-
-    return module_world(build)
+def demo(demo_world):
+    """The demo world every app's demo tests share (conftest's `demo_world`: built once, rolled back)."""
+    return demo_world
 
 
 def test_demo_education(demo, db):

@@ -1,11 +1,9 @@
 """The honours part of the demo on a small world: Tianjin's titles with entitlements, the campaign whose
 list was blocked by the women's share rule and then went up, the coal mine's verified figures."""
 
-import io
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
 
 from huigong.core.models import AuditEvent
 from huigong.honours.models import (
@@ -21,13 +19,9 @@ from huigong.honours.models import (
 
 
 @pytest.fixture(scope="module")
-def demo(module_world):
-    def build():
-        out = io.StringIO()
-        call_command("seed_demo", stdout=out, members=3000)
-        return out.getvalue()
-
-    return module_world(build)
+def demo(demo_world):
+    """The demo world every app's demo tests share (conftest's `demo_world`: built once, rolled back)."""
+    return demo_world
 
 
 def test_tianjin_model_workers_with_entitlements(demo, db):

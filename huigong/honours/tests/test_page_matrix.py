@@ -31,7 +31,9 @@ def _world(module_world):
 
 
 @pytest.fixture
-def world(_world, db):
+def world(_world, db, pdf_without_typesetting):
+    # Who gets a page, not typesetting: PDF pages render their templates, WeasyPrint is skipped (the PDF
+    # pages' own tests run it).
     return copy.deepcopy(_world)
 
 

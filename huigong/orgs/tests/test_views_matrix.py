@@ -134,18 +134,9 @@ def _world(module_world):
 
 
 @pytest.fixture
-def world(_world, db, monkeypatch):
+def world(_world, db, pdf_without_typesetting):
     # The matrix is about who gets a page, not about typesetting: a PDF page renders its template (so a
     # template error still fails here) and skips WeasyPrint, which the PDF pages' own tests run.
-    from django.template.loader import render_to_string
-
-    from huigong.core import pdf
-
-    def render_pdf(template_name, context, **kw):
-        render_to_string(template_name, context)
-        return b"%PDF-1.4\n%%EOF\n"
-
-    monkeypatch.setattr(pdf, "render_pdf", render_pdf)
     return copy.deepcopy(_world)
 
 
