@@ -37,7 +37,7 @@ def test_rules_editor_previews_live_and_the_draw_page_shows_tiers(live_server, b
         page.wait_for_selector('[data-rule="once_per_level"]')
         page.screenshot(path=str(shots / f"rules-editor-{width}.png"), full_page=True)
         ctx.close()
-    page = browser.new_page()
+    page = browser.new_page(locale="zh-CN")  # the words below are the Chinese UI's
     ctx = page.context
     ctx.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": c.cookies[settings.SESSION_COOKIE_NAME].value,
                       "url": base}])
