@@ -13,5 +13,5 @@ SEATS = Spec(
     sub=SeatShare, sub_pool="session", sub_key="union", sub_slots="slots", sub_remaining="remaining",
     entry_sub_key="share_union", status="status", created_at="created_at", granted_at="granted_at",
     ended_at="ended_at", end_reason="end_reason", offer_expires_at="offer_expires_at", draw_rank="draw_rank",
-    purpose="activities.eventsession",
+    purpose="activities.eventsession", entry_lead="lead",
 )

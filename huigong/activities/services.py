@@ -142,8 +142,6 @@ def _clean_event(data: dict, node: UnionNode) -> None:
     mc = data.get("max_companions") or 0
     if not isinstance(mc, int) or not 0 <= mc <= 10:
         errors["max_companions"] = [_("随行人数应在 0–10 之间")]
-    elif mc and data.get("allocation", Allocation.FIRST_COME) != Allocation.FIRST_COME:
-        errors["max_companions"] = [_("抽签或志愿分配的活动不接受随行人员")]
     if errors:
         raise ValidationError(errors)
 
@@ -237,8 +235,11 @@ def session_set_total(*, actor, session: EventSession, total: int) -> EventSessi
 @transaction.atomic
 def share_set(*, actor, session: EventSession, union: UnionNode, slots: int,
               release_at: dt.datetime | None = None) -> SeatShare:
-    """Keeps `slots` places of a session for a sub-union of the organiser until `release_at`; the rest
-    are the open places (the share keyed by the event's own node). Only before registrations start."""
+    """Keeps `slots` places of a session for a sub-union of the organiser until `release_at` (then the
+    periodic job gives its unused places to the open places); the rest are the open places (the share
+    keyed by the event's own node). Also while registration is open: the places a share gains come from
+    the open places still free (never from a seat already given), the places it gives up go back to
+    them (and to the waitlist), and a share never drops below the seats its union holds from it."""
     session = cap._lock_pool(SEATS, session.pk)
     event = Event.objects.select_related("node").get(pk=session.event_id)
     _ensure_event_staff(actor, event)
@@ -246,20 +247,40 @@ def share_set(*, actor, session: EventSession, union: UnionNode, slots: int,
         raise ValidationError({"slots": [_("不限名额的场次不能分配单位名额")]})
     if not union.path.startswith(event.node.path) or union.pk == event.node_id:
         raise ValidationError({"union": [_("只能为主办工会的下级工会分配名额")]})
-    if Registration.objects.filter(session=session).exists():
-        raise ValidationError({"slots": [_("已有报名，不能再调整单位名额")]})
-    open_share = SeatShare.objects.filter(session=session, union=event.node).first()
-    if open_share is not None:  # the open places first give back what the unit will take
-        cap.sub_pool_set(SEATS, pool=session, key=event.node_id, slots=0)
+    if not isinstance(slots, int) or slots < 0:
+        raise ValidationError({"slots": [_("%(unit)s：名额应为非负整数") % {"unit": union.name}]})
+    if session.ends_at <= timezone.now():
+        raise ValidationError({"slots": [_("该场次已结束")]})
+    if not session.uses_sub_pools:
+        # The first share: every place is an open place, and the seats already given hold open places.
+        cap.sub_pool_set(SEATS, pool=session, key=event.node_id, slots=session.total,
+                         used_before=session.total - session.remaining, label=event.node.name)
+        Registration.objects.filter(session=session, share_union__isnull=True,
+                                    status__in=[x.value for x in LIVE]).update(share_union_id=event.node_id)
+        session.uses_sub_pools = True
+    row = SeatShare.objects.select_for_update().filter(session=session, union=union).first()
+    open_share = SeatShare.objects.select_for_update().get(session=session, union_id=event.node_id)
+    old = row.slots if row else None
+    gain = slots - (old or 0)
+    if gain > open_share.remaining:
+        raise ValidationError({"slots": [
+            _("%(unit)s：公共名额只剩 %(free)s 个空位，最多还能增加 %(free)s 个名额（已报名的名额不会被占用）")
+            % {"unit": union.name, "free": open_share.remaining}]})
+    # Whichever share shrinks goes first, so the shares never add up to more than the total.
+    if gain > 0:
+        cap.sub_pool_set(SEATS, pool=session, key=event.node_id, slots=open_share.slots - gain, label=event.node.name)
     row, old = cap.sub_pool_set(SEATS, pool=session, key=union.pk, slots=slots, label=union.name)
+    if gain < 0:
+        cap.sub_pool_set(SEATS, pool=session, key=event.node_id, slots=open_share.slots - gain, label=event.node.name)
     row.release_at = release_at
-    row.save(update_fields=["release_at"])
-    kept = sum(SeatShare.objects.filter(session=session).exclude(union=event.node).values_list("slots", flat=True))
-    cap.sub_pool_set(SEATS, pool=session, key=event.node_id, slots=session.total - kept)
+    row.released_at = None  # set again: kept again until its (new) release date
+    row.save(update_fields=["release_at", "released_at"])
     audit(actor=actor, verb="event.share_set", obj=event, node_path=event.node.path,
           old={"session": session.pk, "union": union.pk, "slots": old} if old is not None else None,
           new={"session": session.pk, "union": union.pk, "slots": slots,
                "release_at": release_at.isoformat() if release_at else None})
+    # Places now kept for the union's waiting members, or given back to the open places: served in order.
+    cap.promote_all(SEATS, pool=session)
     return row
 
 
@@ -523,7 +544,7 @@ def register(*, actor, session: EventSession | int, person: Person, companions: 
     if session.allocation == Allocation.RANKED:
         raise ValidationError({"session": [_("本活动按志愿分配，请填报志愿")]})
     if session.allocation == Allocation.LOTTERY:
-        return _enter(actor, event, session, person, membership, source, approval)
+        return _enter(actor, event, session, person, membership, source, approval, names)
     if not names:
         reg = _first_come_one(actor, event, session, person, membership, source, approval)
     else:
@@ -539,6 +560,16 @@ def _first_come_one(actor, event, session, person, membership, source, approval)
     values = _seat_values(actor=actor, membership=membership, seq=0, lead_id=None, companion_name="",
                           source=source, approval=approval)
     keys = _share_keys(session, event, membership.union.path)
+    try:
+        return _first_come_keys(actor, event, session, person, membership, values, keys, now)
+    except cap.SubPoolsChanged:
+        # Shares were kept for sub-unions since the session was read: read it again, pick the share.
+        session.refresh_from_db()
+        keys = _share_keys(session, event, membership.union.path)
+        return _first_come_keys(actor, event, session, person, membership, values, keys, now)
+
+
+def _first_come_keys(actor, event, session, person, membership, values, keys, now) -> Registration:
     for key in keys:
         try:
             if session.total is not None and session.remaining is not None and session.remaining <= 0 \
@@ -555,6 +586,8 @@ def _first_come_one(actor, event, session, person, membership, source, approval)
             return reg
         except cap.Already:
             raise ValidationError({"session": [ALREADY_MESSAGE]}) from None
+        except cap.SubPoolsChanged:
+            raise
         except cap.Full:
             continue
     return _queue(actor, event, session, person, membership, [""], values, keys[0])
@@ -592,38 +625,41 @@ def _first_come_group(*, actor, event, session, person, membership, names, sourc
 
 
 def _queue(actor, event, session, person, membership, seats, values, key) -> Registration:
+    """The worker's seat and their companions' on the waitlist, as one group: queued in one transaction
+    (the engine's), promoted together when there are places for all of them (see cap.promote)."""
     if not session.waitlist:
         raise SessionFull()
-    with transaction.atomic():
-        lead = None
-        for seq, name in enumerate(seats):
-            v = {**values, "seq": seq, "lead_id": lead.pk if lead else None, "companion_name": name,
-                 "ticket": uuid.uuid4()}
 
-            def after(reg, seq=seq):
-                audit(actor=actor, verb="event.waitlist", obj=reg, object_repr=_repr(event, person, seq),
-                      node_path=membership.union.path, new={"session": session.pk, "person": person.pk, "seq": seq})
+    def after(reg):
+        audit(actor=actor, verb="event.waitlist", obj=reg, object_repr=_repr(event, person, reg.seq),
+              node_path=membership.union.path, new={"session": session.pk, "person": person.pk, "seq": reg.seq})
 
-            try:
-                reg = cap.enqueue(SEATS, pool=session, person_id=person.pk, sub_key=key, values=v, after=after)
-            except cap.Already:
-                raise ValidationError({"session": [ALREADY_MESSAGE]}) from None
-            lead = lead or reg
-    lead.refresh_from_db()
-    return lead
+    members = [{**values, "seq": seq, "lead_id": None, "companion_name": name, "ticket": uuid.uuid4()}
+               for seq, name in enumerate(seats) if seq]
+    try:
+        return cap.enqueue(SEATS, pool=session, person_id=person.pk, sub_key=key, values=values, after=after,
+                           members=members)
+    except cap.Already:
+        raise ValidationError({"session": [ALREADY_MESSAGE]}) from None
 
 
-def _enter(actor, event, session, person, membership, source, approval) -> Registration:
-    keys = _share_keys(session, event, membership.union.path)
+def _enter(actor, event, session, person, membership, source, approval, names=()) -> Registration:
+    """An entrant of a lottery session: the worker's seat and their companions' (one entrant, drawn whole)."""
     values = _seat_values(actor=actor, membership=membership, seq=0, lead_id=None, companion_name="",
                           source=source, approval=approval)
+    members = [{**values, "seq": seq, "lead_id": None, "companion_name": name, "ticket": uuid.uuid4()}
+               for seq, name in enumerate(names, 1)]
     with transaction.atomic():
+        # The session row read under its lock: a share kept meanwhile names this entrant's unit.
+        session = cap._lock_pool(SEATS, session.pk)
+        keys = _share_keys(session, event, membership.union.path)
         try:
-            reg = cap.enter(SEATS, pool=session, person_id=person.pk, sub_key=keys[0], values=values)
+            reg = cap.enter(SEATS, pool=session, person_id=person.pk, sub_key=keys[0], values=values, members=members)
         except cap.Already:
             raise ValidationError({"session": [ALREADY_MESSAGE]}) from None
         audit(actor=actor, verb="event.enter", obj=reg, object_repr=_repr(event, person),
-              node_path=membership.union.path, new={"session": session.pk, "person": person.pk})
+              node_path=membership.union.path,
+              new={"session": session.pk, "person": person.pk, "companions": len(members)})
     return reg
 
 
@@ -652,17 +688,11 @@ def _cancel(*, actor, registration: Registration, reason: str = "") -> Registrat
     if event.status == EventStatus.CLOSED or reg.session.ends_at <= timezone.now():
         raise ValidationError({"registration": [_("活动已结束，不能取消")]})
     reason = (reason or "").strip() or (_("本人取消") if who == "worker" else _("工会取消"))
-    seats = [s for s in _seats_of(reg) if s.status in [x.value for x in LIVE]]
-    locked = {r.pk: r for r in Registration.objects.select_for_update(of=("self",)).filter(
-        pk__in=[s.pk for s in seats]).order_by("pk")}
-    for s in seats:
-        r = locked[s.pk]
-        # Re-read under the lock: giving back an earlier seat's place may have promoted this one
-        # (a waiting companion offered), and a stale status would end it without giving that place back.
-        r.refresh_from_db(fields=["status"])
-        if r.status not in [x.value for x in LIVE]:
-            continue
-        was = cap.release(SEATS, pool=session, entry=r, reason=reason)
+    # The seats read under their locks (the session row is held: nothing moves them meanwhile), ended
+    # together, their places given back together, then the waitlist served once.
+    seats = list(Registration.objects.select_for_update(of=("self",)).filter(
+        pk__in=[s.pk for s in _seats_of(reg)], status__in=[x.value for x in LIVE]).order_by("pk"))
+    for r, was in zip(seats, cap.release_many(SEATS, pool=session, entries=seats, reason=reason), strict=True):
         audit(actor=actor, verb="event.cancel_registration", obj=r, object_repr=_repr(event, reg.person, r.seq),
               node_path=reg.union.path, old={"status": was}, new={"status": EntryStatus.CANCELLED, "reason": reason})
     if who == "staff" and reg.seq == 0:
@@ -733,8 +763,9 @@ def session_draw(*, actor, session: EventSession, seed: str | None = None):
     return record
 
 
-def ballot_cast(*, actor, event: Event, person: Person, session_ids: list[int]):
-    """A worker's ranked choices among an event's sessions (ranked-choice events)."""
+def ballot_cast(*, actor, event: Event, person: Person, session_ids: list[int], companions: list[str] | None = None):
+    """A worker's ranked choices among an event's sessions (ranked-choice events), for themself and their
+    companions: the group is placed whole in one session (the first of its choices with room for all)."""
     membership = active_membership(person)
     _ensure_acts_for(actor, person.pk, membership.union.path if membership else event.node.path)
     if event.allocation != Allocation.RANKED:
@@ -746,10 +777,12 @@ def ballot_cast(*, actor, event: Event, person: Person, session_ids: list[int]):
     ids = [int(s) for s in session_ids]
     if not ids or any(s not in valid for s in ids):
         raise ValidationError({"choices": [_("请从本活动的场次中选择")]})
+    names = _clean_companions(event, companions)
     with transaction.atomic():
-        ballot = cap.ballot_cast(group=f"activities.event:{event.pk}", person_id=person.pk, pool_ids=ids)
+        ballot = cap.ballot_cast(group=f"activities.event:{event.pk}", person_id=person.pk, pool_ids=ids,
+                                 size=1 + len(names), extra={"companions": names} if names else {})
         audit(actor=actor, verb="event.ballot", obj=event, node_path=membership.union.path,
-              new={"person": person.pk, "choices": ids})
+              new={"person": person.pk, "choices": ids, "companions": len(names)})
     return ballot
 
 
@@ -771,12 +804,17 @@ def event_ranked_draw(*, actor, event: Event, seed: str | None = None):
                 "source": Source.PORTAL,
                 "approval": Approval.PENDING if event.requires_approval else Approval.NONE}
 
+    def members(person_id, pool, ballot):
+        lead = values(person_id, pool)
+        return [{**lead, "seq": seq, "companion_name": name, "ticket": uuid.uuid4()}
+                for seq, name in enumerate(ballot.extra.get("companions", []), 1)]
+
     with transaction.atomic():
         record = cap.ranked_draw(SEATS, actor=actor, group=f"activities.event:{event.pk}", pools=sessions,
-                                 seed=seed, values=values, node_path=event.node.path)
+                                 seed=seed, values=values, members=members, node_path=event.node.path)
         for reg in Registration.objects.select_related("person", "union").filter(session__event=event,
                                                                                  status=EntryStatus.GRANTED):
-            if reg.approval == Approval.PENDING:
+            if reg.approval == Approval.PENDING and reg.seq == 0:
                 _approval_open(reg, event)
             _tell(reg, event, reg.status)
     return record
@@ -841,9 +879,11 @@ def registration_decide(*, actor, registration: Registration, decision: str, com
             Registration.objects.filter(pk__in=[s.pk for s in seats]).update(approval=Approval.APPROVED)
         else:
             Registration.objects.filter(pk__in=[s.pk for s in seats]).update(approval=Approval.REJECTED)
-            for s in Registration.objects.select_for_update(of=("self",)).filter(
-                    pk__in=[s.pk for s in seats], status__in=[x.value for x in LIVE]).order_by("pk"):
-                cap.release(SEATS, pool=session, entry=s, reason=_("所在工会审核未通过：%(c)s") % {"c": comment})
+            live = list(Registration.objects.select_for_update(of=("self",)).filter(
+                pk__in=[s.pk for s in seats], status__in=[x.value for x in LIVE]).order_by("pk"))
+            if live:
+                cap.release_many(SEATS, pool=session, entries=live,
+                                 reason=_("所在工会审核未通过：%(c)s") % {"c": comment})
         audit(actor=actor, verb="event.approval", obj=reg, object_repr=_repr(event, reg.person),
               node_path=reg.union.path, old={"approval": Approval.PENDING},
               new={"approval": Approval.APPROVED if decision == ApprovalDecision.APPROVED else Approval.REJECTED,
@@ -894,6 +934,13 @@ def _promotion_sub_key(session: EventSession, reg: Registration):
     return _share_keys(session, event, reg.union.path)[-1]
 
 
+def _promotion_sub_keys(session: EventSession, reg: Registration) -> list:
+    """The shares a waiting seat may be promoted from now, as a new registration would take them: its
+    sub-union's share while kept (not released), then the open places."""
+    event = Event.objects.select_related("node").get(pk=session.event_id)
+    return _share_keys(session, event, reg.union.path)
+
+
 def _engine_changed(session: EventSession, reg: Registration, old_status: str, reason: str) -> None:
     event = Event.objects.select_related("node").get(pk=session.event_id)
     reg = Registration.objects.select_related("person", "union").get(pk=reg.pk)
@@ -903,7 +950,8 @@ def _engine_changed(session: EventSession, reg: Registration, old_status: str, r
 
 
 def register_capacity_hooks() -> None:
-    cap.register(SEATS, check=_promotion_check, sub_key=_promotion_sub_key, changed=_engine_changed)
+    cap.register(SEATS, check=_promotion_check, sub_key=_promotion_sub_key, changed=_engine_changed,
+                 sub_keys=_promotion_sub_keys)
 
 
 # --- staff registration by list ------------------------------------------------------------------------------

@@ -51,7 +51,10 @@ def event(request, pk: int):
     return render(request, "activities/portal/event.html", {
         "e": e, "reason": reason, "rows": [{"s": s, "reg": held.get(s.pk)} for s in sessions],
         "ranked": e.allocation == Allocation.RANKED, "ballot": ballot.choices if ballot else [],
-        "companions": range(1, e.max_companions + 1)})
+        "companions": range(1, e.max_companions + 1),
+        # A ranked ballot's companions (placed with the worker, in the same session), as last submitted.
+        "ballot_companions": [(i, names[i - 1] if i <= len(names) else "") for i in range(1, e.max_companions + 1)
+                              for names in [ballot.extra.get("companions", []) if ballot else []]]})
 
 
 @worker_required
@@ -90,8 +93,9 @@ def ballot(request, pk: int):
         return _not_member(request)
     e = selectors.event_for_person(person, pk)
     choices = [c for c in request.POST.getlist("choice") if c]
+    names = [n for n in (request.POST.get(f"companion_{i}", "").strip() for i in range(1, 11)) if n]
     try:
-        services.ballot_cast(actor=request.user, event=e, person=person, session_ids=choices)
+        services.ballot_cast(actor=request.user, event=e, person=person, session_ids=choices, companions=names)
     except (ValidationError, ValueError) as exc:
         messages.error(request, "；".join(getattr(exc, "messages", [_("请从本活动的场次中选择")])))
     else:

@@ -143,6 +143,32 @@ def test_companions_from_the_phone(cast, client):
     assert seats == [(0, "", "granted"), (1, "小明", "granted")]
 
 
+def test_companions_on_a_ranked_ballot_and_a_lottery_from_the_phone(cast, client):
+    from huigong.core.capacity.models import Allocation, Ballot
+
+    ranked = make_event(cast.city_admin, cast.xihu, total=2, sessions=2, max_companions=1, title="职工联谊会",
+                        allocation=Allocation.RANKED)
+    sign_in(client, make_worker_account(person=cast.member.person))
+    page = client.get(reverse("activities_portal:event", args=[ranked.pk])).content.decode()
+    assert 'name="companion_1"' in page
+    client.post(reverse("activities_portal:ballot", args=[ranked.pk]),
+                {"choice": [session_of(ranked, 1).pk], "companion_1": "小明"})
+    ballot = Ballot.objects.get(group=f"activities.event:{ranked.pk}", person_id=cast.member.person.pk)
+    assert (ballot.size, ballot.extra, ballot.choices) == (2, {"companions": ["小明"]}, [session_of(ranked, 1).pk])
+    assert 'value="小明"' in client.get(reverse("activities_portal:event", args=[ranked.pk])).content.decode()
+    services.event_ranked_draw(actor=cast.city_admin, event=ranked, seed="s")
+    seats = list(Registration.objects.filter(session__event=ranked).order_by("seq")
+                 .values_list("session_id", "seq", "companion_name", "status"))
+    assert seats == [(session_of(ranked, 1).pk, 0, "", "granted"), (session_of(ranked, 1).pk, 1, "小明", "granted")]
+    lottery = make_event(cast.city_admin, cast.xihu, total=1, max_companions=1, title="抽签观影",
+                         allocation=Allocation.LOTTERY)
+    client.post(reverse("activities_portal:register", args=[session_of(lottery).pk]), {"companion_1": "小红"})
+    assert list(Registration.objects.filter(session__event=lottery).values_list("status", flat=True)) == ["entered"] * 2
+    services.session_draw(actor=cast.city_admin, session=session_of(lottery), seed="s")
+    # Two seats wanted, one place: the group loses whole (no waitlist split).
+    assert set(Registration.objects.filter(session__event=lottery).values_list("status", flat=True)) == {"waiting"}
+
+
 def test_certificate_only_after_check_in_and_it_verifies(cast, client):
     reg = _reg(cast)
     sign_in(client, make_worker_account(person=cast.member.person))

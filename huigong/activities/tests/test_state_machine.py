@@ -1,8 +1,9 @@
 """A hypothesis state machine over register / cancel / decline / claim / expire on one small session
-(3 places, a waitlist, a claim window, workers with or without a companion). After every step:
-never over capacity and the counter equals the seats held; nobody waits while a place is free; the
-waitlist keeps its order (a promotion takes the head of the queue, never someone behind it); one live
-seat per person and seq; a group's seats stay together on registration."""
+(4 places, a waitlist, a claim window, workers alone or with one or two companions: groups). After
+every step: never over capacity and the counter equals the seats held; no waiting unit (a worker, or a
+worker with companions) fits the free places; the waitlist keeps its order (a unit promoted past
+another still waiting was smaller than it: the one ahead did not fit); one live seat per person and
+seq; a group's live seats always share one status (queued, offered, granted and ended together)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -28,13 +30,18 @@ from huigong.core.capacity import services as cap
 
 pytestmark = pytest.mark.django_db
 
-TOTAL = 3
+TOTAL = 4
 PEOPLE = 7
+LIVE = ["entered", "waiting", "offered", "granted"]
 
 
-def _queue(session) -> list[int]:
-    return list(Registration.objects.filter(session=session, status="waiting")
-                .order_by("created_at", "id").values_list("pk", flat=True))
+def _queue(session) -> list[tuple[int, int]]:
+    """The waiting units in queue order: (the unit's first seat, how many seats it waits with)."""
+    units: dict[int, int] = {}
+    for pk, lead in (Registration.objects.filter(session=session, status="waiting")
+                     .order_by("created_at", "id").values_list("pk", "lead_id")):
+        units[lead or pk] = units.get(lead or pk, 0) + 1
+    return list(units.items())
 
 
 class Seats(RuleBasedStateMachine):
@@ -43,7 +50,7 @@ class Seats(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         c = self.cast
-        self.session = session_of(make_event(c.city_admin, c.xihu, total=TOTAL, offer_seconds=3600, max_companions=1))
+        self.session = session_of(make_event(c.city_admin, c.xihu, total=TOTAL, offer_seconds=3600, max_companions=2))
         self.people = bulk_members(c.tech, PEOPLE)
         self.ended_now: set[int] = set()
 
@@ -55,14 +62,24 @@ class Seats(RuleBasedStateMachine):
         return Registration.objects.filter(session=self.session, person=self.people[i], seq=0,
                                            status__in=["entered", "waiting", "offered", "granted"]).first()
 
-    @rule(i=st.integers(0, PEOPLE - 1), companion=st.booleans())
-    def register(self, i, companion):
+    @rule(i=st.integers(0, PEOPLE - 1), companions=st.integers(0, 2))
+    def register(self, i, companions):
         self._before()
         try:
             services.register(actor=self.cast.city_admin, session=self.session, person=self.people[i],
-                              companions=["家属"] if companion else [])
+                              companions=["家属", "朋友"][:companions])
         except ValidationError as e:
             assert "已报名" in " ".join(e.messages)
+
+    @rule(i=st.integers(0, PEOPLE - 1))
+    def cancel_a_companion(self, i):
+        self._before()
+        lead = self._lead(i)
+        seat = lead and Registration.objects.filter(lead=lead, status__in=LIVE).order_by("-seq").first()
+        if seat is None:
+            return
+        self.ended_now = {seat.pk}
+        services.registration_cancel(actor=self.cast.city_admin, registration=seat)
 
     @rule(i=st.integers(0, PEOPLE - 1))
     def cancel(self, i):
@@ -74,7 +91,8 @@ class Seats(RuleBasedStateMachine):
         services.registration_cancel(actor=self.cast.city_admin, registration=lead)
 
     def _offered(self):
-        return Registration.objects.filter(session=self.session, status="offered").order_by("pk")
+        """Offers as the worker sees them: one per worker (their own seat; companions' go with it)."""
+        return Registration.objects.filter(session=self.session, status="offered", seq=0).order_by("pk")
 
     @precondition(lambda self: self._offered().exists())
     @rule(data=st.data())
@@ -82,17 +100,20 @@ class Seats(RuleBasedStateMachine):
         self._before()
         offers = list(self._offered())
         reg = data.draw(st.sampled_from(offers))
+        group = [reg.pk, *Registration.objects.filter(lead=reg, status="offered").values_list("pk", flat=True)]
         if data.draw(st.booleans()):
             services.offer_accept(actor=self.cast.city_admin, registration=reg)
+            assert set(Registration.objects.filter(pk__in=group).values_list("status", flat=True)) == {"granted"}
         else:
-            self.ended_now = {reg.pk}
+            self.ended_now = set(group)
             services.offer_decline(actor=self.cast.city_admin, registration=reg)
+            assert set(Registration.objects.filter(pk__in=group).values_list("status", flat=True)) == {"declined"}
 
     @precondition(lambda self: self._offered().exists())
     @rule()
     def expire(self):
         self._before()
-        offers = list(self._offered().values_list("pk", flat=True))
+        offers = list(Registration.objects.filter(session=self.session, status="offered").values_list("pk", flat=True))
         self.ended_now = set(offers)
         Registration.objects.filter(pk__in=offers).update(offer_expires_at=timezone.now() - dt.timedelta(seconds=1))
         assert cap.offers_expire_due() >= len(offers)
@@ -104,22 +125,31 @@ class Seats(RuleBasedStateMachine):
         assert 0 <= s.remaining <= TOTAL and held == TOTAL - s.remaining
 
     @invariant()
-    def nobody_waits_while_a_place_is_free(self):
+    def no_waiting_unit_fits_the_free_places(self):
         s = EventSession.objects.get(pk=self.session.pk)
-        if s.remaining > 0:
-            assert not Registration.objects.filter(session=s, status="waiting").exists()
+        assert all(n > s.remaining for _unit, n in _queue(s)), (s.remaining, _queue(s))
 
     @invariant()
     def the_queue_keeps_its_order(self):
         old = getattr(self, "queue", None)
         if old is None:
             return
-        now = _queue(self.session)
-        left = [pk for pk in old if pk not in self.ended_now]
-        # Whoever left the queue (other than by this step's own cancellation) was promoted from its head.
-        promoted = [pk for pk in left if pk not in now]
-        assert promoted == left[: len(promoted)], (old, now)
-        assert [pk for pk in now if pk in left] == left[len(promoted):]
+        now = dict(_queue(self.session))
+        left = [(u, n) for u, n in old if u not in self.ended_now]
+        still = [u for u, _n in left if u in now]
+        # Those still waiting keep their order; a unit promoted past one still waiting was smaller.
+        assert [u for u in now if u in dict(left)] == still
+        for i, (u, _n) in enumerate(left):
+            if u not in now:
+                n = Registration.objects.filter(Q(pk=u) | Q(lead_id=u), status__in=["offered", "granted"]).count()
+                ahead = [now[v] for v, _m in left[:i] if v in now]
+                assert all(m > n for m in ahead), (old, now, u)
+
+    @invariant()
+    def a_groups_live_seats_share_one_status(self):
+        for lead_id, status in Registration.objects.filter(session=self.session, seq__gt=0,
+                                                           status__in=LIVE).values_list("lead_id", "status"):
+            assert Registration.objects.get(pk=lead_id).status == status
 
     @invariant()
     def one_live_seat_per_person_and_seq(self):

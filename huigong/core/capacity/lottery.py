@@ -60,19 +60,22 @@ def order(seed: str, ids, precedence: dict | None = None) -> list[int]:
     return sorted(canonical(ids), key=lambda i: (-prec.get(i, 0), ticket(seed, i), i))
 
 
-def serial_dictatorship(ranked: list[int], preferences: dict[int, list[int]], places: dict[int, int]
-                        ) -> dict[int, int | None]:
+def serial_dictatorship(ranked: list[int], preferences: dict[int, list[int]], places: dict[int, int],
+                        sizes: dict[int, int] | None = None) -> dict[int, int | None]:
     """Ranked choice across alternatives: entrants in `ranked` order each get their most wanted
-    alternative that still has a place (`places`: alternative -> places left). Returns entrant ->
+    alternative that still has a place (`places`: alternative -> places left) — for an entrant of
+    `sizes[entrant]` places (a group), an alternative with that many left, all in it. Returns entrant ->
     alternative, or None for an entrant whose every choice was full. Nobody drawn later can take a place
     an earlier entrant wanted more, and nobody prefers another's outcome that was still open to them."""
     left = dict(places)
+    sizes = sizes or {}
     out: dict[int, int | None] = {}
     for entrant in ranked:
         out[entrant] = None
+        n = sizes.get(entrant, 1)
         for alt in preferences.get(entrant, []):
-            if left.get(alt, 0) > 0:
-                left[alt] -= 1
+            if left.get(alt, 0) >= n:
+                left[alt] -= n
                 out[entrant] = alt
                 break
     return out

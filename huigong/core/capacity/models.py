@@ -155,6 +155,9 @@ class Ballot(models.Model):
     group = models.CharField(max_length=80)
     person = models.ForeignKey("members.Person", on_delete=models.PROTECT, related_name="+")
     choices = models.JSONField(default=list)  # pool ids, most wanted first
+    # Places the person asks for together (themself and companions): all in one pool, or none.
+    size = models.PositiveSmallIntegerField(default=1)
+    extra = models.JSONField(default=dict, blank=True)  # the domain's own data for the entries it writes
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -19,13 +19,14 @@ the domain through the hooks the domain registers (`register`)."""
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -51,6 +52,14 @@ class Full(ValidationError):
         self.sub = sub
 
 
+class SubPoolsChanged(Full):
+    """The pool was given sub-pools after the caller read it (a share kept for a unit while it is open):
+    nothing was taken; read the pool again and pick the entrant's unit."""
+
+    def __init__(self):
+        super().__init__(sub=True)
+
+
 class Already(ValidationError):
     def __init__(self):
         super().__init__({"pool": [ALREADY_MESSAGE]})
@@ -68,15 +77,18 @@ class Hooks:
     sub_key: Callable | None = None
     # changed(pool, entry, old_status, reason): an entry the engine moved on its own.
     changed: Callable | None = None
+    # sub_keys(pool, entry) -> the units whose places a waiting entry may take now, in order (its own
+    # unit's share, then the open places…). Promotion tries them in turn and records the one it used.
+    sub_keys: Callable | None = None
 
 
 _HOOKS: dict[str, Hooks] = {}
 
 
-def register(spec: Spec, *, check=None, sub_key=None, changed=None) -> None:
+def register(spec: Spec, *, check=None, sub_key=None, changed=None, sub_keys=None) -> None:
     """A domain's hooks for its spec (call in AppConfig.ready()). The periodic expiry of offers walks
     the registered specs."""
-    _HOOKS[spec.label] = Hooks(spec, check, sub_key, changed)
+    _HOOKS[spec.label] = Hooks(spec, check, sub_key, changed, sub_keys)
 
 
 def hooks(spec: Spec) -> Hooks:
@@ -110,30 +122,32 @@ def _uses_sub(spec: Spec, pool) -> bool:
     return spec.sub is not None and bool(getattr(pool, spec.uses_sub))
 
 
-def _take_sub(spec: Spec, pool_id: int, key) -> bool:
+def _take_sub(spec: Spec, pool_id: int, key, n: int = 1) -> bool:
+    """`n` places of a unit's sub-pool, all or none (one conditional UPDATE)."""
     return bool(key is not None and _subs(spec, pool_id).filter(
-        **{_sub_key_attr(spec): key, f"{spec.sub_remaining}__gt": 0}).update(
-        **{spec.sub_remaining: F(spec.sub_remaining) - 1}))
+        **{_sub_key_attr(spec): key, f"{spec.sub_remaining}__gte": n}).update(
+        **{spec.sub_remaining: F(spec.sub_remaining) - n}))
 
 
-def _give_sub(spec: Spec, pool_id: int, key) -> None:
-    if key is not None and spec.sub is not None:
+def _give_sub(spec: Spec, pool_id: int, key, n: int = 1) -> None:
+    if key is not None and spec.sub is not None and n:
         _subs(spec, pool_id).filter(**{_sub_key_attr(spec): key}).update(
-            **{spec.sub_remaining: F(spec.sub_remaining) + 1})
+            **{spec.sub_remaining: F(spec.sub_remaining) + n})
 
 
-def _take_pool(spec: Spec, pool, *, require_open: bool = True) -> bool:
+def _take_pool(spec: Spec, pool, *, require_open: bool = True, n: int = 1) -> bool:
+    """`n` places of the pool, all or none (one conditional UPDATE)."""
     if not _limited(spec, pool):
         return not require_open or _pool_qs(spec, pool.pk).filter(**{spec.open_field: spec.open_value}).exists()
-    qs = _pool_qs(spec, pool.pk).filter(**{f"{spec.remaining}__gt": 0})
+    qs = _pool_qs(spec, pool.pk).filter(**{f"{spec.remaining}__gte": n})
     if require_open:
         qs = qs.filter(**{spec.open_field: spec.open_value})
-    return bool(qs.update(**{spec.remaining: F(spec.remaining) - 1}))
+    return bool(qs.update(**{spec.remaining: F(spec.remaining) - n}))
 
 
-def _give_pool(spec: Spec, pool) -> None:
-    if _limited(spec, pool):
-        _pool_qs(spec, pool.pk).update(**{spec.remaining: F(spec.remaining) + 1})
+def _give_pool(spec: Spec, pool, n: int = 1) -> None:
+    if _limited(spec, pool) and n:
+        _pool_qs(spec, pool.pk).update(**{spec.remaining: F(spec.remaining) + n})
 
 
 def place_take(spec: Spec, pool, *, require_open: bool = True) -> bool:
@@ -158,6 +172,28 @@ def _entry_sub_attr(spec: Spec) -> str | None:
 def entry_sub_key(spec: Spec, entry):
     attr = _entry_sub_attr(spec)
     return getattr(entry, attr) if attr else None
+
+
+def _lead_attr(spec: Spec) -> str | None:
+    return spec.entry._meta.get_field(spec.entry_lead).attname if spec.entry_lead else None
+
+
+def unit_of(spec: Spec, entry) -> int:
+    """The id naming an entry's group (its first entry's), or the entry's own id when it stands alone."""
+    attr = _lead_attr(spec)
+    return (getattr(entry, attr) if attr else None) or entry.pk
+
+
+def _unit_entries(spec: Spec, entry, *statuses, lock: bool = True) -> list:
+    """The entry and, when it is the first of a group, the group's other entries in these statuses,
+    locked (the caller holds the pool row), in id order. A later entry of a group acts alone."""
+    attr = _lead_attr(spec)
+    if not attr or getattr(entry, attr) is not None:
+        return [entry]
+    qs = spec.entry.objects.filter(**{attr: entry.pk, f"{spec.status}__in": spec.values(*statuses)}).order_by("pk")
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    return [entry, *qs]
 
 
 def _unique_violation(exc: IntegrityError, spec: Spec) -> bool:
@@ -341,15 +377,20 @@ def _take_sql(spec: Spec, use_sub: bool, columns: list[str], also: tuple) -> str
         parts.append(f"cap_sub AS (UPDATE {S} SET {sc(spec.sub_remaining)} = {sc(spec.sub_remaining)} - 1 "
                      f"WHERE {sc(spec.sub_pool)} = %(cap_pool)s AND {sc(spec.sub_key)} = %(cap_key)s "
                      f"AND {sc(spec.sub_remaining)} > 0 RETURNING 1)")
+    # Without sub-pools: only while the pool still has none (a pool given sub-pools since the caller
+    # read it must take the place from a unit's sub-pool too, or its counters would part).
+    shared = spec.sub is not None and not use_sub
     parts.append(f"cap_upd AS (UPDATE {P} SET {remaining} = {remaining} - 1 WHERE id = %(cap_pool)s "
                  f"AND {open_col} = %(cap_open)s AND ({total} IS NULL OR {remaining} > 0)"
-                 + (" AND EXISTS (SELECT 1 FROM cap_sub)" if use_sub else "") + " RETURNING 1)")
+                 + (" AND EXISTS (SELECT 1 FROM cap_sub)" if use_sub else "")
+                 + (f" AND NOT {pc(spec.uses_sub)}" if shared else "") + " RETURNING 1)")
     cols = ", ".join(connection.ops.quote_name(spec.entry._meta.get_field(c).column) for c in columns)
     vals = ", ".join(f"%(cap_v{i})s" for i in range(len(columns)))
     parts.append(f"ins AS (INSERT INTO {E} ({cols}) SELECT {vals} FROM cap_upd RETURNING id)")
     parts.extend(also)
     took = "(SELECT count(*) FROM cap_sub)" if use_sub else "0"
-    return "WITH " + ",\n".join(parts) + f"\nSELECT (SELECT id FROM ins), {took}"
+    changed = f"(SELECT {pc(spec.uses_sub)} FROM {P} WHERE id = %(cap_pool)s)" if shared else "false"
+    return "WITH " + ",\n".join(parts) + f"\nSELECT (SELECT id FROM ins), {took}, {changed}"
 
 
 _SQL_CACHE: dict = {}
@@ -372,7 +413,7 @@ def _take_pg(spec, pool, use_sub, sub_key, data, now, also, also_params):
                 if use_sub:  # the pool row first, as everywhere (the statement takes the sub-pool first)
                     cur.execute(f"SELECT 1 FROM {spec.table(spec.pool)} WHERE id = %s FOR UPDATE", [pool.pk])
                 cur.execute(sql, params)
-                entry_id, took_sub = cur.fetchone()
+                entry_id, took_sub, changed = cur.fetchone()
             if entry_id is None and took_sub:
                 raise Full()  # the sub-pool moved but the pool did not (closed meanwhile): undone
     except IntegrityError as exc:
@@ -380,6 +421,8 @@ def _take_pg(spec, pool, use_sub, sub_key, data, now, also, also_params):
             raise Already() from None
         raise
     if entry_id is None:
+        if changed:
+            raise SubPoolsChanged()
         if use_sub and not took_sub and _pool_qs(spec, pool.pk).filter(**{f"{spec.remaining}__gt": 0}).exists():
             raise Full(sub=True)
         raise Full()
@@ -390,32 +433,41 @@ def _take_pg(spec, pool, use_sub, sub_key, data, now, also, also_params):
 
 
 def enqueue(spec: Spec, *, pool, person_id: int, sub_key=None, values: dict | None = None,
-            after: Callable | None = None):
-    """A waiting entry at the end of the pool's waitlist (the pool must keep one). Then, after this
-    transaction, a place freed meanwhile is looked for again. Returns the entry, refreshed."""
-    data = _entry_values(spec, pool, person_id, sub_key if _uses_sub(spec, pool) else None, EntryStatus.WAITING,
-                         timezone.now(), values)
+            after: Callable | None = None, members=()):
+    """A waiting entry at the end of the pool's waitlist (the pool must keep one), with `members`: the
+    columns of its group's other entries (a worker's companions), each written with the first entry's
+    id in `spec.entry_lead`. One transaction, the pool row locked first (the engine's lock order): a
+    promotion, which holds that lock, sees the whole group or none of it, and a place freed before the
+    lock was taken is found by the promotion run here after the inserts. Returns the first entry."""
+    if members and not spec.entry_lead:
+        raise ValueError(f"{spec.label}: a group needs spec.entry_lead")
     try:
-        with transaction.atomic():
-            entry = spec.entry.objects.create(**data)
-            if after is not None:
-                after(entry)
+        entry = retry_on_deadlock(_enqueue, spec=spec, pool_id=pool.pk, person_id=person_id, sub_key=sub_key,
+                                  values=values, after=after, members=members)
     except IntegrityError as exc:
         if _unique_violation(exc, spec):
             raise Already() from None
         raise
-    # A place freed by a cancellation that committed while this entry was being queued would find no
-    # one to promote: look again, after the canceller's COMMIT (the row lock waits for it).
-    retry_on_deadlock(_promote_if_free, spec=spec, pool_id=pool.pk)
     entry.refresh_from_db()
     return entry
 
 
 @transaction.atomic
-def _promote_if_free(*, spec: Spec, pool_id: int) -> None:
+def _enqueue(*, spec: Spec, pool_id: int, person_id: int, sub_key, values, after, members):
     pool = _lock_pool(spec, pool_id)
+    now = timezone.now()
+    key = sub_key if _uses_sub(spec, pool) else None
+    entry = spec.entry.objects.create(**_entry_values(spec, pool, person_id, key, EntryStatus.WAITING, now, values))
+    if after is not None:
+        after(entry)
+    for member in members:
+        m = spec.entry.objects.create(**_entry_values(spec, pool, person_id, key, EntryStatus.WAITING, now,
+                                                      {**member, _lead_attr(spec): entry.pk}))
+        if after is not None:
+            after(m)
     if not _limited(spec, pool) or getattr(pool, spec.remaining):
-        promote(spec, pool=pool)
+        promote_all(spec, pool=pool)
+    return entry
 
 
 def _queue_order(spec: Spec) -> list:
@@ -460,61 +512,114 @@ def waitlist_positions(spec: Spec, entries) -> dict[int, int]:
     return out
 
 
+def _free(spec: Spec, pool) -> int | None:
+    """The pool's free places now (read again: the caller's statements moved the counter), None: no limit."""
+    if not _limited(spec, pool):
+        return None
+    return _pool_qs(spec, pool.pk).values_list(spec.remaining, flat=True).get()
+
+
 def promote(spec: Spec, *, pool, limit: int = 50):
-    """Gives a free place to the first waiting entry that can use it (its unit still has a place), as an
-    offer when the pool has a claim window, else granted. Runs inside the caller's transaction, the pool
-    row locked; skips entries another promotion holds. Returns the entry, or None."""
+    """Gives free places to the first waiting unit (an entry, or a group: all its waiting entries) that
+    can use them, as an offer when the pool has a claim window, else granted. Runs inside the caller's
+    transaction, the pool row locked; skips entries another promotion holds. Returns the unit's first
+    entry, or None.
+
+    A group takes places for all its entries or none. When the head of the queue is a group too big for
+    the places free, the places go to the first unit behind it that fits (first fit), and the group keeps
+    its place at the head: it is served first as soon as enough places are free together (a group
+    cancelling, new places). A place is never left free while someone who fits waits for it, and
+    nobody who fits is passed over by someone behind them; as pretix serves its waiting list, an entry
+    that cannot be served now is skipped, not removed."""
     if not getattr(pool, spec.waitlist, False):
+        return None
+    free = _free(spec, pool)
+    if free == 0:
         return None
     h = hooks(spec)
     now = timezone.now()
-    waiting = (spec.entry.objects.select_for_update(skip_locked=True, of=("self",))
-               .filter(**{f"{spec.entry_pool}_id": pool.pk, spec.status: spec.value(EntryStatus.WAITING)})
-               .order_by(*_queue_order(spec))[:limit])
-    sub_attr = _entry_sub_attr(spec)
+    waiting = list(spec.entry.objects.select_for_update(skip_locked=True, of=("self",))
+                   .filter(**{f"{spec.entry_pool}_id": pool.pk, spec.status: spec.value(EntryStatus.WAITING)})
+                   .order_by(*_queue_order(spec))[:limit])
+    units: dict[int, list] = {}
     for entry in waiting:
-        reason = h.check(pool, entry) if h.check else None
-        if reason:
-            # No longer eligible since queuing: the place goes to the next in line, this entry ends.
-            _end(spec, entry, EntryStatus.CANCELLED, reason, now)
-            if h.changed:
-                h.changed(pool, entry, EntryStatus.WAITING, reason)
+        units.setdefault(unit_of(spec, entry), []).append(entry)
+    lead_attr = _lead_attr(spec)
+    too_big = None  # the smallest unit the pool had no room for: bigger ones need not be tried
+    for unit, members in units.items():
+        if lead_attr and len(waiting) == limit:  # the page may have cut the group: read it whole
+            members = list(spec.entry.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+                Q(pk=unit) | Q(**{lead_attr: unit}), **{spec.status: spec.value(EntryStatus.WAITING)}
+            ).order_by(*_queue_order(spec)))
+        n = len(members)
+        if (free is not None and n > free) or (too_big is not None and n >= too_big):
             continue
-        uses_sub = _uses_sub(spec, pool)
-        if uses_sub and sub_attr and getattr(entry, sub_attr) is None and h.sub_key:
-            # Queued before the pool had sub-pools: the place must come from its unit's.
-            setattr(entry, sub_attr, h.sub_key(pool, entry))
-            if getattr(entry, sub_attr) is not None:
-                entry.save(update_fields=[sub_attr])
-        key = getattr(entry, sub_attr) if sub_attr else None
-        with transaction.atomic():
-            if (uses_sub or key is not None) and not _take_sub(spec, pool.pk, key):
-                continue  # its unit has no place (or no sub-pool): it waits
-            if _limited(spec, pool) and not _take_pool(spec, pool, require_open=False):
-                transaction.set_rollback(True)
-                return None
-            window = getattr(pool, spec.offer_seconds) if spec.offer_seconds else None
-            if window and spec.offer_expires_at:
-                status = EntryStatus.OFFERED
-                setattr(entry, spec.offer_expires_at, now + dt.timedelta(seconds=window))
-            else:
-                status = EntryStatus.GRANTED
+        reason = h.check(pool, members[0]) if h.check else None
+        if reason:
+            # No longer eligible since queuing: the unit ends, the places go to the next in line.
+            for entry in members:
+                _end(spec, entry, EntryStatus.CANCELLED, reason, now)
+                if h.changed:
+                    h.changed(pool, entry, EntryStatus.WAITING, reason)
+            continue
+        took = _take_unit(spec, pool, members, h)
+        if took is None:  # the pool has no room for n
+            too_big = n
+            continue
+        if not took:  # its unit's share has no room: it waits
+            continue
+        window = getattr(pool, spec.offer_seconds) if spec.offer_seconds else None
+        status = EntryStatus.OFFERED if window and spec.offer_expires_at else EntryStatus.GRANTED
+        for entry in members:
             setattr(entry, spec.status, spec.value(status))
             fields = [spec.status]
+            if status == EntryStatus.OFFERED:
+                setattr(entry, spec.offer_expires_at, now + dt.timedelta(seconds=window))
+                fields.append(spec.offer_expires_at)
             if spec.granted_at:
                 setattr(entry, spec.granted_at, now)
                 fields.append(spec.granted_at)
-            if status == EntryStatus.OFFERED:
-                fields.append(spec.offer_expires_at)
             entry.save(update_fields=fields)
+        for entry in members:
             if h.changed:
                 h.changed(pool, entry, EntryStatus.WAITING, "")
-            return entry
+        return members[0]
     return None
 
 
+def _take_unit(spec: Spec, pool, members: list, h: Hooks) -> bool | None:
+    """Places for all of a unit's entries: from its sub-pool (the first of its candidate units with
+    room, when the domain names several) and the pool, in a savepoint. True: taken (the entries carry
+    the sub-pool used, unsaved); False: no sub-pool had room; None: the pool had none."""
+    n = len(members)
+    uses_sub = _uses_sub(spec, pool)
+    sub_attr = _entry_sub_attr(spec)
+    head = members[0]
+    key = getattr(head, sub_attr) if sub_attr else None
+    if uses_sub and h.sub_keys:
+        candidates = list(h.sub_keys(pool, head))
+    elif uses_sub and key is None and h.sub_key:
+        candidates = [h.sub_key(pool, head)]  # queued before the pool had sub-pools
+    else:
+        candidates = [key]
+    for cand in candidates:
+        with transaction.atomic():
+            if (uses_sub or cand is not None) and not _take_sub(spec, pool.pk, cand, n):
+                continue
+            if _limited(spec, pool) and not _take_pool(spec, pool, require_open=False, n=n):
+                transaction.set_rollback(True)
+                return None
+        if sub_attr:
+            for entry in members:
+                if getattr(entry, sub_attr) != cand:
+                    setattr(entry, sub_attr, cand)
+                    entry.save(update_fields=[sub_attr])
+        return True
+    return False
+
+
 def promote_all(spec: Spec, *, pool) -> int:
-    """As many promotions as there are free places (new places added to a pool)."""
+    """As many promotions as the free places allow (places given back, new places)."""
     n = 0
     while promote(spec, pool=pool) is not None:
         n += 1
@@ -537,14 +642,33 @@ def release(spec: Spec, *, pool, entry, status: str = EntryStatus.CANCELLED, rea
     """Ends a live entry (cancelled by the person or staff, declined, expired): a place it held goes
     back to its unit and the pool, and to the next in line. Inside the caller's transaction, the pool
     row locked first (`lock_entry` locks the entry). Returns the entry's former (engine) status."""
-    was = spec.engine_status(getattr(entry, spec.status))
-    if was not in (EntryStatus.ENTERED, EntryStatus.WAITING, EntryStatus.OFFERED, EntryStatus.GRANTED):
-        raise ValidationError({"entry": [_("该记录已结束")]})
-    _end(spec, entry, status, reason, timezone.now())
-    if was in HOLDING:
-        _give_sub(spec, pool.pk, entry_sub_key(spec, entry))
-        _give_pool(spec, pool)
-        promote(spec, pool=pool)
+    return release_many(spec, pool=pool, entries=[entry], status=status, reason=reason)[0]
+
+
+def release_many(spec: Spec, *, pool, entries: list, status: str = EntryStatus.CANCELLED, reason: str = "") -> list:
+    """Ends several live entries at once (a group): every place they held goes back, then the waitlist
+    is served once, so the places a group gives back together can seat a group behind it. The caller
+    holds the pool row and the entries' locks. Returns their former (engine) statuses."""
+    now = timezone.now()
+    was = []
+    for entry in entries:
+        w = spec.engine_status(getattr(entry, spec.status))
+        if w not in (EntryStatus.ENTERED, EntryStatus.WAITING, EntryStatus.OFFERED, EntryStatus.GRANTED):
+            raise ValidationError({"entry": [_("该记录已结束")]})
+        was.append(w)
+    given: dict = {}
+    for entry, w in zip(entries, was, strict=True):
+        _end(spec, entry, status, reason, now)
+        if w in HOLDING:
+            key = entry_sub_key(spec, entry)
+            given[key] = given.get(key, 0) + 1
+    for key, n in given.items():
+        _give_sub(spec, pool.pk, key, n)
+    if given:
+        _give_pool(spec, pool, sum(given.values()))
+    if given or (spec.entry_lead and EntryStatus.WAITING in was):
+        # Places given back; or a waiting group lost a seat and may fit the places free now.
+        promote_all(spec, pool=pool)
     return was
 
 
@@ -565,21 +689,25 @@ def entry_cancel(spec: Spec, *, entry_id: int, reason: str = ""):
 
 
 def offer_accept(spec: Spec, *, entry_id: int):
-    """Claims an offered place within its window. Too late, the offer expires (committed, so the place
-    goes to the next in line) and the call is refused."""
+    """Claims an offered place within its window; the first entry of a group claims the group's offered
+    places with it. Too late, the offers expire (committed, so the places go to the next in line) and
+    the call is refused."""
     with transaction.atomic():
         pool, entry = lock_entry(spec, entry_id)
         if spec.engine_status(getattr(entry, spec.status)) != EntryStatus.OFFERED:
             raise ValidationError({"entry": [_("没有待确认的名额")]})
+        unit = _unit_entries(spec, entry, EntryStatus.OFFERED)
         late = getattr(entry, spec.offer_expires_at) <= timezone.now()
         if late:
-            release(spec, pool=pool, entry=entry, status=EntryStatus.EXPIRED, reason=_("逾期未确认"))
+            release_many(spec, pool=pool, entries=unit, status=EntryStatus.EXPIRED, reason=_("逾期未确认"))
             h = hooks(spec)
             if h.changed:
-                h.changed(pool, entry, EntryStatus.OFFERED, _("逾期未确认"))
+                for e in unit:
+                    h.changed(pool, e, EntryStatus.OFFERED, _("逾期未确认"))
         else:
-            setattr(entry, spec.status, spec.value(EntryStatus.GRANTED))
-            entry.save(update_fields=[spec.status])
+            for e in unit:
+                setattr(e, spec.status, spec.value(EntryStatus.GRANTED))
+                e.save(update_fields=[spec.status])
     if late:
         raise ValidationError({"entry": [_("确认时限已过，名额已让给下一位")]})
     return entry
@@ -587,10 +715,12 @@ def offer_accept(spec: Spec, *, entry_id: int):
 
 @transaction.atomic
 def offer_decline(spec: Spec, *, entry_id: int, reason: str = ""):
+    """Declines an offered place (the first entry of a group declines the group's offered places)."""
     pool, entry = lock_entry(spec, entry_id)
     if spec.engine_status(getattr(entry, spec.status)) != EntryStatus.OFFERED:
         raise ValidationError({"entry": [_("没有待确认的名额")]})
-    release(spec, pool=pool, entry=entry, status=EntryStatus.DECLINED, reason=reason or _("本人放弃"))
+    release_many(spec, pool=pool, entries=_unit_entries(spec, entry, EntryStatus.OFFERED),
+                 status=EntryStatus.DECLINED, reason=reason or _("本人放弃"))
     return entry
 
 
@@ -617,31 +747,50 @@ def offers_expire_due(*, now=None) -> int:
             continue
         due = list(spec.entry.objects.filter(**{spec.status: spec.value(EntryStatus.OFFERED),
                                                 f"{spec.offer_expires_at}__lte": now}).values_list("pk", flat=True)[:500])
+        lead_attr = _lead_attr(spec)
         for entry_id in due:
             with transaction.atomic():
                 pool, entry = lock_entry(spec, entry_id)
                 if spec.engine_status(getattr(entry, spec.status)) != EntryStatus.OFFERED:
                     continue
-                release(spec, pool=pool, entry=entry, status=EntryStatus.EXPIRED, reason=_("逾期未确认"))
+                if lead_attr and getattr(entry, lead_attr) is not None:
+                    # A group's later entry: its first entry's expiry takes it along (unless that one was
+                    # claimed or ended: then it expires alone).
+                    first = spec.entry.objects.select_for_update(of=("self",)).get(pk=getattr(entry, lead_attr))
+                    if spec.engine_status(getattr(first, spec.status)) == EntryStatus.OFFERED and \
+                            getattr(first, spec.offer_expires_at) <= now:
+                        entry = first
+                unit = [e for e in _unit_entries(spec, entry, EntryStatus.OFFERED)
+                        if getattr(e, spec.offer_expires_at) <= now]
+                release_many(spec, pool=pool, entries=unit, status=EntryStatus.EXPIRED, reason=_("逾期未确认"))
                 if h.changed:
-                    h.changed(pool, entry, EntryStatus.OFFERED, _("逾期未确认"))
-                n += 1
+                    for e in unit:
+                        h.changed(pool, e, EntryStatus.OFFERED, _("逾期未确认"))
+                n += len(unit)
     return n
 
 
 # --- lottery ---------------------------------------------------------------------------------------------
 
 
-def enter(spec: Spec, *, pool, person_id: int, sub_key=None, values: dict | None = None):
-    """An entrant for a draw (the pool allocates by lottery and has not drawn yet)."""
+def enter(spec: Spec, *, pool, person_id: int, sub_key=None, values: dict | None = None, members=()):
+    """An entrant for a draw (the pool allocates by lottery and has not drawn yet), with `members`: the
+    columns of its group's other entries (see `enqueue`). A group is one entrant: it wins or loses whole."""
     if getattr(pool, "allocation", Allocation.LOTTERY) == Allocation.FIRST_COME:
         raise ValidationError({"pool": [_("该名额先到先得，无需报名抽签")]})
     if Draw.objects.filter(purpose=f"{spec.label}:{pool.pk}").exists():
         raise ValidationError({"pool": [_("已经抽签，报名已截止")]})
-    data = _entry_values(spec, pool, person_id, sub_key, EntryStatus.ENTERED, timezone.now(), values)
+    if members and not spec.entry_lead:
+        raise ValueError(f"{spec.label}: a group needs spec.entry_lead")
+    now = timezone.now()
+    data = _entry_values(spec, pool, person_id, sub_key, EntryStatus.ENTERED, now, values)
     try:
         with transaction.atomic():
-            return spec.entry.objects.create(**data)
+            entry = spec.entry.objects.create(**data)
+            for member in members:
+                spec.entry.objects.create(**_entry_values(spec, pool, person_id, sub_key, EntryStatus.ENTERED, now,
+                                                          {**member, _lead_attr(spec): entry.pk}))
+            return entry
     except IntegrityError as exc:
         if _unique_violation(exc, spec):
             raise Already() from None
@@ -666,33 +815,42 @@ def draw(spec: Spec, *, actor, pool, seed: str | None = None, node_path: str = "
     if not seed or len(seed) > 128:
         raise ValidationError({"seed": [_("随机种子应为 1 到 128 个字符")]})
     # Only the columns the draw reads and writes: a round may have tens of thousands of entrants.
+    lead_attr = _lead_attr(spec)
     columns = [c for c in ("pk", spec.status, _entry_sub_attr(spec), spec.draw_rank, spec.granted_at, spec.ended_at,
-                           *(a for a, _v in spec.draw_sets)) if c]
+                           lead_attr, *(a for a, _v in spec.draw_sets)) if c]
     locked = spec.entry.objects.select_for_update(of=("self",)).filter(
         **{f"{spec.entry_pool}_id": pool.pk, spec.status: spec.value(EntryStatus.ENTERED)})
     set_based = SET_BASED_DRAW and connection.vendor == "postgresql"
     if set_based:
-        # The set-based path needs each entrant's unit only: {id: sub key}, no model instances.
-        sub_attr = _entry_sub_attr(spec)
-        entries = (dict(locked.values_list("pk", sub_attr)) if sub_attr
-                   else dict.fromkeys(locked.values_list("pk", flat=True)))
+        # The set-based path needs each entrant's sub-pool key and group only: rows of values, no model
+        # instances (a round may have tens of thousands of entrants).
+        attrs = [a for a in (_entry_sub_attr(spec), lead_attr) if a]
+        entries = {row[0]: SimpleNamespace(pk=row[0], **dict(zip(attrs, row[1:])))
+                   for row in locked.values_list("pk", *attrs)}
     else:
         entries = {e.pk: e for e in locked.only(*columns)}
-    ids = lottery.canonical(entries)
-    prec = {int(k): int(v) for k, v in (precedence(ids) if precedence else {}).items() if int(v) and int(k) in entries}
+    # An entrant is a unit: an entry, or a group (its first entry's id names it; the others follow it).
+    groups: dict[int, list[int]] = {}
+    for pk in sorted(entries):
+        groups.setdefault(unit_of(spec, entries[pk]), []).append(pk)
+    ids = lottery.canonical(groups)
+    prec = {int(k): int(v) for k, v in (precedence(ids) if precedence else {}).items() if int(v) and int(k) in groups}
     ordered = lottery.order(seed, ids, prec)
     now = timezone.now()
     waitlist = getattr(pool, spec.waitlist, False)
     use_sub = _uses_sub(spec, pool)
     if set_based:
-        result = _draw_set_based(spec, pool, entries, ordered, use_sub, waitlist, now)
+        result = _draw_set_based(spec, pool, entries, ordered, use_sub, waitlist, now, groups)
     else:
-        result = _draw_each(spec, pool, entries, ordered, use_sub, waitlist, now)
+        result = _draw_each(spec, pool, entries, ordered, use_sub, waitlist, now, groups)
     places = {"total": getattr(pool, spec.total)}
     if prec:
         places["precedence"] = {str(k): v for k, v in sorted(prec.items())}
     if use_sub:
         places["sub"] = {str(k): s for k, s in _subs(spec, pool.pk).values_list(_sub_key_attr(spec), spec.sub_slots)}
+    sizes = {str(u): len(g) for u, g in groups.items() if len(g) > 1}
+    if sizes:
+        places["sizes"] = sizes  # the groups (entrant: its places), for whoever re-runs the allocation
     record = Draw.objects.create(purpose=purpose, kind=Allocation.LOTTERY, seed=seed,
                                  entrants_hash=lottery.entrants_hash(ids, prec), entrants=ids, places=places,
                                  result=result, drawn_by=actor if getattr(actor, "pk", None) else None)
@@ -702,39 +860,43 @@ def draw(spec: Spec, *, actor, pool, seed: str | None = None, node_path: str = "
     return record
 
 
-def _draw_each(spec: Spec, pool, entries: dict, ordered: list[int], use_sub: bool, waitlist: bool, now) -> list:
-    """The draw's allocation entry by entry: each takes its unit's place, then the pool's, by the same
-    conditional UPDATEs as a first-come take (a savepoint gives the unit's place back when the pool
-    has none). The reference the set-based path is tested against."""
+def _draw_each(spec: Spec, pool, entries: dict, ordered: list[int], use_sub: bool, waitlist: bool, now,
+               groups: dict) -> list:
+    """The draw's allocation entrant by entrant: each takes its places (a group's all at once: its unit's,
+    then the pool's) by the same conditional UPDATEs as a first-come take (a savepoint gives the unit's
+    places back when the pool has too few). A group that does not fit what is left waits or loses, and
+    the places go on to the entrants drawn after it. The reference the set-based path is tested against."""
     result = []
-    for rank, entry_id in enumerate(ordered, 1):
-        entry = entries[entry_id]
-        key = entry_sub_key(spec, entry)
+    for rank, unit in enumerate(ordered, 1):
+        members = [entries[pk] for pk in groups[unit]]
+        n = len(members)
+        key = entry_sub_key(spec, members[0])
         got = False
         with transaction.atomic():
-            if (not use_sub or _take_sub(spec, pool.pk, key)):
-                if not _limited(spec, pool) or _take_pool(spec, pool, require_open=False):
+            if (not use_sub or _take_sub(spec, pool.pk, key, n)):
+                if not _limited(spec, pool) or _take_pool(spec, pool, require_open=False, n=n):
                     got = True
                 else:
                     transaction.set_rollback(True)
         status = EntryStatus.GRANTED if got else (EntryStatus.WAITING if waitlist else EntryStatus.LOST)
-        setattr(entry, spec.status, spec.value(status))
-        fields = [spec.status]
-        for attname, values in spec.draw_sets:
-            if status in values:
-                setattr(entry, attname, values[status])
-                fields.append(attname)
-        if spec.draw_rank:
-            setattr(entry, spec.draw_rank, rank)
-            fields.append(spec.draw_rank)
-        if got and spec.granted_at:
-            setattr(entry, spec.granted_at, now)
-            fields.append(spec.granted_at)
-        if status == EntryStatus.LOST and spec.ended_at:
-            setattr(entry, spec.ended_at, now)
-            fields.append(spec.ended_at)
-        entry.save(update_fields=fields)
-        result.append([entry_id, status])
+        for entry in members:
+            setattr(entry, spec.status, spec.value(status))
+            fields = [spec.status]
+            for attname, values in spec.draw_sets:
+                if status in values:
+                    setattr(entry, attname, values[status])
+                    fields.append(attname)
+            if spec.draw_rank:
+                setattr(entry, spec.draw_rank, rank)
+                fields.append(spec.draw_rank)
+            if got and spec.granted_at:
+                setattr(entry, spec.granted_at, now)
+                fields.append(spec.granted_at)
+            if status == EntryStatus.LOST and spec.ended_at:
+                setattr(entry, spec.ended_at, now)
+                fields.append(spec.ended_at)
+            entry.save(update_fields=fields)
+        result.append([unit, status])
     return result
 
 
@@ -742,7 +904,8 @@ def _draw_each(spec: Spec, pool, entries: dict, ordered: list[int], use_sub: boo
 SET_BASED_DRAW = True
 
 
-def _draw_set_based(spec: Spec, pool, entries: dict, ordered: list[int], use_sub: bool, waitlist: bool, now) -> list:
+def _draw_set_based(spec: Spec, pool, entries: dict, ordered: list[int], use_sub: bool, waitlist: bool, now,
+                    groups: dict) -> list:
     """The same allocation as `_draw_each`, computed in Python from the counters read under lock (the
     pool row is locked by the caller, the sub-pools here, the entries by the caller), then written with
     three statements: the entries from arrays, the sub-pools' counters, the pool's counter. The CHECK
@@ -757,20 +920,25 @@ def _draw_set_based(spec: Spec, pool, entries: dict, ordered: list[int], use_sub
             unit_left[getattr(row, key_attr)] = getattr(row, spec.sub_remaining)
     taken: dict = {}
     ids, statuses, ranks, result = [], [], [], []
-    for rank, entry_id in enumerate(ordered, 1):
-        key = entries[entry_id]
-        got = (not use_sub or unit_left.get(key, 0) > 0) and (not limited or pool_left > 0)
+    granted = 0
+    for rank, unit in enumerate(ordered, 1):
+        members = groups[unit]
+        n = len(members)
+        key = entry_sub_key(spec, entries[members[0]])
+        got = (not use_sub or unit_left.get(key, 0) >= n) and (not limited or pool_left >= n)
         if got:
+            granted += n
             if use_sub:
-                unit_left[key] -= 1
-                taken[key] = taken.get(key, 0) + 1
+                unit_left[key] -= n
+                taken[key] = taken.get(key, 0) + n
             if limited:
-                pool_left -= 1
+                pool_left -= n
         status = EntryStatus.GRANTED if got else (EntryStatus.WAITING if waitlist else EntryStatus.LOST)
-        ids.append(entry_id)
-        statuses.append(spec.value(status))
-        ranks.append(rank)
-        result.append([entry_id, status])
+        for entry_id in members:
+            ids.append(entry_id)
+            statuses.append(spec.value(status))
+            ranks.append(rank)
+        result.append([unit, status])
     if ids:
         E, ec = spec.table(spec.entry), (lambda name: spec.column(spec.entry, name))
         sets = [f"{ec(spec.status)} = v.status"]
@@ -799,7 +967,6 @@ def _draw_set_based(spec: Spec, pool, entries: dict, ordered: list[int], use_sub
                         "FROM unnest(%s::bigint[], %s::integer[]) AS v(key, n) "
                         f"WHERE {S}.{sc(spec.sub_pool)} = %s AND {S}.{sc(spec.sub_key)} = v.key",
                         [list(taken), list(taken.values()), pool.pk])
-    granted = sum(taken.values()) if use_sub else sum(1 for r in result if r[1] == EntryStatus.GRANTED)
     if limited and granted:
         _pool_qs(spec, pool.pk).update(**{spec.remaining: F(spec.remaining) - granted})
     return result
@@ -824,8 +991,10 @@ def draw_verify(draw_record: Draw, spec: Spec | None = None) -> list[str]:
             problems.append("order")
         if spec is not None:
             pool_id = int(draw_record.purpose.rsplit(":", 1)[1])
-            ranks = dict(_entries(spec, pool_id).filter(**{f"{spec.draw_rank}__isnull": False})
-                         .values_list("id", spec.draw_rank))
+            drawn = _entries(spec, pool_id).filter(**{f"{spec.draw_rank}__isnull": False})
+            if spec.entry_lead:  # a group took part once, as its first entry
+                drawn = drawn.filter(**{f"{spec.entry_lead}__isnull": True})
+            ranks = dict(drawn.values_list("id", spec.draw_rank))
             if sorted(ranks) != ids:
                 problems.append("entrants")
             if ranks != {r[0]: n for n, r in enumerate(draw_record.result, 1)}:
@@ -833,7 +1002,9 @@ def draw_verify(draw_record: Draw, spec: Spec | None = None) -> list[str]:
     else:
         ballots = {int(p): c for p, c in draw_record.places.get("ballots", {}).items()}
         ranked = lottery.order(draw_record.seed, ids)
-        got = lottery.serial_dictatorship(ranked, ballots, {int(k): v for k, v in draw_record.places["places"].items()})
+        sizes = {int(p): n for p, n in draw_record.places.get("sizes", {}).items()}
+        got = lottery.serial_dictatorship(ranked, ballots, {int(k): v for k, v in draw_record.places["places"].items()},
+                                          sizes)
         if [[p, got[p]] for p in ranked] != draw_record.result:
             problems.append("order")
     return problems
@@ -842,27 +1013,34 @@ def draw_verify(draw_record: Draw, spec: Spec | None = None) -> list[str]:
 # --- ranked choice across alternatives -----------------------------------------------------------------
 
 
-def ballot_cast(*, group: str, person_id: int, pool_ids: list[int]):
-    """One person's ranked choices among the pools of `group` (replaces an earlier ballot before the draw)."""
+def ballot_cast(*, group: str, person_id: int, pool_ids: list[int], size: int = 1, extra: dict | None = None):
+    """One person's ranked choices among the pools of `group` (replaces an earlier ballot before the draw).
+    `size`: places asked for together (the person and their companions), all in one pool or none;
+    `extra`: the domain's data for the entries the draw will write (e.g. the companions' names)."""
     from .models import Ballot
 
     choices = list(dict.fromkeys(int(p) for p in pool_ids))
     if not choices:
         raise ValidationError({"choices": [_("请至少选择一项")]})
+    if not isinstance(size, int) or not 1 <= size <= 100:
+        raise ValidationError({"size": [_("人数应为 1 到 100 之间的整数")]})
     if Draw.objects.filter(purpose=f"ranked:{group}").exists():
         raise ValidationError({"choices": [_("已经分配，志愿已截止")]})
     ballot, _created = Ballot.objects.update_or_create(group=group, person_id=person_id,
-                                                       defaults={"choices": choices})
+                                                       defaults={"choices": choices, "size": size,
+                                                                 "extra": extra or {}})
     return ballot
 
 
 @transaction.atomic
 def ranked_draw(spec: Spec, *, actor, group: str, pools: list, seed: str | None = None,
-                values: Callable | None = None, node_path: str = "") -> Draw:
+                values: Callable | None = None, members: Callable | None = None, node_path: str = "") -> Draw:
     """Allocates the ballots of `group` over `pools` (alternatives, each with its own places; sub-pools
     are not used here): people in the seeded lottery order each get their most wanted pool that still
-    has a place (serial dictatorship: nobody is displaced by someone drawn later). The winners' entries
-    are written granted; `values(person_id, pool)` gives an entry's other columns. Published like a draw."""
+    has a place — for a ballot of several places (a group), a pool with room for all of them — (serial
+    dictatorship: nobody is displaced by someone drawn later). The winners' entries are written granted;
+    `values(person_id, pool)` gives an entry's other columns, `members(person_id, pool, ballot)` the
+    columns of a group's other entries (ballot.size - 1 of them). Published like a draw."""
     from .models import Ballot
 
     purpose = f"ranked:{group}"
@@ -870,26 +1048,41 @@ def ranked_draw(spec: Spec, *, actor, group: str, pools: list, seed: str | None 
         raise ValidationError({"group": [_("已经分配过")]})
     locked = {p.pk: _lock_pool(spec, p.pk) for p in sorted(pools, key=lambda p: p.pk)}
     seed = (seed or lottery.new_seed()).strip()
-    ballots = {b.person_id: [c for c in b.choices if c in locked] for b in Ballot.objects.filter(group=group)}
+    rows = {b.person_id: b for b in Ballot.objects.filter(group=group)}
+    ballots = {p: [c for c in b.choices if c in locked] for p, b in rows.items()}
+    sizes = {p: b.size for p, b in rows.items() if b.size > 1}
+    if sizes and not (spec.entry_lead and members):
+        raise ValueError(f"{spec.label}: group ballots need spec.entry_lead and members()")
     ids = lottery.canonical(ballots)
     ranked = lottery.order(seed, ids)
-    places = {pk: (getattr(p, spec.remaining) if _limited(spec, p) else len(ids)) for pk, p in locked.items()}
-    outcome = lottery.serial_dictatorship(ranked, ballots, places)
+    seats = sum(b.size for b in rows.values())
+    places = {pk: (getattr(p, spec.remaining) if _limited(spec, p) else seats) for pk, p in locked.items()}
+    outcome = lottery.serial_dictatorship(ranked, ballots, places, sizes)
     now = timezone.now()
     for rank, person_id in enumerate(ranked, 1):
         pool_id = outcome[person_id]
         if pool_id is None:
             continue
         pool = locked[pool_id]
-        if _limited(spec, pool) and not _take_pool(spec, pool, require_open=False):
+        n = rows[person_id].size
+        if _limited(spec, pool) and not _take_pool(spec, pool, require_open=False, n=n):
             raise AssertionError("a place counted free was not")  # the pools are locked: cannot happen
         data = _entry_values(spec, pool, person_id, None, EntryStatus.GRANTED, now,
                              values(person_id, pool) if values else None)
         if spec.draw_rank:
             data[spec.draw_rank] = rank
+        others = list(members(person_id, pool, rows[person_id])) if n > 1 else []
+        if len(others) != n - 1:
+            raise ValueError(f"members() gave {len(others)} entries for a ballot of {n}")
         try:
             with transaction.atomic():
-                spec.entry.objects.create(**data)
+                first = spec.entry.objects.create(**data)
+                for member in others:
+                    m = _entry_values(spec, pool, person_id, None, EntryStatus.GRANTED, now,
+                                      {**member, _lead_attr(spec): first.pk})
+                    if spec.draw_rank:
+                        m[spec.draw_rank] = rank
+                    spec.entry.objects.create(**m)
         except IntegrityError as exc:
             if _unique_violation(exc, spec):
                 raise Already() from None
@@ -897,7 +1090,8 @@ def ranked_draw(spec: Spec, *, actor, group: str, pools: list, seed: str | None 
     record = Draw.objects.create(
         purpose=purpose, kind=Allocation.RANKED, seed=seed, entrants_hash=lottery.entrants_hash(ids), entrants=ids,
         places={"places": {str(k): v for k, v in places.items()},
-                "ballots": {str(p): c for p, c in ballots.items()}},
+                "ballots": {str(p): c for p, c in ballots.items()},
+                **({"sizes": {str(p): n for p, n in sizes.items()}} if sizes else {})},
         result=[[p, outcome[p]] for p in ranked], drawn_by=actor if getattr(actor, "pk", None) else None)
     audit(actor=actor, verb="capacity.ranked_draw", obj=record, object_repr=purpose, node_path=node_path,
           new={"seed": seed, "entrants_hash": record.entrants_hash, "entrants": len(ids),

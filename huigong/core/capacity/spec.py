@@ -43,6 +43,9 @@ class Spec:
     end_reason: str | None = "end_reason"
     offer_expires_at: str | None = "offer_expires_at"
     draw_rank: str | None = "draw_rank"
+    # The entry's FK to the first entry of its group (NULL on the first): a group (a worker and their
+    # companions) is queued, promoted, offered, drawn and released whole. None: every entry stands alone.
+    entry_lead: str | None = None
     # The domain's value for each engine status it uses (identity by default).
     statuses: dict = field(default_factory=dict)
     # Names this spec in draws, hooks and audit rows: "<app_label>.<model>".
