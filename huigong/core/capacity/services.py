@@ -19,10 +19,10 @@ the domain through the hooks the domain registers (`register`)."""
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
