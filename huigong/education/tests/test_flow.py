@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from huigong.core import idnumber
 from huigong.core.notices import services as ns
 from huigong.education import clock, services
 from huigong.education.models import (
@@ -42,8 +43,9 @@ def test_submission_runs_the_first_check_and_writes_the_review_chain(w):
 def test_first_check_refuses_with_every_failed_rule_and_tells_the_worker(w):
     p = make_programme(w.c.city_admin, w.c.hangzhou,
                        rules={"member_months": 12, "forms": [EmploymentForm.CONTRACT], "max_age": 20})
+    born = timezone.localdate().replace(year=timezone.localdate().year - 30, month=1, day=1)  # 29-30: over 20
     person = applicant(w.c.city_admin, w.c.riders, joined_on=timezone.localdate() - dt.timedelta(days=30),
-                       employment_form=EmploymentForm.RIDER)
+                       employment_form=EmploymentForm.RIDER, id_number=idnumber.make("330106", born, 123))
     app = submit(p, person)
     assert app.status == ApplicationStatus.INELIGIBLE
     assert set(app.check_failures.strip(",").split(",")) == {"member_months", "forms", "max_age"}
