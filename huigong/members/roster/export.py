@@ -61,7 +61,7 @@ def members_export_xlsx(*, actor, node: UnionNode | None = None, q: str = "", em
     fields = ("union__name", "person__name", pii[0], "person__gender", "person__birth_date", "person__ethnicity",
               pii[1], "person__education", "person__political_status", "person__employment_form",
               "person__employer__name", "person__employer__uscc", "person__platform__name", "person__job_title",
-              "person__employee_no", "joined_on", "person__contract_start", "person__contract_end",
+              "person__front_line", "person__employee_no", "joined_on", "person__contract_start", "person__contract_end",
               "person__address", "person__bank_name", pii[2], "status", "card_no")
     # A former member's row may carry a record another subtree's union has since recorded: its
     # contact, bank and job columns are left empty unless recorded inside the actor's subtree.
@@ -76,10 +76,10 @@ def members_export_xlsx(*, actor, node: UnionNode | None = None, q: str = "", em
     # Chinese labels whatever the page language, so that the file imports back.
     with translation.override("zh-hans"):
         maps = {3: _labels(Gender), 7: _labels(Education), 8: _labels(PoliticalStatus),
-                9: _labels(EmploymentForm), 21: _labels(MembershipStatus)}
+                9: _labels(EmploymentForm), 14: {True: "是", False: "否"}, 22: _labels(MembershipStatus)}
     # The masked ID keeps region and last four; with the birth date beside it the whole number
     # could be rebuilt, so a masked export leaves the birth date out.
-    dates = {4, 15, 16, 17} if full_pii else {15, 16, 17}
+    dates = {4, 16, 17, 18} if full_pii else {16, 17, 18}
     skip_cols = frozenset() if full_pii else frozenset({4})
     out = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who closes it
     wb = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,

@@ -49,12 +49,13 @@ def _refused_message(cast, content) -> str:
 
 
 def test_a_tiny_sparse_sheet_within_the_row_and_column_limits_is_refused_in_the_request(cast):
-    # Given a 1 KB roster with a cell at T100000: 2 million cells of range, about 40 of them real
-    content = sparse_roster("T", 100_000)
+    # Given a 1 KB roster with a cell at Z100000 (beyond the template's columns): 2.6 million cells of range,
+    # about 40 of them real
+    content = sparse_roster("Z", 100_000)
     assert len(content) < 10_000
     # When it is uploaded, then it is refused before it is loaded, saying the range is mostly empty
     message = _refused_message(cast, content)
-    assert "100,000 行 × 20 列" in message and "空白" in message
+    assert "100,000 行 × 26 列" in message and "空白" in message
 
 
 def test_a_sheet_whose_cells_exceed_the_cell_limit_is_refused(cast):
