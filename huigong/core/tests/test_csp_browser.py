@@ -81,11 +81,10 @@ def _world():
     rollups_refresh()
 
 
-def test_console_pages_run_under_the_policy_without_a_violation(live_server, browser):
+def _console_pages(live_server, browser):
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    _world()
     found = {}
     for username, limit in (("hangzhou_admin", 70), ("hangzhou_leader", 25)):
         client = Client()
@@ -103,11 +102,10 @@ def test_console_pages_run_under_the_policy_without_a_violation(live_server, bro
     assert len(shapes) >= 40, sorted(shapes)
 
 
-def test_dashboard_tooltips_and_the_api_docs_run_under_the_policy(live_server, browser):
+def _dashboard_tooltips_and_the_api_docs(live_server, browser):
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    _world()
     client = Client()
     client.force_login(get_user_model().objects.get(username="hangzhou_leader"))
     ctx = browser.new_context(viewport={"width": 1366, "height": 900})
@@ -138,7 +136,7 @@ def test_dashboard_tooltips_and_the_api_docs_run_under_the_policy(live_server, b
     ctx.close()
 
 
-def test_portal_pages_run_under_the_policy_without_a_violation(live_server, browser):
+def _portal_pages(live_server, browser):
     from django.test import Client
 
     from huigong.portal.demo import DEMO_RIDER_PHONE
@@ -146,7 +144,6 @@ def test_portal_pages_run_under_the_policy_without_a_violation(live_server, brow
     from huigong.portal.services import phone_hash
     from huigong.portal.testing import sign_in
 
-    _world()
     client = Client()
     sign_in(client, WorkerAccount.objects.get(phone_hash=phone_hash(DEMO_RIDER_PHONE)))
     visited, problems, hosts = _crawl(
@@ -164,3 +161,13 @@ def test_portal_pages_run_under_the_policy_without_a_violation(live_server, brow
         ["/portal/login/", "/portal/signup/", "/accounts/login/"], within="/-none-", limit=3,
         viewport={"width": 390, "height": 844})
     assert len(anonymous) == 3 and not problems, problems
+
+
+def test_console_dashboard_docs_and_portal_run_under_the_policy_without_a_violation(live_server, browser):
+    """One demo world for the three crawls (building it, and flushing it after a live-server test, cost more
+    than the crawls): the console as an admin and a leader, the dashboard's tooltips and the API docs, the
+    portal as a worker and signed out."""
+    _world()
+    _console_pages(live_server, browser)
+    _dashboard_tooltips_and_the_api_docs(live_server, browser)
+    _portal_pages(live_server, browser)
