@@ -30,7 +30,7 @@ from huigong.core.outcomes import kinds
 from huigong.core.outcomes import services as outcomes
 from huigong.core.outcomes.models import Status as ItemStatus
 
-from . import statutory
+from . import statutory, tally
 from .models import (
     ANSWER_CREDIT,
     Answer,
@@ -48,7 +48,6 @@ from .models import (
     Severity,
     TemplateItem,
 )
-from . import tally
 from .selectors import report_changed
 
 CAP = "checkup"

@@ -17,7 +17,15 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from huigong.checkups import selectors, services, tally
-from huigong.checkups.models import Category, Examination, Finding, Instrument, InstrumentKind, Severity, Tally
+from huigong.checkups.models import (
+    Category,
+    Examination,
+    Finding,
+    Instrument,
+    InstrumentKind,
+    Severity,
+    Tally,
+)
 from huigong.checkups.testing import answers, campaign
 from huigong.core.outcomes import services as outcomes
 from huigong.core.outcomes.models import EvidenceKind, Status, TrackedItem
