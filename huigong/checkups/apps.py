@@ -29,7 +29,9 @@ class CheckupsConfig(AppConfig):
         demo_builder=DemoBuilder(36, "huigong.checkups.demo.build"),
         kpis=(KpiModule("huigong.checkups.kpis", 60, {"checkups": _("企业体检")}),),
         # Reply deadlines of 提示函, 意见书 and 建议书: due soon, overdue, escalated one level up (idempotent).
-        periodic=(PeriodicJob("checkups.reply_reminders", 3600, "huigong.checkups.services.instrument_reminders"),),
+        periodic=(PeriodicJob("checkups.reply_reminders", 3600, "huigong.checkups.services.instrument_reminders"),
+                  # The campaign reports' running tallies: each campaign's rows replaced by their sums.
+                  PeriodicJob("checkups.tally_compact", 3600, "huigong.checkups.tally.compact")),
         api_matrix=("huigong.checkups.tests.api_matrix",),
         page_matrix=("huigong.checkups.tests.page_matrix",),
     )

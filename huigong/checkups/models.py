@@ -238,9 +238,32 @@ class Finding(models.Model):
                                    related_name="findings")
     item = models.OneToOneField("outcomes.TrackedItem", on_delete=models.PROTECT, related_name="checkups_finding")
     created_at = models.DateTimeField()
+    # The item's state as last counted in the campaign's tally (huigong.checkups.tally): the tracker changes
+    # the item before its hook runs, so what the finding counted for before is kept here. "" = not counted.
+    counted_status = models.CharField(max_length=16, blank=True, default="", db_default="")
+    counted_due = models.DateField(null=True, blank=True)
+    counted_ended = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
         verbose_name = _("体检发现问题")
         verbose_name_plural = _("体检发现问题")
         indexes = [models.Index(fields=["campaign", "category"], name="checkups_finding_campaign_cat")]
+
+
+class Tally(models.Model):
+    """The campaign report's figures as running counts (huigong.checkups.tally): rows are only ever added, in
+    the transaction of the write that changed a figure (+1 for the new state, -1 for the old), and a figure
+    is the sum of its rows; the periodic compaction replaces a campaign's rows by their sums. `day` is the
+    date a figure becomes overdue on (a finding's due date, a return visit's, a reply's), NO_DAY for the rest,
+    so that the report is one sum over the rows with `day` before today."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    section = models.CharField(max_length=16)
+    key = models.CharField(max_length=40, blank=True)
+    day = models.DateField()
+    n = models.BigIntegerField()
+    amount = models.BigIntegerField(default=0)  # workers, score x 10, microseconds to close
+
+    class Meta:
+        indexes = [models.Index(fields=["campaign", "day"], name="checkups_tally_campaign_day")]

@@ -146,10 +146,80 @@ def campaign_report_cached(campaign: Campaign, today: dt.date | None = None) -> 
 
 
 
+_FINDING_KEYS = ("total", "closed", "open", "overdue", "issued", "accepted", "completed")
+# The tally's finding sections (huigong.checkups.tally) -> the report's keys.
+_FINDING_SECTIONS = {"found": "total", "closed": "closed", "open": "open", "due": "overdue", "issued": "issued",
+                     "accepted": "accepted", "completed": "completed"}
+
+
 def campaign_report(campaign: Campaign, today: dt.date | None = None) -> dict:
     """The figures Jiading and Qingdao report: firms examined, workers covered, issues found by category
-    and severity, recommendations issued / accepted / completed, time to close, overdue; in three grouped
-    queries whatever the campaign's size (bench/checkups.py times it on 100,000 findings)."""
+    and severity, recommendations issued / accepted / completed, time to close, overdue. Read from the
+    campaign's running tally (huigong.checkups.tally) in one query, whatever the campaign's size
+    (bench/checkups.py times it on 100,000 findings); the same figures as `campaign_report_scan`."""
+    from decimal import Decimal
+
+    from . import tally
+
+    today = today or timezone.localdate()
+    fig = tally.figures_of(campaign, today)
+
+    def n(section, key=""):
+        return fig.get((section, key), (0, 0))[0]
+
+    scored, score_tenths = fig.get(("scored", ""), (0, 0))
+    exams = {"enrolled": n("enrolled"), "self_assessed": n("self_assessed"), "examined": n("examined"),
+             "return_visited": n("return_visited"), "return_overdue": n("rv_due"),
+             "workers": fig.get(("examined", ""), (0, 0))[1],
+             "avg_score": Decimal(score_tenths) / Decimal(10 * scored) if scored else None}
+    rows: dict[tuple[str, str], dict] = {}
+    close_us = 0
+    for (section, key), (count, amount) in fig.items():
+        if section not in _FINDING_SECTIONS:
+            continue
+        cat, _sep, sev = key.partition("|")
+        r = rows.setdefault((cat, sev), {"category": cat, "severity": sev, **dict.fromkeys(_FINDING_KEYS, 0)})
+        r[_FINDING_SECTIONS[section]] += count
+        if section == "closed":
+            close_us += amount
+    rows = {k: r for k, r in rows.items() if r["total"]}
+    kind_labels = dict(InstrumentKind.choices)
+    instruments = [{"kind": kind, "issued": n("i_issued", kind), "replied": n("i_replied", kind),
+                    "accepted": n("i_accepted", kind), "reply_overdue": n("i_due", kind),
+                    "label": str(kind_labels.get(kind, kind))}
+                   for kind in sorted({k for (s, k) in fig if s == "i_issued" and n(s, k)})]
+    return {"exams": exams, **_finding_tables(list(rows.values()), dt.timedelta(microseconds=close_us)),
+            "instruments": instruments, "today": today}
+
+
+def _finding_tables(rows: list[dict], close_time: dt.timedelta) -> dict:
+    """The tables by category and by severity and the totals, from counts by category and severity."""
+    keys = _FINDING_KEYS
+    cat_labels, sev_labels = dict(Category.choices), dict(Severity.choices)
+    by_cat: dict[str, dict] = {}
+    by_sev: dict[str, dict] = {}
+    for r in rows:
+        c = by_cat.setdefault(r["category"], {"category": r["category"], **dict.fromkeys(keys, 0)})
+        s_ = by_sev.setdefault(r["severity"], {"severity": r["severity"], "total": 0, "closed": 0})
+        for k in keys:
+            c[k] += r[k]
+        s_["total"] += r["total"]
+        s_["closed"] += r["closed"]
+    by_category = sorted(({**c, "label": str(cat_labels.get(c["category"], c["category"]))} for c in by_cat.values()),
+                         key=lambda c: (-c["total"], c["category"]))
+    order = {s: i for i, s in enumerate(Severity.values)}
+    by_severity = sorted(({**s_, "label": str(sev_labels.get(s_["severity"], s_["severity"]))}
+                          for s_ in by_sev.values()), key=lambda r: order.get(r["severity"], 9))
+    totals = {k: sum(c[k] for c in by_category) for k in keys}
+    totals["avg_days_to_close"] = (round(close_time.total_seconds() / 86400 / totals["closed"], 1)
+                                   if totals["closed"] else None)
+    totals["closed_rate"] = round(100 * totals["closed"] / totals["total"], 1) if totals["total"] else None
+    return {"by_category": by_category, "by_severity": by_severity, "totals": totals}
+
+
+def campaign_report_scan(campaign: Campaign, today: dt.date | None = None) -> dict:
+    """`campaign_report` computed from the tables themselves (three grouped queries over the campaign's
+    examinations, findings with their items, instruments): the reference the tally is checked against."""
     today = today or timezone.localdate()
     exams = Examination.objects.filter(campaign=campaign).aggregate(
         enrolled=Count("pk"),
@@ -176,28 +246,8 @@ def campaign_report(campaign: Campaign, today: dt.date | None = None) -> dict:
         close_time=Sum(ExpressionWrapper(F("item__ended_at") - F("item__created_at"), output_field=DurationField()),
                        filter=closed),
     ).order_by())
-    keys = ("total", "closed", "open", "overdue", "issued", "accepted", "completed")
-    cat_labels, sev_labels = dict(Category.choices), dict(Severity.choices)
-    by_cat: dict[str, dict] = {}
-    by_sev: dict[str, dict] = {}
-    close_time = dt.timedelta(0)
-    for r in rows:
-        c = by_cat.setdefault(r["category"], {"category": r["category"], **dict.fromkeys(keys, 0)})
-        s_ = by_sev.setdefault(r["severity"], {"severity": r["severity"], "total": 0, "closed": 0})
-        for k in keys:
-            c[k] += r[k]
-        s_["total"] += r["total"]
-        s_["closed"] += r["closed"]
-        close_time += r["close_time"] or dt.timedelta(0)
-    by_category = sorted(({**c, "label": str(cat_labels.get(c["category"], c["category"]))} for c in by_cat.values()),
-                         key=lambda c: (-c["total"], c["category"]))
-    order = {s: i for i, s in enumerate(Severity.values)}
-    by_severity = sorted(({**s_, "label": str(sev_labels.get(s_["severity"], s_["severity"]))}
-                          for s_ in by_sev.values()), key=lambda r: order.get(r["severity"], 9))
-    totals = {k: sum(c[k] for c in by_category) for k in keys}
-    totals["avg_days_to_close"] = (round(close_time.total_seconds() / 86400 / totals["closed"], 1)
-                                   if totals["closed"] else None)
-    totals["closed_rate"] = round(100 * totals["closed"] / totals["total"], 1) if totals["total"] else None
+    close_time = sum((r["close_time"] or dt.timedelta(0) for r in rows), dt.timedelta(0))
+    tables = _finding_tables(rows, close_time)
     kind_labels = dict(InstrumentKind.choices)
     instruments = [dict(r, label=str(kind_labels.get(r["kind"], r["kind"]))) for r in
                    Instrument.objects.filter(examination__campaign=campaign).values("kind").annotate(
@@ -205,8 +255,7 @@ def campaign_report(campaign: Campaign, today: dt.date | None = None) -> dict:
                        accepted=Count("pk", filter=Q(accepted=True)),
                        reply_overdue=Count("pk", filter=Q(replied_on__isnull=True, reply_due__lt=today)),
                    ).order_by("kind")]
-    return {"exams": exams, "by_category": by_category, "by_severity": by_severity, "totals": totals,
-            "instruments": instruments, "today": today}
+    return {"exams": exams, **tables, "instruments": instruments, "today": today}
 
 
 def exam_report(exam: Examination, today: dt.date | None = None) -> dict:

@@ -30,7 +30,7 @@ from huigong.core.outcomes import kinds
 from huigong.core.outcomes import services as outcomes
 from huigong.core.outcomes.models import Status as ItemStatus
 
-from . import statutory
+from . import statutory, tally
 from .models import (
     ANSWER_CREDIT,
     Answer,
@@ -62,9 +62,11 @@ def _on_status(item, old: str, actor) -> None:
 
 
 def _item_changed(item, field: str, actor) -> None:
-    campaign_id = Finding.objects.filter(item_id=item.pk).values_list("campaign_id", flat=True).first()
-    if campaign_id is not None:
-        report_changed(campaign_id)
+    """The tracker changed a finding's item (status, due date, owner): the finding is counted afresh."""
+    finding = Finding.objects.filter(item_id=item.pk).values_list("pk", "campaign_id").first()
+    if finding is not None:
+        tally.count(findings=[finding[0]])
+        report_changed(finding[1])
 
 
 def _source_url(item) -> str:
@@ -198,9 +200,11 @@ def campaign_enroll(*, actor, campaign: Campaign, enterprises) -> int:
         if not e.union.path.startswith(campaign.node.path):
             raise ValidationError({"enterprises": _("企业“%(name)s”不在本次体检活动的范围内") % {"name": e.name}})
         rows.append(Examination(campaign=campaign, enterprise=e, union=e.union, workers_covered=e.employee_count))
-    before = campaign.examinations.count()
+    before = set(campaign.examinations.values_list("pk", flat=True))
     Examination.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    added = campaign.examinations.count() - before
+    new = set(campaign.examinations.values_list("pk", flat=True)) - before
+    tally.count(exams=new)
+    added = len(new)
     audit(actor=actor, verb="checkups.campaign_enroll", obj=campaign, node_path=campaign.node.path,
           new={"added": added})
     report_changed(campaign.pk)
@@ -277,7 +281,8 @@ def self_assessment_save(*, actor, exam: Examination, answers: dict, at=None) ->
                  note=(a.get("note") or "")[:300], answered_by=actor, answered_at=at) for tid, a in clean.items()])
     exam.self_score = score_of(items, {k: v["answer"] for k, v in clean.items()})
     exam.self_assessed_at, exam.status = at, ExamStatus.SELF_ASSESSED
-    exam.save(update_fields=["self_score", "self_assessed_at", "status"])
+    with tally.counting(exams=[exam]):
+        exam.save(update_fields=["self_score", "self_assessed_at", "status"])
     audit(actor=actor, verb="checkups.self_assess", obj=exam, node_path=exam.union.path,
           new={"score": exam.self_score, "answered": len(clean)})
     report_changed(exam.campaign_id)
@@ -336,7 +341,8 @@ def visit_record(*, actor, exam: Examination, visited_on: dt.date, team: str, an
     exam.return_visit_due = visited_on + dt.timedelta(days=exam.campaign.return_visit_days)
     if workers_covered is not None:
         exam.workers_covered = max(0, int(workers_covered))
-    exam.save()
+    with tally.counting(exams=[exam]):
+        exam.save()
     audit(actor=actor, verb="checkups.visit", obj=exam, node_path=exam.union.path,
           new={"visited_on": visited_on, "score": exam.score, "findings": len(findings)})
     report_changed(exam.campaign_id)
@@ -356,6 +362,7 @@ def _finding(*, actor, exam, category, severity, description, legal_basis, recom
     # The item names its source back; the finding's id exists only now.
     type(item).objects.filter(pk=item.pk).update(source_id=str(f.pk))
     item.source_id = str(f.pk)
+    tally.count(findings=[f])
     return f
 
 
@@ -432,7 +439,9 @@ def instrument_issue(*, actor, exam: Examination, kind: str, findings, issued_on
             continue
     else:  # pragma: no cover - three concurrent issues of the same number in a row
         raise ValidationError(_("文号生成冲突，请重试"))
-    Finding.objects.filter(pk__in=[f.pk for f in findings]).update(instrument=inst)
+    tally.count(instruments=[inst])
+    with tally.counting(findings=findings):
+        Finding.objects.filter(pk__in=[f.pk for f in findings]).update(instrument=inst)
     if render:
         from huigong.core.pdf import PdfUnavailable
 
@@ -453,8 +462,11 @@ def instrument_issue(*, actor, exam: Examination, kind: str, findings, issued_on
 
 @transaction.atomic
 def instrument_reply(*, actor, instrument: Instrument, replied_on: dt.date, accepted: bool, text: str = "") -> Instrument:
+    from huigong.core.db import for_update
+
     exam = instrument.examination
     _in_scope(actor, exam.union.path)
+    instrument = for_update(Instrument.objects.select_related("examination__union"), of=("self",)).get(pk=instrument.pk)
     if instrument.replied_on is not None:
         raise ValidationError(_("该文书已登记回复"))
     if replied_on < instrument.issued_on or replied_on > timezone.localdate():
@@ -462,7 +474,9 @@ def instrument_reply(*, actor, instrument: Instrument, replied_on: dt.date, acce
     if not accepted and not (text or "").strip():
         raise ValidationError({"text": _("企业回复：企业不采纳时请记录其理由")})
     instrument.replied_on, instrument.accepted, instrument.reply_text = replied_on, bool(accepted), (text or "").strip()
-    instrument.save(update_fields=["replied_on", "accepted", "reply_text"])
+    # Its findings count as accepted (or not) with it.
+    with tally.counting(instruments=[instrument], findings=instrument.findings.values_list("pk", flat=True)):
+        instrument.save(update_fields=["replied_on", "accepted", "reply_text"])
     audit(actor=actor, verb="checkups.instrument_reply", obj=exam, node_path=exam.union.path,
           new={"instrument": instrument.pk, "accepted": instrument.accepted, "replied_on": replied_on})
     report_changed(exam.campaign_id)
@@ -518,7 +532,8 @@ def return_visit_record(*, actor, exam: Examination, visited_on: dt.date, note: 
             raise ValidationError(_("问题“%(d)s”：%(e)s") % {"d": f.description[:30], "e": "；".join(exc.messages)}) from None
     exam.return_visited_on, exam.return_visit_note = visited_on, note.strip()
     exam.status = ExamStatus.RETURN_VISITED
-    exam.save(update_fields=["return_visited_on", "return_visit_note", "status"])
+    with tally.counting(exams=[exam]):
+        exam.save(update_fields=["return_visited_on", "return_visit_note", "status"])
     audit(actor=actor, verb="checkups.return_visit", obj=exam, node_path=exam.union.path,
           new={"visited_on": visited_on, "verdicts": {str(k): v[0] for k, v in verdicts.items()}})
     report_changed(exam.campaign_id)
