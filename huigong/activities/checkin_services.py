@@ -20,7 +20,6 @@ a review and every change of a gate write one.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import uuid as uuidlib
 from dataclasses import dataclass
 from functools import cache
@@ -597,18 +596,9 @@ SHEET_TAIL = ("身份证后四位", "身份证号后四位", "证件号后四位
 def bulk_sheet_read(*, session: EventSession, data: bytes) -> list[Registration]:
     """The seats a paper-list sheet names (each row: 报名编号, or 姓名 and 身份证后四位). Every problem is
     named by its row; any problem refuses the sheet."""
-    from python_calamine import CalamineWorkbook
-
     from huigong.core import banksheet
 
-    banksheet.check_zip(data)
-    try:
-        rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except Exception:  # noqa: BLE001 - calamine raises several kinds
-        raise ValidationError({"upload": _("无法读取该 Excel 文件")}) from None
-    if not rows:
-        raise ValidationError({"upload": _("表格是空的")})
-    head = [banksheet.cell(c).replace(" ", "").lower() for c in rows[0]]
+    rows, head = banksheet.first_sheet_rows(data)
 
     def col(names):
         return next((head.index(n) for n in names if n in head), None)

@@ -92,20 +92,9 @@ LETTERS = "ABCDEFGH"
 
 def bank_sheet_read(data: bytes) -> list[dict]:
     """The questions of a bank sheet, each problem named by its row; any problem refuses the sheet."""
-    import io
-
-    from python_calamine import CalamineWorkbook
-
     from huigong.core import banksheet
 
-    banksheet.check_zip(data)
-    try:
-        rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except Exception:  # noqa: BLE001 - calamine raises several kinds
-        raise ValidationError({"upload": _("无法读取该 Excel 文件")}) from None
-    if not rows:
-        raise ValidationError({"upload": _("表格是空的")})
-    head = [banksheet.cell(c).replace(" ", "").lower() for c in rows[0]]
+    rows, head = banksheet.first_sheet_rows(data)
 
     def col(names):
         return next((head.index(n.lower()) for n in names if n.lower() in head), None)

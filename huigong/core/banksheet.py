@@ -121,6 +121,21 @@ def check_extent(data: bytes) -> None:
                                % {"rows": MAX_RESULT_ROWS, "cols": MAX_RESULT_COLUMNS}})
 
 
+def first_sheet_rows(data: bytes) -> tuple[list[list], list[str]]:
+    """The first sheet's rows of an uploaded .xlsx and its first row as a header key (cell text without
+    spaces, lower case). Unreadable or empty files: ValidationError naming the upload."""
+    from python_calamine import CalamineWorkbook
+
+    check_zip(data)
+    try:
+        rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except Exception:  # noqa: BLE001 - calamine raises several kinds (CalamineError, XmlError, ZipError…)
+        raise ValidationError({"upload": _("无法读取该 Excel 文件")}) from None
+    if not rows:
+        raise ValidationError({"upload": _("表格是空的")})
+    return rows, [cell(c).replace(" ", "").lower() for c in rows[0]]
+
+
 def result_rows(data: bytes) -> Iterator[tuple[int, dict[str, str], list]]:
     """(sheet row number, {key, amount, status, reference, reason} as text, the raw row) for every
     non-empty row under the header of a result sheet. Unreadable files, a missing header or column:
